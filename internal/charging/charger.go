@@ -1,0 +1,102 @@
+package charging
+
+import "time"
+
+// RegistrationStatus is the answer Joule gave to the charger's last boot.
+type RegistrationStatus string
+
+const (
+	RegistrationAccepted RegistrationStatus = "Accepted"
+	RegistrationPending  RegistrationStatus = "Pending"
+	RegistrationRejected RegistrationStatus = "Rejected"
+)
+
+// OCPP versions, as negotiated in the WebSocket subprotocol.
+const (
+	OCPP16  = "ocpp1.6"
+	OCPP201 = "ocpp2.0.1"
+)
+
+// Charger is one charging station.
+type Charger struct {
+	ID                 string             `json:"id"`
+	Vendor             string             `json:"vendor"`
+	Model              string             `json:"model"`
+	SerialNumber       string             `json:"serialNumber"`
+	FirmwareVersion    string             `json:"firmwareVersion"`
+	ICCID              string             `json:"iccid,omitempty"`
+	IMSI               string             `json:"imsi,omitempty"`
+	MeterType          string             `json:"meterType,omitempty"`
+	MeterSerialNumber  string             `json:"meterSerialNumber,omitempty"`
+	OCPPVersion        string             `json:"ocppVersion"` // subprotocol of the current or last connection
+	Online             bool               `json:"online"`
+	LastSeenAt         *time.Time         `json:"lastSeenAt"`
+	LastBootAt         *time.Time         `json:"lastBootAt,omitempty"`
+	RegistrationStatus RegistrationStatus `json:"registrationStatus"`
+	CreatedAt          time.Time          `json:"createdAt"`
+	Connectors         []Connector        `json:"connectors"`
+}
+
+// ConnectorStatus is a connector's state as its charger last reported it.
+// The values are OCPP 1.6's ChargePointStatus; 2.0.1's ConnectorStatusEnum
+// (Available, Occupied, Reserved, Unavailable, Faulted) maps onto them.
+type ConnectorStatus string
+
+const (
+	StatusAvailable     ConnectorStatus = "Available"
+	StatusPreparing     ConnectorStatus = "Preparing"
+	StatusCharging      ConnectorStatus = "Charging"
+	StatusSuspendedEV   ConnectorStatus = "SuspendedEV"
+	StatusSuspendedEVSE ConnectorStatus = "SuspendedEVSE"
+	StatusFinishing     ConnectorStatus = "Finishing"
+	StatusReserved      ConnectorStatus = "Reserved"
+	StatusUnavailable   ConnectorStatus = "Unavailable"
+	StatusFaulted       ConnectorStatus = "Faulted"
+	StatusOccupied      ConnectorStatus = "Occupied" // 2.0.1
+	StatusUnknown       ConnectorStatus = "Unknown"  // never reported
+)
+
+// Connector types an operator can set (free text is accepted too).
+const (
+	ConnectorCCS2    = "CCS2"
+	ConnectorCCS1    = "CCS1"
+	ConnectorCHAdeMO = "CHAdeMO"
+	ConnectorType2   = "Type2"
+	ConnectorType1   = "Type1"
+)
+
+// Connector is one outlet of a charger. ConnectorID is the OCPP 1.6 connector
+// number, which is the EVSE id in 2.0.1's model (one connector per EVSE).
+// Connector 0 stands for the charger as a whole and is not listed.
+type Connector struct {
+	ConnectorID     int             `json:"connectorId"`
+	Status          ConnectorStatus `json:"status"`
+	ErrorCode       string          `json:"errorCode"`
+	Info            string          `json:"info,omitempty"`
+	VendorErrorCode string          `json:"vendorErrorCode,omitempty"`
+	Type            string          `json:"type"`      // CCS2, CHAdeMO, Type2, ... ("" when unknown)
+	MaxPowerW       float64         `json:"maxPowerW"` // 0 when unknown
+	UpdatedAt       time.Time       `json:"updatedAt"`
+}
+
+// Connector returns the connector with the id, and whether it exists.
+func (c *Charger) Connector(id int) (Connector, bool) {
+	for _, k := range c.Connectors {
+		if k.ConnectorID == id {
+			return k, true
+		}
+	}
+	return Connector{}, false
+}
+
+// BootInfo is what a charger says about itself when it boots.
+type BootInfo struct {
+	Vendor            string
+	Model             string
+	SerialNumber      string
+	FirmwareVersion   string
+	ICCID             string
+	IMSI              string
+	MeterType         string
+	MeterSerialNumber string
+}

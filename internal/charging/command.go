@@ -1,0 +1,63 @@
+package charging
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Commander sends commands to chargers, whatever OCPP version they speak.
+// It returns EUNAVAILABLE when the charger is not connected, ETIMEOUT when it
+// did not answer in time and EINVALID when a payload is not valid for the
+// charger's version.
+type Commander interface {
+	// RemoteStart asks the charger to start a transaction
+	// (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).
+	RemoteStart(ctx context.Context, chargerID string, r RemoteStart) (CommandStatus, error)
+	// RemoteStop asks the charger to stop a transaction
+	// (1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction).
+	RemoteStop(ctx context.Context, chargerID string, transactionID string) (CommandStatus, error)
+	// Command sends any action of the charger's own version with the payload
+	// as given. A CALLERROR or a timeout is a result, not an error.
+	Command(ctx context.Context, chargerID, action string, payload json.RawMessage) (CommandResult, error)
+	// Connected reports whether the charger has a live connection (on this node).
+	Connected(chargerID string) bool
+}
+
+// RemoteStart is a version-free remote start request.
+type RemoteStart struct {
+	ConnectorID   int // 0: the charger chooses
+	IDTag         string
+	RemoteStartID int // 2.0.1's remoteStartId; 1.6 has none
+	// ChargingProfile is an optional TxProfile in the charger's version's
+	// JSON shape (1.6 csChargingProfiles / 2.0.1 chargingProfile).
+	ChargingProfile json.RawMessage
+}
+
+// CommandStatus is the charger's answer to a command: Accepted, Rejected, ...
+type CommandStatus string
+
+const (
+	CommandAccepted CommandStatus = "Accepted"
+	CommandRejected CommandStatus = "Rejected"
+)
+
+// CommandResult is the outcome of a generic command.
+type CommandResult struct {
+	Status   string          `json:"status"` // answered, callerror, timeout
+	Response json.RawMessage `json:"response,omitempty"`
+	Error    *CallError      `json:"error,omitempty"`
+}
+
+// Command result statuses.
+const (
+	ResultAnswered  = "answered"
+	ResultCallError = "callerror"
+	ResultTimeout   = "timeout"
+)
+
+// CallError is a CALLERROR a charger answered with.
+type CallError struct {
+	Code        string          `json:"code"`
+	Description string          `json:"description"`
+	Details     json.RawMessage `json:"details"`
+}

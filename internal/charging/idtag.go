@@ -1,0 +1,31 @@
+package charging
+
+import "time"
+
+// AuthorizationStatus is OCPP's answer about an id tag.
+type AuthorizationStatus string
+
+const (
+	AuthAccepted     AuthorizationStatus = "Accepted"
+	AuthBlocked      AuthorizationStatus = "Blocked"
+	AuthExpired      AuthorizationStatus = "Expired"
+	AuthInvalid      AuthorizationStatus = "Invalid"
+	AuthConcurrentTx AuthorizationStatus = "ConcurrentTx"
+)
+
+// IDTag is an identifier a driver charges with (RFID card, app token).
+type IDTag struct {
+	IDTag       string              `json:"idTag"`
+	Status      AuthorizationStatus `json:"status"`
+	ExpiryDate  *time.Time          `json:"expiryDate,omitempty"`
+	ParentIDTag string              `json:"parentIdTag,omitempty"`
+	CreatedAt   time.Time           `json:"createdAt"`
+	UpdatedAt   time.Time           `json:"updatedAt"`
+}
+
+// IDTagInfo is the answer to an Authorize or a transaction start.
+type IDTagInfo struct {
+	Status      AuthorizationStatus
+	ExpiryDate  *time.Time
+	ParentIDTag string
+}

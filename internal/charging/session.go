@@ -1,0 +1,73 @@
+package charging
+
+import "time"
+
+// SessionStatus is where a session is in its life:
+// pending → active → finished, or pending → failed.
+type SessionStatus string
+
+const (
+	SessionPending  SessionStatus = "pending"  // the app asked to start; the charger has not reported a transaction yet
+	SessionActive   SessionStatus = "active"   // the charger reported the transaction started
+	SessionFinished SessionStatus = "finished" // the charger reported the transaction stopped
+	SessionFailed   SessionStatus = "failed"   // the charger refused, never answered or never started
+)
+
+// Open reports whether the session still holds its connector.
+func (s SessionStatus) Open() bool { return s == SessionPending || s == SessionActive }
+
+// Session is one charging session on one connector, from the moment a start
+// is requested (or a charger reports a transaction it started itself) until
+// the final meter reading.
+type Session struct {
+	ID          string `json:"id"`
+	ChargerID   string `json:"chargerId"`
+	ConnectorID int    `json:"connectorId"` // 0 while pending when the charger may choose
+	IDTag       string `json:"idTag"`
+	// TransactionID is the OCPP transaction id: 1.6 assigns an integer in
+	// StartTransaction.conf (from a store sequence); 2.0.1 stations generate it.
+	TransactionID string        `json:"transactionId"`
+	Status        SessionStatus `json:"status"`
+	// Origin says who started it: "remote" (the app) or "local" (at the charger).
+	Origin       string     `json:"origin"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	UpdatedAt    time.Time  `json:"updatedAt"`
+	StartedAt    *time.Time `json:"startedAt"` // the charger's transaction start timestamp
+	StoppedAt    *time.Time `json:"stoppedAt"`
+	MeterStartWh *float64   `json:"meterStartWh"`
+	MeterStopWh  *float64   `json:"meterStopWh"`
+	EnergyWh     float64    `json:"energyWh"`   // delivered so far
+	PowerW       float64    `json:"powerW"`     // latest active import power
+	CurrentA     *float64   `json:"currentA"`   // latest import current (sum of phases when per phase)
+	VoltageV     *float64   `json:"voltageV"`   // latest voltage
+	SoCPercent   *float64   `json:"socPercent"` // latest state of charge, when the charger sends it
+	StopReason   string     `json:"stopReason"` // the charger's OCPP reason, e.g. EVDisconnected, Remote
+	// FailureReason says why a session failed (Rejected, no answer, never started, ...).
+	FailureReason string `json:"failureReason,omitempty"`
+	// StopRequestedAt is set when the app asked the charger to stop.
+	StopRequestedAt *time.Time `json:"stopRequestedAt,omitempty"`
+	// ReservationID is the reservation a start consumed, 0 for none.
+	ReservationID int `json:"reservationId,omitempty"`
+	// IdempotencyKey is the app's Idempotency-Key for the start request.
+	IdempotencyKey string `json:"-"`
+	// Flags records anomalies seen on the session's messages (a duplicate
+	// StartTransaction, a meter value that could not be parsed, ...).
+	Flags []string `json:"flags,omitempty"`
+}
+
+// Origins of a session.
+const (
+	OriginRemote = "remote"
+	OriginLocal  = "local"
+)
+
+// StartRequest is an app's request to start charging.
+type StartRequest struct {
+	ChargerID   string
+	ConnectorID int // 0: the charger chooses
+	IDTag       string
+	// ChargingProfile is an optional TxProfile in the charger's version's JSON shape.
+	ChargingProfile []byte
+	// IdempotencyKey makes a retried request return the session of the first.
+	IdempotencyKey string
+}
