@@ -33,8 +33,13 @@ type Charger struct {
 	LastSeenAt         *time.Time         `json:"lastSeenAt"`
 	LastBootAt         *time.Time         `json:"lastBootAt,omitempty"`
 	RegistrationStatus RegistrationStatus `json:"registrationStatus"`
-	CreatedAt          time.Time          `json:"createdAt"`
-	Connectors         []Connector        `json:"connectors"`
+	// Status is the charger's own status (1.6 StatusNotification on
+	// connector 0); it is kept as connector 0, which Connectors never lists.
+	Status            ConnectorStatus `json:"status,omitempty"`
+	FirmwareStatus    string          `json:"firmwareStatus,omitempty"`    // last FirmwareStatusNotification
+	DiagnosticsStatus string          `json:"diagnosticsStatus,omitempty"` // last DiagnosticsStatusNotification
+	CreatedAt         time.Time       `json:"createdAt"`
+	Connectors        []Connector     `json:"connectors"`
 }
 
 // ConnectorStatus is a connector's state as its charger last reported it.

@@ -10,6 +10,7 @@ const (
 	EventChargerConnected    = "charger.connected"
 	EventChargerDisconnected = "charger.disconnected"
 	EventChargerBooted       = "charger.booted"
+	EventChargerUpdated      = "charger.updated"
 	EventConnectorStatus     = "connector.status"
 	EventSessionPending      = "session.pending"
 	EventSessionStarted      = "session.started"

@@ -1,0 +1,163 @@
+package csms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// Service implements the use cases. Build it with New.
+type Service struct {
+	store charging.Store
+	bus   charging.EventBus
+	cmd   charging.Commander
+	log   *slog.Logger
+	now   func() time.Time
+	cfg   Config
+
+	// locks serialises read-modify-write of one charger's sessions, so that
+	// a StartTransaction and the RemoteStart answer it races with never
+	// overwrite each other. Values are *sync.Mutex keyed by charger id.
+	locks sync.Map
+}
+
+// Config holds the service's policies; zero values take the defaults.
+type Config struct {
+	// HeartbeatInterval is the interval sent in BootNotification answers.
+	HeartbeatInterval time.Duration // default 5m
+	// PendingTimeout is how long an accepted remote start may wait for the
+	// charger's transaction before the session fails.
+	PendingTimeout time.Duration // default 2m
+	// SweepInterval is how often pending sessions are checked for expiry.
+	SweepInterval time.Duration // default 5s
+	// RejectUnknownIDTags makes id tags Joule does not know Invalid. By
+	// default (the embedded default) unknown tags are Accepted.
+	RejectUnknownIDTags bool
+}
+
+// New returns a Service. log and now may be nil (discard, time.Now).
+func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, log *slog.Logger, now func() time.Time, cfg Config) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 5 * time.Minute
+	}
+	if cfg.PendingTimeout <= 0 {
+		cfg.PendingTimeout = 2 * time.Minute
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 5 * time.Second
+	}
+	return &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
+}
+
+var _ charging.StationEvents = (*Service)(nil)
+
+// SetCommander sets the commander after construction, for wiring where the
+// gateway (the commander) itself needs the service.
+func (s *Service) SetCommander(cmd charging.Commander) { s.cmd = cmd }
+
+func (s *Service) utcNow() time.Time { return s.now().UTC() }
+
+// lock takes the per-charger lock and returns its unlock.
+func (s *Service) lock(chargerID string) func() {
+	m, _ := s.locks.LoadOrStore(chargerID, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func (s *Service) publish(ctx context.Context, e charging.Event) {
+	if e.Time.IsZero() {
+		e.Time = s.utcNow()
+	}
+	s.bus.Publish(ctx, e)
+}
+
+func (s *Service) publishSession(ctx context.Context, typ string, ses charging.Session, samples []charging.MeterSample) {
+	s.publish(ctx, charging.Event{
+		Type: typ, ChargerID: ses.ChargerID, ConnectorID: ses.ConnectorID,
+		SessionID: ses.ID, Session: &ses, Samples: samples,
+	})
+}
+
+// Ready reports whether the service can serve requests.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Run fails pending sessions whose charger never started a transaction,
+// until ctx is cancelled.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		if err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("expire pending sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// ExpirePending fails pending sessions older than the pending timeout.
+func (s *Service) ExpirePending(ctx context.Context) error {
+	cutoff := s.utcNow().Add(-s.cfg.PendingTimeout)
+	page, err := s.store.ListSessions(ctx, charging.SessionQuery{
+		Status: []charging.SessionStatus{charging.SessionPending}, CreatedBefore: cutoff, Limit: 1000,
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range page.Items {
+		if err := s.failPending(ctx, p.ID, "the charger did not start a transaction within "+s.cfg.PendingTimeout.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failPending marks a session failed if it is still pending.
+func (s *Service) failPending(ctx context.Context, id, reason string) error {
+	ses, err := s.store.GetSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(ses.ChargerID)
+	defer unlock()
+	ses, err = s.store.GetSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ses.Status != charging.SessionPending {
+		return nil
+	}
+	ses.Status = charging.SessionFailed
+	ses.FailureReason = reason
+	ses.UpdatedAt = s.utcNow()
+	if err := s.store.UpdateSession(ctx, ses); err != nil {
+		return err
+	}
+	s.publishSession(ctx, charging.EventSessionFailed, ses, nil)
+	return nil
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns a random, URL-safe id of 16 characters.
+func newID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(idEncoding.EncodeToString(b[:]))
+}

@@ -1,0 +1,521 @@
+package csms
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// Connected records a new connection. A charger that connects for the first
+// time is registered (the embedded default admits every charger; its boot
+// decides the registration status).
+func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) error {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	c, err := s.getOrNewCharger(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	now := s.utcNow()
+	c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
+	if err := s.store.SaveCharger(ctx, c); err != nil {
+		return err
+	}
+	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
+	return nil
+}
+
+// Disconnected records the end of a connection.
+func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	c, err := s.store.GetCharger(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	now := s.utcNow()
+	c.Online, c.LastSeenAt = false, &now
+	if err := s.store.SaveCharger(ctx, c); err != nil {
+		return err
+	}
+	s.publish(ctx, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: chargerID, Charger: &c})
+	return nil
+}
+
+func (s *Service) getOrNewCharger(ctx context.Context, id string) (charging.Charger, error) {
+	c, err := s.store.GetCharger(ctx, id)
+	if charging.ErrorCode(err) == charging.ENOTFOUND {
+		return charging.Charger{ID: id, RegistrationStatus: charging.RegistrationPending, CreatedAt: s.utcNow()}, nil
+	}
+	return c, err
+}
+
+// Booted records a boot. The embedded default accepts every charger.
+func (s *Service) Booted(ctx context.Context, chargerID string, info charging.BootInfo) (charging.BootResult, error) {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	c, err := s.getOrNewCharger(ctx, chargerID)
+	if err != nil {
+		return charging.BootResult{}, err
+	}
+	now := s.utcNow()
+	c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion = info.Vendor, info.Model, info.SerialNumber, info.FirmwareVersion
+	c.ICCID, c.IMSI, c.MeterType, c.MeterSerialNumber = info.ICCID, info.IMSI, info.MeterType, info.MeterSerialNumber
+	c.RegistrationStatus = charging.RegistrationAccepted
+	c.LastBootAt, c.LastSeenAt = &now, &now
+	c.Online = true
+	if err := s.store.SaveCharger(ctx, c); err != nil {
+		return charging.BootResult{}, err
+	}
+	s.publish(ctx, charging.Event{Type: charging.EventChargerBooted, ChargerID: chargerID, Charger: &c})
+	return charging.BootResult{Status: c.RegistrationStatus, Interval: s.cfg.HeartbeatInterval, Now: now}, nil
+}
+
+// Heartbeat records that the charger is alive.
+func (s *Service) Heartbeat(ctx context.Context, chargerID string) (time.Time, error) {
+	now := s.utcNow()
+	return now, s.store.TouchCharger(ctx, chargerID, now)
+}
+
+// StatusChanged records a connector's status. Connector 0 (the charger as a
+// whole) is stored like the others but not listed among the connectors.
+func (s *Service) StatusChanged(ctx context.Context, chargerID string, r charging.StatusReport) error {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	c, err := s.store.GetCharger(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	k, ok := c.Connector(r.ConnectorID)
+	if !ok {
+		k = charging.Connector{ConnectorID: r.ConnectorID}
+	}
+	k.Status, k.ErrorCode, k.Info, k.VendorErrorCode = r.Status, r.ErrorCode, r.Info, r.VendorErrorCode
+	k.UpdatedAt = s.utcNow()
+	if err := s.store.SaveConnector(ctx, chargerID, k); err != nil {
+		return err
+	}
+	if err := s.store.TouchCharger(ctx, chargerID, k.UpdatedAt); err != nil {
+		return err
+	}
+	s.publish(ctx, charging.Event{Type: charging.EventConnectorStatus, ChargerID: chargerID, ConnectorID: r.ConnectorID, Connector: &k})
+	return nil
+}
+
+// Authorize answers whether an id tag may charge.
+func (s *Service) Authorize(ctx context.Context, chargerID, idTag string) (charging.IDTagInfo, error) {
+	return s.authorize(ctx, idTag)
+}
+
+// authorize looks the tag up: known tags answer their status (Expired past
+// their expiry date); unknown tags are Accepted unless RejectUnknownIDTags.
+func (s *Service) authorize(ctx context.Context, idTag string) (charging.IDTagInfo, error) {
+	t, err := s.store.GetIDTag(ctx, idTag)
+	switch {
+	case charging.ErrorCode(err) == charging.ENOTFOUND:
+		if s.cfg.RejectUnknownIDTags {
+			return charging.IDTagInfo{Status: charging.AuthInvalid}, nil
+		}
+		return charging.IDTagInfo{Status: charging.AuthAccepted}, nil
+	case err != nil:
+		return charging.IDTagInfo{}, err
+	}
+	info := charging.IDTagInfo{Status: t.Status, ExpiryDate: t.ExpiryDate, ParentIDTag: t.ParentIDTag}
+	if info.Status == "" {
+		info.Status = charging.AuthAccepted
+	}
+	if t.ExpiryDate != nil && !t.ExpiryDate.After(s.utcNow()) && info.Status == charging.AuthAccepted {
+		info.Status = charging.AuthExpired
+	}
+	return info, nil
+}
+
+// TransactionStarted binds a charger's transaction to a session. The
+// correlation, in order:
+//  1. a repeat of an already bound start (same connector, idTag, meter start
+//     and timestamp: the charger did not get our answer) gets the same
+//     transaction id;
+//  2. a pending remote start on that connector for that idTag, else one
+//     that let the charger choose the connector (connector 0);
+//  3. otherwise the transaction was started at the charger (RFID): a new
+//     session.
+//
+// Open sessions still holding the connector are closed: the charger is the
+// authority on what runs on its connector.
+func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t charging.TransactionStart) (charging.TransactionStartResult, error) {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	info, err := s.authorize(ctx, t.IDTag)
+	if err != nil {
+		return charging.TransactionStartResult{}, err
+	}
+	open, err := s.openSessions(ctx, chargerID, 0)
+	if err != nil {
+		return charging.TransactionStartResult{}, err
+	}
+	ts := t.Timestamp.UTC()
+	for _, o := range open {
+		if o.Status == charging.SessionActive && o.ConnectorID == t.ConnectorID && o.IDTag == t.IDTag &&
+			o.MeterStartWh != nil && *o.MeterStartWh == t.MeterStartWh && o.StartedAt != nil && o.StartedAt.Equal(ts) &&
+			(t.TransactionID == "" || t.TransactionID == o.TransactionID) {
+			return charging.TransactionStartResult{TransactionID: o.TransactionID, SessionID: o.ID, IDTagInfo: info}, nil
+		}
+	}
+	var bind *charging.Session
+	for _, want := range []int{t.ConnectorID, 0} {
+		for i, o := range open {
+			if bind == nil && o.Status == charging.SessionPending && o.ConnectorID == want && o.IDTag == t.IDTag {
+				bind = &open[i]
+			}
+		}
+	}
+	if info.Status == charging.AuthAccepted && bind == nil && s.hasActiveTag(open, t.IDTag) {
+		info.Status = charging.AuthConcurrentTx
+	}
+
+	txID := t.TransactionID
+	if txID == "" {
+		n, err := s.store.NextTransactionID(ctx)
+		if err != nil {
+			return charging.TransactionStartResult{}, err
+		}
+		txID = strconv.FormatInt(n, 10)
+	}
+	now := s.utcNow()
+	// Free the connector of sessions the charger has evidently left behind.
+	for _, o := range open {
+		if o.ConnectorID != t.ConnectorID || (bind != nil && o.ID == bind.ID) {
+			continue
+		}
+		if err := s.supersede(ctx, o, txID, ts, now); err != nil {
+			return charging.TransactionStartResult{}, err
+		}
+	}
+	var ses charging.Session
+	if bind != nil {
+		ses = *bind
+	} else {
+		ses = charging.Session{ID: newID(), ChargerID: chargerID, IDTag: t.IDTag, Origin: charging.OriginLocal, CreatedAt: now}
+	}
+	meterStart := t.MeterStartWh
+	ses.ConnectorID, ses.TransactionID, ses.Status = t.ConnectorID, txID, charging.SessionActive
+	ses.StartedAt, ses.MeterStartWh, ses.UpdatedAt = &ts, &meterStart, now
+	ses.ReservationID = t.ReservationID
+	if info.Status != charging.AuthAccepted {
+		ses.Flags = append(ses.Flags, fmt.Sprintf("started with idTag %s", info.Status))
+	}
+	if bind != nil {
+		err = s.store.UpdateSession(ctx, ses)
+	} else {
+		err = s.store.CreateSession(ctx, ses)
+	}
+	if err != nil {
+		return charging.TransactionStartResult{}, err
+	}
+	s.publishSession(ctx, charging.EventSessionStarted, ses, nil)
+	return charging.TransactionStartResult{TransactionID: txID, SessionID: ses.ID, IDTagInfo: info}, nil
+}
+
+func (s *Service) hasActiveTag(open []charging.Session, idTag string) bool {
+	// Only tags Joule knows are checked: auto-accepted unknown tags (the
+	// embedded default's app tags) may charge on several connectors.
+	return slices.ContainsFunc(open, func(o charging.Session) bool {
+		return o.Status == charging.SessionActive && o.IDTag == idTag && o.Origin == charging.OriginLocal
+	})
+}
+
+// supersede closes a session that still holds a connector on which the
+// charger started another transaction.
+func (s *Service) supersede(ctx context.Context, o charging.Session, txID string, at, now time.Time) error {
+	if o.Status == charging.SessionPending {
+		o.Status = charging.SessionFailed
+		o.FailureReason = "the connector was taken by transaction " + txID
+	} else {
+		o.Status = charging.SessionFinished
+		o.StoppedAt = &at
+		o.StopReason = "Other"
+		o.PowerW = 0
+		o.Flags = append(o.Flags, "no StopTransaction received; superseded by transaction "+txID)
+	}
+	o.UpdatedAt = now
+	if err := s.store.UpdateSession(ctx, o); err != nil {
+		return err
+	}
+	typ := charging.EventSessionStopped
+	if o.Status == charging.SessionFailed {
+		typ = charging.EventSessionFailed
+	}
+	s.publishSession(ctx, typ, o, nil)
+	return nil
+}
+
+// MeterValues stores samples and updates the live values of their session.
+// Samples of an unknown transaction are stored without a session and
+// flagged in the log; they are never refused.
+func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.MeterReport) error {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	var ses *charging.Session
+	if m.TransactionID != "" {
+		got, err := s.store.GetSessionByTransaction(ctx, chargerID, m.TransactionID)
+		switch {
+		case err == nil:
+			ses = &got
+		case charging.ErrorCode(err) != charging.ENOTFOUND:
+			return err
+		default:
+			s.log.Warn("meter values for an unknown transaction", "charger", chargerID, "tx", m.TransactionID)
+		}
+	} else if m.ConnectorID > 0 {
+		open, err := s.openSessions(ctx, chargerID, m.ConnectorID)
+		if err != nil {
+			return err
+		}
+		for i := range open {
+			if open[i].Status == charging.SessionActive {
+				ses = &open[i]
+			}
+		}
+	}
+	samples := m.Samples
+	for i := range samples {
+		samples[i].ChargerID, samples[i].ConnectorID = chargerID, m.ConnectorID
+		samples[i].TransactionID = m.TransactionID
+		if ses != nil {
+			samples[i].SessionID = ses.ID
+			samples[i].TransactionID = ses.TransactionID
+		}
+	}
+	if ses != nil && ses.Status == charging.SessionActive {
+		applyLive(ses, samples)
+		ses.UpdatedAt = s.utcNow()
+	} else {
+		ses = nil // finished sessions keep their final values
+	}
+	if err := s.store.AddMeterSamples(ctx, samples, ses); err != nil {
+		return err
+	}
+	if ses != nil {
+		s.publishSession(ctx, charging.EventSessionMeter, *ses, samples)
+	} else if len(samples) > 0 && samples[0].SessionID != "" {
+		s.publish(ctx, charging.Event{Type: charging.EventSessionMeter, ChargerID: chargerID, ConnectorID: m.ConnectorID, SessionID: samples[0].SessionID, Samples: samples})
+	}
+	return nil
+}
+
+// applyLive updates a session's live values from the latest samples.
+// Per-phase values are combined when no total is sent: power sums the
+// phases, current and voltage take the phases' mean.
+func applyLive(ses *charging.Session, samples []charging.MeterSample) {
+	var latest time.Time
+	for _, x := range samples {
+		if x.Timestamp.After(latest) {
+			latest = x.Timestamp
+		}
+	}
+	type agg struct {
+		total    *float64
+		sum      float64
+		n        int
+		register bool
+	}
+	vals := map[string]*agg{}
+	for _, x := range samples {
+		if !x.Timestamp.Equal(latest) || x.Raw != "" && x.Value == 0 {
+			continue
+		}
+		switch x.Location {
+		case "", "Outlet", "EV", "Cable":
+		default:
+			continue // Inlet or Body: not what the car gets
+		}
+		a := vals[x.Measurand]
+		if a == nil {
+			a = &agg{}
+			vals[x.Measurand] = a
+		}
+		if x.Phase == "" {
+			v := x.Value
+			a.total = &v
+		} else if x.Phase != "N" {
+			a.sum += x.Value
+			a.n++
+		}
+	}
+	get := func(m string, sum bool) (float64, bool) {
+		a := vals[m]
+		switch {
+		case a == nil:
+			return 0, false
+		case a.total != nil:
+			return *a.total, true
+		case a.n == 0:
+			return 0, false
+		case sum:
+			return a.sum, true
+		default:
+			return a.sum / float64(a.n), true
+		}
+	}
+	if v, ok := get(charging.MeasurandPowerActiveImport, true); ok {
+		ses.PowerW = v
+	}
+	if v, ok := get(charging.MeasurandEnergyActiveImportRegister, true); ok && ses.MeterStartWh != nil {
+		ses.EnergyWh = math.Max(0, v-*ses.MeterStartWh)
+	}
+	if v, ok := get(charging.MeasurandCurrentImport, false); ok {
+		ses.CurrentA = &v
+	}
+	if v, ok := get(charging.MeasurandVoltage, false); ok {
+		ses.VoltageV = &v
+	}
+	if v, ok := get(charging.MeasurandSoC, false); ok {
+		ses.SoCPercent = &v
+	}
+}
+
+// TransactionStopped finishes the transaction's session with
+// energyWh = meterStop - meterStart. A stop for a transaction Joule does not
+// know is kept as a finished, flagged session; a repeated stop is answered
+// without change.
+func (s *Service) TransactionStopped(ctx context.Context, chargerID string, t charging.TransactionStop) (charging.IDTagInfo, error) {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	info := charging.IDTagInfo{Status: charging.AuthAccepted}
+	if t.IDTag != "" {
+		var err error
+		if info, err = s.authorize(ctx, t.IDTag); err != nil {
+			return charging.IDTagInfo{}, err
+		}
+	}
+	now := s.utcNow()
+	ts := t.Timestamp.UTC()
+	ses, err := s.store.GetSessionByTransaction(ctx, chargerID, t.TransactionID)
+	switch {
+	case charging.ErrorCode(err) == charging.ENOTFOUND:
+		ses = charging.Session{
+			ID: newID(), ChargerID: chargerID, IDTag: t.IDTag, TransactionID: t.TransactionID,
+			Status: charging.SessionFinished, Origin: charging.OriginLocal, CreatedAt: now, UpdatedAt: now,
+			Flags: []string{"StopTransaction for a transaction Joule never saw start"},
+		}
+		if err := s.store.CreateSession(ctx, ses); err != nil {
+			return charging.IDTagInfo{}, err
+		}
+	case err != nil:
+		return charging.IDTagInfo{}, err
+	case ses.Status == charging.SessionFinished:
+		return info, nil // a repeat: the charger did not get our answer
+	}
+	ses.Status = charging.SessionFinished
+	ses.StoppedAt = &ts
+	stop := t.MeterStopWh
+	ses.MeterStopWh = &stop
+	if ses.MeterStartWh != nil {
+		ses.EnergyWh = stop - *ses.MeterStartWh
+		if ses.EnergyWh < 0 {
+			ses.Flags = append(ses.Flags, fmt.Sprintf("meterStop %v is below meterStart %v", stop, *ses.MeterStartWh))
+			ses.EnergyWh = 0
+		}
+	}
+	ses.StopReason = t.Reason
+	if ses.StopReason == "" {
+		ses.StopReason = "Local" // OCPP 1.6 StopTransaction.req: an absent reason means Local
+	}
+	ses.PowerW = 0
+	ses.UpdatedAt = now
+	samples := t.Samples
+	for i := range samples {
+		samples[i].ChargerID, samples[i].SessionID, samples[i].TransactionID = chargerID, ses.ID, ses.TransactionID
+		if samples[i].ConnectorID == 0 {
+			samples[i].ConnectorID = ses.ConnectorID
+		}
+	}
+	if err := s.store.AddMeterSamples(ctx, samples, &ses); err != nil {
+		return charging.IDTagInfo{}, err
+	}
+	s.publishSession(ctx, charging.EventSessionStopped, ses, samples)
+	return info, nil
+}
+
+// FirmwareStatus records a firmware update's progress on the charger.
+func (s *Service) FirmwareStatus(ctx context.Context, chargerID, status string) error {
+	return s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status })
+}
+
+// DiagnosticsStatus records a diagnostics upload's progress.
+func (s *Service) DiagnosticsStatus(ctx context.Context, chargerID, status string) error {
+	return s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status })
+}
+
+func (s *Service) recordStationStatus(ctx context.Context, chargerID string, set func(*charging.Charger)) error {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	c, err := s.store.GetCharger(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	set(&c)
+	if err := s.store.SaveCharger(ctx, c); err != nil {
+		return err
+	}
+	s.publish(ctx, charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
+	return nil
+}
+
+// DataTransfer answers vendor-specific data. Joule implements no vendor
+// extension, so every vendor is unknown (OCPP 1.6 DataTransfer.conf).
+func (s *Service) DataTransfer(ctx context.Context, chargerID string, d charging.DataTransfer) (charging.DataTransferResult, error) {
+	s.log.Info("data transfer from charger", "charger", chargerID, "vendor_id", d.VendorID, "message_id", d.MessageID, "bytes", len(d.Data))
+	return charging.DataTransferResult{Status: "UnknownVendorId"}, nil
+}
+
+// RemoteStartAnswered records a remote start sent as a generic command: an
+// accepted one opens a pending session so that the charger's transaction
+// binds to it, unless that transaction already arrived.
+func (s *Service) RemoteStartAnswered(ctx context.Context, chargerID string, r charging.RemoteStart, status charging.CommandStatus) error {
+	if status != charging.CommandAccepted {
+		return nil
+	}
+	unlock := s.lock(chargerID)
+	defer unlock()
+	open, err := s.openSessions(ctx, chargerID, r.ConnectorID)
+	if err != nil {
+		return err
+	}
+	now := s.utcNow()
+	for _, o := range open {
+		if o.IDTag == r.IDTag && (o.Status == charging.SessionPending || now.Sub(o.CreatedAt) < time.Minute) {
+			return nil
+		}
+	}
+	ses := charging.Session{
+		ID: newID(), ChargerID: chargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag,
+		Status: charging.SessionPending, Origin: charging.OriginRemote, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.store.CreateSession(ctx, ses); err != nil {
+		return err
+	}
+	s.publishSession(ctx, charging.EventSessionPending, ses, nil)
+	return nil
+}
+
+// RemoteStopAnswered records a remote stop sent as a generic command.
+func (s *Service) RemoteStopAnswered(ctx context.Context, chargerID, transactionID string, status charging.CommandStatus) error {
+	if status != charging.CommandAccepted {
+		return nil
+	}
+	ses, err := s.store.GetSessionByTransaction(ctx, chargerID, transactionID)
+	if charging.ErrorCode(err) == charging.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.markStopRequested(ctx, ses.ID)
+	return err
+}

@@ -1,0 +1,152 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// GET /api/v1/chargers?limit=&cursor=
+func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := queryLimit(q)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	p, err := s.svc.ListChargers(r.Context(), charging.ChargerQuery{Cursor: q.Get("cursor"), Limit: limit})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPage(p))
+}
+
+// GET /api/v1/chargers/{id}
+func (s *Server) getCharger(w http.ResponseWriter, r *http.Request) {
+	c, err := s.svc.GetCharger(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// PATCH /api/v1/chargers/{id}/connectors/{connectorId}
+func (s *Server) updateConnector(w http.ResponseWriter, r *http.Request) {
+	// Connector 0 is the charger as a whole and has no type or rating.
+	connectorID, err := connectorParam("connectorId", r.PathValue("connectorId"), 1)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	var u charging.ConnectorUpdate
+	if err := decodeJSON(w, r, &u); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	if err := u.Validate(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.svc.UpdateConnector(r.Context(), r.PathValue("id"), connectorID, u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// startBody is the body of a start request.
+type startBody struct {
+	IDTag string `json:"idTag"`
+	// ChargingProfile is an optional TxProfile in the charger's OCPP
+	// version's shape, passed through as given.
+	ChargingProfile json.RawMessage `json:"chargingProfile"`
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header's length.
+const maxIdempotencyKey = 255
+
+// POST /api/v1/chargers/{id}/connectors/{connectorId}/start
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request) {
+	// Connector 0 lets the charger choose.
+	connectorID, err := connectorParam("connectorId", r.PathValue("connectorId"), 0)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		s.invalid(w, r, "Idempotency-Key must be at most 255 characters")
+		return
+	}
+	var b startBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	if b.IDTag == "" {
+		s.invalid(w, r, "idTag is required")
+		return
+	}
+	var profile []byte
+	if p := b.ChargingProfile; len(p) > 0 && string(p) != "null" {
+		if p[0] != '{' {
+			s.invalid(w, r, "chargingProfile must be a JSON object")
+			return
+		}
+		profile = p
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StartTimeout)
+	defer cancel()
+	sess, err := s.svc.StartSession(ctx, charging.StartRequest{
+		ChargerID:       r.PathValue("id"),
+		ConnectorID:     connectorID,
+		IDTag:           b.IDTag,
+		ChargingProfile: profile,
+		IdempotencyKey:  key,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/sessions/"+sess.ID)
+	writeJSON(w, http.StatusAccepted, sess)
+}
+
+// actionName is an OCPP action: Reset, GetConfiguration, SetChargingProfile, ...
+var actionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,63}$`)
+
+// POST /api/v1/chargers/{id}/commands/{action}
+func (s *Server) command(w http.ResponseWriter, r *http.Request) {
+	action := r.PathValue("action")
+	if !actionName.MatchString(action) {
+		s.invalid(w, r, "action must be an OCPP action name such as Reset or GetConfiguration, got "+quote(action))
+		return
+	}
+	b, err := readBody(w, r)
+	if err == nil {
+		err = requireObject(b)
+	}
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StartTimeout)
+	defer cancel()
+	res, err := s.svc.Command(ctx, r.PathValue("id"), action, json.RawMessage(b))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,51 @@
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"net/http"
+	"time"
+)
+
+// readyTimeout bounds the readiness check of the service.
+const readyTimeout = 2 * time.Second
+
+// GET /livez: the process serves HTTP. It checks no dependency, so a dead
+// database never makes an orchestrator restart the process (and drop every
+// charger connection).
+func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// GET /readyz: 200 when the service is ready and the server is not shutting
+// down, 503 otherwise. The status code is the answer; the body lists the
+// checks for humans. Failure details go to the log, not to the caller.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.shuttingDown() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("[-]shutdown: shutting down\n"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.svc.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("[-]service: not ready\n"))
+		return
+	}
+	_, _ = w.Write([]byte("[+]service ok\n[+]shutdown: not shutting down\nok\n"))
+}
+
+//go:embed openapi.yaml
+var openAPIDoc []byte
+
+// GET /api/v1/openapi.yaml
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml") // RFC 9512
+	_, _ = w.Write(openAPIDoc)
+}

@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// Defaults for Options.
+const (
+	DefaultStartTimeout      = 35 * time.Second
+	DefaultHeartbeatInterval = 15 * time.Second
+)
+
+// MaxBodyBytes is the largest request body the API reads (1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Logger receives request logs (Debug) and internal errors (Error).
+	// nil discards them.
+	Logger *slog.Logger
+	// StartTimeout bounds how long a start, a stop or a command waits for
+	// the charger; 0 means DefaultStartTimeout.
+	StartTimeout time.Duration
+	// HeartbeatInterval is how often an idle SSE stream gets a comment line,
+	// so proxies keep it open; 0 means DefaultHeartbeatInterval.
+	HeartbeatInterval time.Duration
+}
+
+// Server is the app API. Create it with NewServer and serve Handler.
+type Server struct {
+	svc     Service
+	bus     charging.EventBus
+	log     *slog.Logger
+	opts    Options
+	handler http.Handler
+	routes  []string // "METHOD /path" of every API route, for tests and the OpenAPI check
+
+	shutdownOnce sync.Once
+	shutdown     chan struct{} // closed by SetShuttingDown
+}
+
+// NewServer returns a Server that calls svc and streams events from bus.
+func NewServer(svc Service, bus charging.EventBus, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	s := &Server{
+		svc:      svc,
+		bus:      bus,
+		log:      opts.Logger,
+		opts:     opts,
+		shutdown: make(chan struct{}),
+	}
+	s.handler = s.logRequests(s.recoverPanics(s.mux()))
+	return s
+}
+
+// Handler returns the HTTP handler for /api/v1/..., /livez and /readyz.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// SetShuttingDown makes /readyz answer 503 and ends every open event
+// stream (clients reconnect, elsewhere, with Last-Event-ID). Call it first
+// when the process is asked to stop, before http.Server.Shutdown, which
+// would otherwise wait for the streams until its deadline.
+func (s *Server) SetShuttingDown() {
+	s.shutdownOnce.Do(func() { close(s.shutdown) })
+}
+
+func (s *Server) shuttingDown() bool {
+	select {
+	case <-s.shutdown:
+		return true
+	default:
+		return false
+	}
+}
+
+// route is one path with a handler per method.
+type route struct {
+	path    string
+	methods []methodHandler
+}
+
+type methodHandler struct {
+	method string
+	h      http.HandlerFunc
+}
+
+func (s *Server) mux() *http.ServeMux {
+	routes := []route{
+		{"/livez", []methodHandler{{http.MethodGet, s.livez}}},
+		{"/readyz", []methodHandler{{http.MethodGet, s.readyz}}},
+		{"/api/v1/openapi.yaml", []methodHandler{{http.MethodGet, s.openAPI}}},
+		{"/api/v1/chargers", []methodHandler{{http.MethodGet, s.listChargers}}},
+		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}", []methodHandler{{http.MethodPatch, s.updateConnector}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/start", []methodHandler{{http.MethodPost, s.startSession}}},
+		{"/api/v1/chargers/{id}/commands/{action}", []methodHandler{{http.MethodPost, s.command}}},
+		{"/api/v1/sessions", []methodHandler{{http.MethodGet, s.listSessions}}},
+		{"/api/v1/sessions/{id}", []methodHandler{{http.MethodGet, s.getSession}}},
+		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession}}},
+		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues}}},
+		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events}}},
+	}
+	mux := http.NewServeMux()
+	for _, r := range routes {
+		var allow []string
+		for _, m := range r.methods {
+			mux.HandleFunc(m.method+" "+r.path, m.h)
+			s.routes = append(s.routes, m.method+" "+r.path)
+			allow = append(allow, m.method)
+			if m.method == http.MethodGet {
+				allow = append(allow, http.MethodHead) // ServeMux routes HEAD to GET patterns
+			}
+		}
+		// The same path without a method matches every other method: answer
+		// 405 as a problem instead of ServeMux's plain-text one.
+		mux.HandleFunc(r.path, s.methodNotAllowed(strings.Join(allow, ", ")))
+	}
+	mux.HandleFunc("/", s.notFound)
+	return mux
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.problem(w, r, http.StatusNotFound, charging.ENOTFOUND, "no route for "+r.Method+" "+r.URL.Path)
+}
+
+func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.problem(w, r, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			"method "+r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+allow)
+	}
+}
