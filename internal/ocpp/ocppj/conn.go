@@ -1,0 +1,632 @@
+package ocppj
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// Handler answers an inbound CALL.
+//
+// The returned response is JSON-encoded as the CALLRESULT payload; a
+// json.RawMessage or []byte is sent as is, and nil (or a nil pointer) is
+// sent as {}. An error that is (errors.As) a *Error answers a CALLERROR with
+// its code, description and details; any other error answers InternalError
+// with a generic description, and the real error is logged.
+//
+// A Handler runs on the connection's read goroutine, so frames from that
+// peer are handled one at a time and in order; it should answer quickly. It
+// MUST NOT call Call on the same connection synchronously: the answer to
+// that CALL would be read by the goroutine that is blocked in the Handler,
+// so the Call could only time out. Start such follow-up calls from another
+// goroutine (which the caller owns).
+type Handler func(ctx context.Context, action string, payload json.RawMessage) (any, error)
+
+// Options configure a Conn. The zero value is usable.
+type Options struct {
+	Dialect Dialect // CALLERROR spelling
+	Handler Handler // nil: every CALL answers NotImplemented
+
+	// CallTimeout bounds each outbound Call from the moment it is sent;
+	// default 30s. A timeout frees the in-flight slot; a late answer is
+	// dropped with a log line.
+	CallTimeout time.Duration
+	// PingInterval, when > 0, sends a WebSocket ping every interval and
+	// closes the connection when nothing (a pong or any other frame) was
+	// read for 2*PingInterval. Default 0: no pings (clients).
+	PingInterval time.Duration
+	// WriteTimeout bounds each frame write; default 10s.
+	WriteTimeout time.Duration
+	// MaxFrameBytes is the largest frame read; a larger one closes the
+	// connection with 1009 (message too big). Default 65536.
+	MaxFrameBytes int64
+	// Logger receives frame and peer-misbehaviour logs; default: discard.
+	Logger *slog.Logger
+}
+
+const (
+	defaultCallTimeout   = 30 * time.Second
+	defaultWriteTimeout  = 10 * time.Second
+	defaultMaxFrameBytes = 65536
+
+	// closeWait is how long Close and a cancelled Serve wait for the peer's
+	// answering close frame before dropping the TCP connection (RFC 6455
+	// §7.1.1: the server should close TCP after the closing handshake).
+	closeWait = 2 * time.Second
+
+	// maxDescription is the longest errorDescription sent (OCPP 2.0.1 Part 4
+	// §4.3: string[0..255]).
+	maxDescription = 255
+)
+
+// Conn is one OCPP-J connection. Serve must run for inbound frames to be
+// read (including the answers to Call); all methods are safe for concurrent
+// use.
+type Conn struct {
+	ws       *websocket.Conn
+	opts     Options
+	log      *slog.Logger
+	idPrefix string        // random per connection, so ids are unique across reconnects
+	idSeq    atomic.Uint64 // message id counter
+	done     chan struct{} // closed when the connection has ended
+
+	// Lock order: wmu before mu; never take wmu while holding mu.
+
+	// wmu serializes frame writes (gorilla allows one concurrent writer)
+	// including pings and the close frame, so no data frame follows ours.
+	wmu sync.Mutex
+
+	mu      sync.Mutex
+	serving bool            // Serve has started; guarded by mu
+	closing bool            // we sent (or are sending) a close frame; written with wmu and mu held, read with either
+	ended   bool            // the connection has ended and done is closed; guarded by mu
+	busy    bool            // an outbound CALL holds the in-flight slot; guarded by mu
+	waiters []chan struct{} // Calls waiting for the slot, FIFO; guarded by mu
+	pending *pendingCall    // the CALL in flight, nil if none; guarded by mu
+
+	pingTimer   *time.Timer    // written once by Serve under mu
+	pingStopped bool           // guarded by mu
+	pingWG      sync.WaitGroup // one count per armed or running ping callback
+}
+
+type pendingCall struct {
+	id, action string
+	ch         chan callResult // buffered 1; receives exactly one result
+}
+
+type callResult struct {
+	payload json.RawMessage
+	err     error
+}
+
+// NewConn wraps an established WebSocket connection (server or client side).
+// Run Serve to start reading.
+func NewConn(ws *websocket.Conn, opts Options) *Conn {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = defaultCallTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = defaultWriteTimeout
+	}
+	if opts.MaxFrameBytes <= 0 {
+		opts.MaxFrameBytes = defaultMaxFrameBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	ws.SetReadLimit(opts.MaxFrameBytes)
+	var p [6]byte
+	rand.Read(p[:]) // never fails (crypto/rand, Go 1.24+)
+	return &Conn{
+		ws:       ws,
+		opts:     opts,
+		log:      opts.Logger,
+		idPrefix: hex.EncodeToString(p[:]) + "-",
+		done:     make(chan struct{}),
+	}
+}
+
+// Dial opens a client connection to url (ws:// or wss://), offering
+// subprotocols in order. When subprotocols were offered and the server
+// selected none of them, Dial fails with an error wrapping ErrNoSubprotocol.
+// header carries e.g. Basic auth (security profiles 1 and 2). The returned
+// Conn is not yet served: run Serve.
+func Dial(ctx context.Context, url string, subprotocols []string, header http.Header, opts Options) (*Conn, *http.Response, error) {
+	d := websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 30 * time.Second,
+		Subprotocols:     subprotocols,
+	}
+	return DialWith(ctx, &d, url, header, opts)
+}
+
+// DialWith is Dial with a caller-configured dialer, e.g. with a TLS client
+// certificate (security profile 3). The offered subprotocols are
+// d.Subprotocols.
+func DialWith(ctx context.Context, d *websocket.Dialer, url string, header http.Header, opts Options) (*Conn, *http.Response, error) {
+	ws, resp, err := d.DialContext(ctx, url, header)
+	if err != nil {
+		return nil, resp, fmt.Errorf("ocppj: dial %s: %w", url, err)
+	}
+	if len(d.Subprotocols) > 0 && !slices.Contains(d.Subprotocols, ws.Subprotocol()) {
+		ws.Close()
+		return nil, resp, fmt.Errorf("%w (offered %q, selected %q)", ErrNoSubprotocol, d.Subprotocols, ws.Subprotocol())
+	}
+	return NewConn(ws, opts), resp, nil
+}
+
+// Subprotocol returns the negotiated WebSocket subprotocol, e.g. "ocpp1.6".
+func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
+
+// RemoteAddr returns the peer's network address.
+func (c *Conn) RemoteAddr() string { return c.ws.RemoteAddr().String() }
+
+// Done returns a channel that is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Serve reads and handles frames until ctx is cancelled, the peer goes away
+// or Close is called. Inbound CALLs run the Handler with ctx on this
+// goroutine. When ctx is cancelled Serve first sends a close frame (1001,
+// going away).
+//
+// Serve returns nil when the connection closed normally: we closed it (Close
+// or ctx), or the peer sent a close frame with 1000 or 1001. It returns an
+// error when the peer vanished, stopped answering pings or sent a frame
+// larger than MaxFrameBytes, and ErrClosed when called on a closed or
+// already served Conn. Serve owns every goroutine it starts (a ping timer
+// callback and a context watcher) and returns only after they have exited.
+func (c *Conn) Serve(ctx context.Context) error {
+	c.mu.Lock()
+	if c.serving || c.closing || c.ended {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.serving = true
+	c.mu.Unlock()
+
+	if c.opts.PingInterval > 0 {
+		c.ws.SetPongHandler(func(string) error { c.touch(); return nil })
+		answer := c.ws.PingHandler()
+		c.ws.SetPingHandler(func(data string) error { c.touch(); return answer(data) })
+		c.touch()
+		c.pingWG.Add(1)
+		c.mu.Lock() // the callback reads pingTimer under mu and may fire at once
+		c.pingTimer = time.AfterFunc(c.opts.PingInterval, c.ping)
+		c.mu.Unlock()
+	}
+
+	stopped := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() {
+		defer close(stopped)
+		c.Close(websocket.CloseGoingAway, "")
+	})
+
+	err := c.readLoop(ctx)
+
+	c.ws.Close()
+	c.finish()
+	if !stopWatch() {
+		<-stopped
+	}
+	c.stopPinger()
+	return err
+}
+
+func (c *Conn) readLoop(ctx context.Context) error {
+	for {
+		typ, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			return c.readError(err)
+		}
+		c.touch()
+		if typ != websocket.TextMessage {
+			c.log.Warn("dropping non-text frame", "bytes", len(msg))
+			continue
+		}
+		c.handle(ctx, msg)
+	}
+}
+
+// readError classifies the error that ended the read loop.
+func (c *Conn) readError(err error) error {
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	switch {
+	case closing:
+		return nil // we closed: the peer's close frame, our deadline or a dropped TCP connection
+	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
+		return nil
+	case errors.Is(err, websocket.ErrReadLimit):
+		return fmt.Errorf("ocppj: frame larger than %d bytes: %w", c.opts.MaxFrameBytes, err)
+	case c.opts.PingInterval > 0 && isTimeout(err):
+		return fmt.Errorf("ocppj: peer silent for %v: %w", 2*c.opts.PingInterval, err)
+	}
+	return fmt.Errorf("ocppj: read: %w", err)
+}
+
+// isTimeout reports a read deadline expiry (gorilla rewraps it as its own
+// net.Error, hiding os.ErrDeadlineExceeded).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// touch pushes the read deadline out after anything was read, unless we are
+// closing (then Close's short deadline stands).
+func (c *Conn) touch() {
+	if c.opts.PingInterval <= 0 {
+		return
+	}
+	c.mu.Lock()
+	if !c.closing {
+		c.ws.SetReadDeadline(time.Now().Add(2 * c.opts.PingInterval))
+	}
+	c.mu.Unlock()
+}
+
+// ping is the ping timer's callback; it re-arms the timer until stopPinger.
+func (c *Conn) ping() {
+	defer c.pingWG.Done()
+	c.wmu.Lock()
+	closing := c.closing
+	var err error
+	if !closing {
+		err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteTimeout))
+	}
+	c.wmu.Unlock()
+	if closing {
+		return
+	}
+	if err != nil {
+		c.log.Debug("ping failed", "err", err)
+		c.ws.Close() // the connection cannot be written: end Serve's read
+		return
+	}
+	c.mu.Lock()
+	if !c.pingStopped {
+		c.pingWG.Add(1)
+		c.pingTimer.Reset(c.opts.PingInterval)
+	}
+	c.mu.Unlock()
+}
+
+func (c *Conn) stopPinger() {
+	if c.pingTimer == nil {
+		return
+	}
+	c.mu.Lock()
+	c.pingStopped = true
+	if c.pingTimer.Stop() {
+		c.pingWG.Done() // the armed callback will not run
+	}
+	c.mu.Unlock()
+	c.pingWG.Wait()
+}
+
+// finish marks the connection ended: waiting and in-flight Calls return
+// ErrClosed.
+func (c *Conn) finish() {
+	c.mu.Lock()
+	if !c.ended {
+		c.ended = true
+		c.pending = nil
+		close(c.done)
+	}
+	c.mu.Unlock()
+}
+
+// Close sends a close frame with code and reason (truncated to fit a control
+// frame) and ends Serve: Serve returns once the peer answers the close or
+// after a short wait. Close does not wait for Serve to return (it may be
+// called from a Handler); use Done. Closing a Conn that is not being served
+// drops the connection at once. Close on a closed Conn returns ErrClosed.
+func (c *Conn) Close(code int, reason string) error {
+	c.wmu.Lock()
+	c.mu.Lock()
+	if c.closing || c.ended {
+		c.mu.Unlock()
+		c.wmu.Unlock()
+		return ErrClosed
+	}
+	c.closing = true
+	serving := c.serving
+	c.mu.Unlock()
+	err := c.ws.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(code, truncate(reason, 123)),
+		time.Now().Add(c.opts.WriteTimeout))
+	c.wmu.Unlock()
+
+	if !serving {
+		c.ws.Close()
+		c.finish()
+		return err
+	}
+	wait := closeWait
+	if err != nil {
+		wait = 0
+	}
+	c.mu.Lock()
+	c.ws.SetReadDeadline(time.Now().Add(wait))
+	c.mu.Unlock()
+	return err
+}
+
+// Call sends a CALL and waits for its CALLRESULT payload.
+//
+// At most one outbound CALL is in flight per connection (OCPP-J 1.6 §4.1.1,
+// 2.0.1 Part 4 §4.1.1); other Calls wait for the slot in FIFO order, giving
+// up when ctx is done. Once sent, a Call is bounded by CallTimeout
+// (ErrTimeout) and by ctx. A CALLERROR answer is returned as a *Error whose
+// Code is parsed through the Dialect. If the connection ends, Call returns
+// ErrClosed (wrapped when a write failed). payload is any JSON-marshalable
+// value; a json.RawMessage or []byte is sent as is and nil as {}.
+func (c *Conn) Call(ctx context.Context, action string, payload any) (json.RawMessage, error) {
+	body, err := marshalPayload(payload)
+	if err != nil {
+		return nil, fmt.Errorf("ocppj: %s: encode payload: %w", action, err)
+	}
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.release()
+
+	p := &pendingCall{id: c.newID(), action: action, ch: make(chan callResult, 1)}
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	c.pending = p
+	c.mu.Unlock()
+	defer c.clearPending(p)
+
+	if err := c.write(AppendCall(make([]byte, 0, len(body)+len(action)+64), p.id, action, body)); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(c.opts.CallTimeout)
+	defer t.Stop()
+	select {
+	case r := <-p.ch:
+		return r.payload, r.err
+	case <-t.C:
+		c.log.Warn("call timed out", "action", action, "msg_id", p.id, "err", ErrTimeout)
+		return nil, ErrTimeout
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.done:
+		select {
+		case r := <-p.ch: // answered just before the end
+			return r.payload, r.err
+		default:
+			return nil, ErrClosed
+		}
+	}
+}
+
+// newID returns a message id unique per connection and across reconnects:
+// 12 random hex digits, '-', a counter (at most 33 characters).
+func (c *Conn) newID() string {
+	return c.idPrefix + strconv.FormatUint(c.idSeq.Add(1), 10)
+}
+
+// acquire takes the in-flight slot, waiting in FIFO order.
+func (c *Conn) acquire(ctx context.Context) error {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if !c.busy {
+		c.busy = true
+		c.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	c.waiters = append(c.waiters, ch)
+	c.mu.Unlock()
+
+	var err error
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-c.done:
+		err = ErrClosed
+	}
+	c.mu.Lock()
+	if i := slices.Index(c.waiters, ch); i >= 0 {
+		c.waiters = slices.Delete(c.waiters, i, i+1)
+		c.mu.Unlock()
+		return err
+	}
+	c.mu.Unlock()
+	c.release() // the slot was handed to us as we gave up: pass it on
+	return err
+}
+
+// release frees the in-flight slot, handing it to the longest waiter.
+func (c *Conn) release() {
+	c.mu.Lock()
+	if len(c.waiters) > 0 {
+		close(c.waiters[0])
+		c.waiters[0] = nil
+		c.waiters = c.waiters[1:]
+		if len(c.waiters) == 0 {
+			c.waiters = nil
+		}
+	} else {
+		c.busy = false
+	}
+	c.mu.Unlock()
+}
+
+func (c *Conn) clearPending(p *pendingCall) {
+	c.mu.Lock()
+	if c.pending == p {
+		c.pending = nil
+	}
+	c.mu.Unlock()
+}
+
+// deliver hands an answer to the pending call with that id, or drops it.
+func (c *Conn) deliver(id string, r callResult) {
+	c.mu.Lock()
+	p := c.pending
+	if p == nil || p.id != id {
+		c.mu.Unlock()
+		c.log.Warn("dropping answer to no pending call (late or unknown id)", "msg_id", id, "err", r.err)
+		return
+	}
+	c.pending = nil
+	c.mu.Unlock()
+	p.ch <- r // buffered, and only one result per call
+}
+
+// write sends one text frame.
+func (c *Conn) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closing {
+		return ErrClosed
+	}
+	c.ws.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		// gorilla makes write errors sticky: the connection is unusable.
+		c.ws.Close()
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return nil
+}
+
+// handle processes one inbound text frame on the read goroutine.
+func (c *Conn) handle(ctx context.Context, msg []byte) {
+	f, answerTo, perr := ParseFrame(msg)
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.Debug("frame in", "msg_id", f.ID, "action", f.Action, "bytes", len(msg))
+	}
+	if perr != nil {
+		if answerTo != "" {
+			c.log.Warn("malformed frame", "msg_id", answerTo, "code", string(perr.Code), "err", perr.Description, "bytes", len(msg))
+			c.sendError(answerTo, perr.Code, perr.Description, nil)
+			return
+		}
+		if f.ID != "" && (f.Type == MessageCallResult || f.Type == MessageCallError) {
+			c.log.Warn("malformed answer", "msg_id", f.ID, "code", string(perr.Code), "err", perr.Description, "bytes", len(msg))
+			c.deliver(f.ID, callResult{err: fmt.Errorf("%w: %s", ErrBadAnswer, perr.Description)})
+			return
+		}
+		c.log.Warn("dropping malformed frame", "code", string(perr.Code), "err", perr.Description, "bytes", len(msg))
+		return
+	}
+	switch f.Type {
+	case MessageCall:
+		c.dispatch(ctx, f)
+	case MessageCallResult:
+		c.deliver(f.ID, callResult{payload: f.Payload})
+	case MessageCallError:
+		c.deliver(f.ID, callResult{err: &Error{
+			Code:        c.opts.Dialect.Parse(f.ErrorCode),
+			Description: f.ErrorDescription,
+			Details:     f.ErrorDetails,
+		}})
+	}
+}
+
+// dispatch runs the Handler for an inbound CALL and sends its answer.
+func (c *Conn) dispatch(ctx context.Context, f Frame) {
+	if c.opts.Handler == nil {
+		c.log.Warn("callerror sent", "action", f.Action, "msg_id", f.ID, "code", string(NotImplemented))
+		c.sendError(f.ID, NotImplemented, "action "+f.Action+" is not implemented", nil)
+		return
+	}
+	resp, err := c.runHandler(ctx, f)
+	var body []byte
+	if err == nil {
+		body, err = marshalPayload(resp)
+		if err != nil {
+			err = fmt.Errorf("encode response: %w", err)
+		}
+	}
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			c.log.Warn("callerror sent", "action", f.Action, "msg_id", f.ID, "code", string(e.Code), "err", e.Description)
+			c.sendError(f.ID, e.Code, e.Description, e.Details)
+			return
+		}
+		c.log.Error("handler failed", "action", f.Action, "msg_id", f.ID, "code", string(InternalError), "err", err)
+		c.sendError(f.ID, InternalError, "internal error", nil)
+		return
+	}
+	if err := c.write(AppendCallResult(make([]byte, 0, len(body)+len(f.ID)+8), f.ID, body)); err != nil {
+		c.log.Debug("callresult not sent", "action", f.Action, "msg_id", f.ID, "err", err)
+	}
+}
+
+// runHandler calls the Handler, turning a panic into an error so that one
+// bad message cannot take the gateway down.
+func (c *Conn) runHandler(ctx context.Context, f Frame) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return c.opts.Handler(ctx, f.Action, f.Payload)
+}
+
+func (c *Conn) sendError(id string, code ErrorCode, description string, details []byte) {
+	description = truncate(description, maxDescription)
+	name := c.opts.Dialect.Name(code)
+	frame := AppendCallError(make([]byte, 0, len(id)+len(name)+len(description)+len(details)+16), id, name, description, details)
+	if err := c.write(frame); err != nil {
+		c.log.Debug("callerror not sent", "msg_id", id, "code", name, "err", err)
+	}
+}
+
+// marshalPayload encodes a CALL or CALLRESULT payload.
+func marshalPayload(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return v, nil
+	case []byte:
+		return v, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == "null" { // a nil pointer or map
+		return nil, nil
+	}
+	return b, nil
+}
+
+// truncate shortens s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
