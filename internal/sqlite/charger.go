@@ -1,0 +1,215 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+const chargerColumns = `id, vendor, model, serial_number, firmware_version, iccid, imsi,
+	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
+	registration_status, firmware_status, diagnostics_status, created_at`
+
+func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) {
+	var c charging.Charger
+	var lastSeen, lastBoot sql.NullInt64
+	var created int64
+	var reg string
+	err := row.Scan(&c.ID, &c.Vendor, &c.Model, &c.SerialNumber, &c.FirmwareVersion, &c.ICCID, &c.IMSI,
+		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &lastSeen, &lastBoot, &reg,
+		&c.FirmwareStatus, &c.DiagnosticsStatus, &created)
+	if err != nil {
+		return charging.Charger{}, err
+	}
+	c.LastSeenAt, c.LastBootAt = timePtr(lastSeen), timePtr(lastBoot)
+	c.RegistrationStatus = charging.RegistrationStatus(reg)
+	c.CreatedAt = fromMicro(created)
+	c.Connectors = []charging.Connector{}
+	return c, nil
+}
+
+const connectorColumns = `charger_id, connector_id, status, error_code, info, vendor_error_code, type, max_power_w, updated_at`
+
+func scanConnector(row interface{ Scan(...any) error }) (chargerID string, c charging.Connector, err error) {
+	var status string
+	var updated int64
+	err = row.Scan(&chargerID, &c.ConnectorID, &status, &c.ErrorCode, &c.Info, &c.VendorErrorCode, &c.Type, &c.MaxPowerW, &updated)
+	c.Status = charging.ConnectorStatus(status)
+	c.UpdatedAt = fromMicro(updated)
+	return chargerID, c, err
+}
+
+// GetCharger returns the charger with its connectors ordered by id.
+func (s *Store) GetCharger(ctx context.Context, id string) (charging.Charger, error) {
+	// One read transaction, so charger and connectors are one snapshot.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+
+	c, err := scanCharger(tx.QueryRowContext(ctx, `SELECT `+chargerColumns+` FROM chargers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, charging.Errorf(charging.ENOTFOUND, "charger %s not found", id))
+	}
+	if err != nil {
+		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, err)
+	}
+	cs := []charging.Charger{c}
+	if err := loadConnectors(ctx, tx, cs); err != nil {
+		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, err)
+	}
+	return cs[0], nil
+}
+
+// loadConnectors fills the connectors of cs, which are ordered by id and are
+// a contiguous range of ids, so one range scan of the primary key finds them.
+func loadConnectors(ctx context.Context, tx *sql.Tx, cs []charging.Charger) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+connectorColumns+` FROM connectors
+		WHERE charger_id >= ? AND charger_id <= ? ORDER BY charger_id, connector_id`, cs[0].ID, cs[len(cs)-1].ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		id, k, err := scanConnector(rows)
+		if err != nil {
+			return err
+		}
+		for i < len(cs) && cs[i].ID < id {
+			i++
+		}
+		if i < len(cs) && cs[i].ID == id {
+			cs[i].Connectors = append(cs[i].Connectors, k)
+		}
+	}
+	return rows.Err()
+}
+
+// ListChargers returns chargers ordered by id, with their connectors.
+func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (charging.Page[charging.Charger], error) {
+	var page charging.Page[charging.Charger]
+	n, err := limit(q.Limit, 100)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+	var after string
+	hasCursor, err := decodeCursor(q.Cursor, &after)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+
+	query := `SELECT ` + chargerColumns + ` FROM chargers`
+	args := []any{}
+	if hasCursor {
+		query += ` WHERE id > ?`
+		args = append(args, after)
+	}
+	query += ` ORDER BY id LIMIT ?`
+	args = append(args, n+1)
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+	defer rows.Close()
+	page.Items = []charging.Charger{}
+	for rows.Next() {
+		c, err := scanCharger(rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list chargers: %w", err)
+		}
+		page.Items = append(page.Items, c)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+	rows.Close()
+	if len(page.Items) > n {
+		page.Items = page.Items[:n]
+		page.NextCursor = encodeCursor(page.Items[n-1].ID)
+	}
+	if err := loadConnectors(ctx, tx, page.Items); err != nil {
+		return charging.Page[charging.Charger]{}, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+	return page, nil
+}
+
+// SaveCharger inserts or updates the charger's own fields; its connectors
+// are untouched, and CreatedAt keeps the value of the first save. Status is
+// not stored here: it is connector 0's (see SaveConnector).
+func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
+	if c.ID == "" {
+		return fmt.Errorf("sqlite: save charger: %w", charging.Errorf(charging.EINVALID, "charger id is empty"))
+	}
+	return s.write(ctx, "save charger "+c.ID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO chargers (`+chargerColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET
+				vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
+				firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
+				meter_type = excluded.meter_type, meter_serial_number = excluded.meter_serial_number,
+				ocpp_version = excluded.ocpp_version, online = excluded.online,
+				last_seen_at = excluded.last_seen_at, last_boot_at = excluded.last_boot_at,
+				registration_status = excluded.registration_status,
+				firmware_status = excluded.firmware_status, diagnostics_status = excluded.diagnostics_status`,
+			c.ID, c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion, c.ICCID, c.IMSI,
+			c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, nullTime(c.LastSeenAt), nullTime(c.LastBootAt),
+			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt))
+		return err
+	})
+}
+
+// TouchCharger sets the charger's last-seen time; it does nothing (and
+// returns nil) when there is no such charger.
+func (s *Store) TouchCharger(ctx context.Context, id string, at time.Time) error {
+	return s.write(ctx, "touch charger "+id, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE chargers SET last_seen_at = ? WHERE id = ?`, toMicro(at), id)
+		return err
+	})
+}
+
+// SetAllOffline marks every charger offline.
+func (s *Store) SetAllOffline(ctx context.Context) error {
+	return s.write(ctx, "set all offline", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE chargers SET online = 0 WHERE online <> 0`)
+		return err
+	})
+}
+
+// SaveConnector inserts or updates one connector of an existing charger.
+// Connector 0 is the charger itself (its 1.6 StatusNotification): it is
+// stored and returned like the others, first in Connectors; csms moves it
+// into Charger.Status when presenting a charger.
+func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.Connector) error {
+	op := fmt.Sprintf("save connector %d of charger %s", c.ConnectorID, chargerID)
+	if c.ConnectorID < 0 {
+		return fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.EINVALID, "connector id %d is negative", c.ConnectorID))
+	}
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO connectors (`+connectorColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
+				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
+				vendor_error_code = excluded.vendor_error_code, type = excluded.type,
+				max_power_w = excluded.max_power_w, updated_at = excluded.updated_at`,
+			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode, c.Type, c.MaxPowerW, toMicro(c.UpdatedAt))
+		if isForeignKey(err) {
+			return charging.Errorf(charging.ENOTFOUND, "charger %s not found", chargerID)
+		}
+		return err
+	})
+}

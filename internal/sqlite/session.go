@@ -1,0 +1,254 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
+	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
+	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
+	stop_requested_at, reservation_id, idempotency_key, flags`
+
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// updateSessionSQL takes sessionArgs with the id moved last.
+const updateSessionSQL = `UPDATE sessions SET
+	charger_id = ?, connector_id = ?, id_tag = ?, transaction_id = ?, status = ?, origin = ?,
+	created_at = ?, updated_at = ?, started_at = ?, stopped_at = ?, meter_start_wh = ?, meter_stop_wh = ?,
+	energy_wh = ?, power_w = ?, current_a = ?, voltage_v = ?, soc_percent = ?, stop_reason = ?, failure_reason = ?,
+	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?
+	WHERE id = ?`
+
+// sessionArgs returns the values of sessionColumns, in order.
+func sessionArgs(s *charging.Session) ([]any, error) {
+	var flags sql.NullString
+	if len(s.Flags) > 0 {
+		b, err := json.Marshal(s.Flags)
+		if err != nil {
+			return nil, fmt.Errorf("encode flags: %w", err)
+		}
+		flags = sql.NullString{String: string(b), Valid: true}
+	}
+	return []any{
+		s.ID, s.ChargerID, s.ConnectorID, s.IDTag, s.TransactionID, string(s.Status), s.Origin,
+		toMicro(s.CreatedAt), toMicro(s.UpdatedAt), nullTime(s.StartedAt), nullTime(s.StoppedAt),
+		nullFloat(s.MeterStartWh), nullFloat(s.MeterStopWh),
+		s.EnergyWh, s.PowerW, nullFloat(s.CurrentA), nullFloat(s.VoltageV), nullFloat(s.SoCPercent),
+		s.StopReason, s.FailureReason, nullTime(s.StopRequestedAt), s.ReservationID, s.IdempotencyKey, flags,
+	}, nil
+}
+
+func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) {
+	var s charging.Session
+	var status string
+	var created, updated int64
+	var started, stopped, stopReq sql.NullInt64
+	var mStart, mStop, cur, volt, soc sql.NullFloat64
+	var flags sql.NullString
+	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
+		&created, &updated, &started, &stopped, &mStart, &mStop,
+		&s.EnergyWh, &s.PowerW, &cur, &volt, &soc, &s.StopReason, &s.FailureReason,
+		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags)
+	if err != nil {
+		return charging.Session{}, err
+	}
+	s.Status = charging.SessionStatus(status)
+	s.CreatedAt, s.UpdatedAt = fromMicro(created), fromMicro(updated)
+	s.StartedAt, s.StoppedAt, s.StopRequestedAt = timePtr(started), timePtr(stopped), timePtr(stopReq)
+	s.MeterStartWh, s.MeterStopWh = floatPtr(mStart), floatPtr(mStop)
+	s.CurrentA, s.VoltageV, s.SoCPercent = floatPtr(cur), floatPtr(volt), floatPtr(soc)
+	if flags.Valid && flags.String != "" {
+		if err := json.Unmarshal([]byte(flags.String), &s.Flags); err != nil {
+			return charging.Session{}, fmt.Errorf("session %s: decode flags: %w", s.ID, err)
+		}
+	}
+	return s, nil
+}
+
+// sessionConflict translates a constraint violation of a session write into
+// a domain error; other errors are returned unchanged.
+func sessionConflict(err error, s *charging.Session) error {
+	switch {
+	case err == nil:
+		return nil
+	case isForeignKey(err):
+		return charging.Errorf(charging.ENOTFOUND, "charger %s not found", s.ChargerID)
+	case !isUnique(err):
+		return err
+	}
+	// SQLite names the columns of the violated index in the message.
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "sessions.idempotency_key"):
+		return charging.Errorf(charging.ECONFLICT, "idempotency key %q is already used by another session", s.IdempotencyKey)
+	case strings.Contains(msg, "sessions.connector_id"):
+		return charging.Errorf(charging.ECONFLICT, "connector %d of charger %s already has an open session", s.ConnectorID, s.ChargerID)
+	case strings.Contains(msg, "sessions.id"):
+		return charging.Errorf(charging.ECONFLICT, "session %s already exists", s.ID)
+	}
+	return charging.Errorf(charging.ECONFLICT, "session %s conflicts with a stored session", s.ID)
+}
+
+// CreateSession inserts a new session.
+func (s *Store) CreateSession(ctx context.Context, sess charging.Session) error {
+	args, err := sessionArgs(&sess)
+	if err != nil {
+		return fmt.Errorf("sqlite: create session %s: %w", sess.ID, err)
+	}
+	return s.write(ctx, "create session "+sess.ID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, insertSessionSQL, args...)
+		return sessionConflict(err, &sess)
+	})
+}
+
+// UpdateSession overwrites the session with the same ID.
+func (s *Store) UpdateSession(ctx context.Context, sess charging.Session) error {
+	return s.write(ctx, "update session "+sess.ID, func(tx *sql.Tx) error {
+		return s.updateSessionTx(ctx, tx, &sess)
+	})
+}
+
+func (s *Store) updateSessionTx(ctx context.Context, tx *sql.Tx, sess *charging.Session) error {
+	if s.updateSession == nil {
+		return errNotMigrated
+	}
+	args, err := sessionArgs(sess)
+	if err != nil {
+		return err
+	}
+	args = append(args[1:], sess.ID)
+	res, err := tx.StmtContext(ctx, s.updateSession).ExecContext(ctx, args...)
+	if err != nil {
+		return sessionConflict(err, sess)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return charging.Errorf(charging.ENOTFOUND, "session %s not found", sess.ID)
+	}
+	return nil
+}
+
+func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (charging.Session, error) {
+	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "%s not found", strings.TrimPrefix(op, "get ")))
+	}
+	if err != nil {
+		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return sess, nil
+}
+
+// GetSession returns the session with the id.
+func (s *Store) GetSession(ctx context.Context, id string) (charging.Session, error) {
+	return s.getSession(ctx, "get session "+id, `id = ?`, id)
+}
+
+// GetSessionByIdempotencyKey returns the session created with the key.
+func (s *Store) GetSessionByIdempotencyKey(ctx context.Context, key string) (charging.Session, error) {
+	op := fmt.Sprintf("get session with idempotency key %q", key)
+	if key == "" {
+		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "session with an empty idempotency key not found"))
+	}
+	return s.getSession(ctx, op, `idempotency_key = ?`, key)
+}
+
+// GetSessionByTransaction returns the charger's session with the OCPP
+// transaction id (the newest, should a station reuse an id).
+func (s *Store) GetSessionByTransaction(ctx context.Context, chargerID, transactionID string) (charging.Session, error) {
+	op := fmt.Sprintf("get session of transaction %s on charger %s", transactionID, chargerID)
+	if transactionID == "" {
+		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "session with an empty transaction id not found"))
+	}
+	return s.getSession(ctx, op, `charger_id = ? AND transaction_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, chargerID, transactionID)
+}
+
+// ListSessions returns matching sessions, newest (CreatedAt, then ID) first.
+func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (charging.Page[charging.Session], error) {
+	var page charging.Page[charging.Session]
+	n, err := limit(q.Limit, 100)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list sessions: %w", err)
+	}
+	var afterCreated int64
+	var afterID string
+	hasCursor, err := decodeCursor(q.Cursor, &afterCreated, &afterID)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list sessions: %w", err)
+	}
+
+	var where []string
+	var args []any
+	if q.ChargerID != "" {
+		where, args = append(where, `charger_id = ?`), append(args, q.ChargerID)
+	}
+	if q.ConnectorID != 0 {
+		where, args = append(where, `connector_id = ?`), append(args, q.ConnectorID)
+	}
+	if q.IDTag != "" {
+		where, args = append(where, `id_tag = ?`), append(args, q.IDTag)
+	}
+	if len(q.Status) > 0 {
+		where = append(where, `status IN (`+placeholders(len(q.Status))+`)`)
+		for _, st := range q.Status {
+			args = append(args, string(st))
+		}
+	}
+	if !q.CreatedBefore.IsZero() {
+		where, args = append(where, `created_at < ?`), append(args, toMicro(q.CreatedBefore))
+	}
+	if hasCursor {
+		where = append(where, `(created_at < ? OR (created_at = ? AND id < ?))`)
+		args = append(args, afterCreated, afterCreated, afterID)
+	}
+	query := `SELECT ` + sessionColumns + ` FROM sessions`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, n+1)
+
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list sessions: %w", err)
+	}
+	defer rows.Close()
+	page.Items = []charging.Session{}
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return charging.Page[charging.Session]{}, fmt.Errorf("sqlite: list sessions: %w", err)
+		}
+		page.Items = append(page.Items, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return charging.Page[charging.Session]{}, fmt.Errorf("sqlite: list sessions: %w", err)
+	}
+	if len(page.Items) > n {
+		page.Items = page.Items[:n]
+		last := page.Items[n-1]
+		page.NextCursor = encodeCursor(toMicro(last.CreatedAt), last.ID)
+	}
+	return page, nil
+}
+
+// NextTransactionID returns a new OCPP 1.6 transaction id. Ids start at 1
+// and are never handed out twice, even across restarts.
+func (s *Store) NextTransactionID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.write(ctx, "next transaction id", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE sequences SET value = value + 1 WHERE name = 'transaction_id' RETURNING value`).Scan(&id)
+	})
+	return id, err
+}

@@ -1,0 +1,334 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ charging.Store = (*Store)(nil)
+
+// Store is a charging.Store on one SQLite database file. It is safe for
+// concurrent use. See the package documentation for its connection strategy.
+type Store struct {
+	w *sql.DB // writer: exactly one connection, BEGIN IMMEDIATE
+	r *sql.DB // readers: query_only connections; == w for ":memory:"
+
+	// Statements of the hot path (AddMeterSamples), prepared once on w.
+	insertSample  *sql.Stmt
+	updateSession *sql.Stmt
+}
+
+// Option changes how Open opens the store.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+	readConns   int
+	migrate     bool
+}
+
+// WithBusyTimeout sets how long a connection waits for a lock held by another
+// process before failing with SQLITE_BUSY (default 5s). Within one Store,
+// writes never wait on each other's locks: they queue for the writer.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) { o.busyTimeout = d }
+}
+
+// WithReadConns sets the size of the read pool (default: GOMAXPROCS, at least 4).
+func WithReadConns(n int) Option {
+	return func(o *options) { o.readConns = n }
+}
+
+// WithMigrate says whether Open applies pending migrations (default true).
+// With false, `joule migrate status` can inspect a database without
+// changing it, and Migrate applies them later.
+func WithMigrate(on bool) Option {
+	return func(o *options) { o.migrate = on }
+}
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// pending migrations. The file's directory is created if missing. Path
+// ":memory:" opens a private in-memory database with a single connection,
+// for tests; temp files are closer to production.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{busyTimeout: 5 * time.Second, readConns: max(4, runtime.GOMAXPROCS(0)), migrate: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.busyTimeout < 0 || o.readConns < 1 {
+		return nil, fmt.Errorf("sqlite: open: invalid options (busy timeout %v, read conns %d)", o.busyTimeout, o.readConns)
+	}
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty path")
+	}
+
+	busy := "_pragma=busy_timeout(" + strconv.FormatInt(o.busyTimeout.Milliseconds(), 10) + ")"
+	// synchronous=FULL: in WAL mode the WAL is fsynced at every commit, so a
+	// committed transaction survives power loss. NORMAL only survives an
+	// application crash, which is not enough to acknowledge a message.
+	writeParams := busy + "&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	readParams := busy + "&_pragma=foreign_keys(1)&_pragma=query_only(1)"
+
+	s := &Store{}
+	if path == ":memory:" {
+		w, err := openPool(":memory:?"+writeParams, 1)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		s.w, s.r = w, w
+	} else {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		// A file: URI, so that '?' or '#' in the path cannot be taken for
+		// the start of the parameters.
+		u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+		if s.w, err = openPool(u+"?"+writeParams, 1); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		// The writer connection exists now and has switched the file to
+		// WAL, which readers need in order not to block the writer.
+		if s.r, err = openPool(u+"?"+readParams, o.readConns); err != nil {
+			s.w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+	}
+
+	if o.migrate {
+		if err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	} else if err := s.checkSchemaNotNewer(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openPool opens a pool of at most n connections and checks that the first
+// one works (the DSN pragmas run when a connection opens).
+func openPool(dsn string, n int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// prepare prepares the hot-path statements. Migrations must have run: a
+// statement is compiled against the schema.
+func (s *Store) prepare(ctx context.Context) error {
+	ms, err := s.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.AppliedAt == nil {
+			// WithMigrate(false) on a database that is behind: only
+			// MigrationStatus and Migrate work on this Store; the data
+			// methods report errNotMigrated.
+			return nil
+		}
+	}
+	if s.insertSample, err = s.w.PrepareContext(ctx, insertSampleSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare insert sample: %w", err)
+	}
+	if s.updateSession, err = s.w.PrepareContext(ctx, updateSessionSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare update session: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database. It waits for running operations to finish.
+func (s *Store) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.insertSample, s.updateSession} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.r != nil && s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that both the writer and a reader can run a statement.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: ping reader: %w", err)
+	}
+	if err := s.w.QueryRowContext(ctx, "SELECT 1").Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: ping writer: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in one write transaction (BEGIN IMMEDIATE on the single
+// writer connection) and commits it. Every mutation goes through here, so a
+// group commit (several callers' fn in one transaction, each in a savepoint,
+// one fsync for all) can later replace this body without touching callers.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlitedrv.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// errNotMigrated is returned by data methods of a Store opened with
+// WithMigrate(false) on a database with pending migrations.
+var errNotMigrated = errors.New("database schema is not up to date (run joule migrate up)")
+
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// Times are stored as INTEGER unix microseconds: they sort and compare as
+// numbers, and microseconds are what PostgreSQL keeps too.
+
+func toMicro(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullTime(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicro(n.Int64)
+	return &t
+}
+
+func nullFloat(f *float64) sql.NullFloat64 {
+	if f == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *f, Valid: true}
+}
+
+func floatPtr(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	f := n.Float64
+	return &f
+}
+
+// Cursors are opaque to clients: base64url of a JSON array holding the sort
+// key of the last item of the previous page (keyset pagination, so a page
+// is stable under concurrent inserts).
+
+func encodeCursor(key ...any) string {
+	b, err := json.Marshal(key)
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: encode cursor: %v", err)) // only strings and ints: cannot fail
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor decodes a cursor into the pointers in key; it reports whether
+// there was a cursor at all.
+func decodeCursor(c string, key ...any) (bool, error) {
+	if c == "" {
+		return false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		var raw []json.RawMessage
+		if err = json.Unmarshal(b, &raw); err == nil {
+			if len(raw) != len(key) {
+				err = errors.New("wrong length")
+			}
+			for i := 0; err == nil && i < len(key); i++ {
+				err = json.Unmarshal(raw[i], key[i])
+			}
+		}
+	}
+	if err != nil {
+		return false, charging.Errorf(charging.EINVALID, "invalid cursor %q", c)
+	}
+	return true, nil
+}
+
+// limit returns the page size for a query's Limit.
+func limit(n, def int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, charging.Errorf(charging.EINVALID, "limit %d is negative", n)
+	case n == 0:
+		return def, nil
+	}
+	return n, nil
+}
+
+// placeholders returns "?, ?, ?" for n parameters.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
