@@ -1,0 +1,8 @@
+// Package ocpp16 is OCPP 1.6J: the typed messages and their validation,
+// generated from the Open Charge Alliance's JSON schemas (messages_gen.go,
+// see generate.go), and the adapter that translates them to and from the
+// version-independent domain (Station).
+//
+// It imports ocppj and charging only; never the gateway, the store or the
+// HTTP API.
+package ocpp16

@@ -1,0 +1,205 @@
+package ocpp16
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+)
+
+// Station adapts one 1.6 charger: it answers the charger's CALLs by
+// translating them into charging.StationEvents, and sends Joule's commands
+// as 1.6 CALLs. Every message is decoded once and validated against the
+// OCA schema by the generated code.
+type Station struct {
+	id     string
+	conn   *ocppj.Conn
+	events charging.StationEvents
+	log    *slog.Logger
+}
+
+// NewStation returns the adapter for one connection.
+func NewStation(chargerID string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) *Station {
+	return &Station{id: chargerID, conn: conn, events: events, log: log}
+}
+
+// csmsActions are the actions the Central System sends; a charger sending
+// one of them gets NotSupported, and only these may go out as commands.
+var csmsActions = map[string]bool{
+	"CancelReservation": true, "CertificateSigned": true, "ChangeAvailability": true, "ChangeConfiguration": true,
+	"ClearCache": true, "ClearChargingProfile": true, "DataTransfer": true, "DeleteCertificate": true,
+	"ExtendedTriggerMessage": true, "GetCompositeSchedule": true, "GetConfiguration": true, "GetDiagnostics": true,
+	"GetInstalledCertificateIds": true, "GetLocalListVersion": true, "GetLog": true, "InstallCertificate": true,
+	"RemoteStartTransaction": true, "RemoteStopTransaction": true, "ReserveNow": true, "Reset": true,
+	"SendLocalList": true, "SetChargingProfile": true, "SignedUpdateFirmware": true, "TriggerMessage": true,
+	"UnlockConnector": true, "UpdateFirmware": true,
+}
+
+// HandleCall answers one CALL from the charger. Errors are *ocppj.Error
+// (validation, unknown action) or domain errors, mapped once here.
+func (s *Station) HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+	req, verr := DecodeRequest(action, payload)
+	if verr != nil {
+		if verr.Code == ocppj.NotImplemented && csmsActions[action] && action != "DataTransfer" {
+			return nil, ocppj.Errorf(ocppj.NotSupported, "%s is sent by the Central System, not by a Charge Point", action)
+		}
+		return nil, verr
+	}
+	resp, err := s.handle(ctx, req)
+	if err != nil {
+		return nil, callError(action, err)
+	}
+	return resp, nil
+}
+
+// callError maps a domain error to a CALLERROR. A store failure is
+// InternalError, so the charger keeps and retries its transaction message.
+func callError(action string, err error) error {
+	var oe *ocppj.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	switch charging.ErrorCode(err) {
+	case charging.EINVALID:
+		return ocppj.Errorf(ocppj.PropertyConstraintViolation, "%s: %s", action, charging.ErrorMessage(err))
+	case charging.ENOTFOUND, charging.ECONFLICT:
+		return ocppj.Errorf(ocppj.GenericError, "%s: %s", action, charging.ErrorMessage(err))
+	}
+	return fmt.Errorf("%s: %w", action, err) // InternalError, logged by ocppj
+}
+
+func (s *Station) handle(ctx context.Context, req any) (any, error) {
+	switch r := req.(type) {
+	case *BootNotificationRequest:
+		return s.bootNotification(ctx, r)
+	case *HeartbeatRequest:
+		now, err := s.events.Heartbeat(ctx, s.id)
+		return &HeartbeatResponse{CurrentTime: now.UTC()}, err
+	case *StatusNotificationRequest:
+		return s.statusNotification(ctx, r)
+	case *AuthorizeRequest:
+		info, err := s.events.Authorize(ctx, s.id, r.IDTag)
+		return &AuthorizeResponse{IDTagInfo: idTagInfo(info)}, err
+	case *StartTransactionRequest:
+		return s.startTransaction(ctx, r)
+	case *MeterValuesRequest:
+		return s.meterValues(ctx, r)
+	case *StopTransactionRequest:
+		return s.stopTransaction(ctx, r)
+	case *DataTransferRequest:
+		res, err := s.events.DataTransfer(ctx, s.id, charging.DataTransfer{VendorID: r.VendorID, MessageID: deref(r.MessageID), Data: deref(r.Data)})
+		if err != nil {
+			return nil, err
+		}
+		out := &DataTransferResponse{Status: DataTransferStatus(res.Status)}
+		if res.Data != "" {
+			out.Data = &res.Data
+		}
+		return out, nil
+	case *DiagnosticsStatusNotificationRequest:
+		return &DiagnosticsStatusNotificationResponse{}, s.events.DiagnosticsStatus(ctx, s.id, string(r.Status))
+	case *FirmwareStatusNotificationRequest:
+		return &FirmwareStatusNotificationResponse{}, s.events.FirmwareStatus(ctx, s.id, string(r.Status))
+	}
+	return nil, ocppj.Errorf(ocppj.NotSupported, "Joule does not handle %T yet", req)
+}
+
+func (s *Station) bootNotification(ctx context.Context, r *BootNotificationRequest) (any, error) {
+	serial := deref(r.ChargePointSerialNumber)
+	if serial == "" {
+		serial = deref(r.ChargeBoxSerialNumber)
+	}
+	res, err := s.events.Booted(ctx, s.id, charging.BootInfo{
+		Vendor: r.ChargePointVendor, Model: r.ChargePointModel, SerialNumber: serial,
+		FirmwareVersion: deref(r.FirmwareVersion), ICCID: deref(r.Iccid), IMSI: deref(r.Imsi),
+		MeterType: deref(r.MeterType), MeterSerialNumber: deref(r.MeterSerialNumber),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &BootNotificationResponse{
+		Status:      RegistrationStatus(res.Status),
+		CurrentTime: res.Now.UTC(),
+		Interval:    int(res.Interval / time.Second),
+	}, nil
+}
+
+func (s *Station) statusNotification(ctx context.Context, r *StatusNotificationRequest) (any, error) {
+	rep := charging.StatusReport{
+		ConnectorID: r.ConnectorID, Status: charging.ConnectorStatus(r.Status), ErrorCode: string(r.ErrorCode),
+		Info: deref(r.Info), VendorErrorCode: deref(r.VendorErrorCode),
+	}
+	if r.Timestamp != nil {
+		rep.Timestamp = r.Timestamp.UTC()
+	}
+	return &StatusNotificationResponse{}, s.events.StatusChanged(ctx, s.id, rep)
+}
+
+func (s *Station) startTransaction(ctx context.Context, r *StartTransactionRequest) (any, error) {
+	t := charging.TransactionStart{
+		ConnectorID: r.ConnectorID, IDTag: r.IDTag, MeterStartWh: float64(r.MeterStart), Timestamp: r.Timestamp.UTC(),
+	}
+	if r.ReservationID != nil {
+		t.ReservationID = *r.ReservationID
+	}
+	res, err := s.events.TransactionStarted(ctx, s.id, t)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := strconv.Atoi(res.TransactionID)
+	if err != nil {
+		return nil, fmt.Errorf("transaction id %q is not a 1.6 integer: %w", res.TransactionID, err)
+	}
+	return &StartTransactionResponse{TransactionID: tx, IDTagInfo: idTagInfo(res.IDTagInfo)}, nil
+}
+
+func (s *Station) meterValues(ctx context.Context, r *MeterValuesRequest) (any, error) {
+	rep := charging.MeterReport{ConnectorID: r.ConnectorID, Samples: samples(r.MeterValue)}
+	if r.TransactionID != nil {
+		rep.TransactionID = strconv.Itoa(*r.TransactionID)
+	}
+	if err := s.events.MeterValues(ctx, s.id, rep); err != nil {
+		return nil, err
+	}
+	return &MeterValuesResponse{}, nil
+}
+
+func (s *Station) stopTransaction(ctx context.Context, r *StopTransactionRequest) (any, error) {
+	info, err := s.events.TransactionStopped(ctx, s.id, charging.TransactionStop{
+		TransactionID: strconv.Itoa(r.TransactionID), IDTag: deref(r.IDTag),
+		MeterStopWh: float64(r.MeterStop), Timestamp: r.Timestamp.UTC(),
+		Reason: string(deref(r.Reason)), Samples: samples(r.TransactionData),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &StopTransactionResponse{}
+	if r.IDTag != nil {
+		ti := idTagInfo(info)
+		out.IDTagInfo = &ti
+	}
+	return out, nil
+}
+
+func idTagInfo(i charging.IDTagInfo) IDTagInfo {
+	out := IDTagInfo{Status: AuthorizationStatus(i.Status), ExpiryDate: i.ExpiryDate}
+	if i.ParentIDTag != "" {
+		p := i.ParentIDTag
+		out.ParentIDTag = &p
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
