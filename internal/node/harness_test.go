@@ -1,0 +1,218 @@
+package node_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/sim"
+)
+
+// testNode is a real Joule node on a loopback port.
+type testNode struct {
+	t      *testing.T
+	Base   string // http://127.0.0.1:port
+	WS     string // ws://127.0.0.1:port/ocpp
+	Data   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("JOULE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startNode runs a node until the test ends (or Stop is called).
+func startNode(t *testing.T, cfg node.Config) *testNode {
+	t.Helper()
+	if cfg.Data == "" {
+		cfg.Data = t.TempDir()
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &testNode{t: t, Base: "http://" + ln.Addr().String(), WS: "ws://" + ln.Addr().String() + "/ocpp",
+		Data: cfg.Data, cancel: cancel, done: make(chan error, 1)}
+	go func() { n.done <- node.Run(ctx, cfg, ln, testLogger(t)) }()
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// Stop shuts the node down gracefully and waits for it.
+func (n *testNode) Stop() {
+	if n.cancel == nil {
+		return
+	}
+	n.cancel()
+	n.cancel = nil
+	select {
+	case err := <-n.done:
+		if err != nil {
+			n.t.Errorf("node.Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		n.t.Error("node did not stop within 30s")
+	}
+}
+
+// startSim runs a simulated charger until the test ends; it returns once
+// the charger's boot was accepted.
+func startSim(t *testing.T, cfg sim.Config) (*sim.Charger, context.CancelFunc) {
+	t.Helper()
+	if cfg.MeterValueSampleInterval == 0 {
+		cfg.MeterValueSampleInterval = 200 * time.Millisecond
+	}
+	if cfg.ReconnectBackoff == 0 {
+		cfg.ReconnectBackoff = 100 * time.Millisecond
+	}
+	c := sim.New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := c.WaitBooted(wctx); err != nil {
+		t.Fatalf("charger %s did not boot: %v", cfg.ID, err)
+	}
+	return c, stop
+}
+
+// call does an HTTP request with a JSON body (nil for none) and decodes a
+// JSON answer into out (nil to skip). It returns the status and headers.
+func call(t *testing.T, method, url string, body any, out any, hdr ...string) (int, http.Header) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, url, raw, err)
+		}
+	}
+	return resp.StatusCode, resp.Header
+}
+
+// eventually polls cond until it is true or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sseEvent is one Server-Sent Event.
+type sseEvent struct {
+	ID   string
+	Type string
+	Data map[string]any
+}
+
+// sseRecorder collects the events of one /api/v1/events stream.
+type sseRecorder struct {
+	mu     sync.Mutex
+	events []sseEvent
+}
+
+func (r *sseRecorder) all() []sseEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sseEvent(nil), r.events...)
+}
+
+// has reports whether an event of the type for the session was seen.
+func (r *sseRecorder) has(typ, sessionID string) bool {
+	for _, e := range r.all() {
+		if e.Type == typ && (sessionID == "" || e.Data["sessionId"] == sessionID) {
+			return true
+		}
+	}
+	return false
+}
+
+// subscribe opens an SSE stream and records it until the test ends.
+func subscribe(t *testing.T, url string) *sseRecorder {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/event-stream") {
+		cancel()
+		t.Fatalf("GET %s = %d %s, want 200 text/event-stream", url, resp.StatusCode, ct)
+	}
+	rec := &sseRecorder{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.Type != "" {
+					rec.mu.Lock()
+					rec.events = append(rec.events, ev)
+					rec.mu.Unlock()
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.Type = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				_ = json.Unmarshal([]byte(line[6:]), &ev.Data)
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return rec
+}

@@ -1,0 +1,310 @@
+package sim
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
+)
+
+// Electrical constants of the simulated AC charger.
+const (
+	nominalVoltageV = 230.0 // line to neutral
+	defaultPhases   = 3
+)
+
+// connector is one outlet and the EV behind it. Every field is guarded by
+// Charger.mu.
+type connector struct {
+	id          int
+	status      ocpp16.ChargePointStatus
+	plugged     bool
+	inoperative bool  // ChangeAvailability Inoperative in force
+	scheduled   *bool // availability change waiting for the transaction to end: true = inoperative
+	targetW     float64
+	powerW      float64
+	energyWh    float64   // Energy.Active.Import.Register
+	at          time.Time // when energyWh was last integrated
+	tx          *txn
+}
+
+// txn is a transaction as the charger knows it.
+type txn struct {
+	local      int // placeholder id, negative, until the CSMS assigns one
+	id         int // the CSMS's transactionId; 0 until StartTransaction.conf
+	failed     bool
+	connector  int
+	idTag      string
+	limitW     float64 // TxProfile limit; 0: none
+	startedAt  time.Time
+	startWh    float64
+	meterStart int
+}
+
+// wireID is the id to report: the CSMS's, or the placeholder.
+func (t *txn) wireID() int {
+	if t.id != 0 {
+		return t.id
+	}
+	return t.local
+}
+
+// limitW is the power the connector offers.
+func (cn *connector) limitW(maxW float64) float64 {
+	l := maxW
+	if cn.tx != nil && cn.tx.limitW > 0 {
+		l = min(l, cn.tx.limitW)
+	}
+	return l
+}
+
+// advance integrates energy up to now. While a transaction runs the power
+// ramps linearly towards min(target, limit) over ramp, and drops at once
+// when the limit or the target falls below it.
+func (cn *connector) advance(now time.Time, maxW float64, ramp time.Duration) {
+	dt := now.Sub(cn.at)
+	if dt <= 0 {
+		return
+	}
+	cn.at = now
+	want := 0.0
+	if cn.tx != nil {
+		want = min(cn.targetW, cn.limitW(maxW))
+	}
+	p0 := cn.powerW
+	if p0 > want {
+		p0 = want
+	}
+	p1 := want
+	if p0 < want && ramp > 0 {
+		p1 = min(want, p0+want*dt.Seconds()/ramp.Seconds())
+	}
+	cn.energyWh += (p0 + p1) / 2 * dt.Hours()
+	cn.powerW = p1
+}
+
+// idleStatus is the status of a connector without a transaction.
+func (cn *connector) idleStatus() ocpp16.ChargePointStatus {
+	switch {
+	case cn.inoperative:
+		return ocpp16.ChargePointStatusUnavailable
+	case cn.plugged:
+		return ocpp16.ChargePointStatusPreparing
+	}
+	return ocpp16.ChargePointStatusAvailable
+}
+
+// chargingStatus is the status of a connector with a transaction.
+func (cn *connector) chargingStatus() ocpp16.ChargePointStatus {
+	if cn.targetW <= 0 {
+		return ocpp16.ChargePointStatusSuspendedEV
+	}
+	return ocpp16.ChargePointStatusCharging
+}
+
+// setStatus changes a connector's status and reports it. Callers hold mu.
+func (c *Charger) setStatus(cn *connector, s ocpp16.ChargePointStatus) {
+	if cn.status == s {
+		return
+	}
+	cn.status = s
+	c.queueStatus(cn)
+}
+
+// queueStatus reports a connector's status. Offline (or before boot) the
+// report is dropped: every status is reported after the next boot anyway.
+// Callers hold mu.
+func (c *Charger) queueStatus(cn *connector) {
+	if !c.booted {
+		return
+	}
+	ts := c.timestamp()
+	c.push(&message{action: "StatusNotification", req: &ocpp16.StatusNotificationRequest{
+		ConnectorID: cn.id,
+		ErrorCode:   ocpp16.ChargePointErrorCodeNoError,
+		Status:      cn.status,
+		Timestamp:   &ts,
+	}})
+}
+
+// timestamp is now in UTC, to the millisecond.
+func (c *Charger) timestamp() time.Time {
+	return c.now().UTC().Truncate(time.Millisecond)
+}
+
+// startTx starts a transaction on cn and queues StartTransaction. picked,
+// if not nil, is closed when the worker hands the CALL to the connection.
+// Callers hold mu.
+func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked chan struct{}) {
+	now := c.now()
+	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
+	cn.plugged = true
+	if picked == nil {
+		// StartBeforeAnswer skips Preparing: its StatusNotification would be
+		// in flight, unanswerable while the RemoteStart handler waits.
+		c.setStatus(cn, ocpp16.ChargePointStatusPreparing)
+	}
+	c.localSeq--
+	tx := &txn{
+		local:      c.localSeq,
+		connector:  cn.id,
+		idTag:      idTag,
+		limitW:     limitW,
+		startedAt:  now.UTC().Truncate(time.Millisecond),
+		startWh:    cn.energyWh,
+		meterStart: int(math.Floor(cn.energyWh)),
+	}
+	cn.tx = tx
+	cn.powerW = 0
+	req := &ocpp16.StartTransactionRequest{
+		ConnectorID: cn.id,
+		IDTag:       idTag,
+		MeterStart:  tx.meterStart,
+		Timestamp:   tx.startedAt,
+	}
+	c.push(&message{action: "StartTransaction", req: req, tx: tx, durable: true, picked: picked})
+	if c.cfg.Behaviour.DuplicateStart {
+		c.push(&message{action: "StartTransaction", req: req, tx: tx, durable: true})
+	}
+	if c.nextSample.IsZero() || c.nextSample.After(time.Now().Add(c.meterEvery)) {
+		c.nextSample = time.Now().Add(c.meterEvery)
+	}
+	c.setStatus(cn, cn.chargingStatus())
+	c.log.Info("transaction starting", "connector", cn.id, "id_tag", idTag, "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(c.cfg.MaxPowerW))
+}
+
+// stopTx ends cn's transaction and queues StopTransaction with the begin
+// and end readings. The EV leaves: Finishing, then Available (or
+// Unavailable if an availability change was waiting). Callers hold mu.
+func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
+	tx := cn.tx
+	if tx == nil {
+		return
+	}
+	now := c.now()
+	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
+	end := now.UTC().Truncate(time.Millisecond)
+	meterStop := max(int(math.Floor(cn.energyWh)), tx.meterStart)
+	idTag := tx.idTag
+	req := &ocpp16.StopTransactionRequest{
+		IDTag:         &idTag,
+		MeterStop:     meterStop,
+		Timestamp:     end,
+		TransactionID: tx.wireID(), // replaced by the CSMS's id when sent
+		Reason:        &reason,
+		TransactionData: []ocpp16.MeterValue{
+			{Timestamp: tx.startedAt, SampledValue: []ocpp16.SampledValue{
+				energySample(tx.startWh, ocpp16.ReadingContextTransactionBegin)}},
+			{Timestamp: end, SampledValue: []ocpp16.SampledValue{
+				energySample(cn.energyWh, ocpp16.ReadingContextTransactionEnd)}},
+		},
+	}
+	c.push(&message{action: "StopTransaction", req: req, tx: tx, durable: true})
+	cn.tx = nil
+	cn.powerW = 0
+	if reason != ocpp16.ReasonEVDisconnected {
+		c.setStatus(cn, ocpp16.ChargePointStatusFinishing)
+		cn.plugged = false // the driver takes the cable
+	}
+	if cn.scheduled != nil {
+		cn.inoperative = *cn.scheduled
+		cn.scheduled = nil
+	}
+	c.setStatus(cn, cn.idleStatus())
+	c.log.Info("transaction stopped", "connector", cn.id, "tx", tx.wireID(), "reason", string(reason),
+		"meter_stop_wh", meterStop, "energy_wh", meterStop-tx.meterStart)
+}
+
+// measurands the simulator can sample, in the order it reports them.
+var measurands = []ocpp16.Measurand{
+	ocpp16.MeasurandVoltage,
+	ocpp16.MeasurandCurrentImport,
+	ocpp16.MeasurandPowerActiveImport,
+	ocpp16.MeasurandCurrentOffered,
+	ocpp16.MeasurandEnergyActiveImportRegister,
+}
+
+func defaultSampled() []ocpp16.Measurand { return append([]ocpp16.Measurand(nil), measurands...) }
+
+// meterValue samples cn now. Callers hold mu.
+func (c *Charger) meterValue(cn *connector, rc ocpp16.ReadingContext) ocpp16.MeterValue {
+	cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
+	phases := float64(defaultPhases)
+	limit := cn.limitW(c.cfg.MaxPowerW)
+	// A little voltage sag under load keeps the numbers lifelike.
+	voltage := nominalVoltageV - 2*cn.powerW/max(c.cfg.MaxPowerW, 1)
+	mv := ocpp16.MeterValue{Timestamp: c.timestamp()}
+	for _, m := range c.sampled {
+		var v float64
+		var unit ocpp16.UnitOfMeasure
+		switch m {
+		case ocpp16.MeasurandVoltage:
+			v, unit = voltage, ocpp16.UnitOfMeasureV
+		case ocpp16.MeasurandCurrentImport:
+			v, unit = cn.powerW/(voltage*phases), ocpp16.UnitOfMeasureA
+		case ocpp16.MeasurandPowerActiveImport:
+			v, unit = cn.powerW, ocpp16.UnitOfMeasureW
+		case ocpp16.MeasurandCurrentOffered:
+			v, unit = limit/(nominalVoltageV*phases), ocpp16.UnitOfMeasureA
+		case ocpp16.MeasurandEnergyActiveImportRegister:
+			v, unit = cn.energyWh, ocpp16.UnitOfMeasureWh
+		default:
+			continue
+		}
+		mv.SampledValue = append(mv.SampledValue, ocpp16.SampledValue{
+			Value:     decimal(v),
+			Context:   ptr(rc),
+			Format:    ptr(ocpp16.ValueFormatRaw),
+			Measurand: ptr(m),
+			Location:  ptr(ocpp16.LocationOutlet),
+			Unit:      ptr(unit),
+		})
+	}
+	if len(mv.SampledValue) == 0 { // the schema wants at least one
+		mv.SampledValue = append(mv.SampledValue, energySample(cn.energyWh, rc))
+	}
+	return mv
+}
+
+// queueMeterValues queues a MeterValues for cn (with its transaction if
+// any). Periodic samples of a transaction are durable; triggered ones are
+// not. Callers hold mu.
+func (c *Charger) queueMeterValues(cn *connector, rc ocpp16.ReadingContext) {
+	mv := c.meterValue(cn, rc)
+	req := &ocpp16.MeterValuesRequest{ConnectorID: cn.id, MeterValue: []ocpp16.MeterValue{mv}}
+	m := &message{action: "MeterValues", req: req, tx: cn.tx}
+	if cn.tx != nil {
+		id := cn.tx.wireID()
+		req.TransactionID = &id
+		m.durable = rc != ocpp16.ReadingContextTrigger
+	}
+	if m.durable && len(c.outbox) >= maxOutbox {
+		c.log.Warn("outbox full: dropping meter values", "connector", cn.id)
+		return
+	}
+	if !m.durable && !c.booted {
+		return
+	}
+	c.push(m)
+	if rc == ocpp16.ReadingContextSamplePeriodic && cn.tx != nil {
+		c.log.Info("meter sample", "connector", cn.id, "tx", cn.tx.wireID(),
+			"power_w", math.Round(cn.powerW), "energy_wh", math.Round(cn.energyWh*10)/10)
+	}
+}
+
+func energySample(wh float64, rc ocpp16.ReadingContext) ocpp16.SampledValue {
+	return ocpp16.SampledValue{
+		Value:     decimal(wh),
+		Context:   ptr(rc),
+		Format:    ptr(ocpp16.ValueFormatRaw),
+		Measurand: ptr(ocpp16.MeasurandEnergyActiveImportRegister),
+		Location:  ptr(ocpp16.LocationOutlet),
+		Unit:      ptr(ocpp16.UnitOfMeasureWh),
+	}
+}
+
+// decimal formats a reading with one decimal.
+func decimal(v float64) string {
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64)
+}

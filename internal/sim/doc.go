@@ -1,0 +1,30 @@
+// Package sim is Joule's charge point simulator: an OCPP 1.6J charger with N
+// connectors that talks to a CSMS only over the wire (a WebSocket at
+// URL/ID, subprotocol ocpp1.6), as a real one would.
+//
+// It is used by `joule sim`, by end-to-end tests as a library and by the
+// benchmarks, so it is both friendly and strict: every message it sends is
+// built from the generated ocpp16 types, and every CALL and answer it
+// receives is decoded and validated with ocpp16.DecodeRequest /
+// DecodeResponse; a CSMS that breaks the schema gets a CALLERROR or a Warn
+// log line, never silent acceptance.
+//
+// A Charger boots (retrying while the CSMS answers Pending or Rejected),
+// reports every connector's status, heartbeats, obeys remote start/stop,
+// configuration, reset, availability, unlock and trigger requests, models
+// an EV drawing power (ramping towards a limit, integrating energy into a
+// monotonic register) and samples meter values. Transaction-related
+// messages (StartTransaction, MeterValues, StopTransaction) go through an
+// ordered outbox that survives disconnections: what could not be delivered
+// is re-sent after the next boot, before anything newer, as OCPP 1.6 asks
+// ("Error responses to transaction-related messages"). Behaviour flags make
+// the charger misbehave on purpose for tests (reject, never start, start
+// before answering, duplicate starts, ignore calls).
+//
+// Cost: a connected Charger runs two goroutines (the connection's read loop
+// and one worker that boots, ticks heartbeats and meter samples for all
+// connectors, and drains the outbox), whatever its number of connectors.
+//
+// Sim imports ocppj and ocpp16 (the wire), never the gateway, the domain
+// service or a store: it knows the CSMS only through what it says.
+package sim

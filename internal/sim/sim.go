@@ -1,0 +1,480 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
+	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+)
+
+// Config describes one simulated charger. Zero values take the defaults
+// given per field.
+type Config struct {
+	URL        string // CSMS base, e.g. ws://127.0.0.1:8080/ocpp; the charger connects to URL/ID
+	ID         string // charge point identity
+	Connectors int    // default 2
+
+	Vendor, Model, SerialNumber, FirmwareVersion string // default "Joule", "Sim-22", "SN-"+ID, "1.0.0"
+
+	MaxPowerW float64 // per connector; default 22000 (3 × 32 A × 230 V)
+
+	// MeterValueSampleInterval is the initial value of that configuration
+	// key; default 30s. The wire has seconds granularity, but tests may set
+	// sub-second intervals here.
+	MeterValueSampleInterval time.Duration
+	// HeartbeatInterval, when > 0, overrides the interval the CSMS gives in
+	// BootNotification.conf.
+	HeartbeatInterval time.Duration
+
+	Behaviour Behaviour
+
+	// ReconnectBackoff is the first wait before reconnecting (doubling up to
+	// 30s); default 1s. It is also the base retry interval of transaction
+	// messages the CSMS answered with InternalError or did not answer.
+	ReconnectBackoff time.Duration
+	// CallTimeout bounds each CALL the charger sends; default 30s.
+	CallTimeout time.Duration
+
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default time.Now; used for timestamps and the energy model
+}
+
+// Behaviour makes the charger misbehave on purpose, for tests.
+type Behaviour struct {
+	RejectRemoteStart bool // answer RemoteStartTransaction Rejected
+	NeverStart        bool // accept RemoteStartTransaction but never send StartTransaction
+	// StartBeforeAnswer sends StartTransaction before the answer to
+	// RemoteStartTransaction: the answer goes out once the StartTransaction
+	// CALL has been handed to the connection (or after 100ms).
+	StartBeforeAnswer bool
+	// DuplicateStart sends every StartTransaction twice with the same
+	// payload, as a charger does after losing the first answer.
+	DuplicateStart bool
+	// IgnoreCalls never answers a CALL from the CSMS. ocppj answers every
+	// CALL a Handler returns from, so the handler blocks until Run's context
+	// ends: like hung firmware, the charger then reads nothing more on that
+	// connection (its own CALLs time out).
+	IgnoreCalls bool
+}
+
+// ConnectorState is a snapshot of one connector.
+type ConnectorState struct {
+	Status string // OCPP 1.6 ChargePointStatus, e.g. "Charging"
+	// TransactionID is the CSMS's id of the running transaction; 0 when none
+	// runs, negative (a local placeholder) while a transaction started
+	// offline has not been confirmed by the CSMS.
+	TransactionID int
+	IDTag         string
+	Plugged       bool
+	PowerW        float64 // active import power now
+	EnergyWh      float64 // energy register, monotonic across sessions
+	LimitW        float64 // what the connector offers: min(MaxPowerW, charging profile)
+	TargetW       float64 // what the EV would draw
+}
+
+// ErrOffline is returned by SwipeCard when the charger cannot reach the CSMS.
+var ErrOffline = errors.New("sim: charger is not connected and booted")
+
+const (
+	maxBackoff       = 30 * time.Second
+	dialTimeout      = 10 * time.Second
+	maxOutbox        = 10000 // transaction messages kept while offline
+	maxAttempts      = 5     // TransactionMessageAttempts
+	followUpDelay    = 10 * time.Millisecond
+	startAnswerDelay = 100 * time.Millisecond
+	subprotocol      = "ocpp1.6"
+)
+
+// Charger is one simulated OCPP 1.6J charge point. Create it with New and
+// run it with Run; the control methods are safe for concurrent use.
+type Charger struct {
+	cfg  Config
+	url  string
+	log  *slog.Logger
+	now  func() time.Time
+	wake chan struct{} // buffered 1: pokes the worker
+
+	running atomic.Bool
+
+	// Lock order: mu is a leaf; nothing blocking is done while holding it.
+	mu         sync.Mutex
+	conn       *ocppj.Conn        // current connection, nil offline; guarded by mu
+	booted     bool               // the current connection's boot was Accepted; guarded by mu
+	bootedCh   chan struct{}      // closed when booted becomes true; guarded by mu
+	bootNow    bool               // TriggerMessage(BootNotification) while not booted; guarded by mu
+	connectors []*connector       // [0] is the charge point itself; guarded by mu
+	outbox     []*message         // ordered; guarded by mu
+	holdUntil  time.Time          // the worker sends nothing before (answers first); guarded by mu
+	retryAt    time.Time          // the head message is retried at; guarded by mu
+	reset      ocpp16.ResetType   // pending Reset; guarded by mu
+	rebooting  bool               // the connection was closed by a reset; guarded by mu
+	keys       map[string]string  // generic configuration values; guarded by mu
+	sampled    []ocpp16.Measurand // MeterValuesSampledData; guarded by mu
+	meterEvery time.Duration      // MeterValueSampleInterval; guarded by mu
+	beatEvery  time.Duration      // effective heartbeat interval; guarded by mu
+	nextSample time.Time          // guarded by mu
+	nextBeat   time.Time          // guarded by mu
+	localSeq   int                // last placeholder transaction id (negative); guarded by mu
+}
+
+// New returns a charger for cfg with defaults applied. It does not connect:
+// call Run.
+func New(cfg Config) *Charger {
+	if cfg.Connectors <= 0 {
+		cfg.Connectors = 2
+	}
+	if cfg.Vendor == "" {
+		cfg.Vendor = "Joule"
+	}
+	if cfg.Model == "" {
+		cfg.Model = "Sim-22"
+	}
+	if cfg.SerialNumber == "" {
+		cfg.SerialNumber = "SN-" + cfg.ID
+	}
+	if cfg.FirmwareVersion == "" {
+		cfg.FirmwareVersion = "1.0.0"
+	}
+	if cfg.MaxPowerW <= 0 {
+		cfg.MaxPowerW = 22000
+	}
+	if cfg.MeterValueSampleInterval <= 0 {
+		cfg.MeterValueSampleInterval = 30 * time.Second
+	}
+	if cfg.ReconnectBackoff <= 0 {
+		cfg.ReconnectBackoff = time.Second
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Charger{
+		cfg:        cfg,
+		url:        strings.TrimRight(cfg.URL, "/") + "/" + url.PathEscape(cfg.ID),
+		log:        cfg.Logger.With("charger", cfg.ID),
+		now:        cfg.Now,
+		wake:       make(chan struct{}, 1),
+		bootedCh:   make(chan struct{}),
+		keys:       defaultKeys(),
+		sampled:    defaultSampled(),
+		meterEvery: cfg.MeterValueSampleInterval,
+	}
+	at := c.now()
+	c.connectors = make([]*connector, cfg.Connectors+1)
+	for i := range c.connectors {
+		c.connectors[i] = &connector{
+			id:       i,
+			status:   ocpp16.ChargePointStatusAvailable,
+			targetW:  cfg.MaxPowerW,
+			energyWh: 1000 * float64(i),
+			at:       at,
+		}
+	}
+	return c
+}
+
+// ID returns the charge point identity.
+func (c *Charger) ID() string { return c.cfg.ID }
+
+// Connected reports whether the charger has a WebSocket connection to the
+// CSMS (booted or not).
+func (c *Charger) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn != nil
+}
+
+// WaitBooted waits until the current connection's BootNotification has been
+// Accepted, or ctx is done.
+func (c *Charger) WaitBooted(ctx context.Context) error {
+	c.mu.Lock()
+	ch := c.bootedCh
+	c.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sim %s: wait for boot: %w", c.cfg.ID, ctx.Err())
+	}
+}
+
+// Run connects to the CSMS and behaves as a charger until ctx is done,
+// reconnecting with backoff whenever the connection drops; it then closes
+// the WebSocket with a close frame and returns nil. It returns an error only
+// if Run is already running.
+func (c *Charger) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("sim %s: Run is already running", c.cfg.ID)
+	}
+	defer c.running.Store(false)
+
+	backoff := c.cfg.ReconnectBackoff
+	for {
+		booted, err := c.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.mu.Lock()
+		reboot := c.rebooting
+		c.rebooting = false
+		c.mu.Unlock()
+		if reboot {
+			backoff = c.cfg.ReconnectBackoff
+			continue
+		}
+		if booted {
+			backoff = c.cfg.ReconnectBackoff
+		}
+		// Jitter spreads a fleet's reconnections after a CSMS restart.
+		wait := backoff + rand.N(backoff/2+1)
+		c.log.Info("disconnected, reconnecting", "in", wait.Round(time.Millisecond), "err", err)
+		c.idle(ctx, wait)
+		backoff = min(2*backoff, max(maxBackoff, c.cfg.ReconnectBackoff))
+	}
+}
+
+// idle waits d while offline, still sampling meters (the values are queued
+// for delivery after the next boot).
+func (c *Charger) idle(ctx context.Context, d time.Duration) {
+	deadline := time.Now().Add(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if !now.Before(deadline) {
+			return
+		}
+		wait := min(deadline.Sub(now), c.tick(now))
+		t.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-c.wake:
+		}
+	}
+}
+
+// session runs one connection: dial, serve, and the worker that boots and
+// sends. It returns when the connection has ended, with both goroutines
+// done; booted reports whether the CSMS accepted the boot.
+func (c *Charger) session(ctx context.Context) (booted bool, err error) {
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	conn, _, err := ocppj.Dial(dctx, c.url, []string{subprotocol}, nil, ocppj.Options{
+		Dialect:     ocppj.Dialect16,
+		Handler:     c.handle,
+		CallTimeout: c.cfg.CallTimeout,
+		Logger:      c.log,
+	})
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	c.conn = conn
+	c.mu.Unlock()
+	c.log.Info("connected", "url", c.url)
+
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		booted = c.work(wctx, conn)
+	}()
+	err = conn.Serve(ctx)
+	stop()
+	wg.Wait()
+	c.disconnected()
+	return booted, err
+}
+
+// disconnected forgets the connection: volatile messages are dropped (their
+// waiters fail), transaction messages stay queued.
+func (c *Charger) disconnected() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conn = nil
+	if c.booted {
+		c.booted = false
+		c.bootedCh = make(chan struct{})
+	}
+	c.bootNow = false
+	c.reset = ""
+	kept := c.outbox[:0]
+	for _, m := range c.outbox {
+		if m.durable {
+			m.attempts = 0
+			kept = append(kept, m)
+			continue
+		}
+		m.fail(ocppj.ErrClosed)
+	}
+	clear(c.outbox[len(kept):])
+	c.outbox = kept
+	c.retryAt = time.Time{}
+}
+
+// poke wakes the worker (or the offline idle loop).
+func (c *Charger) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// connector returns connector n (1..N), or nil.
+func (c *Charger) connector(n int) *connector {
+	if n < 1 || n >= len(c.connectors) {
+		return nil
+	}
+	return c.connectors[n]
+}
+
+// State returns a snapshot of connector n (1..N); the zero value for an
+// unknown connector.
+func (c *Charger) State(n int) ConnectorState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cn := c.connector(n)
+	if cn == nil {
+		return ConnectorState{}
+	}
+	cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
+	s := ConnectorState{
+		Status:   string(cn.status),
+		Plugged:  cn.plugged,
+		PowerW:   cn.powerW,
+		EnergyWh: cn.energyWh,
+		LimitW:   cn.limitW(c.cfg.MaxPowerW),
+		TargetW:  cn.targetW,
+	}
+	if cn.tx != nil {
+		s.TransactionID = cn.tx.wireID()
+		s.IDTag = cn.tx.idTag
+	}
+	return s
+}
+
+// Plug simulates an EV being plugged into connector n: Preparing.
+func (c *Charger) Plug(n int) {
+	c.mu.Lock()
+	defer c.poke()
+	defer c.mu.Unlock()
+	cn := c.connector(n)
+	if cn == nil || cn.plugged {
+		return
+	}
+	cn.plugged = true
+	if cn.tx == nil {
+		c.setStatus(cn, cn.idleStatus())
+	}
+	c.log.Info("EV plugged in", "connector", n)
+}
+
+// Unplug simulates the EV leaving connector n; a running transaction stops
+// with reason EVDisconnected.
+func (c *Charger) Unplug(n int) {
+	c.mu.Lock()
+	defer c.poke()
+	defer c.mu.Unlock()
+	cn := c.connector(n)
+	if cn == nil {
+		return
+	}
+	cn.plugged = false
+	if cn.tx != nil {
+		c.stopTx(cn, ocpp16.ReasonEVDisconnected)
+		return
+	}
+	c.setStatus(cn, cn.idleStatus())
+	c.log.Info("EV unplugged", "connector", n)
+}
+
+// SetPower sets the power the EV on connector n would draw; 0 suspends
+// charging (SuspendedEV). The connector still caps it at its limit.
+func (c *Charger) SetPower(n int, w float64) {
+	c.mu.Lock()
+	defer c.poke()
+	defer c.mu.Unlock()
+	cn := c.connector(n)
+	if cn == nil {
+		return
+	}
+	cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
+	cn.targetW = max(w, 0)
+	if cn.tx != nil {
+		c.setStatus(cn, cn.chargingStatus())
+	}
+}
+
+// SwipeCard simulates a local RFID start on connector n: Authorize, then,
+// if Accepted, StartTransaction. Swiping the tag of the running transaction
+// stops it (reason Local) without asking the CSMS.
+func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
+	c.mu.Lock()
+	cn := c.connector(n)
+	switch {
+	case cn == nil:
+		c.mu.Unlock()
+		return fmt.Errorf("sim %s: no connector %d", c.cfg.ID, n)
+	case cn.tx != nil && cn.tx.idTag == idTag:
+		c.stopTx(cn, ocpp16.ReasonLocal)
+		c.mu.Unlock()
+		c.poke()
+		return nil
+	case cn.tx != nil || cn.inoperative:
+		st := cn.status
+		c.mu.Unlock()
+		return fmt.Errorf("sim %s: connector %d is %s", c.cfg.ID, n, st)
+	case !c.booted:
+		c.mu.Unlock()
+		return ErrOffline
+	}
+	answer := make(chan reply, 1)
+	c.push(&message{action: "Authorize", req: &ocpp16.AuthorizeRequest{IDTag: idTag}, reply: answer})
+	c.mu.Unlock()
+	c.poke()
+
+	var r reply
+	select {
+	case r = <-answer:
+	case <-ctx.Done():
+		return fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, ctx.Err())
+	}
+	if r.err != nil {
+		return fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, r.err)
+	}
+	resp := r.resp.(*ocpp16.AuthorizeResponse)
+	if resp.IDTagInfo.Status != ocpp16.AuthorizationStatusAccepted {
+		return fmt.Errorf("sim %s: id tag %s not authorized: %s", c.cfg.ID, idTag, resp.IDTagInfo.Status)
+	}
+	c.mu.Lock()
+	defer c.poke()
+	defer c.mu.Unlock()
+	if cn.tx != nil || cn.inoperative {
+		return fmt.Errorf("sim %s: connector %d became %s", c.cfg.ID, n, cn.status)
+	}
+	c.startTx(cn, idTag, 0, nil)
+	return nil
+}
+
+// rampTime is how long the EV takes from 0 to full power: three meter
+// samples, so that a test sees the ramp. Callers hold mu.
+func (c *Charger) rampTime() time.Duration {
+	return min(3*c.meterEvery, time.Minute)
+}
