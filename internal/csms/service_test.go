@@ -63,7 +63,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // newFixture returns a service over a real SQLite store with charger CP-1
@@ -331,7 +331,10 @@ func TestIdempotencyKey(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	calls := 0
-	f.cmd.start = func(charging.RemoteStart) (charging.CommandStatus, error) { calls++; return charging.CommandAccepted, nil }
+	f.cmd.start = func(charging.RemoteStart) (charging.CommandStatus, error) {
+		calls++
+		return charging.CommandAccepted, nil
+	}
 	a, err := f.svc.StartSession(ctx, charging.StartRequest{ChargerID: "CP-1", ConnectorID: 1, IDTag: "A", IdempotencyKey: "k1"})
 	must(t, err)
 	b, err := f.svc.StartSession(ctx, charging.StartRequest{ChargerID: "CP-1", ConnectorID: 1, IDTag: "A", IdempotencyKey: "k1"})

@@ -148,8 +148,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log = log.With("ocpp", proto.Subprotocol)
 	c := &conn{}
 	c.rpc = ocppj.NewConn(ws, ocppj.Options{
-		Dialect:       proto.Dialect,
-		Handler:       func(ctx context.Context, action string, payload json.RawMessage) (any, error) { return c.station.HandleCall(ctx, action, payload) },
+		Dialect: proto.Dialect,
+		Handler: func(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+			return c.station.HandleCall(ctx, action, payload)
+		},
 		CallTimeout:   g.opts.CallTimeout,
 		PingInterval:  g.opts.PingInterval,
 		MaxFrameBytes: g.opts.MaxFrameBytes,
