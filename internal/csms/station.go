@@ -366,7 +366,7 @@ func applyLive(ses *charging.Session, samples []charging.MeterSample) {
 		ses.PowerW = v
 	}
 	if v, ok := get(charging.MeasurandEnergyActiveImportRegister, true); ok && ses.MeterStartWh != nil {
-		ses.EnergyWh = math.Max(0, v-*ses.MeterStartWh)
+		ses.EnergyWh = math.Round(math.Max(0, v-*ses.MeterStartWh)*1000) / 1000 // to the mWh: no float noise
 	}
 	if v, ok := get(charging.MeasurandCurrentImport, false); ok {
 		ses.CurrentA = &v

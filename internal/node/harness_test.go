@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -92,6 +93,16 @@ func startSim(t *testing.T, cfg sim.Config) (*sim.Charger, context.CancelFunc) {
 	if err := c.WaitBooted(wctx); err != nil {
 		t.Fatalf("charger %s did not boot: %v", cfg.ID, err)
 	}
+	// Wait until Joule knows every connector (the StatusNotifications after boot).
+	want := cmp.Or(cfg.Connectors, 2)
+	base := "http://" + strings.TrimSuffix(strings.TrimPrefix(cfg.URL, "ws://"), "/ocpp")
+	eventually(t, 10*time.Second, "connectors of "+cfg.ID+" reported", func() bool {
+		var ch struct {
+			Connectors []struct{ Status string } `json:"connectors"`
+		}
+		call(t, http.MethodGet, base+"/api/v1/chargers/"+cfg.ID, nil, &ch)
+		return len(ch.Connectors) == want
+	})
 	return c, stop
 }
 
@@ -215,4 +226,16 @@ func subscribe(t *testing.T, url string) *sseRecorder {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return rec
+}
+
+// jsonRoundTrip re-decodes a generic JSON value into out.
+func jsonRoundTrip(t *testing.T, in any, out any) {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		t.Fatalf("re-decode %v: %v", in, err)
+	}
 }

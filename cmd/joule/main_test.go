@@ -1,0 +1,39 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseServe(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := parseServe(nil, env(nil), io.Discard)
+	if err != nil || c.Addr != ":8080" || c.Data != "./joule-data" || c.CallTimeout != 30*time.Second {
+		t.Fatalf("defaults = %+v, %v; want :8080, ./joule-data, 30s", c, err)
+	}
+	c, err = parseServe([]string{"--addr", "127.0.0.1:9000"}, env(map[string]string{"JOULE_ADDR": ":7000", "JOULE_DATA": "/tmp/j"}), io.Discard)
+	if err != nil || c.Addr != "127.0.0.1:9000" || c.Data != "/tmp/j" {
+		t.Fatalf("flags over env = %+v, %v; want addr from the flag, data from JOULE_DATA", c, err)
+	}
+	_, err = parseServe([]string{"--log-format", "xml", "--call-timeout", "-1s", "--addr", "nope"}, env(nil), io.Discard)
+	for _, want := range []string{"--log-format", "--call-timeout", "--addr"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s: every problem is reported at once", err, want)
+		}
+	}
+	if _, err := parseServe(nil, env(map[string]string{"JOULE_CALL_TIMEOUT": "soon"}), io.Discard); err == nil || !strings.Contains(err.Error(), "JOULE_CALL_TIMEOUT") {
+		t.Errorf("bad env value: %v, want an error naming JOULE_CALL_TIMEOUT", err)
+	}
+}
+
+func TestRunUnknownCommand(t *testing.T) {
+	if err := run(t.Context(), []string{"fly"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("run(fly) = nil, want an error")
+	}
+	var out strings.Builder
+	if err := run(t.Context(), []string{"version"}, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "joule ") {
+		t.Fatalf("version = %q, %v", out.String(), err)
+	}
+}
