@@ -1,0 +1,88 @@
+// api.js: the one place the app talks to the Joule API. When sign-in
+// arrives, credentials are added here (account.js supplies them) and no
+// screen changes.
+
+import { authHeaders } from "./account.js";
+
+// ApiError carries an RFC 9457 problem from the API.
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem.code || "";
+    this.problem = problem;
+  }
+}
+
+export async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
+  const h = { Accept: "application/json", ...authHeaders(), ...headers };
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new ApiError(0, { code: "network", detail: "Joule cannot be reached. Check your connection." });
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { detail: text }; }
+  }
+  if (!res.ok) throw new ApiError(res.status, data || {});
+  return data;
+}
+
+// listAll follows nextCursor until the end or max items.
+export async function listAll(path, max = 5000) {
+  const items = [];
+  let cursor = "";
+  const sep = path.includes("?") ? "&" : "?";
+  do {
+    const p = await api(`${path}${sep}limit=1000${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
+    items.push(...p.items);
+    cursor = p.nextCursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+export const chargers = () => listAll("/api/v1/chargers");
+export const charger = (id) => api(`/api/v1/chargers/${encodeURIComponent(id)}`);
+export const session = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}`);
+export const meterValues = (id) => listAll(`/api/v1/sessions/${encodeURIComponent(id)}/meter-values`, 20000);
+
+export function sessions(filter = {}, { limit = 50, cursor = "" } = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
+  q.set("limit", String(limit));
+  if (cursor) q.set("cursor", cursor);
+  return api(`/api/v1/sessions?${q}`);
+}
+
+export function startSession(chargerId, connectorId, idTag) {
+  return api(`/api/v1/chargers/${encodeURIComponent(chargerId)}/connectors/${connectorId}/start`, {
+    method: "POST",
+    body: { idTag },
+    // A retried tap (or a flaky network) must not start twice.
+    headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random() },
+  });
+}
+
+export const stopSession = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}/stop`, { method: "POST" });
+
+export const command = (chargerId, action, payload) =>
+  api(`/api/v1/chargers/${encodeURIComponent(chargerId)}/commands/${action}`, { method: "POST", body: payload });
+
+// explain turns an API error from a start or stop into words for a driver.
+export function explain(err, verb = "start") {
+  if (!(err instanceof ApiError)) return `Could not ${verb}: ${err.message}`;
+  switch (err.code) {
+    case "unavailable": return "The charger is offline. Try another charger, or try again later.";
+    case "conflict": return `The connector is busy or out of service, so charging could not ${verb}. ${err.message}`;
+    case "rejected": return `The charger refused to ${verb}. ${err.message}`;
+    case "timeout": return `No answer from the charger. It may be out of reach; try again in a moment.`;
+    case "not_found": return "This charger or session no longer exists.";
+    case "network": return err.message;
+    default: return `Could not ${verb}: ${err.message}`;
+  }
+}

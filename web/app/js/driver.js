@@ -1,0 +1,326 @@
+// driver.js: the driver's screens: find a charger, pick a connector and
+// start, follow the session live, stop, see the summary, and the history.
+
+import * as API from "./api.js";
+import { currentDriver } from "./account.js";
+import { watch } from "./live.js";
+import { LineChart } from "./chart.js";
+import {
+  h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
+  statusTone, statusLabel, badge, onlineBadge, feedback,
+} from "./ui.js";
+
+// connectorLine shows a connector's type, status and rating.
+function connectorLine(c, online) {
+  return h("div", { class: "conn" },
+    connectorIcon(c.type),
+    h("div", { class: "grow" },
+      h("div", {}, h("strong", {}, typeLabel(c.type)), " · ", h("span", { class: "num" }, c.maxPowerW ? `${kW(c.maxPowerW)} kW` : "power not stated")),
+      h("div", { class: "small muted" }, `Connector ${c.connectorId}`)),
+    badge(online ? statusLabel(c.status) : "Offline", statusTone(c.status, online)));
+}
+
+const matches = (c, q) => !q || [c.id, c.vendor, c.model, ...c.connectors.map((k) => typeLabel(k.type))]
+  .some((s) => (s || "").toLowerCase().includes(q));
+
+// --- Chargers -------------------------------------------------------------
+
+export async function chargersScreen(main) {
+  const input = h("input", { id: "search", type: "search", autocomplete: "off", placeholder: "Charger name, type (CCS2, Type 2…)", "aria-controls": "charger-list" });
+  const list = h("div", { id: "charger-list", "aria-live": "polite" });
+  const count = h("p", { class: "small muted", id: "charger-count" });
+  main.append(h("h1", {}, "Find a charger"),
+    h("div", { class: "card" }, h("label", { for: "search" }, "Search"), input),
+    count, list);
+
+  let all = await API.chargers();
+  const draw = () => {
+    const q = input.value.trim().toLowerCase();
+    const shown = all.filter((c) => matches(c, q));
+    shown.sort((a, b) => (b.online - a.online) || a.id.localeCompare(b.id));
+    count.textContent = `${shown.length} of ${all.length} chargers`;
+    list.replaceChildren(...shown.map((c) => h("a", { class: "card", href: `/chargers/${encodeURIComponent(c.id)}`, dataset: { charger: c.id } },
+      h("div", { class: "row spread" }, h("strong", {}, c.id), onlineBadge(c.online)),
+      h("div", { class: "small muted" }, [c.vendor, c.model].filter(Boolean).join(" ")),
+      h("ul", { class: "connectors" }, c.connectors.map((k) => h("li", {}, connectorLine(k, c.online)))))));
+    if (!shown.length) list.append(h("p", { class: "muted" }, all.length ? "No charger matches your search." : "No chargers yet."));
+  };
+  input.addEventListener("input", draw);
+  draw();
+  watch({}, (e) => {
+    if (e.charger) {
+      const i = all.findIndex((c) => c.id === e.charger.id);
+      if (i >= 0) all[i] = e.charger; else all.push(e.charger);
+      draw();
+    } else if (e.connector) {
+      const c = all.find((c) => c.id === e.chargerId);
+      const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
+      if (i >= 0) { c.connectors[i] = e.connector; draw(); }
+    }
+  }, async () => { all = await API.chargers(); draw(); });
+}
+
+// --- One charger: pick a connector and start --------------------------------
+
+export async function chargerScreen(main, { id }, { navigate, alive }) {
+  const me = currentDriver();
+  let c = await API.charger(id);
+  const open = (await API.sessions({ chargerId: id, idTag: me.idTag, status: "pending,active" }, { limit: 10 })).items;
+  if (!alive()) return;
+
+  const status = h("div", { id: "charger-state" });
+  const choices = h("div", { class: "connectors" });
+  const fb = h("div", { id: "feedback", class: "feedback", role: "status", "aria-live": "polite" });
+  const start = h("button", { id: "start", type: "submit", class: "primary big" }, "Start charging");
+  const form = h("form", {}, h("fieldset", {}, h("legend", {}, "Choose a connector"), choices), fb, start);
+  let picked = 0;
+
+  const draw = () => {
+    status.replaceChildren(h("div", { class: "row" }, onlineBadge(c.online), h("span", { class: "small muted" }, [c.vendor, c.model].filter(Boolean).join(" "))),
+      c.online ? "" : h("p", { class: "small", role: "note" }, `This charger is offline (last seen ${ago(c.lastSeenAt)}). Starting will not work until it is back.`));
+    choices.replaceChildren(...c.connectors.map((k) => {
+      const usable = k.status !== "Faulted" && k.status !== "Unavailable";
+      const input = h("input", { type: "radio", name: "connector", value: k.connectorId, id: `conn-${k.connectorId}`, disabled: !usable, checked: picked === k.connectorId,
+        "aria-describedby": `conn-${k.connectorId}-d` });
+      input.addEventListener("change", () => { picked = k.connectorId; });
+      return h("label", { class: "choice", for: `conn-${k.connectorId}` }, input,
+        h("div", { class: "card", id: `conn-${k.connectorId}-d` }, connectorLine(k, c.online)));
+    }));
+  };
+  if (c.connectors.length === 1) picked = c.connectors[0].connectorId;
+  draw();
+
+  main.append(h("p", {}, h("a", { href: "/" }, "← All chargers")), h("h1", {}, c.id), status,
+    open.length ? h("p", { class: "feedback ok" }, "You have a session here. ", h("a", { href: `/sessions/${encodeURIComponent(open[0].id)}` }, "Open your session")) : "",
+    form);
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!picked) { feedback(fb, "bad", "Choose a connector first."); choices.querySelector("input:not(:disabled)")?.focus(); return; }
+    start.disabled = true;
+    feedback(fb, "wait", "Waiting for the charger…");
+    const slow = setTimeout(() => feedback(fb, "wait", "Still waiting for the charger to answer…"), 6000);
+    try {
+      const s = await API.startSession(c.id, picked, me.idTag);
+      clearTimeout(slow);
+      feedback(fb, "ok", "Accepted — the charger is starting.");
+      navigate(`/sessions/${encodeURIComponent(s.id)}`);
+    } catch (e) {
+      clearTimeout(slow);
+      feedback(fb, "bad", API.explain(e, "start"));
+      start.disabled = false;
+    }
+  });
+
+  watch({ chargerId: id }, (e) => {
+    if (e.charger) c = e.charger;
+    else if (e.connector) {
+      const i = c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId);
+      if (i >= 0) c.connectors[i] = e.connector;
+    } else return;
+    draw();
+  }, async () => { c = await API.charger(id); draw(); });
+}
+
+// --- Live session and summary ----------------------------------------------
+
+const POWER = "Power.Active.Import";
+
+// powerSeries sums per-phase power samples that share a timestamp.
+function addPower(series, samples) {
+  for (const m of samples || []) {
+    if (m.measurand !== POWER || (m.location && m.location !== "Outlet")) continue;
+    const t = +new Date(m.timestamp);
+    const p = series.get(t) || {};
+    p[m.phase || "-"] = m.value;
+    series.set(t, p);
+  }
+}
+const seriesPoints = (series) => [...series.entries()].map(([t, p]) => [t, Object.values(p).reduce((a, b) => a + b, 0)]).sort((a, b) => a[0] - b[0]);
+
+// chargingMs is the time power was flowing: the intervals after a sample
+// with power above zero (until the next sample, or now while live).
+function chargingMs(points, endMs) {
+  let ms = 0;
+  for (let i = 0; i < points.length; i++) {
+    const next = i + 1 < points.length ? points[i + 1][0] : endMs;
+    if (points[i][1] > 0 && next > points[i][0]) ms += next - points[i][0];
+  }
+  return ms;
+}
+
+function metric(key, label, unit) {
+  const v = h("span", { class: "value", dataset: { value: key } }, "–");
+  const el = h("div", { class: `metric${key === "power" ? " hero" : ""}`, dataset: { metric: key } },
+    h("div", { class: "label" }, label), h("div", {}, v, unit ? h("span", { class: "unit" }, unit) : ""));
+  return { el, set: (t) => { v.textContent = t; }, show: (on) => { el.hidden = !on; } };
+}
+
+export async function sessionScreen(main, { id }, { alive }) {
+  let s = await API.session(id);
+  const series = new Map();
+  addPower(series, await API.meterValues(id).catch(() => []));
+  if (!alive()) return;
+
+  const title = h("h1", {});
+  const where = h("p", { class: "muted" }, h("a", { href: `/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId));
+  const fb = h("div", { id: "feedback", class: "feedback", role: "status", "aria-live": "polite" });
+  const m = {
+    power: metric("power", "Power", "kW"),
+    energy: metric("energy", "Energy", "kWh"),
+    elapsed: metric("elapsed", "Elapsed"),
+    charging: metric("charging", "Charging time"),
+    voltage: metric("voltage", "Voltage", "V"),
+    current: metric("current", "Current", "A"),
+    soc: metric("soc", "Battery", "%"),
+    cost: metric("cost", "Cost"),
+  };
+  const chart = new LineChart({ label: "Charging power over time", format: (w) => `${kW(w)} kW` });
+  const live = h("section", { id: "live", "aria-label": "Live session" },
+    h("div", { class: "metrics" }, Object.values(m).map((x) => x.el)),
+    h("h2", {}, "Power over time"), h("div", { class: "card" }, chart.wrap));
+  const summary = h("section", { id: "summary", "aria-labelledby": "summary-h", hidden: true });
+  const stop = h("button", { id: "stop", type: "button", class: "danger big" }, "Stop charging");
+  const after = h("p", { hidden: true }, h("a", { class: "button primary", href: "/" }, "Find another charger"), " ", h("a", { class: "button", href: "/history" }, "History"));
+  main.append(title, where, fb, live, summary, h("p", {}, stop), after);
+
+  let stopping = false;
+  let lastStatus = "";
+  let pollTimer = 0;
+
+  const draw = () => {
+    const pts = seriesPoints(series);
+    const now = Date.now();
+    const startMs = +new Date(s.startedAt || s.createdAt);
+    const endMs = s.stoppedAt ? +new Date(s.stoppedAt) : s.status === "active" || s.status === "pending" ? now : +new Date(s.updatedAt);
+    const isLive = s.status === "active" || s.status === "pending";
+    title.textContent = { pending: "Starting…", active: "Charging", finished: "Session summary", failed: "Session did not start" }[s.status] || s.status;
+    where.replaceChildren(h("a", { href: `/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), s.connectorId ? ` · connector ${s.connectorId}` : "", ` · tag ${s.idTag}`);
+
+    m.power.set(kW(isLive ? s.powerW : 0));
+    m.energy.set(kWh(s.energyWh));
+    m.elapsed.set(duration(endMs - startMs));
+    m.charging.set(duration(chargingMs(pts, isLive ? now : endMs)));
+    m.voltage.set(fixed(s.voltageV, 0)); m.voltage.show(s.voltageV != null);
+    m.current.set(fixed(s.currentA, 1)); m.current.show(s.currentA != null);
+    m.soc.set(fixed(s.socPercent, 0)); m.soc.show(s.socPercent != null);
+    // Cost only when the API prices the session; never estimated here.
+    m.cost.show(s.cost != null);
+    if (s.cost != null) m.cost.set(typeof s.cost === "object" ? `${fixed(s.cost.amount ?? s.cost.total, 2)} ${s.cost.currency || ""}` : String(s.cost));
+
+    if (s.status !== lastStatus) {
+      lastStatus = s.status;
+      if (s.status === "pending") feedback(fb, "wait", "Waiting for the charger to start…");
+      else if (s.status === "active" && !stopping) feedback(fb, "ok", "Charging. Numbers update live.");
+      else if (s.status === "finished") feedback(fb, "ok", `Charging stopped${s.stopReason ? ` (${reasonText(s.stopReason)})` : ""}.`);
+      else if (s.status === "failed") feedback(fb, "bad", `The charger did not start charging${s.failureReason ? `: ${s.failureReason}` : ""}.`);
+    }
+    stop.hidden = s.status !== "active";
+    stop.disabled = stopping;
+    after.hidden = isLive;
+    live.querySelector(".metrics").hidden = s.status === "failed";
+    if (s.status === "finished") drawSummary(summary, s, pts);
+    summary.hidden = s.status !== "finished";
+    chart.points = pts;
+    chart.draw();
+  };
+
+  const refresh = async () => {
+    try {
+      s = await API.session(id);
+      series.clear();
+      addPower(series, await API.meterValues(id));
+      draw();
+    } catch {}
+  };
+
+  stop.addEventListener("click", async () => {
+    stopping = true;
+    draw();
+    feedback(fb, "wait", "Waiting for the charger to stop…");
+    try {
+      s = await API.stopSession(id);
+      feedback(fb, "wait", "Stop accepted — waiting for the final meter reading…");
+      // The stop is confirmed by the charger's StopTransaction; the stream
+      // brings it, and a slow poll covers a stream that was down.
+      pollTimer = setInterval(refresh, 3000);
+    } catch (e) {
+      stopping = false;
+      feedback(fb, "bad", API.explain(e, "stop"));
+      if (e.code === "conflict") refresh();
+    }
+    draw();
+  });
+
+  draw();
+  const tick = setInterval(() => { if (s.status === "active" || s.status === "pending") draw(); }, 1000);
+  watch({ sessionId: id }, (e) => {
+    if (e.session) s = e.session;
+    if (e.samples) addPower(series, e.samples);
+    if (s.status === "finished" || s.status === "failed") { stopping = false; clearInterval(pollTimer); }
+    draw();
+  }, refresh);
+  return () => { clearInterval(tick); clearInterval(pollTimer); };
+}
+
+const reasonText = (r) => ({
+  Remote: "stopped from the app", Local: "stopped at the charger", EVDisconnected: "car unplugged",
+  PowerLoss: "power loss", Reboot: "charger restarted", HardReset: "charger restarted", SoftReset: "charger restarted",
+  DeAuthorized: "tag no longer authorised", EmergencyStop: "emergency stop",
+})[r] || r;
+
+function drawSummary(el, s, pts) {
+  const startMs = +new Date(s.startedAt || s.createdAt);
+  const endMs = +new Date(s.stoppedAt || s.updatedAt);
+  const chMs = chargingMs(pts, endMs);
+  const avgW = chMs > 0 ? (s.energyWh / (chMs / 3600000)) : null;
+  const rows = [
+    ["Energy delivered", `${kWh(s.energyWh)} kWh`],
+    ["Duration", duration(endMs - startMs)],
+    ["Charging time", duration(chMs)],
+    ["Average power", avgW == null ? "–" : `${kW(avgW)} kW`],
+    ["Started", when(s.startedAt || s.createdAt)],
+    ["Stopped", when(s.stoppedAt)],
+    ["Reason", reasonText(s.stopReason) || "–"],
+    ["Meter", s.meterStartWh != null && s.meterStopWh != null ? `${fixed(s.meterStartWh)} → ${fixed(s.meterStopWh)} Wh` : "–"],
+  ];
+  if (s.cost != null) rows.splice(1, 0, ["Cost", String(s.cost.amount ?? s.cost)]);
+  el.replaceChildren(h("h2", { id: "summary-h" }, "Summary"),
+    h("div", { class: "card" }, h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "num", dataset: { fact: k } }, v)]))));
+}
+
+// --- History ---------------------------------------------------------------
+
+export async function historyScreen(main, _params, { alive }) {
+  const me = currentDriver();
+  const totals = h("div", { class: "tiles", id: "totals" });
+  const list = h("div", { id: "history" });
+  const more = h("button", { type: "button", hidden: true }, "Show older sessions");
+  main.append(h("h1", {}, "Your sessions"), h("p", { class: "small muted" }, `Sessions started with tag ${me.idTag}.`), totals, h("h2", {}, "Sessions"), list, more);
+
+  const items = [];
+  let cursor = "";
+  const load = async () => {
+    const p = await API.sessions({ idTag: me.idTag }, { limit: 50, cursor });
+    if (!alive()) return;
+    items.push(...p.items);
+    cursor = p.nextCursor;
+    more.hidden = !cursor;
+    draw();
+  };
+  const draw = () => {
+    const done = items.filter((s) => s.status === "finished");
+    const energy = done.reduce((a, s) => a + s.energyWh, 0);
+    const ms = done.reduce((a, s) => a + (s.stoppedAt && s.startedAt ? new Date(s.stoppedAt) - new Date(s.startedAt) : 0), 0);
+    const tile = (label, value) => h("div", { class: "metric" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
+    totals.replaceChildren(tile("Sessions", String(done.length)), tile("Energy", `${kWh(energy)} kWh`), tile("Time plugged in", duration(ms)),
+      tile("Average", done.length ? `${kWh(energy / done.length)} kWh` : "–"));
+    list.replaceChildren(...items.map((s) => h("a", { class: "card", href: `/sessions/${encodeURIComponent(s.id)}` },
+      h("div", { class: "row spread" }, h("strong", {}, when(s.startedAt || s.createdAt)), badge(s.status, { active: "info", pending: "info", finished: "ok", failed: "bad" }[s.status] || "muted")),
+      h("div", { class: "small muted" }, `${s.chargerId} · connector ${s.connectorId || "–"}`),
+      h("div", { class: "num" }, `${kWh(s.energyWh)} kWh`, s.stoppedAt && s.startedAt ? ` · ${duration(new Date(s.stoppedAt) - new Date(s.startedAt))}` : ""))));
+    if (!items.length) list.append(h("p", { class: "muted" }, "No sessions yet. ", h("a", { href: "/" }, "Find a charger"), " to start one."));
+  };
+  more.addEventListener("click", load);
+  await load();
+}

@@ -1,0 +1,378 @@
+// operator.js: the operator view: live dashboard, chargers, one charger with
+// its command panel, and sessions with filters and CSV export.
+
+import * as API from "./api.js";
+import { watch } from "./live.js";
+import { LineChart } from "./chart.js";
+import {
+  h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
+  statusTone, statusLabel, badge, onlineBadge, feedback,
+} from "./ui.js";
+
+const isOpen = (s) => s.status === "pending" || s.status === "active";
+const table = (head, body, attrs = {}) => h("div", { class: "table-wrap" },
+  h("table", attrs, h("thead", {}, h("tr", {}, head.map((x) => h("th", { scope: "col" }, x)))), body));
+
+function tile(key, label) {
+  const v = h("div", { class: "value", dataset: { value: key } }, "–");
+  const note = h("div", { class: "small muted" });
+  return { el: h("div", { class: "metric", dataset: { tile: key } }, h("div", { class: "label" }, label), v, note), set: (t, n = "") => { v.textContent = t; note.textContent = n; } };
+}
+
+function connectorBadges(c) {
+  return h("div", { class: "row" }, c.connectors.map((k) => badge(`${k.connectorId}: ${c.online ? statusLabel(k.status) : "Offline"}`, statusTone(k.status, c.online))));
+}
+
+const midnight = () => { const d = new Date(); d.setHours(0, 0, 0, 0); return d; };
+
+// --- Dashboard -------------------------------------------------------------
+
+export async function dashboardScreen(main, _p, { alive }) {
+  const chargers = new Map();
+  const sessions = new Map(); // open sessions and sessions created today
+  const load = async () => {
+    const [cs, open, today] = await Promise.all([
+      API.chargers(),
+      API.listAll("/api/v1/sessions?status=pending,active"),
+      todaySessions(),
+    ]);
+    chargers.clear(); sessions.clear();
+    for (const c of cs) chargers.set(c.id, c);
+    for (const s of [...today, ...open]) sessions.set(s.id, s);
+  };
+  await load();
+  if (!alive()) return;
+
+  const t = { online: tile("online", "Chargers online"), active: tile("active", "Sessions active"), power: tile("power", "Power now"), energy: tile("energy", "Energy today") };
+  const chart = new LineChart({ label: "Total charging power, last 30 minutes", format: (w) => `${kW(w)} kW`, windowMs: 30 * 60 * 1000, hold: true });
+  const statuses = h("div", { class: "row", id: "status-counts" });
+  const activeBody = h("tbody", {});
+  const offlineList = h("ul", { class: "log", id: "offline" });
+  main.append(h("h1", {}, "Dashboard"), h("div", { class: "tiles" }, Object.values(t).map((x) => x.el)),
+    h("h2", {}, "Power now, last 30 minutes"), h("div", { class: "card" }, chart.wrap),
+    h("h2", {}, "Connectors"), h("div", { class: "card" }, statuses),
+    h("h2", {}, "Active sessions"), table(["Charger", "Tag", "Started", "Power", "Energy"], activeBody, { id: "active-sessions" }),
+    h("h2", {}, "Offline chargers"), h("div", { class: "card" }, offlineList));
+
+  const powerNow = () => [...sessions.values()].filter((s) => s.status === "active").reduce((a, s) => a + (s.powerW || 0), 0);
+  const draw = () => {
+    const cs = [...chargers.values()];
+    const online = cs.filter((c) => c.online).length;
+    const open = [...sessions.values()].filter(isOpen);
+    const since = midnight();
+    const energy = [...sessions.values()].filter((s) => new Date(s.startedAt || s.createdAt) >= since).reduce((a, s) => a + s.energyWh, 0);
+    t.online.set(`${online} / ${cs.length}`, cs.length - online ? `${cs.length - online} offline` : "all online");
+    t.active.set(String(open.filter((s) => s.status === "active").length), open.some((s) => s.status === "pending") ? `${open.filter((s) => s.status === "pending").length} starting` : "");
+    t.power.set(`${kW(powerNow())} kW`);
+    t.energy.set(`${kWh(energy)} kWh`, "sessions started since midnight");
+
+    const counts = {};
+    for (const c of cs) for (const k of c.connectors) { const st = c.online ? k.status : "Offline"; counts[st] = (counts[st] || 0) + 1; }
+    statuses.replaceChildren(...Object.entries(counts).sort().map(([st, n]) => badge(`${statusLabel(st)}: ${n}`, st === "Offline" ? "bad" : statusTone(st))));
+    if (!cs.length) statuses.append(h("span", { class: "muted" }, "No chargers yet."));
+
+    activeBody.replaceChildren(...open.map((s) => h("tr", {},
+      h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), ` #${s.connectorId || "–"}`),
+      h("td", {}, s.idTag), h("td", {}, when(s.startedAt || s.createdAt)),
+      h("td", { class: "num" }, `${kW(s.powerW)} kW`), h("td", { class: "num" }, `${kWh(s.energyWh)} kWh`))));
+    if (!open.length) activeBody.append(h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No session is running.")));
+    const off = cs.filter((c) => !c.online);
+    offlineList.replaceChildren(...off.map((c) => h("li", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, c.id), ` — last seen ${ago(c.lastSeenAt)}`)));
+    if (!off.length) offlineList.append(h("li", { class: "muted" }, "None."));
+  };
+  draw();
+  chart.add(Date.now(), powerNow());
+  const sample = setInterval(() => { chart.add(Date.now(), powerNow()); draw(); }, 5000);
+  watch({}, (e) => {
+    if (e.charger) chargers.set(e.charger.id, e.charger);
+    if (e.connector) {
+      const c = chargers.get(e.chargerId);
+      const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
+      if (i >= 0) c.connectors[i] = e.connector;
+    }
+    if (e.session) sessions.set(e.session.id, e.session);
+    if (e.type.startsWith("session.")) chart.add(Date.now(), powerNow());
+    draw();
+  }, async () => { await load(); draw(); });
+  return () => clearInterval(sample);
+}
+
+async function todaySessions() {
+  // Sessions come newest first: page until one was created before midnight.
+  const since = midnight();
+  const out = [];
+  let cursor = "";
+  for (let i = 0; i < 20; i++) {
+    const p = await API.sessions({}, { limit: 1000, cursor });
+    for (const s of p.items) {
+      if (new Date(s.createdAt) < since) return out;
+      out.push(s);
+    }
+    cursor = p.nextCursor;
+    if (!cursor) break;
+  }
+  return out;
+}
+
+// --- Chargers --------------------------------------------------------------
+
+export async function chargersScreen(main, _p, { alive }) {
+  let all = await API.chargers();
+  if (!alive()) return;
+  const body = h("tbody", {});
+  const input = h("input", { id: "filter", type: "search", placeholder: "Id, vendor, model, firmware" });
+  main.append(h("h1", {}, "Chargers"), h("div", { class: "filters" }, h("div", {}, h("label", { for: "filter" }, "Filter"), input)),
+    table(["Charger", "State", "Last seen", "Vendor / model", "Firmware", "OCPP", "Connectors"], body, { id: "chargers" }));
+  const draw = () => {
+    const q = input.value.trim().toLowerCase();
+    const rows = all.filter((c) => !q || [c.id, c.vendor, c.model, c.firmwareVersion].some((s) => (s || "").toLowerCase().includes(q)));
+    body.replaceChildren(...rows.map((c) => h("tr", { dataset: { charger: c.id } },
+      h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, c.id)),
+      h("td", {}, onlineBadge(c.online), c.registrationStatus && c.registrationStatus !== "Accepted" ? [" ", badge(c.registrationStatus, "warn")] : ""),
+      h("td", { title: c.lastSeenAt || "" }, ago(c.lastSeenAt)),
+      h("td", {}, [c.vendor, c.model].filter(Boolean).join(" ") || "–"),
+      h("td", {}, c.firmwareVersion || "–"),
+      h("td", {}, c.ocppVersion || "–"),
+      h("td", {}, connectorBadges(c)))));
+    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No chargers.")));
+  };
+  input.addEventListener("input", draw);
+  draw();
+  const tick = setInterval(draw, 15000); // keep "last seen" honest
+  watch({}, (e) => {
+    if (e.charger) {
+      const i = all.findIndex((c) => c.id === e.charger.id);
+      if (i >= 0) all[i] = e.charger; else all.push(e.charger);
+    } else if (e.connector) {
+      const c = all.find((c) => c.id === e.chargerId);
+      const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
+      if (i >= 0) c.connectors[i] = e.connector;
+    } else return;
+    draw();
+  }, async () => { all = await API.chargers(); draw(); });
+  return () => clearInterval(tick);
+}
+
+// --- One charger -----------------------------------------------------------
+
+const EVENT_TEXT = {
+  "charger.connected": "connected",
+  "charger.disconnected": "disconnected",
+  "charger.booted": "booted (BootNotification)",
+  "charger.updated": "updated",
+  "connector.status": "connector status",
+  "session.pending": "session requested",
+  "session.started": "session started",
+  "session.meter": "meter values",
+  "session.stopped": "session stopped",
+  "session.failed": "session failed",
+  "session.updated": "session updated",
+};
+
+function describe(e) {
+  let text = EVENT_TEXT[e.type] || e.type;
+  if (e.connector) text += ` — connector ${e.connector.connectorId}: ${e.connector.status}${e.connector.errorCode && e.connector.errorCode !== "NoError" ? ` (${e.connector.errorCode})` : ""}`;
+  if (e.type === "charger.booted" && e.charger) text += ` — firmware ${e.charger.firmwareVersion || "?"}`;
+  if (e.session && e.type !== "session.meter") text += ` — ${e.session.idTag} on connector ${e.session.connectorId || "?"}`;
+  if (e.type === "session.meter" && e.session) text += ` — ${kW(e.session.powerW)} kW, ${kWh(e.session.energyWh)} kWh`;
+  return text;
+}
+
+export async function chargerScreen(main, { id }, { alive }) {
+  let c = await API.charger(id);
+  if (!alive()) return;
+  const facts = h("dl", { class: "facts", id: "facts" });
+  const state = h("span", { id: "charger-online" });
+  const connBody = h("tbody", {});
+  const log = h("ol", { class: "log", id: "activity", "aria-live": "polite" }, h("li", { class: "muted" }, "Waiting for events…"));
+  let logEmpty = true;
+  const result = h("pre", { class: "result", id: "command-result", "aria-live": "polite", hidden: true });
+  const resultNote = h("div", { id: "command-status", class: "feedback", role: "status" });
+
+  const draw = () => {
+    state.replaceChildren(onlineBadge(c.online));
+    const rows = [
+      ["Last seen", ago(c.lastSeenAt)], ["Last boot", when(c.lastBootAt)], ["Registration", c.registrationStatus || "–"],
+      ["Vendor / model", [c.vendor, c.model].filter(Boolean).join(" ") || "–"], ["Serial", c.serialNumber || "–"],
+      ["Firmware", c.firmwareVersion || "–"], ["OCPP", c.ocppVersion || "–"], ["Charger status", c.status || "–"],
+    ];
+    if (c.firmwareStatus) rows.push(["Firmware update", c.firmwareStatus]);
+    facts.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+    connBody.replaceChildren(...c.connectors.map((k) => h("tr", { dataset: { connector: k.connectorId } },
+      h("td", {}, String(k.connectorId)),
+      h("td", {}, h("span", { class: "conn" }, connectorIcon(k.type), typeLabel(k.type))),
+      h("td", { class: "num" }, k.maxPowerW ? `${kW(k.maxPowerW)} kW` : "–"),
+      h("td", {}, badge(c.online ? statusLabel(k.status) : `Offline (last: ${statusLabel(k.status)})`, statusTone(k.status, c.online))),
+      h("td", {}, k.errorCode || "–"),
+      h("td", {}, ago(k.updatedAt)))));
+  };
+
+  const addEvent = (e) => {
+    if (logEmpty) { log.replaceChildren(); logEmpty = false; }
+    log.prepend(h("li", { dataset: { type: e.type } }, h("time", { datetime: e.time }, when(e.time)), " ", describe(e)));
+    while (log.children.length > 100) log.lastChild.remove();
+  };
+
+  // Command panel: one small form per OCPP action.
+  const connOptions = (withZero) => [withZero ? h("option", { value: 0 }, "0 — whole charger") : "",
+    ...c.connectors.map((k) => h("option", { value: k.connectorId }, `Connector ${k.connectorId}`))];
+  const field = (label, el) => { el.id = el.id || `f-${Math.random().toString(36).slice(2, 8)}`; return h("div", {}, h("label", { for: el.id }, label), el); };
+  const select = (id, opts) => h("select", { id }, opts.map((o) => (o instanceof Node ? o : h("option", { value: o }, o))));
+  const run = async (action, payload, button) => {
+    button.disabled = true;
+    result.hidden = true;
+    feedback(resultNote, "wait", `${action}: waiting for the charger…`);
+    try {
+      const r = await API.command(c.id, action, payload);
+      if (r.status === "answered") {
+        const st = r.response && r.response.status;
+        feedback(resultNote, st && st !== "Accepted" && st !== "Unlocked" ? "bad" : "ok", `${action}: ${st || "answered"}`);
+      } else if (r.status === "callerror") {
+        feedback(resultNote, "bad", `${action}: the charger returned an error${r.error && r.error.code ? ` (${r.error.code})` : ""}`);
+      } else {
+        feedback(resultNote, "bad", `${action}: no answer from the charger`);
+      }
+      result.textContent = JSON.stringify(r.response ?? r.error ?? r, null, 2);
+      result.hidden = false;
+    } catch (e) {
+      feedback(resultNote, "bad", `${action}: ${API.explain(e, "send the command").replace(/^Could not send the command: /, "")}`);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const form = (name, title, fields, payload, danger) => {
+    const b = h("button", { type: "submit", class: danger ? "danger" : "primary", id: `cmd-${name}` }, title);
+    const f = h("form", { class: "card", "aria-label": title }, h("h3", {}, title), ...fields, b);
+    f.addEventListener("submit", (ev) => { ev.preventDefault(); run(name, payload(), b); });
+    return f;
+  };
+  const resetType = select("reset-type", ["Soft", "Hard"]);
+  const unlockConn = select("unlock-connector", connOptions(false));
+  const availConn = select("avail-connector", connOptions(true));
+  const availType = select("avail-type", ["Operative", "Inoperative"]);
+  const getKeys = h("input", { id: "get-keys", placeholder: "empty = all keys" });
+  const setKey = h("input", { id: "set-key", placeholder: "MeterValueSampleInterval", required: true });
+  const setValue = h("input", { id: "set-value", placeholder: "60" });
+  const trigMsg = select("trigger-message", ["StatusNotification", "BootNotification", "Heartbeat", "MeterValues", "DiagnosticsStatusNotification", "FirmwareStatusNotification"]);
+  const trigConn = select("trigger-connector", [h("option", { value: "" }, "Any / whole charger"), ...connOptions(false)]);
+  const commands = h("div", { class: "commands", id: "commands" },
+    form("Reset", "Reset", [field("Type", resetType)], () => ({ type: resetType.value }), true),
+    form("UnlockConnector", "Unlock connector", [field("Connector", unlockConn)], () => ({ connectorId: +unlockConn.value })),
+    form("ChangeAvailability", "Change availability", [field("Connector", availConn), field("Availability", availType)], () => ({ connectorId: +availConn.value, type: availType.value })),
+    form("GetConfiguration", "Get configuration", [field("Keys (comma separated)", getKeys)],
+      () => { const k = getKeys.value.split(",").map((s) => s.trim()).filter(Boolean); return k.length ? { key: k } : {}; }),
+    form("ChangeConfiguration", "Change configuration", [field("Key", setKey), field("Value", setValue)], () => ({ key: setKey.value.trim(), value: setValue.value })),
+    form("TriggerMessage", "Trigger message", [field("Message", trigMsg), field("Connector", trigConn)],
+      () => (trigConn.value ? { requestedMessage: trigMsg.value, connectorId: +trigConn.value } : { requestedMessage: trigMsg.value })));
+
+  // Connector facts OCPP 1.6 does not report: type and rating.
+  const edConn = select("edit-connector", connOptions(false));
+  const edType = select("edit-type", [h("option", { value: "" }, "Unknown"), ...["CCS2", "CHAdeMO", "Type2", "CCS1", "Type1"].map((t) => h("option", { value: t }, typeLabel(t)))]);
+  const edPower = h("input", { id: "edit-power", type: "number", min: 0, step: "0.1", inputmode: "decimal" });
+  const edNote = h("div", { class: "feedback", role: "status" });
+  const edSave = h("button", { type: "submit", class: "primary" }, "Save connector");
+  const edit = h("form", { class: "card", "aria-label": "Connector type and rating" }, h("h3", {}, "Connector type and rating"),
+    h("div", { class: "filters" }, field("Connector", edConn), field("Type", edType), field("Max power (kW)", edPower)), edNote, edSave);
+  const fillEdit = () => { const k = c.connectors.find((k) => k.connectorId === +edConn.value); if (k) { edType.value = k.type || ""; edPower.value = k.maxPowerW ? k.maxPowerW / 1000 : ""; } };
+  edConn.addEventListener("change", fillEdit);
+  fillEdit();
+  edit.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    edSave.disabled = true;
+    try {
+      const k = await API.api(`/api/v1/chargers/${encodeURIComponent(c.id)}/connectors/${+edConn.value}`, { method: "PATCH", body: { type: edType.value, maxPowerW: Math.round((+edPower.value || 0) * 1000) } });
+      const i = c.connectors.findIndex((x) => x.connectorId === k.connectorId);
+      if (i >= 0) c.connectors[i] = k;
+      draw();
+      feedback(edNote, "ok", "Saved.");
+    } catch (e) { feedback(edNote, "bad", e.message); } finally { edSave.disabled = false; }
+  });
+
+  main.append(h("p", {}, h("a", { href: "/operator/chargers" }, "← Chargers")),
+    h("div", { class: "row" }, h("h1", {}, c.id), state),
+    h("div", { class: "card" }, facts),
+    h("h2", {}, "Connectors"), table(["#", "Type", "Max", "Status", "Error", "Updated"], connBody, { id: "connectors" }),
+    h("h2", {}, "Commands"), resultNote, result, commands,
+    h("h2", { id: "activity-h" }, "Recent activity"),
+    h("p", { class: "small muted" }, "Live events for this charger since this page was opened (connections, boots, status changes, sessions). This is not a log of raw OCPP messages."),
+    h("div", { class: "card" }, log),
+    h("h2", {}, "Settings"), edit);
+  draw();
+  const tick = setInterval(draw, 15000);
+  watch({ chargerId: id }, (e) => {
+    if (e.charger) c = e.charger;
+    else if (e.connector) {
+      const i = c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId);
+      if (i >= 0) c.connectors[i] = e.connector; else c.connectors.push(e.connector);
+    }
+    addEvent(e);
+    draw();
+  }, async () => { c = await API.charger(id); draw(); });
+  return () => clearInterval(tick);
+}
+
+// --- Sessions --------------------------------------------------------------
+
+export async function sessionsScreen(main, _p, { alive }) {
+  const params = new URLSearchParams(location.search);
+  const fCharger = h("input", { id: "f-charger", value: params.get("chargerId") || "", autocomplete: "off" });
+  const fTag = h("input", { id: "f-tag", value: params.get("idTag") || "", autocomplete: "off" });
+  const fStatus = h("select", { id: "f-status" }, ["", "pending,active", "active", "finished", "failed"].map((v) =>
+    h("option", { value: v, selected: (params.get("status") || "") === v }, v === "" ? "Any" : v === "pending,active" ? "open" : v)));
+  const exportLink = h("a", { class: "button", id: "export", download: "sessions.csv" }, "Export CSV");
+  const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter sessions" },
+    h("div", {}, h("label", { for: "f-charger" }, "Charger"), fCharger),
+    h("div", {}, h("label", { for: "f-tag" }, "Id tag"), fTag),
+    h("div", {}, h("label", { for: "f-status" }, "Status"), fStatus),
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Apply"), exportLink));
+  const body = h("tbody", {});
+  const more = h("button", { type: "button", hidden: true }, "Load more");
+  main.append(h("h1", {}, "Sessions"), filters,
+    table(["Started", "Charger", "Tag", "Status", "Energy", "Power", "Duration", "Stop reason"], body, { id: "sessions" }), h("p", {}, more));
+
+  let items = [];
+  let cursor = "";
+  const filter = () => ({ chargerId: fCharger.value.trim(), idTag: fTag.value.trim(), status: fStatus.value });
+  const q = () => { const p = new URLSearchParams(); for (const [k, v] of Object.entries(filter())) if (v) p.set(k, v); return p; };
+  const row = (s) => h("tr", { dataset: { session: s.id } },
+    h("td", {}, when(s.startedAt || s.createdAt)),
+    h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), ` #${s.connectorId || "–"}`),
+    h("td", {}, s.idTag),
+    h("td", {}, badge(s.status, { active: "info", pending: "info", finished: "ok", failed: "bad" }[s.status] || "muted"), s.failureReason ? h("div", { class: "small muted" }, s.failureReason) : ""),
+    h("td", { class: "num" }, `${kWh(s.energyWh)} kWh`),
+    h("td", { class: "num" }, s.status === "active" ? `${kW(s.powerW)} kW` : "–"),
+    h("td", { class: "num" }, s.startedAt ? duration((s.stoppedAt ? new Date(s.stoppedAt) : Date.now()) - new Date(s.startedAt)) : "–"),
+    h("td", {}, s.stopReason || "–"));
+  const draw = () => {
+    body.replaceChildren(...items.map(row));
+    if (!items.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No sessions match.")));
+    more.hidden = !cursor;
+    const p = q();
+    exportLink.href = `/api/v1/sessions.csv${p.toString() ? "?" + p : ""}`;
+  };
+  const load = async (reset) => {
+    if (reset) { items = []; cursor = ""; }
+    const p = await API.sessions(filter(), { limit: 100, cursor });
+    if (!alive()) return;
+    items.push(...p.items);
+    cursor = p.nextCursor;
+    draw();
+  };
+  filters.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const p = q();
+    history.replaceState(null, "", `/operator/sessions${p.toString() ? "?" + p : ""}`);
+    load(true);
+  });
+  more.addEventListener("click", () => load(false));
+  await load(true);
+  watch({}, (e) => {
+    if (!e.session) return;
+    const s = e.session, f = filter();
+    const i = items.findIndex((x) => x.id === s.id);
+    if (i >= 0) items[i] = s;
+    else if ((!f.chargerId || f.chargerId === s.chargerId) && (!f.idTag || f.idTag === s.idTag) && (!f.status || f.status.split(",").includes(s.status))) items.unshift(s);
+    else return;
+    draw();
+  }, () => load(true));
+}

@@ -1,0 +1,104 @@
+// ui.js: small DOM and formatting helpers shared by the screens.
+
+// h builds an element: h("p", {class: "x", onclick: f}, "text", child...).
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+}
+
+const SVGNS = "http://www.w3.org/2000/svg";
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+// connectorIcon is the face of a connector type (CCS2, CHAdeMO, Type2).
+export function connectorIcon(type) {
+  const known = ["CCS2", "CHAdeMO", "Type2"];
+  const id = known.includes(type) ? type : "plug";
+  const el = svg("svg", { "aria-hidden": "true", focusable: "false" }, svg("use", { href: `/icons/connectors.svg#${id}` }));
+  return el;
+}
+
+export const typeLabel = (t) => ({ CCS2: "CCS2", CHAdeMO: "CHAdeMO", Type2: "Type 2", CCS1: "CCS1", Type1: "Type 1" })[t] || t || "Unknown type";
+
+export const kW = (w) => (w == null ? "–" : (w / 1000).toLocaleString(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+// kWh shows three decimals below 1 kWh, so the first watt-hours of a
+// session are visible.
+export const kWh = (wh) => {
+  if (wh == null) return "–";
+  const d = Math.abs(wh) < 1000 ? 3 : 2;
+  return (wh / 1000).toLocaleString(undefined, { minimumFractionDigits: d, maximumFractionDigits: d });
+};
+export const fixed = (v, d = 0) => (v == null ? "–" : Number(v).toLocaleString(undefined, { maximumFractionDigits: d, minimumFractionDigits: d }));
+
+export function duration(ms) {
+  if (ms == null || ms < 0 || !isFinite(ms)) return "–";
+  const s = Math.floor(ms / 1000);
+  const hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60), ss = s % 60;
+  return hh ? `${hh} h ${String(mm).padStart(2, "0")} min` : `${mm}:${String(ss).padStart(2, "0")}`;
+}
+
+export function when(t) {
+  if (!t) return "–";
+  const d = new Date(t);
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
+    : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function ago(t) {
+  if (!t) return "never";
+  const s = Math.round((Date.now() - new Date(t)) / 1000);
+  if (s < 5) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return when(t);
+}
+
+// statusTone says how a connector status reads to a driver.
+export function statusTone(status, online = true) {
+  if (!online) return "muted";
+  switch (status) {
+    case "Available": return "ok";
+    case "Preparing": case "Charging": case "SuspendedEV": case "SuspendedEVSE": case "Finishing": case "Occupied": return "info";
+    case "Reserved": return "warn";
+    case "Faulted": case "Unavailable": return "bad";
+    default: return "muted";
+  }
+}
+
+export const statusLabel = (s) => ({
+  SuspendedEV: "Paused by car", SuspendedEVSE: "Paused by charger", Unknown: "Unknown",
+})[s] || s || "Unknown";
+
+export function badge(text, tone) {
+  return h("span", { class: `badge ${tone}` }, text);
+}
+
+export function onlineBadge(online) {
+  return badge(online ? "Online" : "Offline", online ? "ok" : "bad");
+}
+
+// feedback sets a live status message: tone is wait, ok or bad.
+export function feedback(el, tone, text) {
+  el.className = `feedback ${tone || ""}`;
+  el.textContent = text || "";
+}
