@@ -109,6 +109,7 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/chargers/{id}/connectors/{connectorId}/start", []methodHandler{{http.MethodPost, s.startSession}}},
 		{"/api/v1/chargers/{id}/commands/{action}", []methodHandler{{http.MethodPost, s.command}}},
 		{"/api/v1/sessions", []methodHandler{{http.MethodGet, s.listSessions}}},
+		{"/api/v1/sessions.csv", []methodHandler{{http.MethodGet, s.exportSessions}}},
 		{"/api/v1/sessions/{id}", []methodHandler{{http.MethodGet, s.getSession}}},
 		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession}}},
 		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues}}},
