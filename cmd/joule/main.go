@@ -30,6 +30,8 @@ const usage = `joule is an OCPP 1.6J charging station management system.
 Usage:
   joule serve [flags]    run the CSMS (embedded SQLite in ./joule-data, HTTP on :8080)
   joule sim [flags]      connect simulated chargers to a running CSMS
+  joule migrate status|up [--data DIR]
+                         show or apply the database migrations
   joule version          print the version
 
 Run "joule <command> -h" for a command's flags. Every flag can also be set
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return simulate(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil

@@ -37,3 +37,24 @@ func TestRunUnknownCommand(t *testing.T) {
 		t.Fatalf("version = %q, %v", out.String(), err)
 	}
 }
+
+func TestMigrateCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out strings.Builder
+	if err := run(t.Context(), []string{"migrate", "status", "--data", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0001") || !strings.Contains(out.String(), "pending") {
+		t.Fatalf("status on a new database = %q, want migration 0001 pending", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"migrate", "up", "--data", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "pending") || !strings.Contains(out.String(), "applied") {
+		t.Fatalf("status after up = %q, want every migration applied", out.String())
+	}
+	if err := run(t.Context(), []string{"migrate", "sideways"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("migrate sideways = nil, want an error")
+	}
+}
