@@ -20,6 +20,7 @@ type simConfig struct {
 	Chargers      int
 	Connectors    int
 	IDPrefix      string
+	OCPP          string // sim.OCPP16, sim.OCPP201 or sim.OCPPMixed
 	MeterInterval time.Duration
 	MaxPowerW     float64
 	LogLevel      slog.Level
@@ -34,6 +35,7 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	fs.IntVar(&c.Chargers, "chargers", 1, "number of simulated chargers")
 	fs.IntVar(&c.Connectors, "connectors", 2, "connectors per charger")
 	fs.StringVar(&c.IDPrefix, "id-prefix", "SIM-", "charger ids are this prefix and a 4-digit number (SIM-0001, ...)")
+	fs.StringVar(&c.OCPP, "ocpp", "1.6", "OCPP version: 1.6, 2.0.1, or mixed (odd chargers 1.6, even 2.0.1)")
 	fs.DurationVar(&c.MeterInterval, "meter-interval", 30*time.Second, "initial MeterValueSampleInterval (the CSMS may change it)")
 	fs.Float64Var(&c.MaxPowerW, "max-power-w", 22000, "maximum power per connector, in W")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
@@ -54,6 +56,15 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	}
 	if c.IDPrefix == "" {
 		errs = append(errs, errors.New("--id-prefix must not be empty"))
+	}
+	switch c.OCPP {
+	case "1.6", sim.OCPP16:
+		c.OCPP = sim.OCPP16
+	case "2.0.1", sim.OCPP201:
+		c.OCPP = sim.OCPP201
+	case sim.OCPPMixed:
+	default:
+		errs = append(errs, fmt.Errorf("--ocpp must be 1.6, 2.0.1 or mixed, got %q", c.OCPP))
 	}
 	if c.MeterInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--meter-interval must be positive, got %s", c.MeterInterval))
@@ -76,11 +87,12 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	log.Info("starting simulated chargers", "url", cfg.URL, "chargers", cfg.Chargers,
-		"first", fmt.Sprintf("%s%04d", cfg.IDPrefix, 1), "connectors", cfg.Connectors,
+		"first", fmt.Sprintf("%s%04d", cfg.IDPrefix, 1), "ocpp", cfg.OCPP, "connectors", cfg.Connectors,
 		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW)
 	err = sim.RunFleet(ctx, sim.Config{
 		URL:                      cfg.URL,
 		Connectors:               cfg.Connectors,
+		OCPPVersion:              cfg.OCPP,
 		MaxPowerW:                cfg.MaxPowerW,
 		MeterValueSampleInterval: cfg.MeterInterval,
 		Logger:                   log,

@@ -19,20 +19,23 @@ const (
 
 // Charger is one charging station.
 type Charger struct {
-	ID                 string             `json:"id"`
-	Vendor             string             `json:"vendor"`
-	Model              string             `json:"model"`
-	SerialNumber       string             `json:"serialNumber"`
-	FirmwareVersion    string             `json:"firmwareVersion"`
-	ICCID              string             `json:"iccid,omitempty"`
-	IMSI               string             `json:"imsi,omitempty"`
-	MeterType          string             `json:"meterType,omitempty"`
-	MeterSerialNumber  string             `json:"meterSerialNumber,omitempty"`
-	OCPPVersion        string             `json:"ocppVersion"` // subprotocol of the current or last connection
-	Online             bool               `json:"online"`
-	LastSeenAt         *time.Time         `json:"lastSeenAt"`
-	LastBootAt         *time.Time         `json:"lastBootAt,omitempty"`
-	RegistrationStatus RegistrationStatus `json:"registrationStatus"`
+	ID                string `json:"id"`
+	Vendor            string `json:"vendor"`
+	Model             string `json:"model"`
+	SerialNumber      string `json:"serialNumber"`
+	FirmwareVersion   string `json:"firmwareVersion"`
+	ICCID             string `json:"iccid,omitempty"`
+	IMSI              string `json:"imsi,omitempty"`
+	MeterType         string `json:"meterType,omitempty"`
+	MeterSerialNumber string `json:"meterSerialNumber,omitempty"`
+	OCPPVersion       string `json:"ocppVersion"` // subprotocol of the current or last connection
+	// OCPPVersionOverride, when set, is the only subprotocol Joule accepts
+	// from this charger (an operator's choice, e.g. a buggy 2.0.1 firmware).
+	OCPPVersionOverride string             `json:"ocppVersionOverride,omitempty"`
+	Online              bool               `json:"online"`
+	LastSeenAt          *time.Time         `json:"lastSeenAt"`
+	LastBootAt          *time.Time         `json:"lastBootAt,omitempty"`
+	RegistrationStatus  RegistrationStatus `json:"registrationStatus"`
 	// Status is the charger's own status (1.6 StatusNotification on
 	// connector 0); it is kept as connector 0, which Connectors never lists.
 	Status            ConnectorStatus `json:"status,omitempty"`

@@ -31,6 +31,9 @@ type RemoteStart struct {
 	// ChargingProfile is an optional TxProfile in the charger's version's
 	// JSON shape (1.6 csChargingProfiles / 2.0.1 chargingProfile).
 	ChargingProfile json.RawMessage
+	// Profile is a stored TxProfile to send instead, in domain terms; the
+	// adapter converts it to its version's shape.
+	Profile *ChargingProfile
 }
 
 // CommandStatus is the charger's answer to a command: Accepted, Rejected, ...

@@ -46,6 +46,9 @@ type Session struct {
 	FailureReason string `json:"failureReason,omitempty"`
 	// StopRequestedAt is set when the app asked the charger to stop.
 	StopRequestedAt *time.Time `json:"stopRequestedAt,omitempty"`
+	// RemoteStartID is the remoteStartId Joule sent with the remote start
+	// (2.0.1 correlates the transaction by it), 0 for none.
+	RemoteStartID int `json:"remoteStartId,omitempty"`
 	// ReservationID is the reservation a start consumed, 0 for none.
 	ReservationID int `json:"reservationId,omitempty"`
 	// IdempotencyKey is the app's Idempotency-Key for the start request.
@@ -68,6 +71,8 @@ type StartRequest struct {
 	IDTag       string
 	// ChargingProfile is an optional TxProfile in the charger's version's JSON shape.
 	ChargingProfile []byte
+	// ChargingProfileID is a stored TxProfile to send instead (0: none).
+	ChargingProfileID int
 	// IdempotencyKey makes a retried request return the session of the first.
 	IdempotencyKey string
 }

@@ -11,6 +11,8 @@ import (
 // the adapter must not acknowledge it (a CALLERROR InternalError, so the
 // charger retries).
 type StationEvents interface {
+	StationReports // what OCPP 2.0.1 added
+
 	// Connected records a new connection, Disconnected its end.
 	Connected(ctx context.Context, chargerID, ocppVersion string) error
 	Disconnected(ctx context.Context, chargerID string) error

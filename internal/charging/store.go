@@ -12,6 +12,8 @@ import (
 // ECONFLICT for a broken uniqueness rule; other failures are wrapped errors.
 // Times are stored and returned in UTC.
 type Store interface {
+	DeviceModelStore // OCPP 2.0.1 device model, charger events, transaction events
+
 	// Ping checks that the store can serve requests (readiness).
 	Ping(ctx context.Context) error
 	Close() error
@@ -58,6 +60,12 @@ type Store interface {
 	DeleteIDTag(ctx context.Context, idTag string) error
 	// ListIDTags returns id tags ordered by IDTag.
 	ListIDTags(ctx context.Context, q IDTagQuery) (Page[IDTag], error)
+
+	CommandLog
+	ReservationStore
+	ProfileStore
+	ConfigStore
+	LocalListStore
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

@@ -118,12 +118,24 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	if info.Status != charging.AuthAccepted {
 		return charging.Session{}, charging.Errorf(charging.EINVALID, "idTag %s is %s", r.IDTag, info.Status)
 	}
+	if err := s.checkReserved(ctx, r.ChargerID, r.ConnectorID, r.IDTag); err != nil {
+		return charging.Session{}, err
+	}
+	profile, err := s.startProfile(ctx, r)
+	if err != nil {
+		return charging.Session{}, err
+	}
 
+	// 2.0.1 correlates the transaction with this id (1.6 ignores it).
+	remoteStartID, err := s.store.NextRemoteStartID(ctx)
+	if err != nil {
+		return charging.Session{}, err
+	}
 	now := s.utcNow()
 	ses := charging.Session{
 		ID: newID(), ChargerID: r.ChargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag,
 		Status: charging.SessionPending, Origin: charging.OriginRemote,
-		CreatedAt: now, UpdatedAt: now, IdempotencyKey: r.IdempotencyKey,
+		CreatedAt: now, UpdatedAt: now, IdempotencyKey: r.IdempotencyKey, RemoteStartID: remoteStartID,
 	}
 	if err := s.createPending(ctx, ses); err != nil {
 		if r.IdempotencyKey != "" && charging.ErrorCode(err) == charging.ECONFLICT {
@@ -136,8 +148,9 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	}
 	s.publishSession(ctx, charging.EventSessionPending, ses, nil)
 
-	status, err := s.cmd.RemoteStart(ctx, r.ChargerID, charging.RemoteStart{
-		ConnectorID: r.ConnectorID, IDTag: r.IDTag, ChargingProfile: json.RawMessage(r.ChargingProfile),
+	status, err := s.remoteStart(ctx, r.ChargerID, charging.RemoteStart{
+		ConnectorID: r.ConnectorID, IDTag: r.IDTag, ChargingProfile: json.RawMessage(r.ChargingProfile), Profile: profile,
+		RemoteStartID: remoteStartID,
 	})
 	switch {
 	case err != nil:
@@ -204,7 +217,7 @@ func (s *Service) StopSession(ctx context.Context, id string) (charging.Session,
 	if !s.cmd.Connected(ses.ChargerID) {
 		return charging.Session{}, charging.Errorf(charging.EUNAVAILABLE, "charger %s is offline", ses.ChargerID)
 	}
-	status, err := s.cmd.RemoteStop(ctx, ses.ChargerID, ses.TransactionID)
+	status, err := s.remoteStop(ctx, ses.ChargerID, ses.TransactionID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -262,5 +275,5 @@ func (s *Service) Command(ctx context.Context, chargerID, action string, payload
 	if !s.cmd.Connected(chargerID) {
 		return charging.CommandResult{}, charging.Errorf(charging.EUNAVAILABLE, "charger %s is offline", chargerID)
 	}
-	return s.cmd.Command(ctx, chargerID, action, payload)
+	return s.commandRecorded(ctx, chargerID, action, payload)
 }

@@ -25,6 +25,13 @@ type Service struct {
 	// a StartTransaction and the RemoteStart answer it races with never
 	// overwrite each other. Values are *sync.Mutex keyed by charger id.
 	locks sync.Map
+
+	// live holds each charger's active sessions for the meter hot path
+	// (livemeter.go): liveSessions keyed by charger id, used under the
+	// charger's lock.
+	live sync.Map
+
+	follow followUps // commands Joule sends on its own after a connect or boot
 }
 
 // Config holds the service's policies; zero values take the defaults.
@@ -39,6 +46,9 @@ type Config struct {
 	// RejectUnknownIDTags makes id tags Joule does not know Invalid. By
 	// default (the embedded default) unknown tags are Accepted.
 	RejectUnknownIDTags bool
+	// FollowUpDelay is how long Joule waits after a connect or a boot before
+	// its own commands (see DefaultFollowUpDelay).
+	FollowUpDelay time.Duration
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -71,7 +81,10 @@ func (s *Service) utcNow() time.Time { return s.now().UTC() }
 
 // lock takes the per-charger lock and returns its unlock.
 func (s *Service) lock(chargerID string) func() {
-	m, _ := s.locks.LoadOrStore(chargerID, new(sync.Mutex))
+	m, ok := s.locks.Load(chargerID)
+	if !ok {
+		m, _ = s.locks.LoadOrStore(chargerID, new(sync.Mutex))
+	}
 	mu := m.(*sync.Mutex)
 	mu.Lock()
 	return mu.Unlock
@@ -97,11 +110,16 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 // Run fails pending sessions whose charger never started a transaction,
 // until ctx is cancelled.
 func (s *Service) Run(ctx context.Context) error {
+	stopFollowUps := s.startFollowUps(ctx)
+	defer stopFollowUps()
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		if err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("expire pending sessions", "err", err)
+		}
+		if err := s.ExpireReservations(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("expire reservations", "err", err)
 		}
 		select {
 		case <-ctx.Done():

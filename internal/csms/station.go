@@ -27,6 +27,7 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 		return err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
+	s.afterConnect(chargerID, now)
 	return nil
 }
 
@@ -40,6 +41,7 @@ func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	}
 	now := s.utcNow()
 	c.Online, c.LastSeenAt = false, &now
+	s.forgetLive(chargerID, "")
 	if err := s.store.SaveCharger(ctx, c); err != nil {
 		return err
 	}
@@ -73,6 +75,7 @@ func (s *Service) Booted(ctx context.Context, chargerID string, info charging.Bo
 		return charging.BootResult{}, err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerBooted, ChargerID: chargerID, Charger: &c})
+	s.afterBoot(chargerID)
 	return charging.BootResult{Status: c.RegistrationStatus, Interval: s.cfg.HeartbeatInterval, Now: now}, nil
 }
 
@@ -167,14 +170,21 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 		}
 	}
 	var bind *charging.Session
-	for _, want := range []int{t.ConnectorID, 0} {
+	if t.RemoteStartID != 0 { // 2.0.1: the remoteStartId names the session
 		for i, o := range open {
-			if bind == nil && o.Status == charging.SessionPending && o.ConnectorID == want && o.IDTag == t.IDTag {
+			if bind == nil && o.Status == charging.SessionPending && o.RemoteStartID == t.RemoteStartID {
 				bind = &open[i]
 			}
 		}
 	}
-	if info.Status == charging.AuthAccepted && bind == nil && s.hasActiveTag(open, t.IDTag) {
+	for _, want := range []int{t.ConnectorID, 0} {
+		for i, o := range open {
+			if bind == nil && o.Status == charging.SessionPending && o.ConnectorID == want && o.IDTag == t.IDTag && t.IDTag != "" {
+				bind = &open[i]
+			}
+		}
+	}
+	if info.Status == charging.AuthAccepted && bind == nil && t.IDTag != "" && s.hasActiveTag(open, t.IDTag) {
 		info.Status = charging.AuthConcurrentTx
 	}
 
@@ -206,7 +216,17 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 	ses.ConnectorID, ses.TransactionID, ses.Status = t.ConnectorID, txID, charging.SessionActive
 	ses.StartedAt, ses.MeterStartWh, ses.UpdatedAt = &ts, &meterStart, now
 	ses.ReservationID = t.ReservationID
-	if info.Status != charging.AuthAccepted {
+	reservation, flag, err := s.startReservation(ctx, chargerID, t)
+	if err != nil {
+		return charging.TransactionStartResult{}, err
+	}
+	if flag != "" {
+		ses.Flags = append(ses.Flags, flag)
+	}
+	if t.RemoteStartID != 0 {
+		ses.RemoteStartID = t.RemoteStartID
+	}
+	if info.Status != charging.AuthAccepted && t.IDTag != "" { // 2.0.1 may start before any id token
 		ses.Flags = append(ses.Flags, fmt.Sprintf("started with idTag %s", info.Status))
 	}
 	if bind != nil {
@@ -215,6 +235,9 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 		err = s.store.CreateSession(ctx, ses)
 	}
 	if err != nil {
+		return charging.TransactionStartResult{}, err
+	}
+	if err := s.useReservation(ctx, reservation, ses.ID); err != nil {
 		return charging.TransactionStartResult{}, err
 	}
 	s.publishSession(ctx, charging.EventSessionStarted, ses, nil)
@@ -260,6 +283,9 @@ func (s *Service) supersede(ctx context.Context, o charging.Session, txID string
 func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.MeterReport) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
+	if done, err := s.meterValuesCached(ctx, chargerID, m); done {
+		return err
+	}
 	var ses *charging.Session
 	if m.TransactionID != "" {
 		got, err := s.store.GetSessionByTransaction(ctx, chargerID, m.TransactionID)
@@ -300,6 +326,7 @@ func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.
 	if err := s.store.AddMeterSamples(ctx, samples, ses); err != nil {
 		return err
 	}
+	s.rememberLive(ses)
 	if ses != nil {
 		s.publishSession(ctx, charging.EventSessionMeter, *ses, samples)
 	} else if len(samples) > 0 && samples[0].SessionID != "" {
@@ -438,6 +465,7 @@ func (s *Service) TransactionStopped(ctx context.Context, chargerID string, t ch
 	if err := s.store.AddMeterSamples(ctx, samples, &ses); err != nil {
 		return charging.IDTagInfo{}, err
 	}
+	s.forgetLive(chargerID, t.TransactionID)
 	s.publishSession(ctx, charging.EventSessionStopped, ses, samples)
 	return info, nil
 }
@@ -496,6 +524,7 @@ func (s *Service) RemoteStartAnswered(ctx context.Context, chargerID string, r c
 	ses := charging.Session{
 		ID: newID(), ChargerID: chargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag,
 		Status: charging.SessionPending, Origin: charging.OriginRemote, CreatedAt: now, UpdatedAt: now,
+		RemoteStartID: r.RemoteStartID,
 	}
 	if err := s.store.CreateSession(ctx, ses); err != nil {
 		return err

@@ -27,7 +27,9 @@ type Protocol struct {
 	NewStation func(chargerID string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) Station
 }
 
-// Station is one connected charger, spoken to in its version.
+// Station is one connected charger, spoken to in its version. A Station
+// should also implement StationCommands (commands.go) for the typed
+// station-management commands; without it they answer EINVALID.
 type Station interface {
 	HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error)
 	RemoteStart(ctx context.Context, r charging.RemoteStart) (charging.CommandStatus, error)
@@ -41,6 +43,11 @@ type Options struct {
 	CallTimeout   time.Duration // default 30s
 	PingInterval  time.Duration // default 30s; negative disables pings
 	MaxFrameBytes int64         // default 64 KiB
+	// Observer is told every OCPP call's outcome and duration (metrics).
+	Observer ocppj.Observer
+	// VersionPolicy, when set, returns the subprotocol a charger must use
+	// (its stored override), or "" to let it choose; see negotiate.go.
+	VersionPolicy VersionPolicy
 }
 
 // Gateway serves chargers. Build it with New, mount it at /ocpp/.
@@ -102,14 +109,7 @@ func New(events charging.StationEvents, opts Options, protocols ...Protocol) *Ga
 // Negotiate picks the subprotocol: the charger's most preferred offer that
 // Joule speaks. ok is false when there is none.
 func (g *Gateway) Negotiate(offers []string) (Protocol, bool) {
-	for _, o := range offers {
-		for _, p := range g.protocols {
-			if strings.EqualFold(strings.TrimSpace(o), p.Subprotocol) {
-				return p, true
-			}
-		}
-	}
-	return Protocol{}, false
+	return g.negotiate(offers, "")
 }
 
 // ServeHTTP accepts a charger's WebSocket at /ocpp/{chargerId}.
@@ -127,7 +127,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := g.log.With("charger", id)
-	proto, ok := g.Negotiate(websocket.Subprotocols(r))
+	proto, ok := g.negotiateFor(r.Context(), id, websocket.Subprotocols(r))
 	hdr := http.Header{}
 	if ok {
 		hdr.Set("Sec-WebSocket-Protocol", proto.Subprotocol)
@@ -155,6 +155,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		CallTimeout:   g.opts.CallTimeout,
 		PingInterval:  g.opts.PingInterval,
 		MaxFrameBytes: g.opts.MaxFrameBytes,
+		Observer:      g.opts.Observer,
 		Logger:        log,
 	})
 	c.station = proto.NewStation(id, c.rpc, g.events, log)

@@ -66,6 +66,8 @@ type startBody struct {
 	// ChargingProfile is an optional TxProfile in the charger's OCPP
 	// version's shape, passed through as given.
 	ChargingProfile json.RawMessage `json:"chargingProfile"`
+	// ChargingProfileID names a stored TxProfile to send instead.
+	ChargingProfileID int `json:"chargingProfileId"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header's length.
@@ -104,11 +106,12 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StartTimeout)
 	defer cancel()
 	sess, err := s.svc.StartSession(ctx, charging.StartRequest{
-		ChargerID:       r.PathValue("id"),
-		ConnectorID:     connectorID,
-		IDTag:           b.IDTag,
-		ChargingProfile: profile,
-		IdempotencyKey:  key,
+		ChargerID:         r.PathValue("id"),
+		ConnectorID:       connectorID,
+		IDTag:             b.IDTag,
+		ChargingProfile:   profile,
+		ChargingProfileID: b.ChargingProfileID,
+		IdempotencyKey:    key,
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -33,6 +33,7 @@ type fakeService struct {
 	stopped       string
 	update        charging.ConnectorUpdate
 	updatedConn   int
+	variables     []charging.Variable // ListVariables answers these (devicemodel_test.go)
 	commandCall   struct {
 		chargerID, action string
 		payload           json.RawMessage

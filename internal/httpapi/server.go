@@ -63,7 +63,7 @@ func NewServer(svc Service, bus charging.EventBus, opts Options) *Server {
 		opts:     opts,
 		shutdown: make(chan struct{}),
 	}
-	s.handler = s.logRequests(s.recoverPanics(s.mux()))
+	s.handler = s.logRequests(s.recoverPanics(asAPI(s.mux())))
 	return s
 }
 
@@ -104,7 +104,9 @@ func (s *Server) mux() *http.ServeMux {
 		{"/readyz", []methodHandler{{http.MethodGet, s.readyz}}},
 		{"/api/v1/openapi.yaml", []methodHandler{{http.MethodGet, s.openAPI}}},
 		{"/api/v1/chargers", []methodHandler{{http.MethodGet, s.listChargers}}},
-		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger}}},
+		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger}, {http.MethodPatch, s.patchCharger}}},
+		{"/api/v1/chargers/{id}/variables", []methodHandler{{http.MethodGet, s.listVariables}}},
+		{"/api/v1/chargers/{id}/charger-events", []methodHandler{{http.MethodGet, s.listChargerEvents}}},
 		{"/api/v1/chargers/{id}/connectors/{connectorId}", []methodHandler{{http.MethodPatch, s.updateConnector}}},
 		{"/api/v1/chargers/{id}/connectors/{connectorId}/start", []methodHandler{{http.MethodPost, s.startSession}}},
 		{"/api/v1/chargers/{id}/commands/{action}", []methodHandler{{http.MethodPost, s.command}}},
@@ -114,6 +116,32 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession}}},
 		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues}}},
 		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events}}},
+		// Station management (station.go).
+		{"/api/v1/id-tags", []methodHandler{{http.MethodGet, s.listIDTags}, {http.MethodPost, s.saveIDTags}}},
+		{"/api/v1/id-tags/{idTag}", []methodHandler{{http.MethodGet, s.getIDTag}, {http.MethodDelete, s.deleteIDTag}}},
+		{"/api/v1/chargers/{id}/commands", []methodHandler{{http.MethodGet, s.listCommands}}},
+		{"/api/v1/chargers/{id}/reset", []methodHandler{{http.MethodPost, s.reset}}},
+		{"/api/v1/chargers/{id}/trigger", []methodHandler{{http.MethodPost, s.trigger}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/unlock", []methodHandler{{http.MethodPost, s.unlock}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/availability", []methodHandler{{http.MethodPost, s.availability}}},
+		{"/api/v1/chargers/{id}/configuration", []methodHandler{{http.MethodGet, s.getConfiguration}, {http.MethodPost, s.changeConfiguration}}},
+		{"/api/v1/chargers/{id}/configuration/read", []methodHandler{{http.MethodPost, s.readConfiguration}}},
+		{"/api/v1/chargers/{id}/desired-configuration", []methodHandler{{http.MethodGet, s.listDesired}}},
+		{"/api/v1/chargers/{id}/desired-configuration/{key}", []methodHandler{{http.MethodPut, s.putDesired}, {http.MethodDelete, s.deleteDesired}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/reservations", []methodHandler{{http.MethodPost, s.reserve}}},
+		{"/api/v1/reservations", []methodHandler{{http.MethodGet, s.listReservations}}},
+		{"/api/v1/reservations/{id}", []methodHandler{{http.MethodGet, s.getReservation}}},
+		{"/api/v1/reservations/{id}/cancel", []methodHandler{{http.MethodPost, s.cancelReservation}}},
+		{"/api/v1/charging-profiles", []methodHandler{{http.MethodGet, s.listChargingProfiles}, {http.MethodPost, s.saveChargingProfile}}},
+		{"/api/v1/charging-profiles/{id}", []methodHandler{{http.MethodGet, s.getChargingProfile}}},
+		{"/api/v1/chargers/{id}/charging-profiles", []methodHandler{{http.MethodGet, s.listInstalledProfiles}}},
+		{"/api/v1/chargers/{id}/charging-profiles/clear", []methodHandler{{http.MethodPost, s.clearChargingProfiles}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/charging-profiles", []methodHandler{{http.MethodPost, s.applyChargingProfile}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/composite-schedule", []methodHandler{{http.MethodGet, s.compositeSchedule}}},
+		// Local list and firmware (maintenance.go).
+		{"/api/v1/local-list", []methodHandler{{http.MethodGet, s.listLocalListVersions}}},
+		{"/api/v1/chargers/{id}/local-list", []methodHandler{{http.MethodPost, s.sendLocalList}}},
+		{"/api/v1/chargers/{id}/local-list/version", []methodHandler{{http.MethodGet, s.localListVersion}}},
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes {

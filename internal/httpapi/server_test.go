@@ -536,7 +536,7 @@ func TestWrongMethod(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	for _, tc := range []struct{ method, path, allow string }{
 		{"POST", "/api/v1/chargers", "GET, HEAD"},
-		{"DELETE", "/api/v1/chargers/CP-1", "GET, HEAD"},
+		{"DELETE", "/api/v1/chargers/CP-1", "GET, HEAD, PATCH"},
 		{"GET", "/api/v1/chargers/CP-1/connectors/1/start", "POST"},
 		{"GET", "/api/v1/chargers/CP-1/connectors/1", "PATCH"},
 		{"PUT", "/api/v1/sessions/S-1/stop", "POST"},

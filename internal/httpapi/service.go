@@ -11,6 +11,11 @@ import (
 // Methods return *charging.Error values whose codes the API maps to HTTP
 // statuses; any other error is an internal error.
 type Service interface {
+	StationService     // service_station.go
+	MaintenanceService // service_maintenance.go: local list, firmware, diagnostics
+
+	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
+
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error
 	ListChargers(ctx context.Context, q charging.ChargerQuery) (charging.Page[charging.Charger], error)

@@ -18,7 +18,9 @@ import (
 	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/httpapi"
 	"github.com/joule-ev/joule/internal/inmem"
+	"github.com/joule-ev/joule/internal/metrics"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
+	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/sqlite"
 	"github.com/joule-ev/joule/web"
@@ -56,7 +58,16 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		SweepInterval:       cfg.SweepInterval,
 		RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 	})
-	gw := gateway.New(svc, gateway.Options{Logger: log, CallTimeout: cfg.CallTimeout, PingInterval: cfg.PingInterval}, ocpp16Protocol())
+	var gw *gateway.Gateway
+	met := metrics.New(metrics.Sources{
+		ConnectedChargers: func() int { return gw.Count() },
+		SSESubscribers:    bus.Subscribers,
+		EventsPublished:   bus.LastID,
+		EventsDropped:     bus.Dropped,
+		StoreWrites:       func() (uint64, uint64) { st := store.Stats(); return st.Writes, st.Batches },
+	})
+	gw = gateway.New(svc, gateway.Options{Logger: log, CallTimeout: cfg.CallTimeout, PingInterval: cfg.PingInterval,
+		VersionPolicy: versionPolicy(store), Observer: met}, ocpp201Protocol(), ocpp16Protocol())
 	svc.SetCommander(gw)
 	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout})
 
@@ -66,6 +77,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/livez", apiHandler)
 	mux.Handle("/readyz", apiHandler)
+	mux.Handle("GET /metrics", met.Handler())
 	mux.Handle("/", web.Handler())
 
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
@@ -116,5 +128,28 @@ func ocpp16Protocol() gateway.Protocol {
 		NewStation: func(id string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) gateway.Station {
 			return ocpp16.NewStation(id, conn, events, log)
 		},
+	}
+}
+
+// ocpp201Protocol plugs OCPP 2.0.1 into the gateway.
+func ocpp201Protocol() gateway.Protocol {
+	return gateway.Protocol{
+		Subprotocol: charging.OCPP201,
+		Dialect:     ocppj.Dialect201,
+		NewStation: func(id string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) gateway.Station {
+			return ocpp201.NewStation(id, conn, events, log)
+		},
+	}
+}
+
+// versionPolicy reads a charger's OCPP version override from the store; a
+// charger Joule does not know (or a failed read) may choose.
+func versionPolicy(store charging.Store) gateway.VersionPolicy {
+	return func(ctx context.Context, chargerID string) string {
+		c, err := store.GetCharger(ctx, chargerID)
+		if err != nil {
+			return ""
+		}
+		return c.OCPPVersionOverride
 	}
 }

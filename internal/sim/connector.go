@@ -27,6 +27,7 @@ type connector struct {
 	energyWh    float64   // Energy.Active.Import.Register
 	at          time.Time // when energyWh was last integrated
 	tx          *txn
+	reserved    *reservation // ReserveNow in force (reservation.go)
 }
 
 // txn is a transaction as the charger knows it.
@@ -40,6 +41,7 @@ type txn struct {
 	startedAt  time.Time
 	startWh    float64
 	meterStart int
+	v2         *tx201 // OCPP 2.0.1: the station's transactionId, seqNo, ...; nil in 1.6
 }
 
 // wireID is the id to report: the CSMS's, or the placeholder.
@@ -89,6 +91,8 @@ func (cn *connector) idleStatus() ocpp16.ChargePointStatus {
 	switch {
 	case cn.inoperative:
 		return ocpp16.ChargePointStatusUnavailable
+	case cn.reserved != nil && !cn.plugged:
+		return ocpp16.ChargePointStatusReserved
 	case cn.plugged:
 		return ocpp16.ChargePointStatusPreparing
 	}
@@ -116,6 +120,10 @@ func (c *Charger) setStatus(cn *connector, s ocpp16.ChargePointStatus) {
 // report is dropped: every status is reported after the next boot anyway.
 // Callers hold mu.
 func (c *Charger) queueStatus(cn *connector) {
+	if c.v2 != nil {
+		c.queueStatus201(cn, false)
+		return
+	}
 	if !c.booted {
 		return
 	}
@@ -178,6 +186,10 @@ func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked ch
 // and end readings. The EV leaves: Finishing, then Available (or
 // Unavailable if an availability change was waiting). Callers hold mu.
 func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
+	if c.v2 != nil {
+		c.stopTx201(cn, reason)
+		return
+	}
 	tx := cn.tx
 	if tx == nil {
 		return
@@ -271,6 +283,10 @@ func (c *Charger) meterValue(cn *connector, rc ocpp16.ReadingContext) ocpp16.Met
 // any). Periodic samples of a transaction are durable; triggered ones are
 // not. Callers hold mu.
 func (c *Charger) queueMeterValues(cn *connector, rc ocpp16.ReadingContext) {
+	if c.v2 != nil {
+		c.queueTxUpdated201(cn, rc)
+		return
+	}
 	mv := c.meterValue(cn, rc)
 	req := &ocpp16.MeterValuesRequest{ConnectorID: cn.id, MeterValue: []ocpp16.MeterValue{mv}}
 	m := &message{action: "MeterValues", req: req, tx: cn.tx}

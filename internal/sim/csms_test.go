@@ -29,6 +29,11 @@ type fakeCSMS struct {
 	ctx context.Context
 	wg  sync.WaitGroup // one per served connection
 
+	// proto is the subprotocol it speaks: sim.OCPP16, sim.OCPP201, or
+	// sim.OCPPMixed for whichever the charger offers. Set before any
+	// charger connects.
+	proto string
+
 	mu        sync.Mutex
 	conns     map[string]*ocppj.Conn      // current connection by charger id; guarded by mu
 	recs      []record                    // every CALL received, in order; guarded by mu
@@ -52,7 +57,7 @@ type record struct {
 func newFakeCSMS(t *testing.T) *fakeCSMS {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &fakeCSMS{t: t, ctx: ctx, conns: map[string]*ocppj.Conn{}, nextTx: 100}
+	f := &fakeCSMS{t: t, ctx: ctx, proto: sim.OCPP16, conns: map[string]*ocppj.Conn{}, nextTx: 100}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
 		cancel() // every connection gets a close frame
@@ -74,10 +79,14 @@ func (f *fakeCSMS) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if got := websocket.Subprotocols(r); len(got) != 1 || got[0] != "ocpp1.6" {
-		f.t.Errorf("charger %s offered subprotocols %q, want [ocpp1.6]", id, got)
+	proto, got := f.proto, websocket.Subprotocols(r)
+	if proto == sim.OCPPMixed && len(got) == 1 {
+		proto = got[0]
 	}
-	up := websocket.Upgrader{Subprotocols: []string{"ocpp1.6"}}
+	if len(got) != 1 || got[0] != proto {
+		f.t.Errorf("charger %s offered subprotocols %q, want [%s]", id, got, proto)
+	}
+	up := websocket.Upgrader{Subprotocols: []string{proto}}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		f.t.Errorf("upgrade: %v", err)
@@ -86,8 +95,12 @@ func (f *fakeCSMS) serve(w http.ResponseWriter, r *http.Request) {
 	f.wg.Add(1)
 	defer f.wg.Done()
 	var conn *ocppj.Conn
+	dialect := ocppj.Dialect16
+	if proto == sim.OCPP201 {
+		dialect = ocppj.Dialect201
+	}
 	conn = ocppj.NewConn(ws, ocppj.Options{
-		Dialect:     ocppj.Dialect16,
+		Dialect:     dialect,
 		CallTimeout: 2 * time.Second,
 		Handler: func(ctx context.Context, action string, payload json.RawMessage) (any, error) {
 			return f.handle(id, conn, action, payload)
@@ -106,6 +119,9 @@ func (f *fakeCSMS) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeCSMS) handle(id string, conn *ocppj.Conn, action string, payload json.RawMessage) (any, error) {
+	if conn.Subprotocol() == sim.OCPP201 {
+		return f.handle201(id, conn, action, payload)
+	}
 	req, verr := ocpp16.DecodeRequest(action, payload)
 	if verr != nil {
 		f.t.Errorf("charger %s sent an invalid %s: %s: %s", id, action, verr.Error(), payload)
@@ -188,7 +204,7 @@ func call[Resp any](t *testing.T, f *fakeCSMS, id, action string, req any) (*Res
 	if conn == nil {
 		t.Fatalf("charger %s is not connected", id)
 	}
-	if _, verr := ocpp16.DecodeRequest(action, mustJSON(t, req)); verr != nil {
+	if _, verr := decodeRequest(conn.Subprotocol(), action, mustJSON(t, req)); verr != nil {
 		t.Fatalf("test sends an invalid %s: %v", action, verr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -197,7 +213,7 @@ func call[Resp any](t *testing.T, f *fakeCSMS, id, action string, req any) (*Res
 	if err != nil {
 		return nil, err
 	}
-	resp, verr := ocpp16.DecodeResponse(action, raw)
+	resp, verr := decodeResponse(conn.Subprotocol(), action, raw)
 	if verr != nil {
 		t.Fatalf("charger answered %s with an invalid payload: %v: %s", action, verr, raw)
 	}

@@ -1,13 +1,16 @@
 // Package sim is Joule's charge point simulator: an OCPP 1.6J charger with N
-// connectors that talks to a CSMS only over the wire (a WebSocket at
-// URL/ID, subprotocol ocpp1.6), as a real one would.
+// connectors, or an OCPP 2.0.1 charging station with N EVSEs of one
+// connector each (Config.OCPPVersion), that talks to a CSMS only over the
+// wire (a WebSocket at URL/ID, subprotocol ocpp1.6 or ocpp2.0.1), as a real
+// one would. Both versions share one state machine, energy model and
+// outbox; the 2.0.1 messages are built in the v201*.go files (see v201.go).
 //
 // It is used by `joule sim`, by end-to-end tests as a library and by the
 // benchmarks, so it is both friendly and strict: every message it sends is
-// built from the generated ocpp16 types, and every CALL and answer it
-// receives is decoded and validated with ocpp16.DecodeRequest /
-// DecodeResponse; a CSMS that breaks the schema gets a CALLERROR or a Warn
-// log line, never silent acceptance.
+// built from the generated ocpp16 (ocpp201) types, and every CALL and
+// answer it receives is decoded and validated with that package's
+// DecodeRequest / DecodeResponse; a CSMS that breaks the schema gets a
+// CALLERROR or a Warn log line, never silent acceptance.
 //
 // A Charger boots (retrying while the CSMS answers Pending or Rejected),
 // reports every connector's status, heartbeats, obeys remote start/stop,
@@ -25,6 +28,6 @@
 // and one worker that boots, ticks heartbeats and meter samples for all
 // connectors, and drains the outbox), whatever its number of connectors.
 //
-// Sim imports ocppj and ocpp16 (the wire), never the gateway, the domain
+// Sim imports ocppj, ocpp16 and ocpp201 (the wire), never the gateway, the domain
 // service or a store: it knows the CSMS only through what it says.
 package sim

@@ -18,6 +18,9 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
+	if c.v2 != nil {
+		return c.handle201(ctx, action, payload)
+	}
 	req, verr := ocpp16.DecodeRequest(action, payload)
 	if verr != nil {
 		c.log.Warn("invalid call from CSMS", "action", action, "code", string(verr.Code), "err", verr.Description)
@@ -26,7 +29,20 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 	defer c.poke()
 	switch r := req.(type) {
 	case *ocpp16.RemoteStartTransactionRequest:
+		if resp := c.reservedStart(r); resp != nil {
+			return resp, nil
+		}
 		return c.remoteStart(ctx, r), nil
+	case *ocpp16.ReserveNowRequest:
+		return c.reserveNow(r), nil
+	case *ocpp16.CancelReservationRequest:
+		return c.cancelReservation(r), nil
+	case *ocpp16.SetChargingProfileRequest:
+		return c.setChargingProfile(r), nil
+	case *ocpp16.ClearChargingProfileRequest:
+		return c.clearChargingProfile(r), nil
+	case *ocpp16.GetCompositeScheduleRequest:
+		return c.compositeSchedule(r), nil
 	case *ocpp16.RemoteStopTransactionRequest:
 		return c.remoteStop(r), nil
 	case *ocpp16.ChangeConfigurationRequest:
@@ -44,6 +60,10 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 		return c.unlock(r), nil
 	case *ocpp16.ChangeAvailabilityRequest:
 		return c.changeAvailability(r), nil
+	case *ocpp16.SendLocalListRequest:
+		return c.sendLocalList(r), nil
+	case *ocpp16.GetLocalListVersionRequest:
+		return c.getLocalListVersion(), nil
 	case *ocpp16.ClearCacheRequest:
 		return &ocpp16.ClearCacheResponse{Status: ocpp16.ClearCacheStatusAccepted}, nil
 	case *ocpp16.TriggerMessageRequest:

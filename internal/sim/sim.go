@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,11 @@ import (
 type Config struct {
 	URL        string // CSMS base, e.g. ws://127.0.0.1:8080/ocpp; the charger connects to URL/ID
 	ID         string // charge point identity
-	Connectors int    // default 2
+	Connectors int    // default 2 (2.0.1: EVSEs, each with connector 1)
+
+	// OCPPVersion is the protocol spoken: OCPP16 ("ocpp1.6", the default)
+	// or OCPP201 ("ocpp2.0.1"). RunFleet also takes OCPPMixed.
+	OCPPVersion string
 
 	Vendor, Model, SerialNumber, FirmwareVersion string // default "Joule", "Sim-22", "SN-"+ID, "1.0.0"
 
@@ -68,12 +73,21 @@ type Behaviour struct {
 
 // ConnectorState is a snapshot of one connector.
 type ConnectorState struct {
-	Status string // OCPP 1.6 ChargePointStatus, e.g. "Charging"
+	// Status is the connector status as last set: 1.6's ChargePointStatus
+	// (e.g. "Charging"), 2.0.1's ConnectorStatus (e.g. "Occupied").
+	Status string
 	// TransactionID is the CSMS's id of the running transaction; 0 when none
 	// runs, negative (a local placeholder) while a transaction started
 	// offline has not been confirmed by the CSMS.
 	TransactionID int
 	IDTag         string
+	// TxID is the running transaction's id as the CSMS knows it, for
+	// either version: 1.6's CSMS-assigned integer in decimal (empty until
+	// confirmed), 2.0.1's station-generated transactionId.
+	TxID string
+	// ChargingState is 2.0.1's chargingState of the running transaction
+	// (Charging, SuspendedEV, ...); empty in 1.6 and without a transaction.
+	ChargingState string
 	Plugged       bool
 	PowerW        float64 // active import power now
 	EnergyWh      float64 // energy register, monotonic across sessions
@@ -91,11 +105,11 @@ const (
 	maxAttempts      = 5     // TransactionMessageAttempts
 	followUpDelay    = 10 * time.Millisecond
 	startAnswerDelay = 100 * time.Millisecond
-	subprotocol      = "ocpp1.6"
 )
 
-// Charger is one simulated OCPP 1.6J charge point. Create it with New and
-// run it with Run; the control methods are safe for concurrent use.
+// Charger is one simulated OCPP 1.6J charge point or 2.0.1 charging
+// station (Config.OCPPVersion). Create it with New and run it with Run;
+// the control methods are safe for concurrent use.
 type Charger struct {
 	cfg  Config
 	url  string
@@ -124,6 +138,9 @@ type Charger struct {
 	nextSample time.Time          // guarded by mu
 	nextBeat   time.Time          // guarded by mu
 	localSeq   int                // last placeholder transaction id (negative); guarded by mu
+	v2         *v201State         // OCPP 2.0.1 state; nil for a 1.6 charger; guarded by mu
+	profiles   []installedProfile // SetChargingProfile in force (smart.go); guarded by mu
+	local      localAuthList      // SendLocalList (locallist.go); guarded by mu
 }
 
 // New returns a charger for cfg with defaults applied. It does not connect:
@@ -173,6 +190,9 @@ func New(cfg Config) *Charger {
 		sampled:    defaultSampled(),
 		meterEvery: cfg.MeterValueSampleInterval,
 	}
+	if cfg.OCPPVersion == OCPP201 {
+		c.v2 = newV201State()
+	}
 	at := c.now()
 	c.connectors = make([]*connector, cfg.Connectors+1)
 	for i := range c.connectors {
@@ -221,6 +241,9 @@ func (c *Charger) Run(ctx context.Context) error {
 		return fmt.Errorf("sim %s: Run is already running", c.cfg.ID)
 	}
 	defer c.running.Store(false)
+	if v := c.cfg.OCPPVersion; v != "" && v != OCPP16 && v != OCPP201 {
+		return fmt.Errorf("sim %s: unknown OCPP version %q (want %q or %q)", c.cfg.ID, v, OCPP16, OCPP201)
+	}
 
 	backoff := c.cfg.ReconnectBackoff
 	for {
@@ -274,8 +297,9 @@ func (c *Charger) idle(ctx context.Context, d time.Duration) {
 // done; booted reports whether the CSMS accepted the boot.
 func (c *Charger) session(ctx context.Context) (booted bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	conn, _, err := ocppj.Dial(dctx, c.url, []string{subprotocol}, nil, ocppj.Options{
-		Dialect:     ocppj.Dialect16,
+	proto, dialect := c.wire()
+	conn, _, err := ocppj.Dial(dctx, c.url, []string{proto}, nil, ocppj.Options{
+		Dialect:     dialect,
 		Handler:     c.handle,
 		CallTimeout: c.cfg.CallTimeout,
 		Logger:      c.log,
@@ -366,6 +390,12 @@ func (c *Charger) State(n int) ConnectorState {
 	if cn.tx != nil {
 		s.TransactionID = cn.tx.wireID()
 		s.IDTag = cn.tx.idTag
+		if cn.tx.id != 0 {
+			s.TxID = strconv.Itoa(cn.tx.id)
+		}
+	}
+	if c.v2 != nil {
+		c.snapshot201(cn, &s)
 	}
 	return s
 }
@@ -426,6 +456,9 @@ func (c *Charger) SetPower(n int, w float64) {
 // if Accepted, StartTransaction. Swiping the tag of the running transaction
 // stops it (reason Local) without asking the CSMS.
 func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
+	if c.v2 != nil {
+		return c.swipeCard201(ctx, n, idTag)
+	}
 	c.mu.Lock()
 	cn := c.connector(n)
 	switch {
@@ -441,9 +474,17 @@ func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
 		st := cn.status
 		c.mu.Unlock()
 		return fmt.Errorf("sim %s: connector %d is %s", c.cfg.ID, n, st)
-	case !c.booted:
+	case !c.booted && !c.localAccepted(idTag):
 		c.mu.Unlock()
 		return ErrOffline
+	case !c.booted:
+		// Offline, authorized by the local list (OCPP 1.6 §3.5): the
+		// StartTransaction is delivered after the reconnection.
+		c.log.Info("id tag authorized by the local list", "id_tag", idTag)
+		c.startTx(cn, idTag, 0, nil)
+		c.mu.Unlock()
+		c.poke()
+		return nil
 	}
 	answer := make(chan reply, 1)
 	c.push(&message{action: "Authorize", req: &ocpp16.AuthorizeRequest{IDTag: idTag}, reply: answer})

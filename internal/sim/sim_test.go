@@ -666,10 +666,11 @@ func TestCommands(t *testing.T) {
 	if r := mustCall[ocpp16.DataTransferResponse](t, f, "CP-1", "DataTransfer", &ocpp16.DataTransferRequest{VendorID: "acme"}); r.Status != ocpp16.DataTransferStatusUnknownVendorId {
 		t.Errorf("DataTransfer = %s, want UnknownVendorId", r.Status)
 	}
-	_, err := call[ocpp16.GetLocalListVersionResponse](t, f, "CP-1", "GetLocalListVersion", &ocpp16.GetLocalListVersionRequest{})
+	_, err := call[ocpp16.InstallCertificateResponse](t, f, "CP-1", "InstallCertificate",
+		&ocpp16.InstallCertificateRequest{CertificateType: ocpp16.CertificateUseEnumCentralSystemRootCertificate, Certificate: "x"})
 	var ce *ocppj.Error
 	if !errors.As(err, &ce) || ce.Code != ocppj.NotSupported {
-		t.Errorf("GetLocalListVersion error = %v, want a NotSupported CALLERROR", err)
+		t.Errorf("InstallCertificate error = %v, want a NotSupported CALLERROR", err)
 	}
 }
 

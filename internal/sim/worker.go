@@ -82,6 +82,9 @@ func (c *Charger) work(ctx context.Context, conn *ocppj.Conn) bool {
 // interval it gives while Pending or Rejected (OCPP 1.6 §4.2). It returns
 // false when the connection or ctx ends first.
 func (c *Charger) boot(ctx context.Context, conn *ocppj.Conn) bool {
+	if c.v2 != nil {
+		return c.boot201(ctx, conn)
+	}
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -173,7 +176,7 @@ func (c *Charger) tick(now time.Time) time.Duration {
 	defer c.mu.Unlock()
 	if c.booted && c.beatEvery > 0 && !now.Before(c.nextBeat) {
 		if !slices.ContainsFunc(c.outbox, func(m *message) bool { return m.action == "Heartbeat" }) {
-			c.push(&message{action: "Heartbeat", req: &ocpp16.HeartbeatRequest{}})
+			c.push(&message{action: "Heartbeat", req: c.heartbeatRequest()})
 		}
 		c.nextBeat = now.Add(c.beatEvery)
 	}
@@ -259,7 +262,7 @@ func (c *Charger) answered(ctx context.Context, m *message, raw json.RawMessage,
 	var ce *ocppj.Error
 	switch {
 	case err == nil:
-		resp, verr := ocpp16.DecodeResponse(m.action, raw)
+		resp, verr := c.decodeResponse(m.action, raw)
 		if verr != nil {
 			c.log.Warn("invalid answer from CSMS", "action", m.action, "code", string(verr.Code), "err", verr.Description)
 			c.dropped(m, verr)
@@ -321,6 +324,10 @@ func (c *Charger) requeue(m *message, attempt bool) {
 
 // onAnswer applies a validated answer.
 func (c *Charger) onAnswer(m *message, resp any) {
+	if c.v2 != nil {
+		c.onAnswer201(m, resp)
+		return
+	}
 	switch r := resp.(type) {
 	case *ocpp16.StartTransactionResponse:
 		c.mu.Lock()

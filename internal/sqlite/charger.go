@@ -12,7 +12,7 @@ import (
 
 const chargerColumns = `id, vendor, model, serial_number, firmware_version, iccid, imsi,
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
-	registration_status, firmware_status, diagnostics_status, created_at`
+	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override`
 
 func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) {
 	var c charging.Charger
@@ -21,7 +21,7 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 	var reg string
 	err := row.Scan(&c.ID, &c.Vendor, &c.Model, &c.SerialNumber, &c.FirmwareVersion, &c.ICCID, &c.IMSI,
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &lastSeen, &lastBoot, &reg,
-		&c.FirmwareStatus, &c.DiagnosticsStatus, &created)
+		&c.FirmwareStatus, &c.DiagnosticsStatus, &created, &c.OCPPVersionOverride)
 	if err != nil {
 		return charging.Charger{}, err
 	}
@@ -52,13 +52,14 @@ func (s *Store) GetCharger(ctx context.Context, id string) (charging.Charger, er
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
 
-	c, err := scanCharger(tx.QueryRowContext(ctx, `SELECT `+chargerColumns+` FROM chargers WHERE id = ?`, id))
+	c, err := scanCharger(s.txQueryRow(ctx, tx, `SELECT `+chargerColumns+` FROM chargers WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, charging.Errorf(charging.ENOTFOUND, "charger %s not found", id))
 	}
 	if err != nil {
 		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, err)
 	}
+	s.withLastSeen(&c)
 	cs := []charging.Charger{c}
 	if err := loadConnectors(ctx, tx, cs); err != nil {
 		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, err)
@@ -132,6 +133,7 @@ func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (char
 		if err != nil {
 			return page, fmt.Errorf("sqlite: list chargers: %w", err)
 		}
+		s.withLastSeen(&c)
 		page.Items = append(page.Items, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -157,7 +159,7 @@ func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
 	}
 	return s.write(ctx, "save charger "+c.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chargers (`+chargerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 				firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -168,18 +170,33 @@ func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
 				firmware_status = excluded.firmware_status, diagnostics_status = excluded.diagnostics_status`,
 			c.ID, c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion, c.ICCID, c.IMSI,
 			c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, nullTime(c.LastSeenAt), nullTime(c.LastBootAt),
-			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt))
+			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt),
+			c.OCPPVersionOverride) // kept on update: SetOCPPVersionOverride is its only writer
 		return err
 	})
 }
 
 // TouchCharger sets the charger's last-seen time; it does nothing (and
-// returns nil) when there is no such charger.
+// returns nil) when there is no such charger. Last seen is presence, not a
+// record a charger was promised: the time is kept in memory, visible at
+// once to GetCharger and ListChargers, and written with the next group
+// commit (at the latest a few seconds later, and at Close), so a heartbeat
+// costs no fsync of its own. A time older than the stored one is ignored.
 func (s *Store) TouchCharger(ctx context.Context, id string, at time.Time) error {
-	return s.write(ctx, "touch charger "+id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE chargers SET last_seen_at = ? WHERE id = ?`, toMicro(at), id)
-		return err
-	})
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlite: touch charger %s: %w", id, err)
+	}
+	s.gc.touch(id, toMicro(at))
+	return nil
+}
+
+// withLastSeen applies a last-seen time not yet written by TouchCharger.
+func (s *Store) withLastSeen(c *charging.Charger) {
+	us, ok := s.gc.lastSeen(c.ID)
+	if ok && (c.LastSeenAt == nil || toMicro(*c.LastSeenAt) < us) {
+		t := fromMicro(us)
+		c.LastSeenAt = &t
+	}
 }
 
 // SetAllOffline marks every charger offline.

@@ -14,17 +14,17 @@ import (
 const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
-	stop_requested_at, reservation_id, idempotency_key, flags`
+	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id`
 
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // updateSessionSQL takes sessionArgs with the id moved last.
 const updateSessionSQL = `UPDATE sessions SET
 	charger_id = ?, connector_id = ?, id_tag = ?, transaction_id = ?, status = ?, origin = ?,
 	created_at = ?, updated_at = ?, started_at = ?, stopped_at = ?, meter_start_wh = ?, meter_stop_wh = ?,
 	energy_wh = ?, power_w = ?, current_a = ?, voltage_v = ?, soc_percent = ?, stop_reason = ?, failure_reason = ?,
-	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?
+	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?
 	WHERE id = ?`
 
 // sessionArgs returns the values of sessionColumns, in order.
@@ -43,6 +43,7 @@ func sessionArgs(s *charging.Session) ([]any, error) {
 		nullFloat(s.MeterStartWh), nullFloat(s.MeterStopWh),
 		s.EnergyWh, s.PowerW, nullFloat(s.CurrentA), nullFloat(s.VoltageV), nullFloat(s.SoCPercent),
 		s.StopReason, s.FailureReason, nullTime(s.StopRequestedAt), s.ReservationID, s.IdempotencyKey, flags,
+		s.RemoteStartID,
 	}, nil
 }
 
@@ -56,7 +57,7 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
 		&created, &updated, &started, &stopped, &mStart, &mStop,
 		&s.EnergyWh, &s.PowerW, &cur, &volt, &soc, &s.StopReason, &s.FailureReason,
-		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags)
+		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -140,7 +141,7 @@ func (s *Store) updateSessionTx(ctx context.Context, tx *sql.Tx, sess *charging.
 }
 
 func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (charging.Session, error) {
-	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE `+where, args...))
+	sess, err := scanSession(s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "%s not found", strings.TrimPrefix(op, "get ")))
 	}

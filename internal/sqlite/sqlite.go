@@ -31,6 +31,11 @@ type Store struct {
 	// Statements of the hot path (AddMeterSamples), prepared once on w.
 	insertSample  *sql.Stmt
 	updateSession *sql.Stmt
+
+	updateSessionIf *sql.Stmt // AddMeterSamplesIfUnchanged (meterlive.go)
+
+	gc    *committer // runs every write: group commit (commit.go)
+	stmts stmtCache  // hot reads, prepared once per reader connection (prepared.go)
 }
 
 // Option changes how Open opens the store.
@@ -40,6 +45,7 @@ type options struct {
 	busyTimeout time.Duration
 	readConns   int
 	migrate     bool
+	batchHook   func(BatchInfo)
 }
 
 // WithBusyTimeout sets how long a connection waits for a lock held by another
@@ -113,6 +119,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 
+	s.gc = newCommitter(s.w, o.batchHook)
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
 			s.Close()
@@ -168,13 +175,20 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.updateSession, err = s.w.PrepareContext(ctx, updateSessionSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare update session: %w", err)
 	}
+	if s.updateSessionIf, err = s.w.PrepareContext(ctx, updateSessionIfSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare guarded update session: %w", err)
+	}
 	return nil
 }
 
 // Close closes the database. It waits for running operations to finish.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insertSample, s.updateSession} {
+	if s.gc != nil {
+		s.gc.close() // runs what is queued, flushes last-seen times
+	}
+	errs = append(errs, s.stmts.close())
+	for _, st := range []*sql.Stmt{s.insertSample, s.updateSession, s.updateSessionIf} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -203,21 +217,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// write runs fn in one write transaction (BEGIN IMMEDIATE on the single
-// writer connection) and commits it. Every mutation goes through here, so a
-// group commit (several callers' fn in one transaction, each in a savepoint,
-// one fsync for all) can later replace this body without touching callers.
+// write runs fn in a write transaction and returns once that transaction
+// is committed (durable) or fn failed. Every mutation goes through here.
+// The transaction is shared with other callers (group commit, commit.go):
+// fn runs in its own SAVEPOINT on the committer goroutine, so it must
+// only use tx (never the Store's other methods, which would deadlock),
+// must not keep tx, and may run again if the shared transaction is lost
+// before fn's result is final. A failing fn rolls back only its own work.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
+	if err := s.gc.do(ctx, fn); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
 	}
 	return nil
 }

@@ -147,8 +147,8 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("MigrationStatus: %v", err)
 	}
 	for i, m := range ms {
-		if m.Version != i+1 || m.AppliedAt == nil || m.Unknown || m.AppliedAt.Location() != time.UTC {
-			t.Errorf("after Migrate: migration %d = %+v, want version %d applied (UTC), known", i, m, i+1)
+		if i > 0 && m.Version <= ms[i-1].Version || m.AppliedAt == nil || m.Unknown || m.AppliedAt.Location() != time.UTC {
+			t.Errorf("after Migrate: migration %d = %+v, want versions increasing, applied (UTC), known", i, m)
 		}
 	}
 	if err := s.Close(); err != nil {

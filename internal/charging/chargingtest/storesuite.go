@@ -55,6 +55,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ListIDTags", testListIDTags},
 		{"InvalidCursor", testInvalidCursor},
 		{"ConcurrentMeterSamples", testConcurrentMeterSamples},
+		{"OCPP201", testOCPP201}, // ocpp201suite.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,13 @@ func (s *Station) RemoteStart(ctx context.Context, r charging.RemoteStart) (char
 			return "", charging.Errorf(charging.EINVALID, "chargingProfile: chargingProfilePurpose must be TxProfile in RemoteStartTransaction, got %s", p.ChargingProfilePurpose)
 		}
 	}
+	if r.Profile != nil {
+		cp, err := toProfile(*r.Profile)
+		if err != nil {
+			return "", err
+		}
+		req.ChargingProfile = &cp
+	}
 	resp, err := call[RemoteStartTransactionResponse](ctx, s, "RemoteStartTransaction", &req)
 	if err != nil {
 		return "", err
@@ -123,7 +130,7 @@ func (s *Station) bookkeep(ctx context.Context, req, resp any) error {
 	case *RemoteStopTransactionRequest:
 		return s.events.RemoteStopAnswered(ctx, s.id, strconv.Itoa(r.TransactionID), charging.CommandStatus(resp.(*RemoteStopTransactionResponse).Status))
 	}
-	return nil
+	return s.answered(ctx, req, resp)
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -22,6 +23,9 @@ type Station struct {
 	conn   *ocppj.Conn
 	events charging.StationEvents
 	log    *slog.Logger
+
+	mu  sync.Mutex
+	reg charging.RegistrationStatus // "" until known; guarded by mu (see gate.go)
 }
 
 // NewStation returns the adapter for one connection.
@@ -44,6 +48,9 @@ var csmsActions = map[string]bool{
 // HandleCall answers one CALL from the charger. Errors are *ocppj.Error
 // (validation, unknown action) or domain errors, mapped once here.
 func (s *Station) HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+	if err := s.gate(ctx, action); err != nil {
+		return nil, err
+	}
 	req, verr := DecodeRequest(action, payload)
 	if verr != nil {
 		if verr.Code == ocppj.NotImplemented && csmsActions[action] && action != "DataTransfer" {
@@ -123,6 +130,7 @@ func (s *Station) bootNotification(ctx context.Context, r *BootNotificationReque
 	if err != nil {
 		return nil, err
 	}
+	s.setRegistration(res.Status)
 	return &BootNotificationResponse{
 		Status:      RegistrationStatus(res.Status),
 		CurrentTime: res.Now.UTC(),

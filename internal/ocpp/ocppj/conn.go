@@ -57,6 +57,9 @@ type Options struct {
 	MaxFrameBytes int64
 	// Logger receives frame and peer-misbehaviour logs; default: discard.
 	Logger *slog.Logger
+	// Observer, when set, is told the outcome and duration of every
+	// inbound CALL (the Handler's time) and outbound Call (until the answer).
+	Observer Observer
 }
 
 const (
@@ -112,6 +115,13 @@ type pendingCall struct {
 type callResult struct {
 	payload json.RawMessage
 	err     error
+}
+
+// Observer receives call outcomes, for metrics. direction is "inbound" or
+// "outbound"; result is "ok", a canonical CALLERROR code, "timeout",
+// "closed" or "canceled". It must be safe for concurrent use and fast.
+type Observer interface {
+	ObserveCall(direction, action, result string, d time.Duration)
 }
 
 // NewConn wraps an established WebSocket connection (server or client side).
@@ -377,6 +387,35 @@ func (c *Conn) Close(code int, reason string) error {
 // ErrClosed (wrapped when a write failed). payload is any JSON-marshalable
 // value; a json.RawMessage or []byte is sent as is and nil as {}.
 func (c *Conn) Call(ctx context.Context, action string, payload any) (json.RawMessage, error) {
+	if c.opts.Observer == nil {
+		return c.call(ctx, action, payload)
+	}
+	start := time.Now()
+	raw, err := c.call(ctx, action, payload)
+	c.opts.Observer.ObserveCall("outbound", action, resultOf(err), time.Since(start))
+	return raw, err
+}
+
+// resultOf names a call's outcome for an Observer: "ok", the canonical
+// CALLERROR code, "timeout", "closed" or "canceled".
+func resultOf(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &e):
+		return string(e.Code)
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, ErrClosed):
+		return "closed"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	}
+	return string(InternalError)
+}
+
+func (c *Conn) call(ctx context.Context, action string, payload any) (json.RawMessage, error) {
 	body, err := marshalPayload(payload)
 	if err != nil {
 		return nil, fmt.Errorf("ocppj: %s: encode payload: %w", action, err)
@@ -583,6 +622,10 @@ func (c *Conn) dispatch(ctx context.Context, f Frame) {
 // runHandler calls the Handler, turning a panic into an error so that one
 // bad message cannot take the gateway down.
 func (c *Conn) runHandler(ctx context.Context, f Frame) (resp any, err error) {
+	if c.opts.Observer != nil {
+		start := time.Now()
+		defer func() { c.opts.Observer.ObserveCall("inbound", f.Action, resultOf(err), time.Since(start)) }()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("handler panic: %v\n%s", r, debug.Stack())

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/joule-ev/joule/internal/sim"
+)
+
+func TestParseSimOCPP(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string // OCPPVersion; "" means an error naming --ocpp
+	}{
+		{nil, nil, sim.OCPP16},
+		{[]string{"--ocpp", "2.0.1"}, nil, sim.OCPP201},
+		{[]string{"--ocpp", "ocpp2.0.1"}, nil, sim.OCPP201},
+		{[]string{"--ocpp", "mixed"}, nil, sim.OCPPMixed},
+		{nil, map[string]string{"JOULE_OCPP": "2.0.1"}, sim.OCPP201},
+		{[]string{"--ocpp", "1.5"}, nil, ""},
+	} {
+		c, err := parseSim(tc.args, env(tc.env), io.Discard)
+		switch {
+		case tc.want == "" && (err == nil || !strings.Contains(err.Error(), "--ocpp")):
+			t.Errorf("parseSim(%q, %v) error = %v, want one naming --ocpp", tc.args, tc.env, err)
+		case tc.want != "" && (err != nil || c.OCPP != tc.want):
+			t.Errorf("parseSim(%q, %v) = %q, %v; want %q", tc.args, tc.env, c.OCPP, err, tc.want)
+		}
+	}
+}

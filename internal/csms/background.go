@@ -1,0 +1,103 @@
+package csms
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// DefaultFollowUpDelay is how long Joule waits after a charger connects or
+// boots before it sends its own follow-up commands. The answer to a
+// BootNotification is written after Booted returns; OCPP 1.6 §4.2 lets the
+// Central System send requests only once the charger has it.
+const DefaultFollowUpDelay = time.Second
+
+// followUps runs the commands Joule sends on its own after a connection or
+// a boot (trigger, desired configuration, profiles). Its tasks live while
+// Run runs; outside Run nothing is scheduled.
+type followUps struct {
+	mu  sync.Mutex
+	ctx context.Context // Run's context; nil outside Run. Guarded by mu.
+	wg  sync.WaitGroup
+}
+
+// startFollowUps lets later schedule tasks under ctx; the returned stop waits for them.
+func (s *Service) startFollowUps(ctx context.Context) (stop func()) {
+	s.follow.mu.Lock()
+	s.follow.ctx = ctx
+	s.follow.mu.Unlock()
+	return func() {
+		s.follow.mu.Lock()
+		s.follow.ctx = nil
+		s.follow.mu.Unlock()
+		s.follow.wg.Wait()
+	}
+}
+
+// later runs fn for a charger after the follow-up delay, as the system.
+func (s *Service) later(chargerID, what string, fn func(ctx context.Context) error) {
+	s.follow.mu.Lock()
+	defer s.follow.mu.Unlock()
+	ctx := s.follow.ctx
+	if ctx == nil {
+		return
+	}
+	s.follow.wg.Add(1)
+	go func() {
+		defer s.follow.wg.Done()
+		t := time.NewTimer(s.followUpDelay())
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := fn(charging.WithRequestedBy(ctx, charging.RequestedBySystem)); err != nil && ctx.Err() == nil {
+			s.log.Warn("follow-up failed", "charger", chargerID, "what", what, "err", err)
+		}
+	}()
+}
+
+func (s *Service) followUpDelay() time.Duration {
+	if s.cfg.FollowUpDelay > 0 {
+		return s.cfg.FollowUpDelay
+	}
+	return DefaultFollowUpDelay
+}
+
+// afterConnect recovers the state of a charger that reconnected without
+// booting (a 1.6 charger does not repeat its StatusNotifications after a
+// network loss): it asks for them with TriggerMessage.
+func (s *Service) afterConnect(chargerID string, at time.Time) {
+	s.later(chargerID, "trigger status after reconnect", func(ctx context.Context) error {
+		c, err := s.store.GetCharger(ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		if c.LastBootAt != nil && !c.LastBootAt.Before(at) || !s.cmd.Connected(chargerID) {
+			return nil // it booted: its StatusNotifications follow the boot
+		}
+		_, err = s.TriggerMessage(ctx, chargerID, "StatusNotification", 0)
+		return err
+	})
+}
+
+// afterBoot applies the operator's desired configuration, reads the
+// charger's configuration and re-sends the charging profiles it had before
+// it rebooted.
+func (s *Service) afterBoot(chargerID string) {
+	s.later(chargerID, "apply settings after boot", func(ctx context.Context) error {
+		if !s.cmd.Connected(chargerID) {
+			return nil
+		}
+		if err := s.applyDesired(ctx, chargerID); err != nil {
+			return err
+		}
+		if _, err := s.ReadConfiguration(ctx, chargerID, nil); err != nil {
+			return err
+		}
+		return s.resendProfiles(ctx, chargerID)
+	})
+}

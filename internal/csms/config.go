@@ -1,0 +1,183 @@
+package csms
+
+import (
+	"context"
+	"strings"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// ReadConfiguration asks a charger for its configuration (keys: those
+// keys; none: all of them), stores it as the last known configuration and
+// returns what is now known.
+func (s *Service) ReadConfiguration(ctx context.Context, chargerID string, keys []string) (charging.ChargerConfiguration, error) {
+	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {
+		return charging.ChargerConfiguration{}, err
+	}
+	sc, err := s.stations(chargerID)
+	if err != nil {
+		return charging.ChargerConfiguration{}, err
+	}
+	req := map[string]any{}
+	if len(keys) > 0 {
+		req["key"] = keys
+	}
+	var rep charging.ConfigurationReport
+	if _, err := s.record(ctx, chargerID, "GetConfiguration", req, func(ctx context.Context) (any, error) {
+		r, err := sc.GetConfiguration(ctx, chargerID, keys)
+		rep = r
+		return r, err
+	}); err != nil {
+		return charging.ChargerConfiguration{}, err
+	}
+	if err := s.saveConfiguration(ctx, chargerID, rep, len(keys) == 0); err != nil {
+		return charging.ChargerConfiguration{}, err
+	}
+	return s.store.GetConfiguration(ctx, chargerID)
+}
+
+func (s *Service) saveConfiguration(ctx context.Context, chargerID string, rep charging.ConfigurationReport, all bool) error {
+	now := s.utcNow()
+	return s.store.SaveConfiguration(ctx, charging.ChargerConfiguration{
+		ChargerID: chargerID, Keys: rep.Keys, UnknownKeys: rep.UnknownKeys, ReadAt: &now,
+	}, all)
+}
+
+// GetConfiguration returns a charger's last known configuration.
+func (s *Service) GetConfiguration(ctx context.Context, chargerID string) (charging.ChargerConfiguration, error) {
+	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {
+		return charging.ChargerConfiguration{}, err
+	}
+	return s.store.GetConfiguration(ctx, chargerID)
+}
+
+func validKey(key string) error {
+	switch {
+	case strings.TrimSpace(key) == "":
+		return charging.Errorf(charging.EINVALID, "key is required")
+	case len(key) > 50:
+		return charging.Errorf(charging.EINVALID, "key %q is longer than 50 characters (OCPP CiString50)", key)
+	}
+	return nil
+}
+
+// ChangeConfiguration sets one configuration key on a charger. An
+// Accepted or RebootRequired answer updates the last known configuration.
+func (s *Service) ChangeConfiguration(ctx context.Context, chargerID, key, value string) (charging.CommandOutcome, error) {
+	if err := validKey(key); err != nil {
+		return charging.CommandOutcome{}, err
+	}
+	if len(value) > 500 {
+		return charging.CommandOutcome{}, charging.Errorf(charging.EINVALID, "value is longer than 500 characters (OCPP CiString500)")
+	}
+	out, err := s.simple(ctx, chargerID, "ChangeConfiguration", map[string]string{"key": key, "value": value},
+		func(ctx context.Context, sc charging.StationCommander) (charging.CommandStatus, error) {
+			return sc.ChangeConfiguration(ctx, chargerID, key, value)
+		})
+	if err != nil {
+		return out, err
+	}
+	return out, s.configurationChanged(ctx, chargerID, key, value, string(out.Status))
+}
+
+// configurationChanged records a ChangeConfiguration answer: the last
+// known value, and the desired setting's status when it asked for that value.
+func (s *Service) configurationChanged(ctx context.Context, chargerID, key, value, status string) error {
+	if status == "Accepted" || status == "RebootRequired" {
+		v := value
+		if err := s.store.SaveConfiguration(ctx, charging.ChargerConfiguration{
+			ChargerID: chargerID, Keys: []charging.ConfigurationKey{{Key: key, Value: &v}},
+		}, false); err != nil {
+			return err
+		}
+	}
+	desired, err := s.store.ListDesiredSettings(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	for _, d := range desired {
+		if strings.EqualFold(d.Key, key) && d.Value == value {
+			now := s.utcNow()
+			d.Status, d.AppliedAt, d.UpdatedAt = status, &now, now
+			return s.store.SaveDesiredSetting(ctx, d)
+		}
+	}
+	return nil
+}
+
+// ListDesiredSettings returns the settings the operator wants a charger to have.
+func (s *Service) ListDesiredSettings(ctx context.Context, chargerID string) ([]charging.DesiredSetting, error) {
+	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {
+		return nil, err
+	}
+	return s.store.ListDesiredSettings(ctx, chargerID)
+}
+
+// SetDesiredSetting records a setting the operator wants a charger to have.
+// Joule applies it at every boot; when the charger is online it is applied
+// at once too, and the returned setting carries the charger's answer.
+func (s *Service) SetDesiredSetting(ctx context.Context, chargerID, key, value string) (charging.DesiredSetting, error) {
+	if err := validKey(key); err != nil {
+		return charging.DesiredSetting{}, err
+	}
+	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {
+		return charging.DesiredSetting{}, err
+	}
+	d := charging.DesiredSetting{ChargerID: chargerID, Key: key, Value: value, UpdatedAt: s.utcNow()}
+	if err := s.store.SaveDesiredSetting(ctx, d); err != nil {
+		return charging.DesiredSetting{}, err
+	}
+	if s.cmd.Connected(chargerID) {
+		if err := s.applyOne(ctx, d); err != nil {
+			return charging.DesiredSetting{}, err
+		}
+	}
+	return s.desired(ctx, chargerID, key)
+}
+
+func (s *Service) desired(ctx context.Context, chargerID, key string) (charging.DesiredSetting, error) {
+	all, err := s.store.ListDesiredSettings(ctx, chargerID)
+	if err != nil {
+		return charging.DesiredSetting{}, err
+	}
+	for _, d := range all {
+		if strings.EqualFold(d.Key, key) {
+			return d, nil
+		}
+	}
+	return charging.DesiredSetting{}, charging.Errorf(charging.ENOTFOUND, "charger %s has no desired setting %s", chargerID, key)
+}
+
+// DeleteDesiredSetting stops applying a setting (the charger keeps its value).
+func (s *Service) DeleteDesiredSetting(ctx context.Context, chargerID, key string) error {
+	return s.store.DeleteDesiredSetting(ctx, chargerID, key)
+}
+
+// applyDesired sends every desired setting to the charger (after a boot).
+func (s *Service) applyDesired(ctx context.Context, chargerID string) error {
+	desired, err := s.store.ListDesiredSettings(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	for _, d := range desired {
+		if err := s.applyOne(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyOne sends one desired setting and records the answer; a charger
+// that could not be asked marks the setting failed.
+func (s *Service) applyOne(ctx context.Context, d charging.DesiredSetting) error {
+	_, err := s.ChangeConfiguration(ctx, d.ChargerID, d.Key, d.Value)
+	switch charging.ErrorCode(err) {
+	case "":
+		return nil
+	case charging.EINTERNAL:
+		return err
+	}
+	now := s.utcNow()
+	d.Status, d.AppliedAt, d.UpdatedAt = charging.ResultFailed, &now, now
+	return s.store.SaveDesiredSetting(ctx, d)
+}

@@ -1,0 +1,101 @@
+package csms
+
+import (
+	"context"
+	"strings"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// validateIDTag checks an id tag as an operator submits it.
+func validateIDTag(t *charging.IDTag) error {
+	t.IDTag, t.ParentIDTag = strings.TrimSpace(t.IDTag), strings.TrimSpace(t.ParentIDTag)
+	switch {
+	case t.IDTag == "":
+		return charging.Errorf(charging.EINVALID, "idTag is required")
+	case len(t.IDTag) > 20:
+		return charging.Errorf(charging.EINVALID, "idTag %q is longer than 20 characters (OCPP IdToken)", t.IDTag)
+	case len(t.ParentIDTag) > 20:
+		return charging.Errorf(charging.EINVALID, "parentIdTag %q is longer than 20 characters (OCPP IdToken)", t.ParentIDTag)
+	case strings.EqualFold(t.ParentIDTag, t.IDTag):
+		return charging.Errorf(charging.EINVALID, "idTag %s cannot be its own parent", t.IDTag)
+	}
+	switch t.Status {
+	case "":
+		t.Status = charging.AuthAccepted
+	case charging.AuthAccepted, charging.AuthBlocked, charging.AuthExpired, charging.AuthInvalid:
+	default:
+		return charging.Errorf(charging.EINVALID, "status of %s must be Accepted, Blocked, Expired or Invalid, got %q", t.IDTag, t.Status)
+	}
+	if t.ExpiryDate != nil {
+		e := t.ExpiryDate.UTC()
+		t.ExpiryDate = &e
+	}
+	return nil
+}
+
+// SaveIDTags inserts or updates id tags (an upsert per tag) after checking
+// all of them; it returns them as stored.
+func (s *Service) SaveIDTags(ctx context.Context, tags []charging.IDTag) ([]charging.IDTag, error) {
+	if len(tags) == 0 {
+		return nil, charging.Errorf(charging.EINVALID, "no id tags given")
+	}
+	for i := range tags {
+		if err := validateIDTag(&tags[i]); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]charging.IDTag, 0, len(tags))
+	now := s.utcNow()
+	for _, t := range tags {
+		prev, err := s.store.GetIDTag(ctx, t.IDTag)
+		switch {
+		case err == nil:
+			t.CreatedAt = prev.CreatedAt
+		case charging.ErrorCode(err) == charging.ENOTFOUND:
+			t.CreatedAt = now
+		default:
+			return nil, err
+		}
+		t.UpdatedAt = now
+		if err := s.store.SaveIDTag(ctx, t); err != nil {
+			return nil, err
+		}
+		got, err := s.store.GetIDTag(ctx, t.IDTag)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got)
+	}
+	return out, nil
+}
+
+// GetIDTag returns one id tag.
+func (s *Service) GetIDTag(ctx context.Context, idTag string) (charging.IDTag, error) {
+	return s.store.GetIDTag(ctx, idTag)
+}
+
+// ListIDTags returns a page of id tags ordered by tag.
+func (s *Service) ListIDTags(ctx context.Context, q charging.IDTagQuery) (charging.Page[charging.IDTag], error) {
+	return s.store.ListIDTags(ctx, q)
+}
+
+// DeleteIDTag deletes an id tag; on the embedded default it is then an
+// unknown tag again.
+func (s *Service) DeleteIDTag(ctx context.Context, idTag string) error {
+	return s.store.DeleteIDTag(ctx, idTag)
+}
+
+// tagMatches reports whether an id tag is the reserved tag or belongs to
+// its parent (group): OCPP 1.6 §5.13 lets a tag with the reservation's
+// parentIdTag use it.
+func (s *Service) tagMatches(ctx context.Context, idTag string, r charging.Reservation) bool {
+	if strings.EqualFold(idTag, r.IDTag) {
+		return true
+	}
+	if r.ParentIDTag == "" {
+		return false
+	}
+	t, err := s.store.GetIDTag(ctx, idTag)
+	return err == nil && strings.EqualFold(t.ParentIDTag, r.ParentIDTag)
+}

@@ -1,0 +1,52 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+)
+
+// VersionPolicy returns the OCPP subprotocol ("ocpp1.6", "ocpp2.0.1") a
+// charger must use, or "" when it may choose. It is looked up before every
+// upgrade; an error-free empty answer is the default.
+type VersionPolicy func(ctx context.Context, chargerID string) string
+
+// negotiate picks the subprotocol: override when the charger offers it
+// and Joule speaks it, else the charger's most preferred offer that Joule
+// speaks (RFC 6455 §4.2.2: the client lists its offers by preference).
+// ok is false when there is none.
+func (g *Gateway) negotiate(offers []string, override string) (Protocol, bool) {
+	if override != "" {
+		for _, o := range offers {
+			if strings.EqualFold(strings.TrimSpace(o), override) {
+				for _, p := range g.protocols {
+					if strings.EqualFold(p.Subprotocol, override) {
+						return p, true
+					}
+				}
+			}
+		}
+	}
+	for _, o := range offers {
+		for _, p := range g.protocols {
+			if strings.EqualFold(strings.TrimSpace(o), p.Subprotocol) {
+				return p, true
+			}
+		}
+	}
+	return Protocol{}, false
+}
+
+// negotiateFor applies the charger's override, if any. An override the
+// charger does not offer is ignored (with a log line): refusing the charger
+// would leave it unreachable, and the operator can see the version it uses.
+func (g *Gateway) negotiateFor(ctx context.Context, chargerID string, offers []string) (Protocol, bool) {
+	override := ""
+	if g.opts.VersionPolicy != nil {
+		override = g.opts.VersionPolicy(ctx, chargerID)
+	}
+	p, ok := g.negotiate(offers, override)
+	if ok && override != "" && !strings.EqualFold(p.Subprotocol, override) {
+		g.log.Warn("charger does not offer its OCPP version override", "charger", chargerID, "override", override, "offered", offers, "ocpp", p.Subprotocol)
+	}
+	return p, ok
+}

@@ -1,0 +1,36 @@
+package gateway
+
+import (
+	"testing"
+
+	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+)
+
+func TestNegotiateOverride(t *testing.T) {
+	g := New(nil, Options{},
+		Protocol{Subprotocol: "ocpp2.0.1", Dialect: ocppj.Dialect201},
+		Protocol{Subprotocol: "ocpp1.6", Dialect: ocppj.Dialect16})
+	for _, tc := range []struct {
+		name     string
+		offers   []string
+		override string
+		want     string // "" means none
+	}{
+		{"no override, prefers 2.0.1", []string{"ocpp2.0.1", "ocpp1.6"}, "", "ocpp2.0.1"},
+		{"no override, prefers 1.6", []string{"ocpp1.6", "ocpp2.0.1"}, "", "ocpp1.6"},
+		{"override 1.6 over preference", []string{"ocpp2.0.1", "ocpp1.6"}, "ocpp1.6", "ocpp1.6"},
+		{"override 2.0.1 over preference", []string{"ocpp1.6", "ocpp2.0.1"}, "ocpp2.0.1", "ocpp2.0.1"},
+		{"override case-insensitive offer", []string{"ocpp2.0.1", " OCPP1.6 "}, "ocpp1.6", "ocpp1.6"},
+		{"override not offered", []string{"ocpp2.0.1"}, "ocpp1.6", "ocpp2.0.1"},
+		{"override Joule does not speak", []string{"ocpp2.1", "ocpp1.6"}, "ocpp2.1", "ocpp1.6"},
+		{"unknown offers only", []string{"ocpp2.1", "ocpp1.5"}, "ocpp1.6", ""},
+		{"no offers", nil, "ocpp2.0.1", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ok := g.negotiate(tc.offers, tc.override)
+			if got := p.Subprotocol; got != tc.want || ok != (tc.want != "") {
+				t.Errorf("negotiate(%q, %q) = %q, %v; want %q", tc.offers, tc.override, got, ok, tc.want)
+			}
+		})
+	}
+}

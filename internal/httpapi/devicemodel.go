@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// DeviceModelService is what the API needs for OCPP 2.0.1's additions: the
+// device model and the event log a charger reported, and the per-charger
+// OCPP version override. csms.Service implements it; Service embeds it.
+type DeviceModelService interface {
+	ListVariables(ctx context.Context, q charging.VariableQuery) (charging.Page[charging.Variable], error)
+	ListChargerEvents(ctx context.Context, q charging.ChargerEventQuery) (charging.Page[charging.ChargerEvent], error)
+	SetOCPPVersionOverride(ctx context.Context, chargerID, version string) (charging.Charger, error)
+}
+
+// GET /api/v1/chargers/{id}/variables?component=&limit=&cursor=
+func (s *Server) listVariables(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := queryLimit(q)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	p, err := s.svc.ListVariables(r.Context(), charging.VariableQuery{
+		ChargerID: r.PathValue("id"), Component: q.Get("component"), Cursor: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPage(p))
+}
+
+// GET /api/v1/chargers/{id}/charger-events?action=&limit=&cursor=
+func (s *Server) listChargerEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := queryLimit(q)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	p, err := s.svc.ListChargerEvents(r.Context(), charging.ChargerEventQuery{
+		ChargerID: r.PathValue("id"), Action: q.Get("action"), Cursor: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPage(p))
+}
+
+// chargerPatch is the body of PATCH /api/v1/chargers/{id}.
+type chargerPatch struct {
+	// OCPPVersionOverride is "ocpp1.6", "ocpp2.0.1", or "" to let the
+	// charger choose again; it applies from the next connection.
+	OCPPVersionOverride *string `json:"ocppVersionOverride"`
+}
+
+// PATCH /api/v1/chargers/{id}
+func (s *Server) patchCharger(w http.ResponseWriter, r *http.Request) {
+	var p chargerPatch
+	if err := decodeJSON(w, r, &p); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	if p.OCPPVersionOverride == nil {
+		c, err := s.svc.GetCharger(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	c, err := s.svc.SetOCPPVersionOverride(r.Context(), r.PathValue("id"), *p.OCPPVersionOverride)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}

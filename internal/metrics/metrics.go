@@ -1,0 +1,93 @@
+// Package metrics exposes Joule's Prometheus metrics (prefix joule_, base
+// units, _total counters). Components report through small hook
+// interfaces (ocppj.Observer for OCPP calls) or are read when scraped
+// (connected chargers, SSE subscribers, store batches); the package holds
+// no global state: each node has its own registry.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is one node's registry and the instruments fed by hooks.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	calls        *prometheus.CounterVec   // direction, action, result
+	callDuration *prometheus.HistogramVec // direction, action
+}
+
+// Sources are read at scrape time; a nil func is not exported.
+type Sources struct {
+	ConnectedChargers func() int
+	SSESubscribers    func() int
+	EventsPublished   func() uint64
+	EventsDropped     func() uint64
+	// StoreWrites returns the number of committed write operations and of
+	// commits (batches); writes/batches is the mean batch size.
+	StoreWrites func() (writes, batches uint64)
+}
+
+// New returns a registry with Go and process collectors and Joule's metrics.
+func New(src Sources) *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		reg: reg,
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "joule_ocpp_calls_total",
+			Help: "OCPP CALLs handled (direction=inbound, from chargers) or sent (direction=outbound), by action and result (ok, a CALLERROR code, timeout, closed).",
+		}, []string{"direction", "action", "result"}),
+		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "joule_ocpp_call_duration_seconds",
+			Help:    "Time to answer an inbound CALL (decode, validate, persist) or to get the answer to an outbound CALL.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"direction", "action"}),
+	}
+	reg.MustRegister(m.calls, m.callDuration)
+	gauge := func(name, help string, f func() int) {
+		if f != nil {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
+		}
+	}
+	counter := func(name, help string, f func() uint64) {
+		if f != nil {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
+		}
+	}
+	gauge("joule_chargers_connected", "Chargers with a live WebSocket connection to this node.", src.ConnectedChargers)
+	gauge("joule_sse_subscribers", "Live event streams (SSE) open on this node.", src.SSESubscribers)
+	counter("joule_events_published_total", "Domain events published on the bus.", src.EventsPublished)
+	counter("joule_events_dropped_total", "Event subscribers dropped for being too slow.", src.EventsDropped)
+	if src.StoreWrites != nil {
+		counter("joule_store_writes_total", "Write operations committed by the store.", func() uint64 { w, _ := src.StoreWrites(); return w })
+		counter("joule_store_commits_total", "Store commits (each one fsync); writes per commit is the group-commit batch size.", func() uint64 { _, b := src.StoreWrites(); return b })
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Registry returns the registry, for components that register their own.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Directions of an OCPP call.
+const (
+	Inbound  = "inbound"
+	Outbound = "outbound"
+)
+
+// ObserveCall records one OCPP call. result is "ok" or the CALLERROR code,
+// "timeout" or "closed".
+func (m *Metrics) ObserveCall(direction, action, result string, d time.Duration) {
+	m.calls.WithLabelValues(direction, action, result).Inc()
+	m.callDuration.WithLabelValues(direction, action).Observe(d.Seconds())
+}

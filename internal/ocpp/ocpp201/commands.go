@@ -1,0 +1,132 @@
+package ocpp201
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+)
+
+// RemoteStart sends RequestStartTransaction with the remoteStartId the
+// domain assigned (the station echoes it in TransactionEvent, which is how
+// the session finds its transaction), the id token as a Central token, the
+// EVSE when chosen, and r.ChargingProfile (a 2.0.1 chargingProfile, purpose
+// TxProfile) when given.
+func (s *Station) RemoteStart(ctx context.Context, r charging.RemoteStart) (charging.CommandStatus, error) {
+	req := RequestStartTransactionRequest{
+		IDToken:       IDToken{IDToken: r.IDTag, Type: IDTokenEnumCentral},
+		RemoteStartID: r.RemoteStartID,
+	}
+	if r.ConnectorID > 0 {
+		n := r.ConnectorID
+		req.EvseID = &n
+	}
+	if len(r.ChargingProfile) > 0 {
+		// Validate the profile as part of a whole request, with the generated decoder.
+		whole := map[string]any{"idToken": req.IDToken, "remoteStartId": req.RemoteStartID, "chargingProfile": r.ChargingProfile}
+		raw, err := json.Marshal(whole)
+		if err != nil {
+			return "", charging.Errorf(charging.EINVALID, "chargingProfile: %v", err)
+		}
+		dec, verr := DecodeRequest("RequestStartTransaction", raw)
+		if verr != nil {
+			return "", charging.Errorf(charging.EINVALID, "chargingProfile: %s", verr.Description)
+		}
+		req.ChargingProfile = dec.(*RequestStartTransactionRequest).ChargingProfile
+		if p := req.ChargingProfile; p != nil && p.ChargingProfilePurpose != ChargingProfilePurposeEnumTxProfile {
+			return "", charging.Errorf(charging.EINVALID, "chargingProfile: chargingProfilePurpose must be TxProfile in RequestStartTransaction, got %s", p.ChargingProfilePurpose)
+		}
+	}
+	resp, err := call[RequestStartTransactionResponse](ctx, s, "RequestStartTransaction", &req)
+	if err != nil {
+		return "", err
+	}
+	return charging.CommandStatus(resp.Status), nil
+}
+
+// RemoteStop sends RequestStopTransaction.
+func (s *Station) RemoteStop(ctx context.Context, transactionID string) (charging.CommandStatus, error) {
+	if transactionID == "" || len(transactionID) > 36 {
+		return "", charging.Errorf(charging.EINVALID, "transaction id %q is not an OCPP 2.0.1 transactionId (1 to 36 characters)", transactionID)
+	}
+	resp, err := call[RequestStopTransactionResponse](ctx, s, "RequestStopTransaction", &RequestStopTransactionRequest{TransactionID: transactionID})
+	if err != nil {
+		return "", err
+	}
+	return charging.CommandStatus(resp.Status), nil
+}
+
+// call sends a typed request and decodes the typed, validated answer. A
+// CALLERROR becomes EREJECTED, no answer ETIMEOUT, a lost connection
+// EUNAVAILABLE.
+func call[Resp any](ctx context.Context, s *Station, action string, req any) (*Resp, error) {
+	raw, err := s.conn.Call(ctx, action, req)
+	if err != nil {
+		return nil, commandError(s.id, action, err)
+	}
+	dec, verr := DecodeResponse(action, raw)
+	if verr != nil {
+		return nil, charging.Errorf(charging.EINTERNAL, "charger %s answered %s with an invalid payload: %s", s.id, action, verr.Description)
+	}
+	return dec.(*Resp), nil
+}
+
+func commandError(id, action string, err error) error {
+	var ce *ocppj.Error
+	switch {
+	case errors.As(err, &ce):
+		return charging.Errorf(charging.EREJECTED, "charger %s answered %s with %s: %s", id, action, ce.Code, ce.Description)
+	case errors.Is(err, ocppj.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
+		return charging.Errorf(charging.ETIMEOUT, "charger %s did not answer %s in time", id, action)
+	case errors.Is(err, ocppj.ErrClosed):
+		return charging.Errorf(charging.EUNAVAILABLE, "charger %s went offline", id)
+	}
+	return fmt.Errorf("send %s to %s: %w", action, id, err)
+}
+
+// Command sends any CSMS action with the payload as given, validated
+// against the 2.0.1 schema first. The answer is validated too; an answer
+// that breaks the schema is still returned, with a log line.
+func (s *Station) Command(ctx context.Context, action string, payload json.RawMessage) (charging.CommandResult, error) {
+	if !csmsActions[action] {
+		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%q is not an OCPP 2.0.1 action the CSMS sends", action)
+	}
+	req, verr := DecodeRequest(action, payload)
+	if verr != nil {
+		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%s payload: %s (%s)", action, verr.Description, verr.Code)
+	}
+	raw, err := s.conn.Call(ctx, action, payload)
+	var ce *ocppj.Error
+	switch {
+	case errors.As(err, &ce):
+		return charging.CommandResult{Status: charging.ResultCallError, Error: &charging.CallError{
+			Code: string(ce.Code), Description: ce.Description, Details: ce.Details}}, nil
+	case errors.Is(err, ocppj.ErrTimeout):
+		return charging.CommandResult{Status: charging.ResultTimeout}, nil
+	case err != nil:
+		return charging.CommandResult{}, commandError(s.id, action, err)
+	}
+	resp, verr := DecodeResponse(action, raw)
+	if verr != nil {
+		s.log.Warn("invalid answer to command", "action", action, "code", verr.Code, "err", verr.Description)
+	} else if err := s.bookkeep(ctx, req, resp); err != nil {
+		s.log.Error("record command answer", "action", action, "err", err)
+	}
+	return charging.CommandResult{Status: charging.ResultAnswered, Response: raw}, nil
+}
+
+// bookkeep applies a generic command's answer to the domain, as the typed
+// commands do.
+func (s *Station) bookkeep(ctx context.Context, req, resp any) error {
+	switch r := req.(type) {
+	case *RequestStartTransactionRequest:
+		rs := charging.RemoteStart{IDTag: r.IDToken.IDToken, ConnectorID: deref(r.EvseID), RemoteStartID: r.RemoteStartID}
+		return s.events.RemoteStartAnswered(ctx, s.id, rs, charging.CommandStatus(resp.(*RequestStartTransactionResponse).Status))
+	case *RequestStopTransactionRequest:
+		return s.events.RemoteStopAnswered(ctx, s.id, r.TransactionID, charging.CommandStatus(resp.(*RequestStopTransactionResponse).Status))
+	}
+	return nil
+}

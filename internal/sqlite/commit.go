@@ -1,0 +1,351 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Group commit. Every mutation goes through Store.write, which queues the
+// caller's function for the committer goroutine and waits. The committer
+// takes everything queued (up to maxBatch), runs each function inside its
+// own SAVEPOINT of one BEGIN IMMEDIATE transaction, commits once (one WAL
+// fsync under synchronous=FULL) and only then answers each caller with its
+// own result. A function that fails is rolled back to its savepoint: its
+// caller gets its error, the others in the batch commit. A caller is
+// answered only after the commit that holds its work, so "durable before
+// the CALLRESULT" still holds; under load the cost of one fsync is shared
+// by every write in the batch.
+
+// maxBatch bounds the writes of one transaction, so that one batch (and
+// the latency of its first caller) stays short under a flood.
+const maxBatch = 512
+
+// touchFlushInterval is how often last-seen times recorded by TouchCharger
+// are written when no other write carries them sooner.
+const touchFlushInterval = 2 * time.Second
+
+// WriteStats counts the committer's work since Open.
+type WriteStats struct {
+	Batches uint64 // committed (or failed) transactions
+	Writes  uint64 // write calls answered, successful or not
+}
+
+// BatchInfo describes one group-commit transaction, for metrics.
+type BatchInfo struct {
+	Writes   int           // write calls in the batch (abandoned ones excluded)
+	Failed   int           // of which answered with an error
+	Touches  int           // last-seen times flushed with the batch
+	Duration time.Duration // from BEGIN to the end of COMMIT
+	Err      error         // the BEGIN or COMMIT error, if the whole batch failed
+}
+
+// WithBatchHook calls fn after every group-commit transaction, on the
+// committer goroutine: fn must be quick (update a metric) and must not
+// call the Store.
+func WithBatchHook(fn func(BatchInfo)) Option {
+	return func(o *options) { o.batchHook = fn }
+}
+
+// Stats returns how many transactions and write calls the committer has
+// run; Writes/Batches is the mean batch size.
+func (s *Store) Stats() WriteStats {
+	return WriteStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load()}
+}
+
+// errClosed answers writes queued after Close started.
+var errClosed = errors.New("store is closed")
+
+const (
+	reqQueued int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+type writeReq struct {
+	ctx   context.Context
+	fn    func(tx *sql.Tx) error
+	state atomic.Int32
+	done  chan error // buffered: the committer never blocks on it
+}
+
+type committer struct {
+	db   *sql.DB
+	hook func(BatchInfo)
+
+	mu      sync.Mutex
+	queue   []*writeReq
+	touches map[string]int64 // charger id -> last seen (unix µs), not yet written
+	closed  bool
+
+	wake chan struct{} // capacity 1
+	done chan struct{} // closed when run returns
+
+	batches, writes atomic.Uint64
+}
+
+func newCommitter(db *sql.DB, hook func(BatchInfo)) *committer {
+	g := &committer{db: db, hook: hook, touches: map[string]int64{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go g.run()
+	return g
+}
+
+func (g *committer) signal() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// do queues fn and waits for the commit that holds it (or for its error).
+// A caller whose ctx ends while fn is still queued gets ctx.Err() and fn
+// never runs; once fn runs, the caller waits for the batch to end.
+func (g *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return errClosed
+	}
+	g.queue = append(g.queue, r)
+	g.mu.Unlock()
+	g.signal()
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return ctx.Err()
+		}
+		return <-r.done // already running: its outcome is decided by the commit
+	}
+}
+
+// touch records a last-seen time to be written with a later batch; it
+// keeps the latest time per charger.
+func (g *committer) touch(id string, us int64) {
+	g.mu.Lock()
+	if us > g.touches[id] {
+		g.touches[id] = us
+	}
+	g.mu.Unlock()
+}
+
+// lastSeen returns a not yet written last-seen time of the charger.
+func (g *committer) lastSeen(id string) (int64, bool) {
+	g.mu.Lock()
+	us, ok := g.touches[id]
+	g.mu.Unlock()
+	return us, ok
+}
+
+// close stops accepting writes, lets the committer run what is queued and
+// flush pending last-seen times, and waits for it to end.
+func (g *committer) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.signal()
+	<-g.done
+}
+
+func (g *committer) run() {
+	defer close(g.done)
+	tick := time.NewTicker(touchFlushInterval)
+	defer tick.Stop()
+	for {
+		flushTouches := false
+		select {
+		case <-g.wake:
+		case <-tick.C:
+			flushTouches = true
+		}
+		for {
+			g.mu.Lock()
+			n := min(len(g.queue), maxBatch)
+			batch := g.queue[:n:n]
+			g.queue = g.queue[n:]
+			if len(g.queue) == 0 {
+				g.queue = nil // let the backing array go
+			}
+			closed := g.closed
+			var touches map[string]int64
+			if (n > 0 || flushTouches || closed) && len(g.touches) > 0 {
+				touches, g.touches = g.touches, map[string]int64{}
+			}
+			g.mu.Unlock()
+			if n == 0 && touches == nil {
+				if closed {
+					return
+				}
+				break
+			}
+			g.commit(batch, touches)
+			flushTouches = false
+		}
+	}
+}
+
+// commit runs one batch. If the transaction itself is lost midway (a
+// caller's context interrupted a statement, which makes SQLite roll back
+// the whole transaction), the caller at fault gets its error and the rest
+// run again in a new transaction.
+func (g *committer) commit(batch []*writeReq, touches map[string]int64) {
+	todo := make([]*writeReq, 0, len(batch))
+	for _, r := range batch {
+		if r.state.CompareAndSwap(reqQueued, reqTaken) {
+			todo = append(todo, r)
+		}
+	}
+	for {
+		info, results, aborted, err := g.runBatch(todo, touches)
+		if aborted >= 0 {
+			// Everything before and after the culprit runs again; errors
+			// already returned by functions before it stand.
+			var again []*writeReq
+			answers := map[*writeReq]error{}
+			for i, r := range todo {
+				switch {
+				case i == aborted:
+					answers[r] = err
+				case i < aborted && results[i] != nil:
+					answers[r] = results[i]
+				default:
+					again = append(again, r)
+				}
+			}
+			g.writes.Add(uint64(len(answers)))
+			for r, e := range answers {
+				r.done <- e
+			}
+			todo = again
+			continue
+		}
+		g.batches.Add(1) // before answering: a caller then sees its batch counted
+		g.writes.Add(uint64(len(todo)))
+		for i, r := range todo {
+			switch {
+			case results[i] != nil:
+				r.done <- results[i]
+			case err != nil:
+				r.done <- err
+			default:
+				r.done <- nil
+			}
+		}
+		if err != nil && touches != nil {
+			g.mu.Lock()
+			for id, us := range touches {
+				if us > g.touches[id] {
+					g.touches[id] = us
+				}
+			}
+			g.mu.Unlock()
+		}
+		if g.hook != nil {
+			g.hook(info)
+		}
+		return
+	}
+}
+
+// runBatch runs todo in one transaction. results[i] is the error of
+// todo[i]'s function (rolled back to its savepoint). err is a BEGIN or
+// COMMIT error, which fails every function that succeeded; or, with
+// aborted >= 0, the error that lost the transaction while running
+// todo[aborted].
+func (g *committer) runBatch(todo []*writeReq, touches map[string]int64) (info BatchInfo, results []error, aborted int, err error) {
+	start := time.Now()
+	info = BatchInfo{Writes: len(todo), Touches: len(touches)}
+	results = make([]error, len(todo))
+	aborted = -1
+	defer func() {
+		info.Duration = time.Since(start)
+		for _, e := range results {
+			if e != nil {
+				info.Failed++
+			}
+		}
+		if err != nil && aborted < 0 {
+			info.Err = err
+			info.Failed = len(todo)
+		}
+	}()
+	bg := context.Background()
+	tx, err := g.db.BeginTx(bg, nil)
+	if err != nil {
+		return info, results, -1, fmt.Errorf("begin: %w", err)
+	}
+	for i, r := range todo {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(bg, "SAVEPOINT w"); err != nil {
+			_ = tx.Rollback()
+			return info, results, i, err
+		}
+		if ferr := call(r.fn, tx); ferr != nil {
+			results[i] = ferr
+			if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
+				_ = tx.Rollback()
+				return info, results, i, ferr
+			}
+		}
+		if _, err := tx.ExecContext(bg, "RELEASE w"); err != nil {
+			_ = tx.Rollback()
+			if results[i] != nil {
+				return info, results, i, results[i]
+			}
+			return info, results, i, err
+		}
+	}
+	if len(touches) > 0 {
+		// Presence only: on an error keep the batch and drop these times
+		// (the next heartbeat brings a newer one).
+		_ = writeTouches(bg, tx, touches)
+	}
+	if err := tx.Commit(); err != nil {
+		return info, results, -1, fmt.Errorf("commit: %w", err)
+	}
+	return info, results, -1, nil
+}
+
+// call runs fn, turning a panic into an error for its caller alone.
+func call(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in write: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// writeTouches writes last-seen times inside its own savepoint, never
+// moving a time backwards (a SaveCharger may have stored a newer one).
+func writeTouches(ctx context.Context, tx *sql.Tx, touches map[string]int64) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT t"); err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE chargers SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`)
+	if err == nil {
+		for id, us := range touches {
+			if _, err = st.ExecContext(ctx, us, id, us); err != nil {
+				break
+			}
+		}
+		st.Close()
+	}
+	if err != nil {
+		_, _ = tx.ExecContext(ctx, "ROLLBACK TO t")
+	}
+	_, _ = tx.ExecContext(ctx, "RELEASE t")
+	return err
+}
