@@ -1,6 +1,7 @@
 package csms
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -47,7 +48,8 @@ func (s *Service) meterValuesCached(ctx context.Context, chargerID string, m cha
 	prev := ses
 	samples := m.Samples
 	for i := range samples {
-		samples[i].ChargerID, samples[i].ConnectorID = chargerID, m.ConnectorID
+		// 2.0.1 Updated events may omit the EVSE: the session knows it.
+		samples[i].ChargerID, samples[i].ConnectorID = chargerID, cmp.Or(m.ConnectorID, ses.ConnectorID)
 		samples[i].SessionID, samples[i].TransactionID = ses.ID, ses.TransactionID
 	}
 	applyLive(&ses, samples)

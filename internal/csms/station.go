@@ -1,6 +1,7 @@
 package csms
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -315,6 +316,7 @@ func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.
 		if ses != nil {
 			samples[i].SessionID = ses.ID
 			samples[i].TransactionID = ses.TransactionID
+			samples[i].ConnectorID = cmp.Or(m.ConnectorID, ses.ConnectorID) // 2.0.1 Updated events may omit the EVSE
 		}
 	}
 	if ses != nil && ses.Status == charging.SessionActive {

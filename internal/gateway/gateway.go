@@ -150,7 +150,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.rpc = ocppj.NewConn(ws, ocppj.Options{
 		Dialect: proto.Dialect,
 		Handler: func(ctx context.Context, action string, payload json.RawMessage) (any, error) {
-			return c.station.HandleCall(ctx, action, payload)
+			return handleOffloaded(ctx, c.station, action, payload)
 		},
 		CallTimeout:   g.opts.CallTimeout,
 		PingInterval:  g.opts.PingInterval,
@@ -161,7 +161,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.station = proto.NewStation(id, c.rpc, g.events, log)
 
 	g.wg.Add(1)
-	defer g.wg.Done()
 	old := g.register(id, c)
 	if old != nil {
 		log.Info("new connection replaces the previous one")
@@ -171,10 +170,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Error("record connection", "err", err)
 		g.unregister(id, c)
 		_ = c.rpc.Close(websocket.CloseInternalServerErr, "internal error")
+		g.wg.Done()
 		return
 	}
 	log.Info("charger connected", "remote", r.RemoteAddr)
-	err = c.rpc.Serve(g.ctx)
+	// Serve on a goroutine of our own and return: net/http's goroutine
+	// holds the request, its 4 KiB read and write buffers and a stack grown
+	// by the upgrade and Connected, for as long as ServeHTTP runs; the
+	// connection lives for days (see offload.go).
+	go g.serve(id, c, log)
+}
+
+// serve runs a registered connection until it ends.
+func (g *Gateway) serve(id string, c *conn, log *slog.Logger) {
+	defer g.wg.Done()
+	err := c.rpc.Serve(g.ctx)
 	if g.unregister(id, c) {
 		// Only the current connection's end makes the charger offline.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(g.ctx), 5*time.Second)
