@@ -145,8 +145,16 @@ func TestPreBootGating(t *testing.T) {
 			id := "GATE-" + strings.ReplaceAll(tc.proto, ".", "")
 			c, _ := dialRaw(t, n.WS+"/"+id, tc.proto)
 			c.t = t
+			asked := map[string]json.RawMessage{}
 			for i, k := range tc.calls {
-				wantError(t, c.call(fmt.Sprintf("g%d", i), k.action, k.payload, nil), "SecurityError")
+				wantError(t, c.call(fmt.Sprintf("g%d", i), k.action, k.payload, asked), "SecurityError")
+			}
+			// Joule asks the Pending charger to boot (TriggerMessage BootNotification).
+			if _, ok := asked["TriggerMessage"]; !ok {
+				wantError(t, c.call("g-hb", "Heartbeat", `{}`, asked), "SecurityError") // lets the trigger arrive
+			}
+			if got := string(asked["TriggerMessage"]); !strings.Contains(got, `"BootNotification"`) {
+				t.Errorf("TriggerMessage = %q, want a request for a BootNotification", got)
 			}
 			wantResult(t, c.call("boot", "BootNotification", tc.boot, nil), `"Accepted"`)
 			wantResult(t, c.call("hb", "Heartbeat", `{}`, nil), `currentTime`)

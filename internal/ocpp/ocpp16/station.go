@@ -24,8 +24,9 @@ type Station struct {
 	events charging.StationEvents
 	log    *slog.Logger
 
-	mu  sync.Mutex
-	reg charging.RegistrationStatus // "" until known; guarded by mu (see gate.go)
+	mu        sync.Mutex
+	reg       charging.RegistrationStatus // "" until known; guarded by mu (see gate.go)
+	bootAsked bool                        // TriggerMessage BootNotification sent on this connection; guarded by mu
 }
 
 // NewStation returns the adapter for one connection.

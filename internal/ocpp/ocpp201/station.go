@@ -30,6 +30,7 @@ type Station struct {
 	mu         sync.Mutex
 	reg        charging.RegistrationStatus // "" until known; guarded by mu
 	wantReport bool                        // ask for a base report after the boot answer went out; guarded by mu
+	bootAsked  bool                        // TriggerMessage BootNotification sent on this connection; guarded by mu
 
 	requestID atomic.Int64 // requestId of GetBaseReport and other reports
 }
@@ -73,6 +74,7 @@ func (s *Station) HandleCall(ctx context.Context, action string, payload json.Ra
 			return nil, callError(action, err)
 		}
 		if reg != charging.RegistrationAccepted {
+			s.askBoot(ctx, reg)
 			return nil, ocppj.Errorf(ocppj.SecurityError, "%s before the BootNotification was Accepted (registration %s)", action, reg)
 		}
 	}
@@ -380,4 +382,25 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// askBoot asks a Pending station, once per connection, to boot now
+// (TriggerMessage BootNotification, allowed while Pending by B02), so that a
+// station that reconnects without rebooting to a CSMS that does not know it
+// is not refused until its next reboot. A Rejected station is left alone
+// (B03: the CSMS sends it nothing).
+func (s *Station) askBoot(ctx context.Context, reg charging.RegistrationStatus) {
+	s.mu.Lock()
+	asked := s.bootAsked
+	s.bootAsked = true
+	s.mu.Unlock()
+	if asked || reg != charging.RegistrationPending {
+		return
+	}
+	go func() { // never Call from the read goroutine
+		req := &TriggerMessageRequest{RequestedMessage: MessageTriggerEnumBootNotification}
+		if _, err := s.conn.Call(ctx, "TriggerMessage", req); err != nil {
+			s.log.Warn("could not ask the station to boot", "err", err)
+		}
+	}()
 }
