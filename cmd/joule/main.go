@@ -25,7 +25,7 @@ func main() {
 	}
 }
 
-const usage = `joule is an OCPP 1.6J charging station management system.
+const usage = `joule is an OCPP 1.6J and 2.0.1 charging station management system.
 
 Usage:
   joule serve [flags]    run the CSMS (embedded SQLite in ./joule-data, HTTP on :8080)
