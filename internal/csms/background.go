@@ -21,7 +21,14 @@ type followUps struct {
 	mu  sync.Mutex
 	ctx context.Context // Run's context; nil outside Run. Guarded by mu.
 	wg  sync.WaitGroup
+	// pending holds the latest task per charger and kind; a newer
+	// connection or boot supersedes (cancels) the older one, so a charger
+	// that reboots twice gets its profiles re-sent once, after the last
+	// boot. Guarded by mu.
+	pending map[string]*followUp
 }
+
+type followUp struct{ cancel context.CancelFunc }
 
 // startFollowUps lets later schedule tasks under ctx; the returned stop waits for them.
 func (s *Service) startFollowUps(ctx context.Context) (stop func()) {
@@ -44,9 +51,27 @@ func (s *Service) later(chargerID, what string, fn func(ctx context.Context) err
 	if ctx == nil {
 		return
 	}
+	key := chargerID + "\x00" + what
+	if prev := s.follow.pending[key]; prev != nil {
+		prev.cancel()
+	}
+	if s.follow.pending == nil {
+		s.follow.pending = map[string]*followUp{}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	task := &followUp{cancel: cancel}
+	s.follow.pending[key] = task
 	s.follow.wg.Add(1)
 	go func() {
 		defer s.follow.wg.Done()
+		defer func() {
+			cancel()
+			s.follow.mu.Lock()
+			if s.follow.pending[key] == task {
+				delete(s.follow.pending, key)
+			}
+			s.follow.mu.Unlock()
+		}()
 		t := time.NewTimer(s.followUpDelay())
 		defer t.Stop()
 		select {

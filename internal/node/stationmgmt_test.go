@@ -326,6 +326,11 @@ func TestSmartCharging(t *testing.T) {
 	}
 	call(t, "GET", api+"/chargers/SC-1/connectors/1/composite-schedule?durationS=600", nil, &cs)
 	if len(cs.Schedule.Periods) != 1 || cs.Schedule.Periods[0].Limit != 22000 {
+		var all commandPage
+		call(t, "GET", api+"/chargers/SC-1/commands", nil, &all)
+		for _, c := range all.Items {
+			t.Logf("command %s %s by %s at %s: %v -> %v", c.Action, c.Status, c.RequestedBy, c.RequestedAt.Format(time.StampMicro), c.Request, c.Response)
+		}
 		t.Errorf("composite schedule after clear = %+v, want 22000 W", cs)
 	}
 
