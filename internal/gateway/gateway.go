@@ -97,9 +97,12 @@ func New(events charging.StationEvents, opts Options, protocols ...Protocol) *Ga
 	}
 	g.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   1024,
-		WriteBufferSize:  1024,
-		WriteBufferPool:  &sync.Pool{},
+		// OCPP frames are small; a larger frame is read through the buffer
+		// straight into the message. The read buffer lives as long as the
+		// connection; the write buffer is pooled between writes.
+		ReadBufferSize:  256,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &sync.Pool{},
 		// Chargers are not browsers: they send no Origin worth checking.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
@@ -126,7 +129,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	log := g.log.With("charger", id)
+	log := g.connLogger(id, "")
 	proto, ok := g.negotiateFor(r.Context(), id, websocket.Subprotocols(r))
 	hdr := http.Header{}
 	if ok {
@@ -145,7 +148,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	log = log.With("ocpp", proto.Subprotocol)
+	log = g.connLogger(id, proto.Subprotocol)
 	c := &conn{}
 	c.rpc = ocppj.NewConn(ws, ocppj.Options{
 		Dialect: proto.Dialect,
