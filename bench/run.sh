@@ -12,7 +12,9 @@
 #   DURATION=10s  CHARGERS=1000  IDLE_CHARGERS=19500  STORM_CHARGERS=5000
 #   DIAL_CONC=500  RATE=1000  ROUNDS=1 (best of N per target)
 #   IDLE_SETTLE=5s (wait after connecting before reading RSS)  IDLE_HOLD=6s
-#   SCENARIOS="mv-closed hb-closed mv-rate storm idle" (a subset runs only those)
+#   PROBE_CHARGERS=10000  PROBE_RATE=1000 (probe scenario: background load,
+#   one MeterValues per charger every 10 s; Joule only, the echo has no API)
+#   SCENARIOS="mv-closed hb-closed mv-rate storm idle probe" (a subset runs only those)
 #   SERVER_CPU=0  LOAD_CPU=1  BASE_PORT=19100  KEEP=0 (keep the temp dir)
 set -euo pipefail
 
@@ -25,7 +27,10 @@ RATE=${RATE:-1000}
 IDLE_SETTLE=${IDLE_SETTLE:-5s}
 IDLE_HOLD=${IDLE_HOLD:-6s}
 ROUNDS=${ROUNDS:-1}
-SCENARIOS=${SCENARIOS:-mv-closed hb-closed mv-rate storm idle}
+PROBE_CHARGERS=${PROBE_CHARGERS:-10000}
+PROBE_RATE=${PROBE_RATE:-$((PROBE_CHARGERS / 10))}
+PROBE_DURATION=${PROBE_DURATION:-30s}
+SCENARIOS=${SCENARIOS:-mv-closed hb-closed mv-rate storm idle probe}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 port=${BASE_PORT:-19100}
@@ -89,13 +94,13 @@ stop_server() {
 }
 
 # scenario NAME LOADGEN-ARGS...: runs echo and joule ROUNDS times each and
-# keeps every JSON line in $TMP/NAME.<target>.
+# keeps every JSON line in $TMP/NAME.<target>. TARGETS overrides the pair.
 scenario() {
 	local name=$1 round target
 	shift
 	[[ " $SCENARIOS " == *" $name "* ]] || return 0
 	for ((round = 1; round <= ROUNDS; round++)); do
-		for target in echo joule; do
+		for target in ${TARGETS:-echo joule}; do
 			start_server "$target"
 			echo "  $name: $target (round $round) ..." >&2
 			taskset -c "$LOAD_CPU" "$TMP/loadgen" --url "ws://127.0.0.1:$port/ocpp" --target "$target" \
@@ -111,6 +116,8 @@ scenario mv-closed --mode closed --action MeterValues --chargers "$CHARGERS" --d
 scenario hb-closed --mode closed --action Heartbeat --chargers "$CHARGERS" --duration "$DURATION"
 scenario mv-rate --mode rate --action MeterValues --chargers "$CHARGERS" --rate "$RATE" --duration "$DURATION"
 scenario storm --mode idle --chargers "$STORM_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration 1s --settle 0s
+TARGETS=joule scenario probe --mode rate --action MeterValues --chargers "$PROBE_CHARGERS" --rate "$PROBE_RATE" \
+	--duration "$PROBE_DURATION" --probe --probe-interval 100ms
 scenario idle --mode idle --chargers "$IDLE_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration "$IDLE_HOLD" --settle "$IDLE_SETTLE"
 
 # field FILE KEY BEST: the best value of KEY over the rounds (max or min).
@@ -119,7 +126,7 @@ field() {
 		NR == 1 || (best == "max" && $1 > v) || (best == "min" && $1 < v) { v = $1 }
 		END { if (NR) print v; else print "NaN" }'
 }
-errors() { sed -n 's/.*"errors":\([0-9]*\).*"callErrors":\([0-9]*\).*/\1+\2/p' "$1" | paste -sd' '; }
+errors() { [[ -s $1 ]] || return 0; sed -n 's/.*"errors":\([0-9]*\).*"callErrors":\([0-9]*\).*/\1+\2/p' "$1" | paste -sd' '; }
 
 row() { # label scenario key best unit target-text
 	local e j
@@ -142,10 +149,17 @@ row "MeterValues p99 at $RATE msgs/s" mv-rate p99 min "ms" "—"
 row "Connect storm, $STORM_CHARGERS ch/$DIAL_CONC dials" storm connectPerS max "conn+boot/s" "≥ 0.7×"
 row "Idle memory, $IDLE_CHARGERS ch" idle kbPerCharger min "KB/charger" "≤ 12 KB"
 row "Idle server RSS, $IDLE_CHARGERS ch" idle serverRssKB min "KB" "—"
+if [[ -s $TMP/probe.joule ]]; then
+	# probe FIELD QUANTILE: the best round's value of .probe.FIELD.QUANTILE
+	probe() { sed -n "s/.*\"probe\":.*\"$1\":{[^}]*\"$2\":\([-0-9.e]*\).*/\1/p" "$TMP/probe.joule" | sort -g | head -1; }
+	printf "| %-46s | %12s | %12s | %6s | %-14s |\n" "App start → RemoteStart p50/p99 (ms)" "—" "$(probe startMs p50)/$(probe startMs p99)" "—" "p99 ≤ 5 ms"
+	printf "| %-46s | %12s | %12s | %6s | %-14s |\n" "MeterValues → SSE p50/p99 (ms)" "—" "$(probe sseMs p50)/$(probe sseMs p99)" "—" "p99 ≤ 50 ms"
+	echo "  (probe: $PROBE_CHARGERS chargers, $PROBE_RATE MeterValues/s in the background)"
+fi
 echo
 for s in $SCENARIOS; do
 	echo "errors+callErrors  $s: echo [$(errors "$TMP/$s.echo")]  joule [$(errors "$TMP/$s.joule")]"
 done
 echo
 echo "raw JSON lines:"
-for s in $SCENARIOS; do cat "$TMP/$s.echo" "$TMP/$s.joule"; done
+for s in $SCENARIOS; do cat "$TMP/$s.echo" "$TMP/$s.joule" 2>/dev/null || true; done

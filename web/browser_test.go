@@ -462,4 +462,6 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("export link = %q, want /api/v1/sessions.csv", href)
 		}
 	})
+
+	t.Run("Operator201", func(t *testing.T) { operator201(t, s, b) })
 }

@@ -53,6 +53,10 @@ type config struct {
 	IDPrefix    string
 	Settle      time.Duration
 	CallTimeout time.Duration
+	// Probe adds one probe charger (probe.go) in closed and rate modes.
+	Probe         bool
+	ProbeInterval time.Duration
+	API           string
 }
 
 type result struct {
@@ -72,6 +76,7 @@ type result struct {
 	RssBeforeKB  int64      `json:"serverRssBeforeKB,omitempty"`
 	KBPerCharger float64    `json:"kbPerCharger,omitempty"`
 	FirstError   string     `json:"firstError,omitempty"`
+	Probe        *probeOut  `json:"probe,omitempty"`
 }
 
 type latencyOut struct {
@@ -95,6 +100,9 @@ func main() {
 	flag.StringVar(&c.IDPrefix, "id-prefix", "LG", "charger id prefix")
 	flag.DurationVar(&c.Settle, "settle", 2*time.Second, "idle mode: wait this long after connecting before reading the RSS")
 	flag.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "how long a CALL may wait for its answer")
+	flag.BoolVar(&c.Probe, "probe", false, "also run a probe charger measuring app start → RemoteStartTransaction and MeterValues → SSE latency (closed and rate modes)")
+	flag.DurationVar(&c.ProbeInterval, "probe-interval", 200*time.Millisecond, "time between probe rounds")
+	flag.StringVar(&c.API, "api", "", "HTTP base URL of the server's API for the probe (default: the --url host)")
 	flag.Parse()
 	if c.Mode != "closed" && c.Mode != "rate" && c.Mode != "idle" {
 		fatalf("--mode must be closed, rate or idle")
@@ -226,6 +234,11 @@ func run(ctx context.Context, c config) result {
 	runCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
 	start := time.Now()
+	var probeDone chan probeOut
+	if c.Probe && c.Mode != "idle" {
+		probeDone = make(chan probeOut, 1)
+		go func() { probeDone <- runProbe(ctx, runCtx, c, &dialer) }()
+	}
 	switch c.Mode {
 	case "idle":
 		// The chargers have been reading since their setup (which keeps
@@ -268,6 +281,10 @@ func run(ctx context.Context, c config) result {
 		wg.Wait()
 	}
 	elapsed := time.Since(start)
+	if probeDone != nil {
+		po := <-probeDone
+		res.Probe = &po
+	}
 	if c.Mode == "idle" {
 		elapsed = c.Duration
 	}
@@ -377,15 +394,24 @@ func (ch *charger) call(deadline time.Time, action, payload string) (json.RawMes
 	}
 }
 
-// answerServerCall answers a CALL from the server with an empty
-// CALLRESULT (enough for the triggers a CSMS may send after boot).
+// answerServerCall answers a CALL from the server with a minimal valid
+// CALLRESULT (enough for the commands a CSMS may send after boot).
 func (ch *charger) answerServerCall(msg []byte) error {
 	var f []json.RawMessage
-	if err := json.Unmarshal(msg, &f); err != nil || len(f) < 2 {
+	if err := json.Unmarshal(msg, &f); err != nil || len(f) < 3 {
 		return fmt.Errorf("bad CALL %q", msg)
 	}
-	reply := append(append([]byte(`[3,`), f[1]...), `,{"status":"Accepted"}]`...)
-	return ch.ws.WriteMessage(websocket.TextMessage, reply)
+	return ch.ws.WriteMessage(websocket.TextMessage, callResult(f[1], f[2]))
+}
+
+// callResult is the CALLRESULT frame answering CALL id of action (a JSON
+// string): an empty configuration for GetConfiguration, Accepted otherwise.
+func callResult(id, action json.RawMessage) []byte {
+	payload := `{"status":"Accepted"}`
+	if string(action) == `"GetConfiguration"` {
+		payload = `{"configurationKey":[]}`
+	}
+	return append(append(append(append([]byte(`[3,`), id...), ','), payload...), ']')
 }
 
 // frameParts returns the pre-encoded frame around the message id.

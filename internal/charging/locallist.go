@@ -70,6 +70,11 @@ type StationMaintenance interface {
 	// GetLocalListVersion asks for the charger's list version (-1: no
 	// local list support, 0: empty list).
 	GetLocalListVersion(ctx context.Context, chargerID string) (int, error)
+	// UpdateFirmware sends UpdateFirmware (its answer has no status).
+	UpdateFirmware(ctx context.Context, chargerID string, u FirmwareUpdate) error
+	// GetDiagnostics sends GetDiagnostics and returns the name of the file
+	// the charger will upload ("": no diagnostics available).
+	GetDiagnostics(ctx context.Context, chargerID string, d DiagnosticsRequest) (string, error)
 }
 
 // LocalListOutcome is the answer to a SendLocalList: the charger's status,

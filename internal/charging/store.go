@@ -66,6 +66,7 @@ type Store interface {
 	ProfileStore
 	ConfigStore
 	LocalListStore
+	FirmwareStore // firmware.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

@@ -85,6 +85,18 @@ func (s *Service) later(chargerID, what string, fn func(ctx context.Context) err
 	}()
 }
 
+// cancelLater cancels a charger's pending task of that kind, if any.
+func (s *Service) cancelLater(chargerID, what string) {
+	s.follow.mu.Lock()
+	defer s.follow.mu.Unlock()
+	if t := s.follow.pending[chargerID+"\x00"+what]; t != nil {
+		t.cancel()
+	}
+}
+
+// followUpReconnect is the afterConnect task; a boot cancels it.
+const followUpReconnect = "trigger status after reconnect"
+
 func (s *Service) followUpDelay() time.Duration {
 	if s.cfg.FollowUpDelay > 0 {
 		return s.cfg.FollowUpDelay
@@ -96,7 +108,7 @@ func (s *Service) followUpDelay() time.Duration {
 // booting (a 1.6 charger does not repeat its StatusNotifications after a
 // network loss): it asks for them with TriggerMessage.
 func (s *Service) afterConnect(chargerID string, at time.Time) {
-	s.later(chargerID, "trigger status after reconnect", func(ctx context.Context) error {
+	s.later(chargerID, followUpReconnect, func(ctx context.Context) error {
 		c, err := s.store.GetCharger(ctx, chargerID)
 		if err != nil {
 			return err
@@ -120,7 +132,8 @@ func (s *Service) afterBoot(chargerID string) {
 		if err := s.applyDesired(ctx, chargerID); err != nil {
 			return err
 		}
-		if _, err := s.ReadConfiguration(ctx, chargerID, nil); err != nil {
+		// Read and store the configuration; nobody waits for the result.
+		if err := s.refreshConfiguration(ctx, chargerID); err != nil {
 			return err
 		}
 		return s.resendProfiles(ctx, chargerID)

@@ -14,9 +14,25 @@ func (s *Service) ReadConfiguration(ctx context.Context, chargerID string, keys 
 	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {
 		return charging.ChargerConfiguration{}, err
 	}
+	if err := s.readConfiguration(ctx, chargerID, keys); err != nil {
+		return charging.ChargerConfiguration{}, err
+	}
+	return s.store.GetConfiguration(ctx, chargerID)
+}
+
+// refreshConfiguration reads the whole configuration of a charger known to
+// be connected and stores it (the follow-up after a boot): no check that
+// the charger exists and no read-back, which ReadConfiguration adds for
+// the app.
+func (s *Service) refreshConfiguration(ctx context.Context, chargerID string) error {
+	return s.readConfiguration(ctx, chargerID, nil)
+}
+
+// readConfiguration sends GetConfiguration, records it and stores the answer.
+func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys []string) error {
 	sc, err := s.stations(chargerID)
 	if err != nil {
-		return charging.ChargerConfiguration{}, err
+		return err
 	}
 	req := map[string]any{}
 	if len(keys) > 0 {
@@ -28,12 +44,9 @@ func (s *Service) ReadConfiguration(ctx context.Context, chargerID string, keys 
 		rep = r
 		return r, err
 	}); err != nil {
-		return charging.ChargerConfiguration{}, err
+		return err
 	}
-	if err := s.saveConfiguration(ctx, chargerID, rep, len(keys) == 0); err != nil {
-		return charging.ChargerConfiguration{}, err
-	}
-	return s.store.GetConfiguration(ctx, chargerID)
+	return s.saveConfiguration(ctx, chargerID, rep, len(keys) == 0)
 }
 
 func (s *Service) saveConfiguration(ctx context.Context, chargerID string, rep charging.ConfigurationReport, all bool) error {

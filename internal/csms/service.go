@@ -31,6 +31,12 @@ type Service struct {
 	// charger's lock.
 	live sync.Map
 
+	// booting holds the charger as Connected saved it, until Booted
+	// consumes it (station.go): the boot that follows a connect skips
+	// reading the charger back. Used under the charger's lock; every other
+	// SaveCharger path drops the entry.
+	booting sync.Map
+
 	follow followUps // commands Joule sends on its own after a connect or boot
 }
 

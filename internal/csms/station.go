@@ -25,8 +25,10 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 	now := s.utcNow()
 	c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
 	if err := s.store.SaveCharger(ctx, c); err != nil {
+		s.booting.Delete(chargerID)
 		return err
 	}
+	s.booting.Store(chargerID, c)
 	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
 	s.afterConnect(chargerID, now)
 	return nil
@@ -36,6 +38,7 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
+	s.booting.Delete(chargerID)
 	c, err := s.store.GetCharger(ctx, chargerID)
 	if err != nil {
 		return err
@@ -62,9 +65,16 @@ func (s *Service) getOrNewCharger(ctx context.Context, id string) (charging.Char
 func (s *Service) Booted(ctx context.Context, chargerID string, info charging.BootInfo) (charging.BootResult, error) {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	c, err := s.getOrNewCharger(ctx, chargerID)
-	if err != nil {
-		return charging.BootResult{}, err
+	// The first boot after a connect: the charger as Connected just saved
+	// it (only csms writes a charger's own fields, under this lock).
+	var c charging.Charger
+	if v, ok := s.booting.LoadAndDelete(chargerID); ok {
+		c = v.(charging.Charger)
+	} else {
+		var err error
+		if c, err = s.getOrNewCharger(ctx, chargerID); err != nil {
+			return charging.BootResult{}, err
+		}
 	}
 	now := s.utcNow()
 	c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion = info.Vendor, info.Model, info.SerialNumber, info.FirmwareVersion
@@ -76,6 +86,7 @@ func (s *Service) Booted(ctx context.Context, chargerID string, info charging.Bo
 		return charging.BootResult{}, err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerBooted, ChargerID: chargerID, Charger: &c})
+	s.cancelLater(chargerID, followUpReconnect) // it booted: its StatusNotifications follow
 	s.afterBoot(chargerID)
 	return charging.BootResult{Status: c.RegistrationStatus, Interval: s.cfg.HeartbeatInterval, Now: now}, nil
 }
@@ -91,24 +102,41 @@ func (s *Service) Heartbeat(ctx context.Context, chargerID string) (time.Time, e
 func (s *Service) StatusChanged(ctx context.Context, chargerID string, r charging.StatusReport) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	c, err := s.store.GetCharger(ctx, chargerID)
-	if err != nil {
-		return err
-	}
-	k, ok := c.Connector(r.ConnectorID)
-	if !ok {
-		k = charging.Connector{ConnectorID: r.ConnectorID}
-	}
-	k.Status, k.ErrorCode, k.Info, k.VendorErrorCode = r.Status, r.ErrorCode, r.Info, r.VendorErrorCode
-	k.UpdatedAt = s.utcNow()
-	if err := s.store.SaveConnector(ctx, chargerID, k); err != nil {
-		return err
+	k := charging.Connector{ConnectorID: r.ConnectorID, Status: r.Status, ErrorCode: r.ErrorCode, Info: r.Info,
+		VendorErrorCode: r.VendorErrorCode, UpdatedAt: s.utcNow()}
+	if cs, ok := s.store.(connectorStatusStore); ok {
+		// One write, no read: the operator's fields come back from it.
+		got, err := cs.SaveConnectorStatus(ctx, chargerID, k)
+		if err != nil {
+			return err
+		}
+		k = got
+	} else {
+		c, err := s.store.GetCharger(ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		if old, ok := c.Connector(r.ConnectorID); ok {
+			k.Type, k.MaxPowerW = old.Type, old.MaxPowerW
+		}
+		if err := s.store.SaveConnector(ctx, chargerID, k); err != nil {
+			return err
+		}
 	}
 	if err := s.store.TouchCharger(ctx, chargerID, k.UpdatedAt); err != nil {
 		return err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventConnectorStatus, ChargerID: chargerID, ConnectorID: r.ConnectorID, Connector: &k})
 	return nil
+}
+
+// connectorStatusStore is implemented by stores that can record a
+// connector's reported status without reading the charger first
+// (sqlite.Store): the fields the charger reports are written, the
+// operator's (type, max power) kept, and the whole connector returned. A
+// charger that does not exist is an ENOTFOUND.
+type connectorStatusStore interface {
+	SaveConnectorStatus(ctx context.Context, chargerID string, k charging.Connector) (charging.Connector, error)
 }
 
 // Authorize answers whether an id tag may charge.
@@ -472,19 +500,12 @@ func (s *Service) TransactionStopped(ctx context.Context, chargerID string, t ch
 	return info, nil
 }
 
-// FirmwareStatus records a firmware update's progress on the charger.
-func (s *Service) FirmwareStatus(ctx context.Context, chargerID, status string) error {
-	return s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status })
-}
-
-// DiagnosticsStatus records a diagnostics upload's progress.
-func (s *Service) DiagnosticsStatus(ctx context.Context, chargerID, status string) error {
-	return s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status })
-}
+// FirmwareStatus and DiagnosticsStatus are in firmware.go.
 
 func (s *Service) recordStationStatus(ctx context.Context, chargerID string, set func(*charging.Charger)) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
+	s.booting.Delete(chargerID)
 	c, err := s.store.GetCharger(ctx, chargerID)
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 type StationMaintenance interface {
 	SendLocalList(ctx context.Context, u charging.LocalListUpdate) (charging.CommandStatus, error)
 	GetLocalListVersion(ctx context.Context) (int, error)
+	UpdateFirmware(ctx context.Context, u charging.FirmwareUpdate) error
+	GetDiagnostics(ctx context.Context, d charging.DiagnosticsRequest) (string, error)
 }
 
 var _ charging.StationMaintenance = (*Gateway)(nil)

@@ -17,3 +17,34 @@ func (f *fakeService) GetLocalListVersion(ctx context.Context, chargerID string)
 func (f *fakeService) ListLocalListVersions(ctx context.Context) ([]charging.LocalListVersion, error) {
 	return []charging.LocalListVersion{}, f.fail("ListLocalListVersions")
 }
+
+func (f *fakeService) AddFirmware(ctx context.Context, name string, sizeBytes int64, sha256 string) (charging.Firmware, error) {
+	return charging.Firmware{ID: "fw1", Name: name, SizeBytes: sizeBytes, SHA256: sha256}, f.fail("AddFirmware")
+}
+func (f *fakeService) GetFirmware(ctx context.Context, id string) (charging.Firmware, error) {
+	return charging.Firmware{ID: id}, f.fail("GetFirmware")
+}
+func (f *fakeService) ListFirmware(ctx context.Context) ([]charging.Firmware, error) {
+	return []charging.Firmware{}, f.fail("ListFirmware")
+}
+func (f *fakeService) UpdateFirmware(ctx context.Context, chargerID, firmwareID string, u charging.FirmwareUpdate) (charging.FirmwareJob, error) {
+	return charging.FirmwareJob{ChargerID: chargerID, FirmwareID: firmwareID, FirmwareUpdate: u}, f.fail("UpdateFirmware")
+}
+func (f *fakeService) ListFirmwareJobs(ctx context.Context, chargerID string) ([]charging.FirmwareJob, error) {
+	return []charging.FirmwareJob{}, f.fail("ListFirmwareJobs")
+}
+func (f *fakeService) RequestDiagnostics(ctx context.Context, chargerID string, d charging.DiagnosticsRequest, uploadURL func(string) string) (charging.DiagnosticsJob, error) {
+	return charging.DiagnosticsJob{ChargerID: chargerID, Location: uploadURL("t")}, f.fail("RequestDiagnostics")
+}
+func (f *fakeService) DiagnosticsUploadJob(ctx context.Context, token string) (charging.DiagnosticsJob, error) {
+	return charging.DiagnosticsJob{Token: token}, f.fail("DiagnosticsUploadJob")
+}
+func (f *fakeService) DiagnosticsUploaded(ctx context.Context, token string, sizeBytes int64, sha256 string) (charging.DiagnosticsJob, error) {
+	return charging.DiagnosticsJob{Token: token, SizeBytes: sizeBytes, SHA256: sha256}, f.fail("DiagnosticsUploaded")
+}
+func (f *fakeService) GetDiagnosticsJob(ctx context.Context, id string) (charging.DiagnosticsJob, error) {
+	return charging.DiagnosticsJob{ID: id}, f.fail("GetDiagnosticsJob")
+}
+func (f *fakeService) ListDiagnosticsJobs(ctx context.Context, chargerID string) ([]charging.DiagnosticsJob, error) {
+	return []charging.DiagnosticsJob{}, f.fail("ListDiagnosticsJobs")
+}

@@ -30,6 +30,13 @@ type Options struct {
 	// HeartbeatInterval is how often an idle SSE stream gets a comment line,
 	// so proxies keep it open; 0 means DefaultHeartbeatInterval.
 	HeartbeatInterval time.Duration
+	// FilesDir is where uploaded firmware and diagnostics files are kept
+	// (FilesDir/firmware, FilesDir/diagnostics); "" refuses uploads.
+	FilesDir string
+	// PublicURL is the base of the URLs chargers download firmware from and
+	// upload diagnostics to (e.g. https://csms.example.com); "" means the
+	// scheme and Host of the API request that sends the command.
+	PublicURL string
 }
 
 // Server is the app API. Create it with NewServer and serve Handler.
@@ -142,6 +149,12 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/local-list", []methodHandler{{http.MethodGet, s.listLocalListVersions}}},
 		{"/api/v1/chargers/{id}/local-list", []methodHandler{{http.MethodPost, s.sendLocalList}}},
 		{"/api/v1/chargers/{id}/local-list/version", []methodHandler{{http.MethodGet, s.localListVersion}}},
+		{"/api/v1/firmware", []methodHandler{{http.MethodGet, s.listFirmware}, {http.MethodPost, s.uploadFirmware}}},
+		{"/api/v1/firmware/{id}/download", []methodHandler{{http.MethodGet, s.downloadFirmware}}},
+		{"/api/v1/chargers/{id}/firmware-updates", []methodHandler{{http.MethodGet, s.listFirmwareJobs}, {http.MethodPost, s.updateFirmware}}},
+		{"/api/v1/chargers/{id}/diagnostics", []methodHandler{{http.MethodGet, s.listDiagnosticsJobs}, {http.MethodPost, s.requestDiagnostics}}},
+		{"/api/v1/diagnostics-uploads/{token}", []methodHandler{{http.MethodPut, s.uploadDiagnostics}, {http.MethodPost, s.uploadDiagnostics}}},
+		{"/api/v1/diagnostics/{jobId}/file", []methodHandler{{http.MethodGet, s.downloadDiagnostics}}},
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes {

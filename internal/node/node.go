@@ -36,6 +36,9 @@ type Config struct {
 	PingInterval        time.Duration
 	SweepInterval       time.Duration // how often expired pending sessions are failed
 	RejectUnknownIDTags bool
+	// PublicURL is the base URL chargers reach Joule at (firmware downloads,
+	// diagnostics uploads); "" means the Host of the API request.
+	PublicURL string
 }
 
 // Run runs Joule on ln until ctx is cancelled, then shuts down in
@@ -69,7 +72,8 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	gw = gateway.New(svc, gateway.Options{Logger: log, CallTimeout: cfg.CallTimeout, PingInterval: cfg.PingInterval,
 		VersionPolicy: versionPolicy(store), Observer: met}, ocpp201Protocol(), ocpp16Protocol())
 	svc.SetCommander(gw)
-	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout})
+	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout,
+		FilesDir: cfg.Data, PublicURL: cfg.PublicURL})
 
 	mux := http.NewServeMux()
 	mux.Handle("/ocpp/{chargerId}", gw)

@@ -64,6 +64,10 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 		return c.sendLocalList(r), nil
 	case *ocpp16.GetLocalListVersionRequest:
 		return c.getLocalListVersion(), nil
+	case *ocpp16.UpdateFirmwareRequest:
+		return c.updateFirmware(r), nil
+	case *ocpp16.GetDiagnosticsRequest:
+		return c.getDiagnostics(r), nil
 	case *ocpp16.ClearCacheRequest:
 		return &ocpp16.ClearCacheResponse{Status: ocpp16.ClearCacheStatusAccepted}, nil
 	case *ocpp16.TriggerMessageRequest:

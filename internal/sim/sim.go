@@ -141,6 +141,9 @@ type Charger struct {
 	v2         *v201State         // OCPP 2.0.1 state; nil for a 1.6 charger; guarded by mu
 	profiles   []installedProfile // SetChargingProfile in force (smart.go); guarded by mu
 	local      localAuthList      // SendLocalList (locallist.go); guarded by mu
+
+	fw        firmwareState          // UpdateFirmware, GetDiagnostics (firmware.go); guarded by mu
+	fwVersion atomic.Pointer[string] // installed by UpdateFirmware; nil: Config.FirmwareVersion
 }
 
 // New returns a charger for cfg with defaults applied. It does not connect:

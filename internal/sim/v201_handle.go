@@ -45,6 +45,9 @@ func (c *Charger) handle201(ctx context.Context, action string, payload json.Raw
 	case *ocpp201.DataTransferRequest:
 		return &ocpp201.DataTransferResponse{Status: ocpp201.DataTransferStatusEnumUnknownVendorId}, nil
 	}
+	if resp, ok := c.handleSmart201(req); ok {
+		return resp, nil
+	}
 	return nil, ocppj.Errorf(ocppj.NotSupported, "the simulator does not support %s", action)
 }
 

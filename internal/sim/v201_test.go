@@ -543,9 +543,9 @@ func TestV201Commands(t *testing.T) {
 	if gts.OngoingIndicator == nil || *gts.OngoingIndicator || gts.MessagesInQueue {
 		t.Errorf("GetTransactionStatus(unknown) = %s, want ongoingIndicator false, no messages", mustJSON(t, gts))
 	}
-	if _, err := call[ocpp201.CancelReservationResponse](t, f, "CP-1", "CancelReservation",
-		&ocpp201.CancelReservationRequest{ReservationID: 1}); err == nil {
-		t.Error("CancelReservation answered, want a NotSupported CALLERROR")
+	if cr := mustCall[ocpp201.CancelReservationResponse](t, f, "CP-1", "CancelReservation",
+		&ocpp201.CancelReservationRequest{ReservationID: 1}); cr.Status != ocpp201.CancelReservationStatusEnumRejected {
+		t.Errorf("CancelReservation of an unknown reservation = %s, want Rejected", cr.Status)
 	}
 }
 

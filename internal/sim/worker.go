@@ -59,7 +59,7 @@ func (c *Charger) work(ctx context.Context, conn *ocppj.Conn) bool {
 		if !c.drain(ctx, conn) {
 			return true
 		}
-		if c.doReset(ctx, conn) {
+		if c.doReset(ctx, conn) || c.doFirmware(ctx, conn) {
 			return true
 		}
 		wait := c.tick(time.Now())
@@ -131,7 +131,7 @@ func (c *Charger) boot(ctx context.Context, conn *ocppj.Conn) bool {
 }
 
 func (c *Charger) bootRequest() *ocpp16.BootNotificationRequest {
-	serial, fw := c.cfg.SerialNumber, c.cfg.FirmwareVersion
+	serial, fw := c.cfg.SerialNumber, c.FirmwareVersion()
 	return &ocpp16.BootNotificationRequest{
 		ChargePointVendor:       c.cfg.Vendor,
 		ChargePointModel:        c.cfg.Model,
@@ -207,6 +207,7 @@ func (c *Charger) tick(now time.Time) time.Duration {
 		if len(c.outbox) > 0 || c.reset != "" {
 			wait = min(wait, max(c.holdUntil.Sub(now), c.retryAt.Sub(now), 0))
 		}
+		until(c.firmwareDue())
 	}
 	until(c.nextSample)
 	return wait

@@ -230,3 +230,31 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 		return err
 	})
 }
+
+// SaveConnectorStatus records what a charger reports about one of its
+// connectors (status, error code, info, vendor error code, time) without
+// reading the charger first: the operator's fields (type, max power) of an
+// existing connector are kept, and the whole stored connector is returned.
+// A charger that does not exist is an ENOTFOUND.
+func (s *Store) SaveConnectorStatus(ctx context.Context, chargerID string, c charging.Connector) (charging.Connector, error) {
+	op := fmt.Sprintf("save connector %d status of charger %s", c.ConnectorID, chargerID)
+	if c.ConnectorID < 0 {
+		return charging.Connector{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.EINVALID, "connector id %d is negative", c.ConnectorID))
+	}
+	var got charging.Connector
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		_, got, err = scanConnector(tx.QueryRowContext(ctx, `INSERT INTO connectors (`+connectorColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, '', 0, ?)
+			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
+				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
+				vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at
+			RETURNING `+connectorColumns,
+			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode, toMicro(c.UpdatedAt)))
+		if isForeignKey(err) {
+			return charging.Errorf(charging.ENOTFOUND, "charger %s not found", chargerID)
+		}
+		return err
+	})
+	return got, err
+}

@@ -30,15 +30,8 @@ func (s *Store) AddMeterSamples(ctx context.Context, samples []charging.MeterSam
 		return fmt.Errorf("sqlite: add meter samples: %w", errNotMigrated)
 	}
 	return s.write(ctx, "add meter samples", func(tx *sql.Tx) error {
-		if len(samples) > 0 {
-			ins := tx.StmtContext(ctx, s.insertSample)
-			for i := range samples {
-				m := &samples[i]
-				if _, err := ins.ExecContext(ctx, m.SessionID, m.ChargerID, m.ConnectorID, m.TransactionID, toMicro(m.Timestamp),
-					m.Measurand, m.Phase, m.Location, m.Context, m.Format, m.Unit, m.Value, m.Raw); err != nil {
-					return fmt.Errorf("sample %d: %w", i, err)
-				}
-			}
+		if err := s.insertSamples(ctx, tx, samples); err != nil {
+			return err
 		}
 		if sess != nil {
 			if err := s.updateSessionTx(ctx, tx, sess); err != nil {
@@ -47,6 +40,25 @@ func (s *Store) AddMeterSamples(ctx context.Context, samples []charging.MeterSam
 		}
 		return nil
 	})
+}
+
+// insertSamples inserts samples, one execution of the prepared insert
+// each. (A multi-row INSERT per message was tried: faster in-process with
+// 16 chargers, but about a third slower under 1,000 chargers on one core;
+// see docs/performance.md.)
+func (s *Store) insertSamples(ctx context.Context, tx *sql.Tx, samples []charging.MeterSample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	ins := tx.StmtContext(ctx, s.insertSample)
+	for i := range samples {
+		m := &samples[i]
+		if _, err := ins.ExecContext(ctx, m.SessionID, m.ChargerID, m.ConnectorID, m.TransactionID, toMicro(m.Timestamp),
+			m.Measurand, m.Phase, m.Location, m.Context, m.Format, m.Unit, m.Value, m.Raw); err != nil {
+			return fmt.Errorf("sample %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // ListMeterSamples returns a session's samples ordered by timestamp, then ID.

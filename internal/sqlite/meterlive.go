@@ -9,17 +9,25 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// updateSessionIfSQL is updateSessionSQL guarded by the whole row the
-// caller last wrote: its arguments are sessionArgs of the new session
-// with the id moved last, then sessionArgs of the previous one without
+// liveColumns are the session columns a meter report changes, by their
+// index in sessionColumns (and sessionArgs).
+var liveColumns = []int{8, 13, 14, 15, 16, 17} // updated_at, energy_wh, power_w, current_a, voltage_v, soc_percent
+
+// updateSessionIfSQL writes only the live columns, guarded by the whole
+// row the caller last wrote: its arguments are the live columns' values
+// of the new session, its id, then sessionArgs of the previous one without
 // its id. IS compares NULLs as equal.
 var updateSessionIfSQL = func() string {
-	cols := strings.Split(sessionColumns, ",")[1:] // without id
-	guard := make([]string, len(cols))
-	for i, c := range cols {
+	cols := strings.Split(sessionColumns, ",")
+	set := make([]string, len(liveColumns))
+	for i, c := range liveColumns {
+		set[i] = strings.TrimSpace(cols[c]) + " = ?"
+	}
+	guard := make([]string, len(cols)-1)
+	for i, c := range cols[1:] { // without id
 		guard[i] = strings.TrimSpace(c) + " IS ?"
 	}
-	return updateSessionSQL + " AND " + strings.Join(guard, " AND ")
+	return "UPDATE sessions SET " + strings.Join(set, ", ") + " WHERE id = ? AND " + strings.Join(guard, " AND ")
 }()
 
 // AddMeterSamplesIfUnchanged is AddMeterSamples for a caller that holds
@@ -28,6 +36,8 @@ var updateSessionIfSQL = func() string {
 // (as the caller last wrote or read it). If anyone changed or removed the
 // session since, nothing is written and the error is an ECONFLICT: the
 // caller reads the session again and retries with AddMeterSamples.
+// Only the live values (energy, power, current, voltage, SoC, updated at)
+// may differ between sess and prev: anything else is an EINVALID.
 func (s *Store) AddMeterSamplesIfUnchanged(ctx context.Context, samples []charging.MeterSample, sess, prev *charging.Session) error {
 	if sess == nil || prev == nil || prev.ID != sess.ID {
 		return fmt.Errorf("sqlite: add meter samples: %w", charging.Errorf(charging.EINVALID, "guarded write needs the session and its previous state"))
@@ -43,7 +53,17 @@ func (s *Store) AddMeterSamplesIfUnchanged(ctx context.Context, samples []chargi
 	if err != nil {
 		return fmt.Errorf("sqlite: add meter samples: session %s: %w", sess.ID, err)
 	}
-	args = append(append(args[1:], sess.ID), old[1:]...)
+	live := 0
+	for i := range args {
+		if live < len(liveColumns) && liveColumns[live] == i {
+			args[live] = args[i]
+			live++
+		} else if args[i] != old[i] {
+			return fmt.Errorf("sqlite: add meter samples: %w", charging.Errorf(charging.EINVALID,
+				"guarded write of session %s changes more than its live values", sess.ID))
+		}
+	}
+	args = append(append(args[:live], sess.ID), old[1:]...)
 	return s.write(ctx, "add meter samples", func(tx *sql.Tx) error {
 		// The guard first: a stale session costs no inserts.
 		res, err := tx.StmtContext(ctx, s.updateSessionIf).ExecContext(ctx, args...)
@@ -55,14 +75,6 @@ func (s *Store) AddMeterSamplesIfUnchanged(ctx context.Context, samples []chargi
 		} else if n == 0 {
 			return charging.Errorf(charging.ECONFLICT, "session %s changed since it was read", sess.ID)
 		}
-		ins := tx.StmtContext(ctx, s.insertSample)
-		for i := range samples {
-			m := &samples[i]
-			if _, err := ins.ExecContext(ctx, m.SessionID, m.ChargerID, m.ConnectorID, m.TransactionID, toMicro(m.Timestamp),
-				m.Measurand, m.Phase, m.Location, m.Context, m.Format, m.Unit, m.Value, m.Raw); err != nil {
-				return fmt.Errorf("sample %d: %w", i, err)
-			}
-		}
-		return nil
+		return s.insertSamples(ctx, tx, samples)
 	})
 }

@@ -55,7 +55,9 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ListIDTags", testListIDTags},
 		{"InvalidCursor", testInvalidCursor},
 		{"ConcurrentMeterSamples", testConcurrentMeterSamples},
-		{"OCPP201", testOCPP201}, // ocpp201suite.go
+		{"OCPP201", testOCPP201},                     // ocpp201suite.go
+		{"StationManagement", testStationManagement}, // stationsuite.go
+		{"Firmware", testFirmware},                   // firmwaresuite.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

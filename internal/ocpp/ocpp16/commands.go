@@ -3,12 +3,10 @@ package ocpp16
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/joule-ev/joule/internal/charging"
-	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/ocppdomain"
 )
 
 // RemoteStart sends RemoteStartTransaction, with r.ChargingProfile (a 1.6
@@ -58,32 +56,14 @@ func (s *Station) RemoteStop(ctx context.Context, transactionID string) (chargin
 	return charging.CommandStatus(resp.Status), nil
 }
 
+// codec is the 1.6 schema's view of the generic command flow.
+var codec = ocppdomain.Codec{DecodeRequest: DecodeRequest, DecodeResponse: DecodeResponse}
+
 // call sends a typed request and decodes the typed, validated answer. A
 // CALLERROR becomes EREJECTED, no answer ETIMEOUT, a lost connection
 // EUNAVAILABLE.
 func call[Resp any](ctx context.Context, s *Station, action string, req any) (*Resp, error) {
-	raw, err := s.conn.Call(ctx, action, req)
-	if err != nil {
-		return nil, commandError(s.id, action, err)
-	}
-	dec, verr := DecodeResponse(action, raw)
-	if verr != nil {
-		return nil, charging.Errorf(charging.EINTERNAL, "charger %s answered %s with an invalid payload: %s", s.id, action, verr.Description)
-	}
-	return dec.(*Resp), nil
-}
-
-func commandError(id, action string, err error) error {
-	var ce *ocppj.Error
-	switch {
-	case errors.As(err, &ce):
-		return charging.Errorf(charging.EREJECTED, "charger %s answered %s with %s: %s", id, action, ce.Code, ce.Description)
-	case errors.Is(err, ocppj.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
-		return charging.Errorf(charging.ETIMEOUT, "charger %s did not answer %s in time", id, action)
-	case errors.Is(err, ocppj.ErrClosed):
-		return charging.Errorf(charging.EUNAVAILABLE, "charger %s went offline", id)
-	}
-	return fmt.Errorf("send %s to %s: %w", action, id, err)
+	return ocppdomain.Call[Resp](ctx, s.conn, codec, s.id, action, req)
 }
 
 // Command sends any Central System action with the payload as given,
@@ -93,28 +73,7 @@ func (s *Station) Command(ctx context.Context, action string, payload json.RawMe
 	if !csmsActions[action] {
 		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%q is not an OCPP 1.6 action the Central System sends", action)
 	}
-	req, verr := DecodeRequest(action, payload)
-	if verr != nil {
-		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%s payload: %s (%s)", action, verr.Description, verr.Code)
-	}
-	raw, err := s.conn.Call(ctx, action, payload)
-	var ce *ocppj.Error
-	switch {
-	case errors.As(err, &ce):
-		return charging.CommandResult{Status: charging.ResultCallError, Error: &charging.CallError{
-			Code: string(ce.Code), Description: ce.Description, Details: ce.Details}}, nil
-	case errors.Is(err, ocppj.ErrTimeout):
-		return charging.CommandResult{Status: charging.ResultTimeout}, nil
-	case err != nil:
-		return charging.CommandResult{}, commandError(s.id, action, err)
-	}
-	resp, verr := DecodeResponse(action, raw)
-	if verr != nil {
-		s.log.Warn("invalid answer to command", "action", action, "code", verr.Code, "err", verr.Description)
-	} else if err := s.bookkeep(ctx, req, resp); err != nil {
-		s.log.Error("record command answer", "action", action, "err", err)
-	}
-	return charging.CommandResult{Status: charging.ResultAnswered, Response: raw}, nil
+	return codec.Command(ctx, s.conn, s.log, s.id, action, payload, s.bookkeep)
 }
 
 // bookkeep applies a generic command's answer to the domain, as the typed

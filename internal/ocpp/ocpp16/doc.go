@@ -3,6 +3,7 @@
 // see generate.go), and the adapter that translates them to and from the
 // version-independent domain (Station).
 //
-// It imports ocppj and charging only; never the gateway, the store or the
-// HTTP API.
+// It imports ocppj and charging, and ocppjson (the generated decoders'
+// scanner) and ocppdomain (the translation both versions share) — never
+// ocpp201, the gateway, the store or the HTTP API.
 package ocpp16

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/ocppjson"
 )
 
 // Actions lists every action defined in ocpp1_6.json, in schema file order.
@@ -52,7 +53,7 @@ var Actions = []string{
 }
 
 var (
-	genRat0 = genMustRat("0.1")
+	genRat0 = ocppjson.MustRat("0.1")
 )
 
 // AuthorizationStatus is an enumeration of ocpp1_6.json.
@@ -1959,13 +1960,13 @@ type AuthorizeRequest struct {
 // ActionName returns the OCPP action name, "Authorize".
 func (*AuthorizeRequest) ActionName() string { return "Authorize" }
 
-func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AuthorizeRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -1974,22 +1975,22 @@ func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "idTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idTag")
+				return e.At("idTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("idTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("idTag")
 			}
 			m.IDTag = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idTag")
+			return ocppjson.Missing("idTag")
 		}
 	}
 	return nil
@@ -1999,14 +2000,14 @@ func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AuthorizeRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AuthorizeRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.IDTag, 20); e != nil {
-		return e.at("idTag")
+func (m *AuthorizeRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.IDTag, 20); e != nil {
+		return e.At("idTag")
 	}
 	return nil
 }
@@ -2019,13 +2020,13 @@ type AuthorizeResponse struct {
 // ActionName returns the OCPP action name, "Authorize".
 func (*AuthorizeResponse) ActionName() string { return "Authorize" }
 
-func (m *AuthorizeResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AuthorizeResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2035,16 +2036,16 @@ func (m *AuthorizeResponse) genDecode(s *genScanner) *genError {
 		switch string(key) {
 		case "idTagInfo":
 			if e := m.IDTagInfo.genDecode(s); e != nil {
-				return e.at("idTagInfo")
+				return e.At("idTagInfo")
 			}
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idTagInfo")
+			return ocppjson.Missing("idTagInfo")
 		}
 	}
 	return nil
@@ -2054,14 +2055,14 @@ func (m *AuthorizeResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AuthorizeResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AuthorizeResponse) genValidate() *genError {
+func (m *AuthorizeResponse) genValidate() *ocppjson.Error {
 	if e := m.IDTagInfo.genValidate(); e != nil {
-		return e.at("idTagInfo")
+		return e.At("idTagInfo")
 	}
 	return nil
 }
@@ -2073,13 +2074,13 @@ type IDTagInfo struct {
 	Status      AuthorizationStatus `json:"status"`
 }
 
-func (m *IDTagInfo) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *IDTagInfo) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2088,38 +2089,38 @@ func (m *IDTagInfo) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "expiryDate":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("expiryDate")
+				return e.At("expiryDate")
 			}
 			m.ExpiryDate = &x
 		case "parentIdTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("parentIdTag")
+				return e.At("parentIdTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("parentIdTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("parentIdTag")
 			}
-			m.ParentIDTag = s.newString(x)
+			m.ParentIDTag = s.NewString(x)
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseAuthorizationStatus(raw)
 			if !ok {
-				return genEnumError(raw, genAuthorizationStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genAuthorizationStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -2129,19 +2130,19 @@ func (m *IDTagInfo) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *IDTagInfo) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *IDTagInfo) genValidate() *genError {
+func (m *IDTagInfo) genValidate() *ocppjson.Error {
 	if m.ParentIDTag != nil {
-		if e := genCheckMaxLength((*m.ParentIDTag), 20); e != nil {
-			return e.at("parentIdTag")
+		if e := ocppjson.CheckMaxLength((*m.ParentIDTag), 20); e != nil {
+			return e.At("parentIdTag")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genAuthorizationStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genAuthorizationStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -2162,13 +2163,13 @@ type BootNotificationRequest struct {
 // ActionName returns the OCPP action name, "BootNotification".
 func (*BootNotificationRequest) ActionName() string { return "BootNotification" }
 
-func (m *BootNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *BootNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2177,98 +2178,98 @@ func (m *BootNotificationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "chargePointVendor":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("chargePointVendor")
+				return e.At("chargePointVendor")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("chargePointVendor")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("chargePointVendor")
 			}
 			m.ChargePointVendor = x
 			seen |= 1 << 0
 		case "chargePointModel":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("chargePointModel")
+				return e.At("chargePointModel")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("chargePointModel")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("chargePointModel")
 			}
 			m.ChargePointModel = x
 			seen |= 1 << 1
 		case "chargePointSerialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("chargePointSerialNumber")
+				return e.At("chargePointSerialNumber")
 			}
-			if e := genCheckMaxLength(x, 25); e != nil {
-				return e.at("chargePointSerialNumber")
+			if e := ocppjson.CheckMaxLength(x, 25); e != nil {
+				return e.At("chargePointSerialNumber")
 			}
-			m.ChargePointSerialNumber = s.newString(x)
+			m.ChargePointSerialNumber = s.NewString(x)
 		case "chargeBoxSerialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("chargeBoxSerialNumber")
+				return e.At("chargeBoxSerialNumber")
 			}
-			if e := genCheckMaxLength(x, 25); e != nil {
-				return e.at("chargeBoxSerialNumber")
+			if e := ocppjson.CheckMaxLength(x, 25); e != nil {
+				return e.At("chargeBoxSerialNumber")
 			}
-			m.ChargeBoxSerialNumber = s.newString(x)
+			m.ChargeBoxSerialNumber = s.NewString(x)
 		case "firmwareVersion":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("firmwareVersion")
+				return e.At("firmwareVersion")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("firmwareVersion")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("firmwareVersion")
 			}
-			m.FirmwareVersion = s.newString(x)
+			m.FirmwareVersion = s.NewString(x)
 		case "iccid":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("iccid")
+				return e.At("iccid")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("iccid")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("iccid")
 			}
-			m.Iccid = s.newString(x)
+			m.Iccid = s.NewString(x)
 		case "imsi":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("imsi")
+				return e.At("imsi")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("imsi")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("imsi")
 			}
-			m.Imsi = s.newString(x)
+			m.Imsi = s.NewString(x)
 		case "meterType":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("meterType")
+				return e.At("meterType")
 			}
-			if e := genCheckMaxLength(x, 25); e != nil {
-				return e.at("meterType")
+			if e := ocppjson.CheckMaxLength(x, 25); e != nil {
+				return e.At("meterType")
 			}
-			m.MeterType = s.newString(x)
+			m.MeterType = s.NewString(x)
 		case "meterSerialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("meterSerialNumber")
+				return e.At("meterSerialNumber")
 			}
-			if e := genCheckMaxLength(x, 25); e != nil {
-				return e.at("meterSerialNumber")
+			if e := ocppjson.CheckMaxLength(x, 25); e != nil {
+				return e.At("meterSerialNumber")
 			}
-			m.MeterSerialNumber = s.newString(x)
+			m.MeterSerialNumber = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargePointVendor")
+			return ocppjson.Missing("chargePointVendor")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargePointModel")
+			return ocppjson.Missing("chargePointModel")
 		}
 	}
 	return nil
@@ -2278,51 +2279,51 @@ func (m *BootNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *BootNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *BootNotificationRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.ChargePointVendor, 20); e != nil {
-		return e.at("chargePointVendor")
+func (m *BootNotificationRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.ChargePointVendor, 20); e != nil {
+		return e.At("chargePointVendor")
 	}
-	if e := genCheckMaxLength(m.ChargePointModel, 20); e != nil {
-		return e.at("chargePointModel")
+	if e := ocppjson.CheckMaxLength(m.ChargePointModel, 20); e != nil {
+		return e.At("chargePointModel")
 	}
 	if m.ChargePointSerialNumber != nil {
-		if e := genCheckMaxLength((*m.ChargePointSerialNumber), 25); e != nil {
-			return e.at("chargePointSerialNumber")
+		if e := ocppjson.CheckMaxLength((*m.ChargePointSerialNumber), 25); e != nil {
+			return e.At("chargePointSerialNumber")
 		}
 	}
 	if m.ChargeBoxSerialNumber != nil {
-		if e := genCheckMaxLength((*m.ChargeBoxSerialNumber), 25); e != nil {
-			return e.at("chargeBoxSerialNumber")
+		if e := ocppjson.CheckMaxLength((*m.ChargeBoxSerialNumber), 25); e != nil {
+			return e.At("chargeBoxSerialNumber")
 		}
 	}
 	if m.FirmwareVersion != nil {
-		if e := genCheckMaxLength((*m.FirmwareVersion), 50); e != nil {
-			return e.at("firmwareVersion")
+		if e := ocppjson.CheckMaxLength((*m.FirmwareVersion), 50); e != nil {
+			return e.At("firmwareVersion")
 		}
 	}
 	if m.Iccid != nil {
-		if e := genCheckMaxLength((*m.Iccid), 20); e != nil {
-			return e.at("iccid")
+		if e := ocppjson.CheckMaxLength((*m.Iccid), 20); e != nil {
+			return e.At("iccid")
 		}
 	}
 	if m.Imsi != nil {
-		if e := genCheckMaxLength((*m.Imsi), 20); e != nil {
-			return e.at("imsi")
+		if e := ocppjson.CheckMaxLength((*m.Imsi), 20); e != nil {
+			return e.At("imsi")
 		}
 	}
 	if m.MeterType != nil {
-		if e := genCheckMaxLength((*m.MeterType), 25); e != nil {
-			return e.at("meterType")
+		if e := ocppjson.CheckMaxLength((*m.MeterType), 25); e != nil {
+			return e.At("meterType")
 		}
 	}
 	if m.MeterSerialNumber != nil {
-		if e := genCheckMaxLength((*m.MeterSerialNumber), 25); e != nil {
-			return e.at("meterSerialNumber")
+		if e := ocppjson.CheckMaxLength((*m.MeterSerialNumber), 25); e != nil {
+			return e.At("meterSerialNumber")
 		}
 	}
 	return nil
@@ -2338,13 +2339,13 @@ type BootNotificationResponse struct {
 // ActionName returns the OCPP action name, "BootNotification".
 func (*BootNotificationResponse) ActionName() string { return "BootNotification" }
 
-func (m *BootNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *BootNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2353,43 +2354,43 @@ func (m *BootNotificationResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseRegistrationStatus(raw)
 			if !ok {
-				return genEnumError(raw, genRegistrationStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genRegistrationStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "currentTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("currentTime")
+				return e.At("currentTime")
 			}
 			m.CurrentTime = x
 			seen |= 1 << 1
 		case "interval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("interval")
+				return e.At("interval")
 			}
 			m.Interval = x
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("currentTime")
+			return ocppjson.Missing("currentTime")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("interval")
+			return ocppjson.Missing("interval")
 		}
 	}
 	return nil
@@ -2399,14 +2400,14 @@ func (m *BootNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *BootNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *BootNotificationResponse) genValidate() *genError {
+func (m *BootNotificationResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genRegistrationStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genRegistrationStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -2419,13 +2420,13 @@ type CancelReservationRequest struct {
 // ActionName returns the OCPP action name, "CancelReservation".
 func (*CancelReservationRequest) ActionName() string { return "CancelReservation" }
 
-func (m *CancelReservationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CancelReservationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2434,19 +2435,19 @@ func (m *CancelReservationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "reservationId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("reservationId")
+				return e.At("reservationId")
 			}
 			m.ReservationID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("reservationId")
+			return ocppjson.Missing("reservationId")
 		}
 	}
 	return nil
@@ -2456,12 +2457,12 @@ func (m *CancelReservationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CancelReservationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CancelReservationRequest) genValidate() *genError {
+func (m *CancelReservationRequest) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -2473,13 +2474,13 @@ type CancelReservationResponse struct {
 // ActionName returns the OCPP action name, "CancelReservation".
 func (*CancelReservationResponse) ActionName() string { return "CancelReservation" }
 
-func (m *CancelReservationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CancelReservationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2488,23 +2489,23 @@ func (m *CancelReservationResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseCancelReservationStatus(raw)
 			if !ok {
-				return genEnumError(raw, genCancelReservationStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genCancelReservationStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -2514,14 +2515,14 @@ func (m *CancelReservationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CancelReservationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CancelReservationResponse) genValidate() *genError {
+func (m *CancelReservationResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genCancelReservationStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genCancelReservationStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -2534,13 +2535,13 @@ type CertificateSignedRequest struct {
 // ActionName returns the OCPP action name, "CertificateSigned".
 func (*CertificateSignedRequest) ActionName() string { return "CertificateSigned" }
 
-func (m *CertificateSignedRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateSignedRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2549,22 +2550,22 @@ func (m *CertificateSignedRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "certificateChain":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("certificateChain")
+				return e.At("certificateChain")
 			}
-			if e := genCheckMaxLength(x, 10000); e != nil {
-				return e.at("certificateChain")
+			if e := ocppjson.CheckMaxLength(x, 10000); e != nil {
+				return e.At("certificateChain")
 			}
 			m.CertificateChain = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateChain")
+			return ocppjson.Missing("certificateChain")
 		}
 	}
 	return nil
@@ -2574,14 +2575,14 @@ func (m *CertificateSignedRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateSignedRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateSignedRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.CertificateChain, 10000); e != nil {
-		return e.at("certificateChain")
+func (m *CertificateSignedRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.CertificateChain, 10000); e != nil {
+		return e.At("certificateChain")
 	}
 	return nil
 }
@@ -2594,13 +2595,13 @@ type CertificateSignedResponse struct {
 // ActionName returns the OCPP action name, "CertificateSigned".
 func (*CertificateSignedResponse) ActionName() string { return "CertificateSigned" }
 
-func (m *CertificateSignedResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateSignedResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2609,23 +2610,23 @@ func (m *CertificateSignedResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseCertificateSignedStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateSignedStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genCertificateSignedStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -2635,14 +2636,14 @@ func (m *CertificateSignedResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateSignedResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateSignedResponse) genValidate() *genError {
+func (m *CertificateSignedResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genCertificateSignedStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genCertificateSignedStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -2656,13 +2657,13 @@ type ChangeAvailabilityRequest struct {
 // ActionName returns the OCPP action name, "ChangeAvailability".
 func (*ChangeAvailabilityRequest) ActionName() string { return "ChangeAvailability" }
 
-func (m *ChangeAvailabilityRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChangeAvailabilityRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2671,33 +2672,33 @@ func (m *ChangeAvailabilityRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseAvailabilityType(raw)
 			if !ok {
-				return genEnumError(raw, genAvailabilityTypeAllowed).at("type")
+				return ocppjson.EnumError(raw, genAvailabilityTypeAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 	}
 	return nil
@@ -2707,14 +2708,14 @@ func (m *ChangeAvailabilityRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChangeAvailabilityRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChangeAvailabilityRequest) genValidate() *genError {
+func (m *ChangeAvailabilityRequest) genValidate() *ocppjson.Error {
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genAvailabilityTypeAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genAvailabilityTypeAllowed).At("type")
 	}
 	return nil
 }
@@ -2727,13 +2728,13 @@ type ChangeAvailabilityResponse struct {
 // ActionName returns the OCPP action name, "ChangeAvailability".
 func (*ChangeAvailabilityResponse) ActionName() string { return "ChangeAvailability" }
 
-func (m *ChangeAvailabilityResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChangeAvailabilityResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2742,23 +2743,23 @@ func (m *ChangeAvailabilityResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseAvailabilityStatus(raw)
 			if !ok {
-				return genEnumError(raw, genAvailabilityStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genAvailabilityStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -2768,14 +2769,14 @@ func (m *ChangeAvailabilityResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChangeAvailabilityResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChangeAvailabilityResponse) genValidate() *genError {
+func (m *ChangeAvailabilityResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genAvailabilityStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genAvailabilityStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -2789,13 +2790,13 @@ type ChangeConfigurationRequest struct {
 // ActionName returns the OCPP action name, "ChangeConfiguration".
 func (*ChangeConfigurationRequest) ActionName() string { return "ChangeConfiguration" }
 
-func (m *ChangeConfigurationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChangeConfigurationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2804,35 +2805,35 @@ func (m *ChangeConfigurationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "key":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("key")
+				return e.At("key")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("key")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("key")
 			}
 			m.Key = x
 			seen |= 1 << 0
 		case "value":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
-			if e := genCheckMaxLength(x, 500); e != nil {
-				return e.at("value")
+			if e := ocppjson.CheckMaxLength(x, 500); e != nil {
+				return e.At("value")
 			}
 			m.Value = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("key")
+			return ocppjson.Missing("key")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("value")
+			return ocppjson.Missing("value")
 		}
 	}
 	return nil
@@ -2842,17 +2843,17 @@ func (m *ChangeConfigurationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChangeConfigurationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChangeConfigurationRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.Key, 50); e != nil {
-		return e.at("key")
+func (m *ChangeConfigurationRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.Key, 50); e != nil {
+		return e.At("key")
 	}
-	if e := genCheckMaxLength(m.Value, 500); e != nil {
-		return e.at("value")
+	if e := ocppjson.CheckMaxLength(m.Value, 500); e != nil {
+		return e.At("value")
 	}
 	return nil
 }
@@ -2865,13 +2866,13 @@ type ChangeConfigurationResponse struct {
 // ActionName returns the OCPP action name, "ChangeConfiguration".
 func (*ChangeConfigurationResponse) ActionName() string { return "ChangeConfiguration" }
 
-func (m *ChangeConfigurationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChangeConfigurationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2880,23 +2881,23 @@ func (m *ChangeConfigurationResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseConfigurationStatus(raw)
 			if !ok {
-				return genEnumError(raw, genConfigurationStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genConfigurationStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -2906,14 +2907,14 @@ func (m *ChangeConfigurationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChangeConfigurationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChangeConfigurationResponse) genValidate() *genError {
+func (m *ChangeConfigurationResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genConfigurationStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genConfigurationStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -2925,19 +2926,19 @@ type ClearCacheRequest struct {
 // ActionName returns the OCPP action name, "ClearCache".
 func (*ClearCacheRequest) ActionName() string { return "ClearCache" }
 
-func (m *ClearCacheRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearCacheRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -2946,12 +2947,12 @@ func (m *ClearCacheRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearCacheRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearCacheRequest) genValidate() *genError {
+func (m *ClearCacheRequest) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -2963,13 +2964,13 @@ type ClearCacheResponse struct {
 // ActionName returns the OCPP action name, "ClearCache".
 func (*ClearCacheResponse) ActionName() string { return "ClearCache" }
 
-func (m *ClearCacheResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearCacheResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -2978,23 +2979,23 @@ func (m *ClearCacheResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseClearCacheStatus(raw)
 			if !ok {
-				return genEnumError(raw, genClearCacheStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genClearCacheStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3004,14 +3005,14 @@ func (m *ClearCacheResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearCacheResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearCacheResponse) genValidate() *genError {
+func (m *ClearCacheResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genClearCacheStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genClearCacheStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -3027,12 +3028,12 @@ type ClearChargingProfileRequest struct {
 // ActionName returns the OCPP action name, "ClearChargingProfile".
 func (*ClearChargingProfileRequest) ActionName() string { return "ClearChargingProfile" }
 
-func (m *ClearChargingProfileRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearChargingProfileRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3041,35 +3042,35 @@ func (m *ClearChargingProfileRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = &x
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = &x
 		case "chargingProfilePurpose":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfilePurpose")
+				return e.At("chargingProfilePurpose")
 			}
 			x, ok := genParseChargingProfilePurpose(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfilePurposeAllowed).at("chargingProfilePurpose")
+				return ocppjson.EnumError(raw, genChargingProfilePurposeAllowed).At("chargingProfilePurpose")
 			}
-			m.ChargingProfilePurpose = genNewEnum(s, x)
+			m.ChargingProfilePurpose = ocppjson.NewEnum(s, x)
 		case "stackLevel":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("stackLevel")
+				return e.At("stackLevel")
 			}
 			m.StackLevel = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -3079,15 +3080,15 @@ func (m *ClearChargingProfileRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearChargingProfileRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearChargingProfileRequest) genValidate() *genError {
+func (m *ClearChargingProfileRequest) genValidate() *ocppjson.Error {
 	if m.ChargingProfilePurpose != nil {
 		if !(*m.ChargingProfilePurpose).IsValid() {
-			return genInvalidEnum(string((*m.ChargingProfilePurpose)), genChargingProfilePurposeAllowed).at("chargingProfilePurpose")
+			return ocppjson.InvalidEnum(string((*m.ChargingProfilePurpose)), genChargingProfilePurposeAllowed).At("chargingProfilePurpose")
 		}
 	}
 	return nil
@@ -3101,13 +3102,13 @@ type ClearChargingProfileResponse struct {
 // ActionName returns the OCPP action name, "ClearChargingProfile".
 func (*ClearChargingProfileResponse) ActionName() string { return "ClearChargingProfile" }
 
-func (m *ClearChargingProfileResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearChargingProfileResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3116,23 +3117,23 @@ func (m *ClearChargingProfileResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseClearChargingProfileStatus(raw)
 			if !ok {
-				return genEnumError(raw, genClearChargingProfileStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genClearChargingProfileStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3142,14 +3143,14 @@ func (m *ClearChargingProfileResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearChargingProfileResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearChargingProfileResponse) genValidate() *genError {
+func (m *ClearChargingProfileResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genClearChargingProfileStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genClearChargingProfileStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -3164,13 +3165,13 @@ type DataTransferRequest struct {
 // ActionName returns the OCPP action name, "DataTransfer".
 func (*DataTransferRequest) ActionName() string { return "DataTransfer" }
 
-func (m *DataTransferRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DataTransferRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3179,37 +3180,37 @@ func (m *DataTransferRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "vendorId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("vendorId")
+				return e.At("vendorId")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("vendorId")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("vendorId")
 			}
 			m.VendorID = x
 			seen |= 1 << 0
 		case "messageId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("messageId")
+				return e.At("messageId")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("messageId")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("messageId")
 			}
-			m.MessageID = s.newString(x)
+			m.MessageID = s.NewString(x)
 		case "data":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("data")
+				return e.At("data")
 			}
-			m.Data = s.newString(x)
+			m.Data = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("vendorId")
+			return ocppjson.Missing("vendorId")
 		}
 	}
 	return nil
@@ -3219,18 +3220,18 @@ func (m *DataTransferRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DataTransferRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DataTransferRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.VendorID, 255); e != nil {
-		return e.at("vendorId")
+func (m *DataTransferRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.VendorID, 255); e != nil {
+		return e.At("vendorId")
 	}
 	if m.MessageID != nil {
-		if e := genCheckMaxLength((*m.MessageID), 50); e != nil {
-			return e.at("messageId")
+		if e := ocppjson.CheckMaxLength((*m.MessageID), 50); e != nil {
+			return e.At("messageId")
 		}
 	}
 	return nil
@@ -3245,13 +3246,13 @@ type DataTransferResponse struct {
 // ActionName returns the OCPP action name, "DataTransfer".
 func (*DataTransferResponse) ActionName() string { return "DataTransfer" }
 
-func (m *DataTransferResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DataTransferResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3260,29 +3261,29 @@ func (m *DataTransferResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseDataTransferStatus(raw)
 			if !ok {
-				return genEnumError(raw, genDataTransferStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genDataTransferStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "data":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("data")
+				return e.At("data")
 			}
-			m.Data = s.newString(x)
+			m.Data = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3292,14 +3293,14 @@ func (m *DataTransferResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DataTransferResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DataTransferResponse) genValidate() *genError {
+func (m *DataTransferResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genDataTransferStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genDataTransferStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -3312,13 +3313,13 @@ type DeleteCertificateRequest struct {
 // ActionName returns the OCPP action name, "DeleteCertificate".
 func (*DeleteCertificateRequest) ActionName() string { return "DeleteCertificate" }
 
-func (m *DeleteCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DeleteCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3328,16 +3329,16 @@ func (m *DeleteCertificateRequest) genDecode(s *genScanner) *genError {
 		switch string(key) {
 		case "certificateHashData":
 			if e := m.CertificateHashData.genDecode(s); e != nil {
-				return e.at("certificateHashData")
+				return e.At("certificateHashData")
 			}
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateHashData")
+			return ocppjson.Missing("certificateHashData")
 		}
 	}
 	return nil
@@ -3347,14 +3348,14 @@ func (m *DeleteCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DeleteCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DeleteCertificateRequest) genValidate() *genError {
+func (m *DeleteCertificateRequest) genValidate() *ocppjson.Error {
 	if e := m.CertificateHashData.genValidate(); e != nil {
-		return e.at("certificateHashData")
+		return e.At("certificateHashData")
 	}
 	return nil
 }
@@ -3367,13 +3368,13 @@ type CertificateHashData struct {
 	SerialNumber   string            `json:"serialNumber"`
 }
 
-func (m *CertificateHashData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateHashData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3382,62 +3383,62 @@ func (m *CertificateHashData) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "hashAlgorithm":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("hashAlgorithm")
+				return e.At("hashAlgorithm")
 			}
 			x, ok := genParseHashAlgorithmEnum(raw)
 			if !ok {
-				return genEnumError(raw, genHashAlgorithmEnumAllowed).at("hashAlgorithm")
+				return ocppjson.EnumError(raw, genHashAlgorithmEnumAllowed).At("hashAlgorithm")
 			}
 			m.HashAlgorithm = x
 			seen |= 1 << 0
 		case "issuerNameHash":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("issuerNameHash")
+				return e.At("issuerNameHash")
 			}
-			if e := genCheckMaxLength(x, 128); e != nil {
-				return e.at("issuerNameHash")
+			if e := ocppjson.CheckMaxLength(x, 128); e != nil {
+				return e.At("issuerNameHash")
 			}
 			m.IssuerNameHash = x
 			seen |= 1 << 1
 		case "issuerKeyHash":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("issuerKeyHash")
+				return e.At("issuerKeyHash")
 			}
-			if e := genCheckMaxLength(x, 128); e != nil {
-				return e.at("issuerKeyHash")
+			if e := ocppjson.CheckMaxLength(x, 128); e != nil {
+				return e.At("issuerKeyHash")
 			}
 			m.IssuerKeyHash = x
 			seen |= 1 << 2
 		case "serialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("serialNumber")
+				return e.At("serialNumber")
 			}
-			if e := genCheckMaxLength(x, 40); e != nil {
-				return e.at("serialNumber")
+			if e := ocppjson.CheckMaxLength(x, 40); e != nil {
+				return e.At("serialNumber")
 			}
 			m.SerialNumber = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("hashAlgorithm")
+			return ocppjson.Missing("hashAlgorithm")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("issuerNameHash")
+			return ocppjson.Missing("issuerNameHash")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("issuerKeyHash")
+			return ocppjson.Missing("issuerKeyHash")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("serialNumber")
+			return ocppjson.Missing("serialNumber")
 		}
 	}
 	return nil
@@ -3447,23 +3448,23 @@ func (m *CertificateHashData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateHashData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateHashData) genValidate() *genError {
+func (m *CertificateHashData) genValidate() *ocppjson.Error {
 	if !m.HashAlgorithm.IsValid() {
-		return genInvalidEnum(string(m.HashAlgorithm), genHashAlgorithmEnumAllowed).at("hashAlgorithm")
+		return ocppjson.InvalidEnum(string(m.HashAlgorithm), genHashAlgorithmEnumAllowed).At("hashAlgorithm")
 	}
-	if e := genCheckMaxLength(m.IssuerNameHash, 128); e != nil {
-		return e.at("issuerNameHash")
+	if e := ocppjson.CheckMaxLength(m.IssuerNameHash, 128); e != nil {
+		return e.At("issuerNameHash")
 	}
-	if e := genCheckMaxLength(m.IssuerKeyHash, 128); e != nil {
-		return e.at("issuerKeyHash")
+	if e := ocppjson.CheckMaxLength(m.IssuerKeyHash, 128); e != nil {
+		return e.At("issuerKeyHash")
 	}
-	if e := genCheckMaxLength(m.SerialNumber, 40); e != nil {
-		return e.at("serialNumber")
+	if e := ocppjson.CheckMaxLength(m.SerialNumber, 40); e != nil {
+		return e.At("serialNumber")
 	}
 	return nil
 }
@@ -3476,13 +3477,13 @@ type DeleteCertificateResponse struct {
 // ActionName returns the OCPP action name, "DeleteCertificate".
 func (*DeleteCertificateResponse) ActionName() string { return "DeleteCertificate" }
 
-func (m *DeleteCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DeleteCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3491,23 +3492,23 @@ func (m *DeleteCertificateResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseDeleteCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genDeleteCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genDeleteCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3517,14 +3518,14 @@ func (m *DeleteCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DeleteCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DeleteCertificateResponse) genValidate() *genError {
+func (m *DeleteCertificateResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genDeleteCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genDeleteCertificateStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -3539,13 +3540,13 @@ func (*DiagnosticsStatusNotificationRequest) ActionName() string {
 	return "DiagnosticsStatusNotification"
 }
 
-func (m *DiagnosticsStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DiagnosticsStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3554,23 +3555,23 @@ func (m *DiagnosticsStatusNotificationRequest) genDecode(s *genScanner) *genErro
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseDiagnosticsStatus(raw)
 			if !ok {
-				return genEnumError(raw, genDiagnosticsStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genDiagnosticsStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3580,14 +3581,14 @@ func (m *DiagnosticsStatusNotificationRequest) genDecode(s *genScanner) *genErro
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DiagnosticsStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DiagnosticsStatusNotificationRequest) genValidate() *genError {
+func (m *DiagnosticsStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genDiagnosticsStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genDiagnosticsStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -3601,19 +3602,19 @@ func (*DiagnosticsStatusNotificationResponse) ActionName() string {
 	return "DiagnosticsStatusNotification"
 }
 
-func (m *DiagnosticsStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DiagnosticsStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -3622,12 +3623,12 @@ func (m *DiagnosticsStatusNotificationResponse) genDecode(s *genScanner) *genErr
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DiagnosticsStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DiagnosticsStatusNotificationResponse) genValidate() *genError {
+func (m *DiagnosticsStatusNotificationResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -3640,13 +3641,13 @@ type ExtendedTriggerMessageRequest struct {
 // ActionName returns the OCPP action name, "ExtendedTriggerMessage".
 func (*ExtendedTriggerMessageRequest) ActionName() string { return "ExtendedTriggerMessage" }
 
-func (m *ExtendedTriggerMessageRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ExtendedTriggerMessageRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3655,29 +3656,29 @@ func (m *ExtendedTriggerMessageRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "requestedMessage":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("requestedMessage")
+				return e.At("requestedMessage")
 			}
 			x, ok := genParseMessageTriggerEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessageTriggerEnumAllowed).at("requestedMessage")
+				return ocppjson.EnumError(raw, genMessageTriggerEnumAllowed).At("requestedMessage")
 			}
 			m.RequestedMessage = x
 			seen |= 1 << 0
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestedMessage")
+			return ocppjson.Missing("requestedMessage")
 		}
 	}
 	return nil
@@ -3687,14 +3688,14 @@ func (m *ExtendedTriggerMessageRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ExtendedTriggerMessageRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ExtendedTriggerMessageRequest) genValidate() *genError {
+func (m *ExtendedTriggerMessageRequest) genValidate() *ocppjson.Error {
 	if !m.RequestedMessage.IsValid() {
-		return genInvalidEnum(string(m.RequestedMessage), genMessageTriggerEnumAllowed).at("requestedMessage")
+		return ocppjson.InvalidEnum(string(m.RequestedMessage), genMessageTriggerEnumAllowed).At("requestedMessage")
 	}
 	return nil
 }
@@ -3707,13 +3708,13 @@ type ExtendedTriggerMessageResponse struct {
 // ActionName returns the OCPP action name, "ExtendedTriggerMessage".
 func (*ExtendedTriggerMessageResponse) ActionName() string { return "ExtendedTriggerMessage" }
 
-func (m *ExtendedTriggerMessageResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ExtendedTriggerMessageResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3722,23 +3723,23 @@ func (m *ExtendedTriggerMessageResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseTriggerMessageStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genTriggerMessageStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genTriggerMessageStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3748,14 +3749,14 @@ func (m *ExtendedTriggerMessageResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ExtendedTriggerMessageResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ExtendedTriggerMessageResponse) genValidate() *genError {
+func (m *ExtendedTriggerMessageResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genTriggerMessageStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genTriggerMessageStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -3768,13 +3769,13 @@ type FirmwareStatusNotificationRequest struct {
 // ActionName returns the OCPP action name, "FirmwareStatusNotification".
 func (*FirmwareStatusNotificationRequest) ActionName() string { return "FirmwareStatusNotification" }
 
-func (m *FirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *FirmwareStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3783,23 +3784,23 @@ func (m *FirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseFirmwareStatus(raw)
 			if !ok {
-				return genEnumError(raw, genFirmwareStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genFirmwareStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -3809,14 +3810,14 @@ func (m *FirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *FirmwareStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *FirmwareStatusNotificationRequest) genValidate() *genError {
+func (m *FirmwareStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genFirmwareStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genFirmwareStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -3828,19 +3829,19 @@ type FirmwareStatusNotificationResponse struct {
 // ActionName returns the OCPP action name, "FirmwareStatusNotification".
 func (*FirmwareStatusNotificationResponse) ActionName() string { return "FirmwareStatusNotification" }
 
-func (m *FirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *FirmwareStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -3849,12 +3850,12 @@ func (m *FirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError 
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *FirmwareStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *FirmwareStatusNotificationResponse) genValidate() *genError {
+func (m *FirmwareStatusNotificationResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -3868,13 +3869,13 @@ type GetCompositeScheduleRequest struct {
 // ActionName returns the OCPP action name, "GetCompositeSchedule".
 func (*GetCompositeScheduleRequest) ActionName() string { return "GetCompositeSchedule" }
 
-func (m *GetCompositeScheduleRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetCompositeScheduleRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3883,39 +3884,39 @@ func (m *GetCompositeScheduleRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "duration":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("duration")
+				return e.At("duration")
 			}
 			m.Duration = x
 			seen |= 1 << 1
 		case "chargingRateUnit":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingRateUnit")
+				return e.At("chargingRateUnit")
 			}
 			x, ok := genParseChargingRateUnit(raw)
 			if !ok {
-				return genEnumError(raw, genChargingRateUnitAllowed).at("chargingRateUnit")
+				return ocppjson.EnumError(raw, genChargingRateUnitAllowed).At("chargingRateUnit")
 			}
-			m.ChargingRateUnit = genNewEnum(s, x)
+			m.ChargingRateUnit = ocppjson.NewEnum(s, x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("duration")
+			return ocppjson.Missing("duration")
 		}
 	}
 	return nil
@@ -3925,15 +3926,15 @@ func (m *GetCompositeScheduleRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetCompositeScheduleRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetCompositeScheduleRequest) genValidate() *genError {
+func (m *GetCompositeScheduleRequest) genValidate() *ocppjson.Error {
 	if m.ChargingRateUnit != nil {
 		if !(*m.ChargingRateUnit).IsValid() {
-			return genInvalidEnum(string((*m.ChargingRateUnit)), genChargingRateUnitAllowed).at("chargingRateUnit")
+			return ocppjson.InvalidEnum(string((*m.ChargingRateUnit)), genChargingRateUnitAllowed).At("chargingRateUnit")
 		}
 	}
 	return nil
@@ -3950,13 +3951,13 @@ type GetCompositeScheduleResponse struct {
 // ActionName returns the OCPP action name, "GetCompositeSchedule".
 func (*GetCompositeScheduleResponse) ActionName() string { return "GetCompositeSchedule" }
 
-func (m *GetCompositeScheduleResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetCompositeScheduleResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3965,41 +3966,41 @@ func (m *GetCompositeScheduleResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGetCompositeScheduleStatus(raw)
 			if !ok {
-				return genEnumError(raw, genGetCompositeScheduleStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genGetCompositeScheduleStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = &x
 		case "scheduleStart":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("scheduleStart")
+				return e.At("scheduleStart")
 			}
 			m.ScheduleStart = &x
 		case "chargingSchedule":
 			x := new(ChargingSchedule)
 			if e := x.genDecode(s); e != nil {
-				return e.at("chargingSchedule")
+				return e.At("chargingSchedule")
 			}
 			m.ChargingSchedule = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -4009,18 +4010,18 @@ func (m *GetCompositeScheduleResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetCompositeScheduleResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetCompositeScheduleResponse) genValidate() *genError {
+func (m *GetCompositeScheduleResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGetCompositeScheduleStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGetCompositeScheduleStatusAllowed).At("status")
 	}
 	if m.ChargingSchedule != nil {
 		if e := m.ChargingSchedule.genValidate(); e != nil {
-			return e.at("chargingSchedule")
+			return e.At("chargingSchedule")
 		}
 	}
 	return nil
@@ -4035,13 +4036,13 @@ type ChargingSchedule struct {
 	MinChargingRate        *float64                 `json:"minChargingRate,omitempty"`
 }
 
-func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingSchedule) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4050,37 +4051,37 @@ func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "duration":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("duration")
+				return e.At("duration")
 			}
 			m.Duration = &x
 		case "startSchedule":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("startSchedule")
+				return e.At("startSchedule")
 			}
 			m.StartSchedule = &x
 		case "chargingRateUnit":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingRateUnit")
+				return e.At("chargingRateUnit")
 			}
 			x, ok := genParseChargingRateUnit(raw)
 			if !ok {
-				return genEnumError(raw, genChargingRateUnitAllowed).at("chargingRateUnit")
+				return ocppjson.EnumError(raw, genChargingRateUnitAllowed).At("chargingRateUnit")
 			}
 			m.ChargingRateUnit = x
 			seen |= 1 << 0
 		case "chargingSchedulePeriod":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingSchedulePeriod")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingSchedulePeriod")
 			}
 			a0 := []ChargingSchedulePeriod{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingSchedulePeriod")
+					return e.At("chargingSchedulePeriod")
 				}
 				if !ok {
 					break
@@ -4090,30 +4091,30 @@ func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ChargingSchedulePeriod{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("chargingSchedulePeriod")
+					return e.AtIndex(i0).At("chargingSchedulePeriod")
 				}
 			}
 			m.ChargingSchedulePeriod = a0
 			seen |= 1 << 1
 		case "minChargingRate":
-			x, lit, e := s.readNumber()
+			x, lit, e := s.ReadNumber()
 			if e != nil {
-				return e.at("minChargingRate")
+				return e.At("minChargingRate")
 			}
-			if e := genCheckMultipleOf(lit, genRat0, "0.1"); e != nil {
-				return e.at("minChargingRate")
+			if e := ocppjson.CheckMultipleOf(lit, genRat0, "0.1"); e != nil {
+				return e.At("minChargingRate")
 			}
 			m.MinChargingRate = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingRateUnit")
+			return ocppjson.Missing("chargingRateUnit")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargingSchedulePeriod")
+			return ocppjson.Missing("chargingSchedulePeriod")
 		}
 	}
 	return nil
@@ -4123,29 +4124,29 @@ func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingSchedule) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingSchedule) genValidate() *genError {
+func (m *ChargingSchedule) genValidate() *ocppjson.Error {
 	if !m.ChargingRateUnit.IsValid() {
-		return genInvalidEnum(string(m.ChargingRateUnit), genChargingRateUnitAllowed).at("chargingRateUnit")
+		return ocppjson.InvalidEnum(string(m.ChargingRateUnit), genChargingRateUnitAllowed).At("chargingRateUnit")
 	}
 	if m.ChargingSchedulePeriod == nil {
-		return genNilArray().at("chargingSchedulePeriod")
+		return ocppjson.NilArray().At("chargingSchedulePeriod")
 	}
 	for i0 := range m.ChargingSchedulePeriod {
 		if e := m.ChargingSchedulePeriod[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("chargingSchedulePeriod")
+			return e.AtIndex(i0).At("chargingSchedulePeriod")
 		}
 	}
 	if m.MinChargingRate != nil {
-		if e := genCheckFinite((*m.MinChargingRate)); e != nil {
-			return e.at("minChargingRate")
+		if e := ocppjson.CheckFinite((*m.MinChargingRate)); e != nil {
+			return e.At("minChargingRate")
 		}
-		if e := genCheckMultipleOfFloat((*m.MinChargingRate), genRat0, "0.1"); e != nil {
-			return e.at("minChargingRate")
+		if e := ocppjson.CheckMultipleOfFloat((*m.MinChargingRate), genRat0, "0.1"); e != nil {
+			return e.At("minChargingRate")
 		}
 	}
 	return nil
@@ -4158,13 +4159,13 @@ type ChargingSchedulePeriod struct {
 	NumberPhases *int    `json:"numberPhases,omitempty"`
 }
 
-func (m *ChargingSchedulePeriod) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingSchedulePeriod) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4173,38 +4174,38 @@ func (m *ChargingSchedulePeriod) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "startPeriod":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("startPeriod")
+				return e.At("startPeriod")
 			}
 			m.StartPeriod = x
 			seen |= 1 << 0
 		case "limit":
-			x, lit, e := s.readNumber()
+			x, lit, e := s.ReadNumber()
 			if e != nil {
-				return e.at("limit")
+				return e.At("limit")
 			}
-			if e := genCheckMultipleOf(lit, genRat0, "0.1"); e != nil {
-				return e.at("limit")
+			if e := ocppjson.CheckMultipleOf(lit, genRat0, "0.1"); e != nil {
+				return e.At("limit")
 			}
 			m.Limit = x
 			seen |= 1 << 1
 		case "numberPhases":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("numberPhases")
+				return e.At("numberPhases")
 			}
 			m.NumberPhases = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("startPeriod")
+			return ocppjson.Missing("startPeriod")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("limit")
+			return ocppjson.Missing("limit")
 		}
 	}
 	return nil
@@ -4214,17 +4215,17 @@ func (m *ChargingSchedulePeriod) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingSchedulePeriod) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingSchedulePeriod) genValidate() *genError {
-	if e := genCheckFinite(m.Limit); e != nil {
-		return e.at("limit")
+func (m *ChargingSchedulePeriod) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckFinite(m.Limit); e != nil {
+		return e.At("limit")
 	}
-	if e := genCheckMultipleOfFloat(m.Limit, genRat0, "0.1"); e != nil {
-		return e.at("limit")
+	if e := ocppjson.CheckMultipleOfFloat(m.Limit, genRat0, "0.1"); e != nil {
+		return e.At("limit")
 	}
 	return nil
 }
@@ -4237,12 +4238,12 @@ type GetConfigurationRequest struct {
 // ActionName returns the OCPP action name, "GetConfiguration".
 func (*GetConfigurationRequest) ActionName() string { return "GetConfiguration" }
 
-func (m *GetConfigurationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetConfigurationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4251,14 +4252,14 @@ func (m *GetConfigurationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "key":
-			if e := s.beginArray(); e != nil {
-				return e.at("key")
+			if e := s.BeginArray(); e != nil {
+				return e.At("key")
 			}
 			a0 := []string{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("key")
+					return e.At("key")
 				}
 				if !ok {
 					break
@@ -4266,18 +4267,18 @@ func (m *GetConfigurationRequest) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]string, 0, 4)
 				}
-				x, e := s.readString()
+				x, e := s.ReadString()
 				if e != nil {
-					return e.atIndex(i0).at("key")
+					return e.AtIndex(i0).At("key")
 				}
-				if e := genCheckMaxLength(x, 50); e != nil {
-					return e.atIndex(i0).at("key")
+				if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+					return e.AtIndex(i0).At("key")
 				}
 				a0 = append(a0, x)
 			}
 			m.Key = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -4287,15 +4288,15 @@ func (m *GetConfigurationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetConfigurationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetConfigurationRequest) genValidate() *genError {
+func (m *GetConfigurationRequest) genValidate() *ocppjson.Error {
 	for i0 := range m.Key {
-		if e := genCheckMaxLength(m.Key[i0], 50); e != nil {
-			return e.atIndex(i0).at("key")
+		if e := ocppjson.CheckMaxLength(m.Key[i0], 50); e != nil {
+			return e.AtIndex(i0).At("key")
 		}
 	}
 	return nil
@@ -4310,12 +4311,12 @@ type GetConfigurationResponse struct {
 // ActionName returns the OCPP action name, "GetConfiguration".
 func (*GetConfigurationResponse) ActionName() string { return "GetConfiguration" }
 
-func (m *GetConfigurationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetConfigurationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4324,14 +4325,14 @@ func (m *GetConfigurationResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "configurationKey":
-			if e := s.beginArray(); e != nil {
-				return e.at("configurationKey")
+			if e := s.BeginArray(); e != nil {
+				return e.At("configurationKey")
 			}
 			a0 := []ConfigurationKey{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("configurationKey")
+					return e.At("configurationKey")
 				}
 				if !ok {
 					break
@@ -4341,19 +4342,19 @@ func (m *GetConfigurationResponse) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ConfigurationKey{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("configurationKey")
+					return e.AtIndex(i0).At("configurationKey")
 				}
 			}
 			m.ConfigurationKey = a0
 		case "unknownKey":
-			if e := s.beginArray(); e != nil {
-				return e.at("unknownKey")
+			if e := s.BeginArray(); e != nil {
+				return e.At("unknownKey")
 			}
 			a0 := []string{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("unknownKey")
+					return e.At("unknownKey")
 				}
 				if !ok {
 					break
@@ -4361,18 +4362,18 @@ func (m *GetConfigurationResponse) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]string, 0, 4)
 				}
-				x, e := s.readString()
+				x, e := s.ReadString()
 				if e != nil {
-					return e.atIndex(i0).at("unknownKey")
+					return e.AtIndex(i0).At("unknownKey")
 				}
-				if e := genCheckMaxLength(x, 50); e != nil {
-					return e.atIndex(i0).at("unknownKey")
+				if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+					return e.AtIndex(i0).At("unknownKey")
 				}
 				a0 = append(a0, x)
 			}
 			m.UnknownKey = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -4382,20 +4383,20 @@ func (m *GetConfigurationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetConfigurationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetConfigurationResponse) genValidate() *genError {
+func (m *GetConfigurationResponse) genValidate() *ocppjson.Error {
 	for i0 := range m.ConfigurationKey {
 		if e := m.ConfigurationKey[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("configurationKey")
+			return e.AtIndex(i0).At("configurationKey")
 		}
 	}
 	for i0 := range m.UnknownKey {
-		if e := genCheckMaxLength(m.UnknownKey[i0], 50); e != nil {
-			return e.atIndex(i0).at("unknownKey")
+		if e := ocppjson.CheckMaxLength(m.UnknownKey[i0], 50); e != nil {
+			return e.AtIndex(i0).At("unknownKey")
 		}
 	}
 	return nil
@@ -4408,13 +4409,13 @@ type ConfigurationKey struct {
 	Value    *string `json:"value,omitempty"`
 }
 
-func (m *ConfigurationKey) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ConfigurationKey) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4423,41 +4424,41 @@ func (m *ConfigurationKey) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "key":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("key")
+				return e.At("key")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("key")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("key")
 			}
 			m.Key = x
 			seen |= 1 << 0
 		case "readonly":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("readonly")
+				return e.At("readonly")
 			}
 			m.Readonly = x
 			seen |= 1 << 1
 		case "value":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
-			if e := genCheckMaxLength(x, 500); e != nil {
-				return e.at("value")
+			if e := ocppjson.CheckMaxLength(x, 500); e != nil {
+				return e.At("value")
 			}
-			m.Value = s.newString(x)
+			m.Value = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("key")
+			return ocppjson.Missing("key")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("readonly")
+			return ocppjson.Missing("readonly")
 		}
 	}
 	return nil
@@ -4467,18 +4468,18 @@ func (m *ConfigurationKey) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ConfigurationKey) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ConfigurationKey) genValidate() *genError {
-	if e := genCheckMaxLength(m.Key, 50); e != nil {
-		return e.at("key")
+func (m *ConfigurationKey) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.Key, 50); e != nil {
+		return e.At("key")
 	}
 	if m.Value != nil {
-		if e := genCheckMaxLength((*m.Value), 500); e != nil {
-			return e.at("value")
+		if e := ocppjson.CheckMaxLength((*m.Value), 500); e != nil {
+			return e.At("value")
 		}
 	}
 	return nil
@@ -4496,13 +4497,13 @@ type GetDiagnosticsRequest struct {
 // ActionName returns the OCPP action name, "GetDiagnostics".
 func (*GetDiagnosticsRequest) ActionName() string { return "GetDiagnostics" }
 
-func (m *GetDiagnosticsRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetDiagnosticsRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4511,46 +4512,46 @@ func (m *GetDiagnosticsRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "location":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
-			if e := genCheckURI(x); e != nil {
-				return e.at("location")
+			if e := ocppjson.CheckURI(x); e != nil {
+				return e.At("location")
 			}
 			m.Location = x
 			seen |= 1 << 0
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		case "startTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("startTime")
+				return e.At("startTime")
 			}
 			m.StartTime = &x
 		case "stopTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("stopTime")
+				return e.At("stopTime")
 			}
 			m.StopTime = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("location")
+			return ocppjson.Missing("location")
 		}
 	}
 	return nil
@@ -4560,14 +4561,14 @@ func (m *GetDiagnosticsRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetDiagnosticsRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetDiagnosticsRequest) genValidate() *genError {
-	if e := genCheckURI(m.Location); e != nil {
-		return e.at("location")
+func (m *GetDiagnosticsRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckURI(m.Location); e != nil {
+		return e.At("location")
 	}
 	return nil
 }
@@ -4580,12 +4581,12 @@ type GetDiagnosticsResponse struct {
 // ActionName returns the OCPP action name, "GetDiagnostics".
 func (*GetDiagnosticsResponse) ActionName() string { return "GetDiagnostics" }
 
-func (m *GetDiagnosticsResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetDiagnosticsResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4594,16 +4595,16 @@ func (m *GetDiagnosticsResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "fileName":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("fileName")
+				return e.At("fileName")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("fileName")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("fileName")
 			}
-			m.FileName = s.newString(x)
+			m.FileName = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -4613,15 +4614,15 @@ func (m *GetDiagnosticsResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetDiagnosticsResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetDiagnosticsResponse) genValidate() *genError {
+func (m *GetDiagnosticsResponse) genValidate() *ocppjson.Error {
 	if m.FileName != nil {
-		if e := genCheckMaxLength((*m.FileName), 255); e != nil {
-			return e.at("fileName")
+		if e := ocppjson.CheckMaxLength((*m.FileName), 255); e != nil {
+			return e.At("fileName")
 		}
 	}
 	return nil
@@ -4635,13 +4636,13 @@ type GetInstalledCertificateIdsRequest struct {
 // ActionName returns the OCPP action name, "GetInstalledCertificateIds".
 func (*GetInstalledCertificateIdsRequest) ActionName() string { return "GetInstalledCertificateIds" }
 
-func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetInstalledCertificateIdsRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4650,23 +4651,23 @@ func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "certificateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateType")
+				return e.At("certificateType")
 			}
 			x, ok := genParseCertificateUseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateUseEnumAllowed).at("certificateType")
+				return ocppjson.EnumError(raw, genCertificateUseEnumAllowed).At("certificateType")
 			}
 			m.CertificateType = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateType")
+			return ocppjson.Missing("certificateType")
 		}
 	}
 	return nil
@@ -4676,14 +4677,14 @@ func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetInstalledCertificateIdsRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetInstalledCertificateIdsRequest) genValidate() *genError {
+func (m *GetInstalledCertificateIdsRequest) genValidate() *ocppjson.Error {
 	if !m.CertificateType.IsValid() {
-		return genInvalidEnum(string(m.CertificateType), genCertificateUseEnumAllowed).at("certificateType")
+		return ocppjson.InvalidEnum(string(m.CertificateType), genCertificateUseEnumAllowed).At("certificateType")
 	}
 	return nil
 }
@@ -4697,13 +4698,13 @@ type GetInstalledCertificateIdsResponse struct {
 // ActionName returns the OCPP action name, "GetInstalledCertificateIds".
 func (*GetInstalledCertificateIdsResponse) ActionName() string { return "GetInstalledCertificateIds" }
 
-func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetInstalledCertificateIdsResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4712,14 +4713,14 @@ func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError 
 		}
 		switch string(key) {
 		case "certificateHashData":
-			if e := s.beginArray(); e != nil {
-				return e.at("certificateHashData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("certificateHashData")
 			}
 			a0 := []CertificateHashData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("certificateHashData")
+					return e.At("certificateHashData")
 				}
 				if !ok {
 					break
@@ -4729,31 +4730,31 @@ func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError 
 				}
 				a0 = append(a0, CertificateHashData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("certificateHashData")
+					return e.AtIndex(i0).At("certificateHashData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("certificateHashData")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("certificateHashData")
 			}
 			m.CertificateHashData = a0
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGetInstalledCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetInstalledCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGetInstalledCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -4763,24 +4764,24 @@ func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError 
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetInstalledCertificateIdsResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetInstalledCertificateIdsResponse) genValidate() *genError {
+func (m *GetInstalledCertificateIdsResponse) genValidate() *ocppjson.Error {
 	if len(m.CertificateHashData) > 0 {
-		if e := genCheckItems(len(m.CertificateHashData), 1, -1); e != nil {
-			return e.at("certificateHashData")
+		if e := ocppjson.CheckItems(len(m.CertificateHashData), 1, -1); e != nil {
+			return e.At("certificateHashData")
 		}
 	}
 	for i0 := range m.CertificateHashData {
 		if e := m.CertificateHashData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("certificateHashData")
+			return e.AtIndex(i0).At("certificateHashData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGetInstalledCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGetInstalledCertificateStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -4792,19 +4793,19 @@ type GetLocalListVersionRequest struct {
 // ActionName returns the OCPP action name, "GetLocalListVersion".
 func (*GetLocalListVersionRequest) ActionName() string { return "GetLocalListVersion" }
 
-func (m *GetLocalListVersionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLocalListVersionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -4813,12 +4814,12 @@ func (m *GetLocalListVersionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLocalListVersionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLocalListVersionRequest) genValidate() *genError {
+func (m *GetLocalListVersionRequest) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -4830,13 +4831,13 @@ type GetLocalListVersionResponse struct {
 // ActionName returns the OCPP action name, "GetLocalListVersion".
 func (*GetLocalListVersionResponse) ActionName() string { return "GetLocalListVersion" }
 
-func (m *GetLocalListVersionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLocalListVersionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4845,19 +4846,19 @@ func (m *GetLocalListVersionResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "listVersion":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("listVersion")
+				return e.At("listVersion")
 			}
 			m.ListVersion = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("listVersion")
+			return ocppjson.Missing("listVersion")
 		}
 	}
 	return nil
@@ -4867,12 +4868,12 @@ func (m *GetLocalListVersionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLocalListVersionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLocalListVersionResponse) genValidate() *genError {
+func (m *GetLocalListVersionResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -4888,13 +4889,13 @@ type GetLogRequest struct {
 // ActionName returns the OCPP action name, "GetLog".
 func (*GetLogRequest) ActionName() string { return "GetLog" }
 
-func (m *GetLogRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLogRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4904,52 +4905,52 @@ func (m *GetLogRequest) genDecode(s *genScanner) *genError {
 		switch string(key) {
 		case "log":
 			if e := m.Log.genDecode(s); e != nil {
-				return e.at("log")
+				return e.At("log")
 			}
 			seen |= 1 << 0
 		case "logType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("logType")
+				return e.At("logType")
 			}
 			x, ok := genParseLogEnum(raw)
 			if !ok {
-				return genEnumError(raw, genLogEnumAllowed).at("logType")
+				return ocppjson.EnumError(raw, genLogEnumAllowed).At("logType")
 			}
 			m.LogType = x
 			seen |= 1 << 1
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 2
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("log")
+			return ocppjson.Missing("log")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("logType")
+			return ocppjson.Missing("logType")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -4959,17 +4960,17 @@ func (m *GetLogRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLogRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLogRequest) genValidate() *genError {
+func (m *GetLogRequest) genValidate() *ocppjson.Error {
 	if e := m.Log.genValidate(); e != nil {
-		return e.at("log")
+		return e.At("log")
 	}
 	if !m.LogType.IsValid() {
-		return genInvalidEnum(string(m.LogType), genLogEnumAllowed).at("logType")
+		return ocppjson.InvalidEnum(string(m.LogType), genLogEnumAllowed).At("logType")
 	}
 	return nil
 }
@@ -4981,13 +4982,13 @@ type LogParameters struct {
 	LatestTimestamp *time.Time `json:"latestTimestamp,omitempty"`
 }
 
-func (m *LogParameters) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *LogParameters) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4996,34 +4997,34 @@ func (m *LogParameters) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "remoteLocation":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("remoteLocation")
+				return e.At("remoteLocation")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("remoteLocation")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("remoteLocation")
 			}
 			m.RemoteLocation = x
 			seen |= 1 << 0
 		case "oldestTimestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("oldestTimestamp")
+				return e.At("oldestTimestamp")
 			}
 			m.OldestTimestamp = &x
 		case "latestTimestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("latestTimestamp")
+				return e.At("latestTimestamp")
 			}
 			m.LatestTimestamp = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("remoteLocation")
+			return ocppjson.Missing("remoteLocation")
 		}
 	}
 	return nil
@@ -5033,14 +5034,14 @@ func (m *LogParameters) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *LogParameters) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *LogParameters) genValidate() *genError {
-	if e := genCheckMaxLength(m.RemoteLocation, 512); e != nil {
-		return e.at("remoteLocation")
+func (m *LogParameters) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.RemoteLocation, 512); e != nil {
+		return e.At("remoteLocation")
 	}
 	return nil
 }
@@ -5054,13 +5055,13 @@ type GetLogResponse struct {
 // ActionName returns the OCPP action name, "GetLog".
 func (*GetLogResponse) ActionName() string { return "GetLog" }
 
-func (m *GetLogResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLogResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5069,32 +5070,32 @@ func (m *GetLogResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseLogStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genLogStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genLogStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "filename":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("filename")
+				return e.At("filename")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("filename")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("filename")
 			}
-			m.Filename = s.newString(x)
+			m.Filename = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5104,18 +5105,18 @@ func (m *GetLogResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLogResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLogResponse) genValidate() *genError {
+func (m *GetLogResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genLogStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genLogStatusEnumAllowed).At("status")
 	}
 	if m.Filename != nil {
-		if e := genCheckMaxLength((*m.Filename), 255); e != nil {
-			return e.at("filename")
+		if e := ocppjson.CheckMaxLength((*m.Filename), 255); e != nil {
+			return e.At("filename")
 		}
 	}
 	return nil
@@ -5128,19 +5129,19 @@ type HeartbeatRequest struct {
 // ActionName returns the OCPP action name, "Heartbeat".
 func (*HeartbeatRequest) ActionName() string { return "Heartbeat" }
 
-func (m *HeartbeatRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *HeartbeatRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -5149,12 +5150,12 @@ func (m *HeartbeatRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *HeartbeatRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *HeartbeatRequest) genValidate() *genError {
+func (m *HeartbeatRequest) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -5166,13 +5167,13 @@ type HeartbeatResponse struct {
 // ActionName returns the OCPP action name, "Heartbeat".
 func (*HeartbeatResponse) ActionName() string { return "Heartbeat" }
 
-func (m *HeartbeatResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *HeartbeatResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5181,19 +5182,19 @@ func (m *HeartbeatResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "currentTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("currentTime")
+				return e.At("currentTime")
 			}
 			m.CurrentTime = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("currentTime")
+			return ocppjson.Missing("currentTime")
 		}
 	}
 	return nil
@@ -5203,12 +5204,12 @@ func (m *HeartbeatResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *HeartbeatResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *HeartbeatResponse) genValidate() *genError {
+func (m *HeartbeatResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -5221,13 +5222,13 @@ type InstallCertificateRequest struct {
 // ActionName returns the OCPP action name, "InstallCertificate".
 func (*InstallCertificateRequest) ActionName() string { return "InstallCertificate" }
 
-func (m *InstallCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *InstallCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5236,36 +5237,36 @@ func (m *InstallCertificateRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "certificateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateType")
+				return e.At("certificateType")
 			}
 			x, ok := genParseCertificateUseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateUseEnumAllowed).at("certificateType")
+				return ocppjson.EnumError(raw, genCertificateUseEnumAllowed).At("certificateType")
 			}
 			m.CertificateType = x
 			seen |= 1 << 0
 		case "certificate":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("certificate")
+				return e.At("certificate")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("certificate")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("certificate")
 			}
 			m.Certificate = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateType")
+			return ocppjson.Missing("certificateType")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("certificate")
+			return ocppjson.Missing("certificate")
 		}
 	}
 	return nil
@@ -5275,17 +5276,17 @@ func (m *InstallCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *InstallCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *InstallCertificateRequest) genValidate() *genError {
+func (m *InstallCertificateRequest) genValidate() *ocppjson.Error {
 	if !m.CertificateType.IsValid() {
-		return genInvalidEnum(string(m.CertificateType), genCertificateUseEnumAllowed).at("certificateType")
+		return ocppjson.InvalidEnum(string(m.CertificateType), genCertificateUseEnumAllowed).At("certificateType")
 	}
-	if e := genCheckMaxLength(m.Certificate, 5500); e != nil {
-		return e.at("certificate")
+	if e := ocppjson.CheckMaxLength(m.Certificate, 5500); e != nil {
+		return e.At("certificate")
 	}
 	return nil
 }
@@ -5298,13 +5299,13 @@ type InstallCertificateResponse struct {
 // ActionName returns the OCPP action name, "InstallCertificate".
 func (*InstallCertificateResponse) ActionName() string { return "InstallCertificate" }
 
-func (m *InstallCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *InstallCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5313,23 +5314,23 @@ func (m *InstallCertificateResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseInstallCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genInstallCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genInstallCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5339,14 +5340,14 @@ func (m *InstallCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *InstallCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *InstallCertificateResponse) genValidate() *genError {
+func (m *InstallCertificateResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genInstallCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genInstallCertificateStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -5360,13 +5361,13 @@ type LogStatusNotificationRequest struct {
 // ActionName returns the OCPP action name, "LogStatusNotification".
 func (*LogStatusNotificationRequest) ActionName() string { return "LogStatusNotification" }
 
-func (m *LogStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *LogStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5375,29 +5376,29 @@ func (m *LogStatusNotificationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUploadLogStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUploadLogStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genUploadLogStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5407,14 +5408,14 @@ func (m *LogStatusNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *LogStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *LogStatusNotificationRequest) genValidate() *genError {
+func (m *LogStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUploadLogStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUploadLogStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -5426,19 +5427,19 @@ type LogStatusNotificationResponse struct {
 // ActionName returns the OCPP action name, "LogStatusNotification".
 func (*LogStatusNotificationResponse) ActionName() string { return "LogStatusNotification" }
 
-func (m *LogStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *LogStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -5447,12 +5448,12 @@ func (m *LogStatusNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *LogStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *LogStatusNotificationResponse) genValidate() *genError {
+func (m *LogStatusNotificationResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -5466,13 +5467,13 @@ type MeterValuesRequest struct {
 // ActionName returns the OCPP action name, "MeterValues".
 func (*MeterValuesRequest) ActionName() string { return "MeterValues" }
 
-func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MeterValuesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5481,27 +5482,27 @@ func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "transactionId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
 			m.TransactionID = &x
 		case "meterValue":
-			if e := s.beginArray(); e != nil {
-				return e.at("meterValue")
+			if e := s.BeginArray(); e != nil {
+				return e.At("meterValue")
 			}
 			a0 := []MeterValue{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("meterValue")
+					return e.At("meterValue")
 				}
 				if !ok {
 					break
@@ -5511,21 +5512,21 @@ func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, MeterValue{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("meterValue")
+					return e.AtIndex(i0).At("meterValue")
 				}
 			}
 			m.MeterValue = a0
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("meterValue")
+			return ocppjson.Missing("meterValue")
 		}
 	}
 	return nil
@@ -5535,18 +5536,18 @@ func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MeterValuesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MeterValuesRequest) genValidate() *genError {
+func (m *MeterValuesRequest) genValidate() *ocppjson.Error {
 	if m.MeterValue == nil {
-		return genNilArray().at("meterValue")
+		return ocppjson.NilArray().At("meterValue")
 	}
 	for i0 := range m.MeterValue {
 		if e := m.MeterValue[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("meterValue")
+			return e.AtIndex(i0).At("meterValue")
 		}
 	}
 	return nil
@@ -5558,13 +5559,13 @@ type MeterValue struct {
 	SampledValue []SampledValue `json:"sampledValue"`
 }
 
-func (m *MeterValue) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MeterValue) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5573,21 +5574,21 @@ func (m *MeterValue) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 0
 		case "sampledValue":
-			if e := s.beginArray(); e != nil {
-				return e.at("sampledValue")
+			if e := s.BeginArray(); e != nil {
+				return e.At("sampledValue")
 			}
 			a0 := []SampledValue{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("sampledValue")
+					return e.At("sampledValue")
 				}
 				if !ok {
 					break
@@ -5597,21 +5598,21 @@ func (m *MeterValue) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SampledValue{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("sampledValue")
+					return e.AtIndex(i0).At("sampledValue")
 				}
 			}
 			m.SampledValue = a0
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("sampledValue")
+			return ocppjson.Missing("sampledValue")
 		}
 	}
 	return nil
@@ -5621,18 +5622,18 @@ func (m *MeterValue) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MeterValue) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MeterValue) genValidate() *genError {
+func (m *MeterValue) genValidate() *ocppjson.Error {
 	if m.SampledValue == nil {
-		return genNilArray().at("sampledValue")
+		return ocppjson.NilArray().At("sampledValue")
 	}
 	for i0 := range m.SampledValue {
 		if e := m.SampledValue[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("sampledValue")
+			return e.AtIndex(i0).At("sampledValue")
 		}
 	}
 	return nil
@@ -5649,13 +5650,13 @@ type SampledValue struct {
 	Unit      *UnitOfMeasure  `json:"unit,omitempty"`
 }
 
-func (m *SampledValue) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SampledValue) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5664,79 +5665,79 @@ func (m *SampledValue) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "value":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
 			m.Value = x
 			seen |= 1 << 0
 		case "context":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("context")
+				return e.At("context")
 			}
 			x, ok := genParseReadingContext(raw)
 			if !ok {
-				return genEnumError(raw, genReadingContextAllowed).at("context")
+				return ocppjson.EnumError(raw, genReadingContextAllowed).At("context")
 			}
-			m.Context = genNewEnum(s, x)
+			m.Context = ocppjson.NewEnum(s, x)
 		case "format":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("format")
+				return e.At("format")
 			}
 			x, ok := genParseValueFormat(raw)
 			if !ok {
-				return genEnumError(raw, genValueFormatAllowed).at("format")
+				return ocppjson.EnumError(raw, genValueFormatAllowed).At("format")
 			}
-			m.Format = genNewEnum(s, x)
+			m.Format = ocppjson.NewEnum(s, x)
 		case "measurand":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("measurand")
+				return e.At("measurand")
 			}
 			x, ok := genParseMeasurand(raw)
 			if !ok {
-				return genEnumError(raw, genMeasurandAllowed).at("measurand")
+				return ocppjson.EnumError(raw, genMeasurandAllowed).At("measurand")
 			}
-			m.Measurand = genNewEnum(s, x)
+			m.Measurand = ocppjson.NewEnum(s, x)
 		case "phase":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("phase")
+				return e.At("phase")
 			}
 			x, ok := genParsePhase(raw)
 			if !ok {
-				return genEnumError(raw, genPhaseAllowed).at("phase")
+				return ocppjson.EnumError(raw, genPhaseAllowed).At("phase")
 			}
-			m.Phase = genNewEnum(s, x)
+			m.Phase = ocppjson.NewEnum(s, x)
 		case "location":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
 			x, ok := genParseLocation(raw)
 			if !ok {
-				return genEnumError(raw, genLocationAllowed).at("location")
+				return ocppjson.EnumError(raw, genLocationAllowed).At("location")
 			}
-			m.Location = genNewEnum(s, x)
+			m.Location = ocppjson.NewEnum(s, x)
 		case "unit":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("unit")
+				return e.At("unit")
 			}
 			x, ok := genParseUnitOfMeasure(raw)
 			if !ok {
-				return genEnumError(raw, genUnitOfMeasureAllowed).at("unit")
+				return ocppjson.EnumError(raw, genUnitOfMeasureAllowed).At("unit")
 			}
-			m.Unit = genNewEnum(s, x)
+			m.Unit = ocppjson.NewEnum(s, x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("value")
+			return ocppjson.Missing("value")
 		}
 	}
 	return nil
@@ -5746,40 +5747,40 @@ func (m *SampledValue) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SampledValue) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SampledValue) genValidate() *genError {
+func (m *SampledValue) genValidate() *ocppjson.Error {
 	if m.Context != nil {
 		if !(*m.Context).IsValid() {
-			return genInvalidEnum(string((*m.Context)), genReadingContextAllowed).at("context")
+			return ocppjson.InvalidEnum(string((*m.Context)), genReadingContextAllowed).At("context")
 		}
 	}
 	if m.Format != nil {
 		if !(*m.Format).IsValid() {
-			return genInvalidEnum(string((*m.Format)), genValueFormatAllowed).at("format")
+			return ocppjson.InvalidEnum(string((*m.Format)), genValueFormatAllowed).At("format")
 		}
 	}
 	if m.Measurand != nil {
 		if !(*m.Measurand).IsValid() {
-			return genInvalidEnum(string((*m.Measurand)), genMeasurandAllowed).at("measurand")
+			return ocppjson.InvalidEnum(string((*m.Measurand)), genMeasurandAllowed).At("measurand")
 		}
 	}
 	if m.Phase != nil {
 		if !(*m.Phase).IsValid() {
-			return genInvalidEnum(string((*m.Phase)), genPhaseAllowed).at("phase")
+			return ocppjson.InvalidEnum(string((*m.Phase)), genPhaseAllowed).At("phase")
 		}
 	}
 	if m.Location != nil {
 		if !(*m.Location).IsValid() {
-			return genInvalidEnum(string((*m.Location)), genLocationAllowed).at("location")
+			return ocppjson.InvalidEnum(string((*m.Location)), genLocationAllowed).At("location")
 		}
 	}
 	if m.Unit != nil {
 		if !(*m.Unit).IsValid() {
-			return genInvalidEnum(string((*m.Unit)), genUnitOfMeasureAllowed).at("unit")
+			return ocppjson.InvalidEnum(string((*m.Unit)), genUnitOfMeasureAllowed).At("unit")
 		}
 	}
 	return nil
@@ -5792,19 +5793,19 @@ type MeterValuesResponse struct {
 // ActionName returns the OCPP action name, "MeterValues".
 func (*MeterValuesResponse) ActionName() string { return "MeterValues" }
 
-func (m *MeterValuesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MeterValuesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -5813,12 +5814,12 @@ func (m *MeterValuesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MeterValuesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MeterValuesResponse) genValidate() *genError {
+func (m *MeterValuesResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -5832,13 +5833,13 @@ type RemoteStartTransactionRequest struct {
 // ActionName returns the OCPP action name, "RemoteStartTransaction".
 func (*RemoteStartTransactionRequest) ActionName() string { return "RemoteStartTransaction" }
 
-func (m *RemoteStartTransactionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RemoteStartTransactionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5847,34 +5848,34 @@ func (m *RemoteStartTransactionRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = &x
 		case "idTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idTag")
+				return e.At("idTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("idTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("idTag")
 			}
 			m.IDTag = x
 			seen |= 1 << 0
 		case "chargingProfile":
 			x := new(ChargingProfile)
 			if e := x.genDecode(s); e != nil {
-				return e.at("chargingProfile")
+				return e.At("chargingProfile")
 			}
 			m.ChargingProfile = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idTag")
+			return ocppjson.Missing("idTag")
 		}
 	}
 	return nil
@@ -5884,18 +5885,18 @@ func (m *RemoteStartTransactionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RemoteStartTransactionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RemoteStartTransactionRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.IDTag, 20); e != nil {
-		return e.at("idTag")
+func (m *RemoteStartTransactionRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.IDTag, 20); e != nil {
+		return e.At("idTag")
 	}
 	if m.ChargingProfile != nil {
 		if e := m.ChargingProfile.genValidate(); e != nil {
-			return e.at("chargingProfile")
+			return e.At("chargingProfile")
 		}
 	}
 	return nil
@@ -5914,13 +5915,13 @@ type ChargingProfile struct {
 	ChargingSchedule       ChargingSchedule       `json:"chargingSchedule"`
 }
 
-func (m *ChargingProfile) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingProfile) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5929,93 +5930,93 @@ func (m *ChargingProfile) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "chargingProfileId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("chargingProfileId")
+				return e.At("chargingProfileId")
 			}
 			m.ChargingProfileID = x
 			seen |= 1 << 0
 		case "transactionId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
 			m.TransactionID = &x
 		case "stackLevel":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("stackLevel")
+				return e.At("stackLevel")
 			}
 			m.StackLevel = x
 			seen |= 1 << 1
 		case "chargingProfilePurpose":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfilePurpose")
+				return e.At("chargingProfilePurpose")
 			}
 			x, ok := genParseChargingProfilePurpose(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfilePurposeAllowed).at("chargingProfilePurpose")
+				return ocppjson.EnumError(raw, genChargingProfilePurposeAllowed).At("chargingProfilePurpose")
 			}
 			m.ChargingProfilePurpose = x
 			seen |= 1 << 2
 		case "chargingProfileKind":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfileKind")
+				return e.At("chargingProfileKind")
 			}
 			x, ok := genParseChargingProfileKind(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfileKindAllowed).at("chargingProfileKind")
+				return ocppjson.EnumError(raw, genChargingProfileKindAllowed).At("chargingProfileKind")
 			}
 			m.ChargingProfileKind = x
 			seen |= 1 << 3
 		case "recurrencyKind":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("recurrencyKind")
+				return e.At("recurrencyKind")
 			}
 			x, ok := genParseRecurrencyKind(raw)
 			if !ok {
-				return genEnumError(raw, genRecurrencyKindAllowed).at("recurrencyKind")
+				return ocppjson.EnumError(raw, genRecurrencyKindAllowed).At("recurrencyKind")
 			}
-			m.RecurrencyKind = genNewEnum(s, x)
+			m.RecurrencyKind = ocppjson.NewEnum(s, x)
 		case "validFrom":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("validFrom")
+				return e.At("validFrom")
 			}
 			m.ValidFrom = &x
 		case "validTo":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("validTo")
+				return e.At("validTo")
 			}
 			m.ValidTo = &x
 		case "chargingSchedule":
 			if e := m.ChargingSchedule.genDecode(s); e != nil {
-				return e.at("chargingSchedule")
+				return e.At("chargingSchedule")
 			}
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingProfileId")
+			return ocppjson.Missing("chargingProfileId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("stackLevel")
+			return ocppjson.Missing("stackLevel")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("chargingProfilePurpose")
+			return ocppjson.Missing("chargingProfilePurpose")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("chargingProfileKind")
+			return ocppjson.Missing("chargingProfileKind")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("chargingSchedule")
+			return ocppjson.Missing("chargingSchedule")
 		}
 	}
 	return nil
@@ -6025,25 +6026,25 @@ func (m *ChargingProfile) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingProfile) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingProfile) genValidate() *genError {
+func (m *ChargingProfile) genValidate() *ocppjson.Error {
 	if !m.ChargingProfilePurpose.IsValid() {
-		return genInvalidEnum(string(m.ChargingProfilePurpose), genChargingProfilePurposeAllowed).at("chargingProfilePurpose")
+		return ocppjson.InvalidEnum(string(m.ChargingProfilePurpose), genChargingProfilePurposeAllowed).At("chargingProfilePurpose")
 	}
 	if !m.ChargingProfileKind.IsValid() {
-		return genInvalidEnum(string(m.ChargingProfileKind), genChargingProfileKindAllowed).at("chargingProfileKind")
+		return ocppjson.InvalidEnum(string(m.ChargingProfileKind), genChargingProfileKindAllowed).At("chargingProfileKind")
 	}
 	if m.RecurrencyKind != nil {
 		if !(*m.RecurrencyKind).IsValid() {
-			return genInvalidEnum(string((*m.RecurrencyKind)), genRecurrencyKindAllowed).at("recurrencyKind")
+			return ocppjson.InvalidEnum(string((*m.RecurrencyKind)), genRecurrencyKindAllowed).At("recurrencyKind")
 		}
 	}
 	if e := m.ChargingSchedule.genValidate(); e != nil {
-		return e.at("chargingSchedule")
+		return e.At("chargingSchedule")
 	}
 	return nil
 }
@@ -6056,13 +6057,13 @@ type RemoteStartTransactionResponse struct {
 // ActionName returns the OCPP action name, "RemoteStartTransaction".
 func (*RemoteStartTransactionResponse) ActionName() string { return "RemoteStartTransaction" }
 
-func (m *RemoteStartTransactionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RemoteStartTransactionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6071,23 +6072,23 @@ func (m *RemoteStartTransactionResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseRemoteStartStopStatus(raw)
 			if !ok {
-				return genEnumError(raw, genRemoteStartStopStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genRemoteStartStopStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6097,14 +6098,14 @@ func (m *RemoteStartTransactionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RemoteStartTransactionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RemoteStartTransactionResponse) genValidate() *genError {
+func (m *RemoteStartTransactionResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genRemoteStartStopStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genRemoteStartStopStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -6117,13 +6118,13 @@ type RemoteStopTransactionRequest struct {
 // ActionName returns the OCPP action name, "RemoteStopTransaction".
 func (*RemoteStopTransactionRequest) ActionName() string { return "RemoteStopTransaction" }
 
-func (m *RemoteStopTransactionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RemoteStopTransactionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6132,19 +6133,19 @@ func (m *RemoteStopTransactionRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "transactionId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
 			m.TransactionID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("transactionId")
+			return ocppjson.Missing("transactionId")
 		}
 	}
 	return nil
@@ -6154,12 +6155,12 @@ func (m *RemoteStopTransactionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RemoteStopTransactionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RemoteStopTransactionRequest) genValidate() *genError {
+func (m *RemoteStopTransactionRequest) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -6171,13 +6172,13 @@ type RemoteStopTransactionResponse struct {
 // ActionName returns the OCPP action name, "RemoteStopTransaction".
 func (*RemoteStopTransactionResponse) ActionName() string { return "RemoteStopTransaction" }
 
-func (m *RemoteStopTransactionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RemoteStopTransactionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6186,23 +6187,23 @@ func (m *RemoteStopTransactionResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseRemoteStartStopStatus(raw)
 			if !ok {
-				return genEnumError(raw, genRemoteStartStopStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genRemoteStartStopStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6212,14 +6213,14 @@ func (m *RemoteStopTransactionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RemoteStopTransactionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RemoteStopTransactionResponse) genValidate() *genError {
+func (m *RemoteStopTransactionResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genRemoteStartStopStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genRemoteStartStopStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -6236,13 +6237,13 @@ type ReserveNowRequest struct {
 // ActionName returns the OCPP action name, "ReserveNow".
 func (*ReserveNowRequest) ActionName() string { return "ReserveNow" }
 
-func (m *ReserveNowRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReserveNowRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6251,61 +6252,61 @@ func (m *ReserveNowRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "expiryDate":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("expiryDate")
+				return e.At("expiryDate")
 			}
 			m.ExpiryDate = x
 			seen |= 1 << 1
 		case "idTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idTag")
+				return e.At("idTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("idTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("idTag")
 			}
 			m.IDTag = x
 			seen |= 1 << 2
 		case "parentIdTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("parentIdTag")
+				return e.At("parentIdTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("parentIdTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("parentIdTag")
 			}
-			m.ParentIDTag = s.newString(x)
+			m.ParentIDTag = s.NewString(x)
 		case "reservationId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("reservationId")
+				return e.At("reservationId")
 			}
 			m.ReservationID = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("expiryDate")
+			return ocppjson.Missing("expiryDate")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("idTag")
+			return ocppjson.Missing("idTag")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("reservationId")
+			return ocppjson.Missing("reservationId")
 		}
 	}
 	return nil
@@ -6315,18 +6316,18 @@ func (m *ReserveNowRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReserveNowRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReserveNowRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.IDTag, 20); e != nil {
-		return e.at("idTag")
+func (m *ReserveNowRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.IDTag, 20); e != nil {
+		return e.At("idTag")
 	}
 	if m.ParentIDTag != nil {
-		if e := genCheckMaxLength((*m.ParentIDTag), 20); e != nil {
-			return e.at("parentIdTag")
+		if e := ocppjson.CheckMaxLength((*m.ParentIDTag), 20); e != nil {
+			return e.At("parentIdTag")
 		}
 	}
 	return nil
@@ -6340,13 +6341,13 @@ type ReserveNowResponse struct {
 // ActionName returns the OCPP action name, "ReserveNow".
 func (*ReserveNowResponse) ActionName() string { return "ReserveNow" }
 
-func (m *ReserveNowResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReserveNowResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6355,23 +6356,23 @@ func (m *ReserveNowResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseReservationStatus(raw)
 			if !ok {
-				return genEnumError(raw, genReservationStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genReservationStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6381,14 +6382,14 @@ func (m *ReserveNowResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReserveNowResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReserveNowResponse) genValidate() *genError {
+func (m *ReserveNowResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genReservationStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genReservationStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -6401,13 +6402,13 @@ type ResetRequest struct {
 // ActionName returns the OCPP action name, "Reset".
 func (*ResetRequest) ActionName() string { return "Reset" }
 
-func (m *ResetRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ResetRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6416,23 +6417,23 @@ func (m *ResetRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseResetType(raw)
 			if !ok {
-				return genEnumError(raw, genResetTypeAllowed).at("type")
+				return ocppjson.EnumError(raw, genResetTypeAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 	}
 	return nil
@@ -6442,14 +6443,14 @@ func (m *ResetRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ResetRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ResetRequest) genValidate() *genError {
+func (m *ResetRequest) genValidate() *ocppjson.Error {
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genResetTypeAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genResetTypeAllowed).At("type")
 	}
 	return nil
 }
@@ -6462,13 +6463,13 @@ type ResetResponse struct {
 // ActionName returns the OCPP action name, "Reset".
 func (*ResetResponse) ActionName() string { return "Reset" }
 
-func (m *ResetResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ResetResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6477,23 +6478,23 @@ func (m *ResetResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseResetStatus(raw)
 			if !ok {
-				return genEnumError(raw, genResetStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genResetStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6503,14 +6504,14 @@ func (m *ResetResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ResetResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ResetResponse) genValidate() *genError {
+func (m *ResetResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genResetStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genResetStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -6525,13 +6526,13 @@ type SecurityEventNotificationRequest struct {
 // ActionName returns the OCPP action name, "SecurityEventNotification".
 func (*SecurityEventNotificationRequest) ActionName() string { return "SecurityEventNotification" }
 
-func (m *SecurityEventNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SecurityEventNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6540,41 +6541,41 @@ func (m *SecurityEventNotificationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "type":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("type")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("type")
 			}
 			m.Type = x
 			seen |= 1 << 0
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 1
 		case "techInfo":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("techInfo")
+				return e.At("techInfo")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("techInfo")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("techInfo")
 			}
-			m.TechInfo = s.newString(x)
+			m.TechInfo = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 	}
 	return nil
@@ -6584,18 +6585,18 @@ func (m *SecurityEventNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SecurityEventNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SecurityEventNotificationRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.Type, 50); e != nil {
-		return e.at("type")
+func (m *SecurityEventNotificationRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.Type, 50); e != nil {
+		return e.At("type")
 	}
 	if m.TechInfo != nil {
-		if e := genCheckMaxLength((*m.TechInfo), 255); e != nil {
-			return e.at("techInfo")
+		if e := ocppjson.CheckMaxLength((*m.TechInfo), 255); e != nil {
+			return e.At("techInfo")
 		}
 	}
 	return nil
@@ -6608,19 +6609,19 @@ type SecurityEventNotificationResponse struct {
 // ActionName returns the OCPP action name, "SecurityEventNotification".
 func (*SecurityEventNotificationResponse) ActionName() string { return "SecurityEventNotification" }
 
-func (m *SecurityEventNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SecurityEventNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -6629,12 +6630,12 @@ func (m *SecurityEventNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SecurityEventNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SecurityEventNotificationResponse) genValidate() *genError {
+func (m *SecurityEventNotificationResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -6648,13 +6649,13 @@ type SendLocalListRequest struct {
 // ActionName returns the OCPP action name, "SendLocalList".
 func (*SendLocalListRequest) ActionName() string { return "SendLocalList" }
 
-func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SendLocalListRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6663,21 +6664,21 @@ func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "listVersion":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("listVersion")
+				return e.At("listVersion")
 			}
 			m.ListVersion = x
 			seen |= 1 << 0
 		case "localAuthorizationList":
-			if e := s.beginArray(); e != nil {
-				return e.at("localAuthorizationList")
+			if e := s.BeginArray(); e != nil {
+				return e.At("localAuthorizationList")
 			}
 			a0 := []AuthorizationData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("localAuthorizationList")
+					return e.At("localAuthorizationList")
 				}
 				if !ok {
 					break
@@ -6687,31 +6688,31 @@ func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, AuthorizationData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("localAuthorizationList")
+					return e.AtIndex(i0).At("localAuthorizationList")
 				}
 			}
 			m.LocalAuthorizationList = a0
 		case "updateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("updateType")
+				return e.At("updateType")
 			}
 			x, ok := genParseUpdateType(raw)
 			if !ok {
-				return genEnumError(raw, genUpdateTypeAllowed).at("updateType")
+				return ocppjson.EnumError(raw, genUpdateTypeAllowed).At("updateType")
 			}
 			m.UpdateType = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("listVersion")
+			return ocppjson.Missing("listVersion")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("updateType")
+			return ocppjson.Missing("updateType")
 		}
 	}
 	return nil
@@ -6721,19 +6722,19 @@ func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SendLocalListRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SendLocalListRequest) genValidate() *genError {
+func (m *SendLocalListRequest) genValidate() *ocppjson.Error {
 	for i0 := range m.LocalAuthorizationList {
 		if e := m.LocalAuthorizationList[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("localAuthorizationList")
+			return e.AtIndex(i0).At("localAuthorizationList")
 		}
 	}
 	if !m.UpdateType.IsValid() {
-		return genInvalidEnum(string(m.UpdateType), genUpdateTypeAllowed).at("updateType")
+		return ocppjson.InvalidEnum(string(m.UpdateType), genUpdateTypeAllowed).At("updateType")
 	}
 	return nil
 }
@@ -6744,13 +6745,13 @@ type AuthorizationData struct {
 	IDTagInfo *IDTagInfo `json:"idTagInfo,omitempty"`
 }
 
-func (m *AuthorizationData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AuthorizationData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6759,28 +6760,28 @@ func (m *AuthorizationData) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "idTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idTag")
+				return e.At("idTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("idTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("idTag")
 			}
 			m.IDTag = x
 			seen |= 1 << 0
 		case "idTagInfo":
 			x := new(IDTagInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("idTagInfo")
+				return e.At("idTagInfo")
 			}
 			m.IDTagInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idTag")
+			return ocppjson.Missing("idTag")
 		}
 	}
 	return nil
@@ -6790,18 +6791,18 @@ func (m *AuthorizationData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AuthorizationData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AuthorizationData) genValidate() *genError {
-	if e := genCheckMaxLength(m.IDTag, 20); e != nil {
-		return e.at("idTag")
+func (m *AuthorizationData) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.IDTag, 20); e != nil {
+		return e.At("idTag")
 	}
 	if m.IDTagInfo != nil {
 		if e := m.IDTagInfo.genValidate(); e != nil {
-			return e.at("idTagInfo")
+			return e.At("idTagInfo")
 		}
 	}
 	return nil
@@ -6815,13 +6816,13 @@ type SendLocalListResponse struct {
 // ActionName returns the OCPP action name, "SendLocalList".
 func (*SendLocalListResponse) ActionName() string { return "SendLocalList" }
 
-func (m *SendLocalListResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SendLocalListResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6830,23 +6831,23 @@ func (m *SendLocalListResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUpdateStatus(raw)
 			if !ok {
-				return genEnumError(raw, genUpdateStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genUpdateStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6856,14 +6857,14 @@ func (m *SendLocalListResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SendLocalListResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SendLocalListResponse) genValidate() *genError {
+func (m *SendLocalListResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUpdateStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUpdateStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -6877,13 +6878,13 @@ type SetChargingProfileRequest struct {
 // ActionName returns the OCPP action name, "SetChargingProfile".
 func (*SetChargingProfileRequest) ActionName() string { return "SetChargingProfile" }
 
-func (m *SetChargingProfileRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetChargingProfileRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6892,27 +6893,27 @@ func (m *SetChargingProfileRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "csChargingProfiles":
 			if e := m.CsChargingProfiles.genDecode(s); e != nil {
-				return e.at("csChargingProfiles")
+				return e.At("csChargingProfiles")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("csChargingProfiles")
+			return ocppjson.Missing("csChargingProfiles")
 		}
 	}
 	return nil
@@ -6922,14 +6923,14 @@ func (m *SetChargingProfileRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetChargingProfileRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetChargingProfileRequest) genValidate() *genError {
+func (m *SetChargingProfileRequest) genValidate() *ocppjson.Error {
 	if e := m.CsChargingProfiles.genValidate(); e != nil {
-		return e.at("csChargingProfiles")
+		return e.At("csChargingProfiles")
 	}
 	return nil
 }
@@ -6942,13 +6943,13 @@ type SetChargingProfileResponse struct {
 // ActionName returns the OCPP action name, "SetChargingProfile".
 func (*SetChargingProfileResponse) ActionName() string { return "SetChargingProfile" }
 
-func (m *SetChargingProfileResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetChargingProfileResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6957,23 +6958,23 @@ func (m *SetChargingProfileResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseChargingProfileStatus(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfileStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genChargingProfileStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6983,14 +6984,14 @@ func (m *SetChargingProfileResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetChargingProfileResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetChargingProfileResponse) genValidate() *genError {
+func (m *SetChargingProfileResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genChargingProfileStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genChargingProfileStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -7003,13 +7004,13 @@ type SignCertificateRequest struct {
 // ActionName returns the OCPP action name, "SignCertificate".
 func (*SignCertificateRequest) ActionName() string { return "SignCertificate" }
 
-func (m *SignCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7018,22 +7019,22 @@ func (m *SignCertificateRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "csr":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("csr")
+				return e.At("csr")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("csr")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("csr")
 			}
 			m.Csr = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("csr")
+			return ocppjson.Missing("csr")
 		}
 	}
 	return nil
@@ -7043,14 +7044,14 @@ func (m *SignCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignCertificateRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.Csr, 5500); e != nil {
-		return e.at("csr")
+func (m *SignCertificateRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.Csr, 5500); e != nil {
+		return e.At("csr")
 	}
 	return nil
 }
@@ -7063,13 +7064,13 @@ type SignCertificateResponse struct {
 // ActionName returns the OCPP action name, "SignCertificate".
 func (*SignCertificateResponse) ActionName() string { return "SignCertificate" }
 
-func (m *SignCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7078,23 +7079,23 @@ func (m *SignCertificateResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7104,14 +7105,14 @@ func (m *SignCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignCertificateResponse) genValidate() *genError {
+func (m *SignCertificateResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -7127,13 +7128,13 @@ func (*SignedFirmwareStatusNotificationRequest) ActionName() string {
 	return "SignedFirmwareStatusNotification"
 }
 
-func (m *SignedFirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignedFirmwareStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7142,29 +7143,29 @@ func (m *SignedFirmwareStatusNotificationRequest) genDecode(s *genScanner) *genE
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseFirmwareStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genFirmwareStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genFirmwareStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7174,14 +7175,14 @@ func (m *SignedFirmwareStatusNotificationRequest) genDecode(s *genScanner) *genE
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignedFirmwareStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignedFirmwareStatusNotificationRequest) genValidate() *genError {
+func (m *SignedFirmwareStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genFirmwareStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genFirmwareStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -7195,19 +7196,19 @@ func (*SignedFirmwareStatusNotificationResponse) ActionName() string {
 	return "SignedFirmwareStatusNotification"
 }
 
-func (m *SignedFirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignedFirmwareStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -7216,12 +7217,12 @@ func (m *SignedFirmwareStatusNotificationResponse) genDecode(s *genScanner) *gen
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignedFirmwareStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignedFirmwareStatusNotificationResponse) genValidate() *genError {
+func (m *SignedFirmwareStatusNotificationResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -7236,13 +7237,13 @@ type SignedUpdateFirmwareRequest struct {
 // ActionName returns the OCPP action name, "SignedUpdateFirmware".
 func (*SignedUpdateFirmwareRequest) ActionName() string { return "SignedUpdateFirmware" }
 
-func (m *SignedUpdateFirmwareRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignedUpdateFirmwareRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7251,39 +7252,39 @@ func (m *SignedUpdateFirmwareRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "firmware":
 			if e := m.Firmware.genDecode(s); e != nil {
-				return e.at("firmware")
+				return e.At("firmware")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("firmware")
+			return ocppjson.Missing("firmware")
 		}
 	}
 	return nil
@@ -7293,14 +7294,14 @@ func (m *SignedUpdateFirmwareRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignedUpdateFirmwareRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignedUpdateFirmwareRequest) genValidate() *genError {
+func (m *SignedUpdateFirmwareRequest) genValidate() *ocppjson.Error {
 	if e := m.Firmware.genValidate(); e != nil {
-		return e.at("firmware")
+		return e.At("firmware")
 	}
 	return nil
 }
@@ -7314,13 +7315,13 @@ type Firmware struct {
 	Signature          string     `json:"signature"`
 }
 
-func (m *Firmware) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Firmware) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7329,64 +7330,64 @@ func (m *Firmware) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "location":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("location")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("location")
 			}
 			m.Location = x
 			seen |= 1 << 0
 		case "retrieveDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("retrieveDateTime")
+				return e.At("retrieveDateTime")
 			}
 			m.RetrieveDateTime = x
 			seen |= 1 << 1
 		case "installDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("installDateTime")
+				return e.At("installDateTime")
 			}
 			m.InstallDateTime = &x
 		case "signingCertificate":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("signingCertificate")
+				return e.At("signingCertificate")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("signingCertificate")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("signingCertificate")
 			}
 			m.SigningCertificate = x
 			seen |= 1 << 2
 		case "signature":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("signature")
+				return e.At("signature")
 			}
-			if e := genCheckMaxLength(x, 800); e != nil {
-				return e.at("signature")
+			if e := ocppjson.CheckMaxLength(x, 800); e != nil {
+				return e.At("signature")
 			}
 			m.Signature = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("location")
+			return ocppjson.Missing("location")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("retrieveDateTime")
+			return ocppjson.Missing("retrieveDateTime")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("signingCertificate")
+			return ocppjson.Missing("signingCertificate")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("signature")
+			return ocppjson.Missing("signature")
 		}
 	}
 	return nil
@@ -7396,20 +7397,20 @@ func (m *Firmware) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Firmware) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Firmware) genValidate() *genError {
-	if e := genCheckMaxLength(m.Location, 512); e != nil {
-		return e.at("location")
+func (m *Firmware) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.Location, 512); e != nil {
+		return e.At("location")
 	}
-	if e := genCheckMaxLength(m.SigningCertificate, 5500); e != nil {
-		return e.at("signingCertificate")
+	if e := ocppjson.CheckMaxLength(m.SigningCertificate, 5500); e != nil {
+		return e.At("signingCertificate")
 	}
-	if e := genCheckMaxLength(m.Signature, 800); e != nil {
-		return e.at("signature")
+	if e := ocppjson.CheckMaxLength(m.Signature, 800); e != nil {
+		return e.At("signature")
 	}
 	return nil
 }
@@ -7422,13 +7423,13 @@ type SignedUpdateFirmwareResponse struct {
 // ActionName returns the OCPP action name, "SignedUpdateFirmware".
 func (*SignedUpdateFirmwareResponse) ActionName() string { return "SignedUpdateFirmware" }
 
-func (m *SignedUpdateFirmwareResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignedUpdateFirmwareResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7437,23 +7438,23 @@ func (m *SignedUpdateFirmwareResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUpdateFirmwareStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUpdateFirmwareStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genUpdateFirmwareStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7463,14 +7464,14 @@ func (m *SignedUpdateFirmwareResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignedUpdateFirmwareResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignedUpdateFirmwareResponse) genValidate() *genError {
+func (m *SignedUpdateFirmwareResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUpdateFirmwareStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUpdateFirmwareStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -7487,13 +7488,13 @@ type StartTransactionRequest struct {
 // ActionName returns the OCPP action name, "StartTransaction".
 func (*StartTransactionRequest) ActionName() string { return "StartTransaction" }
 
-func (m *StartTransactionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StartTransactionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7502,58 +7503,58 @@ func (m *StartTransactionRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "idTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idTag")
+				return e.At("idTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("idTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("idTag")
 			}
 			m.IDTag = x
 			seen |= 1 << 1
 		case "meterStart":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("meterStart")
+				return e.At("meterStart")
 			}
 			m.MeterStart = x
 			seen |= 1 << 2
 		case "reservationId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("reservationId")
+				return e.At("reservationId")
 			}
 			m.ReservationID = &x
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("idTag")
+			return ocppjson.Missing("idTag")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("meterStart")
+			return ocppjson.Missing("meterStart")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 	}
 	return nil
@@ -7563,14 +7564,14 @@ func (m *StartTransactionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StartTransactionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StartTransactionRequest) genValidate() *genError {
-	if e := genCheckMaxLength(m.IDTag, 20); e != nil {
-		return e.at("idTag")
+func (m *StartTransactionRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.IDTag, 20); e != nil {
+		return e.At("idTag")
 	}
 	return nil
 }
@@ -7584,13 +7585,13 @@ type StartTransactionResponse struct {
 // ActionName returns the OCPP action name, "StartTransaction".
 func (*StartTransactionResponse) ActionName() string { return "StartTransaction" }
 
-func (m *StartTransactionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StartTransactionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7600,26 +7601,26 @@ func (m *StartTransactionResponse) genDecode(s *genScanner) *genError {
 		switch string(key) {
 		case "idTagInfo":
 			if e := m.IDTagInfo.genDecode(s); e != nil {
-				return e.at("idTagInfo")
+				return e.At("idTagInfo")
 			}
 			seen |= 1 << 0
 		case "transactionId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
 			m.TransactionID = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idTagInfo")
+			return ocppjson.Missing("idTagInfo")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("transactionId")
+			return ocppjson.Missing("transactionId")
 		}
 	}
 	return nil
@@ -7629,14 +7630,14 @@ func (m *StartTransactionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StartTransactionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StartTransactionResponse) genValidate() *genError {
+func (m *StartTransactionResponse) genValidate() *ocppjson.Error {
 	if e := m.IDTagInfo.genValidate(); e != nil {
-		return e.at("idTagInfo")
+		return e.At("idTagInfo")
 	}
 	return nil
 }
@@ -7655,13 +7656,13 @@ type StatusNotificationRequest struct {
 // ActionName returns the OCPP action name, "StatusNotification".
 func (*StatusNotificationRequest) ActionName() string { return "StatusNotification" }
 
-func (m *StatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7670,80 +7671,80 @@ func (m *StatusNotificationRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		case "errorCode":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("errorCode")
+				return e.At("errorCode")
 			}
 			x, ok := genParseChargePointErrorCode(raw)
 			if !ok {
-				return genEnumError(raw, genChargePointErrorCodeAllowed).at("errorCode")
+				return ocppjson.EnumError(raw, genChargePointErrorCodeAllowed).At("errorCode")
 			}
 			m.ErrorCode = x
 			seen |= 1 << 1
 		case "info":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("info")
+				return e.At("info")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("info")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("info")
 			}
-			m.Info = s.newString(x)
+			m.Info = s.NewString(x)
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseChargePointStatus(raw)
 			if !ok {
-				return genEnumError(raw, genChargePointStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genChargePointStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 2
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = &x
 		case "vendorId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("vendorId")
+				return e.At("vendorId")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("vendorId")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("vendorId")
 			}
-			m.VendorID = s.newString(x)
+			m.VendorID = s.NewString(x)
 		case "vendorErrorCode":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("vendorErrorCode")
+				return e.At("vendorErrorCode")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("vendorErrorCode")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("vendorErrorCode")
 			}
-			m.VendorErrorCode = s.newString(x)
+			m.VendorErrorCode = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("errorCode")
+			return ocppjson.Missing("errorCode")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7753,31 +7754,31 @@ func (m *StatusNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StatusNotificationRequest) genValidate() *genError {
+func (m *StatusNotificationRequest) genValidate() *ocppjson.Error {
 	if !m.ErrorCode.IsValid() {
-		return genInvalidEnum(string(m.ErrorCode), genChargePointErrorCodeAllowed).at("errorCode")
+		return ocppjson.InvalidEnum(string(m.ErrorCode), genChargePointErrorCodeAllowed).At("errorCode")
 	}
 	if m.Info != nil {
-		if e := genCheckMaxLength((*m.Info), 50); e != nil {
-			return e.at("info")
+		if e := ocppjson.CheckMaxLength((*m.Info), 50); e != nil {
+			return e.At("info")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genChargePointStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genChargePointStatusAllowed).At("status")
 	}
 	if m.VendorID != nil {
-		if e := genCheckMaxLength((*m.VendorID), 255); e != nil {
-			return e.at("vendorId")
+		if e := ocppjson.CheckMaxLength((*m.VendorID), 255); e != nil {
+			return e.At("vendorId")
 		}
 	}
 	if m.VendorErrorCode != nil {
-		if e := genCheckMaxLength((*m.VendorErrorCode), 50); e != nil {
-			return e.at("vendorErrorCode")
+		if e := ocppjson.CheckMaxLength((*m.VendorErrorCode), 50); e != nil {
+			return e.At("vendorErrorCode")
 		}
 	}
 	return nil
@@ -7790,19 +7791,19 @@ type StatusNotificationResponse struct {
 // ActionName returns the OCPP action name, "StatusNotification".
 func (*StatusNotificationResponse) ActionName() string { return "StatusNotification" }
 
-func (m *StatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -7811,12 +7812,12 @@ func (m *StatusNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StatusNotificationResponse) genValidate() *genError {
+func (m *StatusNotificationResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -7833,13 +7834,13 @@ type StopTransactionRequest struct {
 // ActionName returns the OCPP action name, "StopTransaction".
 func (*StopTransactionRequest) ActionName() string { return "StopTransaction" }
 
-func (m *StopTransactionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StopTransactionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7848,54 +7849,54 @@ func (m *StopTransactionRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "idTag":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idTag")
+				return e.At("idTag")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("idTag")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("idTag")
 			}
-			m.IDTag = s.newString(x)
+			m.IDTag = s.NewString(x)
 		case "meterStop":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("meterStop")
+				return e.At("meterStop")
 			}
 			m.MeterStop = x
 			seen |= 1 << 0
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 1
 		case "transactionId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
 			m.TransactionID = x
 			seen |= 1 << 2
 		case "reason":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("reason")
+				return e.At("reason")
 			}
 			x, ok := genParseReason(raw)
 			if !ok {
-				return genEnumError(raw, genReasonAllowed).at("reason")
+				return ocppjson.EnumError(raw, genReasonAllowed).At("reason")
 			}
-			m.Reason = genNewEnum(s, x)
+			m.Reason = ocppjson.NewEnum(s, x)
 		case "transactionData":
-			if e := s.beginArray(); e != nil {
-				return e.at("transactionData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("transactionData")
 			}
 			a0 := []MeterValue{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("transactionData")
+					return e.At("transactionData")
 				}
 				if !ok {
 					break
@@ -7905,23 +7906,23 @@ func (m *StopTransactionRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, MeterValue{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("transactionData")
+					return e.AtIndex(i0).At("transactionData")
 				}
 			}
 			m.TransactionData = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("meterStop")
+			return ocppjson.Missing("meterStop")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("transactionId")
+			return ocppjson.Missing("transactionId")
 		}
 	}
 	return nil
@@ -7931,25 +7932,25 @@ func (m *StopTransactionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StopTransactionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StopTransactionRequest) genValidate() *genError {
+func (m *StopTransactionRequest) genValidate() *ocppjson.Error {
 	if m.IDTag != nil {
-		if e := genCheckMaxLength((*m.IDTag), 20); e != nil {
-			return e.at("idTag")
+		if e := ocppjson.CheckMaxLength((*m.IDTag), 20); e != nil {
+			return e.At("idTag")
 		}
 	}
 	if m.Reason != nil {
 		if !(*m.Reason).IsValid() {
-			return genInvalidEnum(string((*m.Reason)), genReasonAllowed).at("reason")
+			return ocppjson.InvalidEnum(string((*m.Reason)), genReasonAllowed).At("reason")
 		}
 	}
 	for i0 := range m.TransactionData {
 		if e := m.TransactionData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("transactionData")
+			return e.AtIndex(i0).At("transactionData")
 		}
 	}
 	return nil
@@ -7963,12 +7964,12 @@ type StopTransactionResponse struct {
 // ActionName returns the OCPP action name, "StopTransaction".
 func (*StopTransactionResponse) ActionName() string { return "StopTransaction" }
 
-func (m *StopTransactionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StopTransactionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7979,11 +7980,11 @@ func (m *StopTransactionResponse) genDecode(s *genScanner) *genError {
 		case "idTagInfo":
 			x := new(IDTagInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("idTagInfo")
+				return e.At("idTagInfo")
 			}
 			m.IDTagInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -7993,15 +7994,15 @@ func (m *StopTransactionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StopTransactionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StopTransactionResponse) genValidate() *genError {
+func (m *StopTransactionResponse) genValidate() *ocppjson.Error {
 	if m.IDTagInfo != nil {
 		if e := m.IDTagInfo.genValidate(); e != nil {
-			return e.at("idTagInfo")
+			return e.At("idTagInfo")
 		}
 	}
 	return nil
@@ -8016,13 +8017,13 @@ type TriggerMessageRequest struct {
 // ActionName returns the OCPP action name, "TriggerMessage".
 func (*TriggerMessageRequest) ActionName() string { return "TriggerMessage" }
 
-func (m *TriggerMessageRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *TriggerMessageRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8031,29 +8032,29 @@ func (m *TriggerMessageRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "requestedMessage":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("requestedMessage")
+				return e.At("requestedMessage")
 			}
 			x, ok := genParseMessageTrigger(raw)
 			if !ok {
-				return genEnumError(raw, genMessageTriggerAllowed).at("requestedMessage")
+				return ocppjson.EnumError(raw, genMessageTriggerAllowed).At("requestedMessage")
 			}
 			m.RequestedMessage = x
 			seen |= 1 << 0
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestedMessage")
+			return ocppjson.Missing("requestedMessage")
 		}
 	}
 	return nil
@@ -8063,14 +8064,14 @@ func (m *TriggerMessageRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *TriggerMessageRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *TriggerMessageRequest) genValidate() *genError {
+func (m *TriggerMessageRequest) genValidate() *ocppjson.Error {
 	if !m.RequestedMessage.IsValid() {
-		return genInvalidEnum(string(m.RequestedMessage), genMessageTriggerAllowed).at("requestedMessage")
+		return ocppjson.InvalidEnum(string(m.RequestedMessage), genMessageTriggerAllowed).At("requestedMessage")
 	}
 	return nil
 }
@@ -8083,13 +8084,13 @@ type TriggerMessageResponse struct {
 // ActionName returns the OCPP action name, "TriggerMessage".
 func (*TriggerMessageResponse) ActionName() string { return "TriggerMessage" }
 
-func (m *TriggerMessageResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *TriggerMessageResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8098,23 +8099,23 @@ func (m *TriggerMessageResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseTriggerMessageStatus(raw)
 			if !ok {
-				return genEnumError(raw, genTriggerMessageStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genTriggerMessageStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -8124,14 +8125,14 @@ func (m *TriggerMessageResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *TriggerMessageResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *TriggerMessageResponse) genValidate() *genError {
+func (m *TriggerMessageResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genTriggerMessageStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genTriggerMessageStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -8144,13 +8145,13 @@ type UnlockConnectorRequest struct {
 // ActionName returns the OCPP action name, "UnlockConnector".
 func (*UnlockConnectorRequest) ActionName() string { return "UnlockConnector" }
 
-func (m *UnlockConnectorRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnlockConnectorRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8159,19 +8160,19 @@ func (m *UnlockConnectorRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 	}
 	return nil
@@ -8181,12 +8182,12 @@ func (m *UnlockConnectorRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnlockConnectorRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnlockConnectorRequest) genValidate() *genError {
+func (m *UnlockConnectorRequest) genValidate() *ocppjson.Error {
 	return nil
 }
 
@@ -8198,13 +8199,13 @@ type UnlockConnectorResponse struct {
 // ActionName returns the OCPP action name, "UnlockConnector".
 func (*UnlockConnectorResponse) ActionName() string { return "UnlockConnector" }
 
-func (m *UnlockConnectorResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnlockConnectorResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8213,23 +8214,23 @@ func (m *UnlockConnectorResponse) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUnlockStatus(raw)
 			if !ok {
-				return genEnumError(raw, genUnlockStatusAllowed).at("status")
+				return ocppjson.EnumError(raw, genUnlockStatusAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -8239,14 +8240,14 @@ func (m *UnlockConnectorResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnlockConnectorResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnlockConnectorResponse) genValidate() *genError {
+func (m *UnlockConnectorResponse) genValidate() *ocppjson.Error {
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUnlockStatusAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUnlockStatusAllowed).At("status")
 	}
 	return nil
 }
@@ -8262,13 +8263,13 @@ type UpdateFirmwareRequest struct {
 // ActionName returns the OCPP action name, "UpdateFirmware".
 func (*UpdateFirmwareRequest) ActionName() string { return "UpdateFirmware" }
 
-func (m *UpdateFirmwareRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UpdateFirmwareRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8277,44 +8278,44 @@ func (m *UpdateFirmwareRequest) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "location":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
-			if e := genCheckURI(x); e != nil {
-				return e.at("location")
+			if e := ocppjson.CheckURI(x); e != nil {
+				return e.At("location")
 			}
 			m.Location = x
 			seen |= 1 << 0
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "retrieveDate":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("retrieveDate")
+				return e.At("retrieveDate")
 			}
 			m.RetrieveDate = x
 			seen |= 1 << 1
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("location")
+			return ocppjson.Missing("location")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("retrieveDate")
+			return ocppjson.Missing("retrieveDate")
 		}
 	}
 	return nil
@@ -8324,14 +8325,14 @@ func (m *UpdateFirmwareRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UpdateFirmwareRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UpdateFirmwareRequest) genValidate() *genError {
-	if e := genCheckURI(m.Location); e != nil {
-		return e.at("location")
+func (m *UpdateFirmwareRequest) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckURI(m.Location); e != nil {
+		return e.At("location")
 	}
 	return nil
 }
@@ -8343,19 +8344,19 @@ type UpdateFirmwareResponse struct {
 // ActionName returns the OCPP action name, "UpdateFirmware".
 func (*UpdateFirmwareResponse) ActionName() string { return "UpdateFirmware" }
 
-func (m *UpdateFirmwareResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UpdateFirmwareResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
 		if !ok {
 			break
 		}
-		return genUnknownProperty(key)
+		return ocppjson.UnknownProperty(key)
 	}
 	return nil
 }
@@ -8364,24 +8365,24 @@ func (m *UpdateFirmwareResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UpdateFirmwareResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UpdateFirmwareResponse) genValidate() *genError {
+func (m *UpdateFirmwareResponse) genValidate() *ocppjson.Error {
 	return nil
 }
 
 // DecodeAuthorizeRequest decodes and validates a AuthorizeRequest payload in a single pass.
 func DecodeAuthorizeRequest(payload []byte) (*AuthorizeRequest, *ocppj.Error) {
 	m := new(AuthorizeRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8390,12 +8391,12 @@ func DecodeAuthorizeRequest(payload []byte) (*AuthorizeRequest, *ocppj.Error) {
 // DecodeAuthorizeResponse decodes and validates a AuthorizeResponse payload in a single pass.
 func DecodeAuthorizeResponse(payload []byte) (*AuthorizeResponse, *ocppj.Error) {
 	m := new(AuthorizeResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8404,12 +8405,12 @@ func DecodeAuthorizeResponse(payload []byte) (*AuthorizeResponse, *ocppj.Error) 
 // DecodeBootNotificationRequest decodes and validates a BootNotificationRequest payload in a single pass.
 func DecodeBootNotificationRequest(payload []byte) (*BootNotificationRequest, *ocppj.Error) {
 	m := new(BootNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8418,12 +8419,12 @@ func DecodeBootNotificationRequest(payload []byte) (*BootNotificationRequest, *o
 // DecodeBootNotificationResponse decodes and validates a BootNotificationResponse payload in a single pass.
 func DecodeBootNotificationResponse(payload []byte) (*BootNotificationResponse, *ocppj.Error) {
 	m := new(BootNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8432,12 +8433,12 @@ func DecodeBootNotificationResponse(payload []byte) (*BootNotificationResponse, 
 // DecodeCancelReservationRequest decodes and validates a CancelReservationRequest payload in a single pass.
 func DecodeCancelReservationRequest(payload []byte) (*CancelReservationRequest, *ocppj.Error) {
 	m := new(CancelReservationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8446,12 +8447,12 @@ func DecodeCancelReservationRequest(payload []byte) (*CancelReservationRequest, 
 // DecodeCancelReservationResponse decodes and validates a CancelReservationResponse payload in a single pass.
 func DecodeCancelReservationResponse(payload []byte) (*CancelReservationResponse, *ocppj.Error) {
 	m := new(CancelReservationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8460,12 +8461,12 @@ func DecodeCancelReservationResponse(payload []byte) (*CancelReservationResponse
 // DecodeCertificateSignedRequest decodes and validates a CertificateSignedRequest payload in a single pass.
 func DecodeCertificateSignedRequest(payload []byte) (*CertificateSignedRequest, *ocppj.Error) {
 	m := new(CertificateSignedRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8474,12 +8475,12 @@ func DecodeCertificateSignedRequest(payload []byte) (*CertificateSignedRequest, 
 // DecodeCertificateSignedResponse decodes and validates a CertificateSignedResponse payload in a single pass.
 func DecodeCertificateSignedResponse(payload []byte) (*CertificateSignedResponse, *ocppj.Error) {
 	m := new(CertificateSignedResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8488,12 +8489,12 @@ func DecodeCertificateSignedResponse(payload []byte) (*CertificateSignedResponse
 // DecodeChangeAvailabilityRequest decodes and validates a ChangeAvailabilityRequest payload in a single pass.
 func DecodeChangeAvailabilityRequest(payload []byte) (*ChangeAvailabilityRequest, *ocppj.Error) {
 	m := new(ChangeAvailabilityRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8502,12 +8503,12 @@ func DecodeChangeAvailabilityRequest(payload []byte) (*ChangeAvailabilityRequest
 // DecodeChangeAvailabilityResponse decodes and validates a ChangeAvailabilityResponse payload in a single pass.
 func DecodeChangeAvailabilityResponse(payload []byte) (*ChangeAvailabilityResponse, *ocppj.Error) {
 	m := new(ChangeAvailabilityResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8516,12 +8517,12 @@ func DecodeChangeAvailabilityResponse(payload []byte) (*ChangeAvailabilityRespon
 // DecodeChangeConfigurationRequest decodes and validates a ChangeConfigurationRequest payload in a single pass.
 func DecodeChangeConfigurationRequest(payload []byte) (*ChangeConfigurationRequest, *ocppj.Error) {
 	m := new(ChangeConfigurationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8530,12 +8531,12 @@ func DecodeChangeConfigurationRequest(payload []byte) (*ChangeConfigurationReque
 // DecodeChangeConfigurationResponse decodes and validates a ChangeConfigurationResponse payload in a single pass.
 func DecodeChangeConfigurationResponse(payload []byte) (*ChangeConfigurationResponse, *ocppj.Error) {
 	m := new(ChangeConfigurationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8544,12 +8545,12 @@ func DecodeChangeConfigurationResponse(payload []byte) (*ChangeConfigurationResp
 // DecodeClearCacheRequest decodes and validates a ClearCacheRequest payload in a single pass.
 func DecodeClearCacheRequest(payload []byte) (*ClearCacheRequest, *ocppj.Error) {
 	m := new(ClearCacheRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8558,12 +8559,12 @@ func DecodeClearCacheRequest(payload []byte) (*ClearCacheRequest, *ocppj.Error) 
 // DecodeClearCacheResponse decodes and validates a ClearCacheResponse payload in a single pass.
 func DecodeClearCacheResponse(payload []byte) (*ClearCacheResponse, *ocppj.Error) {
 	m := new(ClearCacheResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8572,12 +8573,12 @@ func DecodeClearCacheResponse(payload []byte) (*ClearCacheResponse, *ocppj.Error
 // DecodeClearChargingProfileRequest decodes and validates a ClearChargingProfileRequest payload in a single pass.
 func DecodeClearChargingProfileRequest(payload []byte) (*ClearChargingProfileRequest, *ocppj.Error) {
 	m := new(ClearChargingProfileRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8586,12 +8587,12 @@ func DecodeClearChargingProfileRequest(payload []byte) (*ClearChargingProfileReq
 // DecodeClearChargingProfileResponse decodes and validates a ClearChargingProfileResponse payload in a single pass.
 func DecodeClearChargingProfileResponse(payload []byte) (*ClearChargingProfileResponse, *ocppj.Error) {
 	m := new(ClearChargingProfileResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8600,12 +8601,12 @@ func DecodeClearChargingProfileResponse(payload []byte) (*ClearChargingProfileRe
 // DecodeDataTransferRequest decodes and validates a DataTransferRequest payload in a single pass.
 func DecodeDataTransferRequest(payload []byte) (*DataTransferRequest, *ocppj.Error) {
 	m := new(DataTransferRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8614,12 +8615,12 @@ func DecodeDataTransferRequest(payload []byte) (*DataTransferRequest, *ocppj.Err
 // DecodeDataTransferResponse decodes and validates a DataTransferResponse payload in a single pass.
 func DecodeDataTransferResponse(payload []byte) (*DataTransferResponse, *ocppj.Error) {
 	m := new(DataTransferResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8628,12 +8629,12 @@ func DecodeDataTransferResponse(payload []byte) (*DataTransferResponse, *ocppj.E
 // DecodeDeleteCertificateRequest decodes and validates a DeleteCertificateRequest payload in a single pass.
 func DecodeDeleteCertificateRequest(payload []byte) (*DeleteCertificateRequest, *ocppj.Error) {
 	m := new(DeleteCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8642,12 +8643,12 @@ func DecodeDeleteCertificateRequest(payload []byte) (*DeleteCertificateRequest, 
 // DecodeDeleteCertificateResponse decodes and validates a DeleteCertificateResponse payload in a single pass.
 func DecodeDeleteCertificateResponse(payload []byte) (*DeleteCertificateResponse, *ocppj.Error) {
 	m := new(DeleteCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8656,12 +8657,12 @@ func DecodeDeleteCertificateResponse(payload []byte) (*DeleteCertificateResponse
 // DecodeDiagnosticsStatusNotificationRequest decodes and validates a DiagnosticsStatusNotificationRequest payload in a single pass.
 func DecodeDiagnosticsStatusNotificationRequest(payload []byte) (*DiagnosticsStatusNotificationRequest, *ocppj.Error) {
 	m := new(DiagnosticsStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8670,12 +8671,12 @@ func DecodeDiagnosticsStatusNotificationRequest(payload []byte) (*DiagnosticsSta
 // DecodeDiagnosticsStatusNotificationResponse decodes and validates a DiagnosticsStatusNotificationResponse payload in a single pass.
 func DecodeDiagnosticsStatusNotificationResponse(payload []byte) (*DiagnosticsStatusNotificationResponse, *ocppj.Error) {
 	m := new(DiagnosticsStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8684,12 +8685,12 @@ func DecodeDiagnosticsStatusNotificationResponse(payload []byte) (*DiagnosticsSt
 // DecodeExtendedTriggerMessageRequest decodes and validates a ExtendedTriggerMessageRequest payload in a single pass.
 func DecodeExtendedTriggerMessageRequest(payload []byte) (*ExtendedTriggerMessageRequest, *ocppj.Error) {
 	m := new(ExtendedTriggerMessageRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8698,12 +8699,12 @@ func DecodeExtendedTriggerMessageRequest(payload []byte) (*ExtendedTriggerMessag
 // DecodeExtendedTriggerMessageResponse decodes and validates a ExtendedTriggerMessageResponse payload in a single pass.
 func DecodeExtendedTriggerMessageResponse(payload []byte) (*ExtendedTriggerMessageResponse, *ocppj.Error) {
 	m := new(ExtendedTriggerMessageResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8712,12 +8713,12 @@ func DecodeExtendedTriggerMessageResponse(payload []byte) (*ExtendedTriggerMessa
 // DecodeFirmwareStatusNotificationRequest decodes and validates a FirmwareStatusNotificationRequest payload in a single pass.
 func DecodeFirmwareStatusNotificationRequest(payload []byte) (*FirmwareStatusNotificationRequest, *ocppj.Error) {
 	m := new(FirmwareStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8726,12 +8727,12 @@ func DecodeFirmwareStatusNotificationRequest(payload []byte) (*FirmwareStatusNot
 // DecodeFirmwareStatusNotificationResponse decodes and validates a FirmwareStatusNotificationResponse payload in a single pass.
 func DecodeFirmwareStatusNotificationResponse(payload []byte) (*FirmwareStatusNotificationResponse, *ocppj.Error) {
 	m := new(FirmwareStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8740,12 +8741,12 @@ func DecodeFirmwareStatusNotificationResponse(payload []byte) (*FirmwareStatusNo
 // DecodeGetCompositeScheduleRequest decodes and validates a GetCompositeScheduleRequest payload in a single pass.
 func DecodeGetCompositeScheduleRequest(payload []byte) (*GetCompositeScheduleRequest, *ocppj.Error) {
 	m := new(GetCompositeScheduleRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8754,12 +8755,12 @@ func DecodeGetCompositeScheduleRequest(payload []byte) (*GetCompositeScheduleReq
 // DecodeGetCompositeScheduleResponse decodes and validates a GetCompositeScheduleResponse payload in a single pass.
 func DecodeGetCompositeScheduleResponse(payload []byte) (*GetCompositeScheduleResponse, *ocppj.Error) {
 	m := new(GetCompositeScheduleResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8768,12 +8769,12 @@ func DecodeGetCompositeScheduleResponse(payload []byte) (*GetCompositeScheduleRe
 // DecodeGetConfigurationRequest decodes and validates a GetConfigurationRequest payload in a single pass.
 func DecodeGetConfigurationRequest(payload []byte) (*GetConfigurationRequest, *ocppj.Error) {
 	m := new(GetConfigurationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8782,12 +8783,12 @@ func DecodeGetConfigurationRequest(payload []byte) (*GetConfigurationRequest, *o
 // DecodeGetConfigurationResponse decodes and validates a GetConfigurationResponse payload in a single pass.
 func DecodeGetConfigurationResponse(payload []byte) (*GetConfigurationResponse, *ocppj.Error) {
 	m := new(GetConfigurationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8796,12 +8797,12 @@ func DecodeGetConfigurationResponse(payload []byte) (*GetConfigurationResponse, 
 // DecodeGetDiagnosticsRequest decodes and validates a GetDiagnosticsRequest payload in a single pass.
 func DecodeGetDiagnosticsRequest(payload []byte) (*GetDiagnosticsRequest, *ocppj.Error) {
 	m := new(GetDiagnosticsRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8810,12 +8811,12 @@ func DecodeGetDiagnosticsRequest(payload []byte) (*GetDiagnosticsRequest, *ocppj
 // DecodeGetDiagnosticsResponse decodes and validates a GetDiagnosticsResponse payload in a single pass.
 func DecodeGetDiagnosticsResponse(payload []byte) (*GetDiagnosticsResponse, *ocppj.Error) {
 	m := new(GetDiagnosticsResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8824,12 +8825,12 @@ func DecodeGetDiagnosticsResponse(payload []byte) (*GetDiagnosticsResponse, *ocp
 // DecodeGetInstalledCertificateIdsRequest decodes and validates a GetInstalledCertificateIdsRequest payload in a single pass.
 func DecodeGetInstalledCertificateIdsRequest(payload []byte) (*GetInstalledCertificateIdsRequest, *ocppj.Error) {
 	m := new(GetInstalledCertificateIdsRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8838,12 +8839,12 @@ func DecodeGetInstalledCertificateIdsRequest(payload []byte) (*GetInstalledCerti
 // DecodeGetInstalledCertificateIdsResponse decodes and validates a GetInstalledCertificateIdsResponse payload in a single pass.
 func DecodeGetInstalledCertificateIdsResponse(payload []byte) (*GetInstalledCertificateIdsResponse, *ocppj.Error) {
 	m := new(GetInstalledCertificateIdsResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8852,12 +8853,12 @@ func DecodeGetInstalledCertificateIdsResponse(payload []byte) (*GetInstalledCert
 // DecodeGetLocalListVersionRequest decodes and validates a GetLocalListVersionRequest payload in a single pass.
 func DecodeGetLocalListVersionRequest(payload []byte) (*GetLocalListVersionRequest, *ocppj.Error) {
 	m := new(GetLocalListVersionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8866,12 +8867,12 @@ func DecodeGetLocalListVersionRequest(payload []byte) (*GetLocalListVersionReque
 // DecodeGetLocalListVersionResponse decodes and validates a GetLocalListVersionResponse payload in a single pass.
 func DecodeGetLocalListVersionResponse(payload []byte) (*GetLocalListVersionResponse, *ocppj.Error) {
 	m := new(GetLocalListVersionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8880,12 +8881,12 @@ func DecodeGetLocalListVersionResponse(payload []byte) (*GetLocalListVersionResp
 // DecodeGetLogRequest decodes and validates a GetLogRequest payload in a single pass.
 func DecodeGetLogRequest(payload []byte) (*GetLogRequest, *ocppj.Error) {
 	m := new(GetLogRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8894,12 +8895,12 @@ func DecodeGetLogRequest(payload []byte) (*GetLogRequest, *ocppj.Error) {
 // DecodeGetLogResponse decodes and validates a GetLogResponse payload in a single pass.
 func DecodeGetLogResponse(payload []byte) (*GetLogResponse, *ocppj.Error) {
 	m := new(GetLogResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8908,12 +8909,12 @@ func DecodeGetLogResponse(payload []byte) (*GetLogResponse, *ocppj.Error) {
 // DecodeHeartbeatRequest decodes and validates a HeartbeatRequest payload in a single pass.
 func DecodeHeartbeatRequest(payload []byte) (*HeartbeatRequest, *ocppj.Error) {
 	m := new(HeartbeatRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8922,12 +8923,12 @@ func DecodeHeartbeatRequest(payload []byte) (*HeartbeatRequest, *ocppj.Error) {
 // DecodeHeartbeatResponse decodes and validates a HeartbeatResponse payload in a single pass.
 func DecodeHeartbeatResponse(payload []byte) (*HeartbeatResponse, *ocppj.Error) {
 	m := new(HeartbeatResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8936,12 +8937,12 @@ func DecodeHeartbeatResponse(payload []byte) (*HeartbeatResponse, *ocppj.Error) 
 // DecodeInstallCertificateRequest decodes and validates a InstallCertificateRequest payload in a single pass.
 func DecodeInstallCertificateRequest(payload []byte) (*InstallCertificateRequest, *ocppj.Error) {
 	m := new(InstallCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8950,12 +8951,12 @@ func DecodeInstallCertificateRequest(payload []byte) (*InstallCertificateRequest
 // DecodeInstallCertificateResponse decodes and validates a InstallCertificateResponse payload in a single pass.
 func DecodeInstallCertificateResponse(payload []byte) (*InstallCertificateResponse, *ocppj.Error) {
 	m := new(InstallCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8964,12 +8965,12 @@ func DecodeInstallCertificateResponse(payload []byte) (*InstallCertificateRespon
 // DecodeLogStatusNotificationRequest decodes and validates a LogStatusNotificationRequest payload in a single pass.
 func DecodeLogStatusNotificationRequest(payload []byte) (*LogStatusNotificationRequest, *ocppj.Error) {
 	m := new(LogStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8978,12 +8979,12 @@ func DecodeLogStatusNotificationRequest(payload []byte) (*LogStatusNotificationR
 // DecodeLogStatusNotificationResponse decodes and validates a LogStatusNotificationResponse payload in a single pass.
 func DecodeLogStatusNotificationResponse(payload []byte) (*LogStatusNotificationResponse, *ocppj.Error) {
 	m := new(LogStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -8992,12 +8993,12 @@ func DecodeLogStatusNotificationResponse(payload []byte) (*LogStatusNotification
 // DecodeMeterValuesRequest decodes and validates a MeterValuesRequest payload in a single pass.
 func DecodeMeterValuesRequest(payload []byte) (*MeterValuesRequest, *ocppj.Error) {
 	m := new(MeterValuesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9006,12 +9007,12 @@ func DecodeMeterValuesRequest(payload []byte) (*MeterValuesRequest, *ocppj.Error
 // DecodeMeterValuesResponse decodes and validates a MeterValuesResponse payload in a single pass.
 func DecodeMeterValuesResponse(payload []byte) (*MeterValuesResponse, *ocppj.Error) {
 	m := new(MeterValuesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9020,12 +9021,12 @@ func DecodeMeterValuesResponse(payload []byte) (*MeterValuesResponse, *ocppj.Err
 // DecodeRemoteStartTransactionRequest decodes and validates a RemoteStartTransactionRequest payload in a single pass.
 func DecodeRemoteStartTransactionRequest(payload []byte) (*RemoteStartTransactionRequest, *ocppj.Error) {
 	m := new(RemoteStartTransactionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9034,12 +9035,12 @@ func DecodeRemoteStartTransactionRequest(payload []byte) (*RemoteStartTransactio
 // DecodeRemoteStartTransactionResponse decodes and validates a RemoteStartTransactionResponse payload in a single pass.
 func DecodeRemoteStartTransactionResponse(payload []byte) (*RemoteStartTransactionResponse, *ocppj.Error) {
 	m := new(RemoteStartTransactionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9048,12 +9049,12 @@ func DecodeRemoteStartTransactionResponse(payload []byte) (*RemoteStartTransacti
 // DecodeRemoteStopTransactionRequest decodes and validates a RemoteStopTransactionRequest payload in a single pass.
 func DecodeRemoteStopTransactionRequest(payload []byte) (*RemoteStopTransactionRequest, *ocppj.Error) {
 	m := new(RemoteStopTransactionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9062,12 +9063,12 @@ func DecodeRemoteStopTransactionRequest(payload []byte) (*RemoteStopTransactionR
 // DecodeRemoteStopTransactionResponse decodes and validates a RemoteStopTransactionResponse payload in a single pass.
 func DecodeRemoteStopTransactionResponse(payload []byte) (*RemoteStopTransactionResponse, *ocppj.Error) {
 	m := new(RemoteStopTransactionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9076,12 +9077,12 @@ func DecodeRemoteStopTransactionResponse(payload []byte) (*RemoteStopTransaction
 // DecodeReserveNowRequest decodes and validates a ReserveNowRequest payload in a single pass.
 func DecodeReserveNowRequest(payload []byte) (*ReserveNowRequest, *ocppj.Error) {
 	m := new(ReserveNowRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9090,12 +9091,12 @@ func DecodeReserveNowRequest(payload []byte) (*ReserveNowRequest, *ocppj.Error) 
 // DecodeReserveNowResponse decodes and validates a ReserveNowResponse payload in a single pass.
 func DecodeReserveNowResponse(payload []byte) (*ReserveNowResponse, *ocppj.Error) {
 	m := new(ReserveNowResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9104,12 +9105,12 @@ func DecodeReserveNowResponse(payload []byte) (*ReserveNowResponse, *ocppj.Error
 // DecodeResetRequest decodes and validates a ResetRequest payload in a single pass.
 func DecodeResetRequest(payload []byte) (*ResetRequest, *ocppj.Error) {
 	m := new(ResetRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9118,12 +9119,12 @@ func DecodeResetRequest(payload []byte) (*ResetRequest, *ocppj.Error) {
 // DecodeResetResponse decodes and validates a ResetResponse payload in a single pass.
 func DecodeResetResponse(payload []byte) (*ResetResponse, *ocppj.Error) {
 	m := new(ResetResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9132,12 +9133,12 @@ func DecodeResetResponse(payload []byte) (*ResetResponse, *ocppj.Error) {
 // DecodeSecurityEventNotificationRequest decodes and validates a SecurityEventNotificationRequest payload in a single pass.
 func DecodeSecurityEventNotificationRequest(payload []byte) (*SecurityEventNotificationRequest, *ocppj.Error) {
 	m := new(SecurityEventNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9146,12 +9147,12 @@ func DecodeSecurityEventNotificationRequest(payload []byte) (*SecurityEventNotif
 // DecodeSecurityEventNotificationResponse decodes and validates a SecurityEventNotificationResponse payload in a single pass.
 func DecodeSecurityEventNotificationResponse(payload []byte) (*SecurityEventNotificationResponse, *ocppj.Error) {
 	m := new(SecurityEventNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9160,12 +9161,12 @@ func DecodeSecurityEventNotificationResponse(payload []byte) (*SecurityEventNoti
 // DecodeSendLocalListRequest decodes and validates a SendLocalListRequest payload in a single pass.
 func DecodeSendLocalListRequest(payload []byte) (*SendLocalListRequest, *ocppj.Error) {
 	m := new(SendLocalListRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9174,12 +9175,12 @@ func DecodeSendLocalListRequest(payload []byte) (*SendLocalListRequest, *ocppj.E
 // DecodeSendLocalListResponse decodes and validates a SendLocalListResponse payload in a single pass.
 func DecodeSendLocalListResponse(payload []byte) (*SendLocalListResponse, *ocppj.Error) {
 	m := new(SendLocalListResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9188,12 +9189,12 @@ func DecodeSendLocalListResponse(payload []byte) (*SendLocalListResponse, *ocppj
 // DecodeSetChargingProfileRequest decodes and validates a SetChargingProfileRequest payload in a single pass.
 func DecodeSetChargingProfileRequest(payload []byte) (*SetChargingProfileRequest, *ocppj.Error) {
 	m := new(SetChargingProfileRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9202,12 +9203,12 @@ func DecodeSetChargingProfileRequest(payload []byte) (*SetChargingProfileRequest
 // DecodeSetChargingProfileResponse decodes and validates a SetChargingProfileResponse payload in a single pass.
 func DecodeSetChargingProfileResponse(payload []byte) (*SetChargingProfileResponse, *ocppj.Error) {
 	m := new(SetChargingProfileResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9216,12 +9217,12 @@ func DecodeSetChargingProfileResponse(payload []byte) (*SetChargingProfileRespon
 // DecodeSignCertificateRequest decodes and validates a SignCertificateRequest payload in a single pass.
 func DecodeSignCertificateRequest(payload []byte) (*SignCertificateRequest, *ocppj.Error) {
 	m := new(SignCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9230,12 +9231,12 @@ func DecodeSignCertificateRequest(payload []byte) (*SignCertificateRequest, *ocp
 // DecodeSignCertificateResponse decodes and validates a SignCertificateResponse payload in a single pass.
 func DecodeSignCertificateResponse(payload []byte) (*SignCertificateResponse, *ocppj.Error) {
 	m := new(SignCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9244,12 +9245,12 @@ func DecodeSignCertificateResponse(payload []byte) (*SignCertificateResponse, *o
 // DecodeSignedFirmwareStatusNotificationRequest decodes and validates a SignedFirmwareStatusNotificationRequest payload in a single pass.
 func DecodeSignedFirmwareStatusNotificationRequest(payload []byte) (*SignedFirmwareStatusNotificationRequest, *ocppj.Error) {
 	m := new(SignedFirmwareStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9258,12 +9259,12 @@ func DecodeSignedFirmwareStatusNotificationRequest(payload []byte) (*SignedFirmw
 // DecodeSignedFirmwareStatusNotificationResponse decodes and validates a SignedFirmwareStatusNotificationResponse payload in a single pass.
 func DecodeSignedFirmwareStatusNotificationResponse(payload []byte) (*SignedFirmwareStatusNotificationResponse, *ocppj.Error) {
 	m := new(SignedFirmwareStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9272,12 +9273,12 @@ func DecodeSignedFirmwareStatusNotificationResponse(payload []byte) (*SignedFirm
 // DecodeSignedUpdateFirmwareRequest decodes and validates a SignedUpdateFirmwareRequest payload in a single pass.
 func DecodeSignedUpdateFirmwareRequest(payload []byte) (*SignedUpdateFirmwareRequest, *ocppj.Error) {
 	m := new(SignedUpdateFirmwareRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9286,12 +9287,12 @@ func DecodeSignedUpdateFirmwareRequest(payload []byte) (*SignedUpdateFirmwareReq
 // DecodeSignedUpdateFirmwareResponse decodes and validates a SignedUpdateFirmwareResponse payload in a single pass.
 func DecodeSignedUpdateFirmwareResponse(payload []byte) (*SignedUpdateFirmwareResponse, *ocppj.Error) {
 	m := new(SignedUpdateFirmwareResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9300,12 +9301,12 @@ func DecodeSignedUpdateFirmwareResponse(payload []byte) (*SignedUpdateFirmwareRe
 // DecodeStartTransactionRequest decodes and validates a StartTransactionRequest payload in a single pass.
 func DecodeStartTransactionRequest(payload []byte) (*StartTransactionRequest, *ocppj.Error) {
 	m := new(StartTransactionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9314,12 +9315,12 @@ func DecodeStartTransactionRequest(payload []byte) (*StartTransactionRequest, *o
 // DecodeStartTransactionResponse decodes and validates a StartTransactionResponse payload in a single pass.
 func DecodeStartTransactionResponse(payload []byte) (*StartTransactionResponse, *ocppj.Error) {
 	m := new(StartTransactionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9328,12 +9329,12 @@ func DecodeStartTransactionResponse(payload []byte) (*StartTransactionResponse, 
 // DecodeStatusNotificationRequest decodes and validates a StatusNotificationRequest payload in a single pass.
 func DecodeStatusNotificationRequest(payload []byte) (*StatusNotificationRequest, *ocppj.Error) {
 	m := new(StatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9342,12 +9343,12 @@ func DecodeStatusNotificationRequest(payload []byte) (*StatusNotificationRequest
 // DecodeStatusNotificationResponse decodes and validates a StatusNotificationResponse payload in a single pass.
 func DecodeStatusNotificationResponse(payload []byte) (*StatusNotificationResponse, *ocppj.Error) {
 	m := new(StatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9356,12 +9357,12 @@ func DecodeStatusNotificationResponse(payload []byte) (*StatusNotificationRespon
 // DecodeStopTransactionRequest decodes and validates a StopTransactionRequest payload in a single pass.
 func DecodeStopTransactionRequest(payload []byte) (*StopTransactionRequest, *ocppj.Error) {
 	m := new(StopTransactionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9370,12 +9371,12 @@ func DecodeStopTransactionRequest(payload []byte) (*StopTransactionRequest, *ocp
 // DecodeStopTransactionResponse decodes and validates a StopTransactionResponse payload in a single pass.
 func DecodeStopTransactionResponse(payload []byte) (*StopTransactionResponse, *ocppj.Error) {
 	m := new(StopTransactionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9384,12 +9385,12 @@ func DecodeStopTransactionResponse(payload []byte) (*StopTransactionResponse, *o
 // DecodeTriggerMessageRequest decodes and validates a TriggerMessageRequest payload in a single pass.
 func DecodeTriggerMessageRequest(payload []byte) (*TriggerMessageRequest, *ocppj.Error) {
 	m := new(TriggerMessageRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9398,12 +9399,12 @@ func DecodeTriggerMessageRequest(payload []byte) (*TriggerMessageRequest, *ocppj
 // DecodeTriggerMessageResponse decodes and validates a TriggerMessageResponse payload in a single pass.
 func DecodeTriggerMessageResponse(payload []byte) (*TriggerMessageResponse, *ocppj.Error) {
 	m := new(TriggerMessageResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9412,12 +9413,12 @@ func DecodeTriggerMessageResponse(payload []byte) (*TriggerMessageResponse, *ocp
 // DecodeUnlockConnectorRequest decodes and validates a UnlockConnectorRequest payload in a single pass.
 func DecodeUnlockConnectorRequest(payload []byte) (*UnlockConnectorRequest, *ocppj.Error) {
 	m := new(UnlockConnectorRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9426,12 +9427,12 @@ func DecodeUnlockConnectorRequest(payload []byte) (*UnlockConnectorRequest, *ocp
 // DecodeUnlockConnectorResponse decodes and validates a UnlockConnectorResponse payload in a single pass.
 func DecodeUnlockConnectorResponse(payload []byte) (*UnlockConnectorResponse, *ocppj.Error) {
 	m := new(UnlockConnectorResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9440,12 +9441,12 @@ func DecodeUnlockConnectorResponse(payload []byte) (*UnlockConnectorResponse, *o
 // DecodeUpdateFirmwareRequest decodes and validates a UpdateFirmwareRequest payload in a single pass.
 func DecodeUpdateFirmwareRequest(payload []byte) (*UpdateFirmwareRequest, *ocppj.Error) {
 	m := new(UpdateFirmwareRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -9454,12 +9455,12 @@ func DecodeUpdateFirmwareRequest(payload []byte) (*UpdateFirmwareRequest, *ocppj
 // DecodeUpdateFirmwareResponse decodes and validates a UpdateFirmwareResponse payload in a single pass.
 func DecodeUpdateFirmwareResponse(payload []byte) (*UpdateFirmwareResponse, *ocppj.Error) {
 	m := new(UpdateFirmwareResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -1,514 +1,32 @@
 package ocpp16
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"math"
-	"os"
-	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/schematest"
 )
 
-const stSchemaFile = "schemas/ocpp1_6.json"
-
-// stSchema is one message schema of the OCA file, both as the generic
-// validator's compiled schema and as a raw tree used to synthesize examples.
-type stSchema struct {
-	id     string
-	action string
-	isReq  bool
-	root   map[string]any
-	schema *jsonschema.Schema
+// schemas checks the generated decoders against the OCA schemas they were
+// generated from, cross-checked with a generic JSON Schema validator.
+var schemas = schematest.Suite{
+	SchemaFile:     "schemas/ocpp1_6.json",
+	NumActions:     39,
+	Actions:        Actions,
+	NewRequest:     NewRequest,
+	NewResponse:    NewResponse,
+	DecodeRequest:  DecodeRequest,
+	DecodeResponse: DecodeResponse,
 }
 
-func stLoadSchemas(t testing.TB) []*stSchema {
-	t.Helper()
-	data, err := os.ReadFile(stSchemaFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(data, &raws); err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	var out []*stSchema
-	for _, raw := range raws {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := doc.(map[string]any)["$id"].(string)
-		if err := c.AddResource(id, doc); err != nil {
-			t.Fatal(err)
-		}
-		root := stDecodeAny(t, raw)
-		name := strings.TrimPrefix(id, "urn:")
-		ms := &stSchema{id: id, root: root.(map[string]any)}
-		if a, ok := strings.CutSuffix(name, ".req"); ok {
-			ms.action, ms.isReq = a, true
-		} else {
-			ms.action = strings.TrimSuffix(name, ".conf")
-		}
-		out = append(out, ms)
-	}
-	for _, ms := range out {
-		if ms.schema, err = c.Compile(ms.id); err != nil {
-			t.Fatalf("compile %s: %v", ms.id, err)
-		}
-	}
-	return out
-}
+func TestEveryActionHasRequestAndResponse(t *testing.T) { schemas.EveryActionHasRequestAndResponse(t) }
 
-func stDecodeAny(t testing.TB, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
-}
+func TestValidExamples(t *testing.T) { schemas.ValidExamples(t) }
 
-func (ms *stSchema) decode(b []byte) (any, *ocppj.Error) {
-	if ms.isReq {
-		return DecodeRequest(ms.action, b)
-	}
-	return DecodeResponse(ms.action, b)
-}
-
-func (ms *stSchema) genericValid(t testing.TB, b []byte) error {
-	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	return ms.schema.Validate(doc)
-}
-
-func (ms *stSchema) resolve(s map[string]any) map[string]any {
-	if ref, ok := s["$ref"].(string); ok {
-		name := strings.TrimPrefix(ref, "#/definitions/")
-		return ms.root["definitions"].(map[string]any)[name].(map[string]any)
-	}
-	return s
-}
-
-func stIntKw(s map[string]any, k string) (int, bool) {
-	v, ok := s[k]
-	if !ok {
-		return 0, false
-	}
-	n, err := v.(json.Number).Int64()
-	if err != nil {
-		panic(err)
-	}
-	return int(n), true
-}
-
-// example synthesizes a valid instance of s. full includes every optional
-// property; variant rotates enum values and string/date-time shapes.
-func (ms *stSchema) example(s map[string]any, full bool, variant int) any {
-	s = ms.resolve(s)
-	if e, ok := s["enum"].([]any); ok {
-		return e[variant%len(e)]
-	}
-	switch s["type"] {
-	case "string":
-		switch s["format"] {
-		case "date-time":
-			return []string{"2024-05-01T12:34:56Z", "2024-05-01T12:34:56.789Z", "2024-05-01T14:34:56+02:00", "2023-12-31T23:59:59.5-05:30"}[variant%4]
-		case "uri":
-			return "https://files.example.com/upload?id=7"
-		}
-		n := 8
-		if m, ok := stIntKw(s, "maxLength"); ok {
-			if variant%2 == 1 {
-				return strings.Repeat("é", m) // maxLength counts characters, not bytes
-			}
-			n = min(n, m)
-		}
-		return "abcdefgh"[:n]
-	case "integer":
-		if variant%3 == 2 {
-			return json.Number("7.0") // an integer-valued number is a JSON Schema integer
-		}
-		return json.Number("42")
-	case "number":
-		return json.Number([]string{"12.3", "-0.5", "16", "1e1"}[variant%4])
-	case "boolean":
-		return variant%2 == 0
-	case "array":
-		n := 1
-		if full {
-			n = 2
-		}
-		if m, ok := stIntKw(s, "minItems"); ok {
-			n = max(n, m)
-		}
-		if m, ok := stIntKw(s, "maxItems"); ok {
-			n = min(n, m)
-		}
-		items := s["items"].(map[string]any)
-		arr := make([]any, n)
-		for i := range arr {
-			arr[i] = ms.example(items, full, variant+i)
-		}
-		return arr
-	case "object":
-		obj := map[string]any{}
-		req := stRequired(s)
-		props, _ := s["properties"].(map[string]any)
-		for name, p := range props {
-			if full || req[name] {
-				obj[name] = ms.example(p.(map[string]any), full, variant)
-			}
-		}
-		return obj
-	case nil: // untyped: any JSON value
-		return []any{map[string]any{"k": []any{json.Number("1"), "x", nil}}, "text", json.Number("2.5"), nil}[variant%4]
-	}
-	panic(fmt.Sprintf("%s: cannot synthesize %v", ms.id, s))
-}
-
-func stRequired(s map[string]any) map[string]bool {
-	req := map[string]bool{}
-	if r, ok := s["required"].([]any); ok {
-		for _, x := range r {
-			req[x.(string)] = true
-		}
-	}
-	return req
-}
-
-func stMaxEnumLen(v any) int {
-	n := 1
-	switch x := v.(type) {
-	case map[string]any:
-		if e, ok := x["enum"].([]any); ok {
-			n = len(e)
-		}
-		for _, c := range x {
-			n = max(n, stMaxEnumLen(c))
-		}
-	case []any:
-		for _, c := range x {
-			n = max(n, stMaxEnumLen(c))
-		}
-	}
-	return n
-}
-
-func stJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// stSameJSON compares documents semantically: numbers by value, date-times by
-// instant.
-func stSameJSON(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if !stSameJSON(v, y[k]) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !stSameJSON(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case json.Number:
-		y, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		fx, _ := x.Float64()
-		fy, _ := y.Float64()
-		return fx == fy
-	case string:
-		y, ok := b.(string)
-		if !ok {
-			return false
-		}
-		if x == y {
-			return true
-		}
-		tx, e1 := time.Parse(time.RFC3339Nano, x)
-		ty, e2 := time.Parse(time.RFC3339Nano, y)
-		return e1 == nil && e2 == nil && tx.Equal(ty)
-	}
-	return reflect.DeepEqual(a, b)
-}
-
-func TestEveryActionHasRequestAndResponse(t *testing.T) {
-	schemas := stLoadSchemas(t)
-	var actions []string
-	for _, ms := range schemas {
-		if ms.isReq {
-			actions = append(actions, ms.action)
-		}
-		if NewRequest(ms.action) == nil || NewResponse(ms.action) == nil {
-			t.Errorf("%s: missing generated type", ms.id)
-		}
-	}
-	if !slices.Equal(actions, Actions) {
-		t.Errorf("Actions = %v, want %v", Actions, actions)
-	}
-	if len(Actions) != 39 {
-		t.Errorf("len(Actions) = %d, want 39", len(Actions))
-	}
-	for _, f := range []func(string, []byte) (any, *ocppj.Error){DecodeRequest, DecodeResponse} {
-		v, err := f("NoSuchAction", []byte(`{}`))
-		if v != nil || err == nil || err.Code != ocppj.NotImplemented {
-			t.Errorf("unknown action: got %v, %v", v, err)
-		}
-	}
-}
-
-type stActioner interface{ ActionName() string }
-
-func TestValidExamples(t *testing.T) {
-	for _, ms := range stLoadSchemas(t) {
-		t.Run(strings.TrimPrefix(ms.id, "urn:"), func(t *testing.T) {
-			var docs [][]byte
-			docs = append(docs, stJSON(t, ms.example(ms.root, false, 0)))
-			for v := range max(4, stMaxEnumLen(ms.root)) {
-				docs = append(docs, stJSON(t, ms.example(ms.root, true, v)))
-			}
-			for _, doc := range docs {
-				if err := ms.genericValid(t, doc); err != nil {
-					t.Fatalf("test bug: generic validator rejects example %s: %v", doc, err)
-				}
-				got, oerr := ms.decode(doc)
-				if oerr != nil {
-					t.Fatalf("decode %s: %s: %s", doc, oerr.Code, oerr.Description)
-				}
-				if a := got.(stActioner).ActionName(); a != ms.action {
-					t.Errorf("ActionName() = %q", a)
-				}
-				if verr := got.(interface{ Validate() *ocppj.Error }).Validate(); verr != nil {
-					t.Errorf("Validate() of decoded %s: %s", doc, verr.Description)
-				}
-				enc := stJSON(t, got)
-				if err := ms.genericValid(t, enc); err != nil {
-					t.Errorf("re-encoded %s is invalid: %v\n(from %s)", enc, err, doc)
-				}
-				if !stSameJSON(stDecodeAny(t, doc), stDecodeAny(t, enc)) {
-					t.Errorf("round trip changed the document:\n in  %s\n out %s", doc, enc)
-				}
-				again, oerr := ms.decode(enc)
-				if oerr != nil {
-					t.Fatalf("decode re-encoded %s: %s", enc, oerr.Description)
-				}
-				if !reflect.DeepEqual(got, again) {
-					t.Errorf("decode(encode(x)) != x for %s", doc)
-				}
-			}
-		})
-	}
-}
-
-type stMutation struct {
-	what string
-	doc  any
-	code ocppj.ErrorCode
-	path string // JSON path the error must name; "" for the payload itself
-}
-
-func stJoinPath(parent, name string) string {
-	if parent == "" {
-		return name
-	}
-	return parent + "." + name
-}
-
-// mutations returns invalid variants of the valid document doc (an instance
-// of s at path), each with the error code OCPP-J prescribes. set replaces
-// the value in the whole document and returns the mutated copy.
-func (ms *stSchema) mutations(s map[string]any, val any, path string, set func(any) any) []stMutation {
-	s = ms.resolve(s)
-	var out []stMutation
-	add := func(what string, v any, code ocppj.ErrorCode) {
-		out = append(out, stMutation{what: what + " at " + path, doc: set(v), code: code, path: path})
-	}
-	wrongTypes := func(skip string) {
-		for _, w := range []struct {
-			kind string
-			v    any
-		}{{"string", "x"}, {"number", json.Number("123")}, {"boolean", true}, {"object", map[string]any{}}, {"array", []any{}}, {"null", nil}} {
-			if w.kind != skip && !(skip == "number" && w.kind == "integer") {
-				add("type "+w.kind, w.v, ocppj.TypeConstraintViolation)
-			}
-		}
-	}
-	if _, ok := s["enum"]; ok {
-		wrongTypes("string")
-		add("enum", "NotAnAllowedValue", ocppj.PropertyConstraintViolation)
-		return out
-	}
-	switch s["type"] {
-	case "string":
-		wrongTypes("string")
-		if m, ok := stIntKw(s, "maxLength"); ok {
-			add("maxLength", strings.Repeat("x", m+1), ocppj.PropertyConstraintViolation)
-			add("maxLength runes", strings.Repeat("é", m+1), ocppj.PropertyConstraintViolation)
-		}
-		switch s["format"] {
-		case "date-time":
-			add("date-time", "2024-05-01 12:34:56", ocppj.PropertyConstraintViolation)
-			add("date-time no zone", "2024-05-01T12:34:56", ocppj.PropertyConstraintViolation)
-			add("date-time month", "2024-13-01T12:34:56Z", ocppj.PropertyConstraintViolation)
-		case "uri":
-			add("uri", "not a uri", ocppj.PropertyConstraintViolation)
-		}
-	case "integer", "number":
-		wrongTypes("number")
-		if s["type"] == "integer" {
-			add("non-integer", json.Number("1.5"), ocppj.TypeConstraintViolation)
-			add("numeric string", "1", ocppj.TypeConstraintViolation)
-		}
-		if m, ok := s["minimum"].(json.Number); ok {
-			f, _ := m.Float64()
-			add("minimum", json.Number(fmt.Sprint(f-1)), ocppj.PropertyConstraintViolation)
-		}
-		if m, ok := s["maximum"].(json.Number); ok {
-			f, _ := m.Float64()
-			add("maximum", json.Number(fmt.Sprint(f+1)), ocppj.PropertyConstraintViolation)
-		}
-		if m, ok := s["multipleOf"].(json.Number); ok && m == "0.1" {
-			add("multipleOf", json.Number("0.15"), ocppj.PropertyConstraintViolation)
-			add("multipleOf", json.Number("12.34"), ocppj.PropertyConstraintViolation)
-		}
-	case "boolean":
-		wrongTypes("boolean")
-	case "array":
-		wrongTypes("array")
-		arr := val.([]any)
-		if m, ok := stIntKw(s, "minItems"); ok && m > 0 {
-			add("minItems", arr[:m-1:m-1], ocppj.OccurrenceConstraintViolation)
-		}
-		if m, ok := stIntKw(s, "maxItems"); ok {
-			long := slices.Repeat(arr[:1], m+1)
-			add("maxItems", long, ocppj.OccurrenceConstraintViolation)
-		}
-		items := s["items"].(map[string]any)
-		for i := range arr {
-			// Every element at the first array level, only the first one
-			// deeper down: nested arrays would multiply the cases.
-			if i > 0 && strings.Contains(path, "[") {
-				break
-			}
-			out = append(out, ms.mutations(items, arr[i], fmt.Sprintf("%s[%d]", path, i), func(v any) any {
-				cp := slices.Clone(arr)
-				cp[i] = v
-				return set(cp)
-			})...)
-		}
-	case "object":
-		if path != "" {
-			wrongTypes("object")
-		}
-		obj := val.(map[string]any)
-		with := func(k string, v any, del bool) any {
-			cp := make(map[string]any, len(obj)+1)
-			for kk, vv := range obj {
-				cp[kk] = vv
-			}
-			if del {
-				delete(cp, k)
-			} else {
-				cp[k] = v
-			}
-			return set(cp)
-		}
-		if s["additionalProperties"] == false {
-			out = append(out, stMutation{what: "unknown property at " + path, doc: with("zzUnknown", 1, false), code: ocppj.FormatViolation, path: stJoinPath(path, "zzUnknown")})
-		}
-		props, _ := s["properties"].(map[string]any)
-		for name := range stRequired(s) {
-			out = append(out, stMutation{what: "missing " + stJoinPath(path, name), doc: with(name, nil, true), code: ocppj.OccurrenceConstraintViolation, path: stJoinPath(path, name)})
-		}
-		for name, p := range props {
-			if v, ok := obj[name]; ok {
-				out = append(out, ms.mutations(p.(map[string]any), v, stJoinPath(path, name), func(v any) any { return with(name, v, false) })...)
-			}
-		}
-	}
-	return out
-}
-
-func TestInvalidExamples(t *testing.T) {
-	total := 0
-	for _, ms := range stLoadSchemas(t) {
-		t.Run(strings.TrimPrefix(ms.id, "urn:"), func(t *testing.T) {
-			full := ms.example(ms.root, true, 0)
-			muts := ms.mutations(ms.root, full, "", func(v any) any { return v })
-			total += len(muts)
-			for i, m := range muts {
-				doc := stJSON(t, m.doc)
-				// The generic validator is the slow part; -short samples it.
-				if !testing.Short() || i%7 == 0 {
-					if err := ms.genericValid(t, doc); err == nil {
-						t.Errorf("%s: generic validator accepts %s", m.what, doc)
-					}
-				}
-				got, oerr := ms.decode(doc)
-				if oerr == nil {
-					t.Errorf("%s: decoder accepts %s: %+v", m.what, doc, got)
-					continue
-				}
-				if got != nil {
-					t.Errorf("%s: decoder returned a value with an error", m.what)
-				}
-				if oerr.Code != m.code {
-					t.Errorf("%s: code %s, want %s (%s)\n%s", m.what, oerr.Code, m.code, oerr.Description, doc)
-				}
-				if m.path != "" && !strings.HasPrefix(oerr.Description, m.path+": ") {
-					t.Errorf("%s: description %q does not start with the path %q", m.what, oerr.Description, m.path)
-				}
-			}
-			// Payloads that are not a JSON object, or not JSON.
-			valid := stJSON(t, full)
-			for _, bad := range []string{`[]`, `"x"`, `1`, `null`, `true`, ``, ` `, `{`, `{"a"`, `{"a":}`, `{}}`, `{} {}`, `{,}`,
-				string(valid[:len(valid)-1]), string(valid) + "x", "\xff"} {
-				got, oerr := ms.decode([]byte(bad))
-				if oerr == nil || oerr.Code != ocppj.FormatViolation || got != nil {
-					t.Errorf("payload %q: got %v, %+v; want FormatViolation", bad, got, oerr)
-				}
-			}
-		})
-	}
-	t.Logf("%d mutations checked", total)
-	if total < 1000 {
-		t.Errorf("only %d mutations; the generator of test cases is broken", total)
-	}
-}
+func TestInvalidExamples(t *testing.T) { schemas.InvalidExamples(t) }
 
 // Hand-written golden payloads, shaped like real chargers' messages.
 
@@ -616,15 +134,15 @@ func TestGoldenBootNotification(t *testing.T) {
 	}
 
 	resp := BootNotificationResponse{Status: RegistrationStatusAccepted, CurrentTime: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Interval: 300}
-	if got := string(stJSON(t, &resp)); got != `{"status":"Accepted","currentTime":"2024-05-01T12:00:00Z","interval":300}` {
+	if got := string(schematest.JSON(t, &resp)); got != `{"status":"Accepted","currentTime":"2024-05-01T12:00:00Z","interval":300}` {
 		t.Errorf("encoded %s", got)
 	}
 }
 
 func TestValidateOutbound(t *testing.T) {
-	schemas := map[string]*stSchema{}
-	for _, ms := range stLoadSchemas(t) {
-		schemas[ms.id] = ms
+	byID := map[string]*schematest.Schema{}
+	for _, ms := range schematest.Load(t, schemas.SchemaFile) {
+		byID[ms.ID] = ms
 	}
 	cases := []struct {
 		v    interface{ Validate() *ocppj.Error }
@@ -654,7 +172,7 @@ func TestValidateOutbound(t *testing.T) {
 	}
 	for i, c := range cases {
 		err := c.v.Validate()
-		genErr := schemas[c.id].genericValid(t, stJSON(t, c.v))
+		genErr := byID[c.id].Validate(t, schematest.JSON(t, c.v))
 		switch {
 		case c.code == "" && (err != nil || genErr != nil):
 			t.Errorf("case %d: Validate=%v generic=%v, want valid", i, err, genErr)

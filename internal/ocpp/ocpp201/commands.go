@@ -3,11 +3,9 @@ package ocpp201
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"github.com/joule-ev/joule/internal/charging"
-	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/ocppdomain"
 )
 
 // RemoteStart sends RequestStartTransaction with the remoteStartId the
@@ -23,6 +21,20 @@ func (s *Station) RemoteStart(ctx context.Context, r charging.RemoteStart) (char
 	if r.ConnectorID > 0 {
 		n := r.ConnectorID
 		req.EvseID = &n
+	}
+	if r.Profile != nil && len(r.ChargingProfile) == 0 {
+		// A stored TxProfile, in domain terms.
+		cp, err := toProfile(*r.Profile)
+		if err != nil {
+			return "", err
+		}
+		if cp.ChargingProfilePurpose != ChargingProfilePurposeEnumTxProfile {
+			return "", charging.Errorf(charging.EINVALID, "chargingProfile: chargingProfilePurpose must be TxProfile in RequestStartTransaction, got %s", cp.ChargingProfilePurpose)
+		}
+		req.ChargingProfile = &cp
+		if verr := req.Validate(); verr != nil {
+			return "", charging.Errorf(charging.EINVALID, "chargingProfile: %s", verr.Description)
+		}
 	}
 	if len(r.ChargingProfile) > 0 {
 		// Validate the profile as part of a whole request, with the generated decoder.
@@ -59,32 +71,14 @@ func (s *Station) RemoteStop(ctx context.Context, transactionID string) (chargin
 	return charging.CommandStatus(resp.Status), nil
 }
 
+// codec is the 2.0.1 schema's view of the generic command flow.
+var codec = ocppdomain.Codec{DecodeRequest: DecodeRequest, DecodeResponse: DecodeResponse}
+
 // call sends a typed request and decodes the typed, validated answer. A
 // CALLERROR becomes EREJECTED, no answer ETIMEOUT, a lost connection
 // EUNAVAILABLE.
 func call[Resp any](ctx context.Context, s *Station, action string, req any) (*Resp, error) {
-	raw, err := s.conn.Call(ctx, action, req)
-	if err != nil {
-		return nil, commandError(s.id, action, err)
-	}
-	dec, verr := DecodeResponse(action, raw)
-	if verr != nil {
-		return nil, charging.Errorf(charging.EINTERNAL, "charger %s answered %s with an invalid payload: %s", s.id, action, verr.Description)
-	}
-	return dec.(*Resp), nil
-}
-
-func commandError(id, action string, err error) error {
-	var ce *ocppj.Error
-	switch {
-	case errors.As(err, &ce):
-		return charging.Errorf(charging.EREJECTED, "charger %s answered %s with %s: %s", id, action, ce.Code, ce.Description)
-	case errors.Is(err, ocppj.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
-		return charging.Errorf(charging.ETIMEOUT, "charger %s did not answer %s in time", id, action)
-	case errors.Is(err, ocppj.ErrClosed):
-		return charging.Errorf(charging.EUNAVAILABLE, "charger %s went offline", id)
-	}
-	return fmt.Errorf("send %s to %s: %w", action, id, err)
+	return ocppdomain.Call[Resp](ctx, s.conn, codec, s.id, action, req)
 }
 
 // Command sends any CSMS action with the payload as given, validated
@@ -94,28 +88,7 @@ func (s *Station) Command(ctx context.Context, action string, payload json.RawMe
 	if !csmsActions[action] {
 		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%q is not an OCPP 2.0.1 action the CSMS sends", action)
 	}
-	req, verr := DecodeRequest(action, payload)
-	if verr != nil {
-		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%s payload: %s (%s)", action, verr.Description, verr.Code)
-	}
-	raw, err := s.conn.Call(ctx, action, payload)
-	var ce *ocppj.Error
-	switch {
-	case errors.As(err, &ce):
-		return charging.CommandResult{Status: charging.ResultCallError, Error: &charging.CallError{
-			Code: string(ce.Code), Description: ce.Description, Details: ce.Details}}, nil
-	case errors.Is(err, ocppj.ErrTimeout):
-		return charging.CommandResult{Status: charging.ResultTimeout}, nil
-	case err != nil:
-		return charging.CommandResult{}, commandError(s.id, action, err)
-	}
-	resp, verr := DecodeResponse(action, raw)
-	if verr != nil {
-		s.log.Warn("invalid answer to command", "action", action, "code", verr.Code, "err", verr.Description)
-	} else if err := s.bookkeep(ctx, req, resp); err != nil {
-		s.log.Error("record command answer", "action", action, "err", err)
-	}
-	return charging.CommandResult{Status: charging.ResultAnswered, Response: raw}, nil
+	return codec.Command(ctx, s.conn, s.log, s.id, action, payload, s.bookkeep)
 }
 
 // bookkeep applies a generic command's answer to the domain, as the typed
@@ -128,5 +101,5 @@ func (s *Station) bookkeep(ctx context.Context, req, resp any) error {
 	case *RequestStopTransactionRequest:
 		return s.events.RemoteStopAnswered(ctx, s.id, r.TransactionID, charging.CommandStatus(resp.(*RequestStopTransactionResponse).Status))
 	}
-	return nil
+	return s.answered(ctx, req, resp)
 }

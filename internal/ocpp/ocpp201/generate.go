@@ -3,5 +3,6 @@
 // schemas in schemas/ (see schemas/README.md).
 package ocpp201
 
-// Regenerate messages_gen.go and jsonscan_gen.go with `go generate`.
+// Regenerate messages_gen.go with `go generate`; the decoders it holds scan
+// with package ocppjson.
 //go:generate go run ../ocppgen -schemas schemas/ocpp2_0_1.json -pkg ocpp201 -out messages_gen.go

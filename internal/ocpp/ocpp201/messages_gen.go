@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/ocppjson"
 )
 
 // Actions lists every action defined in ocpp2_0_1.json, in schema file order.
@@ -3493,13 +3494,13 @@ type AuthorizeRequest struct {
 // ActionName returns the OCPP action name, "Authorize".
 func (*AuthorizeRequest) ActionName() string { return "Authorize" }
 
-func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AuthorizeRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3510,32 +3511,32 @@ func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "idToken":
 			if e := m.IDToken.genDecode(s); e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
 			seen |= 1 << 0
 		case "certificate":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("certificate")
+				return e.At("certificate")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("certificate")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("certificate")
 			}
-			m.Certificate = s.newString(x)
+			m.Certificate = s.NewString(x)
 		case "iso15118CertificateHashData":
-			if e := s.beginArray(); e != nil {
-				return e.at("iso15118CertificateHashData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("iso15118CertificateHashData")
 			}
 			a0 := []OCSPRequestData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("iso15118CertificateHashData")
+					return e.At("iso15118CertificateHashData")
 				}
 				if !ok {
 					break
@@ -3545,20 +3546,20 @@ func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, OCSPRequestData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("iso15118CertificateHashData")
+					return e.AtIndex(i0).At("iso15118CertificateHashData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 4); e != nil {
-				return e.at("iso15118CertificateHashData")
+			if e := ocppjson.CheckItems(len(a0), 1, 4); e != nil {
+				return e.At("iso15118CertificateHashData")
 			}
 			m.Iso15118CertificateHashData = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idToken")
+			return ocppjson.Missing("idToken")
 		}
 	}
 	return nil
@@ -3568,33 +3569,33 @@ func (m *AuthorizeRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AuthorizeRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AuthorizeRequest) genValidate() *genError {
+func (m *AuthorizeRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.IDToken.genValidate(); e != nil {
-		return e.at("idToken")
+		return e.At("idToken")
 	}
 	if m.Certificate != nil {
-		if e := genCheckMaxLength((*m.Certificate), 5500); e != nil {
-			return e.at("certificate")
+		if e := ocppjson.CheckMaxLength((*m.Certificate), 5500); e != nil {
+			return e.At("certificate")
 		}
 	}
 	if len(m.Iso15118CertificateHashData) > 0 {
-		if e := genCheckItems(len(m.Iso15118CertificateHashData), 1, 4); e != nil {
-			return e.at("iso15118CertificateHashData")
+		if e := ocppjson.CheckItems(len(m.Iso15118CertificateHashData), 1, 4); e != nil {
+			return e.At("iso15118CertificateHashData")
 		}
 	}
 	for i0 := range m.Iso15118CertificateHashData {
 		if e := m.Iso15118CertificateHashData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("iso15118CertificateHashData")
+			return e.AtIndex(i0).At("iso15118CertificateHashData")
 		}
 	}
 	return nil
@@ -3607,13 +3608,13 @@ type CustomData struct {
 	VendorID string `json:"vendorId"`
 }
 
-func (m *CustomData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CustomData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3622,24 +3623,24 @@ func (m *CustomData) genDecode(s *genScanner) *genError {
 		}
 		switch string(key) {
 		case "vendorId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("vendorId")
+				return e.At("vendorId")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("vendorId")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("vendorId")
 			}
 			m.VendorID = x
 			seen |= 1 << 0
 		default:
-			if e := s.skip(); e != nil {
+			if e := s.Skip(); e != nil {
 				return e
 			}
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("vendorId")
+			return ocppjson.Missing("vendorId")
 		}
 	}
 	return nil
@@ -3649,14 +3650,14 @@ func (m *CustomData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CustomData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CustomData) genValidate() *genError {
-	if e := genCheckMaxLength(m.VendorID, 255); e != nil {
-		return e.at("vendorId")
+func (m *CustomData) genValidate() *ocppjson.Error {
+	if e := ocppjson.CheckMaxLength(m.VendorID, 255); e != nil {
+		return e.At("vendorId")
 	}
 	return nil
 }
@@ -3669,13 +3670,13 @@ type IDToken struct {
 	Type           IDTokenEnum      `json:"type"`
 }
 
-func (m *IDToken) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *IDToken) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3686,18 +3687,18 @@ func (m *IDToken) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "additionalInfo":
-			if e := s.beginArray(); e != nil {
-				return e.at("additionalInfo")
+			if e := s.BeginArray(); e != nil {
+				return e.At("additionalInfo")
 			}
 			a0 := []AdditionalInfo{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("additionalInfo")
+					return e.At("additionalInfo")
 				}
 				if !ok {
 					break
@@ -3707,44 +3708,44 @@ func (m *IDToken) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, AdditionalInfo{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("additionalInfo")
+					return e.AtIndex(i0).At("additionalInfo")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("additionalInfo")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("additionalInfo")
 			}
 			m.AdditionalInfo = a0
 		case "idToken":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("idToken")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("idToken")
 			}
 			m.IDToken = x
 			seen |= 1 << 0
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseIDTokenEnum(raw)
 			if !ok {
-				return genEnumError(raw, genIDTokenEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genIDTokenEnumAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idToken")
+			return ocppjson.Missing("idToken")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 	}
 	return nil
@@ -3754,32 +3755,32 @@ func (m *IDToken) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *IDToken) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *IDToken) genValidate() *genError {
+func (m *IDToken) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.AdditionalInfo) > 0 {
-		if e := genCheckItems(len(m.AdditionalInfo), 1, -1); e != nil {
-			return e.at("additionalInfo")
+		if e := ocppjson.CheckItems(len(m.AdditionalInfo), 1, -1); e != nil {
+			return e.At("additionalInfo")
 		}
 	}
 	for i0 := range m.AdditionalInfo {
 		if e := m.AdditionalInfo[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("additionalInfo")
+			return e.AtIndex(i0).At("additionalInfo")
 		}
 	}
-	if e := genCheckMaxLength(m.IDToken, 36); e != nil {
-		return e.at("idToken")
+	if e := ocppjson.CheckMaxLength(m.IDToken, 36); e != nil {
+		return e.At("idToken")
 	}
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genIDTokenEnumAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genIDTokenEnumAllowed).At("type")
 	}
 	return nil
 }
@@ -3791,13 +3792,13 @@ type AdditionalInfo struct {
 	Type              string      `json:"type"`
 }
 
-func (m *AdditionalInfo) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AdditionalInfo) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3808,39 +3809,39 @@ func (m *AdditionalInfo) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "additionalIdToken":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("additionalIdToken")
+				return e.At("additionalIdToken")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("additionalIdToken")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("additionalIdToken")
 			}
 			m.AdditionalIDToken = x
 			seen |= 1 << 0
 		case "type":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("type")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("type")
 			}
 			m.Type = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("additionalIdToken")
+			return ocppjson.Missing("additionalIdToken")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 	}
 	return nil
@@ -3850,22 +3851,22 @@ func (m *AdditionalInfo) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AdditionalInfo) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AdditionalInfo) genValidate() *genError {
+func (m *AdditionalInfo) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.AdditionalIDToken, 36); e != nil {
-		return e.at("additionalIdToken")
+	if e := ocppjson.CheckMaxLength(m.AdditionalIDToken, 36); e != nil {
+		return e.At("additionalIdToken")
 	}
-	if e := genCheckMaxLength(m.Type, 50); e != nil {
-		return e.at("type")
+	if e := ocppjson.CheckMaxLength(m.Type, 50); e != nil {
+		return e.At("type")
 	}
 	return nil
 }
@@ -3880,13 +3881,13 @@ type OCSPRequestData struct {
 	ResponderURL   string            `json:"responderURL"`
 }
 
-func (m *OCSPRequestData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *OCSPRequestData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -3897,79 +3898,79 @@ func (m *OCSPRequestData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "hashAlgorithm":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("hashAlgorithm")
+				return e.At("hashAlgorithm")
 			}
 			x, ok := genParseHashAlgorithmEnum(raw)
 			if !ok {
-				return genEnumError(raw, genHashAlgorithmEnumAllowed).at("hashAlgorithm")
+				return ocppjson.EnumError(raw, genHashAlgorithmEnumAllowed).At("hashAlgorithm")
 			}
 			m.HashAlgorithm = x
 			seen |= 1 << 0
 		case "issuerNameHash":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("issuerNameHash")
+				return e.At("issuerNameHash")
 			}
-			if e := genCheckMaxLength(x, 128); e != nil {
-				return e.at("issuerNameHash")
+			if e := ocppjson.CheckMaxLength(x, 128); e != nil {
+				return e.At("issuerNameHash")
 			}
 			m.IssuerNameHash = x
 			seen |= 1 << 1
 		case "issuerKeyHash":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("issuerKeyHash")
+				return e.At("issuerKeyHash")
 			}
-			if e := genCheckMaxLength(x, 128); e != nil {
-				return e.at("issuerKeyHash")
+			if e := ocppjson.CheckMaxLength(x, 128); e != nil {
+				return e.At("issuerKeyHash")
 			}
 			m.IssuerKeyHash = x
 			seen |= 1 << 2
 		case "serialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("serialNumber")
+				return e.At("serialNumber")
 			}
-			if e := genCheckMaxLength(x, 40); e != nil {
-				return e.at("serialNumber")
+			if e := ocppjson.CheckMaxLength(x, 40); e != nil {
+				return e.At("serialNumber")
 			}
 			m.SerialNumber = x
 			seen |= 1 << 3
 		case "responderURL":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("responderURL")
+				return e.At("responderURL")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("responderURL")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("responderURL")
 			}
 			m.ResponderURL = x
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("hashAlgorithm")
+			return ocppjson.Missing("hashAlgorithm")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("issuerNameHash")
+			return ocppjson.Missing("issuerNameHash")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("issuerKeyHash")
+			return ocppjson.Missing("issuerKeyHash")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("serialNumber")
+			return ocppjson.Missing("serialNumber")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("responderURL")
+			return ocppjson.Missing("responderURL")
 		}
 	}
 	return nil
@@ -3979,31 +3980,31 @@ func (m *OCSPRequestData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *OCSPRequestData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *OCSPRequestData) genValidate() *genError {
+func (m *OCSPRequestData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.HashAlgorithm.IsValid() {
-		return genInvalidEnum(string(m.HashAlgorithm), genHashAlgorithmEnumAllowed).at("hashAlgorithm")
+		return ocppjson.InvalidEnum(string(m.HashAlgorithm), genHashAlgorithmEnumAllowed).At("hashAlgorithm")
 	}
-	if e := genCheckMaxLength(m.IssuerNameHash, 128); e != nil {
-		return e.at("issuerNameHash")
+	if e := ocppjson.CheckMaxLength(m.IssuerNameHash, 128); e != nil {
+		return e.At("issuerNameHash")
 	}
-	if e := genCheckMaxLength(m.IssuerKeyHash, 128); e != nil {
-		return e.at("issuerKeyHash")
+	if e := ocppjson.CheckMaxLength(m.IssuerKeyHash, 128); e != nil {
+		return e.At("issuerKeyHash")
 	}
-	if e := genCheckMaxLength(m.SerialNumber, 40); e != nil {
-		return e.at("serialNumber")
+	if e := ocppjson.CheckMaxLength(m.SerialNumber, 40); e != nil {
+		return e.At("serialNumber")
 	}
-	if e := genCheckMaxLength(m.ResponderURL, 512); e != nil {
-		return e.at("responderURL")
+	if e := ocppjson.CheckMaxLength(m.ResponderURL, 512); e != nil {
+		return e.At("responderURL")
 	}
 	return nil
 }
@@ -4018,13 +4019,13 @@ type AuthorizeResponse struct {
 // ActionName returns the OCPP action name, "Authorize".
 func (*AuthorizeResponse) ActionName() string { return "Authorize" }
 
-func (m *AuthorizeResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AuthorizeResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4035,31 +4036,31 @@ func (m *AuthorizeResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "idTokenInfo":
 			if e := m.IDTokenInfo.genDecode(s); e != nil {
-				return e.at("idTokenInfo")
+				return e.At("idTokenInfo")
 			}
 			seen |= 1 << 0
 		case "certificateStatus":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateStatus")
+				return e.At("certificateStatus")
 			}
 			x, ok := genParseAuthorizeCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAuthorizeCertificateStatusEnumAllowed).at("certificateStatus")
+				return ocppjson.EnumError(raw, genAuthorizeCertificateStatusEnumAllowed).At("certificateStatus")
 			}
-			m.CertificateStatus = genNewEnum(s, x)
+			m.CertificateStatus = ocppjson.NewEnum(s, x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idTokenInfo")
+			return ocppjson.Missing("idTokenInfo")
 		}
 	}
 	return nil
@@ -4069,23 +4070,23 @@ func (m *AuthorizeResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AuthorizeResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AuthorizeResponse) genValidate() *genError {
+func (m *AuthorizeResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.IDTokenInfo.genValidate(); e != nil {
-		return e.at("idTokenInfo")
+		return e.At("idTokenInfo")
 	}
 	if m.CertificateStatus != nil {
 		if !(*m.CertificateStatus).IsValid() {
-			return genInvalidEnum(string((*m.CertificateStatus)), genAuthorizeCertificateStatusEnumAllowed).at("certificateStatus")
+			return ocppjson.InvalidEnum(string((*m.CertificateStatus)), genAuthorizeCertificateStatusEnumAllowed).At("certificateStatus")
 		}
 	}
 	return nil
@@ -4104,13 +4105,13 @@ type IDTokenInfo struct {
 	PersonalMessage     *MessageContent         `json:"personalMessage,omitempty"`
 }
 
-func (m *IDTokenInfo) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *IDTokenInfo) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4121,50 +4122,50 @@ func (m *IDTokenInfo) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseAuthorizationStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAuthorizationStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genAuthorizationStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "cacheExpiryDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("cacheExpiryDateTime")
+				return e.At("cacheExpiryDateTime")
 			}
 			m.CacheExpiryDateTime = &x
 		case "chargingPriority":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("chargingPriority")
+				return e.At("chargingPriority")
 			}
 			m.ChargingPriority = &x
 		case "language1":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("language1")
+				return e.At("language1")
 			}
-			if e := genCheckMaxLength(x, 8); e != nil {
-				return e.at("language1")
+			if e := ocppjson.CheckMaxLength(x, 8); e != nil {
+				return e.At("language1")
 			}
-			m.Language1 = s.newString(x)
+			m.Language1 = s.NewString(x)
 		case "evseId":
-			if e := s.beginArray(); e != nil {
-				return e.at("evseId")
+			if e := s.BeginArray(); e != nil {
+				return e.At("evseId")
 			}
 			a0 := []int{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("evseId")
+					return e.At("evseId")
 				}
 				if !ok {
 					break
@@ -4172,44 +4173,44 @@ func (m *IDTokenInfo) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]int, 0, 4)
 				}
-				x, e := s.readInt()
+				x, e := s.ReadInt()
 				if e != nil {
-					return e.atIndex(i0).at("evseId")
+					return e.AtIndex(i0).At("evseId")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("evseId")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("evseId")
 			}
 			m.EvseID = a0
 		case "groupIdToken":
 			x := new(IDToken)
 			if e := x.genDecode(s); e != nil {
-				return e.at("groupIdToken")
+				return e.At("groupIdToken")
 			}
 			m.GroupIDToken = x
 		case "language2":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("language2")
+				return e.At("language2")
 			}
-			if e := genCheckMaxLength(x, 8); e != nil {
-				return e.at("language2")
+			if e := ocppjson.CheckMaxLength(x, 8); e != nil {
+				return e.At("language2")
 			}
-			m.Language2 = s.newString(x)
+			m.Language2 = s.NewString(x)
 		case "personalMessage":
 			x := new(MessageContent)
 			if e := x.genDecode(s); e != nil {
-				return e.at("personalMessage")
+				return e.At("personalMessage")
 			}
 			m.PersonalMessage = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -4219,43 +4220,43 @@ func (m *IDTokenInfo) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *IDTokenInfo) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *IDTokenInfo) genValidate() *genError {
+func (m *IDTokenInfo) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genAuthorizationStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genAuthorizationStatusEnumAllowed).At("status")
 	}
 	if m.Language1 != nil {
-		if e := genCheckMaxLength((*m.Language1), 8); e != nil {
-			return e.at("language1")
+		if e := ocppjson.CheckMaxLength((*m.Language1), 8); e != nil {
+			return e.At("language1")
 		}
 	}
 	if len(m.EvseID) > 0 {
-		if e := genCheckItems(len(m.EvseID), 1, -1); e != nil {
-			return e.at("evseId")
+		if e := ocppjson.CheckItems(len(m.EvseID), 1, -1); e != nil {
+			return e.At("evseId")
 		}
 	}
 	if m.GroupIDToken != nil {
 		if e := m.GroupIDToken.genValidate(); e != nil {
-			return e.at("groupIdToken")
+			return e.At("groupIdToken")
 		}
 	}
 	if m.Language2 != nil {
-		if e := genCheckMaxLength((*m.Language2), 8); e != nil {
-			return e.at("language2")
+		if e := ocppjson.CheckMaxLength((*m.Language2), 8); e != nil {
+			return e.At("language2")
 		}
 	}
 	if m.PersonalMessage != nil {
 		if e := m.PersonalMessage.genValidate(); e != nil {
-			return e.at("personalMessage")
+			return e.At("personalMessage")
 		}
 	}
 	return nil
@@ -4269,13 +4270,13 @@ type MessageContent struct {
 	Content    string            `json:"content"`
 }
 
-func (m *MessageContent) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MessageContent) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4286,49 +4287,49 @@ func (m *MessageContent) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "format":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("format")
+				return e.At("format")
 			}
 			x, ok := genParseMessageFormatEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessageFormatEnumAllowed).at("format")
+				return ocppjson.EnumError(raw, genMessageFormatEnumAllowed).At("format")
 			}
 			m.Format = x
 			seen |= 1 << 0
 		case "language":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("language")
+				return e.At("language")
 			}
-			if e := genCheckMaxLength(x, 8); e != nil {
-				return e.at("language")
+			if e := ocppjson.CheckMaxLength(x, 8); e != nil {
+				return e.At("language")
 			}
-			m.Language = s.newString(x)
+			m.Language = s.NewString(x)
 		case "content":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("content")
+				return e.At("content")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("content")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("content")
 			}
 			m.Content = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("format")
+			return ocppjson.Missing("format")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("content")
+			return ocppjson.Missing("content")
 		}
 	}
 	return nil
@@ -4338,27 +4339,27 @@ func (m *MessageContent) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MessageContent) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MessageContent) genValidate() *genError {
+func (m *MessageContent) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Format.IsValid() {
-		return genInvalidEnum(string(m.Format), genMessageFormatEnumAllowed).at("format")
+		return ocppjson.InvalidEnum(string(m.Format), genMessageFormatEnumAllowed).At("format")
 	}
 	if m.Language != nil {
-		if e := genCheckMaxLength((*m.Language), 8); e != nil {
-			return e.at("language")
+		if e := ocppjson.CheckMaxLength((*m.Language), 8); e != nil {
+			return e.At("language")
 		}
 	}
-	if e := genCheckMaxLength(m.Content, 512); e != nil {
-		return e.at("content")
+	if e := ocppjson.CheckMaxLength(m.Content, 512); e != nil {
+		return e.At("content")
 	}
 	return nil
 }
@@ -4373,13 +4374,13 @@ type BootNotificationRequest struct {
 // ActionName returns the OCPP action name, "BootNotification".
 func (*BootNotificationRequest) ActionName() string { return "BootNotification" }
 
-func (m *BootNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *BootNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4390,35 +4391,35 @@ func (m *BootNotificationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingStation":
 			if e := m.ChargingStation.genDecode(s); e != nil {
-				return e.at("chargingStation")
+				return e.At("chargingStation")
 			}
 			seen |= 1 << 0
 		case "reason":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("reason")
+				return e.At("reason")
 			}
 			x, ok := genParseBootReasonEnum(raw)
 			if !ok {
-				return genEnumError(raw, genBootReasonEnumAllowed).at("reason")
+				return ocppjson.EnumError(raw, genBootReasonEnumAllowed).At("reason")
 			}
 			m.Reason = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingStation")
+			return ocppjson.Missing("chargingStation")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("reason")
+			return ocppjson.Missing("reason")
 		}
 	}
 	return nil
@@ -4428,22 +4429,22 @@ func (m *BootNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *BootNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *BootNotificationRequest) genValidate() *genError {
+func (m *BootNotificationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.ChargingStation.genValidate(); e != nil {
-		return e.at("chargingStation")
+		return e.At("chargingStation")
 	}
 	if !m.Reason.IsValid() {
-		return genInvalidEnum(string(m.Reason), genBootReasonEnumAllowed).at("reason")
+		return ocppjson.InvalidEnum(string(m.Reason), genBootReasonEnumAllowed).At("reason")
 	}
 	return nil
 }
@@ -4458,13 +4459,13 @@ type ChargingStation struct {
 	FirmwareVersion *string     `json:"firmwareVersion,omitempty"`
 }
 
-func (m *ChargingStation) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingStation) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4475,63 +4476,63 @@ func (m *ChargingStation) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "serialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("serialNumber")
+				return e.At("serialNumber")
 			}
-			if e := genCheckMaxLength(x, 25); e != nil {
-				return e.at("serialNumber")
+			if e := ocppjson.CheckMaxLength(x, 25); e != nil {
+				return e.At("serialNumber")
 			}
-			m.SerialNumber = s.newString(x)
+			m.SerialNumber = s.NewString(x)
 		case "model":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("model")
+				return e.At("model")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("model")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("model")
 			}
 			m.Model = x
 			seen |= 1 << 0
 		case "modem":
 			x := new(Modem)
 			if e := x.genDecode(s); e != nil {
-				return e.at("modem")
+				return e.At("modem")
 			}
 			m.Modem = x
 		case "vendorName":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("vendorName")
+				return e.At("vendorName")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("vendorName")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("vendorName")
 			}
 			m.VendorName = x
 			seen |= 1 << 1
 		case "firmwareVersion":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("firmwareVersion")
+				return e.At("firmwareVersion")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("firmwareVersion")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("firmwareVersion")
 			}
-			m.FirmwareVersion = s.newString(x)
+			m.FirmwareVersion = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("model")
+			return ocppjson.Missing("model")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("vendorName")
+			return ocppjson.Missing("vendorName")
 		}
 	}
 	return nil
@@ -4541,36 +4542,36 @@ func (m *ChargingStation) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingStation) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingStation) genValidate() *genError {
+func (m *ChargingStation) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SerialNumber != nil {
-		if e := genCheckMaxLength((*m.SerialNumber), 25); e != nil {
-			return e.at("serialNumber")
+		if e := ocppjson.CheckMaxLength((*m.SerialNumber), 25); e != nil {
+			return e.At("serialNumber")
 		}
 	}
-	if e := genCheckMaxLength(m.Model, 20); e != nil {
-		return e.at("model")
+	if e := ocppjson.CheckMaxLength(m.Model, 20); e != nil {
+		return e.At("model")
 	}
 	if m.Modem != nil {
 		if e := m.Modem.genValidate(); e != nil {
-			return e.at("modem")
+			return e.At("modem")
 		}
 	}
-	if e := genCheckMaxLength(m.VendorName, 50); e != nil {
-		return e.at("vendorName")
+	if e := ocppjson.CheckMaxLength(m.VendorName, 50); e != nil {
+		return e.At("vendorName")
 	}
 	if m.FirmwareVersion != nil {
-		if e := genCheckMaxLength((*m.FirmwareVersion), 50); e != nil {
-			return e.at("firmwareVersion")
+		if e := ocppjson.CheckMaxLength((*m.FirmwareVersion), 50); e != nil {
+			return e.At("firmwareVersion")
 		}
 	}
 	return nil
@@ -4583,12 +4584,12 @@ type Modem struct {
 	Imsi       *string     `json:"imsi,omitempty"`
 }
 
-func (m *Modem) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Modem) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4599,29 +4600,29 @@ func (m *Modem) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "iccid":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("iccid")
+				return e.At("iccid")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("iccid")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("iccid")
 			}
-			m.Iccid = s.newString(x)
+			m.Iccid = s.NewString(x)
 		case "imsi":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("imsi")
+				return e.At("imsi")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("imsi")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("imsi")
 			}
-			m.Imsi = s.newString(x)
+			m.Imsi = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -4631,25 +4632,25 @@ func (m *Modem) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Modem) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Modem) genValidate() *genError {
+func (m *Modem) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Iccid != nil {
-		if e := genCheckMaxLength((*m.Iccid), 20); e != nil {
-			return e.at("iccid")
+		if e := ocppjson.CheckMaxLength((*m.Iccid), 20); e != nil {
+			return e.At("iccid")
 		}
 	}
 	if m.Imsi != nil {
-		if e := genCheckMaxLength((*m.Imsi), 20); e != nil {
-			return e.at("imsi")
+		if e := ocppjson.CheckMaxLength((*m.Imsi), 20); e != nil {
+			return e.At("imsi")
 		}
 	}
 	return nil
@@ -4667,13 +4668,13 @@ type BootNotificationResponse struct {
 // ActionName returns the OCPP action name, "BootNotification".
 func (*BootNotificationResponse) ActionName() string { return "BootNotification" }
 
-func (m *BootNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *BootNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4684,53 +4685,53 @@ func (m *BootNotificationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "currentTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("currentTime")
+				return e.At("currentTime")
 			}
 			m.CurrentTime = x
 			seen |= 1 << 0
 		case "interval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("interval")
+				return e.At("interval")
 			}
 			m.Interval = x
 			seen |= 1 << 1
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseRegistrationStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genRegistrationStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genRegistrationStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 2
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("currentTime")
+			return ocppjson.Missing("currentTime")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("interval")
+			return ocppjson.Missing("interval")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -4740,23 +4741,23 @@ func (m *BootNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *BootNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *BootNotificationResponse) genValidate() *genError {
+func (m *BootNotificationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genRegistrationStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genRegistrationStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -4769,13 +4770,13 @@ type StatusInfo struct {
 	AdditionalInfo *string     `json:"additionalInfo,omitempty"`
 }
 
-func (m *StatusInfo) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StatusInfo) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4786,35 +4787,35 @@ func (m *StatusInfo) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "reasonCode":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("reasonCode")
+				return e.At("reasonCode")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("reasonCode")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("reasonCode")
 			}
 			m.ReasonCode = x
 			seen |= 1 << 0
 		case "additionalInfo":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("additionalInfo")
+				return e.At("additionalInfo")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("additionalInfo")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("additionalInfo")
 			}
-			m.AdditionalInfo = s.newString(x)
+			m.AdditionalInfo = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("reasonCode")
+			return ocppjson.Missing("reasonCode")
 		}
 	}
 	return nil
@@ -4824,23 +4825,23 @@ func (m *StatusInfo) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StatusInfo) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StatusInfo) genValidate() *genError {
+func (m *StatusInfo) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.ReasonCode, 20); e != nil {
-		return e.at("reasonCode")
+	if e := ocppjson.CheckMaxLength(m.ReasonCode, 20); e != nil {
+		return e.At("reasonCode")
 	}
 	if m.AdditionalInfo != nil {
-		if e := genCheckMaxLength((*m.AdditionalInfo), 512); e != nil {
-			return e.at("additionalInfo")
+		if e := ocppjson.CheckMaxLength((*m.AdditionalInfo), 512); e != nil {
+			return e.At("additionalInfo")
 		}
 	}
 	return nil
@@ -4855,13 +4856,13 @@ type CancelReservationRequest struct {
 // ActionName returns the OCPP action name, "CancelReservation".
 func (*CancelReservationRequest) ActionName() string { return "CancelReservation" }
 
-func (m *CancelReservationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CancelReservationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4872,23 +4873,23 @@ func (m *CancelReservationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "reservationId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("reservationId")
+				return e.At("reservationId")
 			}
 			m.ReservationID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("reservationId")
+			return ocppjson.Missing("reservationId")
 		}
 	}
 	return nil
@@ -4898,15 +4899,15 @@ func (m *CancelReservationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CancelReservationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CancelReservationRequest) genValidate() *genError {
+func (m *CancelReservationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -4922,13 +4923,13 @@ type CancelReservationResponse struct {
 // ActionName returns the OCPP action name, "CancelReservation".
 func (*CancelReservationResponse) ActionName() string { return "CancelReservation" }
 
-func (m *CancelReservationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CancelReservationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -4939,33 +4940,33 @@ func (m *CancelReservationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseCancelReservationStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCancelReservationStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genCancelReservationStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -4975,23 +4976,23 @@ func (m *CancelReservationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CancelReservationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CancelReservationResponse) genValidate() *genError {
+func (m *CancelReservationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genCancelReservationStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genCancelReservationStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -5007,13 +5008,13 @@ type CertificateSignedRequest struct {
 // ActionName returns the OCPP action name, "CertificateSigned".
 func (*CertificateSignedRequest) ActionName() string { return "CertificateSigned" }
 
-func (m *CertificateSignedRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateSignedRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5024,36 +5025,36 @@ func (m *CertificateSignedRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "certificateChain":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("certificateChain")
+				return e.At("certificateChain")
 			}
-			if e := genCheckMaxLength(x, 10000); e != nil {
-				return e.at("certificateChain")
+			if e := ocppjson.CheckMaxLength(x, 10000); e != nil {
+				return e.At("certificateChain")
 			}
 			m.CertificateChain = x
 			seen |= 1 << 0
 		case "certificateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateType")
+				return e.At("certificateType")
 			}
 			x, ok := genParseCertificateSigningUseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateSigningUseEnumAllowed).at("certificateType")
+				return ocppjson.EnumError(raw, genCertificateSigningUseEnumAllowed).At("certificateType")
 			}
-			m.CertificateType = genNewEnum(s, x)
+			m.CertificateType = ocppjson.NewEnum(s, x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateChain")
+			return ocppjson.Missing("certificateChain")
 		}
 	}
 	return nil
@@ -5063,23 +5064,23 @@ func (m *CertificateSignedRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateSignedRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateSignedRequest) genValidate() *genError {
+func (m *CertificateSignedRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.CertificateChain, 10000); e != nil {
-		return e.at("certificateChain")
+	if e := ocppjson.CheckMaxLength(m.CertificateChain, 10000); e != nil {
+		return e.At("certificateChain")
 	}
 	if m.CertificateType != nil {
 		if !(*m.CertificateType).IsValid() {
-			return genInvalidEnum(string((*m.CertificateType)), genCertificateSigningUseEnumAllowed).at("certificateType")
+			return ocppjson.InvalidEnum(string((*m.CertificateType)), genCertificateSigningUseEnumAllowed).At("certificateType")
 		}
 	}
 	return nil
@@ -5095,13 +5096,13 @@ type CertificateSignedResponse struct {
 // ActionName returns the OCPP action name, "CertificateSigned".
 func (*CertificateSignedResponse) ActionName() string { return "CertificateSigned" }
 
-func (m *CertificateSignedResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateSignedResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5112,33 +5113,33 @@ func (m *CertificateSignedResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseCertificateSignedStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateSignedStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genCertificateSignedStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5148,23 +5149,23 @@ func (m *CertificateSignedResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateSignedResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateSignedResponse) genValidate() *genError {
+func (m *CertificateSignedResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genCertificateSignedStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genCertificateSignedStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -5180,13 +5181,13 @@ type ChangeAvailabilityRequest struct {
 // ActionName returns the OCPP action name, "ChangeAvailability".
 func (*ChangeAvailabilityRequest) ActionName() string { return "ChangeAvailability" }
 
-func (m *ChangeAvailabilityRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChangeAvailabilityRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5197,33 +5198,33 @@ func (m *ChangeAvailabilityRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evse":
 			x := new(EVSE)
 			if e := x.genDecode(s); e != nil {
-				return e.at("evse")
+				return e.At("evse")
 			}
 			m.Evse = x
 		case "operationalStatus":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("operationalStatus")
+				return e.At("operationalStatus")
 			}
 			x, ok := genParseOperationalStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genOperationalStatusEnumAllowed).at("operationalStatus")
+				return ocppjson.EnumError(raw, genOperationalStatusEnumAllowed).At("operationalStatus")
 			}
 			m.OperationalStatus = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("operationalStatus")
+			return ocppjson.Missing("operationalStatus")
 		}
 	}
 	return nil
@@ -5233,24 +5234,24 @@ func (m *ChangeAvailabilityRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChangeAvailabilityRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChangeAvailabilityRequest) genValidate() *genError {
+func (m *ChangeAvailabilityRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Evse != nil {
 		if e := m.Evse.genValidate(); e != nil {
-			return e.at("evse")
+			return e.At("evse")
 		}
 	}
 	if !m.OperationalStatus.IsValid() {
-		return genInvalidEnum(string(m.OperationalStatus), genOperationalStatusEnumAllowed).at("operationalStatus")
+		return ocppjson.InvalidEnum(string(m.OperationalStatus), genOperationalStatusEnumAllowed).At("operationalStatus")
 	}
 	return nil
 }
@@ -5262,13 +5263,13 @@ type EVSE struct {
 	ConnectorID *int        `json:"connectorId,omitempty"`
 }
 
-func (m *EVSE) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *EVSE) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5279,29 +5280,29 @@ func (m *EVSE) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 	}
 	return nil
@@ -5311,15 +5312,15 @@ func (m *EVSE) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *EVSE) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *EVSE) genValidate() *genError {
+func (m *EVSE) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -5335,13 +5336,13 @@ type ChangeAvailabilityResponse struct {
 // ActionName returns the OCPP action name, "ChangeAvailability".
 func (*ChangeAvailabilityResponse) ActionName() string { return "ChangeAvailability" }
 
-func (m *ChangeAvailabilityResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChangeAvailabilityResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5352,33 +5353,33 @@ func (m *ChangeAvailabilityResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseChangeAvailabilityStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChangeAvailabilityStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genChangeAvailabilityStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5388,23 +5389,23 @@ func (m *ChangeAvailabilityResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChangeAvailabilityResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChangeAvailabilityResponse) genValidate() *genError {
+func (m *ChangeAvailabilityResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genChangeAvailabilityStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genChangeAvailabilityStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -5418,12 +5419,12 @@ type ClearCacheRequest struct {
 // ActionName returns the OCPP action name, "ClearCache".
 func (*ClearCacheRequest) ActionName() string { return "ClearCache" }
 
-func (m *ClearCacheRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearCacheRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5434,11 +5435,11 @@ func (m *ClearCacheRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -5448,15 +5449,15 @@ func (m *ClearCacheRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearCacheRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearCacheRequest) genValidate() *genError {
+func (m *ClearCacheRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -5472,13 +5473,13 @@ type ClearCacheResponse struct {
 // ActionName returns the OCPP action name, "ClearCache".
 func (*ClearCacheResponse) ActionName() string { return "ClearCache" }
 
-func (m *ClearCacheResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearCacheResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5489,33 +5490,33 @@ func (m *ClearCacheResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseClearCacheStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genClearCacheStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genClearCacheStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5525,23 +5526,23 @@ func (m *ClearCacheResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearCacheResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearCacheResponse) genValidate() *genError {
+func (m *ClearCacheResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genClearCacheStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genClearCacheStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -5557,12 +5558,12 @@ type ClearChargingProfileRequest struct {
 // ActionName returns the OCPP action name, "ClearChargingProfile".
 func (*ClearChargingProfileRequest) ActionName() string { return "ClearChargingProfile" }
 
-func (m *ClearChargingProfileRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearChargingProfileRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5573,23 +5574,23 @@ func (m *ClearChargingProfileRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingProfileId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("chargingProfileId")
+				return e.At("chargingProfileId")
 			}
 			m.ChargingProfileID = &x
 		case "chargingProfileCriteria":
 			x := new(ClearChargingProfile)
 			if e := x.genDecode(s); e != nil {
-				return e.at("chargingProfileCriteria")
+				return e.At("chargingProfileCriteria")
 			}
 			m.ChargingProfileCriteria = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -5599,20 +5600,20 @@ func (m *ClearChargingProfileRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearChargingProfileRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearChargingProfileRequest) genValidate() *genError {
+func (m *ClearChargingProfileRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ChargingProfileCriteria != nil {
 		if e := m.ChargingProfileCriteria.genValidate(); e != nil {
-			return e.at("chargingProfileCriteria")
+			return e.At("chargingProfileCriteria")
 		}
 	}
 	return nil
@@ -5626,12 +5627,12 @@ type ClearChargingProfile struct {
 	StackLevel             *int                        `json:"stackLevel,omitempty"`
 }
 
-func (m *ClearChargingProfile) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearChargingProfile) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5642,33 +5643,33 @@ func (m *ClearChargingProfile) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		case "chargingProfilePurpose":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfilePurpose")
+				return e.At("chargingProfilePurpose")
 			}
 			x, ok := genParseChargingProfilePurposeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfilePurposeEnumAllowed).at("chargingProfilePurpose")
+				return ocppjson.EnumError(raw, genChargingProfilePurposeEnumAllowed).At("chargingProfilePurpose")
 			}
-			m.ChargingProfilePurpose = genNewEnum(s, x)
+			m.ChargingProfilePurpose = ocppjson.NewEnum(s, x)
 		case "stackLevel":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("stackLevel")
+				return e.At("stackLevel")
 			}
 			m.StackLevel = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -5678,20 +5679,20 @@ func (m *ClearChargingProfile) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearChargingProfile) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearChargingProfile) genValidate() *genError {
+func (m *ClearChargingProfile) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ChargingProfilePurpose != nil {
 		if !(*m.ChargingProfilePurpose).IsValid() {
-			return genInvalidEnum(string((*m.ChargingProfilePurpose)), genChargingProfilePurposeEnumAllowed).at("chargingProfilePurpose")
+			return ocppjson.InvalidEnum(string((*m.ChargingProfilePurpose)), genChargingProfilePurposeEnumAllowed).At("chargingProfilePurpose")
 		}
 	}
 	return nil
@@ -5707,13 +5708,13 @@ type ClearChargingProfileResponse struct {
 // ActionName returns the OCPP action name, "ClearChargingProfile".
 func (*ClearChargingProfileResponse) ActionName() string { return "ClearChargingProfile" }
 
-func (m *ClearChargingProfileResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearChargingProfileResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5724,33 +5725,33 @@ func (m *ClearChargingProfileResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseClearChargingProfileStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genClearChargingProfileStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genClearChargingProfileStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5760,23 +5761,23 @@ func (m *ClearChargingProfileResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearChargingProfileResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearChargingProfileResponse) genValidate() *genError {
+func (m *ClearChargingProfileResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genClearChargingProfileStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genClearChargingProfileStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -5791,13 +5792,13 @@ type ClearDisplayMessageRequest struct {
 // ActionName returns the OCPP action name, "ClearDisplayMessage".
 func (*ClearDisplayMessageRequest) ActionName() string { return "ClearDisplayMessage" }
 
-func (m *ClearDisplayMessageRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearDisplayMessageRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5808,23 +5809,23 @@ func (m *ClearDisplayMessageRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 	}
 	return nil
@@ -5834,15 +5835,15 @@ func (m *ClearDisplayMessageRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearDisplayMessageRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearDisplayMessageRequest) genValidate() *genError {
+func (m *ClearDisplayMessageRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -5858,13 +5859,13 @@ type ClearDisplayMessageResponse struct {
 // ActionName returns the OCPP action name, "ClearDisplayMessage".
 func (*ClearDisplayMessageResponse) ActionName() string { return "ClearDisplayMessage" }
 
-func (m *ClearDisplayMessageResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearDisplayMessageResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5875,33 +5876,33 @@ func (m *ClearDisplayMessageResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseClearMessageStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genClearMessageStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genClearMessageStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -5911,23 +5912,23 @@ func (m *ClearDisplayMessageResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearDisplayMessageResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearDisplayMessageResponse) genValidate() *genError {
+func (m *ClearDisplayMessageResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genClearMessageStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genClearMessageStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -5943,13 +5944,13 @@ type ClearedChargingLimitRequest struct {
 // ActionName returns the OCPP action name, "ClearedChargingLimit".
 func (*ClearedChargingLimitRequest) ActionName() string { return "ClearedChargingLimit" }
 
-func (m *ClearedChargingLimitRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearedChargingLimitRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -5960,33 +5961,33 @@ func (m *ClearedChargingLimitRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingLimitSource":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingLimitSource")
+				return e.At("chargingLimitSource")
 			}
 			x, ok := genParseChargingLimitSourceEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingLimitSourceEnumAllowed).at("chargingLimitSource")
+				return ocppjson.EnumError(raw, genChargingLimitSourceEnumAllowed).At("chargingLimitSource")
 			}
 			m.ChargingLimitSource = x
 			seen |= 1 << 0
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingLimitSource")
+			return ocppjson.Missing("chargingLimitSource")
 		}
 	}
 	return nil
@@ -5996,19 +5997,19 @@ func (m *ClearedChargingLimitRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearedChargingLimitRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearedChargingLimitRequest) genValidate() *genError {
+func (m *ClearedChargingLimitRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ChargingLimitSource.IsValid() {
-		return genInvalidEnum(string(m.ChargingLimitSource), genChargingLimitSourceEnumAllowed).at("chargingLimitSource")
+		return ocppjson.InvalidEnum(string(m.ChargingLimitSource), genChargingLimitSourceEnumAllowed).At("chargingLimitSource")
 	}
 	return nil
 }
@@ -6021,12 +6022,12 @@ type ClearedChargingLimitResponse struct {
 // ActionName returns the OCPP action name, "ClearedChargingLimit".
 func (*ClearedChargingLimitResponse) ActionName() string { return "ClearedChargingLimit" }
 
-func (m *ClearedChargingLimitResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearedChargingLimitResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6037,11 +6038,11 @@ func (m *ClearedChargingLimitResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -6051,15 +6052,15 @@ func (m *ClearedChargingLimitResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearedChargingLimitResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearedChargingLimitResponse) genValidate() *genError {
+func (m *ClearedChargingLimitResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -6074,13 +6075,13 @@ type ClearVariableMonitoringRequest struct {
 // ActionName returns the OCPP action name, "ClearVariableMonitoring".
 func (*ClearVariableMonitoringRequest) ActionName() string { return "ClearVariableMonitoring" }
 
-func (m *ClearVariableMonitoringRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearVariableMonitoringRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6091,18 +6092,18 @@ func (m *ClearVariableMonitoringRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			if e := s.beginArray(); e != nil {
-				return e.at("id")
+			if e := s.BeginArray(); e != nil {
+				return e.At("id")
 			}
 			a0 := []int{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("id")
+					return e.At("id")
 				}
 				if !ok {
 					break
@@ -6110,24 +6111,24 @@ func (m *ClearVariableMonitoringRequest) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]int, 0, 4)
 				}
-				x, e := s.readInt()
+				x, e := s.ReadInt()
 				if e != nil {
-					return e.atIndex(i0).at("id")
+					return e.AtIndex(i0).At("id")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("id")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("id")
 			}
 			m.ID = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 	}
 	return nil
@@ -6137,22 +6138,22 @@ func (m *ClearVariableMonitoringRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearVariableMonitoringRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearVariableMonitoringRequest) genValidate() *genError {
+func (m *ClearVariableMonitoringRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ID == nil {
-		return genNilArray().at("id")
+		return ocppjson.NilArray().At("id")
 	}
-	if e := genCheckItems(len(m.ID), 1, -1); e != nil {
-		return e.at("id")
+	if e := ocppjson.CheckItems(len(m.ID), 1, -1); e != nil {
+		return e.At("id")
 	}
 	return nil
 }
@@ -6166,13 +6167,13 @@ type ClearVariableMonitoringResponse struct {
 // ActionName returns the OCPP action name, "ClearVariableMonitoring".
 func (*ClearVariableMonitoringResponse) ActionName() string { return "ClearVariableMonitoring" }
 
-func (m *ClearVariableMonitoringResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearVariableMonitoringResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6183,18 +6184,18 @@ func (m *ClearVariableMonitoringResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "clearMonitoringResult":
-			if e := s.beginArray(); e != nil {
-				return e.at("clearMonitoringResult")
+			if e := s.BeginArray(); e != nil {
+				return e.At("clearMonitoringResult")
 			}
 			a0 := []ClearMonitoringResult{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("clearMonitoringResult")
+					return e.At("clearMonitoringResult")
 				}
 				if !ok {
 					break
@@ -6204,21 +6205,21 @@ func (m *ClearVariableMonitoringResponse) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ClearMonitoringResult{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("clearMonitoringResult")
+					return e.AtIndex(i0).At("clearMonitoringResult")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("clearMonitoringResult")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("clearMonitoringResult")
 			}
 			m.ClearMonitoringResult = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("clearMonitoringResult")
+			return ocppjson.Missing("clearMonitoringResult")
 		}
 	}
 	return nil
@@ -6228,26 +6229,26 @@ func (m *ClearVariableMonitoringResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearVariableMonitoringResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearVariableMonitoringResponse) genValidate() *genError {
+func (m *ClearVariableMonitoringResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ClearMonitoringResult == nil {
-		return genNilArray().at("clearMonitoringResult")
+		return ocppjson.NilArray().At("clearMonitoringResult")
 	}
-	if e := genCheckItems(len(m.ClearMonitoringResult), 1, -1); e != nil {
-		return e.at("clearMonitoringResult")
+	if e := ocppjson.CheckItems(len(m.ClearMonitoringResult), 1, -1); e != nil {
+		return e.At("clearMonitoringResult")
 	}
 	for i0 := range m.ClearMonitoringResult {
 		if e := m.ClearMonitoringResult[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("clearMonitoringResult")
+			return e.AtIndex(i0).At("clearMonitoringResult")
 		}
 	}
 	return nil
@@ -6261,13 +6262,13 @@ type ClearMonitoringResult struct {
 	StatusInfo *StatusInfo               `json:"statusInfo,omitempty"`
 }
 
-func (m *ClearMonitoringResult) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ClearMonitoringResult) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6278,43 +6279,43 @@ func (m *ClearMonitoringResult) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseClearMonitoringStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genClearMonitoringStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genClearMonitoringStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 1
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 	}
 	return nil
@@ -6324,23 +6325,23 @@ func (m *ClearMonitoringResult) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ClearMonitoringResult) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ClearMonitoringResult) genValidate() *genError {
+func (m *ClearMonitoringResult) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genClearMonitoringStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genClearMonitoringStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -6356,13 +6357,13 @@ type CostUpdatedRequest struct {
 // ActionName returns the OCPP action name, "CostUpdated".
 func (*CostUpdatedRequest) ActionName() string { return "CostUpdated" }
 
-func (m *CostUpdatedRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CostUpdatedRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6373,36 +6374,36 @@ func (m *CostUpdatedRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "totalCost":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("totalCost")
+				return e.At("totalCost")
 			}
 			m.TotalCost = x
 			seen |= 1 << 0
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
 			m.TransactionID = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("totalCost")
+			return ocppjson.Missing("totalCost")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("transactionId")
+			return ocppjson.Missing("transactionId")
 		}
 	}
 	return nil
@@ -6412,22 +6413,22 @@ func (m *CostUpdatedRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CostUpdatedRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CostUpdatedRequest) genValidate() *genError {
+func (m *CostUpdatedRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckFinite(m.TotalCost); e != nil {
-		return e.at("totalCost")
+	if e := ocppjson.CheckFinite(m.TotalCost); e != nil {
+		return e.At("totalCost")
 	}
-	if e := genCheckMaxLength(m.TransactionID, 36); e != nil {
-		return e.at("transactionId")
+	if e := ocppjson.CheckMaxLength(m.TransactionID, 36); e != nil {
+		return e.At("transactionId")
 	}
 	return nil
 }
@@ -6440,12 +6441,12 @@ type CostUpdatedResponse struct {
 // ActionName returns the OCPP action name, "CostUpdated".
 func (*CostUpdatedResponse) ActionName() string { return "CostUpdated" }
 
-func (m *CostUpdatedResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CostUpdatedResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6456,11 +6457,11 @@ func (m *CostUpdatedResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -6470,15 +6471,15 @@ func (m *CostUpdatedResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CostUpdatedResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CostUpdatedResponse) genValidate() *genError {
+func (m *CostUpdatedResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -6498,13 +6499,13 @@ type CustomerInformationRequest struct {
 // ActionName returns the OCPP action name, "CustomerInformation".
 func (*CustomerInformationRequest) ActionName() string { return "CustomerInformation" }
 
-func (m *CustomerInformationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CustomerInformationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6515,64 +6516,64 @@ func (m *CustomerInformationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "customerCertificate":
 			x := new(CertificateHashData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customerCertificate")
+				return e.At("customerCertificate")
 			}
 			m.CustomerCertificate = x
 		case "idToken":
 			x := new(IDToken)
 			if e := x.genDecode(s); e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
 			m.IDToken = x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "report":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("report")
+				return e.At("report")
 			}
 			m.Report = x
 			seen |= 1 << 1
 		case "clear":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("clear")
+				return e.At("clear")
 			}
 			m.Clear = x
 			seen |= 1 << 2
 		case "customerIdentifier":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("customerIdentifier")
+				return e.At("customerIdentifier")
 			}
-			if e := genCheckMaxLength(x, 64); e != nil {
-				return e.at("customerIdentifier")
+			if e := ocppjson.CheckMaxLength(x, 64); e != nil {
+				return e.At("customerIdentifier")
 			}
-			m.CustomerIdentifier = s.newString(x)
+			m.CustomerIdentifier = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("report")
+			return ocppjson.Missing("report")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("clear")
+			return ocppjson.Missing("clear")
 		}
 	}
 	return nil
@@ -6582,30 +6583,30 @@ func (m *CustomerInformationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CustomerInformationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CustomerInformationRequest) genValidate() *genError {
+func (m *CustomerInformationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.CustomerCertificate != nil {
 		if e := m.CustomerCertificate.genValidate(); e != nil {
-			return e.at("customerCertificate")
+			return e.At("customerCertificate")
 		}
 	}
 	if m.IDToken != nil {
 		if e := m.IDToken.genValidate(); e != nil {
-			return e.at("idToken")
+			return e.At("idToken")
 		}
 	}
 	if m.CustomerIdentifier != nil {
-		if e := genCheckMaxLength((*m.CustomerIdentifier), 64); e != nil {
-			return e.at("customerIdentifier")
+		if e := ocppjson.CheckMaxLength((*m.CustomerIdentifier), 64); e != nil {
+			return e.At("customerIdentifier")
 		}
 	}
 	return nil
@@ -6620,13 +6621,13 @@ type CertificateHashData struct {
 	SerialNumber   string            `json:"serialNumber"`
 }
 
-func (m *CertificateHashData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateHashData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6637,66 +6638,66 @@ func (m *CertificateHashData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "hashAlgorithm":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("hashAlgorithm")
+				return e.At("hashAlgorithm")
 			}
 			x, ok := genParseHashAlgorithmEnum(raw)
 			if !ok {
-				return genEnumError(raw, genHashAlgorithmEnumAllowed).at("hashAlgorithm")
+				return ocppjson.EnumError(raw, genHashAlgorithmEnumAllowed).At("hashAlgorithm")
 			}
 			m.HashAlgorithm = x
 			seen |= 1 << 0
 		case "issuerNameHash":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("issuerNameHash")
+				return e.At("issuerNameHash")
 			}
-			if e := genCheckMaxLength(x, 128); e != nil {
-				return e.at("issuerNameHash")
+			if e := ocppjson.CheckMaxLength(x, 128); e != nil {
+				return e.At("issuerNameHash")
 			}
 			m.IssuerNameHash = x
 			seen |= 1 << 1
 		case "issuerKeyHash":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("issuerKeyHash")
+				return e.At("issuerKeyHash")
 			}
-			if e := genCheckMaxLength(x, 128); e != nil {
-				return e.at("issuerKeyHash")
+			if e := ocppjson.CheckMaxLength(x, 128); e != nil {
+				return e.At("issuerKeyHash")
 			}
 			m.IssuerKeyHash = x
 			seen |= 1 << 2
 		case "serialNumber":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("serialNumber")
+				return e.At("serialNumber")
 			}
-			if e := genCheckMaxLength(x, 40); e != nil {
-				return e.at("serialNumber")
+			if e := ocppjson.CheckMaxLength(x, 40); e != nil {
+				return e.At("serialNumber")
 			}
 			m.SerialNumber = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("hashAlgorithm")
+			return ocppjson.Missing("hashAlgorithm")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("issuerNameHash")
+			return ocppjson.Missing("issuerNameHash")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("issuerKeyHash")
+			return ocppjson.Missing("issuerKeyHash")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("serialNumber")
+			return ocppjson.Missing("serialNumber")
 		}
 	}
 	return nil
@@ -6706,28 +6707,28 @@ func (m *CertificateHashData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateHashData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateHashData) genValidate() *genError {
+func (m *CertificateHashData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.HashAlgorithm.IsValid() {
-		return genInvalidEnum(string(m.HashAlgorithm), genHashAlgorithmEnumAllowed).at("hashAlgorithm")
+		return ocppjson.InvalidEnum(string(m.HashAlgorithm), genHashAlgorithmEnumAllowed).At("hashAlgorithm")
 	}
-	if e := genCheckMaxLength(m.IssuerNameHash, 128); e != nil {
-		return e.at("issuerNameHash")
+	if e := ocppjson.CheckMaxLength(m.IssuerNameHash, 128); e != nil {
+		return e.At("issuerNameHash")
 	}
-	if e := genCheckMaxLength(m.IssuerKeyHash, 128); e != nil {
-		return e.at("issuerKeyHash")
+	if e := ocppjson.CheckMaxLength(m.IssuerKeyHash, 128); e != nil {
+		return e.At("issuerKeyHash")
 	}
-	if e := genCheckMaxLength(m.SerialNumber, 40); e != nil {
-		return e.at("serialNumber")
+	if e := ocppjson.CheckMaxLength(m.SerialNumber, 40); e != nil {
+		return e.At("serialNumber")
 	}
 	return nil
 }
@@ -6742,13 +6743,13 @@ type CustomerInformationResponse struct {
 // ActionName returns the OCPP action name, "CustomerInformation".
 func (*CustomerInformationResponse) ActionName() string { return "CustomerInformation" }
 
-func (m *CustomerInformationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CustomerInformationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6759,33 +6760,33 @@ func (m *CustomerInformationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseCustomerInformationStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCustomerInformationStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genCustomerInformationStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6795,23 +6796,23 @@ func (m *CustomerInformationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CustomerInformationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CustomerInformationResponse) genValidate() *genError {
+func (m *CustomerInformationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genCustomerInformationStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genCustomerInformationStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -6828,13 +6829,13 @@ type DataTransferRequest struct {
 // ActionName returns the OCPP action name, "DataTransfer".
 func (*DataTransferRequest) ActionName() string { return "DataTransfer" }
 
-func (m *DataTransferRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DataTransferRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6845,41 +6846,41 @@ func (m *DataTransferRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "messageId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("messageId")
+				return e.At("messageId")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("messageId")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("messageId")
 			}
-			m.MessageID = s.newString(x)
+			m.MessageID = s.NewString(x)
 		case "data":
-			x, e := s.readRaw()
+			x, e := s.ReadRaw()
 			if e != nil {
-				return e.at("data")
+				return e.At("data")
 			}
 			m.Data = x
 		case "vendorId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("vendorId")
+				return e.At("vendorId")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("vendorId")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("vendorId")
 			}
 			m.VendorID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("vendorId")
+			return ocppjson.Missing("vendorId")
 		}
 	}
 	return nil
@@ -6889,24 +6890,24 @@ func (m *DataTransferRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DataTransferRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DataTransferRequest) genValidate() *genError {
+func (m *DataTransferRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.MessageID != nil {
-		if e := genCheckMaxLength((*m.MessageID), 50); e != nil {
-			return e.at("messageId")
+		if e := ocppjson.CheckMaxLength((*m.MessageID), 50); e != nil {
+			return e.At("messageId")
 		}
 	}
-	if e := genCheckMaxLength(m.VendorID, 255); e != nil {
-		return e.at("vendorId")
+	if e := ocppjson.CheckMaxLength(m.VendorID, 255); e != nil {
+		return e.At("vendorId")
 	}
 	return nil
 }
@@ -6922,13 +6923,13 @@ type DataTransferResponse struct {
 // ActionName returns the OCPP action name, "DataTransfer".
 func (*DataTransferResponse) ActionName() string { return "DataTransfer" }
 
-func (m *DataTransferResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DataTransferResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -6939,39 +6940,39 @@ func (m *DataTransferResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseDataTransferStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genDataTransferStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genDataTransferStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "data":
-			x, e := s.readRaw()
+			x, e := s.ReadRaw()
 			if e != nil {
-				return e.at("data")
+				return e.At("data")
 			}
 			m.Data = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -6981,23 +6982,23 @@ func (m *DataTransferResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DataTransferResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DataTransferResponse) genValidate() *genError {
+func (m *DataTransferResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genDataTransferStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genDataTransferStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -7012,13 +7013,13 @@ type DeleteCertificateRequest struct {
 // ActionName returns the OCPP action name, "DeleteCertificate".
 func (*DeleteCertificateRequest) ActionName() string { return "DeleteCertificate" }
 
-func (m *DeleteCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DeleteCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7029,21 +7030,21 @@ func (m *DeleteCertificateRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "certificateHashData":
 			if e := m.CertificateHashData.genDecode(s); e != nil {
-				return e.at("certificateHashData")
+				return e.At("certificateHashData")
 			}
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateHashData")
+			return ocppjson.Missing("certificateHashData")
 		}
 	}
 	return nil
@@ -7053,19 +7054,19 @@ func (m *DeleteCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DeleteCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DeleteCertificateRequest) genValidate() *genError {
+func (m *DeleteCertificateRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.CertificateHashData.genValidate(); e != nil {
-		return e.at("certificateHashData")
+		return e.At("certificateHashData")
 	}
 	return nil
 }
@@ -7080,13 +7081,13 @@ type DeleteCertificateResponse struct {
 // ActionName returns the OCPP action name, "DeleteCertificate".
 func (*DeleteCertificateResponse) ActionName() string { return "DeleteCertificate" }
 
-func (m *DeleteCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DeleteCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7097,33 +7098,33 @@ func (m *DeleteCertificateResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseDeleteCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genDeleteCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genDeleteCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7133,23 +7134,23 @@ func (m *DeleteCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DeleteCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DeleteCertificateResponse) genValidate() *genError {
+func (m *DeleteCertificateResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genDeleteCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genDeleteCertificateStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -7165,13 +7166,13 @@ type FirmwareStatusNotificationRequest struct {
 // ActionName returns the OCPP action name, "FirmwareStatusNotification".
 func (*FirmwareStatusNotificationRequest) ActionName() string { return "FirmwareStatusNotification" }
 
-func (m *FirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *FirmwareStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7182,33 +7183,33 @@ func (m *FirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseFirmwareStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genFirmwareStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genFirmwareStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7218,19 +7219,19 @@ func (m *FirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *FirmwareStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *FirmwareStatusNotificationRequest) genValidate() *genError {
+func (m *FirmwareStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genFirmwareStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genFirmwareStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -7243,12 +7244,12 @@ type FirmwareStatusNotificationResponse struct {
 // ActionName returns the OCPP action name, "FirmwareStatusNotification".
 func (*FirmwareStatusNotificationResponse) ActionName() string { return "FirmwareStatusNotification" }
 
-func (m *FirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *FirmwareStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7259,11 +7260,11 @@ func (m *FirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError 
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -7273,15 +7274,15 @@ func (m *FirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError 
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *FirmwareStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *FirmwareStatusNotificationResponse) genValidate() *genError {
+func (m *FirmwareStatusNotificationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -7298,13 +7299,13 @@ type Get15118EVCertificateRequest struct {
 // ActionName returns the OCPP action name, "Get15118EVCertificate".
 func (*Get15118EVCertificateRequest) ActionName() string { return "Get15118EVCertificate" }
 
-func (m *Get15118EVCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Get15118EVCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7315,53 +7316,53 @@ func (m *Get15118EVCertificateRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "iso15118SchemaVersion":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("iso15118SchemaVersion")
+				return e.At("iso15118SchemaVersion")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("iso15118SchemaVersion")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("iso15118SchemaVersion")
 			}
 			m.Iso15118SchemaVersion = x
 			seen |= 1 << 0
 		case "action":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("action")
+				return e.At("action")
 			}
 			x, ok := genParseCertificateActionEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateActionEnumAllowed).at("action")
+				return ocppjson.EnumError(raw, genCertificateActionEnumAllowed).At("action")
 			}
 			m.Action = x
 			seen |= 1 << 1
 		case "exiRequest":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("exiRequest")
+				return e.At("exiRequest")
 			}
-			if e := genCheckMaxLength(x, 5600); e != nil {
-				return e.at("exiRequest")
+			if e := ocppjson.CheckMaxLength(x, 5600); e != nil {
+				return e.At("exiRequest")
 			}
 			m.ExiRequest = x
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("iso15118SchemaVersion")
+			return ocppjson.Missing("iso15118SchemaVersion")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("action")
+			return ocppjson.Missing("action")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("exiRequest")
+			return ocppjson.Missing("exiRequest")
 		}
 	}
 	return nil
@@ -7371,25 +7372,25 @@ func (m *Get15118EVCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Get15118EVCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Get15118EVCertificateRequest) genValidate() *genError {
+func (m *Get15118EVCertificateRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Iso15118SchemaVersion, 50); e != nil {
-		return e.at("iso15118SchemaVersion")
+	if e := ocppjson.CheckMaxLength(m.Iso15118SchemaVersion, 50); e != nil {
+		return e.At("iso15118SchemaVersion")
 	}
 	if !m.Action.IsValid() {
-		return genInvalidEnum(string(m.Action), genCertificateActionEnumAllowed).at("action")
+		return ocppjson.InvalidEnum(string(m.Action), genCertificateActionEnumAllowed).At("action")
 	}
-	if e := genCheckMaxLength(m.ExiRequest, 5600); e != nil {
-		return e.at("exiRequest")
+	if e := ocppjson.CheckMaxLength(m.ExiRequest, 5600); e != nil {
+		return e.At("exiRequest")
 	}
 	return nil
 }
@@ -7405,13 +7406,13 @@ type Get15118EVCertificateResponse struct {
 // ActionName returns the OCPP action name, "Get15118EVCertificate".
 func (*Get15118EVCertificateResponse) ActionName() string { return "Get15118EVCertificate" }
 
-func (m *Get15118EVCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Get15118EVCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7422,46 +7423,46 @@ func (m *Get15118EVCertificateResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseIso15118EVCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genIso15118EVCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genIso15118EVCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "exiResponse":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("exiResponse")
+				return e.At("exiResponse")
 			}
-			if e := genCheckMaxLength(x, 5600); e != nil {
-				return e.at("exiResponse")
+			if e := ocppjson.CheckMaxLength(x, 5600); e != nil {
+				return e.At("exiResponse")
 			}
 			m.ExiResponse = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("exiResponse")
+			return ocppjson.Missing("exiResponse")
 		}
 	}
 	return nil
@@ -7471,27 +7472,27 @@ func (m *Get15118EVCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Get15118EVCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Get15118EVCertificateResponse) genValidate() *genError {
+func (m *Get15118EVCertificateResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genIso15118EVCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genIso15118EVCertificateStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
-	if e := genCheckMaxLength(m.ExiResponse, 5600); e != nil {
-		return e.at("exiResponse")
+	if e := ocppjson.CheckMaxLength(m.ExiResponse, 5600); e != nil {
+		return e.At("exiResponse")
 	}
 	return nil
 }
@@ -7506,13 +7507,13 @@ type GetBaseReportRequest struct {
 // ActionName returns the OCPP action name, "GetBaseReport".
 func (*GetBaseReportRequest) ActionName() string { return "GetBaseReport" }
 
-func (m *GetBaseReportRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetBaseReportRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7523,37 +7524,37 @@ func (m *GetBaseReportRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "reportBase":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("reportBase")
+				return e.At("reportBase")
 			}
 			x, ok := genParseReportBaseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genReportBaseEnumAllowed).at("reportBase")
+				return ocppjson.EnumError(raw, genReportBaseEnumAllowed).At("reportBase")
 			}
 			m.ReportBase = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("reportBase")
+			return ocppjson.Missing("reportBase")
 		}
 	}
 	return nil
@@ -7563,19 +7564,19 @@ func (m *GetBaseReportRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetBaseReportRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetBaseReportRequest) genValidate() *genError {
+func (m *GetBaseReportRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ReportBase.IsValid() {
-		return genInvalidEnum(string(m.ReportBase), genReportBaseEnumAllowed).at("reportBase")
+		return ocppjson.InvalidEnum(string(m.ReportBase), genReportBaseEnumAllowed).At("reportBase")
 	}
 	return nil
 }
@@ -7590,13 +7591,13 @@ type GetBaseReportResponse struct {
 // ActionName returns the OCPP action name, "GetBaseReport".
 func (*GetBaseReportResponse) ActionName() string { return "GetBaseReport" }
 
-func (m *GetBaseReportResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetBaseReportResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7607,33 +7608,33 @@ func (m *GetBaseReportResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericDeviceModelStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericDeviceModelStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericDeviceModelStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7643,23 +7644,23 @@ func (m *GetBaseReportResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetBaseReportResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetBaseReportResponse) genValidate() *genError {
+func (m *GetBaseReportResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -7674,13 +7675,13 @@ type GetCertificateStatusRequest struct {
 // ActionName returns the OCPP action name, "GetCertificateStatus".
 func (*GetCertificateStatusRequest) ActionName() string { return "GetCertificateStatus" }
 
-func (m *GetCertificateStatusRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetCertificateStatusRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7691,21 +7692,21 @@ func (m *GetCertificateStatusRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "ocspRequestData":
 			if e := m.OcspRequestData.genDecode(s); e != nil {
-				return e.at("ocspRequestData")
+				return e.At("ocspRequestData")
 			}
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("ocspRequestData")
+			return ocppjson.Missing("ocspRequestData")
 		}
 	}
 	return nil
@@ -7715,19 +7716,19 @@ func (m *GetCertificateStatusRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetCertificateStatusRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetCertificateStatusRequest) genValidate() *genError {
+func (m *GetCertificateStatusRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.OcspRequestData.genValidate(); e != nil {
-		return e.at("ocspRequestData")
+		return e.At("ocspRequestData")
 	}
 	return nil
 }
@@ -7743,13 +7744,13 @@ type GetCertificateStatusResponse struct {
 // ActionName returns the OCPP action name, "GetCertificateStatus".
 func (*GetCertificateStatusResponse) ActionName() string { return "GetCertificateStatus" }
 
-func (m *GetCertificateStatusResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetCertificateStatusResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7760,42 +7761,42 @@ func (m *GetCertificateStatusResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGetCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGetCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "ocspResult":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("ocspResult")
+				return e.At("ocspResult")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("ocspResult")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("ocspResult")
 			}
-			m.OcspResult = s.newString(x)
+			m.OcspResult = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -7805,28 +7806,28 @@ func (m *GetCertificateStatusResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetCertificateStatusResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetCertificateStatusResponse) genValidate() *genError {
+func (m *GetCertificateStatusResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGetCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGetCertificateStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	if m.OcspResult != nil {
-		if e := genCheckMaxLength((*m.OcspResult), 5500); e != nil {
-			return e.at("ocspResult")
+		if e := ocppjson.CheckMaxLength((*m.OcspResult), 5500); e != nil {
+			return e.At("ocspResult")
 		}
 	}
 	return nil
@@ -7843,13 +7844,13 @@ type GetChargingProfilesRequest struct {
 // ActionName returns the OCPP action name, "GetChargingProfiles".
 func (*GetChargingProfilesRequest) ActionName() string { return "GetChargingProfiles" }
 
-func (m *GetChargingProfilesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetChargingProfilesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7860,37 +7861,37 @@ func (m *GetChargingProfilesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		case "chargingProfile":
 			if e := m.ChargingProfile.genDecode(s); e != nil {
-				return e.at("chargingProfile")
+				return e.At("chargingProfile")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargingProfile")
+			return ocppjson.Missing("chargingProfile")
 		}
 	}
 	return nil
@@ -7900,19 +7901,19 @@ func (m *GetChargingProfilesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetChargingProfilesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetChargingProfilesRequest) genValidate() *genError {
+func (m *GetChargingProfilesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.ChargingProfile.genValidate(); e != nil {
-		return e.at("chargingProfile")
+		return e.At("chargingProfile")
 	}
 	return nil
 }
@@ -7926,12 +7927,12 @@ type ChargingProfileCriterion struct {
 	ChargingLimitSource    []ChargingLimitSourceEnum   `json:"chargingLimitSource,omitempty"`
 }
 
-func (m *ChargingProfileCriterion) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingProfileCriterion) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -7942,34 +7943,34 @@ func (m *ChargingProfileCriterion) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingProfilePurpose":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfilePurpose")
+				return e.At("chargingProfilePurpose")
 			}
 			x, ok := genParseChargingProfilePurposeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfilePurposeEnumAllowed).at("chargingProfilePurpose")
+				return ocppjson.EnumError(raw, genChargingProfilePurposeEnumAllowed).At("chargingProfilePurpose")
 			}
-			m.ChargingProfilePurpose = genNewEnum(s, x)
+			m.ChargingProfilePurpose = ocppjson.NewEnum(s, x)
 		case "stackLevel":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("stackLevel")
+				return e.At("stackLevel")
 			}
 			m.StackLevel = &x
 		case "chargingProfileId":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingProfileId")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingProfileId")
 			}
 			a0 := []int{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingProfileId")
+					return e.At("chargingProfileId")
 				}
 				if !ok {
 					break
@@ -7977,25 +7978,25 @@ func (m *ChargingProfileCriterion) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]int, 0, 4)
 				}
-				x, e := s.readInt()
+				x, e := s.ReadInt()
 				if e != nil {
-					return e.atIndex(i0).at("chargingProfileId")
+					return e.AtIndex(i0).At("chargingProfileId")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("chargingProfileId")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("chargingProfileId")
 			}
 			m.ChargingProfileID = a0
 		case "chargingLimitSource":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingLimitSource")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingLimitSource")
 			}
 			a0 := []ChargingLimitSourceEnum{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingLimitSource")
+					return e.At("chargingLimitSource")
 				}
 				if !ok {
 					break
@@ -8003,22 +8004,22 @@ func (m *ChargingProfileCriterion) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]ChargingLimitSourceEnum, 0, 4)
 				}
-				raw, e := s.readStringRaw()
+				raw, e := s.ReadStringRaw()
 				if e != nil {
-					return e.atIndex(i0).at("chargingLimitSource")
+					return e.AtIndex(i0).At("chargingLimitSource")
 				}
 				x, ok := genParseChargingLimitSourceEnum(raw)
 				if !ok {
-					return genEnumError(raw, genChargingLimitSourceEnumAllowed).atIndex(i0).at("chargingLimitSource")
+					return ocppjson.EnumError(raw, genChargingLimitSourceEnumAllowed).AtIndex(i0).At("chargingLimitSource")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, 4); e != nil {
-				return e.at("chargingLimitSource")
+			if e := ocppjson.CheckItems(len(a0), 1, 4); e != nil {
+				return e.At("chargingLimitSource")
 			}
 			m.ChargingLimitSource = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -8028,35 +8029,35 @@ func (m *ChargingProfileCriterion) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingProfileCriterion) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingProfileCriterion) genValidate() *genError {
+func (m *ChargingProfileCriterion) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ChargingProfilePurpose != nil {
 		if !(*m.ChargingProfilePurpose).IsValid() {
-			return genInvalidEnum(string((*m.ChargingProfilePurpose)), genChargingProfilePurposeEnumAllowed).at("chargingProfilePurpose")
+			return ocppjson.InvalidEnum(string((*m.ChargingProfilePurpose)), genChargingProfilePurposeEnumAllowed).At("chargingProfilePurpose")
 		}
 	}
 	if len(m.ChargingProfileID) > 0 {
-		if e := genCheckItems(len(m.ChargingProfileID), 1, -1); e != nil {
-			return e.at("chargingProfileId")
+		if e := ocppjson.CheckItems(len(m.ChargingProfileID), 1, -1); e != nil {
+			return e.At("chargingProfileId")
 		}
 	}
 	if len(m.ChargingLimitSource) > 0 {
-		if e := genCheckItems(len(m.ChargingLimitSource), 1, 4); e != nil {
-			return e.at("chargingLimitSource")
+		if e := ocppjson.CheckItems(len(m.ChargingLimitSource), 1, 4); e != nil {
+			return e.At("chargingLimitSource")
 		}
 	}
 	for i0 := range m.ChargingLimitSource {
 		if !m.ChargingLimitSource[i0].IsValid() {
-			return genInvalidEnum(string(m.ChargingLimitSource[i0]), genChargingLimitSourceEnumAllowed).atIndex(i0).at("chargingLimitSource")
+			return ocppjson.InvalidEnum(string(m.ChargingLimitSource[i0]), genChargingLimitSourceEnumAllowed).AtIndex(i0).At("chargingLimitSource")
 		}
 	}
 	return nil
@@ -8072,13 +8073,13 @@ type GetChargingProfilesResponse struct {
 // ActionName returns the OCPP action name, "GetChargingProfiles".
 func (*GetChargingProfilesResponse) ActionName() string { return "GetChargingProfiles" }
 
-func (m *GetChargingProfilesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetChargingProfilesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8089,33 +8090,33 @@ func (m *GetChargingProfilesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGetChargingProfileStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetChargingProfileStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGetChargingProfileStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -8125,23 +8126,23 @@ func (m *GetChargingProfilesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetChargingProfilesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetChargingProfilesResponse) genValidate() *genError {
+func (m *GetChargingProfilesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGetChargingProfileStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGetChargingProfileStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -8158,13 +8159,13 @@ type GetCompositeScheduleRequest struct {
 // ActionName returns the OCPP action name, "GetCompositeSchedule".
 func (*GetCompositeScheduleRequest) ActionName() string { return "GetCompositeSchedule" }
 
-func (m *GetCompositeScheduleRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetCompositeScheduleRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8175,43 +8176,43 @@ func (m *GetCompositeScheduleRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "duration":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("duration")
+				return e.At("duration")
 			}
 			m.Duration = x
 			seen |= 1 << 0
 		case "chargingRateUnit":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingRateUnit")
+				return e.At("chargingRateUnit")
 			}
 			x, ok := genParseChargingRateUnitEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingRateUnitEnumAllowed).at("chargingRateUnit")
+				return ocppjson.EnumError(raw, genChargingRateUnitEnumAllowed).At("chargingRateUnit")
 			}
-			m.ChargingRateUnit = genNewEnum(s, x)
+			m.ChargingRateUnit = ocppjson.NewEnum(s, x)
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("duration")
+			return ocppjson.Missing("duration")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 	}
 	return nil
@@ -8221,20 +8222,20 @@ func (m *GetCompositeScheduleRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetCompositeScheduleRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetCompositeScheduleRequest) genValidate() *genError {
+func (m *GetCompositeScheduleRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ChargingRateUnit != nil {
 		if !(*m.ChargingRateUnit).IsValid() {
-			return genInvalidEnum(string((*m.ChargingRateUnit)), genChargingRateUnitEnumAllowed).at("chargingRateUnit")
+			return ocppjson.InvalidEnum(string((*m.ChargingRateUnit)), genChargingRateUnitEnumAllowed).At("chargingRateUnit")
 		}
 	}
 	return nil
@@ -8251,13 +8252,13 @@ type GetCompositeScheduleResponse struct {
 // ActionName returns the OCPP action name, "GetCompositeSchedule".
 func (*GetCompositeScheduleResponse) ActionName() string { return "GetCompositeSchedule" }
 
-func (m *GetCompositeScheduleResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetCompositeScheduleResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8268,39 +8269,39 @@ func (m *GetCompositeScheduleResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "schedule":
 			x := new(CompositeSchedule)
 			if e := x.genDecode(s); e != nil {
-				return e.at("schedule")
+				return e.At("schedule")
 			}
 			m.Schedule = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -8310,28 +8311,28 @@ func (m *GetCompositeScheduleResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetCompositeScheduleResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetCompositeScheduleResponse) genValidate() *genError {
+func (m *GetCompositeScheduleResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	if m.Schedule != nil {
 		if e := m.Schedule.genValidate(); e != nil {
-			return e.at("schedule")
+			return e.At("schedule")
 		}
 	}
 	return nil
@@ -8347,13 +8348,13 @@ type CompositeSchedule struct {
 	ChargingRateUnit       ChargingRateUnitEnum     `json:"chargingRateUnit"`
 }
 
-func (m *CompositeSchedule) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CompositeSchedule) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8364,18 +8365,18 @@ func (m *CompositeSchedule) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingSchedulePeriod":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingSchedulePeriod")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingSchedulePeriod")
 			}
 			a0 := []ChargingSchedulePeriod{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingSchedulePeriod")
+					return e.At("chargingSchedulePeriod")
 				}
 				if !ok {
 					break
@@ -8385,65 +8386,65 @@ func (m *CompositeSchedule) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ChargingSchedulePeriod{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("chargingSchedulePeriod")
+					return e.AtIndex(i0).At("chargingSchedulePeriod")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("chargingSchedulePeriod")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("chargingSchedulePeriod")
 			}
 			m.ChargingSchedulePeriod = a0
 			seen |= 1 << 0
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 1
 		case "duration":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("duration")
+				return e.At("duration")
 			}
 			m.Duration = x
 			seen |= 1 << 2
 		case "scheduleStart":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("scheduleStart")
+				return e.At("scheduleStart")
 			}
 			m.ScheduleStart = x
 			seen |= 1 << 3
 		case "chargingRateUnit":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingRateUnit")
+				return e.At("chargingRateUnit")
 			}
 			x, ok := genParseChargingRateUnitEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingRateUnitEnumAllowed).at("chargingRateUnit")
+				return ocppjson.EnumError(raw, genChargingRateUnitEnumAllowed).At("chargingRateUnit")
 			}
 			m.ChargingRateUnit = x
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingSchedulePeriod")
+			return ocppjson.Missing("chargingSchedulePeriod")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("duration")
+			return ocppjson.Missing("duration")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("scheduleStart")
+			return ocppjson.Missing("scheduleStart")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("chargingRateUnit")
+			return ocppjson.Missing("chargingRateUnit")
 		}
 	}
 	return nil
@@ -8453,30 +8454,30 @@ func (m *CompositeSchedule) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CompositeSchedule) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CompositeSchedule) genValidate() *genError {
+func (m *CompositeSchedule) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ChargingSchedulePeriod == nil {
-		return genNilArray().at("chargingSchedulePeriod")
+		return ocppjson.NilArray().At("chargingSchedulePeriod")
 	}
-	if e := genCheckItems(len(m.ChargingSchedulePeriod), 1, -1); e != nil {
-		return e.at("chargingSchedulePeriod")
+	if e := ocppjson.CheckItems(len(m.ChargingSchedulePeriod), 1, -1); e != nil {
+		return e.At("chargingSchedulePeriod")
 	}
 	for i0 := range m.ChargingSchedulePeriod {
 		if e := m.ChargingSchedulePeriod[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("chargingSchedulePeriod")
+			return e.AtIndex(i0).At("chargingSchedulePeriod")
 		}
 	}
 	if !m.ChargingRateUnit.IsValid() {
-		return genInvalidEnum(string(m.ChargingRateUnit), genChargingRateUnitEnumAllowed).at("chargingRateUnit")
+		return ocppjson.InvalidEnum(string(m.ChargingRateUnit), genChargingRateUnitEnumAllowed).At("chargingRateUnit")
 	}
 	return nil
 }
@@ -8490,13 +8491,13 @@ type ChargingSchedulePeriod struct {
 	PhaseToUse   *int        `json:"phaseToUse,omitempty"`
 }
 
-func (m *ChargingSchedulePeriod) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingSchedulePeriod) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8507,45 +8508,45 @@ func (m *ChargingSchedulePeriod) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "startPeriod":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("startPeriod")
+				return e.At("startPeriod")
 			}
 			m.StartPeriod = x
 			seen |= 1 << 0
 		case "limit":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("limit")
+				return e.At("limit")
 			}
 			m.Limit = x
 			seen |= 1 << 1
 		case "numberPhases":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("numberPhases")
+				return e.At("numberPhases")
 			}
 			m.NumberPhases = &x
 		case "phaseToUse":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("phaseToUse")
+				return e.At("phaseToUse")
 			}
 			m.PhaseToUse = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("startPeriod")
+			return ocppjson.Missing("startPeriod")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("limit")
+			return ocppjson.Missing("limit")
 		}
 	}
 	return nil
@@ -8555,19 +8556,19 @@ func (m *ChargingSchedulePeriod) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingSchedulePeriod) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingSchedulePeriod) genValidate() *genError {
+func (m *ChargingSchedulePeriod) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckFinite(m.Limit); e != nil {
-		return e.at("limit")
+	if e := ocppjson.CheckFinite(m.Limit); e != nil {
+		return e.At("limit")
 	}
 	return nil
 }
@@ -8584,13 +8585,13 @@ type GetDisplayMessagesRequest struct {
 // ActionName returns the OCPP action name, "GetDisplayMessages".
 func (*GetDisplayMessagesRequest) ActionName() string { return "GetDisplayMessages" }
 
-func (m *GetDisplayMessagesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetDisplayMessagesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8601,18 +8602,18 @@ func (m *GetDisplayMessagesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			if e := s.beginArray(); e != nil {
-				return e.at("id")
+			if e := s.BeginArray(); e != nil {
+				return e.At("id")
 			}
 			a0 := []int{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("id")
+					return e.At("id")
 				}
 				if !ok {
 					break
@@ -8620,50 +8621,50 @@ func (m *GetDisplayMessagesRequest) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]int, 0, 4)
 				}
-				x, e := s.readInt()
+				x, e := s.ReadInt()
 				if e != nil {
-					return e.atIndex(i0).at("id")
+					return e.AtIndex(i0).At("id")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("id")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("id")
 			}
 			m.ID = a0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "priority":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("priority")
+				return e.At("priority")
 			}
 			x, ok := genParseMessagePriorityEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessagePriorityEnumAllowed).at("priority")
+				return ocppjson.EnumError(raw, genMessagePriorityEnumAllowed).At("priority")
 			}
-			m.Priority = genNewEnum(s, x)
+			m.Priority = ocppjson.NewEnum(s, x)
 		case "state":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("state")
+				return e.At("state")
 			}
 			x, ok := genParseMessageStateEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessageStateEnumAllowed).at("state")
+				return ocppjson.EnumError(raw, genMessageStateEnumAllowed).At("state")
 			}
-			m.State = genNewEnum(s, x)
+			m.State = ocppjson.NewEnum(s, x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -8673,30 +8674,30 @@ func (m *GetDisplayMessagesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetDisplayMessagesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetDisplayMessagesRequest) genValidate() *genError {
+func (m *GetDisplayMessagesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.ID) > 0 {
-		if e := genCheckItems(len(m.ID), 1, -1); e != nil {
-			return e.at("id")
+		if e := ocppjson.CheckItems(len(m.ID), 1, -1); e != nil {
+			return e.At("id")
 		}
 	}
 	if m.Priority != nil {
 		if !(*m.Priority).IsValid() {
-			return genInvalidEnum(string((*m.Priority)), genMessagePriorityEnumAllowed).at("priority")
+			return ocppjson.InvalidEnum(string((*m.Priority)), genMessagePriorityEnumAllowed).At("priority")
 		}
 	}
 	if m.State != nil {
 		if !(*m.State).IsValid() {
-			return genInvalidEnum(string((*m.State)), genMessageStateEnumAllowed).at("state")
+			return ocppjson.InvalidEnum(string((*m.State)), genMessageStateEnumAllowed).At("state")
 		}
 	}
 	return nil
@@ -8712,13 +8713,13 @@ type GetDisplayMessagesResponse struct {
 // ActionName returns the OCPP action name, "GetDisplayMessages".
 func (*GetDisplayMessagesResponse) ActionName() string { return "GetDisplayMessages" }
 
-func (m *GetDisplayMessagesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetDisplayMessagesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8729,33 +8730,33 @@ func (m *GetDisplayMessagesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGetDisplayMessagesStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetDisplayMessagesStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGetDisplayMessagesStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -8765,23 +8766,23 @@ func (m *GetDisplayMessagesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetDisplayMessagesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetDisplayMessagesResponse) genValidate() *genError {
+func (m *GetDisplayMessagesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGetDisplayMessagesStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGetDisplayMessagesStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -8796,12 +8797,12 @@ type GetInstalledCertificateIdsRequest struct {
 // ActionName returns the OCPP action name, "GetInstalledCertificateIds".
 func (*GetInstalledCertificateIdsRequest) ActionName() string { return "GetInstalledCertificateIds" }
 
-func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetInstalledCertificateIdsRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8812,18 +8813,18 @@ func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "certificateType":
-			if e := s.beginArray(); e != nil {
-				return e.at("certificateType")
+			if e := s.BeginArray(); e != nil {
+				return e.At("certificateType")
 			}
 			a0 := []GetCertificateIDUseEnum{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("certificateType")
+					return e.At("certificateType")
 				}
 				if !ok {
 					break
@@ -8831,22 +8832,22 @@ func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]GetCertificateIDUseEnum, 0, 4)
 				}
-				raw, e := s.readStringRaw()
+				raw, e := s.ReadStringRaw()
 				if e != nil {
-					return e.atIndex(i0).at("certificateType")
+					return e.AtIndex(i0).At("certificateType")
 				}
 				x, ok := genParseGetCertificateIDUseEnum(raw)
 				if !ok {
-					return genEnumError(raw, genGetCertificateIDUseEnumAllowed).atIndex(i0).at("certificateType")
+					return ocppjson.EnumError(raw, genGetCertificateIDUseEnumAllowed).AtIndex(i0).At("certificateType")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("certificateType")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("certificateType")
 			}
 			m.CertificateType = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -8856,25 +8857,25 @@ func (m *GetInstalledCertificateIdsRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetInstalledCertificateIdsRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetInstalledCertificateIdsRequest) genValidate() *genError {
+func (m *GetInstalledCertificateIdsRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.CertificateType) > 0 {
-		if e := genCheckItems(len(m.CertificateType), 1, -1); e != nil {
-			return e.at("certificateType")
+		if e := ocppjson.CheckItems(len(m.CertificateType), 1, -1); e != nil {
+			return e.At("certificateType")
 		}
 	}
 	for i0 := range m.CertificateType {
 		if !m.CertificateType[i0].IsValid() {
-			return genInvalidEnum(string(m.CertificateType[i0]), genGetCertificateIDUseEnumAllowed).atIndex(i0).at("certificateType")
+			return ocppjson.InvalidEnum(string(m.CertificateType[i0]), genGetCertificateIDUseEnumAllowed).AtIndex(i0).At("certificateType")
 		}
 	}
 	return nil
@@ -8891,13 +8892,13 @@ type GetInstalledCertificateIdsResponse struct {
 // ActionName returns the OCPP action name, "GetInstalledCertificateIds".
 func (*GetInstalledCertificateIdsResponse) ActionName() string { return "GetInstalledCertificateIds" }
 
-func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetInstalledCertificateIdsResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -8908,35 +8909,35 @@ func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError 
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGetInstalledCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetInstalledCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGetInstalledCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "certificateHashDataChain":
-			if e := s.beginArray(); e != nil {
-				return e.at("certificateHashDataChain")
+			if e := s.BeginArray(); e != nil {
+				return e.At("certificateHashDataChain")
 			}
 			a0 := []CertificateHashDataChain{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("certificateHashDataChain")
+					return e.At("certificateHashDataChain")
 				}
 				if !ok {
 					break
@@ -8946,20 +8947,20 @@ func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError 
 				}
 				a0 = append(a0, CertificateHashDataChain{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("certificateHashDataChain")
+					return e.AtIndex(i0).At("certificateHashDataChain")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("certificateHashDataChain")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("certificateHashDataChain")
 			}
 			m.CertificateHashDataChain = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -8969,33 +8970,33 @@ func (m *GetInstalledCertificateIdsResponse) genDecode(s *genScanner) *genError 
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetInstalledCertificateIdsResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetInstalledCertificateIdsResponse) genValidate() *genError {
+func (m *GetInstalledCertificateIdsResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGetInstalledCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGetInstalledCertificateStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	if len(m.CertificateHashDataChain) > 0 {
-		if e := genCheckItems(len(m.CertificateHashDataChain), 1, -1); e != nil {
-			return e.at("certificateHashDataChain")
+		if e := ocppjson.CheckItems(len(m.CertificateHashDataChain), 1, -1); e != nil {
+			return e.At("certificateHashDataChain")
 		}
 	}
 	for i0 := range m.CertificateHashDataChain {
 		if e := m.CertificateHashDataChain[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("certificateHashDataChain")
+			return e.AtIndex(i0).At("certificateHashDataChain")
 		}
 	}
 	return nil
@@ -9009,13 +9010,13 @@ type CertificateHashDataChain struct {
 	ChildCertificateHashData []CertificateHashData   `json:"childCertificateHashData,omitempty"`
 }
 
-func (m *CertificateHashDataChain) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *CertificateHashDataChain) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9026,34 +9027,34 @@ func (m *CertificateHashDataChain) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "certificateHashData":
 			if e := m.CertificateHashData.genDecode(s); e != nil {
-				return e.at("certificateHashData")
+				return e.At("certificateHashData")
 			}
 			seen |= 1 << 0
 		case "certificateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateType")
+				return e.At("certificateType")
 			}
 			x, ok := genParseGetCertificateIDUseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetCertificateIDUseEnumAllowed).at("certificateType")
+				return ocppjson.EnumError(raw, genGetCertificateIDUseEnumAllowed).At("certificateType")
 			}
 			m.CertificateType = x
 			seen |= 1 << 1
 		case "childCertificateHashData":
-			if e := s.beginArray(); e != nil {
-				return e.at("childCertificateHashData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("childCertificateHashData")
 			}
 			a0 := []CertificateHashData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("childCertificateHashData")
+					return e.At("childCertificateHashData")
 				}
 				if !ok {
 					break
@@ -9063,23 +9064,23 @@ func (m *CertificateHashDataChain) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, CertificateHashData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("childCertificateHashData")
+					return e.AtIndex(i0).At("childCertificateHashData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 4); e != nil {
-				return e.at("childCertificateHashData")
+			if e := ocppjson.CheckItems(len(a0), 1, 4); e != nil {
+				return e.At("childCertificateHashData")
 			}
 			m.ChildCertificateHashData = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateHashData")
+			return ocppjson.Missing("certificateHashData")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("certificateType")
+			return ocppjson.Missing("certificateType")
 		}
 	}
 	return nil
@@ -9089,31 +9090,31 @@ func (m *CertificateHashDataChain) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *CertificateHashDataChain) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *CertificateHashDataChain) genValidate() *genError {
+func (m *CertificateHashDataChain) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.CertificateHashData.genValidate(); e != nil {
-		return e.at("certificateHashData")
+		return e.At("certificateHashData")
 	}
 	if !m.CertificateType.IsValid() {
-		return genInvalidEnum(string(m.CertificateType), genGetCertificateIDUseEnumAllowed).at("certificateType")
+		return ocppjson.InvalidEnum(string(m.CertificateType), genGetCertificateIDUseEnumAllowed).At("certificateType")
 	}
 	if len(m.ChildCertificateHashData) > 0 {
-		if e := genCheckItems(len(m.ChildCertificateHashData), 1, 4); e != nil {
-			return e.at("childCertificateHashData")
+		if e := ocppjson.CheckItems(len(m.ChildCertificateHashData), 1, 4); e != nil {
+			return e.At("childCertificateHashData")
 		}
 	}
 	for i0 := range m.ChildCertificateHashData {
 		if e := m.ChildCertificateHashData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("childCertificateHashData")
+			return e.AtIndex(i0).At("childCertificateHashData")
 		}
 	}
 	return nil
@@ -9127,12 +9128,12 @@ type GetLocalListVersionRequest struct {
 // ActionName returns the OCPP action name, "GetLocalListVersion".
 func (*GetLocalListVersionRequest) ActionName() string { return "GetLocalListVersion" }
 
-func (m *GetLocalListVersionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLocalListVersionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9143,11 +9144,11 @@ func (m *GetLocalListVersionRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -9157,15 +9158,15 @@ func (m *GetLocalListVersionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLocalListVersionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLocalListVersionRequest) genValidate() *genError {
+func (m *GetLocalListVersionRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -9180,13 +9181,13 @@ type GetLocalListVersionResponse struct {
 // ActionName returns the OCPP action name, "GetLocalListVersion".
 func (*GetLocalListVersionResponse) ActionName() string { return "GetLocalListVersion" }
 
-func (m *GetLocalListVersionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLocalListVersionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9197,23 +9198,23 @@ func (m *GetLocalListVersionResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "versionNumber":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("versionNumber")
+				return e.At("versionNumber")
 			}
 			m.VersionNumber = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("versionNumber")
+			return ocppjson.Missing("versionNumber")
 		}
 	}
 	return nil
@@ -9223,15 +9224,15 @@ func (m *GetLocalListVersionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLocalListVersionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLocalListVersionResponse) genValidate() *genError {
+func (m *GetLocalListVersionResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -9250,13 +9251,13 @@ type GetLogRequest struct {
 // ActionName returns the OCPP action name, "GetLog".
 func (*GetLogRequest) ActionName() string { return "GetLog" }
 
-func (m *GetLogRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLogRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9267,57 +9268,57 @@ func (m *GetLogRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "log":
 			if e := m.Log.genDecode(s); e != nil {
-				return e.at("log")
+				return e.At("log")
 			}
 			seen |= 1 << 0
 		case "logType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("logType")
+				return e.At("logType")
 			}
 			x, ok := genParseLogEnum(raw)
 			if !ok {
-				return genEnumError(raw, genLogEnumAllowed).at("logType")
+				return ocppjson.EnumError(raw, genLogEnumAllowed).At("logType")
 			}
 			m.LogType = x
 			seen |= 1 << 1
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 2
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("log")
+			return ocppjson.Missing("log")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("logType")
+			return ocppjson.Missing("logType")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -9327,22 +9328,22 @@ func (m *GetLogRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLogRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLogRequest) genValidate() *genError {
+func (m *GetLogRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.Log.genValidate(); e != nil {
-		return e.at("log")
+		return e.At("log")
 	}
 	if !m.LogType.IsValid() {
-		return genInvalidEnum(string(m.LogType), genLogEnumAllowed).at("logType")
+		return ocppjson.InvalidEnum(string(m.LogType), genLogEnumAllowed).At("logType")
 	}
 	return nil
 }
@@ -9355,13 +9356,13 @@ type LogParameters struct {
 	LatestTimestamp *time.Time  `json:"latestTimestamp,omitempty"`
 }
 
-func (m *LogParameters) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *LogParameters) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9372,38 +9373,38 @@ func (m *LogParameters) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "remoteLocation":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("remoteLocation")
+				return e.At("remoteLocation")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("remoteLocation")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("remoteLocation")
 			}
 			m.RemoteLocation = x
 			seen |= 1 << 0
 		case "oldestTimestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("oldestTimestamp")
+				return e.At("oldestTimestamp")
 			}
 			m.OldestTimestamp = &x
 		case "latestTimestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("latestTimestamp")
+				return e.At("latestTimestamp")
 			}
 			m.LatestTimestamp = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("remoteLocation")
+			return ocppjson.Missing("remoteLocation")
 		}
 	}
 	return nil
@@ -9413,19 +9414,19 @@ func (m *LogParameters) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *LogParameters) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *LogParameters) genValidate() *genError {
+func (m *LogParameters) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.RemoteLocation, 512); e != nil {
-		return e.at("remoteLocation")
+	if e := ocppjson.CheckMaxLength(m.RemoteLocation, 512); e != nil {
+		return e.At("remoteLocation")
 	}
 	return nil
 }
@@ -9441,13 +9442,13 @@ type GetLogResponse struct {
 // ActionName returns the OCPP action name, "GetLog".
 func (*GetLogResponse) ActionName() string { return "GetLog" }
 
-func (m *GetLogResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetLogResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9458,42 +9459,42 @@ func (m *GetLogResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseLogStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genLogStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genLogStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "filename":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("filename")
+				return e.At("filename")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("filename")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("filename")
 			}
-			m.Filename = s.newString(x)
+			m.Filename = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -9503,28 +9504,28 @@ func (m *GetLogResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetLogResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetLogResponse) genValidate() *genError {
+func (m *GetLogResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genLogStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genLogStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	if m.Filename != nil {
-		if e := genCheckMaxLength((*m.Filename), 255); e != nil {
-			return e.at("filename")
+		if e := ocppjson.CheckMaxLength((*m.Filename), 255); e != nil {
+			return e.At("filename")
 		}
 	}
 	return nil
@@ -9541,13 +9542,13 @@ type GetMonitoringReportRequest struct {
 // ActionName returns the OCPP action name, "GetMonitoringReport".
 func (*GetMonitoringReportRequest) ActionName() string { return "GetMonitoringReport" }
 
-func (m *GetMonitoringReportRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetMonitoringReportRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9558,18 +9559,18 @@ func (m *GetMonitoringReportRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "componentVariable":
-			if e := s.beginArray(); e != nil {
-				return e.at("componentVariable")
+			if e := s.BeginArray(); e != nil {
+				return e.At("componentVariable")
 			}
 			a0 := []ComponentVariable{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("componentVariable")
+					return e.At("componentVariable")
 				}
 				if !ok {
 					break
@@ -9579,29 +9580,29 @@ func (m *GetMonitoringReportRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ComponentVariable{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("componentVariable")
+					return e.AtIndex(i0).At("componentVariable")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("componentVariable")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("componentVariable")
 			}
 			m.ComponentVariable = a0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "monitoringCriteria":
-			if e := s.beginArray(); e != nil {
-				return e.at("monitoringCriteria")
+			if e := s.BeginArray(); e != nil {
+				return e.At("monitoringCriteria")
 			}
 			a0 := []MonitoringCriterionEnum{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("monitoringCriteria")
+					return e.At("monitoringCriteria")
 				}
 				if !ok {
 					break
@@ -9609,27 +9610,27 @@ func (m *GetMonitoringReportRequest) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]MonitoringCriterionEnum, 0, 4)
 				}
-				raw, e := s.readStringRaw()
+				raw, e := s.ReadStringRaw()
 				if e != nil {
-					return e.atIndex(i0).at("monitoringCriteria")
+					return e.AtIndex(i0).At("monitoringCriteria")
 				}
 				x, ok := genParseMonitoringCriterionEnum(raw)
 				if !ok {
-					return genEnumError(raw, genMonitoringCriterionEnumAllowed).atIndex(i0).at("monitoringCriteria")
+					return ocppjson.EnumError(raw, genMonitoringCriterionEnumAllowed).AtIndex(i0).At("monitoringCriteria")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, 3); e != nil {
-				return e.at("monitoringCriteria")
+			if e := ocppjson.CheckItems(len(a0), 1, 3); e != nil {
+				return e.At("monitoringCriteria")
 			}
 			m.MonitoringCriteria = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -9639,35 +9640,35 @@ func (m *GetMonitoringReportRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetMonitoringReportRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetMonitoringReportRequest) genValidate() *genError {
+func (m *GetMonitoringReportRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.ComponentVariable) > 0 {
-		if e := genCheckItems(len(m.ComponentVariable), 1, -1); e != nil {
-			return e.at("componentVariable")
+		if e := ocppjson.CheckItems(len(m.ComponentVariable), 1, -1); e != nil {
+			return e.At("componentVariable")
 		}
 	}
 	for i0 := range m.ComponentVariable {
 		if e := m.ComponentVariable[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("componentVariable")
+			return e.AtIndex(i0).At("componentVariable")
 		}
 	}
 	if len(m.MonitoringCriteria) > 0 {
-		if e := genCheckItems(len(m.MonitoringCriteria), 1, 3); e != nil {
-			return e.at("monitoringCriteria")
+		if e := ocppjson.CheckItems(len(m.MonitoringCriteria), 1, 3); e != nil {
+			return e.At("monitoringCriteria")
 		}
 	}
 	for i0 := range m.MonitoringCriteria {
 		if !m.MonitoringCriteria[i0].IsValid() {
-			return genInvalidEnum(string(m.MonitoringCriteria[i0]), genMonitoringCriterionEnumAllowed).atIndex(i0).at("monitoringCriteria")
+			return ocppjson.InvalidEnum(string(m.MonitoringCriteria[i0]), genMonitoringCriterionEnumAllowed).AtIndex(i0).At("monitoringCriteria")
 		}
 	}
 	return nil
@@ -9680,13 +9681,13 @@ type ComponentVariable struct {
 	Variable   *Variable   `json:"variable,omitempty"`
 }
 
-func (m *ComponentVariable) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ComponentVariable) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9697,27 +9698,27 @@ func (m *ComponentVariable) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 0
 		case "variable":
 			x := new(Variable)
 			if e := x.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			m.Variable = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 	}
 	return nil
@@ -9727,23 +9728,23 @@ func (m *ComponentVariable) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ComponentVariable) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ComponentVariable) genValidate() *genError {
+func (m *ComponentVariable) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if m.Variable != nil {
 		if e := m.Variable.genValidate(); e != nil {
-			return e.at("variable")
+			return e.At("variable")
 		}
 	}
 	return nil
@@ -9757,13 +9758,13 @@ type Component struct {
 	Instance   *string     `json:"instance,omitempty"`
 }
 
-func (m *Component) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Component) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9774,41 +9775,41 @@ func (m *Component) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evse":
 			x := new(EVSE)
 			if e := x.genDecode(s); e != nil {
-				return e.at("evse")
+				return e.At("evse")
 			}
 			m.Evse = x
 		case "name":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("name")
+				return e.At("name")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("name")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("name")
 			}
 			m.Name = x
 			seen |= 1 << 0
 		case "instance":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("instance")
+				return e.At("instance")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("instance")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("instance")
 			}
-			m.Instance = s.newString(x)
+			m.Instance = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("name")
+			return ocppjson.Missing("name")
 		}
 	}
 	return nil
@@ -9818,28 +9819,28 @@ func (m *Component) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Component) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Component) genValidate() *genError {
+func (m *Component) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Evse != nil {
 		if e := m.Evse.genValidate(); e != nil {
-			return e.at("evse")
+			return e.At("evse")
 		}
 	}
-	if e := genCheckMaxLength(m.Name, 50); e != nil {
-		return e.at("name")
+	if e := ocppjson.CheckMaxLength(m.Name, 50); e != nil {
+		return e.At("name")
 	}
 	if m.Instance != nil {
-		if e := genCheckMaxLength((*m.Instance), 50); e != nil {
-			return e.at("instance")
+		if e := ocppjson.CheckMaxLength((*m.Instance), 50); e != nil {
+			return e.At("instance")
 		}
 	}
 	return nil
@@ -9852,13 +9853,13 @@ type Variable struct {
 	Instance   *string     `json:"instance,omitempty"`
 }
 
-func (m *Variable) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Variable) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9869,35 +9870,35 @@ func (m *Variable) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "name":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("name")
+				return e.At("name")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("name")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("name")
 			}
 			m.Name = x
 			seen |= 1 << 0
 		case "instance":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("instance")
+				return e.At("instance")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("instance")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("instance")
 			}
-			m.Instance = s.newString(x)
+			m.Instance = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("name")
+			return ocppjson.Missing("name")
 		}
 	}
 	return nil
@@ -9907,23 +9908,23 @@ func (m *Variable) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Variable) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Variable) genValidate() *genError {
+func (m *Variable) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Name, 50); e != nil {
-		return e.at("name")
+	if e := ocppjson.CheckMaxLength(m.Name, 50); e != nil {
+		return e.At("name")
 	}
 	if m.Instance != nil {
-		if e := genCheckMaxLength((*m.Instance), 50); e != nil {
-			return e.at("instance")
+		if e := ocppjson.CheckMaxLength((*m.Instance), 50); e != nil {
+			return e.At("instance")
 		}
 	}
 	return nil
@@ -9939,13 +9940,13 @@ type GetMonitoringReportResponse struct {
 // ActionName returns the OCPP action name, "GetMonitoringReport".
 func (*GetMonitoringReportResponse) ActionName() string { return "GetMonitoringReport" }
 
-func (m *GetMonitoringReportResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetMonitoringReportResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -9956,33 +9957,33 @@ func (m *GetMonitoringReportResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericDeviceModelStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericDeviceModelStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericDeviceModelStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -9992,23 +9993,23 @@ func (m *GetMonitoringReportResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetMonitoringReportResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetMonitoringReportResponse) genValidate() *genError {
+func (m *GetMonitoringReportResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -10025,13 +10026,13 @@ type GetReportRequest struct {
 // ActionName returns the OCPP action name, "GetReport".
 func (*GetReportRequest) ActionName() string { return "GetReport" }
 
-func (m *GetReportRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetReportRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10042,18 +10043,18 @@ func (m *GetReportRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "componentVariable":
-			if e := s.beginArray(); e != nil {
-				return e.at("componentVariable")
+			if e := s.BeginArray(); e != nil {
+				return e.At("componentVariable")
 			}
 			a0 := []ComponentVariable{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("componentVariable")
+					return e.At("componentVariable")
 				}
 				if !ok {
 					break
@@ -10063,29 +10064,29 @@ func (m *GetReportRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ComponentVariable{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("componentVariable")
+					return e.AtIndex(i0).At("componentVariable")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("componentVariable")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("componentVariable")
 			}
 			m.ComponentVariable = a0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "componentCriteria":
-			if e := s.beginArray(); e != nil {
-				return e.at("componentCriteria")
+			if e := s.BeginArray(); e != nil {
+				return e.At("componentCriteria")
 			}
 			a0 := []ComponentCriterionEnum{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("componentCriteria")
+					return e.At("componentCriteria")
 				}
 				if !ok {
 					break
@@ -10093,27 +10094,27 @@ func (m *GetReportRequest) genDecode(s *genScanner) *genError {
 				if i0 == 0 {
 					a0 = make([]ComponentCriterionEnum, 0, 4)
 				}
-				raw, e := s.readStringRaw()
+				raw, e := s.ReadStringRaw()
 				if e != nil {
-					return e.atIndex(i0).at("componentCriteria")
+					return e.AtIndex(i0).At("componentCriteria")
 				}
 				x, ok := genParseComponentCriterionEnum(raw)
 				if !ok {
-					return genEnumError(raw, genComponentCriterionEnumAllowed).atIndex(i0).at("componentCriteria")
+					return ocppjson.EnumError(raw, genComponentCriterionEnumAllowed).AtIndex(i0).At("componentCriteria")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, 4); e != nil {
-				return e.at("componentCriteria")
+			if e := ocppjson.CheckItems(len(a0), 1, 4); e != nil {
+				return e.At("componentCriteria")
 			}
 			m.ComponentCriteria = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -10123,35 +10124,35 @@ func (m *GetReportRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetReportRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetReportRequest) genValidate() *genError {
+func (m *GetReportRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.ComponentVariable) > 0 {
-		if e := genCheckItems(len(m.ComponentVariable), 1, -1); e != nil {
-			return e.at("componentVariable")
+		if e := ocppjson.CheckItems(len(m.ComponentVariable), 1, -1); e != nil {
+			return e.At("componentVariable")
 		}
 	}
 	for i0 := range m.ComponentVariable {
 		if e := m.ComponentVariable[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("componentVariable")
+			return e.AtIndex(i0).At("componentVariable")
 		}
 	}
 	if len(m.ComponentCriteria) > 0 {
-		if e := genCheckItems(len(m.ComponentCriteria), 1, 4); e != nil {
-			return e.at("componentCriteria")
+		if e := ocppjson.CheckItems(len(m.ComponentCriteria), 1, 4); e != nil {
+			return e.At("componentCriteria")
 		}
 	}
 	for i0 := range m.ComponentCriteria {
 		if !m.ComponentCriteria[i0].IsValid() {
-			return genInvalidEnum(string(m.ComponentCriteria[i0]), genComponentCriterionEnumAllowed).atIndex(i0).at("componentCriteria")
+			return ocppjson.InvalidEnum(string(m.ComponentCriteria[i0]), genComponentCriterionEnumAllowed).AtIndex(i0).At("componentCriteria")
 		}
 	}
 	return nil
@@ -10167,13 +10168,13 @@ type GetReportResponse struct {
 // ActionName returns the OCPP action name, "GetReport".
 func (*GetReportResponse) ActionName() string { return "GetReport" }
 
-func (m *GetReportResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetReportResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10184,33 +10185,33 @@ func (m *GetReportResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericDeviceModelStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericDeviceModelStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericDeviceModelStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -10220,23 +10221,23 @@ func (m *GetReportResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetReportResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetReportResponse) genValidate() *genError {
+func (m *GetReportResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -10251,12 +10252,12 @@ type GetTransactionStatusRequest struct {
 // ActionName returns the OCPP action name, "GetTransactionStatus".
 func (*GetTransactionStatusRequest) ActionName() string { return "GetTransactionStatus" }
 
-func (m *GetTransactionStatusRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetTransactionStatusRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10267,20 +10268,20 @@ func (m *GetTransactionStatusRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
-			m.TransactionID = s.newString(x)
+			m.TransactionID = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -10290,20 +10291,20 @@ func (m *GetTransactionStatusRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetTransactionStatusRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetTransactionStatusRequest) genValidate() *genError {
+func (m *GetTransactionStatusRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.TransactionID != nil {
-		if e := genCheckMaxLength((*m.TransactionID), 36); e != nil {
-			return e.at("transactionId")
+		if e := ocppjson.CheckMaxLength((*m.TransactionID), 36); e != nil {
+			return e.At("transactionId")
 		}
 	}
 	return nil
@@ -10319,13 +10320,13 @@ type GetTransactionStatusResponse struct {
 // ActionName returns the OCPP action name, "GetTransactionStatus".
 func (*GetTransactionStatusResponse) ActionName() string { return "GetTransactionStatus" }
 
-func (m *GetTransactionStatusResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetTransactionStatusResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10336,29 +10337,29 @@ func (m *GetTransactionStatusResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "ongoingIndicator":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("ongoingIndicator")
+				return e.At("ongoingIndicator")
 			}
 			m.OngoingIndicator = &x
 		case "messagesInQueue":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("messagesInQueue")
+				return e.At("messagesInQueue")
 			}
 			m.MessagesInQueue = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("messagesInQueue")
+			return ocppjson.Missing("messagesInQueue")
 		}
 	}
 	return nil
@@ -10368,15 +10369,15 @@ func (m *GetTransactionStatusResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetTransactionStatusResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetTransactionStatusResponse) genValidate() *genError {
+func (m *GetTransactionStatusResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -10391,13 +10392,13 @@ type GetVariablesRequest struct {
 // ActionName returns the OCPP action name, "GetVariables".
 func (*GetVariablesRequest) ActionName() string { return "GetVariables" }
 
-func (m *GetVariablesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetVariablesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10408,18 +10409,18 @@ func (m *GetVariablesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "getVariableData":
-			if e := s.beginArray(); e != nil {
-				return e.at("getVariableData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("getVariableData")
 			}
 			a0 := []GetVariableData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("getVariableData")
+					return e.At("getVariableData")
 				}
 				if !ok {
 					break
@@ -10429,21 +10430,21 @@ func (m *GetVariablesRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, GetVariableData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("getVariableData")
+					return e.AtIndex(i0).At("getVariableData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("getVariableData")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("getVariableData")
 			}
 			m.GetVariableData = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("getVariableData")
+			return ocppjson.Missing("getVariableData")
 		}
 	}
 	return nil
@@ -10453,26 +10454,26 @@ func (m *GetVariablesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetVariablesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetVariablesRequest) genValidate() *genError {
+func (m *GetVariablesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.GetVariableData == nil {
-		return genNilArray().at("getVariableData")
+		return ocppjson.NilArray().At("getVariableData")
 	}
-	if e := genCheckItems(len(m.GetVariableData), 1, -1); e != nil {
-		return e.at("getVariableData")
+	if e := ocppjson.CheckItems(len(m.GetVariableData), 1, -1); e != nil {
+		return e.At("getVariableData")
 	}
 	for i0 := range m.GetVariableData {
 		if e := m.GetVariableData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("getVariableData")
+			return e.AtIndex(i0).At("getVariableData")
 		}
 	}
 	return nil
@@ -10486,13 +10487,13 @@ type GetVariableData struct {
 	Variable      Variable       `json:"variable"`
 }
 
-func (m *GetVariableData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetVariableData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10503,39 +10504,39 @@ func (m *GetVariableData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "attributeType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("attributeType")
+				return e.At("attributeType")
 			}
 			x, ok := genParseAttributeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAttributeEnumAllowed).at("attributeType")
+				return ocppjson.EnumError(raw, genAttributeEnumAllowed).At("attributeType")
 			}
-			m.AttributeType = genNewEnum(s, x)
+			m.AttributeType = ocppjson.NewEnum(s, x)
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 0
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 	}
 	return nil
@@ -10545,27 +10546,27 @@ func (m *GetVariableData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetVariableData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetVariableData) genValidate() *genError {
+func (m *GetVariableData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.AttributeType != nil {
 		if !(*m.AttributeType).IsValid() {
-			return genInvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).at("attributeType")
+			return ocppjson.InvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).At("attributeType")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -10579,13 +10580,13 @@ type GetVariablesResponse struct {
 // ActionName returns the OCPP action name, "GetVariables".
 func (*GetVariablesResponse) ActionName() string { return "GetVariables" }
 
-func (m *GetVariablesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetVariablesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10596,18 +10597,18 @@ func (m *GetVariablesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "getVariableResult":
-			if e := s.beginArray(); e != nil {
-				return e.at("getVariableResult")
+			if e := s.BeginArray(); e != nil {
+				return e.At("getVariableResult")
 			}
 			a0 := []GetVariableResult{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("getVariableResult")
+					return e.At("getVariableResult")
 				}
 				if !ok {
 					break
@@ -10617,21 +10618,21 @@ func (m *GetVariablesResponse) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, GetVariableResult{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("getVariableResult")
+					return e.AtIndex(i0).At("getVariableResult")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("getVariableResult")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("getVariableResult")
 			}
 			m.GetVariableResult = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("getVariableResult")
+			return ocppjson.Missing("getVariableResult")
 		}
 	}
 	return nil
@@ -10641,26 +10642,26 @@ func (m *GetVariablesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetVariablesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetVariablesResponse) genValidate() *genError {
+func (m *GetVariablesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.GetVariableResult == nil {
-		return genNilArray().at("getVariableResult")
+		return ocppjson.NilArray().At("getVariableResult")
 	}
-	if e := genCheckItems(len(m.GetVariableResult), 1, -1); e != nil {
-		return e.at("getVariableResult")
+	if e := ocppjson.CheckItems(len(m.GetVariableResult), 1, -1); e != nil {
+		return e.At("getVariableResult")
 	}
 	for i0 := range m.GetVariableResult {
 		if e := m.GetVariableResult[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("getVariableResult")
+			return e.AtIndex(i0).At("getVariableResult")
 		}
 	}
 	return nil
@@ -10677,13 +10678,13 @@ type GetVariableResult struct {
 	Variable            Variable              `json:"variable"`
 }
 
-func (m *GetVariableResult) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *GetVariableResult) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10694,68 +10695,68 @@ func (m *GetVariableResult) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "attributeStatusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("attributeStatusInfo")
+				return e.At("attributeStatusInfo")
 			}
 			m.AttributeStatusInfo = x
 		case "attributeStatus":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("attributeStatus")
+				return e.At("attributeStatus")
 			}
 			x, ok := genParseGetVariableStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGetVariableStatusEnumAllowed).at("attributeStatus")
+				return ocppjson.EnumError(raw, genGetVariableStatusEnumAllowed).At("attributeStatus")
 			}
 			m.AttributeStatus = x
 			seen |= 1 << 0
 		case "attributeType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("attributeType")
+				return e.At("attributeType")
 			}
 			x, ok := genParseAttributeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAttributeEnumAllowed).at("attributeType")
+				return ocppjson.EnumError(raw, genAttributeEnumAllowed).At("attributeType")
 			}
-			m.AttributeType = genNewEnum(s, x)
+			m.AttributeType = ocppjson.NewEnum(s, x)
 		case "attributeValue":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("attributeValue")
+				return e.At("attributeValue")
 			}
-			if e := genCheckMaxLength(x, 2500); e != nil {
-				return e.at("attributeValue")
+			if e := ocppjson.CheckMaxLength(x, 2500); e != nil {
+				return e.At("attributeValue")
 			}
-			m.AttributeValue = s.newString(x)
+			m.AttributeValue = s.NewString(x)
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 1
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("attributeStatus")
+			return ocppjson.Missing("attributeStatus")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 	}
 	return nil
@@ -10765,40 +10766,40 @@ func (m *GetVariableResult) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *GetVariableResult) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *GetVariableResult) genValidate() *genError {
+func (m *GetVariableResult) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.AttributeStatusInfo != nil {
 		if e := m.AttributeStatusInfo.genValidate(); e != nil {
-			return e.at("attributeStatusInfo")
+			return e.At("attributeStatusInfo")
 		}
 	}
 	if !m.AttributeStatus.IsValid() {
-		return genInvalidEnum(string(m.AttributeStatus), genGetVariableStatusEnumAllowed).at("attributeStatus")
+		return ocppjson.InvalidEnum(string(m.AttributeStatus), genGetVariableStatusEnumAllowed).At("attributeStatus")
 	}
 	if m.AttributeType != nil {
 		if !(*m.AttributeType).IsValid() {
-			return genInvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).at("attributeType")
+			return ocppjson.InvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).At("attributeType")
 		}
 	}
 	if m.AttributeValue != nil {
-		if e := genCheckMaxLength((*m.AttributeValue), 2500); e != nil {
-			return e.at("attributeValue")
+		if e := ocppjson.CheckMaxLength((*m.AttributeValue), 2500); e != nil {
+			return e.At("attributeValue")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -10811,12 +10812,12 @@ type HeartbeatRequest struct {
 // ActionName returns the OCPP action name, "Heartbeat".
 func (*HeartbeatRequest) ActionName() string { return "Heartbeat" }
 
-func (m *HeartbeatRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *HeartbeatRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10827,11 +10828,11 @@ func (m *HeartbeatRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -10841,15 +10842,15 @@ func (m *HeartbeatRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *HeartbeatRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *HeartbeatRequest) genValidate() *genError {
+func (m *HeartbeatRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -10864,13 +10865,13 @@ type HeartbeatResponse struct {
 // ActionName returns the OCPP action name, "Heartbeat".
 func (*HeartbeatResponse) ActionName() string { return "Heartbeat" }
 
-func (m *HeartbeatResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *HeartbeatResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10881,23 +10882,23 @@ func (m *HeartbeatResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "currentTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("currentTime")
+				return e.At("currentTime")
 			}
 			m.CurrentTime = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("currentTime")
+			return ocppjson.Missing("currentTime")
 		}
 	}
 	return nil
@@ -10907,15 +10908,15 @@ func (m *HeartbeatResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *HeartbeatResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *HeartbeatResponse) genValidate() *genError {
+func (m *HeartbeatResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -10931,13 +10932,13 @@ type InstallCertificateRequest struct {
 // ActionName returns the OCPP action name, "InstallCertificate".
 func (*InstallCertificateRequest) ActionName() string { return "InstallCertificate" }
 
-func (m *InstallCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *InstallCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -10948,40 +10949,40 @@ func (m *InstallCertificateRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "certificateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateType")
+				return e.At("certificateType")
 			}
 			x, ok := genParseInstallCertificateUseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genInstallCertificateUseEnumAllowed).at("certificateType")
+				return ocppjson.EnumError(raw, genInstallCertificateUseEnumAllowed).At("certificateType")
 			}
 			m.CertificateType = x
 			seen |= 1 << 0
 		case "certificate":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("certificate")
+				return e.At("certificate")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("certificate")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("certificate")
 			}
 			m.Certificate = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("certificateType")
+			return ocppjson.Missing("certificateType")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("certificate")
+			return ocppjson.Missing("certificate")
 		}
 	}
 	return nil
@@ -10991,22 +10992,22 @@ func (m *InstallCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *InstallCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *InstallCertificateRequest) genValidate() *genError {
+func (m *InstallCertificateRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.CertificateType.IsValid() {
-		return genInvalidEnum(string(m.CertificateType), genInstallCertificateUseEnumAllowed).at("certificateType")
+		return ocppjson.InvalidEnum(string(m.CertificateType), genInstallCertificateUseEnumAllowed).At("certificateType")
 	}
-	if e := genCheckMaxLength(m.Certificate, 5500); e != nil {
-		return e.at("certificate")
+	if e := ocppjson.CheckMaxLength(m.Certificate, 5500); e != nil {
+		return e.At("certificate")
 	}
 	return nil
 }
@@ -11021,13 +11022,13 @@ type InstallCertificateResponse struct {
 // ActionName returns the OCPP action name, "InstallCertificate".
 func (*InstallCertificateResponse) ActionName() string { return "InstallCertificate" }
 
-func (m *InstallCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *InstallCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11038,33 +11039,33 @@ func (m *InstallCertificateResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseInstallCertificateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genInstallCertificateStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genInstallCertificateStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -11074,23 +11075,23 @@ func (m *InstallCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *InstallCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *InstallCertificateResponse) genValidate() *genError {
+func (m *InstallCertificateResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genInstallCertificateStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genInstallCertificateStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -11106,13 +11107,13 @@ type LogStatusNotificationRequest struct {
 // ActionName returns the OCPP action name, "LogStatusNotification".
 func (*LogStatusNotificationRequest) ActionName() string { return "LogStatusNotification" }
 
-func (m *LogStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *LogStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11123,33 +11124,33 @@ func (m *LogStatusNotificationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUploadLogStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUploadLogStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genUploadLogStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -11159,19 +11160,19 @@ func (m *LogStatusNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *LogStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *LogStatusNotificationRequest) genValidate() *genError {
+func (m *LogStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUploadLogStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUploadLogStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -11184,12 +11185,12 @@ type LogStatusNotificationResponse struct {
 // ActionName returns the OCPP action name, "LogStatusNotification".
 func (*LogStatusNotificationResponse) ActionName() string { return "LogStatusNotification" }
 
-func (m *LogStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *LogStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11200,11 +11201,11 @@ func (m *LogStatusNotificationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -11214,15 +11215,15 @@ func (m *LogStatusNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *LogStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *LogStatusNotificationResponse) genValidate() *genError {
+func (m *LogStatusNotificationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -11238,13 +11239,13 @@ type MeterValuesRequest struct {
 // ActionName returns the OCPP action name, "MeterValues".
 func (*MeterValuesRequest) ActionName() string { return "MeterValues" }
 
-func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MeterValuesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11255,25 +11256,25 @@ func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 0
 		case "meterValue":
-			if e := s.beginArray(); e != nil {
-				return e.at("meterValue")
+			if e := s.BeginArray(); e != nil {
+				return e.At("meterValue")
 			}
 			a0 := []MeterValue{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("meterValue")
+					return e.At("meterValue")
 				}
 				if !ok {
 					break
@@ -11283,24 +11284,24 @@ func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, MeterValue{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("meterValue")
+					return e.AtIndex(i0).At("meterValue")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("meterValue")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("meterValue")
 			}
 			m.MeterValue = a0
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("meterValue")
+			return ocppjson.Missing("meterValue")
 		}
 	}
 	return nil
@@ -11310,26 +11311,26 @@ func (m *MeterValuesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MeterValuesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MeterValuesRequest) genValidate() *genError {
+func (m *MeterValuesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.MeterValue == nil {
-		return genNilArray().at("meterValue")
+		return ocppjson.NilArray().At("meterValue")
 	}
-	if e := genCheckItems(len(m.MeterValue), 1, -1); e != nil {
-		return e.at("meterValue")
+	if e := ocppjson.CheckItems(len(m.MeterValue), 1, -1); e != nil {
+		return e.At("meterValue")
 	}
 	for i0 := range m.MeterValue {
 		if e := m.MeterValue[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("meterValue")
+			return e.AtIndex(i0).At("meterValue")
 		}
 	}
 	return nil
@@ -11342,13 +11343,13 @@ type MeterValue struct {
 	Timestamp    time.Time      `json:"timestamp"`
 }
 
-func (m *MeterValue) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MeterValue) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11359,18 +11360,18 @@ func (m *MeterValue) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "sampledValue":
-			if e := s.beginArray(); e != nil {
-				return e.at("sampledValue")
+			if e := s.BeginArray(); e != nil {
+				return e.At("sampledValue")
 			}
 			a0 := []SampledValue{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("sampledValue")
+					return e.At("sampledValue")
 				}
 				if !ok {
 					break
@@ -11380,31 +11381,31 @@ func (m *MeterValue) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SampledValue{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("sampledValue")
+					return e.AtIndex(i0).At("sampledValue")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("sampledValue")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("sampledValue")
 			}
 			m.SampledValue = a0
 			seen |= 1 << 0
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("sampledValue")
+			return ocppjson.Missing("sampledValue")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 	}
 	return nil
@@ -11414,26 +11415,26 @@ func (m *MeterValue) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MeterValue) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MeterValue) genValidate() *genError {
+func (m *MeterValue) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SampledValue == nil {
-		return genNilArray().at("sampledValue")
+		return ocppjson.NilArray().At("sampledValue")
 	}
-	if e := genCheckItems(len(m.SampledValue), 1, -1); e != nil {
-		return e.at("sampledValue")
+	if e := ocppjson.CheckItems(len(m.SampledValue), 1, -1); e != nil {
+		return e.At("sampledValue")
 	}
 	for i0 := range m.SampledValue {
 		if e := m.SampledValue[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("sampledValue")
+			return e.AtIndex(i0).At("sampledValue")
 		}
 	}
 	return nil
@@ -11451,13 +11452,13 @@ type SampledValue struct {
 	UnitOfMeasure    *UnitOfMeasure      `json:"unitOfMeasure,omitempty"`
 }
 
-func (m *SampledValue) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SampledValue) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11468,75 +11469,75 @@ func (m *SampledValue) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "value":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
 			m.Value = x
 			seen |= 1 << 0
 		case "context":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("context")
+				return e.At("context")
 			}
 			x, ok := genParseReadingContextEnum(raw)
 			if !ok {
-				return genEnumError(raw, genReadingContextEnumAllowed).at("context")
+				return ocppjson.EnumError(raw, genReadingContextEnumAllowed).At("context")
 			}
-			m.Context = genNewEnum(s, x)
+			m.Context = ocppjson.NewEnum(s, x)
 		case "measurand":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("measurand")
+				return e.At("measurand")
 			}
 			x, ok := genParseMeasurandEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMeasurandEnumAllowed).at("measurand")
+				return ocppjson.EnumError(raw, genMeasurandEnumAllowed).At("measurand")
 			}
-			m.Measurand = genNewEnum(s, x)
+			m.Measurand = ocppjson.NewEnum(s, x)
 		case "phase":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("phase")
+				return e.At("phase")
 			}
 			x, ok := genParsePhaseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genPhaseEnumAllowed).at("phase")
+				return ocppjson.EnumError(raw, genPhaseEnumAllowed).At("phase")
 			}
-			m.Phase = genNewEnum(s, x)
+			m.Phase = ocppjson.NewEnum(s, x)
 		case "location":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
 			x, ok := genParseLocationEnum(raw)
 			if !ok {
-				return genEnumError(raw, genLocationEnumAllowed).at("location")
+				return ocppjson.EnumError(raw, genLocationEnumAllowed).At("location")
 			}
-			m.Location = genNewEnum(s, x)
+			m.Location = ocppjson.NewEnum(s, x)
 		case "signedMeterValue":
 			x := new(SignedMeterValue)
 			if e := x.genDecode(s); e != nil {
-				return e.at("signedMeterValue")
+				return e.At("signedMeterValue")
 			}
 			m.SignedMeterValue = x
 		case "unitOfMeasure":
 			x := new(UnitOfMeasure)
 			if e := x.genDecode(s); e != nil {
-				return e.at("unitOfMeasure")
+				return e.At("unitOfMeasure")
 			}
 			m.UnitOfMeasure = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("value")
+			return ocppjson.Missing("value")
 		}
 	}
 	return nil
@@ -11546,48 +11547,48 @@ func (m *SampledValue) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SampledValue) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SampledValue) genValidate() *genError {
+func (m *SampledValue) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckFinite(m.Value); e != nil {
-		return e.at("value")
+	if e := ocppjson.CheckFinite(m.Value); e != nil {
+		return e.At("value")
 	}
 	if m.Context != nil {
 		if !(*m.Context).IsValid() {
-			return genInvalidEnum(string((*m.Context)), genReadingContextEnumAllowed).at("context")
+			return ocppjson.InvalidEnum(string((*m.Context)), genReadingContextEnumAllowed).At("context")
 		}
 	}
 	if m.Measurand != nil {
 		if !(*m.Measurand).IsValid() {
-			return genInvalidEnum(string((*m.Measurand)), genMeasurandEnumAllowed).at("measurand")
+			return ocppjson.InvalidEnum(string((*m.Measurand)), genMeasurandEnumAllowed).At("measurand")
 		}
 	}
 	if m.Phase != nil {
 		if !(*m.Phase).IsValid() {
-			return genInvalidEnum(string((*m.Phase)), genPhaseEnumAllowed).at("phase")
+			return ocppjson.InvalidEnum(string((*m.Phase)), genPhaseEnumAllowed).At("phase")
 		}
 	}
 	if m.Location != nil {
 		if !(*m.Location).IsValid() {
-			return genInvalidEnum(string((*m.Location)), genLocationEnumAllowed).at("location")
+			return ocppjson.InvalidEnum(string((*m.Location)), genLocationEnumAllowed).At("location")
 		}
 	}
 	if m.SignedMeterValue != nil {
 		if e := m.SignedMeterValue.genValidate(); e != nil {
-			return e.at("signedMeterValue")
+			return e.At("signedMeterValue")
 		}
 	}
 	if m.UnitOfMeasure != nil {
 		if e := m.UnitOfMeasure.genValidate(); e != nil {
-			return e.at("unitOfMeasure")
+			return e.At("unitOfMeasure")
 		}
 	}
 	return nil
@@ -11602,13 +11603,13 @@ type SignedMeterValue struct {
 	PublicKey       string      `json:"publicKey"`
 }
 
-func (m *SignedMeterValue) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignedMeterValue) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11619,65 +11620,65 @@ func (m *SignedMeterValue) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "signedMeterData":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("signedMeterData")
+				return e.At("signedMeterData")
 			}
-			if e := genCheckMaxLength(x, 2500); e != nil {
-				return e.at("signedMeterData")
+			if e := ocppjson.CheckMaxLength(x, 2500); e != nil {
+				return e.At("signedMeterData")
 			}
 			m.SignedMeterData = x
 			seen |= 1 << 0
 		case "signingMethod":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("signingMethod")
+				return e.At("signingMethod")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("signingMethod")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("signingMethod")
 			}
 			m.SigningMethod = x
 			seen |= 1 << 1
 		case "encodingMethod":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("encodingMethod")
+				return e.At("encodingMethod")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("encodingMethod")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("encodingMethod")
 			}
 			m.EncodingMethod = x
 			seen |= 1 << 2
 		case "publicKey":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("publicKey")
+				return e.At("publicKey")
 			}
-			if e := genCheckMaxLength(x, 2500); e != nil {
-				return e.at("publicKey")
+			if e := ocppjson.CheckMaxLength(x, 2500); e != nil {
+				return e.At("publicKey")
 			}
 			m.PublicKey = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("signedMeterData")
+			return ocppjson.Missing("signedMeterData")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("signingMethod")
+			return ocppjson.Missing("signingMethod")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("encodingMethod")
+			return ocppjson.Missing("encodingMethod")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("publicKey")
+			return ocppjson.Missing("publicKey")
 		}
 	}
 	return nil
@@ -11687,28 +11688,28 @@ func (m *SignedMeterValue) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignedMeterValue) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignedMeterValue) genValidate() *genError {
+func (m *SignedMeterValue) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.SignedMeterData, 2500); e != nil {
-		return e.at("signedMeterData")
+	if e := ocppjson.CheckMaxLength(m.SignedMeterData, 2500); e != nil {
+		return e.At("signedMeterData")
 	}
-	if e := genCheckMaxLength(m.SigningMethod, 50); e != nil {
-		return e.at("signingMethod")
+	if e := ocppjson.CheckMaxLength(m.SigningMethod, 50); e != nil {
+		return e.At("signingMethod")
 	}
-	if e := genCheckMaxLength(m.EncodingMethod, 50); e != nil {
-		return e.at("encodingMethod")
+	if e := ocppjson.CheckMaxLength(m.EncodingMethod, 50); e != nil {
+		return e.At("encodingMethod")
 	}
-	if e := genCheckMaxLength(m.PublicKey, 2500); e != nil {
-		return e.at("publicKey")
+	if e := ocppjson.CheckMaxLength(m.PublicKey, 2500); e != nil {
+		return e.At("publicKey")
 	}
 	return nil
 }
@@ -11720,12 +11721,12 @@ type UnitOfMeasure struct {
 	Multiplier *int        `json:"multiplier,omitempty"`
 }
 
-func (m *UnitOfMeasure) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnitOfMeasure) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11736,26 +11737,26 @@ func (m *UnitOfMeasure) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "unit":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("unit")
+				return e.At("unit")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("unit")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("unit")
 			}
-			m.Unit = s.newString(x)
+			m.Unit = s.NewString(x)
 		case "multiplier":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("multiplier")
+				return e.At("multiplier")
 			}
 			m.Multiplier = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -11765,20 +11766,20 @@ func (m *UnitOfMeasure) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnitOfMeasure) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnitOfMeasure) genValidate() *genError {
+func (m *UnitOfMeasure) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Unit != nil {
-		if e := genCheckMaxLength((*m.Unit), 20); e != nil {
-			return e.at("unit")
+		if e := ocppjson.CheckMaxLength((*m.Unit), 20); e != nil {
+			return e.At("unit")
 		}
 	}
 	return nil
@@ -11792,12 +11793,12 @@ type MeterValuesResponse struct {
 // ActionName returns the OCPP action name, "MeterValues".
 func (*MeterValuesResponse) ActionName() string { return "MeterValues" }
 
-func (m *MeterValuesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MeterValuesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11808,11 +11809,11 @@ func (m *MeterValuesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -11822,15 +11823,15 @@ func (m *MeterValuesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MeterValuesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MeterValuesResponse) genValidate() *genError {
+func (m *MeterValuesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -11847,13 +11848,13 @@ type NotifyChargingLimitRequest struct {
 // ActionName returns the OCPP action name, "NotifyChargingLimit".
 func (*NotifyChargingLimitRequest) ActionName() string { return "NotifyChargingLimit" }
 
-func (m *NotifyChargingLimitRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyChargingLimitRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11864,18 +11865,18 @@ func (m *NotifyChargingLimitRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingSchedule":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingSchedule")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingSchedule")
 			}
 			a0 := []ChargingSchedule{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingSchedule")
+					return e.At("chargingSchedule")
 				}
 				if !ok {
 					break
@@ -11885,31 +11886,31 @@ func (m *NotifyChargingLimitRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ChargingSchedule{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("chargingSchedule")
+					return e.AtIndex(i0).At("chargingSchedule")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("chargingSchedule")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("chargingSchedule")
 			}
 			m.ChargingSchedule = a0
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		case "chargingLimit":
 			if e := m.ChargingLimit.genDecode(s); e != nil {
-				return e.at("chargingLimit")
+				return e.At("chargingLimit")
 			}
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingLimit")
+			return ocppjson.Missing("chargingLimit")
 		}
 	}
 	return nil
@@ -11919,29 +11920,29 @@ func (m *NotifyChargingLimitRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyChargingLimitRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyChargingLimitRequest) genValidate() *genError {
+func (m *NotifyChargingLimitRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.ChargingSchedule) > 0 {
-		if e := genCheckItems(len(m.ChargingSchedule), 1, -1); e != nil {
-			return e.at("chargingSchedule")
+		if e := ocppjson.CheckItems(len(m.ChargingSchedule), 1, -1); e != nil {
+			return e.At("chargingSchedule")
 		}
 	}
 	for i0 := range m.ChargingSchedule {
 		if e := m.ChargingSchedule[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("chargingSchedule")
+			return e.AtIndex(i0).At("chargingSchedule")
 		}
 	}
 	if e := m.ChargingLimit.genValidate(); e != nil {
-		return e.at("chargingLimit")
+		return e.At("chargingLimit")
 	}
 	return nil
 }
@@ -11958,13 +11959,13 @@ type ChargingSchedule struct {
 	SalesTariff            *SalesTariff             `json:"salesTariff,omitempty"`
 }
 
-func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingSchedule) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -11975,48 +11976,48 @@ func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "startSchedule":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("startSchedule")
+				return e.At("startSchedule")
 			}
 			m.StartSchedule = &x
 		case "duration":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("duration")
+				return e.At("duration")
 			}
 			m.Duration = &x
 		case "chargingRateUnit":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingRateUnit")
+				return e.At("chargingRateUnit")
 			}
 			x, ok := genParseChargingRateUnitEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingRateUnitEnumAllowed).at("chargingRateUnit")
+				return ocppjson.EnumError(raw, genChargingRateUnitEnumAllowed).At("chargingRateUnit")
 			}
 			m.ChargingRateUnit = x
 			seen |= 1 << 1
 		case "chargingSchedulePeriod":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingSchedulePeriod")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingSchedulePeriod")
 			}
 			a0 := []ChargingSchedulePeriod{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingSchedulePeriod")
+					return e.At("chargingSchedulePeriod")
 				}
 				if !ok {
 					break
@@ -12026,39 +12027,39 @@ func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ChargingSchedulePeriod{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("chargingSchedulePeriod")
+					return e.AtIndex(i0).At("chargingSchedulePeriod")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 1024); e != nil {
-				return e.at("chargingSchedulePeriod")
+			if e := ocppjson.CheckItems(len(a0), 1, 1024); e != nil {
+				return e.At("chargingSchedulePeriod")
 			}
 			m.ChargingSchedulePeriod = a0
 			seen |= 1 << 2
 		case "minChargingRate":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("minChargingRate")
+				return e.At("minChargingRate")
 			}
 			m.MinChargingRate = &x
 		case "salesTariff":
 			x := new(SalesTariff)
 			if e := x.genDecode(s); e != nil {
-				return e.at("salesTariff")
+				return e.At("salesTariff")
 			}
 			m.SalesTariff = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargingRateUnit")
+			return ocppjson.Missing("chargingRateUnit")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("chargingSchedulePeriod")
+			return ocppjson.Missing("chargingSchedulePeriod")
 		}
 	}
 	return nil
@@ -12068,39 +12069,39 @@ func (m *ChargingSchedule) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingSchedule) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingSchedule) genValidate() *genError {
+func (m *ChargingSchedule) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ChargingRateUnit.IsValid() {
-		return genInvalidEnum(string(m.ChargingRateUnit), genChargingRateUnitEnumAllowed).at("chargingRateUnit")
+		return ocppjson.InvalidEnum(string(m.ChargingRateUnit), genChargingRateUnitEnumAllowed).At("chargingRateUnit")
 	}
 	if m.ChargingSchedulePeriod == nil {
-		return genNilArray().at("chargingSchedulePeriod")
+		return ocppjson.NilArray().At("chargingSchedulePeriod")
 	}
-	if e := genCheckItems(len(m.ChargingSchedulePeriod), 1, 1024); e != nil {
-		return e.at("chargingSchedulePeriod")
+	if e := ocppjson.CheckItems(len(m.ChargingSchedulePeriod), 1, 1024); e != nil {
+		return e.At("chargingSchedulePeriod")
 	}
 	for i0 := range m.ChargingSchedulePeriod {
 		if e := m.ChargingSchedulePeriod[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("chargingSchedulePeriod")
+			return e.AtIndex(i0).At("chargingSchedulePeriod")
 		}
 	}
 	if m.MinChargingRate != nil {
-		if e := genCheckFinite((*m.MinChargingRate)); e != nil {
-			return e.at("minChargingRate")
+		if e := ocppjson.CheckFinite((*m.MinChargingRate)); e != nil {
+			return e.At("minChargingRate")
 		}
 	}
 	if m.SalesTariff != nil {
 		if e := m.SalesTariff.genValidate(); e != nil {
-			return e.at("salesTariff")
+			return e.At("salesTariff")
 		}
 	}
 	return nil
@@ -12115,13 +12116,13 @@ type SalesTariff struct {
 	SalesTariffEntry       []SalesTariffEntry `json:"salesTariffEntry"`
 }
 
-func (m *SalesTariff) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SalesTariff) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12132,40 +12133,40 @@ func (m *SalesTariff) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "salesTariffDescription":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("salesTariffDescription")
+				return e.At("salesTariffDescription")
 			}
-			if e := genCheckMaxLength(x, 32); e != nil {
-				return e.at("salesTariffDescription")
+			if e := ocppjson.CheckMaxLength(x, 32); e != nil {
+				return e.At("salesTariffDescription")
 			}
-			m.SalesTariffDescription = s.newString(x)
+			m.SalesTariffDescription = s.NewString(x)
 		case "numEPriceLevels":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("numEPriceLevels")
+				return e.At("numEPriceLevels")
 			}
 			m.NumEPriceLevels = &x
 		case "salesTariffEntry":
-			if e := s.beginArray(); e != nil {
-				return e.at("salesTariffEntry")
+			if e := s.BeginArray(); e != nil {
+				return e.At("salesTariffEntry")
 			}
 			a0 := []SalesTariffEntry{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("salesTariffEntry")
+					return e.At("salesTariffEntry")
 				}
 				if !ok {
 					break
@@ -12175,24 +12176,24 @@ func (m *SalesTariff) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SalesTariffEntry{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("salesTariffEntry")
+					return e.AtIndex(i0).At("salesTariffEntry")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 1024); e != nil {
-				return e.at("salesTariffEntry")
+			if e := ocppjson.CheckItems(len(a0), 1, 1024); e != nil {
+				return e.At("salesTariffEntry")
 			}
 			m.SalesTariffEntry = a0
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("salesTariffEntry")
+			return ocppjson.Missing("salesTariffEntry")
 		}
 	}
 	return nil
@@ -12202,31 +12203,31 @@ func (m *SalesTariff) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SalesTariff) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SalesTariff) genValidate() *genError {
+func (m *SalesTariff) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SalesTariffDescription != nil {
-		if e := genCheckMaxLength((*m.SalesTariffDescription), 32); e != nil {
-			return e.at("salesTariffDescription")
+		if e := ocppjson.CheckMaxLength((*m.SalesTariffDescription), 32); e != nil {
+			return e.At("salesTariffDescription")
 		}
 	}
 	if m.SalesTariffEntry == nil {
-		return genNilArray().at("salesTariffEntry")
+		return ocppjson.NilArray().At("salesTariffEntry")
 	}
-	if e := genCheckItems(len(m.SalesTariffEntry), 1, 1024); e != nil {
-		return e.at("salesTariffEntry")
+	if e := ocppjson.CheckItems(len(m.SalesTariffEntry), 1, 1024); e != nil {
+		return e.At("salesTariffEntry")
 	}
 	for i0 := range m.SalesTariffEntry {
 		if e := m.SalesTariffEntry[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("salesTariffEntry")
+			return e.AtIndex(i0).At("salesTariffEntry")
 		}
 	}
 	return nil
@@ -12240,13 +12241,13 @@ type SalesTariffEntry struct {
 	ConsumptionCost      []ConsumptionCost    `json:"consumptionCost,omitempty"`
 }
 
-func (m *SalesTariffEntry) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SalesTariffEntry) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12257,32 +12258,32 @@ func (m *SalesTariffEntry) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "relativeTimeInterval":
 			if e := m.RelativeTimeInterval.genDecode(s); e != nil {
-				return e.at("relativeTimeInterval")
+				return e.At("relativeTimeInterval")
 			}
 			seen |= 1 << 0
 		case "ePriceLevel":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("ePriceLevel")
+				return e.At("ePriceLevel")
 			}
-			if e := genCheckMinimum(float64(x), 0); e != nil {
-				return e.at("ePriceLevel")
+			if e := ocppjson.CheckMinimum(float64(x), 0); e != nil {
+				return e.At("ePriceLevel")
 			}
 			m.EPriceLevel = &x
 		case "consumptionCost":
-			if e := s.beginArray(); e != nil {
-				return e.at("consumptionCost")
+			if e := s.BeginArray(); e != nil {
+				return e.At("consumptionCost")
 			}
 			a0 := []ConsumptionCost{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("consumptionCost")
+					return e.At("consumptionCost")
 				}
 				if !ok {
 					break
@@ -12292,20 +12293,20 @@ func (m *SalesTariffEntry) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ConsumptionCost{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("consumptionCost")
+					return e.AtIndex(i0).At("consumptionCost")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 3); e != nil {
-				return e.at("consumptionCost")
+			if e := ocppjson.CheckItems(len(a0), 1, 3); e != nil {
+				return e.At("consumptionCost")
 			}
 			m.ConsumptionCost = a0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("relativeTimeInterval")
+			return ocppjson.Missing("relativeTimeInterval")
 		}
 	}
 	return nil
@@ -12315,33 +12316,33 @@ func (m *SalesTariffEntry) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SalesTariffEntry) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SalesTariffEntry) genValidate() *genError {
+func (m *SalesTariffEntry) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.RelativeTimeInterval.genValidate(); e != nil {
-		return e.at("relativeTimeInterval")
+		return e.At("relativeTimeInterval")
 	}
 	if m.EPriceLevel != nil {
-		if e := genCheckMinimum(float64((*m.EPriceLevel)), 0); e != nil {
-			return e.at("ePriceLevel")
+		if e := ocppjson.CheckMinimum(float64((*m.EPriceLevel)), 0); e != nil {
+			return e.At("ePriceLevel")
 		}
 	}
 	if len(m.ConsumptionCost) > 0 {
-		if e := genCheckItems(len(m.ConsumptionCost), 1, 3); e != nil {
-			return e.at("consumptionCost")
+		if e := ocppjson.CheckItems(len(m.ConsumptionCost), 1, 3); e != nil {
+			return e.At("consumptionCost")
 		}
 	}
 	for i0 := range m.ConsumptionCost {
 		if e := m.ConsumptionCost[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("consumptionCost")
+			return e.AtIndex(i0).At("consumptionCost")
 		}
 	}
 	return nil
@@ -12354,13 +12355,13 @@ type RelativeTimeInterval struct {
 	Duration   *int        `json:"duration,omitempty"`
 }
 
-func (m *RelativeTimeInterval) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RelativeTimeInterval) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12371,29 +12372,29 @@ func (m *RelativeTimeInterval) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "start":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("start")
+				return e.At("start")
 			}
 			m.Start = x
 			seen |= 1 << 0
 		case "duration":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("duration")
+				return e.At("duration")
 			}
 			m.Duration = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("start")
+			return ocppjson.Missing("start")
 		}
 	}
 	return nil
@@ -12403,15 +12404,15 @@ func (m *RelativeTimeInterval) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RelativeTimeInterval) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RelativeTimeInterval) genValidate() *genError {
+func (m *RelativeTimeInterval) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -12424,13 +12425,13 @@ type ConsumptionCost struct {
 	Cost       []Cost      `json:"cost"`
 }
 
-func (m *ConsumptionCost) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ConsumptionCost) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12441,25 +12442,25 @@ func (m *ConsumptionCost) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "startValue":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("startValue")
+				return e.At("startValue")
 			}
 			m.StartValue = x
 			seen |= 1 << 0
 		case "cost":
-			if e := s.beginArray(); e != nil {
-				return e.at("cost")
+			if e := s.BeginArray(); e != nil {
+				return e.At("cost")
 			}
 			a0 := []Cost{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("cost")
+					return e.At("cost")
 				}
 				if !ok {
 					break
@@ -12469,24 +12470,24 @@ func (m *ConsumptionCost) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, Cost{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("cost")
+					return e.AtIndex(i0).At("cost")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 3); e != nil {
-				return e.at("cost")
+			if e := ocppjson.CheckItems(len(a0), 1, 3); e != nil {
+				return e.At("cost")
 			}
 			m.Cost = a0
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("startValue")
+			return ocppjson.Missing("startValue")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("cost")
+			return ocppjson.Missing("cost")
 		}
 	}
 	return nil
@@ -12496,29 +12497,29 @@ func (m *ConsumptionCost) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ConsumptionCost) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ConsumptionCost) genValidate() *genError {
+func (m *ConsumptionCost) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckFinite(m.StartValue); e != nil {
-		return e.at("startValue")
+	if e := ocppjson.CheckFinite(m.StartValue); e != nil {
+		return e.At("startValue")
 	}
 	if m.Cost == nil {
-		return genNilArray().at("cost")
+		return ocppjson.NilArray().At("cost")
 	}
-	if e := genCheckItems(len(m.Cost), 1, 3); e != nil {
-		return e.at("cost")
+	if e := ocppjson.CheckItems(len(m.Cost), 1, 3); e != nil {
+		return e.At("cost")
 	}
 	for i0 := range m.Cost {
 		if e := m.Cost[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("cost")
+			return e.AtIndex(i0).At("cost")
 		}
 	}
 	return nil
@@ -12532,13 +12533,13 @@ type Cost struct {
 	AmountMultiplier *int         `json:"amountMultiplier,omitempty"`
 }
 
-func (m *Cost) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Cost) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12549,43 +12550,43 @@ func (m *Cost) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "costKind":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("costKind")
+				return e.At("costKind")
 			}
 			x, ok := genParseCostKindEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCostKindEnumAllowed).at("costKind")
+				return ocppjson.EnumError(raw, genCostKindEnumAllowed).At("costKind")
 			}
 			m.CostKind = x
 			seen |= 1 << 0
 		case "amount":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("amount")
+				return e.At("amount")
 			}
 			m.Amount = x
 			seen |= 1 << 1
 		case "amountMultiplier":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("amountMultiplier")
+				return e.At("amountMultiplier")
 			}
 			m.AmountMultiplier = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("costKind")
+			return ocppjson.Missing("costKind")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("amount")
+			return ocppjson.Missing("amount")
 		}
 	}
 	return nil
@@ -12595,19 +12596,19 @@ func (m *Cost) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Cost) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Cost) genValidate() *genError {
+func (m *Cost) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.CostKind.IsValid() {
-		return genInvalidEnum(string(m.CostKind), genCostKindEnumAllowed).at("costKind")
+		return ocppjson.InvalidEnum(string(m.CostKind), genCostKindEnumAllowed).At("costKind")
 	}
 	return nil
 }
@@ -12619,13 +12620,13 @@ type ChargingLimit struct {
 	IsGridCritical      *bool                   `json:"isGridCritical,omitempty"`
 }
 
-func (m *ChargingLimit) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingLimit) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12636,33 +12637,33 @@ func (m *ChargingLimit) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "chargingLimitSource":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingLimitSource")
+				return e.At("chargingLimitSource")
 			}
 			x, ok := genParseChargingLimitSourceEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingLimitSourceEnumAllowed).at("chargingLimitSource")
+				return ocppjson.EnumError(raw, genChargingLimitSourceEnumAllowed).At("chargingLimitSource")
 			}
 			m.ChargingLimitSource = x
 			seen |= 1 << 0
 		case "isGridCritical":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("isGridCritical")
+				return e.At("isGridCritical")
 			}
 			m.IsGridCritical = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingLimitSource")
+			return ocppjson.Missing("chargingLimitSource")
 		}
 	}
 	return nil
@@ -12672,19 +12673,19 @@ func (m *ChargingLimit) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingLimit) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingLimit) genValidate() *genError {
+func (m *ChargingLimit) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ChargingLimitSource.IsValid() {
-		return genInvalidEnum(string(m.ChargingLimitSource), genChargingLimitSourceEnumAllowed).at("chargingLimitSource")
+		return ocppjson.InvalidEnum(string(m.ChargingLimitSource), genChargingLimitSourceEnumAllowed).At("chargingLimitSource")
 	}
 	return nil
 }
@@ -12697,12 +12698,12 @@ type NotifyChargingLimitResponse struct {
 // ActionName returns the OCPP action name, "NotifyChargingLimit".
 func (*NotifyChargingLimitResponse) ActionName() string { return "NotifyChargingLimit" }
 
-func (m *NotifyChargingLimitResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyChargingLimitResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12713,11 +12714,11 @@ func (m *NotifyChargingLimitResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -12727,15 +12728,15 @@ func (m *NotifyChargingLimitResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyChargingLimitResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyChargingLimitResponse) genValidate() *genError {
+func (m *NotifyChargingLimitResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -12754,13 +12755,13 @@ type NotifyCustomerInformationRequest struct {
 // ActionName returns the OCPP action name, "NotifyCustomerInformation".
 func (*NotifyCustomerInformationRequest) ActionName() string { return "NotifyCustomerInformation" }
 
-func (m *NotifyCustomerInformationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyCustomerInformationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12771,62 +12772,62 @@ func (m *NotifyCustomerInformationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "data":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("data")
+				return e.At("data")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("data")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("data")
 			}
 			m.Data = x
 			seen |= 1 << 0
 		case "tbc":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("tbc")
+				return e.At("tbc")
 			}
 			m.Tbc = &x
 		case "seqNo":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("seqNo")
+				return e.At("seqNo")
 			}
 			m.SeqNo = x
 			seen |= 1 << 1
 		case "generatedAt":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("generatedAt")
+				return e.At("generatedAt")
 			}
 			m.GeneratedAt = x
 			seen |= 1 << 2
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("data")
+			return ocppjson.Missing("data")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("seqNo")
+			return ocppjson.Missing("seqNo")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("generatedAt")
+			return ocppjson.Missing("generatedAt")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -12836,19 +12837,19 @@ func (m *NotifyCustomerInformationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyCustomerInformationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyCustomerInformationRequest) genValidate() *genError {
+func (m *NotifyCustomerInformationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Data, 512); e != nil {
-		return e.at("data")
+	if e := ocppjson.CheckMaxLength(m.Data, 512); e != nil {
+		return e.At("data")
 	}
 	return nil
 }
@@ -12861,12 +12862,12 @@ type NotifyCustomerInformationResponse struct {
 // ActionName returns the OCPP action name, "NotifyCustomerInformation".
 func (*NotifyCustomerInformationResponse) ActionName() string { return "NotifyCustomerInformation" }
 
-func (m *NotifyCustomerInformationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyCustomerInformationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12877,11 +12878,11 @@ func (m *NotifyCustomerInformationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -12891,15 +12892,15 @@ func (m *NotifyCustomerInformationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyCustomerInformationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyCustomerInformationResponse) genValidate() *genError {
+func (m *NotifyCustomerInformationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -12916,13 +12917,13 @@ type NotifyDisplayMessagesRequest struct {
 // ActionName returns the OCPP action name, "NotifyDisplayMessages".
 func (*NotifyDisplayMessagesRequest) ActionName() string { return "NotifyDisplayMessages" }
 
-func (m *NotifyDisplayMessagesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyDisplayMessagesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -12933,18 +12934,18 @@ func (m *NotifyDisplayMessagesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "messageInfo":
-			if e := s.beginArray(); e != nil {
-				return e.at("messageInfo")
+			if e := s.BeginArray(); e != nil {
+				return e.At("messageInfo")
 			}
 			a0 := []MessageInfo{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("messageInfo")
+					return e.At("messageInfo")
 				}
 				if !ok {
 					break
@@ -12954,33 +12955,33 @@ func (m *NotifyDisplayMessagesRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, MessageInfo{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("messageInfo")
+					return e.AtIndex(i0).At("messageInfo")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("messageInfo")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("messageInfo")
 			}
 			m.MessageInfo = a0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "tbc":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("tbc")
+				return e.At("tbc")
 			}
 			m.Tbc = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -12990,25 +12991,25 @@ func (m *NotifyDisplayMessagesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyDisplayMessagesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyDisplayMessagesRequest) genValidate() *genError {
+func (m *NotifyDisplayMessagesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.MessageInfo) > 0 {
-		if e := genCheckItems(len(m.MessageInfo), 1, -1); e != nil {
-			return e.at("messageInfo")
+		if e := ocppjson.CheckItems(len(m.MessageInfo), 1, -1); e != nil {
+			return e.At("messageInfo")
 		}
 	}
 	for i0 := range m.MessageInfo {
 		if e := m.MessageInfo[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("messageInfo")
+			return e.AtIndex(i0).At("messageInfo")
 		}
 	}
 	return nil
@@ -13027,13 +13028,13 @@ type MessageInfo struct {
 	Message       MessageContent      `json:"message"`
 }
 
-func (m *MessageInfo) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MessageInfo) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13044,82 +13045,82 @@ func (m *MessageInfo) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "display":
 			x := new(Component)
 			if e := x.genDecode(s); e != nil {
-				return e.at("display")
+				return e.At("display")
 			}
 			m.Display = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "priority":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("priority")
+				return e.At("priority")
 			}
 			x, ok := genParseMessagePriorityEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessagePriorityEnumAllowed).at("priority")
+				return ocppjson.EnumError(raw, genMessagePriorityEnumAllowed).At("priority")
 			}
 			m.Priority = x
 			seen |= 1 << 1
 		case "state":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("state")
+				return e.At("state")
 			}
 			x, ok := genParseMessageStateEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessageStateEnumAllowed).at("state")
+				return ocppjson.EnumError(raw, genMessageStateEnumAllowed).At("state")
 			}
-			m.State = genNewEnum(s, x)
+			m.State = ocppjson.NewEnum(s, x)
 		case "startDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("startDateTime")
+				return e.At("startDateTime")
 			}
 			m.StartDateTime = &x
 		case "endDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("endDateTime")
+				return e.At("endDateTime")
 			}
 			m.EndDateTime = &x
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
-			m.TransactionID = s.newString(x)
+			m.TransactionID = s.NewString(x)
 		case "message":
 			if e := m.Message.genDecode(s); e != nil {
-				return e.at("message")
+				return e.At("message")
 			}
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("priority")
+			return ocppjson.Missing("priority")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("message")
+			return ocppjson.Missing("message")
 		}
 	}
 	return nil
@@ -13129,37 +13130,37 @@ func (m *MessageInfo) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MessageInfo) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MessageInfo) genValidate() *genError {
+func (m *MessageInfo) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Display != nil {
 		if e := m.Display.genValidate(); e != nil {
-			return e.at("display")
+			return e.At("display")
 		}
 	}
 	if !m.Priority.IsValid() {
-		return genInvalidEnum(string(m.Priority), genMessagePriorityEnumAllowed).at("priority")
+		return ocppjson.InvalidEnum(string(m.Priority), genMessagePriorityEnumAllowed).At("priority")
 	}
 	if m.State != nil {
 		if !(*m.State).IsValid() {
-			return genInvalidEnum(string((*m.State)), genMessageStateEnumAllowed).at("state")
+			return ocppjson.InvalidEnum(string((*m.State)), genMessageStateEnumAllowed).At("state")
 		}
 	}
 	if m.TransactionID != nil {
-		if e := genCheckMaxLength((*m.TransactionID), 36); e != nil {
-			return e.at("transactionId")
+		if e := ocppjson.CheckMaxLength((*m.TransactionID), 36); e != nil {
+			return e.At("transactionId")
 		}
 	}
 	if e := m.Message.genValidate(); e != nil {
-		return e.at("message")
+		return e.At("message")
 	}
 	return nil
 }
@@ -13172,12 +13173,12 @@ type NotifyDisplayMessagesResponse struct {
 // ActionName returns the OCPP action name, "NotifyDisplayMessages".
 func (*NotifyDisplayMessagesResponse) ActionName() string { return "NotifyDisplayMessages" }
 
-func (m *NotifyDisplayMessagesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyDisplayMessagesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13188,11 +13189,11 @@ func (m *NotifyDisplayMessagesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -13202,15 +13203,15 @@ func (m *NotifyDisplayMessagesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyDisplayMessagesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyDisplayMessagesResponse) genValidate() *genError {
+func (m *NotifyDisplayMessagesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -13227,13 +13228,13 @@ type NotifyEVChargingNeedsRequest struct {
 // ActionName returns the OCPP action name, "NotifyEVChargingNeeds".
 func (*NotifyEVChargingNeedsRequest) ActionName() string { return "NotifyEVChargingNeeds" }
 
-func (m *NotifyEVChargingNeedsRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyEVChargingNeedsRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13244,37 +13245,37 @@ func (m *NotifyEVChargingNeedsRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "maxScheduleTuples":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("maxScheduleTuples")
+				return e.At("maxScheduleTuples")
 			}
 			m.MaxScheduleTuples = &x
 		case "chargingNeeds":
 			if e := m.ChargingNeeds.genDecode(s); e != nil {
-				return e.at("chargingNeeds")
+				return e.At("chargingNeeds")
 			}
 			seen |= 1 << 0
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("chargingNeeds")
+			return ocppjson.Missing("chargingNeeds")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 	}
 	return nil
@@ -13284,19 +13285,19 @@ func (m *NotifyEVChargingNeedsRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyEVChargingNeedsRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyEVChargingNeedsRequest) genValidate() *genError {
+func (m *NotifyEVChargingNeedsRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.ChargingNeeds.genValidate(); e != nil {
-		return e.at("chargingNeeds")
+		return e.At("chargingNeeds")
 	}
 	return nil
 }
@@ -13310,13 +13311,13 @@ type ChargingNeeds struct {
 	DepartureTime           *time.Time             `json:"departureTime,omitempty"`
 }
 
-func (m *ChargingNeeds) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingNeeds) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13327,45 +13328,45 @@ func (m *ChargingNeeds) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "acChargingParameters":
 			x := new(ACChargingParameters)
 			if e := x.genDecode(s); e != nil {
-				return e.at("acChargingParameters")
+				return e.At("acChargingParameters")
 			}
 			m.AcChargingParameters = x
 		case "dcChargingParameters":
 			x := new(DCChargingParameters)
 			if e := x.genDecode(s); e != nil {
-				return e.at("dcChargingParameters")
+				return e.At("dcChargingParameters")
 			}
 			m.DcChargingParameters = x
 		case "requestedEnergyTransfer":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("requestedEnergyTransfer")
+				return e.At("requestedEnergyTransfer")
 			}
 			x, ok := genParseEnergyTransferModeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genEnergyTransferModeEnumAllowed).at("requestedEnergyTransfer")
+				return ocppjson.EnumError(raw, genEnergyTransferModeEnumAllowed).At("requestedEnergyTransfer")
 			}
 			m.RequestedEnergyTransfer = x
 			seen |= 1 << 0
 		case "departureTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("departureTime")
+				return e.At("departureTime")
 			}
 			m.DepartureTime = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestedEnergyTransfer")
+			return ocppjson.Missing("requestedEnergyTransfer")
 		}
 	}
 	return nil
@@ -13375,29 +13376,29 @@ func (m *ChargingNeeds) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingNeeds) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingNeeds) genValidate() *genError {
+func (m *ChargingNeeds) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.AcChargingParameters != nil {
 		if e := m.AcChargingParameters.genValidate(); e != nil {
-			return e.at("acChargingParameters")
+			return e.At("acChargingParameters")
 		}
 	}
 	if m.DcChargingParameters != nil {
 		if e := m.DcChargingParameters.genValidate(); e != nil {
-			return e.at("dcChargingParameters")
+			return e.At("dcChargingParameters")
 		}
 	}
 	if !m.RequestedEnergyTransfer.IsValid() {
-		return genInvalidEnum(string(m.RequestedEnergyTransfer), genEnergyTransferModeEnumAllowed).at("requestedEnergyTransfer")
+		return ocppjson.InvalidEnum(string(m.RequestedEnergyTransfer), genEnergyTransferModeEnumAllowed).At("requestedEnergyTransfer")
 	}
 	return nil
 }
@@ -13411,13 +13412,13 @@ type ACChargingParameters struct {
 	EvMaxVoltage int         `json:"evMaxVoltage"`
 }
 
-func (m *ACChargingParameters) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ACChargingParameters) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13428,53 +13429,53 @@ func (m *ACChargingParameters) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "energyAmount":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("energyAmount")
+				return e.At("energyAmount")
 			}
 			m.EnergyAmount = x
 			seen |= 1 << 0
 		case "evMinCurrent":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evMinCurrent")
+				return e.At("evMinCurrent")
 			}
 			m.EvMinCurrent = x
 			seen |= 1 << 1
 		case "evMaxCurrent":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evMaxCurrent")
+				return e.At("evMaxCurrent")
 			}
 			m.EvMaxCurrent = x
 			seen |= 1 << 2
 		case "evMaxVoltage":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evMaxVoltage")
+				return e.At("evMaxVoltage")
 			}
 			m.EvMaxVoltage = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("energyAmount")
+			return ocppjson.Missing("energyAmount")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("evMinCurrent")
+			return ocppjson.Missing("evMinCurrent")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("evMaxCurrent")
+			return ocppjson.Missing("evMaxCurrent")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("evMaxVoltage")
+			return ocppjson.Missing("evMaxVoltage")
 		}
 	}
 	return nil
@@ -13484,15 +13485,15 @@ func (m *ACChargingParameters) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ACChargingParameters) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ACChargingParameters) genValidate() *genError {
+func (m *ACChargingParameters) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -13511,13 +13512,13 @@ type DCChargingParameters struct {
 	BulkSoC          *int        `json:"bulkSoC,omitempty"`
 }
 
-func (m *DCChargingParameters) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *DCChargingParameters) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13528,87 +13529,87 @@ func (m *DCChargingParameters) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evMaxCurrent":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evMaxCurrent")
+				return e.At("evMaxCurrent")
 			}
 			m.EvMaxCurrent = x
 			seen |= 1 << 0
 		case "evMaxVoltage":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evMaxVoltage")
+				return e.At("evMaxVoltage")
 			}
 			m.EvMaxVoltage = x
 			seen |= 1 << 1
 		case "energyAmount":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("energyAmount")
+				return e.At("energyAmount")
 			}
 			m.EnergyAmount = &x
 		case "evMaxPower":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evMaxPower")
+				return e.At("evMaxPower")
 			}
 			m.EvMaxPower = &x
 		case "stateOfCharge":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("stateOfCharge")
+				return e.At("stateOfCharge")
 			}
-			if e := genCheckMinimum(float64(x), 0); e != nil {
-				return e.at("stateOfCharge")
+			if e := ocppjson.CheckMinimum(float64(x), 0); e != nil {
+				return e.At("stateOfCharge")
 			}
-			if e := genCheckMaximum(float64(x), 100); e != nil {
-				return e.at("stateOfCharge")
+			if e := ocppjson.CheckMaximum(float64(x), 100); e != nil {
+				return e.At("stateOfCharge")
 			}
 			m.StateOfCharge = &x
 		case "evEnergyCapacity":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evEnergyCapacity")
+				return e.At("evEnergyCapacity")
 			}
 			m.EvEnergyCapacity = &x
 		case "fullSoC":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("fullSoC")
+				return e.At("fullSoC")
 			}
-			if e := genCheckMinimum(float64(x), 0); e != nil {
-				return e.at("fullSoC")
+			if e := ocppjson.CheckMinimum(float64(x), 0); e != nil {
+				return e.At("fullSoC")
 			}
-			if e := genCheckMaximum(float64(x), 100); e != nil {
-				return e.at("fullSoC")
+			if e := ocppjson.CheckMaximum(float64(x), 100); e != nil {
+				return e.At("fullSoC")
 			}
 			m.FullSoC = &x
 		case "bulkSoC":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("bulkSoC")
+				return e.At("bulkSoC")
 			}
-			if e := genCheckMinimum(float64(x), 0); e != nil {
-				return e.at("bulkSoC")
+			if e := ocppjson.CheckMinimum(float64(x), 0); e != nil {
+				return e.At("bulkSoC")
 			}
-			if e := genCheckMaximum(float64(x), 100); e != nil {
-				return e.at("bulkSoC")
+			if e := ocppjson.CheckMaximum(float64(x), 100); e != nil {
+				return e.At("bulkSoC")
 			}
 			m.BulkSoC = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("evMaxCurrent")
+			return ocppjson.Missing("evMaxCurrent")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("evMaxVoltage")
+			return ocppjson.Missing("evMaxVoltage")
 		}
 	}
 	return nil
@@ -13618,39 +13619,39 @@ func (m *DCChargingParameters) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *DCChargingParameters) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *DCChargingParameters) genValidate() *genError {
+func (m *DCChargingParameters) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.StateOfCharge != nil {
-		if e := genCheckMinimum(float64((*m.StateOfCharge)), 0); e != nil {
-			return e.at("stateOfCharge")
+		if e := ocppjson.CheckMinimum(float64((*m.StateOfCharge)), 0); e != nil {
+			return e.At("stateOfCharge")
 		}
-		if e := genCheckMaximum(float64((*m.StateOfCharge)), 100); e != nil {
-			return e.at("stateOfCharge")
+		if e := ocppjson.CheckMaximum(float64((*m.StateOfCharge)), 100); e != nil {
+			return e.At("stateOfCharge")
 		}
 	}
 	if m.FullSoC != nil {
-		if e := genCheckMinimum(float64((*m.FullSoC)), 0); e != nil {
-			return e.at("fullSoC")
+		if e := ocppjson.CheckMinimum(float64((*m.FullSoC)), 0); e != nil {
+			return e.At("fullSoC")
 		}
-		if e := genCheckMaximum(float64((*m.FullSoC)), 100); e != nil {
-			return e.at("fullSoC")
+		if e := ocppjson.CheckMaximum(float64((*m.FullSoC)), 100); e != nil {
+			return e.At("fullSoC")
 		}
 	}
 	if m.BulkSoC != nil {
-		if e := genCheckMinimum(float64((*m.BulkSoC)), 0); e != nil {
-			return e.at("bulkSoC")
+		if e := ocppjson.CheckMinimum(float64((*m.BulkSoC)), 0); e != nil {
+			return e.At("bulkSoC")
 		}
-		if e := genCheckMaximum(float64((*m.BulkSoC)), 100); e != nil {
-			return e.at("bulkSoC")
+		if e := ocppjson.CheckMaximum(float64((*m.BulkSoC)), 100); e != nil {
+			return e.At("bulkSoC")
 		}
 	}
 	return nil
@@ -13666,13 +13667,13 @@ type NotifyEVChargingNeedsResponse struct {
 // ActionName returns the OCPP action name, "NotifyEVChargingNeeds".
 func (*NotifyEVChargingNeedsResponse) ActionName() string { return "NotifyEVChargingNeeds" }
 
-func (m *NotifyEVChargingNeedsResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyEVChargingNeedsResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13683,33 +13684,33 @@ func (m *NotifyEVChargingNeedsResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseNotifyEVChargingNeedsStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genNotifyEVChargingNeedsStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genNotifyEVChargingNeedsStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -13719,23 +13720,23 @@ func (m *NotifyEVChargingNeedsResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyEVChargingNeedsResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyEVChargingNeedsResponse) genValidate() *genError {
+func (m *NotifyEVChargingNeedsResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genNotifyEVChargingNeedsStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genNotifyEVChargingNeedsStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -13752,13 +13753,13 @@ type NotifyEVChargingScheduleRequest struct {
 // ActionName returns the OCPP action name, "NotifyEVChargingSchedule".
 func (*NotifyEVChargingScheduleRequest) ActionName() string { return "NotifyEVChargingSchedule" }
 
-func (m *NotifyEVChargingScheduleRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyEVChargingScheduleRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13769,41 +13770,41 @@ func (m *NotifyEVChargingScheduleRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "timeBase":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timeBase")
+				return e.At("timeBase")
 			}
 			m.TimeBase = x
 			seen |= 1 << 0
 		case "chargingSchedule":
 			if e := m.ChargingSchedule.genDecode(s); e != nil {
-				return e.at("chargingSchedule")
+				return e.At("chargingSchedule")
 			}
 			seen |= 1 << 1
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("timeBase")
+			return ocppjson.Missing("timeBase")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargingSchedule")
+			return ocppjson.Missing("chargingSchedule")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 	}
 	return nil
@@ -13813,19 +13814,19 @@ func (m *NotifyEVChargingScheduleRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyEVChargingScheduleRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyEVChargingScheduleRequest) genValidate() *genError {
+func (m *NotifyEVChargingScheduleRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.ChargingSchedule.genValidate(); e != nil {
-		return e.at("chargingSchedule")
+		return e.At("chargingSchedule")
 	}
 	return nil
 }
@@ -13840,13 +13841,13 @@ type NotifyEVChargingScheduleResponse struct {
 // ActionName returns the OCPP action name, "NotifyEVChargingSchedule".
 func (*NotifyEVChargingScheduleResponse) ActionName() string { return "NotifyEVChargingSchedule" }
 
-func (m *NotifyEVChargingScheduleResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyEVChargingScheduleResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13857,33 +13858,33 @@ func (m *NotifyEVChargingScheduleResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -13893,23 +13894,23 @@ func (m *NotifyEVChargingScheduleResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyEVChargingScheduleResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyEVChargingScheduleResponse) genValidate() *genError {
+func (m *NotifyEVChargingScheduleResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -13927,13 +13928,13 @@ type NotifyEventRequest struct {
 // ActionName returns the OCPP action name, "NotifyEvent".
 func (*NotifyEventRequest) ActionName() string { return "NotifyEvent" }
 
-func (m *NotifyEventRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyEventRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -13944,38 +13945,38 @@ func (m *NotifyEventRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "generatedAt":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("generatedAt")
+				return e.At("generatedAt")
 			}
 			m.GeneratedAt = x
 			seen |= 1 << 0
 		case "tbc":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("tbc")
+				return e.At("tbc")
 			}
 			m.Tbc = &x
 		case "seqNo":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("seqNo")
+				return e.At("seqNo")
 			}
 			m.SeqNo = x
 			seen |= 1 << 1
 		case "eventData":
-			if e := s.beginArray(); e != nil {
-				return e.at("eventData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("eventData")
 			}
 			a0 := []EventData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("eventData")
+					return e.At("eventData")
 				}
 				if !ok {
 					break
@@ -13985,27 +13986,27 @@ func (m *NotifyEventRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, EventData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("eventData")
+					return e.AtIndex(i0).At("eventData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("eventData")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("eventData")
 			}
 			m.EventData = a0
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("generatedAt")
+			return ocppjson.Missing("generatedAt")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("seqNo")
+			return ocppjson.Missing("seqNo")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("eventData")
+			return ocppjson.Missing("eventData")
 		}
 	}
 	return nil
@@ -14015,26 +14016,26 @@ func (m *NotifyEventRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyEventRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyEventRequest) genValidate() *genError {
+func (m *NotifyEventRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.EventData == nil {
-		return genNilArray().at("eventData")
+		return ocppjson.NilArray().At("eventData")
 	}
-	if e := genCheckItems(len(m.EventData), 1, -1); e != nil {
-		return e.at("eventData")
+	if e := ocppjson.CheckItems(len(m.EventData), 1, -1); e != nil {
+		return e.At("eventData")
 	}
 	for i0 := range m.EventData {
 		if e := m.EventData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("eventData")
+			return e.AtIndex(i0).At("eventData")
 		}
 	}
 	return nil
@@ -14058,13 +14059,13 @@ type EventData struct {
 	Variable              Variable              `json:"variable"`
 }
 
-func (m *EventData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *EventData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14075,135 +14076,135 @@ func (m *EventData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "eventId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("eventId")
+				return e.At("eventId")
 			}
 			m.EventID = x
 			seen |= 1 << 0
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 1
 		case "trigger":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("trigger")
+				return e.At("trigger")
 			}
 			x, ok := genParseEventTriggerEnum(raw)
 			if !ok {
-				return genEnumError(raw, genEventTriggerEnumAllowed).at("trigger")
+				return ocppjson.EnumError(raw, genEventTriggerEnumAllowed).At("trigger")
 			}
 			m.Trigger = x
 			seen |= 1 << 2
 		case "cause":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("cause")
+				return e.At("cause")
 			}
 			m.Cause = &x
 		case "actualValue":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("actualValue")
+				return e.At("actualValue")
 			}
-			if e := genCheckMaxLength(x, 2500); e != nil {
-				return e.at("actualValue")
+			if e := ocppjson.CheckMaxLength(x, 2500); e != nil {
+				return e.At("actualValue")
 			}
 			m.ActualValue = x
 			seen |= 1 << 3
 		case "techCode":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("techCode")
+				return e.At("techCode")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("techCode")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("techCode")
 			}
-			m.TechCode = s.newString(x)
+			m.TechCode = s.NewString(x)
 		case "techInfo":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("techInfo")
+				return e.At("techInfo")
 			}
-			if e := genCheckMaxLength(x, 500); e != nil {
-				return e.at("techInfo")
+			if e := ocppjson.CheckMaxLength(x, 500); e != nil {
+				return e.At("techInfo")
 			}
-			m.TechInfo = s.newString(x)
+			m.TechInfo = s.NewString(x)
 		case "cleared":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("cleared")
+				return e.At("cleared")
 			}
 			m.Cleared = &x
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
-			m.TransactionID = s.newString(x)
+			m.TransactionID = s.NewString(x)
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 4
 		case "variableMonitoringId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("variableMonitoringId")
+				return e.At("variableMonitoringId")
 			}
 			m.VariableMonitoringID = &x
 		case "eventNotificationType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("eventNotificationType")
+				return e.At("eventNotificationType")
 			}
 			x, ok := genParseEventNotificationEnum(raw)
 			if !ok {
-				return genEnumError(raw, genEventNotificationEnumAllowed).at("eventNotificationType")
+				return ocppjson.EnumError(raw, genEventNotificationEnumAllowed).At("eventNotificationType")
 			}
 			m.EventNotificationType = x
 			seen |= 1 << 5
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 6
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7f {
 		if seen&(1<<0) == 0 {
-			return genMissing("eventId")
+			return ocppjson.Missing("eventId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("trigger")
+			return ocppjson.Missing("trigger")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("actualValue")
+			return ocppjson.Missing("actualValue")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<5) == 0 {
-			return genMissing("eventNotificationType")
+			return ocppjson.Missing("eventNotificationType")
 		}
 		if seen&(1<<6) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 	}
 	return nil
@@ -14213,46 +14214,46 @@ func (m *EventData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *EventData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *EventData) genValidate() *genError {
+func (m *EventData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Trigger.IsValid() {
-		return genInvalidEnum(string(m.Trigger), genEventTriggerEnumAllowed).at("trigger")
+		return ocppjson.InvalidEnum(string(m.Trigger), genEventTriggerEnumAllowed).At("trigger")
 	}
-	if e := genCheckMaxLength(m.ActualValue, 2500); e != nil {
-		return e.at("actualValue")
+	if e := ocppjson.CheckMaxLength(m.ActualValue, 2500); e != nil {
+		return e.At("actualValue")
 	}
 	if m.TechCode != nil {
-		if e := genCheckMaxLength((*m.TechCode), 50); e != nil {
-			return e.at("techCode")
+		if e := ocppjson.CheckMaxLength((*m.TechCode), 50); e != nil {
+			return e.At("techCode")
 		}
 	}
 	if m.TechInfo != nil {
-		if e := genCheckMaxLength((*m.TechInfo), 500); e != nil {
-			return e.at("techInfo")
+		if e := ocppjson.CheckMaxLength((*m.TechInfo), 500); e != nil {
+			return e.At("techInfo")
 		}
 	}
 	if m.TransactionID != nil {
-		if e := genCheckMaxLength((*m.TransactionID), 36); e != nil {
-			return e.at("transactionId")
+		if e := ocppjson.CheckMaxLength((*m.TransactionID), 36); e != nil {
+			return e.At("transactionId")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if !m.EventNotificationType.IsValid() {
-		return genInvalidEnum(string(m.EventNotificationType), genEventNotificationEnumAllowed).at("eventNotificationType")
+		return ocppjson.InvalidEnum(string(m.EventNotificationType), genEventNotificationEnumAllowed).At("eventNotificationType")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -14265,12 +14266,12 @@ type NotifyEventResponse struct {
 // ActionName returns the OCPP action name, "NotifyEvent".
 func (*NotifyEventResponse) ActionName() string { return "NotifyEvent" }
 
-func (m *NotifyEventResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyEventResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14281,11 +14282,11 @@ func (m *NotifyEventResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -14295,15 +14296,15 @@ func (m *NotifyEventResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyEventResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyEventResponse) genValidate() *genError {
+func (m *NotifyEventResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -14322,13 +14323,13 @@ type NotifyMonitoringReportRequest struct {
 // ActionName returns the OCPP action name, "NotifyMonitoringReport".
 func (*NotifyMonitoringReportRequest) ActionName() string { return "NotifyMonitoringReport" }
 
-func (m *NotifyMonitoringReportRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyMonitoringReportRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14339,18 +14340,18 @@ func (m *NotifyMonitoringReportRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "monitor":
-			if e := s.beginArray(); e != nil {
-				return e.at("monitor")
+			if e := s.BeginArray(); e != nil {
+				return e.At("monitor")
 			}
 			a0 := []MonitoringData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("monitor")
+					return e.At("monitor")
 				}
 				if !ok {
 					break
@@ -14360,53 +14361,53 @@ func (m *NotifyMonitoringReportRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, MonitoringData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("monitor")
+					return e.AtIndex(i0).At("monitor")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("monitor")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("monitor")
 			}
 			m.Monitor = a0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "tbc":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("tbc")
+				return e.At("tbc")
 			}
 			m.Tbc = &x
 		case "seqNo":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("seqNo")
+				return e.At("seqNo")
 			}
 			m.SeqNo = x
 			seen |= 1 << 1
 		case "generatedAt":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("generatedAt")
+				return e.At("generatedAt")
 			}
 			m.GeneratedAt = x
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("seqNo")
+			return ocppjson.Missing("seqNo")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("generatedAt")
+			return ocppjson.Missing("generatedAt")
 		}
 	}
 	return nil
@@ -14416,25 +14417,25 @@ func (m *NotifyMonitoringReportRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyMonitoringReportRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyMonitoringReportRequest) genValidate() *genError {
+func (m *NotifyMonitoringReportRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.Monitor) > 0 {
-		if e := genCheckItems(len(m.Monitor), 1, -1); e != nil {
-			return e.at("monitor")
+		if e := ocppjson.CheckItems(len(m.Monitor), 1, -1); e != nil {
+			return e.At("monitor")
 		}
 	}
 	for i0 := range m.Monitor {
 		if e := m.Monitor[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("monitor")
+			return e.AtIndex(i0).At("monitor")
 		}
 	}
 	return nil
@@ -14448,13 +14449,13 @@ type MonitoringData struct {
 	VariableMonitoring []VariableMonitoring `json:"variableMonitoring"`
 }
 
-func (m *MonitoringData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *MonitoringData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14465,28 +14466,28 @@ func (m *MonitoringData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 0
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 1
 		case "variableMonitoring":
-			if e := s.beginArray(); e != nil {
-				return e.at("variableMonitoring")
+			if e := s.BeginArray(); e != nil {
+				return e.At("variableMonitoring")
 			}
 			a0 := []VariableMonitoring{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("variableMonitoring")
+					return e.At("variableMonitoring")
 				}
 				if !ok {
 					break
@@ -14496,27 +14497,27 @@ func (m *MonitoringData) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, VariableMonitoring{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("variableMonitoring")
+					return e.AtIndex(i0).At("variableMonitoring")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("variableMonitoring")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("variableMonitoring")
 			}
 			m.VariableMonitoring = a0
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("variableMonitoring")
+			return ocppjson.Missing("variableMonitoring")
 		}
 	}
 	return nil
@@ -14526,32 +14527,32 @@ func (m *MonitoringData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *MonitoringData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *MonitoringData) genValidate() *genError {
+func (m *MonitoringData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	if m.VariableMonitoring == nil {
-		return genNilArray().at("variableMonitoring")
+		return ocppjson.NilArray().At("variableMonitoring")
 	}
-	if e := genCheckItems(len(m.VariableMonitoring), 1, -1); e != nil {
-		return e.at("variableMonitoring")
+	if e := ocppjson.CheckItems(len(m.VariableMonitoring), 1, -1); e != nil {
+		return e.At("variableMonitoring")
 	}
 	for i0 := range m.VariableMonitoring {
 		if e := m.VariableMonitoring[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("variableMonitoring")
+			return e.AtIndex(i0).At("variableMonitoring")
 		}
 	}
 	return nil
@@ -14567,13 +14568,13 @@ type VariableMonitoring struct {
 	Severity    int         `json:"severity"`
 }
 
-func (m *VariableMonitoring) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *VariableMonitoring) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14584,67 +14585,67 @@ func (m *VariableMonitoring) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "transaction":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("transaction")
+				return e.At("transaction")
 			}
 			m.Transaction = x
 			seen |= 1 << 1
 		case "value":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
 			m.Value = x
 			seen |= 1 << 2
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseMonitorEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMonitorEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genMonitorEnumAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 3
 		case "severity":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("severity")
+				return e.At("severity")
 			}
 			m.Severity = x
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("transaction")
+			return ocppjson.Missing("transaction")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("value")
+			return ocppjson.Missing("value")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("severity")
+			return ocppjson.Missing("severity")
 		}
 	}
 	return nil
@@ -14654,22 +14655,22 @@ func (m *VariableMonitoring) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *VariableMonitoring) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *VariableMonitoring) genValidate() *genError {
+func (m *VariableMonitoring) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckFinite(m.Value); e != nil {
-		return e.at("value")
+	if e := ocppjson.CheckFinite(m.Value); e != nil {
+		return e.At("value")
 	}
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genMonitorEnumAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genMonitorEnumAllowed).At("type")
 	}
 	return nil
 }
@@ -14682,12 +14683,12 @@ type NotifyMonitoringReportResponse struct {
 // ActionName returns the OCPP action name, "NotifyMonitoringReport".
 func (*NotifyMonitoringReportResponse) ActionName() string { return "NotifyMonitoringReport" }
 
-func (m *NotifyMonitoringReportResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyMonitoringReportResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14698,11 +14699,11 @@ func (m *NotifyMonitoringReportResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -14712,15 +14713,15 @@ func (m *NotifyMonitoringReportResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyMonitoringReportResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyMonitoringReportResponse) genValidate() *genError {
+func (m *NotifyMonitoringReportResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -14739,13 +14740,13 @@ type NotifyReportRequest struct {
 // ActionName returns the OCPP action name, "NotifyReport".
 func (*NotifyReportRequest) ActionName() string { return "NotifyReport" }
 
-func (m *NotifyReportRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyReportRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14756,32 +14757,32 @@ func (m *NotifyReportRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "generatedAt":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("generatedAt")
+				return e.At("generatedAt")
 			}
 			m.GeneratedAt = x
 			seen |= 1 << 1
 		case "reportData":
-			if e := s.beginArray(); e != nil {
-				return e.at("reportData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("reportData")
 			}
 			a0 := []ReportData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("reportData")
+					return e.At("reportData")
 				}
 				if !ok {
 					break
@@ -14791,39 +14792,39 @@ func (m *NotifyReportRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ReportData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("reportData")
+					return e.AtIndex(i0).At("reportData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("reportData")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("reportData")
 			}
 			m.ReportData = a0
 		case "tbc":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("tbc")
+				return e.At("tbc")
 			}
 			m.Tbc = &x
 		case "seqNo":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("seqNo")
+				return e.At("seqNo")
 			}
 			m.SeqNo = x
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("generatedAt")
+			return ocppjson.Missing("generatedAt")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("seqNo")
+			return ocppjson.Missing("seqNo")
 		}
 	}
 	return nil
@@ -14833,25 +14834,25 @@ func (m *NotifyReportRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyReportRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyReportRequest) genValidate() *genError {
+func (m *NotifyReportRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.ReportData) > 0 {
-		if e := genCheckItems(len(m.ReportData), 1, -1); e != nil {
-			return e.at("reportData")
+		if e := ocppjson.CheckItems(len(m.ReportData), 1, -1); e != nil {
+			return e.At("reportData")
 		}
 	}
 	for i0 := range m.ReportData {
 		if e := m.ReportData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("reportData")
+			return e.AtIndex(i0).At("reportData")
 		}
 	}
 	return nil
@@ -14866,13 +14867,13 @@ type ReportData struct {
 	VariableCharacteristics *VariableCharacteristics `json:"variableCharacteristics,omitempty"`
 }
 
-func (m *ReportData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReportData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -14883,28 +14884,28 @@ func (m *ReportData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 0
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 1
 		case "variableAttribute":
-			if e := s.beginArray(); e != nil {
-				return e.at("variableAttribute")
+			if e := s.BeginArray(); e != nil {
+				return e.At("variableAttribute")
 			}
 			a0 := []VariableAttribute{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("variableAttribute")
+					return e.At("variableAttribute")
 				}
 				if !ok {
 					break
@@ -14914,33 +14915,33 @@ func (m *ReportData) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, VariableAttribute{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("variableAttribute")
+					return e.AtIndex(i0).At("variableAttribute")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 4); e != nil {
-				return e.at("variableAttribute")
+			if e := ocppjson.CheckItems(len(a0), 1, 4); e != nil {
+				return e.At("variableAttribute")
 			}
 			m.VariableAttribute = a0
 			seen |= 1 << 2
 		case "variableCharacteristics":
 			x := new(VariableCharacteristics)
 			if e := x.genDecode(s); e != nil {
-				return e.at("variableCharacteristics")
+				return e.At("variableCharacteristics")
 			}
 			m.VariableCharacteristics = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("variableAttribute")
+			return ocppjson.Missing("variableAttribute")
 		}
 	}
 	return nil
@@ -14950,37 +14951,37 @@ func (m *ReportData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReportData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReportData) genValidate() *genError {
+func (m *ReportData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	if m.VariableAttribute == nil {
-		return genNilArray().at("variableAttribute")
+		return ocppjson.NilArray().At("variableAttribute")
 	}
-	if e := genCheckItems(len(m.VariableAttribute), 1, 4); e != nil {
-		return e.at("variableAttribute")
+	if e := ocppjson.CheckItems(len(m.VariableAttribute), 1, 4); e != nil {
+		return e.At("variableAttribute")
 	}
 	for i0 := range m.VariableAttribute {
 		if e := m.VariableAttribute[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("variableAttribute")
+			return e.AtIndex(i0).At("variableAttribute")
 		}
 	}
 	if m.VariableCharacteristics != nil {
 		if e := m.VariableCharacteristics.genValidate(); e != nil {
-			return e.at("variableCharacteristics")
+			return e.At("variableCharacteristics")
 		}
 	}
 	return nil
@@ -14996,12 +14997,12 @@ type VariableAttribute struct {
 	Constant   *bool           `json:"constant,omitempty"`
 }
 
-func (m *VariableAttribute) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *VariableAttribute) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15012,52 +15013,52 @@ func (m *VariableAttribute) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseAttributeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAttributeEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genAttributeEnumAllowed).At("type")
 			}
-			m.Type = genNewEnum(s, x)
+			m.Type = ocppjson.NewEnum(s, x)
 		case "value":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
-			if e := genCheckMaxLength(x, 2500); e != nil {
-				return e.at("value")
+			if e := ocppjson.CheckMaxLength(x, 2500); e != nil {
+				return e.At("value")
 			}
-			m.Value = s.newString(x)
+			m.Value = s.NewString(x)
 		case "mutability":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("mutability")
+				return e.At("mutability")
 			}
 			x, ok := genParseMutabilityEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMutabilityEnumAllowed).at("mutability")
+				return ocppjson.EnumError(raw, genMutabilityEnumAllowed).At("mutability")
 			}
-			m.Mutability = genNewEnum(s, x)
+			m.Mutability = ocppjson.NewEnum(s, x)
 		case "persistent":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("persistent")
+				return e.At("persistent")
 			}
 			m.Persistent = &x
 		case "constant":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("constant")
+				return e.At("constant")
 			}
 			m.Constant = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -15067,30 +15068,30 @@ func (m *VariableAttribute) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *VariableAttribute) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *VariableAttribute) genValidate() *genError {
+func (m *VariableAttribute) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Type != nil {
 		if !(*m.Type).IsValid() {
-			return genInvalidEnum(string((*m.Type)), genAttributeEnumAllowed).at("type")
+			return ocppjson.InvalidEnum(string((*m.Type)), genAttributeEnumAllowed).At("type")
 		}
 	}
 	if m.Value != nil {
-		if e := genCheckMaxLength((*m.Value), 2500); e != nil {
-			return e.at("value")
+		if e := ocppjson.CheckMaxLength((*m.Value), 2500); e != nil {
+			return e.At("value")
 		}
 	}
 	if m.Mutability != nil {
 		if !(*m.Mutability).IsValid() {
-			return genInvalidEnum(string((*m.Mutability)), genMutabilityEnumAllowed).at("mutability")
+			return ocppjson.InvalidEnum(string((*m.Mutability)), genMutabilityEnumAllowed).At("mutability")
 		}
 	}
 	return nil
@@ -15107,13 +15108,13 @@ type VariableCharacteristics struct {
 	SupportsMonitoring bool        `json:"supportsMonitoring"`
 }
 
-func (m *VariableCharacteristics) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *VariableCharacteristics) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15124,67 +15125,67 @@ func (m *VariableCharacteristics) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "unit":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("unit")
+				return e.At("unit")
 			}
-			if e := genCheckMaxLength(x, 16); e != nil {
-				return e.at("unit")
+			if e := ocppjson.CheckMaxLength(x, 16); e != nil {
+				return e.At("unit")
 			}
-			m.Unit = s.newString(x)
+			m.Unit = s.NewString(x)
 		case "dataType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("dataType")
+				return e.At("dataType")
 			}
 			x, ok := genParseDataEnum(raw)
 			if !ok {
-				return genEnumError(raw, genDataEnumAllowed).at("dataType")
+				return ocppjson.EnumError(raw, genDataEnumAllowed).At("dataType")
 			}
 			m.DataType = x
 			seen |= 1 << 0
 		case "minLimit":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("minLimit")
+				return e.At("minLimit")
 			}
 			m.MinLimit = &x
 		case "maxLimit":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("maxLimit")
+				return e.At("maxLimit")
 			}
 			m.MaxLimit = &x
 		case "valuesList":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("valuesList")
+				return e.At("valuesList")
 			}
-			if e := genCheckMaxLength(x, 1000); e != nil {
-				return e.at("valuesList")
+			if e := ocppjson.CheckMaxLength(x, 1000); e != nil {
+				return e.At("valuesList")
 			}
-			m.ValuesList = s.newString(x)
+			m.ValuesList = s.NewString(x)
 		case "supportsMonitoring":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("supportsMonitoring")
+				return e.At("supportsMonitoring")
 			}
 			m.SupportsMonitoring = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("dataType")
+			return ocppjson.Missing("dataType")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("supportsMonitoring")
+			return ocppjson.Missing("supportsMonitoring")
 		}
 	}
 	return nil
@@ -15194,38 +15195,38 @@ func (m *VariableCharacteristics) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *VariableCharacteristics) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *VariableCharacteristics) genValidate() *genError {
+func (m *VariableCharacteristics) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Unit != nil {
-		if e := genCheckMaxLength((*m.Unit), 16); e != nil {
-			return e.at("unit")
+		if e := ocppjson.CheckMaxLength((*m.Unit), 16); e != nil {
+			return e.At("unit")
 		}
 	}
 	if !m.DataType.IsValid() {
-		return genInvalidEnum(string(m.DataType), genDataEnumAllowed).at("dataType")
+		return ocppjson.InvalidEnum(string(m.DataType), genDataEnumAllowed).At("dataType")
 	}
 	if m.MinLimit != nil {
-		if e := genCheckFinite((*m.MinLimit)); e != nil {
-			return e.at("minLimit")
+		if e := ocppjson.CheckFinite((*m.MinLimit)); e != nil {
+			return e.At("minLimit")
 		}
 	}
 	if m.MaxLimit != nil {
-		if e := genCheckFinite((*m.MaxLimit)); e != nil {
-			return e.at("maxLimit")
+		if e := ocppjson.CheckFinite((*m.MaxLimit)); e != nil {
+			return e.At("maxLimit")
 		}
 	}
 	if m.ValuesList != nil {
-		if e := genCheckMaxLength((*m.ValuesList), 1000); e != nil {
-			return e.at("valuesList")
+		if e := ocppjson.CheckMaxLength((*m.ValuesList), 1000); e != nil {
+			return e.At("valuesList")
 		}
 	}
 	return nil
@@ -15239,12 +15240,12 @@ type NotifyReportResponse struct {
 // ActionName returns the OCPP action name, "NotifyReport".
 func (*NotifyReportResponse) ActionName() string { return "NotifyReport" }
 
-func (m *NotifyReportResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NotifyReportResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15255,11 +15256,11 @@ func (m *NotifyReportResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -15269,15 +15270,15 @@ func (m *NotifyReportResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NotifyReportResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NotifyReportResponse) genValidate() *genError {
+func (m *NotifyReportResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -15296,13 +15297,13 @@ type PublishFirmwareRequest struct {
 // ActionName returns the OCPP action name, "PublishFirmware".
 func (*PublishFirmwareRequest) ActionName() string { return "PublishFirmware" }
 
-func (m *PublishFirmwareRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *PublishFirmwareRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15313,61 +15314,61 @@ func (m *PublishFirmwareRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "location":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("location")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("location")
 			}
 			m.Location = x
 			seen |= 1 << 0
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "checksum":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("checksum")
+				return e.At("checksum")
 			}
-			if e := genCheckMaxLength(x, 32); e != nil {
-				return e.at("checksum")
+			if e := ocppjson.CheckMaxLength(x, 32); e != nil {
+				return e.At("checksum")
 			}
 			m.Checksum = x
 			seen |= 1 << 1
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 2
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("location")
+			return ocppjson.Missing("location")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("checksum")
+			return ocppjson.Missing("checksum")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 	}
 	return nil
@@ -15377,22 +15378,22 @@ func (m *PublishFirmwareRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *PublishFirmwareRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *PublishFirmwareRequest) genValidate() *genError {
+func (m *PublishFirmwareRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Location, 512); e != nil {
-		return e.at("location")
+	if e := ocppjson.CheckMaxLength(m.Location, 512); e != nil {
+		return e.At("location")
 	}
-	if e := genCheckMaxLength(m.Checksum, 32); e != nil {
-		return e.at("checksum")
+	if e := ocppjson.CheckMaxLength(m.Checksum, 32); e != nil {
+		return e.At("checksum")
 	}
 	return nil
 }
@@ -15407,13 +15408,13 @@ type PublishFirmwareResponse struct {
 // ActionName returns the OCPP action name, "PublishFirmware".
 func (*PublishFirmwareResponse) ActionName() string { return "PublishFirmware" }
 
-func (m *PublishFirmwareResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *PublishFirmwareResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15424,33 +15425,33 @@ func (m *PublishFirmwareResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -15460,23 +15461,23 @@ func (m *PublishFirmwareResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *PublishFirmwareResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *PublishFirmwareResponse) genValidate() *genError {
+func (m *PublishFirmwareResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -15495,13 +15496,13 @@ func (*PublishFirmwareStatusNotificationRequest) ActionName() string {
 	return "PublishFirmwareStatusNotification"
 }
 
-func (m *PublishFirmwareStatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *PublishFirmwareStatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15512,29 +15513,29 @@ func (m *PublishFirmwareStatusNotificationRequest) genDecode(s *genScanner) *gen
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParsePublishFirmwareStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genPublishFirmwareStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genPublishFirmwareStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "location":
-			if e := s.beginArray(); e != nil {
-				return e.at("location")
+			if e := s.BeginArray(); e != nil {
+				return e.At("location")
 			}
 			a0 := []string{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("location")
+					return e.At("location")
 				}
 				if !ok {
 					break
@@ -15542,32 +15543,32 @@ func (m *PublishFirmwareStatusNotificationRequest) genDecode(s *genScanner) *gen
 				if i0 == 0 {
 					a0 = make([]string, 0, 4)
 				}
-				x, e := s.readString()
+				x, e := s.ReadString()
 				if e != nil {
-					return e.atIndex(i0).at("location")
+					return e.AtIndex(i0).At("location")
 				}
-				if e := genCheckMaxLength(x, 512); e != nil {
-					return e.atIndex(i0).at("location")
+				if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+					return e.AtIndex(i0).At("location")
 				}
 				a0 = append(a0, x)
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("location")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("location")
 			}
 			m.Location = a0
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -15577,28 +15578,28 @@ func (m *PublishFirmwareStatusNotificationRequest) genDecode(s *genScanner) *gen
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *PublishFirmwareStatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *PublishFirmwareStatusNotificationRequest) genValidate() *genError {
+func (m *PublishFirmwareStatusNotificationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genPublishFirmwareStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genPublishFirmwareStatusEnumAllowed).At("status")
 	}
 	if len(m.Location) > 0 {
-		if e := genCheckItems(len(m.Location), 1, -1); e != nil {
-			return e.at("location")
+		if e := ocppjson.CheckItems(len(m.Location), 1, -1); e != nil {
+			return e.At("location")
 		}
 	}
 	for i0 := range m.Location {
-		if e := genCheckMaxLength(m.Location[i0], 512); e != nil {
-			return e.atIndex(i0).at("location")
+		if e := ocppjson.CheckMaxLength(m.Location[i0], 512); e != nil {
+			return e.AtIndex(i0).At("location")
 		}
 	}
 	return nil
@@ -15614,12 +15615,12 @@ func (*PublishFirmwareStatusNotificationResponse) ActionName() string {
 	return "PublishFirmwareStatusNotification"
 }
 
-func (m *PublishFirmwareStatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *PublishFirmwareStatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15630,11 +15631,11 @@ func (m *PublishFirmwareStatusNotificationResponse) genDecode(s *genScanner) *ge
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -15644,15 +15645,15 @@ func (m *PublishFirmwareStatusNotificationResponse) genDecode(s *genScanner) *ge
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *PublishFirmwareStatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *PublishFirmwareStatusNotificationResponse) genValidate() *genError {
+func (m *PublishFirmwareStatusNotificationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -15671,13 +15672,13 @@ type ReportChargingProfilesRequest struct {
 // ActionName returns the OCPP action name, "ReportChargingProfiles".
 func (*ReportChargingProfilesRequest) ActionName() string { return "ReportChargingProfiles" }
 
-func (m *ReportChargingProfilesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReportChargingProfilesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15688,36 +15689,36 @@ func (m *ReportChargingProfilesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "chargingLimitSource":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingLimitSource")
+				return e.At("chargingLimitSource")
 			}
 			x, ok := genParseChargingLimitSourceEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingLimitSourceEnumAllowed).at("chargingLimitSource")
+				return ocppjson.EnumError(raw, genChargingLimitSourceEnumAllowed).At("chargingLimitSource")
 			}
 			m.ChargingLimitSource = x
 			seen |= 1 << 1
 		case "chargingProfile":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingProfile")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingProfile")
 			}
 			a0 := []ChargingProfile{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingProfile")
+					return e.At("chargingProfile")
 				}
 				if !ok {
 					break
@@ -15727,43 +15728,43 @@ func (m *ReportChargingProfilesRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ChargingProfile{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("chargingProfile")
+					return e.AtIndex(i0).At("chargingProfile")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("chargingProfile")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("chargingProfile")
 			}
 			m.ChargingProfile = a0
 			seen |= 1 << 2
 		case "tbc":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("tbc")
+				return e.At("tbc")
 			}
 			m.Tbc = &x
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargingLimitSource")
+			return ocppjson.Missing("chargingLimitSource")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("chargingProfile")
+			return ocppjson.Missing("chargingProfile")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 	}
 	return nil
@@ -15773,29 +15774,29 @@ func (m *ReportChargingProfilesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReportChargingProfilesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReportChargingProfilesRequest) genValidate() *genError {
+func (m *ReportChargingProfilesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ChargingLimitSource.IsValid() {
-		return genInvalidEnum(string(m.ChargingLimitSource), genChargingLimitSourceEnumAllowed).at("chargingLimitSource")
+		return ocppjson.InvalidEnum(string(m.ChargingLimitSource), genChargingLimitSourceEnumAllowed).At("chargingLimitSource")
 	}
 	if m.ChargingProfile == nil {
-		return genNilArray().at("chargingProfile")
+		return ocppjson.NilArray().At("chargingProfile")
 	}
-	if e := genCheckItems(len(m.ChargingProfile), 1, -1); e != nil {
-		return e.at("chargingProfile")
+	if e := ocppjson.CheckItems(len(m.ChargingProfile), 1, -1); e != nil {
+		return e.At("chargingProfile")
 	}
 	for i0 := range m.ChargingProfile {
 		if e := m.ChargingProfile[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("chargingProfile")
+			return e.AtIndex(i0).At("chargingProfile")
 		}
 	}
 	return nil
@@ -15815,13 +15816,13 @@ type ChargingProfile struct {
 	TransactionID          *string                    `json:"transactionId,omitempty"`
 }
 
-func (m *ChargingProfile) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ChargingProfile) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -15832,76 +15833,76 @@ func (m *ChargingProfile) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "stackLevel":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("stackLevel")
+				return e.At("stackLevel")
 			}
 			m.StackLevel = x
 			seen |= 1 << 1
 		case "chargingProfilePurpose":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfilePurpose")
+				return e.At("chargingProfilePurpose")
 			}
 			x, ok := genParseChargingProfilePurposeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfilePurposeEnumAllowed).at("chargingProfilePurpose")
+				return ocppjson.EnumError(raw, genChargingProfilePurposeEnumAllowed).At("chargingProfilePurpose")
 			}
 			m.ChargingProfilePurpose = x
 			seen |= 1 << 2
 		case "chargingProfileKind":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingProfileKind")
+				return e.At("chargingProfileKind")
 			}
 			x, ok := genParseChargingProfileKindEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfileKindEnumAllowed).at("chargingProfileKind")
+				return ocppjson.EnumError(raw, genChargingProfileKindEnumAllowed).At("chargingProfileKind")
 			}
 			m.ChargingProfileKind = x
 			seen |= 1 << 3
 		case "recurrencyKind":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("recurrencyKind")
+				return e.At("recurrencyKind")
 			}
 			x, ok := genParseRecurrencyKindEnum(raw)
 			if !ok {
-				return genEnumError(raw, genRecurrencyKindEnumAllowed).at("recurrencyKind")
+				return ocppjson.EnumError(raw, genRecurrencyKindEnumAllowed).At("recurrencyKind")
 			}
-			m.RecurrencyKind = genNewEnum(s, x)
+			m.RecurrencyKind = ocppjson.NewEnum(s, x)
 		case "validFrom":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("validFrom")
+				return e.At("validFrom")
 			}
 			m.ValidFrom = &x
 		case "validTo":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("validTo")
+				return e.At("validTo")
 			}
 			m.ValidTo = &x
 		case "chargingSchedule":
-			if e := s.beginArray(); e != nil {
-				return e.at("chargingSchedule")
+			if e := s.BeginArray(); e != nil {
+				return e.At("chargingSchedule")
 			}
 			a0 := []ChargingSchedule{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("chargingSchedule")
+					return e.At("chargingSchedule")
 				}
 				if !ok {
 					break
@@ -15911,42 +15912,42 @@ func (m *ChargingProfile) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, ChargingSchedule{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("chargingSchedule")
+					return e.AtIndex(i0).At("chargingSchedule")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, 3); e != nil {
-				return e.at("chargingSchedule")
+			if e := ocppjson.CheckItems(len(a0), 1, 3); e != nil {
+				return e.At("chargingSchedule")
 			}
 			m.ChargingSchedule = a0
 			seen |= 1 << 4
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
-			m.TransactionID = s.newString(x)
+			m.TransactionID = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("stackLevel")
+			return ocppjson.Missing("stackLevel")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("chargingProfilePurpose")
+			return ocppjson.Missing("chargingProfilePurpose")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("chargingProfileKind")
+			return ocppjson.Missing("chargingProfileKind")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("chargingSchedule")
+			return ocppjson.Missing("chargingSchedule")
 		}
 	}
 	return nil
@@ -15956,42 +15957,42 @@ func (m *ChargingProfile) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ChargingProfile) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ChargingProfile) genValidate() *genError {
+func (m *ChargingProfile) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ChargingProfilePurpose.IsValid() {
-		return genInvalidEnum(string(m.ChargingProfilePurpose), genChargingProfilePurposeEnumAllowed).at("chargingProfilePurpose")
+		return ocppjson.InvalidEnum(string(m.ChargingProfilePurpose), genChargingProfilePurposeEnumAllowed).At("chargingProfilePurpose")
 	}
 	if !m.ChargingProfileKind.IsValid() {
-		return genInvalidEnum(string(m.ChargingProfileKind), genChargingProfileKindEnumAllowed).at("chargingProfileKind")
+		return ocppjson.InvalidEnum(string(m.ChargingProfileKind), genChargingProfileKindEnumAllowed).At("chargingProfileKind")
 	}
 	if m.RecurrencyKind != nil {
 		if !(*m.RecurrencyKind).IsValid() {
-			return genInvalidEnum(string((*m.RecurrencyKind)), genRecurrencyKindEnumAllowed).at("recurrencyKind")
+			return ocppjson.InvalidEnum(string((*m.RecurrencyKind)), genRecurrencyKindEnumAllowed).At("recurrencyKind")
 		}
 	}
 	if m.ChargingSchedule == nil {
-		return genNilArray().at("chargingSchedule")
+		return ocppjson.NilArray().At("chargingSchedule")
 	}
-	if e := genCheckItems(len(m.ChargingSchedule), 1, 3); e != nil {
-		return e.at("chargingSchedule")
+	if e := ocppjson.CheckItems(len(m.ChargingSchedule), 1, 3); e != nil {
+		return e.At("chargingSchedule")
 	}
 	for i0 := range m.ChargingSchedule {
 		if e := m.ChargingSchedule[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("chargingSchedule")
+			return e.AtIndex(i0).At("chargingSchedule")
 		}
 	}
 	if m.TransactionID != nil {
-		if e := genCheckMaxLength((*m.TransactionID), 36); e != nil {
-			return e.at("transactionId")
+		if e := ocppjson.CheckMaxLength((*m.TransactionID), 36); e != nil {
+			return e.At("transactionId")
 		}
 	}
 	return nil
@@ -16005,12 +16006,12 @@ type ReportChargingProfilesResponse struct {
 // ActionName returns the OCPP action name, "ReportChargingProfiles".
 func (*ReportChargingProfilesResponse) ActionName() string { return "ReportChargingProfiles" }
 
-func (m *ReportChargingProfilesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReportChargingProfilesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16021,11 +16022,11 @@ func (m *ReportChargingProfilesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -16035,15 +16036,15 @@ func (m *ReportChargingProfilesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReportChargingProfilesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReportChargingProfilesResponse) genValidate() *genError {
+func (m *ReportChargingProfilesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -16062,13 +16063,13 @@ type RequestStartTransactionRequest struct {
 // ActionName returns the OCPP action name, "RequestStartTransaction".
 func (*RequestStartTransactionRequest) ActionName() string { return "RequestStartTransaction" }
 
-func (m *RequestStartTransactionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RequestStartTransactionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16079,49 +16080,49 @@ func (m *RequestStartTransactionRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		case "groupIdToken":
 			x := new(IDToken)
 			if e := x.genDecode(s); e != nil {
-				return e.at("groupIdToken")
+				return e.At("groupIdToken")
 			}
 			m.GroupIDToken = x
 		case "idToken":
 			if e := m.IDToken.genDecode(s); e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
 			seen |= 1 << 0
 		case "remoteStartId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("remoteStartId")
+				return e.At("remoteStartId")
 			}
 			m.RemoteStartID = x
 			seen |= 1 << 1
 		case "chargingProfile":
 			x := new(ChargingProfile)
 			if e := x.genDecode(s); e != nil {
-				return e.at("chargingProfile")
+				return e.At("chargingProfile")
 			}
 			m.ChargingProfile = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idToken")
+			return ocppjson.Missing("idToken")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("remoteStartId")
+			return ocppjson.Missing("remoteStartId")
 		}
 	}
 	return nil
@@ -16131,28 +16132,28 @@ func (m *RequestStartTransactionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RequestStartTransactionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RequestStartTransactionRequest) genValidate() *genError {
+func (m *RequestStartTransactionRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.GroupIDToken != nil {
 		if e := m.GroupIDToken.genValidate(); e != nil {
-			return e.at("groupIdToken")
+			return e.At("groupIdToken")
 		}
 	}
 	if e := m.IDToken.genValidate(); e != nil {
-		return e.at("idToken")
+		return e.At("idToken")
 	}
 	if m.ChargingProfile != nil {
 		if e := m.ChargingProfile.genValidate(); e != nil {
-			return e.at("chargingProfile")
+			return e.At("chargingProfile")
 		}
 	}
 	return nil
@@ -16169,13 +16170,13 @@ type RequestStartTransactionResponse struct {
 // ActionName returns the OCPP action name, "RequestStartTransaction".
 func (*RequestStartTransactionResponse) ActionName() string { return "RequestStartTransaction" }
 
-func (m *RequestStartTransactionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RequestStartTransactionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16186,42 +16187,42 @@ func (m *RequestStartTransactionResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseRequestStartStopStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genRequestStartStopStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genRequestStartStopStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
-			m.TransactionID = s.newString(x)
+			m.TransactionID = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -16231,28 +16232,28 @@ func (m *RequestStartTransactionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RequestStartTransactionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RequestStartTransactionResponse) genValidate() *genError {
+func (m *RequestStartTransactionResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genRequestStartStopStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genRequestStartStopStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	if m.TransactionID != nil {
-		if e := genCheckMaxLength((*m.TransactionID), 36); e != nil {
-			return e.at("transactionId")
+		if e := ocppjson.CheckMaxLength((*m.TransactionID), 36); e != nil {
+			return e.At("transactionId")
 		}
 	}
 	return nil
@@ -16267,13 +16268,13 @@ type RequestStopTransactionRequest struct {
 // ActionName returns the OCPP action name, "RequestStopTransaction".
 func (*RequestStopTransactionRequest) ActionName() string { return "RequestStopTransaction" }
 
-func (m *RequestStopTransactionRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RequestStopTransactionRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16284,26 +16285,26 @@ func (m *RequestStopTransactionRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
 			m.TransactionID = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("transactionId")
+			return ocppjson.Missing("transactionId")
 		}
 	}
 	return nil
@@ -16313,19 +16314,19 @@ func (m *RequestStopTransactionRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RequestStopTransactionRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RequestStopTransactionRequest) genValidate() *genError {
+func (m *RequestStopTransactionRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.TransactionID, 36); e != nil {
-		return e.at("transactionId")
+	if e := ocppjson.CheckMaxLength(m.TransactionID, 36); e != nil {
+		return e.At("transactionId")
 	}
 	return nil
 }
@@ -16340,13 +16341,13 @@ type RequestStopTransactionResponse struct {
 // ActionName returns the OCPP action name, "RequestStopTransaction".
 func (*RequestStopTransactionResponse) ActionName() string { return "RequestStopTransaction" }
 
-func (m *RequestStopTransactionResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *RequestStopTransactionResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16357,33 +16358,33 @@ func (m *RequestStopTransactionResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseRequestStartStopStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genRequestStartStopStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genRequestStartStopStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -16393,23 +16394,23 @@ func (m *RequestStopTransactionResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *RequestStopTransactionResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *RequestStopTransactionResponse) genValidate() *genError {
+func (m *RequestStopTransactionResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genRequestStartStopStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genRequestStartStopStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -16425,13 +16426,13 @@ type ReservationStatusUpdateRequest struct {
 // ActionName returns the OCPP action name, "ReservationStatusUpdate".
 func (*ReservationStatusUpdateRequest) ActionName() string { return "ReservationStatusUpdate" }
 
-func (m *ReservationStatusUpdateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReservationStatusUpdateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16442,37 +16443,37 @@ func (m *ReservationStatusUpdateRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "reservationId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("reservationId")
+				return e.At("reservationId")
 			}
 			m.ReservationID = x
 			seen |= 1 << 0
 		case "reservationUpdateStatus":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("reservationUpdateStatus")
+				return e.At("reservationUpdateStatus")
 			}
 			x, ok := genParseReservationUpdateStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genReservationUpdateStatusEnumAllowed).at("reservationUpdateStatus")
+				return ocppjson.EnumError(raw, genReservationUpdateStatusEnumAllowed).At("reservationUpdateStatus")
 			}
 			m.ReservationUpdateStatus = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("reservationId")
+			return ocppjson.Missing("reservationId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("reservationUpdateStatus")
+			return ocppjson.Missing("reservationUpdateStatus")
 		}
 	}
 	return nil
@@ -16482,19 +16483,19 @@ func (m *ReservationStatusUpdateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReservationStatusUpdateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReservationStatusUpdateRequest) genValidate() *genError {
+func (m *ReservationStatusUpdateRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ReservationUpdateStatus.IsValid() {
-		return genInvalidEnum(string(m.ReservationUpdateStatus), genReservationUpdateStatusEnumAllowed).at("reservationUpdateStatus")
+		return ocppjson.InvalidEnum(string(m.ReservationUpdateStatus), genReservationUpdateStatusEnumAllowed).At("reservationUpdateStatus")
 	}
 	return nil
 }
@@ -16507,12 +16508,12 @@ type ReservationStatusUpdateResponse struct {
 // ActionName returns the OCPP action name, "ReservationStatusUpdate".
 func (*ReservationStatusUpdateResponse) ActionName() string { return "ReservationStatusUpdate" }
 
-func (m *ReservationStatusUpdateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReservationStatusUpdateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16523,11 +16524,11 @@ func (m *ReservationStatusUpdateResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -16537,15 +16538,15 @@ func (m *ReservationStatusUpdateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReservationStatusUpdateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReservationStatusUpdateResponse) genValidate() *genError {
+func (m *ReservationStatusUpdateResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -16565,13 +16566,13 @@ type ReserveNowRequest struct {
 // ActionName returns the OCPP action name, "ReserveNow".
 func (*ReserveNowRequest) ActionName() string { return "ReserveNow" }
 
-func (m *ReserveNowRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReserveNowRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16582,63 +16583,63 @@ func (m *ReserveNowRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = x
 			seen |= 1 << 0
 		case "expiryDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("expiryDateTime")
+				return e.At("expiryDateTime")
 			}
 			m.ExpiryDateTime = x
 			seen |= 1 << 1
 		case "connectorType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("connectorType")
+				return e.At("connectorType")
 			}
 			x, ok := genParseConnectorEnum(raw)
 			if !ok {
-				return genEnumError(raw, genConnectorEnumAllowed).at("connectorType")
+				return ocppjson.EnumError(raw, genConnectorEnumAllowed).At("connectorType")
 			}
-			m.ConnectorType = genNewEnum(s, x)
+			m.ConnectorType = ocppjson.NewEnum(s, x)
 		case "idToken":
 			if e := m.IDToken.genDecode(s); e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
 			seen |= 1 << 2
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		case "groupIdToken":
 			x := new(IDToken)
 			if e := x.genDecode(s); e != nil {
-				return e.at("groupIdToken")
+				return e.At("groupIdToken")
 			}
 			m.GroupIDToken = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("id")
+			return ocppjson.Missing("id")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("expiryDateTime")
+			return ocppjson.Missing("expiryDateTime")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("idToken")
+			return ocppjson.Missing("idToken")
 		}
 	}
 	return nil
@@ -16648,28 +16649,28 @@ func (m *ReserveNowRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReserveNowRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReserveNowRequest) genValidate() *genError {
+func (m *ReserveNowRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.ConnectorType != nil {
 		if !(*m.ConnectorType).IsValid() {
-			return genInvalidEnum(string((*m.ConnectorType)), genConnectorEnumAllowed).at("connectorType")
+			return ocppjson.InvalidEnum(string((*m.ConnectorType)), genConnectorEnumAllowed).At("connectorType")
 		}
 	}
 	if e := m.IDToken.genValidate(); e != nil {
-		return e.at("idToken")
+		return e.At("idToken")
 	}
 	if m.GroupIDToken != nil {
 		if e := m.GroupIDToken.genValidate(); e != nil {
-			return e.at("groupIdToken")
+			return e.At("groupIdToken")
 		}
 	}
 	return nil
@@ -16685,13 +16686,13 @@ type ReserveNowResponse struct {
 // ActionName returns the OCPP action name, "ReserveNow".
 func (*ReserveNowResponse) ActionName() string { return "ReserveNow" }
 
-func (m *ReserveNowResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ReserveNowResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16702,33 +16703,33 @@ func (m *ReserveNowResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseReserveNowStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genReserveNowStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genReserveNowStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -16738,23 +16739,23 @@ func (m *ReserveNowResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ReserveNowResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ReserveNowResponse) genValidate() *genError {
+func (m *ReserveNowResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genReserveNowStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genReserveNowStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -16770,13 +16771,13 @@ type ResetRequest struct {
 // ActionName returns the OCPP action name, "Reset".
 func (*ResetRequest) ActionName() string { return "Reset" }
 
-func (m *ResetRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ResetRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16787,33 +16788,33 @@ func (m *ResetRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseResetEnum(raw)
 			if !ok {
-				return genEnumError(raw, genResetEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genResetEnumAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 0
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 	}
 	return nil
@@ -16823,19 +16824,19 @@ func (m *ResetRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ResetRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ResetRequest) genValidate() *genError {
+func (m *ResetRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genResetEnumAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genResetEnumAllowed).At("type")
 	}
 	return nil
 }
@@ -16850,13 +16851,13 @@ type ResetResponse struct {
 // ActionName returns the OCPP action name, "Reset".
 func (*ResetResponse) ActionName() string { return "Reset" }
 
-func (m *ResetResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *ResetResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16867,33 +16868,33 @@ func (m *ResetResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseResetStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genResetStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genResetStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -16903,23 +16904,23 @@ func (m *ResetResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *ResetResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *ResetResponse) genValidate() *genError {
+func (m *ResetResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genResetStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genResetStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -16936,13 +16937,13 @@ type SecurityEventNotificationRequest struct {
 // ActionName returns the OCPP action name, "SecurityEventNotification".
 func (*SecurityEventNotificationRequest) ActionName() string { return "SecurityEventNotification" }
 
-func (m *SecurityEventNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SecurityEventNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -16953,45 +16954,45 @@ func (m *SecurityEventNotificationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "type":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
-			if e := genCheckMaxLength(x, 50); e != nil {
-				return e.at("type")
+			if e := ocppjson.CheckMaxLength(x, 50); e != nil {
+				return e.At("type")
 			}
 			m.Type = x
 			seen |= 1 << 0
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 1
 		case "techInfo":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("techInfo")
+				return e.At("techInfo")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("techInfo")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("techInfo")
 			}
-			m.TechInfo = s.newString(x)
+			m.TechInfo = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 	}
 	return nil
@@ -17001,23 +17002,23 @@ func (m *SecurityEventNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SecurityEventNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SecurityEventNotificationRequest) genValidate() *genError {
+func (m *SecurityEventNotificationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Type, 50); e != nil {
-		return e.at("type")
+	if e := ocppjson.CheckMaxLength(m.Type, 50); e != nil {
+		return e.At("type")
 	}
 	if m.TechInfo != nil {
-		if e := genCheckMaxLength((*m.TechInfo), 255); e != nil {
-			return e.at("techInfo")
+		if e := ocppjson.CheckMaxLength((*m.TechInfo), 255); e != nil {
+			return e.At("techInfo")
 		}
 	}
 	return nil
@@ -17031,12 +17032,12 @@ type SecurityEventNotificationResponse struct {
 // ActionName returns the OCPP action name, "SecurityEventNotification".
 func (*SecurityEventNotificationResponse) ActionName() string { return "SecurityEventNotification" }
 
-func (m *SecurityEventNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SecurityEventNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17047,11 +17048,11 @@ func (m *SecurityEventNotificationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -17061,15 +17062,15 @@ func (m *SecurityEventNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SecurityEventNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SecurityEventNotificationResponse) genValidate() *genError {
+func (m *SecurityEventNotificationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -17086,13 +17087,13 @@ type SendLocalListRequest struct {
 // ActionName returns the OCPP action name, "SendLocalList".
 func (*SendLocalListRequest) ActionName() string { return "SendLocalList" }
 
-func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SendLocalListRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17103,18 +17104,18 @@ func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "localAuthorizationList":
-			if e := s.beginArray(); e != nil {
-				return e.at("localAuthorizationList")
+			if e := s.BeginArray(); e != nil {
+				return e.At("localAuthorizationList")
 			}
 			a0 := []AuthorizationData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("localAuthorizationList")
+					return e.At("localAuthorizationList")
 				}
 				if !ok {
 					break
@@ -17124,41 +17125,41 @@ func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, AuthorizationData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("localAuthorizationList")
+					return e.AtIndex(i0).At("localAuthorizationList")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("localAuthorizationList")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("localAuthorizationList")
 			}
 			m.LocalAuthorizationList = a0
 		case "versionNumber":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("versionNumber")
+				return e.At("versionNumber")
 			}
 			m.VersionNumber = x
 			seen |= 1 << 0
 		case "updateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("updateType")
+				return e.At("updateType")
 			}
 			x, ok := genParseUpdateEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUpdateEnumAllowed).at("updateType")
+				return ocppjson.EnumError(raw, genUpdateEnumAllowed).At("updateType")
 			}
 			m.UpdateType = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("versionNumber")
+			return ocppjson.Missing("versionNumber")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("updateType")
+			return ocppjson.Missing("updateType")
 		}
 	}
 	return nil
@@ -17168,29 +17169,29 @@ func (m *SendLocalListRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SendLocalListRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SendLocalListRequest) genValidate() *genError {
+func (m *SendLocalListRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if len(m.LocalAuthorizationList) > 0 {
-		if e := genCheckItems(len(m.LocalAuthorizationList), 1, -1); e != nil {
-			return e.at("localAuthorizationList")
+		if e := ocppjson.CheckItems(len(m.LocalAuthorizationList), 1, -1); e != nil {
+			return e.At("localAuthorizationList")
 		}
 	}
 	for i0 := range m.LocalAuthorizationList {
 		if e := m.LocalAuthorizationList[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("localAuthorizationList")
+			return e.AtIndex(i0).At("localAuthorizationList")
 		}
 	}
 	if !m.UpdateType.IsValid() {
-		return genInvalidEnum(string(m.UpdateType), genUpdateEnumAllowed).at("updateType")
+		return ocppjson.InvalidEnum(string(m.UpdateType), genUpdateEnumAllowed).At("updateType")
 	}
 	return nil
 }
@@ -17202,13 +17203,13 @@ type AuthorizationData struct {
 	IDTokenInfo *IDTokenInfo `json:"idTokenInfo,omitempty"`
 }
 
-func (m *AuthorizationData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *AuthorizationData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17219,27 +17220,27 @@ func (m *AuthorizationData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "idToken":
 			if e := m.IDToken.genDecode(s); e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
 			seen |= 1 << 0
 		case "idTokenInfo":
 			x := new(IDTokenInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("idTokenInfo")
+				return e.At("idTokenInfo")
 			}
 			m.IDTokenInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("idToken")
+			return ocppjson.Missing("idToken")
 		}
 	}
 	return nil
@@ -17249,23 +17250,23 @@ func (m *AuthorizationData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *AuthorizationData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *AuthorizationData) genValidate() *genError {
+func (m *AuthorizationData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.IDToken.genValidate(); e != nil {
-		return e.at("idToken")
+		return e.At("idToken")
 	}
 	if m.IDTokenInfo != nil {
 		if e := m.IDTokenInfo.genValidate(); e != nil {
-			return e.at("idTokenInfo")
+			return e.At("idTokenInfo")
 		}
 	}
 	return nil
@@ -17281,13 +17282,13 @@ type SendLocalListResponse struct {
 // ActionName returns the OCPP action name, "SendLocalList".
 func (*SendLocalListResponse) ActionName() string { return "SendLocalList" }
 
-func (m *SendLocalListResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SendLocalListResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17298,33 +17299,33 @@ func (m *SendLocalListResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseSendLocalListStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genSendLocalListStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genSendLocalListStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -17334,23 +17335,23 @@ func (m *SendLocalListResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SendLocalListResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SendLocalListResponse) genValidate() *genError {
+func (m *SendLocalListResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genSendLocalListStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genSendLocalListStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -17366,13 +17367,13 @@ type SetChargingProfileRequest struct {
 // ActionName returns the OCPP action name, "SetChargingProfile".
 func (*SetChargingProfileRequest) ActionName() string { return "SetChargingProfile" }
 
-func (m *SetChargingProfileRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetChargingProfileRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17383,31 +17384,31 @@ func (m *SetChargingProfileRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 0
 		case "chargingProfile":
 			if e := m.ChargingProfile.genDecode(s); e != nil {
-				return e.at("chargingProfile")
+				return e.At("chargingProfile")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("chargingProfile")
+			return ocppjson.Missing("chargingProfile")
 		}
 	}
 	return nil
@@ -17417,19 +17418,19 @@ func (m *SetChargingProfileRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetChargingProfileRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetChargingProfileRequest) genValidate() *genError {
+func (m *SetChargingProfileRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.ChargingProfile.genValidate(); e != nil {
-		return e.at("chargingProfile")
+		return e.At("chargingProfile")
 	}
 	return nil
 }
@@ -17444,13 +17445,13 @@ type SetChargingProfileResponse struct {
 // ActionName returns the OCPP action name, "SetChargingProfile".
 func (*SetChargingProfileResponse) ActionName() string { return "SetChargingProfile" }
 
-func (m *SetChargingProfileResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetChargingProfileResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17461,33 +17462,33 @@ func (m *SetChargingProfileResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseChargingProfileStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingProfileStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genChargingProfileStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -17497,23 +17498,23 @@ func (m *SetChargingProfileResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetChargingProfileResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetChargingProfileResponse) genValidate() *genError {
+func (m *SetChargingProfileResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genChargingProfileStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genChargingProfileStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -17528,13 +17529,13 @@ type SetDisplayMessageRequest struct {
 // ActionName returns the OCPP action name, "SetDisplayMessage".
 func (*SetDisplayMessageRequest) ActionName() string { return "SetDisplayMessage" }
 
-func (m *SetDisplayMessageRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetDisplayMessageRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17545,21 +17546,21 @@ func (m *SetDisplayMessageRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "message":
 			if e := m.Message.genDecode(s); e != nil {
-				return e.at("message")
+				return e.At("message")
 			}
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("message")
+			return ocppjson.Missing("message")
 		}
 	}
 	return nil
@@ -17569,19 +17570,19 @@ func (m *SetDisplayMessageRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetDisplayMessageRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetDisplayMessageRequest) genValidate() *genError {
+func (m *SetDisplayMessageRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.Message.genValidate(); e != nil {
-		return e.at("message")
+		return e.At("message")
 	}
 	return nil
 }
@@ -17596,13 +17597,13 @@ type SetDisplayMessageResponse struct {
 // ActionName returns the OCPP action name, "SetDisplayMessage".
 func (*SetDisplayMessageResponse) ActionName() string { return "SetDisplayMessage" }
 
-func (m *SetDisplayMessageResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetDisplayMessageResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17613,33 +17614,33 @@ func (m *SetDisplayMessageResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseDisplayMessageStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genDisplayMessageStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genDisplayMessageStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -17649,23 +17650,23 @@ func (m *SetDisplayMessageResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetDisplayMessageResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetDisplayMessageResponse) genValidate() *genError {
+func (m *SetDisplayMessageResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genDisplayMessageStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genDisplayMessageStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -17680,13 +17681,13 @@ type SetMonitoringBaseRequest struct {
 // ActionName returns the OCPP action name, "SetMonitoringBase".
 func (*SetMonitoringBaseRequest) ActionName() string { return "SetMonitoringBase" }
 
-func (m *SetMonitoringBaseRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetMonitoringBaseRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17697,27 +17698,27 @@ func (m *SetMonitoringBaseRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "monitoringBase":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("monitoringBase")
+				return e.At("monitoringBase")
 			}
 			x, ok := genParseMonitoringBaseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMonitoringBaseEnumAllowed).at("monitoringBase")
+				return ocppjson.EnumError(raw, genMonitoringBaseEnumAllowed).At("monitoringBase")
 			}
 			m.MonitoringBase = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("monitoringBase")
+			return ocppjson.Missing("monitoringBase")
 		}
 	}
 	return nil
@@ -17727,19 +17728,19 @@ func (m *SetMonitoringBaseRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetMonitoringBaseRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetMonitoringBaseRequest) genValidate() *genError {
+func (m *SetMonitoringBaseRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.MonitoringBase.IsValid() {
-		return genInvalidEnum(string(m.MonitoringBase), genMonitoringBaseEnumAllowed).at("monitoringBase")
+		return ocppjson.InvalidEnum(string(m.MonitoringBase), genMonitoringBaseEnumAllowed).At("monitoringBase")
 	}
 	return nil
 }
@@ -17754,13 +17755,13 @@ type SetMonitoringBaseResponse struct {
 // ActionName returns the OCPP action name, "SetMonitoringBase".
 func (*SetMonitoringBaseResponse) ActionName() string { return "SetMonitoringBase" }
 
-func (m *SetMonitoringBaseResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetMonitoringBaseResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17771,33 +17772,33 @@ func (m *SetMonitoringBaseResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericDeviceModelStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericDeviceModelStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericDeviceModelStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -17807,23 +17808,23 @@ func (m *SetMonitoringBaseResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetMonitoringBaseResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetMonitoringBaseResponse) genValidate() *genError {
+func (m *SetMonitoringBaseResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericDeviceModelStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -17838,13 +17839,13 @@ type SetMonitoringLevelRequest struct {
 // ActionName returns the OCPP action name, "SetMonitoringLevel".
 func (*SetMonitoringLevelRequest) ActionName() string { return "SetMonitoringLevel" }
 
-func (m *SetMonitoringLevelRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetMonitoringLevelRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17855,23 +17856,23 @@ func (m *SetMonitoringLevelRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "severity":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("severity")
+				return e.At("severity")
 			}
 			m.Severity = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("severity")
+			return ocppjson.Missing("severity")
 		}
 	}
 	return nil
@@ -17881,15 +17882,15 @@ func (m *SetMonitoringLevelRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetMonitoringLevelRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetMonitoringLevelRequest) genValidate() *genError {
+func (m *SetMonitoringLevelRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -17905,13 +17906,13 @@ type SetMonitoringLevelResponse struct {
 // ActionName returns the OCPP action name, "SetMonitoringLevel".
 func (*SetMonitoringLevelResponse) ActionName() string { return "SetMonitoringLevel" }
 
-func (m *SetMonitoringLevelResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetMonitoringLevelResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -17922,33 +17923,33 @@ func (m *SetMonitoringLevelResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -17958,23 +17959,23 @@ func (m *SetMonitoringLevelResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetMonitoringLevelResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetMonitoringLevelResponse) genValidate() *genError {
+func (m *SetMonitoringLevelResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -17990,13 +17991,13 @@ type SetNetworkProfileRequest struct {
 // ActionName returns the OCPP action name, "SetNetworkProfile".
 func (*SetNetworkProfileRequest) ActionName() string { return "SetNetworkProfile" }
 
-func (m *SetNetworkProfileRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetNetworkProfileRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18007,31 +18008,31 @@ func (m *SetNetworkProfileRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "configurationSlot":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("configurationSlot")
+				return e.At("configurationSlot")
 			}
 			m.ConfigurationSlot = x
 			seen |= 1 << 0
 		case "connectionData":
 			if e := m.ConnectionData.genDecode(s); e != nil {
-				return e.at("connectionData")
+				return e.At("connectionData")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("configurationSlot")
+			return ocppjson.Missing("configurationSlot")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("connectionData")
+			return ocppjson.Missing("connectionData")
 		}
 	}
 	return nil
@@ -18041,19 +18042,19 @@ func (m *SetNetworkProfileRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetNetworkProfileRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetNetworkProfileRequest) genValidate() *genError {
+func (m *SetNetworkProfileRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.ConnectionData.genValidate(); e != nil {
-		return e.at("connectionData")
+		return e.At("connectionData")
 	}
 	return nil
 }
@@ -18071,13 +18072,13 @@ type NetworkConnectionProfile struct {
 	Vpn             *VPN              `json:"vpn,omitempty"`
 }
 
-func (m *NetworkConnectionProfile) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *NetworkConnectionProfile) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18088,100 +18089,100 @@ func (m *NetworkConnectionProfile) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "apn":
 			x := new(APN)
 			if e := x.genDecode(s); e != nil {
-				return e.at("apn")
+				return e.At("apn")
 			}
 			m.Apn = x
 		case "ocppVersion":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("ocppVersion")
+				return e.At("ocppVersion")
 			}
 			x, ok := genParseOCPPVersionEnum(raw)
 			if !ok {
-				return genEnumError(raw, genOCPPVersionEnumAllowed).at("ocppVersion")
+				return ocppjson.EnumError(raw, genOCPPVersionEnumAllowed).At("ocppVersion")
 			}
 			m.OcppVersion = x
 			seen |= 1 << 0
 		case "ocppTransport":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("ocppTransport")
+				return e.At("ocppTransport")
 			}
 			x, ok := genParseOCPPTransportEnum(raw)
 			if !ok {
-				return genEnumError(raw, genOCPPTransportEnumAllowed).at("ocppTransport")
+				return ocppjson.EnumError(raw, genOCPPTransportEnumAllowed).At("ocppTransport")
 			}
 			m.OcppTransport = x
 			seen |= 1 << 1
 		case "ocppCsmsUrl":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("ocppCsmsUrl")
+				return e.At("ocppCsmsUrl")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("ocppCsmsUrl")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("ocppCsmsUrl")
 			}
 			m.OcppCsmsURL = x
 			seen |= 1 << 2
 		case "messageTimeout":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("messageTimeout")
+				return e.At("messageTimeout")
 			}
 			m.MessageTimeout = x
 			seen |= 1 << 3
 		case "securityProfile":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("securityProfile")
+				return e.At("securityProfile")
 			}
 			m.SecurityProfile = x
 			seen |= 1 << 4
 		case "ocppInterface":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("ocppInterface")
+				return e.At("ocppInterface")
 			}
 			x, ok := genParseOCPPInterfaceEnum(raw)
 			if !ok {
-				return genEnumError(raw, genOCPPInterfaceEnumAllowed).at("ocppInterface")
+				return ocppjson.EnumError(raw, genOCPPInterfaceEnumAllowed).At("ocppInterface")
 			}
 			m.OcppInterface = x
 			seen |= 1 << 5
 		case "vpn":
 			x := new(VPN)
 			if e := x.genDecode(s); e != nil {
-				return e.at("vpn")
+				return e.At("vpn")
 			}
 			m.Vpn = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3f {
 		if seen&(1<<0) == 0 {
-			return genMissing("ocppVersion")
+			return ocppjson.Missing("ocppVersion")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("ocppTransport")
+			return ocppjson.Missing("ocppTransport")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("ocppCsmsUrl")
+			return ocppjson.Missing("ocppCsmsUrl")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("messageTimeout")
+			return ocppjson.Missing("messageTimeout")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("securityProfile")
+			return ocppjson.Missing("securityProfile")
 		}
 		if seen&(1<<5) == 0 {
-			return genMissing("ocppInterface")
+			return ocppjson.Missing("ocppInterface")
 		}
 	}
 	return nil
@@ -18191,37 +18192,37 @@ func (m *NetworkConnectionProfile) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *NetworkConnectionProfile) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *NetworkConnectionProfile) genValidate() *genError {
+func (m *NetworkConnectionProfile) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Apn != nil {
 		if e := m.Apn.genValidate(); e != nil {
-			return e.at("apn")
+			return e.At("apn")
 		}
 	}
 	if !m.OcppVersion.IsValid() {
-		return genInvalidEnum(string(m.OcppVersion), genOCPPVersionEnumAllowed).at("ocppVersion")
+		return ocppjson.InvalidEnum(string(m.OcppVersion), genOCPPVersionEnumAllowed).At("ocppVersion")
 	}
 	if !m.OcppTransport.IsValid() {
-		return genInvalidEnum(string(m.OcppTransport), genOCPPTransportEnumAllowed).at("ocppTransport")
+		return ocppjson.InvalidEnum(string(m.OcppTransport), genOCPPTransportEnumAllowed).At("ocppTransport")
 	}
-	if e := genCheckMaxLength(m.OcppCsmsURL, 512); e != nil {
-		return e.at("ocppCsmsUrl")
+	if e := ocppjson.CheckMaxLength(m.OcppCsmsURL, 512); e != nil {
+		return e.At("ocppCsmsUrl")
 	}
 	if !m.OcppInterface.IsValid() {
-		return genInvalidEnum(string(m.OcppInterface), genOCPPInterfaceEnumAllowed).at("ocppInterface")
+		return ocppjson.InvalidEnum(string(m.OcppInterface), genOCPPInterfaceEnumAllowed).At("ocppInterface")
 	}
 	if m.Vpn != nil {
 		if e := m.Vpn.genValidate(); e != nil {
-			return e.at("vpn")
+			return e.At("vpn")
 		}
 	}
 	return nil
@@ -18239,13 +18240,13 @@ type APN struct {
 	ApnAuthentication       APNAuthenticationEnum `json:"apnAuthentication"`
 }
 
-func (m *APN) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *APN) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18256,79 +18257,79 @@ func (m *APN) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "apn":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("apn")
+				return e.At("apn")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("apn")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("apn")
 			}
 			m.Apn = x
 			seen |= 1 << 0
 		case "apnUserName":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("apnUserName")
+				return e.At("apnUserName")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("apnUserName")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("apnUserName")
 			}
-			m.ApnUserName = s.newString(x)
+			m.ApnUserName = s.NewString(x)
 		case "apnPassword":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("apnPassword")
+				return e.At("apnPassword")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("apnPassword")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("apnPassword")
 			}
-			m.ApnPassword = s.newString(x)
+			m.ApnPassword = s.NewString(x)
 		case "simPin":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("simPin")
+				return e.At("simPin")
 			}
 			m.SimPin = &x
 		case "preferredNetwork":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("preferredNetwork")
+				return e.At("preferredNetwork")
 			}
-			if e := genCheckMaxLength(x, 6); e != nil {
-				return e.at("preferredNetwork")
+			if e := ocppjson.CheckMaxLength(x, 6); e != nil {
+				return e.At("preferredNetwork")
 			}
-			m.PreferredNetwork = s.newString(x)
+			m.PreferredNetwork = s.NewString(x)
 		case "useOnlyPreferredNetwork":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("useOnlyPreferredNetwork")
+				return e.At("useOnlyPreferredNetwork")
 			}
 			m.UseOnlyPreferredNetwork = &x
 		case "apnAuthentication":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("apnAuthentication")
+				return e.At("apnAuthentication")
 			}
 			x, ok := genParseAPNAuthenticationEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAPNAuthenticationEnumAllowed).at("apnAuthentication")
+				return ocppjson.EnumError(raw, genAPNAuthenticationEnumAllowed).At("apnAuthentication")
 			}
 			m.ApnAuthentication = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("apn")
+			return ocppjson.Missing("apn")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("apnAuthentication")
+			return ocppjson.Missing("apnAuthentication")
 		}
 	}
 	return nil
@@ -18338,37 +18339,37 @@ func (m *APN) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *APN) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *APN) genValidate() *genError {
+func (m *APN) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Apn, 512); e != nil {
-		return e.at("apn")
+	if e := ocppjson.CheckMaxLength(m.Apn, 512); e != nil {
+		return e.At("apn")
 	}
 	if m.ApnUserName != nil {
-		if e := genCheckMaxLength((*m.ApnUserName), 20); e != nil {
-			return e.at("apnUserName")
+		if e := ocppjson.CheckMaxLength((*m.ApnUserName), 20); e != nil {
+			return e.At("apnUserName")
 		}
 	}
 	if m.ApnPassword != nil {
-		if e := genCheckMaxLength((*m.ApnPassword), 20); e != nil {
-			return e.at("apnPassword")
+		if e := ocppjson.CheckMaxLength((*m.ApnPassword), 20); e != nil {
+			return e.At("apnPassword")
 		}
 	}
 	if m.PreferredNetwork != nil {
-		if e := genCheckMaxLength((*m.PreferredNetwork), 6); e != nil {
-			return e.at("preferredNetwork")
+		if e := ocppjson.CheckMaxLength((*m.PreferredNetwork), 6); e != nil {
+			return e.At("preferredNetwork")
 		}
 	}
 	if !m.ApnAuthentication.IsValid() {
-		return genInvalidEnum(string(m.ApnAuthentication), genAPNAuthenticationEnumAllowed).at("apnAuthentication")
+		return ocppjson.InvalidEnum(string(m.ApnAuthentication), genAPNAuthenticationEnumAllowed).At("apnAuthentication")
 	}
 	return nil
 }
@@ -18384,13 +18385,13 @@ type VPN struct {
 	Type       VPNEnum     `json:"type"`
 }
 
-func (m *VPN) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *VPN) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18401,88 +18402,88 @@ func (m *VPN) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "server":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("server")
+				return e.At("server")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("server")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("server")
 			}
 			m.Server = x
 			seen |= 1 << 0
 		case "user":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("user")
+				return e.At("user")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("user")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("user")
 			}
 			m.User = x
 			seen |= 1 << 1
 		case "group":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("group")
+				return e.At("group")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("group")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("group")
 			}
-			m.Group = s.newString(x)
+			m.Group = s.NewString(x)
 		case "password":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("password")
+				return e.At("password")
 			}
-			if e := genCheckMaxLength(x, 20); e != nil {
-				return e.at("password")
+			if e := ocppjson.CheckMaxLength(x, 20); e != nil {
+				return e.At("password")
 			}
 			m.Password = x
 			seen |= 1 << 2
 		case "key":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("key")
+				return e.At("key")
 			}
-			if e := genCheckMaxLength(x, 255); e != nil {
-				return e.at("key")
+			if e := ocppjson.CheckMaxLength(x, 255); e != nil {
+				return e.At("key")
 			}
 			m.Key = x
 			seen |= 1 << 3
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseVPNEnum(raw)
 			if !ok {
-				return genEnumError(raw, genVPNEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genVPNEnumAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("server")
+			return ocppjson.Missing("server")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("user")
+			return ocppjson.Missing("user")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("password")
+			return ocppjson.Missing("password")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("key")
+			return ocppjson.Missing("key")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 	}
 	return nil
@@ -18492,36 +18493,36 @@ func (m *VPN) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *VPN) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *VPN) genValidate() *genError {
+func (m *VPN) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Server, 512); e != nil {
-		return e.at("server")
+	if e := ocppjson.CheckMaxLength(m.Server, 512); e != nil {
+		return e.At("server")
 	}
-	if e := genCheckMaxLength(m.User, 20); e != nil {
-		return e.at("user")
+	if e := ocppjson.CheckMaxLength(m.User, 20); e != nil {
+		return e.At("user")
 	}
 	if m.Group != nil {
-		if e := genCheckMaxLength((*m.Group), 20); e != nil {
-			return e.at("group")
+		if e := ocppjson.CheckMaxLength((*m.Group), 20); e != nil {
+			return e.At("group")
 		}
 	}
-	if e := genCheckMaxLength(m.Password, 20); e != nil {
-		return e.at("password")
+	if e := ocppjson.CheckMaxLength(m.Password, 20); e != nil {
+		return e.At("password")
 	}
-	if e := genCheckMaxLength(m.Key, 255); e != nil {
-		return e.at("key")
+	if e := ocppjson.CheckMaxLength(m.Key, 255); e != nil {
+		return e.At("key")
 	}
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genVPNEnumAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genVPNEnumAllowed).At("type")
 	}
 	return nil
 }
@@ -18536,13 +18537,13 @@ type SetNetworkProfileResponse struct {
 // ActionName returns the OCPP action name, "SetNetworkProfile".
 func (*SetNetworkProfileResponse) ActionName() string { return "SetNetworkProfile" }
 
-func (m *SetNetworkProfileResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetNetworkProfileResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18553,33 +18554,33 @@ func (m *SetNetworkProfileResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseSetNetworkProfileStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genSetNetworkProfileStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genSetNetworkProfileStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -18589,23 +18590,23 @@ func (m *SetNetworkProfileResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetNetworkProfileResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetNetworkProfileResponse) genValidate() *genError {
+func (m *SetNetworkProfileResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genSetNetworkProfileStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genSetNetworkProfileStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -18620,13 +18621,13 @@ type SetVariableMonitoringRequest struct {
 // ActionName returns the OCPP action name, "SetVariableMonitoring".
 func (*SetVariableMonitoringRequest) ActionName() string { return "SetVariableMonitoring" }
 
-func (m *SetVariableMonitoringRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetVariableMonitoringRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18637,18 +18638,18 @@ func (m *SetVariableMonitoringRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "setMonitoringData":
-			if e := s.beginArray(); e != nil {
-				return e.at("setMonitoringData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("setMonitoringData")
 			}
 			a0 := []SetMonitoringData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("setMonitoringData")
+					return e.At("setMonitoringData")
 				}
 				if !ok {
 					break
@@ -18658,21 +18659,21 @@ func (m *SetVariableMonitoringRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SetMonitoringData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("setMonitoringData")
+					return e.AtIndex(i0).At("setMonitoringData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("setMonitoringData")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("setMonitoringData")
 			}
 			m.SetMonitoringData = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("setMonitoringData")
+			return ocppjson.Missing("setMonitoringData")
 		}
 	}
 	return nil
@@ -18682,26 +18683,26 @@ func (m *SetVariableMonitoringRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetVariableMonitoringRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetVariableMonitoringRequest) genValidate() *genError {
+func (m *SetVariableMonitoringRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SetMonitoringData == nil {
-		return genNilArray().at("setMonitoringData")
+		return ocppjson.NilArray().At("setMonitoringData")
 	}
-	if e := genCheckItems(len(m.SetMonitoringData), 1, -1); e != nil {
-		return e.at("setMonitoringData")
+	if e := ocppjson.CheckItems(len(m.SetMonitoringData), 1, -1); e != nil {
+		return e.At("setMonitoringData")
 	}
 	for i0 := range m.SetMonitoringData {
 		if e := m.SetMonitoringData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("setMonitoringData")
+			return e.AtIndex(i0).At("setMonitoringData")
 		}
 	}
 	return nil
@@ -18719,13 +18720,13 @@ type SetMonitoringData struct {
 	Variable    Variable    `json:"variable"`
 }
 
-func (m *SetMonitoringData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetMonitoringData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18736,75 +18737,75 @@ func (m *SetMonitoringData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = &x
 		case "transaction":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("transaction")
+				return e.At("transaction")
 			}
 			m.Transaction = &x
 		case "value":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("value")
+				return e.At("value")
 			}
 			m.Value = x
 			seen |= 1 << 0
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseMonitorEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMonitorEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genMonitorEnumAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 1
 		case "severity":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("severity")
+				return e.At("severity")
 			}
 			m.Severity = x
 			seen |= 1 << 2
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 3
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("value")
+			return ocppjson.Missing("value")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("severity")
+			return ocppjson.Missing("severity")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 	}
 	return nil
@@ -18814,28 +18815,28 @@ func (m *SetMonitoringData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetMonitoringData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetMonitoringData) genValidate() *genError {
+func (m *SetMonitoringData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckFinite(m.Value); e != nil {
-		return e.at("value")
+	if e := ocppjson.CheckFinite(m.Value); e != nil {
+		return e.At("value")
 	}
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genMonitorEnumAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genMonitorEnumAllowed).At("type")
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -18849,13 +18850,13 @@ type SetVariableMonitoringResponse struct {
 // ActionName returns the OCPP action name, "SetVariableMonitoring".
 func (*SetVariableMonitoringResponse) ActionName() string { return "SetVariableMonitoring" }
 
-func (m *SetVariableMonitoringResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetVariableMonitoringResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18866,18 +18867,18 @@ func (m *SetVariableMonitoringResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "setMonitoringResult":
-			if e := s.beginArray(); e != nil {
-				return e.at("setMonitoringResult")
+			if e := s.BeginArray(); e != nil {
+				return e.At("setMonitoringResult")
 			}
 			a0 := []SetMonitoringResult{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("setMonitoringResult")
+					return e.At("setMonitoringResult")
 				}
 				if !ok {
 					break
@@ -18887,21 +18888,21 @@ func (m *SetVariableMonitoringResponse) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SetMonitoringResult{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("setMonitoringResult")
+					return e.AtIndex(i0).At("setMonitoringResult")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("setMonitoringResult")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("setMonitoringResult")
 			}
 			m.SetMonitoringResult = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("setMonitoringResult")
+			return ocppjson.Missing("setMonitoringResult")
 		}
 	}
 	return nil
@@ -18911,26 +18912,26 @@ func (m *SetVariableMonitoringResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetVariableMonitoringResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetVariableMonitoringResponse) genValidate() *genError {
+func (m *SetVariableMonitoringResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SetMonitoringResult == nil {
-		return genNilArray().at("setMonitoringResult")
+		return ocppjson.NilArray().At("setMonitoringResult")
 	}
-	if e := genCheckItems(len(m.SetMonitoringResult), 1, -1); e != nil {
-		return e.at("setMonitoringResult")
+	if e := ocppjson.CheckItems(len(m.SetMonitoringResult), 1, -1); e != nil {
+		return e.At("setMonitoringResult")
 	}
 	for i0 := range m.SetMonitoringResult {
 		if e := m.SetMonitoringResult[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("setMonitoringResult")
+			return e.AtIndex(i0).At("setMonitoringResult")
 		}
 	}
 	return nil
@@ -18948,13 +18949,13 @@ type SetMonitoringResult struct {
 	Severity   int                     `json:"severity"`
 }
 
-func (m *SetMonitoringResult) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetMonitoringResult) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -18965,79 +18966,79 @@ func (m *SetMonitoringResult) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "id":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("id")
+				return e.At("id")
 			}
 			m.ID = &x
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseSetMonitoringStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genSetMonitoringStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genSetMonitoringStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "type":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("type")
+				return e.At("type")
 			}
 			x, ok := genParseMonitorEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMonitorEnumAllowed).at("type")
+				return ocppjson.EnumError(raw, genMonitorEnumAllowed).At("type")
 			}
 			m.Type = x
 			seen |= 1 << 1
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 2
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 3
 		case "severity":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("severity")
+				return e.At("severity")
 			}
 			m.Severity = x
 			seen |= 1 << 4
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("type")
+			return ocppjson.Missing("type")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("severity")
+			return ocppjson.Missing("severity")
 		}
 	}
 	return nil
@@ -19047,33 +19048,33 @@ func (m *SetMonitoringResult) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetMonitoringResult) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetMonitoringResult) genValidate() *genError {
+func (m *SetMonitoringResult) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genSetMonitoringStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genSetMonitoringStatusEnumAllowed).At("status")
 	}
 	if !m.Type.IsValid() {
-		return genInvalidEnum(string(m.Type), genMonitorEnumAllowed).at("type")
+		return ocppjson.InvalidEnum(string(m.Type), genMonitorEnumAllowed).At("type")
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -19087,13 +19088,13 @@ type SetVariablesRequest struct {
 // ActionName returns the OCPP action name, "SetVariables".
 func (*SetVariablesRequest) ActionName() string { return "SetVariables" }
 
-func (m *SetVariablesRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetVariablesRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19104,18 +19105,18 @@ func (m *SetVariablesRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "setVariableData":
-			if e := s.beginArray(); e != nil {
-				return e.at("setVariableData")
+			if e := s.BeginArray(); e != nil {
+				return e.At("setVariableData")
 			}
 			a0 := []SetVariableData{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("setVariableData")
+					return e.At("setVariableData")
 				}
 				if !ok {
 					break
@@ -19125,21 +19126,21 @@ func (m *SetVariablesRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SetVariableData{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("setVariableData")
+					return e.AtIndex(i0).At("setVariableData")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("setVariableData")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("setVariableData")
 			}
 			m.SetVariableData = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("setVariableData")
+			return ocppjson.Missing("setVariableData")
 		}
 	}
 	return nil
@@ -19149,26 +19150,26 @@ func (m *SetVariablesRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetVariablesRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetVariablesRequest) genValidate() *genError {
+func (m *SetVariablesRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SetVariableData == nil {
-		return genNilArray().at("setVariableData")
+		return ocppjson.NilArray().At("setVariableData")
 	}
-	if e := genCheckItems(len(m.SetVariableData), 1, -1); e != nil {
-		return e.at("setVariableData")
+	if e := ocppjson.CheckItems(len(m.SetVariableData), 1, -1); e != nil {
+		return e.At("setVariableData")
 	}
 	for i0 := range m.SetVariableData {
 		if e := m.SetVariableData[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("setVariableData")
+			return e.AtIndex(i0).At("setVariableData")
 		}
 	}
 	return nil
@@ -19183,13 +19184,13 @@ type SetVariableData struct {
 	Variable       Variable       `json:"variable"`
 }
 
-func (m *SetVariableData) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetVariableData) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19200,52 +19201,52 @@ func (m *SetVariableData) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "attributeType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("attributeType")
+				return e.At("attributeType")
 			}
 			x, ok := genParseAttributeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAttributeEnumAllowed).at("attributeType")
+				return ocppjson.EnumError(raw, genAttributeEnumAllowed).At("attributeType")
 			}
-			m.AttributeType = genNewEnum(s, x)
+			m.AttributeType = ocppjson.NewEnum(s, x)
 		case "attributeValue":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("attributeValue")
+				return e.At("attributeValue")
 			}
-			if e := genCheckMaxLength(x, 1000); e != nil {
-				return e.at("attributeValue")
+			if e := ocppjson.CheckMaxLength(x, 1000); e != nil {
+				return e.At("attributeValue")
 			}
 			m.AttributeValue = x
 			seen |= 1 << 0
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 1
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("attributeValue")
+			return ocppjson.Missing("attributeValue")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 	}
 	return nil
@@ -19255,30 +19256,30 @@ func (m *SetVariableData) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetVariableData) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetVariableData) genValidate() *genError {
+func (m *SetVariableData) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.AttributeType != nil {
 		if !(*m.AttributeType).IsValid() {
-			return genInvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).at("attributeType")
+			return ocppjson.InvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).At("attributeType")
 		}
 	}
-	if e := genCheckMaxLength(m.AttributeValue, 1000); e != nil {
-		return e.at("attributeValue")
+	if e := ocppjson.CheckMaxLength(m.AttributeValue, 1000); e != nil {
+		return e.At("attributeValue")
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -19292,13 +19293,13 @@ type SetVariablesResponse struct {
 // ActionName returns the OCPP action name, "SetVariables".
 func (*SetVariablesResponse) ActionName() string { return "SetVariables" }
 
-func (m *SetVariablesResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetVariablesResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19309,18 +19310,18 @@ func (m *SetVariablesResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "setVariableResult":
-			if e := s.beginArray(); e != nil {
-				return e.at("setVariableResult")
+			if e := s.BeginArray(); e != nil {
+				return e.At("setVariableResult")
 			}
 			a0 := []SetVariableResult{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("setVariableResult")
+					return e.At("setVariableResult")
 				}
 				if !ok {
 					break
@@ -19330,21 +19331,21 @@ func (m *SetVariablesResponse) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, SetVariableResult{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("setVariableResult")
+					return e.AtIndex(i0).At("setVariableResult")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("setVariableResult")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("setVariableResult")
 			}
 			m.SetVariableResult = a0
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("setVariableResult")
+			return ocppjson.Missing("setVariableResult")
 		}
 	}
 	return nil
@@ -19354,26 +19355,26 @@ func (m *SetVariablesResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetVariablesResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetVariablesResponse) genValidate() *genError {
+func (m *SetVariablesResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.SetVariableResult == nil {
-		return genNilArray().at("setVariableResult")
+		return ocppjson.NilArray().At("setVariableResult")
 	}
-	if e := genCheckItems(len(m.SetVariableResult), 1, -1); e != nil {
-		return e.at("setVariableResult")
+	if e := ocppjson.CheckItems(len(m.SetVariableResult), 1, -1); e != nil {
+		return e.At("setVariableResult")
 	}
 	for i0 := range m.SetVariableResult {
 		if e := m.SetVariableResult[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("setVariableResult")
+			return e.AtIndex(i0).At("setVariableResult")
 		}
 	}
 	return nil
@@ -19389,13 +19390,13 @@ type SetVariableResult struct {
 	Variable            Variable              `json:"variable"`
 }
 
-func (m *SetVariableResult) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SetVariableResult) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19406,59 +19407,59 @@ func (m *SetVariableResult) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "attributeType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("attributeType")
+				return e.At("attributeType")
 			}
 			x, ok := genParseAttributeEnum(raw)
 			if !ok {
-				return genEnumError(raw, genAttributeEnumAllowed).at("attributeType")
+				return ocppjson.EnumError(raw, genAttributeEnumAllowed).At("attributeType")
 			}
-			m.AttributeType = genNewEnum(s, x)
+			m.AttributeType = ocppjson.NewEnum(s, x)
 		case "attributeStatus":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("attributeStatus")
+				return e.At("attributeStatus")
 			}
 			x, ok := genParseSetVariableStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genSetVariableStatusEnumAllowed).at("attributeStatus")
+				return ocppjson.EnumError(raw, genSetVariableStatusEnumAllowed).At("attributeStatus")
 			}
 			m.AttributeStatus = x
 			seen |= 1 << 0
 		case "attributeStatusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("attributeStatusInfo")
+				return e.At("attributeStatusInfo")
 			}
 			m.AttributeStatusInfo = x
 		case "component":
 			if e := m.Component.genDecode(s); e != nil {
-				return e.at("component")
+				return e.At("component")
 			}
 			seen |= 1 << 1
 		case "variable":
 			if e := m.Variable.genDecode(s); e != nil {
-				return e.at("variable")
+				return e.At("variable")
 			}
 			seen |= 1 << 2
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x7 {
 		if seen&(1<<0) == 0 {
-			return genMissing("attributeStatus")
+			return ocppjson.Missing("attributeStatus")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("component")
+			return ocppjson.Missing("component")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("variable")
+			return ocppjson.Missing("variable")
 		}
 	}
 	return nil
@@ -19468,35 +19469,35 @@ func (m *SetVariableResult) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SetVariableResult) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SetVariableResult) genValidate() *genError {
+func (m *SetVariableResult) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.AttributeType != nil {
 		if !(*m.AttributeType).IsValid() {
-			return genInvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).at("attributeType")
+			return ocppjson.InvalidEnum(string((*m.AttributeType)), genAttributeEnumAllowed).At("attributeType")
 		}
 	}
 	if !m.AttributeStatus.IsValid() {
-		return genInvalidEnum(string(m.AttributeStatus), genSetVariableStatusEnumAllowed).at("attributeStatus")
+		return ocppjson.InvalidEnum(string(m.AttributeStatus), genSetVariableStatusEnumAllowed).At("attributeStatus")
 	}
 	if m.AttributeStatusInfo != nil {
 		if e := m.AttributeStatusInfo.genValidate(); e != nil {
-			return e.at("attributeStatusInfo")
+			return e.At("attributeStatusInfo")
 		}
 	}
 	if e := m.Component.genValidate(); e != nil {
-		return e.at("component")
+		return e.At("component")
 	}
 	if e := m.Variable.genValidate(); e != nil {
-		return e.at("variable")
+		return e.At("variable")
 	}
 	return nil
 }
@@ -19511,13 +19512,13 @@ type SignCertificateRequest struct {
 // ActionName returns the OCPP action name, "SignCertificate".
 func (*SignCertificateRequest) ActionName() string { return "SignCertificate" }
 
-func (m *SignCertificateRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignCertificateRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19528,36 +19529,36 @@ func (m *SignCertificateRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "csr":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("csr")
+				return e.At("csr")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("csr")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("csr")
 			}
 			m.Csr = x
 			seen |= 1 << 0
 		case "certificateType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("certificateType")
+				return e.At("certificateType")
 			}
 			x, ok := genParseCertificateSigningUseEnum(raw)
 			if !ok {
-				return genEnumError(raw, genCertificateSigningUseEnumAllowed).at("certificateType")
+				return ocppjson.EnumError(raw, genCertificateSigningUseEnumAllowed).At("certificateType")
 			}
-			m.CertificateType = genNewEnum(s, x)
+			m.CertificateType = ocppjson.NewEnum(s, x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("csr")
+			return ocppjson.Missing("csr")
 		}
 	}
 	return nil
@@ -19567,23 +19568,23 @@ func (m *SignCertificateRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignCertificateRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignCertificateRequest) genValidate() *genError {
+func (m *SignCertificateRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Csr, 5500); e != nil {
-		return e.at("csr")
+	if e := ocppjson.CheckMaxLength(m.Csr, 5500); e != nil {
+		return e.At("csr")
 	}
 	if m.CertificateType != nil {
 		if !(*m.CertificateType).IsValid() {
-			return genInvalidEnum(string((*m.CertificateType)), genCertificateSigningUseEnumAllowed).at("certificateType")
+			return ocppjson.InvalidEnum(string((*m.CertificateType)), genCertificateSigningUseEnumAllowed).At("certificateType")
 		}
 	}
 	return nil
@@ -19599,13 +19600,13 @@ type SignCertificateResponse struct {
 // ActionName returns the OCPP action name, "SignCertificate".
 func (*SignCertificateResponse) ActionName() string { return "SignCertificate" }
 
-func (m *SignCertificateResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *SignCertificateResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19616,33 +19617,33 @@ func (m *SignCertificateResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseGenericStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genGenericStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genGenericStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -19652,23 +19653,23 @@ func (m *SignCertificateResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *SignCertificateResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *SignCertificateResponse) genValidate() *genError {
+func (m *SignCertificateResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genGenericStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genGenericStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -19686,13 +19687,13 @@ type StatusNotificationRequest struct {
 // ActionName returns the OCPP action name, "StatusNotification".
 func (*StatusNotificationRequest) ActionName() string { return "StatusNotification" }
 
-func (m *StatusNotificationRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StatusNotificationRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19703,57 +19704,57 @@ func (m *StatusNotificationRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 0
 		case "connectorStatus":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("connectorStatus")
+				return e.At("connectorStatus")
 			}
 			x, ok := genParseConnectorStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genConnectorStatusEnumAllowed).at("connectorStatus")
+				return ocppjson.EnumError(raw, genConnectorStatusEnumAllowed).At("connectorStatus")
 			}
 			m.ConnectorStatus = x
 			seen |= 1 << 1
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 2
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 3
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0xf {
 		if seen&(1<<0) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("connectorStatus")
+			return ocppjson.Missing("connectorStatus")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 	}
 	return nil
@@ -19763,19 +19764,19 @@ func (m *StatusNotificationRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StatusNotificationRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StatusNotificationRequest) genValidate() *genError {
+func (m *StatusNotificationRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.ConnectorStatus.IsValid() {
-		return genInvalidEnum(string(m.ConnectorStatus), genConnectorStatusEnumAllowed).at("connectorStatus")
+		return ocppjson.InvalidEnum(string(m.ConnectorStatus), genConnectorStatusEnumAllowed).At("connectorStatus")
 	}
 	return nil
 }
@@ -19788,12 +19789,12 @@ type StatusNotificationResponse struct {
 // ActionName returns the OCPP action name, "StatusNotification".
 func (*StatusNotificationResponse) ActionName() string { return "StatusNotification" }
 
-func (m *StatusNotificationResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *StatusNotificationResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19804,11 +19805,11 @@ func (m *StatusNotificationResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -19818,15 +19819,15 @@ func (m *StatusNotificationResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *StatusNotificationResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *StatusNotificationResponse) genValidate() *genError {
+func (m *StatusNotificationResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -19852,13 +19853,13 @@ type TransactionEventRequest struct {
 // ActionName returns the OCPP action name, "TransactionEvent".
 func (*TransactionEventRequest) ActionName() string { return "TransactionEvent" }
 
-func (m *TransactionEventRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *TransactionEventRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -19869,29 +19870,29 @@ func (m *TransactionEventRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "eventType":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("eventType")
+				return e.At("eventType")
 			}
 			x, ok := genParseTransactionEventEnum(raw)
 			if !ok {
-				return genEnumError(raw, genTransactionEventEnumAllowed).at("eventType")
+				return ocppjson.EnumError(raw, genTransactionEventEnumAllowed).At("eventType")
 			}
 			m.EventType = x
 			seen |= 1 << 0
 		case "meterValue":
-			if e := s.beginArray(); e != nil {
-				return e.at("meterValue")
+			if e := s.BeginArray(); e != nil {
+				return e.At("meterValue")
 			}
 			a0 := []MeterValue{}
 			for i0 := 0; ; i0++ {
-				ok, e := s.nextElem(i0)
+				ok, e := s.NextElem(i0)
 				if e != nil {
-					return e.at("meterValue")
+					return e.At("meterValue")
 				}
 				if !ok {
 					break
@@ -19901,98 +19902,98 @@ func (m *TransactionEventRequest) genDecode(s *genScanner) *genError {
 				}
 				a0 = append(a0, MeterValue{})
 				if e := a0[len(a0)-1].genDecode(s); e != nil {
-					return e.atIndex(i0).at("meterValue")
+					return e.AtIndex(i0).At("meterValue")
 				}
 			}
-			if e := genCheckItems(len(a0), 1, -1); e != nil {
-				return e.at("meterValue")
+			if e := ocppjson.CheckItems(len(a0), 1, -1); e != nil {
+				return e.At("meterValue")
 			}
 			m.MeterValue = a0
 		case "timestamp":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("timestamp")
+				return e.At("timestamp")
 			}
 			m.Timestamp = x
 			seen |= 1 << 1
 		case "triggerReason":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("triggerReason")
+				return e.At("triggerReason")
 			}
 			x, ok := genParseTriggerReasonEnum(raw)
 			if !ok {
-				return genEnumError(raw, genTriggerReasonEnumAllowed).at("triggerReason")
+				return ocppjson.EnumError(raw, genTriggerReasonEnumAllowed).At("triggerReason")
 			}
 			m.TriggerReason = x
 			seen |= 1 << 2
 		case "seqNo":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("seqNo")
+				return e.At("seqNo")
 			}
 			m.SeqNo = x
 			seen |= 1 << 3
 		case "offline":
-			x, e := s.readBool()
+			x, e := s.ReadBool()
 			if e != nil {
-				return e.at("offline")
+				return e.At("offline")
 			}
 			m.Offline = &x
 		case "numberOfPhasesUsed":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("numberOfPhasesUsed")
+				return e.At("numberOfPhasesUsed")
 			}
 			m.NumberOfPhasesUsed = &x
 		case "cableMaxCurrent":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("cableMaxCurrent")
+				return e.At("cableMaxCurrent")
 			}
 			m.CableMaxCurrent = &x
 		case "reservationId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("reservationId")
+				return e.At("reservationId")
 			}
 			m.ReservationID = &x
 		case "transactionInfo":
 			if e := m.TransactionInfo.genDecode(s); e != nil {
-				return e.at("transactionInfo")
+				return e.At("transactionInfo")
 			}
 			seen |= 1 << 4
 		case "evse":
 			x := new(EVSE)
 			if e := x.genDecode(s); e != nil {
-				return e.at("evse")
+				return e.At("evse")
 			}
 			m.Evse = x
 		case "idToken":
 			x := new(IDToken)
 			if e := x.genDecode(s); e != nil {
-				return e.at("idToken")
+				return e.At("idToken")
 			}
 			m.IDToken = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1f {
 		if seen&(1<<0) == 0 {
-			return genMissing("eventType")
+			return ocppjson.Missing("eventType")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("timestamp")
+			return ocppjson.Missing("timestamp")
 		}
 		if seen&(1<<2) == 0 {
-			return genMissing("triggerReason")
+			return ocppjson.Missing("triggerReason")
 		}
 		if seen&(1<<3) == 0 {
-			return genMissing("seqNo")
+			return ocppjson.Missing("seqNo")
 		}
 		if seen&(1<<4) == 0 {
-			return genMissing("transactionInfo")
+			return ocppjson.Missing("transactionInfo")
 		}
 	}
 	return nil
@@ -20002,44 +20003,44 @@ func (m *TransactionEventRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *TransactionEventRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *TransactionEventRequest) genValidate() *genError {
+func (m *TransactionEventRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.EventType.IsValid() {
-		return genInvalidEnum(string(m.EventType), genTransactionEventEnumAllowed).at("eventType")
+		return ocppjson.InvalidEnum(string(m.EventType), genTransactionEventEnumAllowed).At("eventType")
 	}
 	if len(m.MeterValue) > 0 {
-		if e := genCheckItems(len(m.MeterValue), 1, -1); e != nil {
-			return e.at("meterValue")
+		if e := ocppjson.CheckItems(len(m.MeterValue), 1, -1); e != nil {
+			return e.At("meterValue")
 		}
 	}
 	for i0 := range m.MeterValue {
 		if e := m.MeterValue[i0].genValidate(); e != nil {
-			return e.atIndex(i0).at("meterValue")
+			return e.AtIndex(i0).At("meterValue")
 		}
 	}
 	if !m.TriggerReason.IsValid() {
-		return genInvalidEnum(string(m.TriggerReason), genTriggerReasonEnumAllowed).at("triggerReason")
+		return ocppjson.InvalidEnum(string(m.TriggerReason), genTriggerReasonEnumAllowed).At("triggerReason")
 	}
 	if e := m.TransactionInfo.genValidate(); e != nil {
-		return e.at("transactionInfo")
+		return e.At("transactionInfo")
 	}
 	if m.Evse != nil {
 		if e := m.Evse.genValidate(); e != nil {
-			return e.at("evse")
+			return e.At("evse")
 		}
 	}
 	if m.IDToken != nil {
 		if e := m.IDToken.genValidate(); e != nil {
-			return e.at("idToken")
+			return e.At("idToken")
 		}
 	}
 	return nil
@@ -20055,13 +20056,13 @@ type Transaction struct {
 	RemoteStartID     *int               `json:"remoteStartId,omitempty"`
 }
 
-func (m *Transaction) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Transaction) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20072,58 +20073,58 @@ func (m *Transaction) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "transactionId":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("transactionId")
+				return e.At("transactionId")
 			}
-			if e := genCheckMaxLength(x, 36); e != nil {
-				return e.at("transactionId")
+			if e := ocppjson.CheckMaxLength(x, 36); e != nil {
+				return e.At("transactionId")
 			}
 			m.TransactionID = x
 			seen |= 1 << 0
 		case "chargingState":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("chargingState")
+				return e.At("chargingState")
 			}
 			x, ok := genParseChargingStateEnum(raw)
 			if !ok {
-				return genEnumError(raw, genChargingStateEnumAllowed).at("chargingState")
+				return ocppjson.EnumError(raw, genChargingStateEnumAllowed).At("chargingState")
 			}
-			m.ChargingState = genNewEnum(s, x)
+			m.ChargingState = ocppjson.NewEnum(s, x)
 		case "timeSpentCharging":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("timeSpentCharging")
+				return e.At("timeSpentCharging")
 			}
 			m.TimeSpentCharging = &x
 		case "stoppedReason":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("stoppedReason")
+				return e.At("stoppedReason")
 			}
 			x, ok := genParseReasonEnum(raw)
 			if !ok {
-				return genEnumError(raw, genReasonEnumAllowed).at("stoppedReason")
+				return ocppjson.EnumError(raw, genReasonEnumAllowed).At("stoppedReason")
 			}
-			m.StoppedReason = genNewEnum(s, x)
+			m.StoppedReason = ocppjson.NewEnum(s, x)
 		case "remoteStartId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("remoteStartId")
+				return e.At("remoteStartId")
 			}
 			m.RemoteStartID = &x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("transactionId")
+			return ocppjson.Missing("transactionId")
 		}
 	}
 	return nil
@@ -20133,28 +20134,28 @@ func (m *Transaction) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Transaction) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Transaction) genValidate() *genError {
+func (m *Transaction) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.TransactionID, 36); e != nil {
-		return e.at("transactionId")
+	if e := ocppjson.CheckMaxLength(m.TransactionID, 36); e != nil {
+		return e.At("transactionId")
 	}
 	if m.ChargingState != nil {
 		if !(*m.ChargingState).IsValid() {
-			return genInvalidEnum(string((*m.ChargingState)), genChargingStateEnumAllowed).at("chargingState")
+			return ocppjson.InvalidEnum(string((*m.ChargingState)), genChargingStateEnumAllowed).At("chargingState")
 		}
 	}
 	if m.StoppedReason != nil {
 		if !(*m.StoppedReason).IsValid() {
-			return genInvalidEnum(string((*m.StoppedReason)), genReasonEnumAllowed).at("stoppedReason")
+			return ocppjson.InvalidEnum(string((*m.StoppedReason)), genReasonEnumAllowed).At("stoppedReason")
 		}
 	}
 	return nil
@@ -20172,12 +20173,12 @@ type TransactionEventResponse struct {
 // ActionName returns the OCPP action name, "TransactionEvent".
 func (*TransactionEventResponse) ActionName() string { return "TransactionEvent" }
 
-func (m *TransactionEventResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *TransactionEventResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20188,35 +20189,35 @@ func (m *TransactionEventResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "totalCost":
-			x, _, e := s.readNumber()
+			x, _, e := s.ReadNumber()
 			if e != nil {
-				return e.at("totalCost")
+				return e.At("totalCost")
 			}
 			m.TotalCost = &x
 		case "chargingPriority":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("chargingPriority")
+				return e.At("chargingPriority")
 			}
 			m.ChargingPriority = &x
 		case "idTokenInfo":
 			x := new(IDTokenInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("idTokenInfo")
+				return e.At("idTokenInfo")
 			}
 			m.IDTokenInfo = x
 		case "updatedPersonalMessage":
 			x := new(MessageContent)
 			if e := x.genDecode(s); e != nil {
-				return e.at("updatedPersonalMessage")
+				return e.At("updatedPersonalMessage")
 			}
 			m.UpdatedPersonalMessage = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	return nil
@@ -20226,30 +20227,30 @@ func (m *TransactionEventResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *TransactionEventResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *TransactionEventResponse) genValidate() *genError {
+func (m *TransactionEventResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.TotalCost != nil {
-		if e := genCheckFinite((*m.TotalCost)); e != nil {
-			return e.at("totalCost")
+		if e := ocppjson.CheckFinite((*m.TotalCost)); e != nil {
+			return e.At("totalCost")
 		}
 	}
 	if m.IDTokenInfo != nil {
 		if e := m.IDTokenInfo.genValidate(); e != nil {
-			return e.at("idTokenInfo")
+			return e.At("idTokenInfo")
 		}
 	}
 	if m.UpdatedPersonalMessage != nil {
 		if e := m.UpdatedPersonalMessage.genValidate(); e != nil {
-			return e.at("updatedPersonalMessage")
+			return e.At("updatedPersonalMessage")
 		}
 	}
 	return nil
@@ -20265,13 +20266,13 @@ type TriggerMessageRequest struct {
 // ActionName returns the OCPP action name, "TriggerMessage".
 func (*TriggerMessageRequest) ActionName() string { return "TriggerMessage" }
 
-func (m *TriggerMessageRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *TriggerMessageRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20282,33 +20283,33 @@ func (m *TriggerMessageRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evse":
 			x := new(EVSE)
 			if e := x.genDecode(s); e != nil {
-				return e.at("evse")
+				return e.At("evse")
 			}
 			m.Evse = x
 		case "requestedMessage":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("requestedMessage")
+				return e.At("requestedMessage")
 			}
 			x, ok := genParseMessageTriggerEnum(raw)
 			if !ok {
-				return genEnumError(raw, genMessageTriggerEnumAllowed).at("requestedMessage")
+				return ocppjson.EnumError(raw, genMessageTriggerEnumAllowed).At("requestedMessage")
 			}
 			m.RequestedMessage = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestedMessage")
+			return ocppjson.Missing("requestedMessage")
 		}
 	}
 	return nil
@@ -20318,24 +20319,24 @@ func (m *TriggerMessageRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *TriggerMessageRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *TriggerMessageRequest) genValidate() *genError {
+func (m *TriggerMessageRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if m.Evse != nil {
 		if e := m.Evse.genValidate(); e != nil {
-			return e.at("evse")
+			return e.At("evse")
 		}
 	}
 	if !m.RequestedMessage.IsValid() {
-		return genInvalidEnum(string(m.RequestedMessage), genMessageTriggerEnumAllowed).at("requestedMessage")
+		return ocppjson.InvalidEnum(string(m.RequestedMessage), genMessageTriggerEnumAllowed).At("requestedMessage")
 	}
 	return nil
 }
@@ -20350,13 +20351,13 @@ type TriggerMessageResponse struct {
 // ActionName returns the OCPP action name, "TriggerMessage".
 func (*TriggerMessageResponse) ActionName() string { return "TriggerMessage" }
 
-func (m *TriggerMessageResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *TriggerMessageResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20367,33 +20368,33 @@ func (m *TriggerMessageResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseTriggerMessageStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genTriggerMessageStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genTriggerMessageStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -20403,23 +20404,23 @@ func (m *TriggerMessageResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *TriggerMessageResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *TriggerMessageResponse) genValidate() *genError {
+func (m *TriggerMessageResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genTriggerMessageStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genTriggerMessageStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -20435,13 +20436,13 @@ type UnlockConnectorRequest struct {
 // ActionName returns the OCPP action name, "UnlockConnector".
 func (*UnlockConnectorRequest) ActionName() string { return "UnlockConnector" }
 
-func (m *UnlockConnectorRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnlockConnectorRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20452,33 +20453,33 @@ func (m *UnlockConnectorRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "evseId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("evseId")
+				return e.At("evseId")
 			}
 			m.EvseID = x
 			seen |= 1 << 0
 		case "connectorId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("connectorId")
+				return e.At("connectorId")
 			}
 			m.ConnectorID = x
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("evseId")
+			return ocppjson.Missing("evseId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("connectorId")
+			return ocppjson.Missing("connectorId")
 		}
 	}
 	return nil
@@ -20488,15 +20489,15 @@ func (m *UnlockConnectorRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnlockConnectorRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnlockConnectorRequest) genValidate() *genError {
+func (m *UnlockConnectorRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	return nil
@@ -20512,13 +20513,13 @@ type UnlockConnectorResponse struct {
 // ActionName returns the OCPP action name, "UnlockConnector".
 func (*UnlockConnectorResponse) ActionName() string { return "UnlockConnector" }
 
-func (m *UnlockConnectorResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnlockConnectorResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20529,33 +20530,33 @@ func (m *UnlockConnectorResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUnlockStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUnlockStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genUnlockStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -20565,23 +20566,23 @@ func (m *UnlockConnectorResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnlockConnectorResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnlockConnectorResponse) genValidate() *genError {
+func (m *UnlockConnectorResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUnlockStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUnlockStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -20596,13 +20597,13 @@ type UnpublishFirmwareRequest struct {
 // ActionName returns the OCPP action name, "UnpublishFirmware".
 func (*UnpublishFirmwareRequest) ActionName() string { return "UnpublishFirmware" }
 
-func (m *UnpublishFirmwareRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnpublishFirmwareRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20613,26 +20614,26 @@ func (m *UnpublishFirmwareRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "checksum":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("checksum")
+				return e.At("checksum")
 			}
-			if e := genCheckMaxLength(x, 32); e != nil {
-				return e.at("checksum")
+			if e := ocppjson.CheckMaxLength(x, 32); e != nil {
+				return e.At("checksum")
 			}
 			m.Checksum = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("checksum")
+			return ocppjson.Missing("checksum")
 		}
 	}
 	return nil
@@ -20642,19 +20643,19 @@ func (m *UnpublishFirmwareRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnpublishFirmwareRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnpublishFirmwareRequest) genValidate() *genError {
+func (m *UnpublishFirmwareRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Checksum, 32); e != nil {
-		return e.at("checksum")
+	if e := ocppjson.CheckMaxLength(m.Checksum, 32); e != nil {
+		return e.At("checksum")
 	}
 	return nil
 }
@@ -20668,13 +20669,13 @@ type UnpublishFirmwareResponse struct {
 // ActionName returns the OCPP action name, "UnpublishFirmware".
 func (*UnpublishFirmwareResponse) ActionName() string { return "UnpublishFirmware" }
 
-func (m *UnpublishFirmwareResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UnpublishFirmwareResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20685,27 +20686,27 @@ func (m *UnpublishFirmwareResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUnpublishFirmwareStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUnpublishFirmwareStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genUnpublishFirmwareStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -20715,19 +20716,19 @@ func (m *UnpublishFirmwareResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UnpublishFirmwareResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UnpublishFirmwareResponse) genValidate() *genError {
+func (m *UnpublishFirmwareResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUnpublishFirmwareStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUnpublishFirmwareStatusEnumAllowed).At("status")
 	}
 	return nil
 }
@@ -20744,13 +20745,13 @@ type UpdateFirmwareRequest struct {
 // ActionName returns the OCPP action name, "UpdateFirmware".
 func (*UpdateFirmwareRequest) ActionName() string { return "UpdateFirmware" }
 
-func (m *UpdateFirmwareRequest) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UpdateFirmwareRequest) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20761,43 +20762,43 @@ func (m *UpdateFirmwareRequest) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "retries":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retries")
+				return e.At("retries")
 			}
 			m.Retries = &x
 		case "retryInterval":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("retryInterval")
+				return e.At("retryInterval")
 			}
 			m.RetryInterval = &x
 		case "requestId":
-			x, e := s.readInt()
+			x, e := s.ReadInt()
 			if e != nil {
-				return e.at("requestId")
+				return e.At("requestId")
 			}
 			m.RequestID = x
 			seen |= 1 << 0
 		case "firmware":
 			if e := m.Firmware.genDecode(s); e != nil {
-				return e.at("firmware")
+				return e.At("firmware")
 			}
 			seen |= 1 << 1
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("requestId")
+			return ocppjson.Missing("requestId")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("firmware")
+			return ocppjson.Missing("firmware")
 		}
 	}
 	return nil
@@ -20807,19 +20808,19 @@ func (m *UpdateFirmwareRequest) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UpdateFirmwareRequest) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UpdateFirmwareRequest) genValidate() *genError {
+func (m *UpdateFirmwareRequest) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if e := m.Firmware.genValidate(); e != nil {
-		return e.at("firmware")
+		return e.At("firmware")
 	}
 	return nil
 }
@@ -20834,13 +20835,13 @@ type Firmware struct {
 	Signature          *string     `json:"signature,omitempty"`
 }
 
-func (m *Firmware) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *Firmware) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20851,60 +20852,60 @@ func (m *Firmware) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "location":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("location")
+				return e.At("location")
 			}
-			if e := genCheckMaxLength(x, 512); e != nil {
-				return e.at("location")
+			if e := ocppjson.CheckMaxLength(x, 512); e != nil {
+				return e.At("location")
 			}
 			m.Location = x
 			seen |= 1 << 0
 		case "retrieveDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("retrieveDateTime")
+				return e.At("retrieveDateTime")
 			}
 			m.RetrieveDateTime = x
 			seen |= 1 << 1
 		case "installDateTime":
-			x, e := s.readDateTime()
+			x, e := s.ReadDateTime()
 			if e != nil {
-				return e.at("installDateTime")
+				return e.At("installDateTime")
 			}
 			m.InstallDateTime = &x
 		case "signingCertificate":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("signingCertificate")
+				return e.At("signingCertificate")
 			}
-			if e := genCheckMaxLength(x, 5500); e != nil {
-				return e.at("signingCertificate")
+			if e := ocppjson.CheckMaxLength(x, 5500); e != nil {
+				return e.At("signingCertificate")
 			}
-			m.SigningCertificate = s.newString(x)
+			m.SigningCertificate = s.NewString(x)
 		case "signature":
-			x, e := s.readString()
+			x, e := s.ReadString()
 			if e != nil {
-				return e.at("signature")
+				return e.At("signature")
 			}
-			if e := genCheckMaxLength(x, 800); e != nil {
-				return e.at("signature")
+			if e := ocppjson.CheckMaxLength(x, 800); e != nil {
+				return e.At("signature")
 			}
-			m.Signature = s.newString(x)
+			m.Signature = s.NewString(x)
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x3 {
 		if seen&(1<<0) == 0 {
-			return genMissing("location")
+			return ocppjson.Missing("location")
 		}
 		if seen&(1<<1) == 0 {
-			return genMissing("retrieveDateTime")
+			return ocppjson.Missing("retrieveDateTime")
 		}
 	}
 	return nil
@@ -20914,28 +20915,28 @@ func (m *Firmware) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *Firmware) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *Firmware) genValidate() *genError {
+func (m *Firmware) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
-	if e := genCheckMaxLength(m.Location, 512); e != nil {
-		return e.at("location")
+	if e := ocppjson.CheckMaxLength(m.Location, 512); e != nil {
+		return e.At("location")
 	}
 	if m.SigningCertificate != nil {
-		if e := genCheckMaxLength((*m.SigningCertificate), 5500); e != nil {
-			return e.at("signingCertificate")
+		if e := ocppjson.CheckMaxLength((*m.SigningCertificate), 5500); e != nil {
+			return e.At("signingCertificate")
 		}
 	}
 	if m.Signature != nil {
-		if e := genCheckMaxLength((*m.Signature), 800); e != nil {
-			return e.at("signature")
+		if e := ocppjson.CheckMaxLength((*m.Signature), 800); e != nil {
+			return e.At("signature")
 		}
 	}
 	return nil
@@ -20951,13 +20952,13 @@ type UpdateFirmwareResponse struct {
 // ActionName returns the OCPP action name, "UpdateFirmware".
 func (*UpdateFirmwareResponse) ActionName() string { return "UpdateFirmware" }
 
-func (m *UpdateFirmwareResponse) genDecode(s *genScanner) *genError {
-	if e := s.beginObject(); e != nil {
+func (m *UpdateFirmwareResponse) genDecode(s *ocppjson.Scanner) *ocppjson.Error {
+	if e := s.BeginObject(); e != nil {
 		return e
 	}
 	var seen uint64
 	for n := 0; ; {
-		key, ok, e := s.nextKey(&n)
+		key, ok, e := s.NextKey(&n)
 		if e != nil {
 			return e
 		}
@@ -20968,33 +20969,33 @@ func (m *UpdateFirmwareResponse) genDecode(s *genScanner) *genError {
 		case "customData":
 			x := new(CustomData)
 			if e := x.genDecode(s); e != nil {
-				return e.at("customData")
+				return e.At("customData")
 			}
 			m.CustomData = x
 		case "status":
-			raw, e := s.readStringRaw()
+			raw, e := s.ReadStringRaw()
 			if e != nil {
-				return e.at("status")
+				return e.At("status")
 			}
 			x, ok := genParseUpdateFirmwareStatusEnum(raw)
 			if !ok {
-				return genEnumError(raw, genUpdateFirmwareStatusEnumAllowed).at("status")
+				return ocppjson.EnumError(raw, genUpdateFirmwareStatusEnumAllowed).At("status")
 			}
 			m.Status = x
 			seen |= 1 << 0
 		case "statusInfo":
 			x := new(StatusInfo)
 			if e := x.genDecode(s); e != nil {
-				return e.at("statusInfo")
+				return e.At("statusInfo")
 			}
 			m.StatusInfo = x
 		default:
-			return genUnknownProperty(key)
+			return ocppjson.UnknownProperty(key)
 		}
 	}
 	if seen != 0x1 {
 		if seen&(1<<0) == 0 {
-			return genMissing("status")
+			return ocppjson.Missing("status")
 		}
 	}
 	return nil
@@ -21004,23 +21005,23 @@ func (m *UpdateFirmwareResponse) genDecode(s *genScanner) *genError {
 // slices must be non-nil: encoding/json encodes a nil slice as null.
 func (m *UpdateFirmwareResponse) Validate() *ocppj.Error {
 	if e := m.genValidate(); e != nil {
-		return e.ocpp()
+		return e.OCPP()
 	}
 	return nil
 }
 
-func (m *UpdateFirmwareResponse) genValidate() *genError {
+func (m *UpdateFirmwareResponse) genValidate() *ocppjson.Error {
 	if m.CustomData != nil {
 		if e := m.CustomData.genValidate(); e != nil {
-			return e.at("customData")
+			return e.At("customData")
 		}
 	}
 	if !m.Status.IsValid() {
-		return genInvalidEnum(string(m.Status), genUpdateFirmwareStatusEnumAllowed).at("status")
+		return ocppjson.InvalidEnum(string(m.Status), genUpdateFirmwareStatusEnumAllowed).At("status")
 	}
 	if m.StatusInfo != nil {
 		if e := m.StatusInfo.genValidate(); e != nil {
-			return e.at("statusInfo")
+			return e.At("statusInfo")
 		}
 	}
 	return nil
@@ -21029,12 +21030,12 @@ func (m *UpdateFirmwareResponse) genValidate() *genError {
 // DecodeAuthorizeRequest decodes and validates a AuthorizeRequest payload in a single pass.
 func DecodeAuthorizeRequest(payload []byte) (*AuthorizeRequest, *ocppj.Error) {
 	m := new(AuthorizeRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21043,12 +21044,12 @@ func DecodeAuthorizeRequest(payload []byte) (*AuthorizeRequest, *ocppj.Error) {
 // DecodeAuthorizeResponse decodes and validates a AuthorizeResponse payload in a single pass.
 func DecodeAuthorizeResponse(payload []byte) (*AuthorizeResponse, *ocppj.Error) {
 	m := new(AuthorizeResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21057,12 +21058,12 @@ func DecodeAuthorizeResponse(payload []byte) (*AuthorizeResponse, *ocppj.Error) 
 // DecodeBootNotificationRequest decodes and validates a BootNotificationRequest payload in a single pass.
 func DecodeBootNotificationRequest(payload []byte) (*BootNotificationRequest, *ocppj.Error) {
 	m := new(BootNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21071,12 +21072,12 @@ func DecodeBootNotificationRequest(payload []byte) (*BootNotificationRequest, *o
 // DecodeBootNotificationResponse decodes and validates a BootNotificationResponse payload in a single pass.
 func DecodeBootNotificationResponse(payload []byte) (*BootNotificationResponse, *ocppj.Error) {
 	m := new(BootNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21085,12 +21086,12 @@ func DecodeBootNotificationResponse(payload []byte) (*BootNotificationResponse, 
 // DecodeCancelReservationRequest decodes and validates a CancelReservationRequest payload in a single pass.
 func DecodeCancelReservationRequest(payload []byte) (*CancelReservationRequest, *ocppj.Error) {
 	m := new(CancelReservationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21099,12 +21100,12 @@ func DecodeCancelReservationRequest(payload []byte) (*CancelReservationRequest, 
 // DecodeCancelReservationResponse decodes and validates a CancelReservationResponse payload in a single pass.
 func DecodeCancelReservationResponse(payload []byte) (*CancelReservationResponse, *ocppj.Error) {
 	m := new(CancelReservationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21113,12 +21114,12 @@ func DecodeCancelReservationResponse(payload []byte) (*CancelReservationResponse
 // DecodeCertificateSignedRequest decodes and validates a CertificateSignedRequest payload in a single pass.
 func DecodeCertificateSignedRequest(payload []byte) (*CertificateSignedRequest, *ocppj.Error) {
 	m := new(CertificateSignedRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21127,12 +21128,12 @@ func DecodeCertificateSignedRequest(payload []byte) (*CertificateSignedRequest, 
 // DecodeCertificateSignedResponse decodes and validates a CertificateSignedResponse payload in a single pass.
 func DecodeCertificateSignedResponse(payload []byte) (*CertificateSignedResponse, *ocppj.Error) {
 	m := new(CertificateSignedResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21141,12 +21142,12 @@ func DecodeCertificateSignedResponse(payload []byte) (*CertificateSignedResponse
 // DecodeChangeAvailabilityRequest decodes and validates a ChangeAvailabilityRequest payload in a single pass.
 func DecodeChangeAvailabilityRequest(payload []byte) (*ChangeAvailabilityRequest, *ocppj.Error) {
 	m := new(ChangeAvailabilityRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21155,12 +21156,12 @@ func DecodeChangeAvailabilityRequest(payload []byte) (*ChangeAvailabilityRequest
 // DecodeChangeAvailabilityResponse decodes and validates a ChangeAvailabilityResponse payload in a single pass.
 func DecodeChangeAvailabilityResponse(payload []byte) (*ChangeAvailabilityResponse, *ocppj.Error) {
 	m := new(ChangeAvailabilityResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21169,12 +21170,12 @@ func DecodeChangeAvailabilityResponse(payload []byte) (*ChangeAvailabilityRespon
 // DecodeClearCacheRequest decodes and validates a ClearCacheRequest payload in a single pass.
 func DecodeClearCacheRequest(payload []byte) (*ClearCacheRequest, *ocppj.Error) {
 	m := new(ClearCacheRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21183,12 +21184,12 @@ func DecodeClearCacheRequest(payload []byte) (*ClearCacheRequest, *ocppj.Error) 
 // DecodeClearCacheResponse decodes and validates a ClearCacheResponse payload in a single pass.
 func DecodeClearCacheResponse(payload []byte) (*ClearCacheResponse, *ocppj.Error) {
 	m := new(ClearCacheResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21197,12 +21198,12 @@ func DecodeClearCacheResponse(payload []byte) (*ClearCacheResponse, *ocppj.Error
 // DecodeClearChargingProfileRequest decodes and validates a ClearChargingProfileRequest payload in a single pass.
 func DecodeClearChargingProfileRequest(payload []byte) (*ClearChargingProfileRequest, *ocppj.Error) {
 	m := new(ClearChargingProfileRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21211,12 +21212,12 @@ func DecodeClearChargingProfileRequest(payload []byte) (*ClearChargingProfileReq
 // DecodeClearChargingProfileResponse decodes and validates a ClearChargingProfileResponse payload in a single pass.
 func DecodeClearChargingProfileResponse(payload []byte) (*ClearChargingProfileResponse, *ocppj.Error) {
 	m := new(ClearChargingProfileResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21225,12 +21226,12 @@ func DecodeClearChargingProfileResponse(payload []byte) (*ClearChargingProfileRe
 // DecodeClearDisplayMessageRequest decodes and validates a ClearDisplayMessageRequest payload in a single pass.
 func DecodeClearDisplayMessageRequest(payload []byte) (*ClearDisplayMessageRequest, *ocppj.Error) {
 	m := new(ClearDisplayMessageRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21239,12 +21240,12 @@ func DecodeClearDisplayMessageRequest(payload []byte) (*ClearDisplayMessageReque
 // DecodeClearDisplayMessageResponse decodes and validates a ClearDisplayMessageResponse payload in a single pass.
 func DecodeClearDisplayMessageResponse(payload []byte) (*ClearDisplayMessageResponse, *ocppj.Error) {
 	m := new(ClearDisplayMessageResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21253,12 +21254,12 @@ func DecodeClearDisplayMessageResponse(payload []byte) (*ClearDisplayMessageResp
 // DecodeClearedChargingLimitRequest decodes and validates a ClearedChargingLimitRequest payload in a single pass.
 func DecodeClearedChargingLimitRequest(payload []byte) (*ClearedChargingLimitRequest, *ocppj.Error) {
 	m := new(ClearedChargingLimitRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21267,12 +21268,12 @@ func DecodeClearedChargingLimitRequest(payload []byte) (*ClearedChargingLimitReq
 // DecodeClearedChargingLimitResponse decodes and validates a ClearedChargingLimitResponse payload in a single pass.
 func DecodeClearedChargingLimitResponse(payload []byte) (*ClearedChargingLimitResponse, *ocppj.Error) {
 	m := new(ClearedChargingLimitResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21281,12 +21282,12 @@ func DecodeClearedChargingLimitResponse(payload []byte) (*ClearedChargingLimitRe
 // DecodeClearVariableMonitoringRequest decodes and validates a ClearVariableMonitoringRequest payload in a single pass.
 func DecodeClearVariableMonitoringRequest(payload []byte) (*ClearVariableMonitoringRequest, *ocppj.Error) {
 	m := new(ClearVariableMonitoringRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21295,12 +21296,12 @@ func DecodeClearVariableMonitoringRequest(payload []byte) (*ClearVariableMonitor
 // DecodeClearVariableMonitoringResponse decodes and validates a ClearVariableMonitoringResponse payload in a single pass.
 func DecodeClearVariableMonitoringResponse(payload []byte) (*ClearVariableMonitoringResponse, *ocppj.Error) {
 	m := new(ClearVariableMonitoringResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21309,12 +21310,12 @@ func DecodeClearVariableMonitoringResponse(payload []byte) (*ClearVariableMonito
 // DecodeCostUpdatedRequest decodes and validates a CostUpdatedRequest payload in a single pass.
 func DecodeCostUpdatedRequest(payload []byte) (*CostUpdatedRequest, *ocppj.Error) {
 	m := new(CostUpdatedRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21323,12 +21324,12 @@ func DecodeCostUpdatedRequest(payload []byte) (*CostUpdatedRequest, *ocppj.Error
 // DecodeCostUpdatedResponse decodes and validates a CostUpdatedResponse payload in a single pass.
 func DecodeCostUpdatedResponse(payload []byte) (*CostUpdatedResponse, *ocppj.Error) {
 	m := new(CostUpdatedResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21337,12 +21338,12 @@ func DecodeCostUpdatedResponse(payload []byte) (*CostUpdatedResponse, *ocppj.Err
 // DecodeCustomerInformationRequest decodes and validates a CustomerInformationRequest payload in a single pass.
 func DecodeCustomerInformationRequest(payload []byte) (*CustomerInformationRequest, *ocppj.Error) {
 	m := new(CustomerInformationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21351,12 +21352,12 @@ func DecodeCustomerInformationRequest(payload []byte) (*CustomerInformationReque
 // DecodeCustomerInformationResponse decodes and validates a CustomerInformationResponse payload in a single pass.
 func DecodeCustomerInformationResponse(payload []byte) (*CustomerInformationResponse, *ocppj.Error) {
 	m := new(CustomerInformationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21365,12 +21366,12 @@ func DecodeCustomerInformationResponse(payload []byte) (*CustomerInformationResp
 // DecodeDataTransferRequest decodes and validates a DataTransferRequest payload in a single pass.
 func DecodeDataTransferRequest(payload []byte) (*DataTransferRequest, *ocppj.Error) {
 	m := new(DataTransferRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21379,12 +21380,12 @@ func DecodeDataTransferRequest(payload []byte) (*DataTransferRequest, *ocppj.Err
 // DecodeDataTransferResponse decodes and validates a DataTransferResponse payload in a single pass.
 func DecodeDataTransferResponse(payload []byte) (*DataTransferResponse, *ocppj.Error) {
 	m := new(DataTransferResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21393,12 +21394,12 @@ func DecodeDataTransferResponse(payload []byte) (*DataTransferResponse, *ocppj.E
 // DecodeDeleteCertificateRequest decodes and validates a DeleteCertificateRequest payload in a single pass.
 func DecodeDeleteCertificateRequest(payload []byte) (*DeleteCertificateRequest, *ocppj.Error) {
 	m := new(DeleteCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21407,12 +21408,12 @@ func DecodeDeleteCertificateRequest(payload []byte) (*DeleteCertificateRequest, 
 // DecodeDeleteCertificateResponse decodes and validates a DeleteCertificateResponse payload in a single pass.
 func DecodeDeleteCertificateResponse(payload []byte) (*DeleteCertificateResponse, *ocppj.Error) {
 	m := new(DeleteCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21421,12 +21422,12 @@ func DecodeDeleteCertificateResponse(payload []byte) (*DeleteCertificateResponse
 // DecodeFirmwareStatusNotificationRequest decodes and validates a FirmwareStatusNotificationRequest payload in a single pass.
 func DecodeFirmwareStatusNotificationRequest(payload []byte) (*FirmwareStatusNotificationRequest, *ocppj.Error) {
 	m := new(FirmwareStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21435,12 +21436,12 @@ func DecodeFirmwareStatusNotificationRequest(payload []byte) (*FirmwareStatusNot
 // DecodeFirmwareStatusNotificationResponse decodes and validates a FirmwareStatusNotificationResponse payload in a single pass.
 func DecodeFirmwareStatusNotificationResponse(payload []byte) (*FirmwareStatusNotificationResponse, *ocppj.Error) {
 	m := new(FirmwareStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21449,12 +21450,12 @@ func DecodeFirmwareStatusNotificationResponse(payload []byte) (*FirmwareStatusNo
 // DecodeGet15118EVCertificateRequest decodes and validates a Get15118EVCertificateRequest payload in a single pass.
 func DecodeGet15118EVCertificateRequest(payload []byte) (*Get15118EVCertificateRequest, *ocppj.Error) {
 	m := new(Get15118EVCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21463,12 +21464,12 @@ func DecodeGet15118EVCertificateRequest(payload []byte) (*Get15118EVCertificateR
 // DecodeGet15118EVCertificateResponse decodes and validates a Get15118EVCertificateResponse payload in a single pass.
 func DecodeGet15118EVCertificateResponse(payload []byte) (*Get15118EVCertificateResponse, *ocppj.Error) {
 	m := new(Get15118EVCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21477,12 +21478,12 @@ func DecodeGet15118EVCertificateResponse(payload []byte) (*Get15118EVCertificate
 // DecodeGetBaseReportRequest decodes and validates a GetBaseReportRequest payload in a single pass.
 func DecodeGetBaseReportRequest(payload []byte) (*GetBaseReportRequest, *ocppj.Error) {
 	m := new(GetBaseReportRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21491,12 +21492,12 @@ func DecodeGetBaseReportRequest(payload []byte) (*GetBaseReportRequest, *ocppj.E
 // DecodeGetBaseReportResponse decodes and validates a GetBaseReportResponse payload in a single pass.
 func DecodeGetBaseReportResponse(payload []byte) (*GetBaseReportResponse, *ocppj.Error) {
 	m := new(GetBaseReportResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21505,12 +21506,12 @@ func DecodeGetBaseReportResponse(payload []byte) (*GetBaseReportResponse, *ocppj
 // DecodeGetCertificateStatusRequest decodes and validates a GetCertificateStatusRequest payload in a single pass.
 func DecodeGetCertificateStatusRequest(payload []byte) (*GetCertificateStatusRequest, *ocppj.Error) {
 	m := new(GetCertificateStatusRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21519,12 +21520,12 @@ func DecodeGetCertificateStatusRequest(payload []byte) (*GetCertificateStatusReq
 // DecodeGetCertificateStatusResponse decodes and validates a GetCertificateStatusResponse payload in a single pass.
 func DecodeGetCertificateStatusResponse(payload []byte) (*GetCertificateStatusResponse, *ocppj.Error) {
 	m := new(GetCertificateStatusResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21533,12 +21534,12 @@ func DecodeGetCertificateStatusResponse(payload []byte) (*GetCertificateStatusRe
 // DecodeGetChargingProfilesRequest decodes and validates a GetChargingProfilesRequest payload in a single pass.
 func DecodeGetChargingProfilesRequest(payload []byte) (*GetChargingProfilesRequest, *ocppj.Error) {
 	m := new(GetChargingProfilesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21547,12 +21548,12 @@ func DecodeGetChargingProfilesRequest(payload []byte) (*GetChargingProfilesReque
 // DecodeGetChargingProfilesResponse decodes and validates a GetChargingProfilesResponse payload in a single pass.
 func DecodeGetChargingProfilesResponse(payload []byte) (*GetChargingProfilesResponse, *ocppj.Error) {
 	m := new(GetChargingProfilesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21561,12 +21562,12 @@ func DecodeGetChargingProfilesResponse(payload []byte) (*GetChargingProfilesResp
 // DecodeGetCompositeScheduleRequest decodes and validates a GetCompositeScheduleRequest payload in a single pass.
 func DecodeGetCompositeScheduleRequest(payload []byte) (*GetCompositeScheduleRequest, *ocppj.Error) {
 	m := new(GetCompositeScheduleRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21575,12 +21576,12 @@ func DecodeGetCompositeScheduleRequest(payload []byte) (*GetCompositeScheduleReq
 // DecodeGetCompositeScheduleResponse decodes and validates a GetCompositeScheduleResponse payload in a single pass.
 func DecodeGetCompositeScheduleResponse(payload []byte) (*GetCompositeScheduleResponse, *ocppj.Error) {
 	m := new(GetCompositeScheduleResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21589,12 +21590,12 @@ func DecodeGetCompositeScheduleResponse(payload []byte) (*GetCompositeScheduleRe
 // DecodeGetDisplayMessagesRequest decodes and validates a GetDisplayMessagesRequest payload in a single pass.
 func DecodeGetDisplayMessagesRequest(payload []byte) (*GetDisplayMessagesRequest, *ocppj.Error) {
 	m := new(GetDisplayMessagesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21603,12 +21604,12 @@ func DecodeGetDisplayMessagesRequest(payload []byte) (*GetDisplayMessagesRequest
 // DecodeGetDisplayMessagesResponse decodes and validates a GetDisplayMessagesResponse payload in a single pass.
 func DecodeGetDisplayMessagesResponse(payload []byte) (*GetDisplayMessagesResponse, *ocppj.Error) {
 	m := new(GetDisplayMessagesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21617,12 +21618,12 @@ func DecodeGetDisplayMessagesResponse(payload []byte) (*GetDisplayMessagesRespon
 // DecodeGetInstalledCertificateIdsRequest decodes and validates a GetInstalledCertificateIdsRequest payload in a single pass.
 func DecodeGetInstalledCertificateIdsRequest(payload []byte) (*GetInstalledCertificateIdsRequest, *ocppj.Error) {
 	m := new(GetInstalledCertificateIdsRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21631,12 +21632,12 @@ func DecodeGetInstalledCertificateIdsRequest(payload []byte) (*GetInstalledCerti
 // DecodeGetInstalledCertificateIdsResponse decodes and validates a GetInstalledCertificateIdsResponse payload in a single pass.
 func DecodeGetInstalledCertificateIdsResponse(payload []byte) (*GetInstalledCertificateIdsResponse, *ocppj.Error) {
 	m := new(GetInstalledCertificateIdsResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21645,12 +21646,12 @@ func DecodeGetInstalledCertificateIdsResponse(payload []byte) (*GetInstalledCert
 // DecodeGetLocalListVersionRequest decodes and validates a GetLocalListVersionRequest payload in a single pass.
 func DecodeGetLocalListVersionRequest(payload []byte) (*GetLocalListVersionRequest, *ocppj.Error) {
 	m := new(GetLocalListVersionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21659,12 +21660,12 @@ func DecodeGetLocalListVersionRequest(payload []byte) (*GetLocalListVersionReque
 // DecodeGetLocalListVersionResponse decodes and validates a GetLocalListVersionResponse payload in a single pass.
 func DecodeGetLocalListVersionResponse(payload []byte) (*GetLocalListVersionResponse, *ocppj.Error) {
 	m := new(GetLocalListVersionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21673,12 +21674,12 @@ func DecodeGetLocalListVersionResponse(payload []byte) (*GetLocalListVersionResp
 // DecodeGetLogRequest decodes and validates a GetLogRequest payload in a single pass.
 func DecodeGetLogRequest(payload []byte) (*GetLogRequest, *ocppj.Error) {
 	m := new(GetLogRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21687,12 +21688,12 @@ func DecodeGetLogRequest(payload []byte) (*GetLogRequest, *ocppj.Error) {
 // DecodeGetLogResponse decodes and validates a GetLogResponse payload in a single pass.
 func DecodeGetLogResponse(payload []byte) (*GetLogResponse, *ocppj.Error) {
 	m := new(GetLogResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21701,12 +21702,12 @@ func DecodeGetLogResponse(payload []byte) (*GetLogResponse, *ocppj.Error) {
 // DecodeGetMonitoringReportRequest decodes and validates a GetMonitoringReportRequest payload in a single pass.
 func DecodeGetMonitoringReportRequest(payload []byte) (*GetMonitoringReportRequest, *ocppj.Error) {
 	m := new(GetMonitoringReportRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21715,12 +21716,12 @@ func DecodeGetMonitoringReportRequest(payload []byte) (*GetMonitoringReportReque
 // DecodeGetMonitoringReportResponse decodes and validates a GetMonitoringReportResponse payload in a single pass.
 func DecodeGetMonitoringReportResponse(payload []byte) (*GetMonitoringReportResponse, *ocppj.Error) {
 	m := new(GetMonitoringReportResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21729,12 +21730,12 @@ func DecodeGetMonitoringReportResponse(payload []byte) (*GetMonitoringReportResp
 // DecodeGetReportRequest decodes and validates a GetReportRequest payload in a single pass.
 func DecodeGetReportRequest(payload []byte) (*GetReportRequest, *ocppj.Error) {
 	m := new(GetReportRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21743,12 +21744,12 @@ func DecodeGetReportRequest(payload []byte) (*GetReportRequest, *ocppj.Error) {
 // DecodeGetReportResponse decodes and validates a GetReportResponse payload in a single pass.
 func DecodeGetReportResponse(payload []byte) (*GetReportResponse, *ocppj.Error) {
 	m := new(GetReportResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21757,12 +21758,12 @@ func DecodeGetReportResponse(payload []byte) (*GetReportResponse, *ocppj.Error) 
 // DecodeGetTransactionStatusRequest decodes and validates a GetTransactionStatusRequest payload in a single pass.
 func DecodeGetTransactionStatusRequest(payload []byte) (*GetTransactionStatusRequest, *ocppj.Error) {
 	m := new(GetTransactionStatusRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21771,12 +21772,12 @@ func DecodeGetTransactionStatusRequest(payload []byte) (*GetTransactionStatusReq
 // DecodeGetTransactionStatusResponse decodes and validates a GetTransactionStatusResponse payload in a single pass.
 func DecodeGetTransactionStatusResponse(payload []byte) (*GetTransactionStatusResponse, *ocppj.Error) {
 	m := new(GetTransactionStatusResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21785,12 +21786,12 @@ func DecodeGetTransactionStatusResponse(payload []byte) (*GetTransactionStatusRe
 // DecodeGetVariablesRequest decodes and validates a GetVariablesRequest payload in a single pass.
 func DecodeGetVariablesRequest(payload []byte) (*GetVariablesRequest, *ocppj.Error) {
 	m := new(GetVariablesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21799,12 +21800,12 @@ func DecodeGetVariablesRequest(payload []byte) (*GetVariablesRequest, *ocppj.Err
 // DecodeGetVariablesResponse decodes and validates a GetVariablesResponse payload in a single pass.
 func DecodeGetVariablesResponse(payload []byte) (*GetVariablesResponse, *ocppj.Error) {
 	m := new(GetVariablesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21813,12 +21814,12 @@ func DecodeGetVariablesResponse(payload []byte) (*GetVariablesResponse, *ocppj.E
 // DecodeHeartbeatRequest decodes and validates a HeartbeatRequest payload in a single pass.
 func DecodeHeartbeatRequest(payload []byte) (*HeartbeatRequest, *ocppj.Error) {
 	m := new(HeartbeatRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21827,12 +21828,12 @@ func DecodeHeartbeatRequest(payload []byte) (*HeartbeatRequest, *ocppj.Error) {
 // DecodeHeartbeatResponse decodes and validates a HeartbeatResponse payload in a single pass.
 func DecodeHeartbeatResponse(payload []byte) (*HeartbeatResponse, *ocppj.Error) {
 	m := new(HeartbeatResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21841,12 +21842,12 @@ func DecodeHeartbeatResponse(payload []byte) (*HeartbeatResponse, *ocppj.Error) 
 // DecodeInstallCertificateRequest decodes and validates a InstallCertificateRequest payload in a single pass.
 func DecodeInstallCertificateRequest(payload []byte) (*InstallCertificateRequest, *ocppj.Error) {
 	m := new(InstallCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21855,12 +21856,12 @@ func DecodeInstallCertificateRequest(payload []byte) (*InstallCertificateRequest
 // DecodeInstallCertificateResponse decodes and validates a InstallCertificateResponse payload in a single pass.
 func DecodeInstallCertificateResponse(payload []byte) (*InstallCertificateResponse, *ocppj.Error) {
 	m := new(InstallCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21869,12 +21870,12 @@ func DecodeInstallCertificateResponse(payload []byte) (*InstallCertificateRespon
 // DecodeLogStatusNotificationRequest decodes and validates a LogStatusNotificationRequest payload in a single pass.
 func DecodeLogStatusNotificationRequest(payload []byte) (*LogStatusNotificationRequest, *ocppj.Error) {
 	m := new(LogStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21883,12 +21884,12 @@ func DecodeLogStatusNotificationRequest(payload []byte) (*LogStatusNotificationR
 // DecodeLogStatusNotificationResponse decodes and validates a LogStatusNotificationResponse payload in a single pass.
 func DecodeLogStatusNotificationResponse(payload []byte) (*LogStatusNotificationResponse, *ocppj.Error) {
 	m := new(LogStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21897,12 +21898,12 @@ func DecodeLogStatusNotificationResponse(payload []byte) (*LogStatusNotification
 // DecodeMeterValuesRequest decodes and validates a MeterValuesRequest payload in a single pass.
 func DecodeMeterValuesRequest(payload []byte) (*MeterValuesRequest, *ocppj.Error) {
 	m := new(MeterValuesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21911,12 +21912,12 @@ func DecodeMeterValuesRequest(payload []byte) (*MeterValuesRequest, *ocppj.Error
 // DecodeMeterValuesResponse decodes and validates a MeterValuesResponse payload in a single pass.
 func DecodeMeterValuesResponse(payload []byte) (*MeterValuesResponse, *ocppj.Error) {
 	m := new(MeterValuesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21925,12 +21926,12 @@ func DecodeMeterValuesResponse(payload []byte) (*MeterValuesResponse, *ocppj.Err
 // DecodeNotifyChargingLimitRequest decodes and validates a NotifyChargingLimitRequest payload in a single pass.
 func DecodeNotifyChargingLimitRequest(payload []byte) (*NotifyChargingLimitRequest, *ocppj.Error) {
 	m := new(NotifyChargingLimitRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21939,12 +21940,12 @@ func DecodeNotifyChargingLimitRequest(payload []byte) (*NotifyChargingLimitReque
 // DecodeNotifyChargingLimitResponse decodes and validates a NotifyChargingLimitResponse payload in a single pass.
 func DecodeNotifyChargingLimitResponse(payload []byte) (*NotifyChargingLimitResponse, *ocppj.Error) {
 	m := new(NotifyChargingLimitResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21953,12 +21954,12 @@ func DecodeNotifyChargingLimitResponse(payload []byte) (*NotifyChargingLimitResp
 // DecodeNotifyCustomerInformationRequest decodes and validates a NotifyCustomerInformationRequest payload in a single pass.
 func DecodeNotifyCustomerInformationRequest(payload []byte) (*NotifyCustomerInformationRequest, *ocppj.Error) {
 	m := new(NotifyCustomerInformationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21967,12 +21968,12 @@ func DecodeNotifyCustomerInformationRequest(payload []byte) (*NotifyCustomerInfo
 // DecodeNotifyCustomerInformationResponse decodes and validates a NotifyCustomerInformationResponse payload in a single pass.
 func DecodeNotifyCustomerInformationResponse(payload []byte) (*NotifyCustomerInformationResponse, *ocppj.Error) {
 	m := new(NotifyCustomerInformationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21981,12 +21982,12 @@ func DecodeNotifyCustomerInformationResponse(payload []byte) (*NotifyCustomerInf
 // DecodeNotifyDisplayMessagesRequest decodes and validates a NotifyDisplayMessagesRequest payload in a single pass.
 func DecodeNotifyDisplayMessagesRequest(payload []byte) (*NotifyDisplayMessagesRequest, *ocppj.Error) {
 	m := new(NotifyDisplayMessagesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -21995,12 +21996,12 @@ func DecodeNotifyDisplayMessagesRequest(payload []byte) (*NotifyDisplayMessagesR
 // DecodeNotifyDisplayMessagesResponse decodes and validates a NotifyDisplayMessagesResponse payload in a single pass.
 func DecodeNotifyDisplayMessagesResponse(payload []byte) (*NotifyDisplayMessagesResponse, *ocppj.Error) {
 	m := new(NotifyDisplayMessagesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22009,12 +22010,12 @@ func DecodeNotifyDisplayMessagesResponse(payload []byte) (*NotifyDisplayMessages
 // DecodeNotifyEVChargingNeedsRequest decodes and validates a NotifyEVChargingNeedsRequest payload in a single pass.
 func DecodeNotifyEVChargingNeedsRequest(payload []byte) (*NotifyEVChargingNeedsRequest, *ocppj.Error) {
 	m := new(NotifyEVChargingNeedsRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22023,12 +22024,12 @@ func DecodeNotifyEVChargingNeedsRequest(payload []byte) (*NotifyEVChargingNeedsR
 // DecodeNotifyEVChargingNeedsResponse decodes and validates a NotifyEVChargingNeedsResponse payload in a single pass.
 func DecodeNotifyEVChargingNeedsResponse(payload []byte) (*NotifyEVChargingNeedsResponse, *ocppj.Error) {
 	m := new(NotifyEVChargingNeedsResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22037,12 +22038,12 @@ func DecodeNotifyEVChargingNeedsResponse(payload []byte) (*NotifyEVChargingNeeds
 // DecodeNotifyEVChargingScheduleRequest decodes and validates a NotifyEVChargingScheduleRequest payload in a single pass.
 func DecodeNotifyEVChargingScheduleRequest(payload []byte) (*NotifyEVChargingScheduleRequest, *ocppj.Error) {
 	m := new(NotifyEVChargingScheduleRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22051,12 +22052,12 @@ func DecodeNotifyEVChargingScheduleRequest(payload []byte) (*NotifyEVChargingSch
 // DecodeNotifyEVChargingScheduleResponse decodes and validates a NotifyEVChargingScheduleResponse payload in a single pass.
 func DecodeNotifyEVChargingScheduleResponse(payload []byte) (*NotifyEVChargingScheduleResponse, *ocppj.Error) {
 	m := new(NotifyEVChargingScheduleResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22065,12 +22066,12 @@ func DecodeNotifyEVChargingScheduleResponse(payload []byte) (*NotifyEVChargingSc
 // DecodeNotifyEventRequest decodes and validates a NotifyEventRequest payload in a single pass.
 func DecodeNotifyEventRequest(payload []byte) (*NotifyEventRequest, *ocppj.Error) {
 	m := new(NotifyEventRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22079,12 +22080,12 @@ func DecodeNotifyEventRequest(payload []byte) (*NotifyEventRequest, *ocppj.Error
 // DecodeNotifyEventResponse decodes and validates a NotifyEventResponse payload in a single pass.
 func DecodeNotifyEventResponse(payload []byte) (*NotifyEventResponse, *ocppj.Error) {
 	m := new(NotifyEventResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22093,12 +22094,12 @@ func DecodeNotifyEventResponse(payload []byte) (*NotifyEventResponse, *ocppj.Err
 // DecodeNotifyMonitoringReportRequest decodes and validates a NotifyMonitoringReportRequest payload in a single pass.
 func DecodeNotifyMonitoringReportRequest(payload []byte) (*NotifyMonitoringReportRequest, *ocppj.Error) {
 	m := new(NotifyMonitoringReportRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22107,12 +22108,12 @@ func DecodeNotifyMonitoringReportRequest(payload []byte) (*NotifyMonitoringRepor
 // DecodeNotifyMonitoringReportResponse decodes and validates a NotifyMonitoringReportResponse payload in a single pass.
 func DecodeNotifyMonitoringReportResponse(payload []byte) (*NotifyMonitoringReportResponse, *ocppj.Error) {
 	m := new(NotifyMonitoringReportResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22121,12 +22122,12 @@ func DecodeNotifyMonitoringReportResponse(payload []byte) (*NotifyMonitoringRepo
 // DecodeNotifyReportRequest decodes and validates a NotifyReportRequest payload in a single pass.
 func DecodeNotifyReportRequest(payload []byte) (*NotifyReportRequest, *ocppj.Error) {
 	m := new(NotifyReportRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22135,12 +22136,12 @@ func DecodeNotifyReportRequest(payload []byte) (*NotifyReportRequest, *ocppj.Err
 // DecodeNotifyReportResponse decodes and validates a NotifyReportResponse payload in a single pass.
 func DecodeNotifyReportResponse(payload []byte) (*NotifyReportResponse, *ocppj.Error) {
 	m := new(NotifyReportResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22149,12 +22150,12 @@ func DecodeNotifyReportResponse(payload []byte) (*NotifyReportResponse, *ocppj.E
 // DecodePublishFirmwareRequest decodes and validates a PublishFirmwareRequest payload in a single pass.
 func DecodePublishFirmwareRequest(payload []byte) (*PublishFirmwareRequest, *ocppj.Error) {
 	m := new(PublishFirmwareRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22163,12 +22164,12 @@ func DecodePublishFirmwareRequest(payload []byte) (*PublishFirmwareRequest, *ocp
 // DecodePublishFirmwareResponse decodes and validates a PublishFirmwareResponse payload in a single pass.
 func DecodePublishFirmwareResponse(payload []byte) (*PublishFirmwareResponse, *ocppj.Error) {
 	m := new(PublishFirmwareResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22177,12 +22178,12 @@ func DecodePublishFirmwareResponse(payload []byte) (*PublishFirmwareResponse, *o
 // DecodePublishFirmwareStatusNotificationRequest decodes and validates a PublishFirmwareStatusNotificationRequest payload in a single pass.
 func DecodePublishFirmwareStatusNotificationRequest(payload []byte) (*PublishFirmwareStatusNotificationRequest, *ocppj.Error) {
 	m := new(PublishFirmwareStatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22191,12 +22192,12 @@ func DecodePublishFirmwareStatusNotificationRequest(payload []byte) (*PublishFir
 // DecodePublishFirmwareStatusNotificationResponse decodes and validates a PublishFirmwareStatusNotificationResponse payload in a single pass.
 func DecodePublishFirmwareStatusNotificationResponse(payload []byte) (*PublishFirmwareStatusNotificationResponse, *ocppj.Error) {
 	m := new(PublishFirmwareStatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22205,12 +22206,12 @@ func DecodePublishFirmwareStatusNotificationResponse(payload []byte) (*PublishFi
 // DecodeReportChargingProfilesRequest decodes and validates a ReportChargingProfilesRequest payload in a single pass.
 func DecodeReportChargingProfilesRequest(payload []byte) (*ReportChargingProfilesRequest, *ocppj.Error) {
 	m := new(ReportChargingProfilesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22219,12 +22220,12 @@ func DecodeReportChargingProfilesRequest(payload []byte) (*ReportChargingProfile
 // DecodeReportChargingProfilesResponse decodes and validates a ReportChargingProfilesResponse payload in a single pass.
 func DecodeReportChargingProfilesResponse(payload []byte) (*ReportChargingProfilesResponse, *ocppj.Error) {
 	m := new(ReportChargingProfilesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22233,12 +22234,12 @@ func DecodeReportChargingProfilesResponse(payload []byte) (*ReportChargingProfil
 // DecodeRequestStartTransactionRequest decodes and validates a RequestStartTransactionRequest payload in a single pass.
 func DecodeRequestStartTransactionRequest(payload []byte) (*RequestStartTransactionRequest, *ocppj.Error) {
 	m := new(RequestStartTransactionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22247,12 +22248,12 @@ func DecodeRequestStartTransactionRequest(payload []byte) (*RequestStartTransact
 // DecodeRequestStartTransactionResponse decodes and validates a RequestStartTransactionResponse payload in a single pass.
 func DecodeRequestStartTransactionResponse(payload []byte) (*RequestStartTransactionResponse, *ocppj.Error) {
 	m := new(RequestStartTransactionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22261,12 +22262,12 @@ func DecodeRequestStartTransactionResponse(payload []byte) (*RequestStartTransac
 // DecodeRequestStopTransactionRequest decodes and validates a RequestStopTransactionRequest payload in a single pass.
 func DecodeRequestStopTransactionRequest(payload []byte) (*RequestStopTransactionRequest, *ocppj.Error) {
 	m := new(RequestStopTransactionRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22275,12 +22276,12 @@ func DecodeRequestStopTransactionRequest(payload []byte) (*RequestStopTransactio
 // DecodeRequestStopTransactionResponse decodes and validates a RequestStopTransactionResponse payload in a single pass.
 func DecodeRequestStopTransactionResponse(payload []byte) (*RequestStopTransactionResponse, *ocppj.Error) {
 	m := new(RequestStopTransactionResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22289,12 +22290,12 @@ func DecodeRequestStopTransactionResponse(payload []byte) (*RequestStopTransacti
 // DecodeReservationStatusUpdateRequest decodes and validates a ReservationStatusUpdateRequest payload in a single pass.
 func DecodeReservationStatusUpdateRequest(payload []byte) (*ReservationStatusUpdateRequest, *ocppj.Error) {
 	m := new(ReservationStatusUpdateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22303,12 +22304,12 @@ func DecodeReservationStatusUpdateRequest(payload []byte) (*ReservationStatusUpd
 // DecodeReservationStatusUpdateResponse decodes and validates a ReservationStatusUpdateResponse payload in a single pass.
 func DecodeReservationStatusUpdateResponse(payload []byte) (*ReservationStatusUpdateResponse, *ocppj.Error) {
 	m := new(ReservationStatusUpdateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22317,12 +22318,12 @@ func DecodeReservationStatusUpdateResponse(payload []byte) (*ReservationStatusUp
 // DecodeReserveNowRequest decodes and validates a ReserveNowRequest payload in a single pass.
 func DecodeReserveNowRequest(payload []byte) (*ReserveNowRequest, *ocppj.Error) {
 	m := new(ReserveNowRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22331,12 +22332,12 @@ func DecodeReserveNowRequest(payload []byte) (*ReserveNowRequest, *ocppj.Error) 
 // DecodeReserveNowResponse decodes and validates a ReserveNowResponse payload in a single pass.
 func DecodeReserveNowResponse(payload []byte) (*ReserveNowResponse, *ocppj.Error) {
 	m := new(ReserveNowResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22345,12 +22346,12 @@ func DecodeReserveNowResponse(payload []byte) (*ReserveNowResponse, *ocppj.Error
 // DecodeResetRequest decodes and validates a ResetRequest payload in a single pass.
 func DecodeResetRequest(payload []byte) (*ResetRequest, *ocppj.Error) {
 	m := new(ResetRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22359,12 +22360,12 @@ func DecodeResetRequest(payload []byte) (*ResetRequest, *ocppj.Error) {
 // DecodeResetResponse decodes and validates a ResetResponse payload in a single pass.
 func DecodeResetResponse(payload []byte) (*ResetResponse, *ocppj.Error) {
 	m := new(ResetResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22373,12 +22374,12 @@ func DecodeResetResponse(payload []byte) (*ResetResponse, *ocppj.Error) {
 // DecodeSecurityEventNotificationRequest decodes and validates a SecurityEventNotificationRequest payload in a single pass.
 func DecodeSecurityEventNotificationRequest(payload []byte) (*SecurityEventNotificationRequest, *ocppj.Error) {
 	m := new(SecurityEventNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22387,12 +22388,12 @@ func DecodeSecurityEventNotificationRequest(payload []byte) (*SecurityEventNotif
 // DecodeSecurityEventNotificationResponse decodes and validates a SecurityEventNotificationResponse payload in a single pass.
 func DecodeSecurityEventNotificationResponse(payload []byte) (*SecurityEventNotificationResponse, *ocppj.Error) {
 	m := new(SecurityEventNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22401,12 +22402,12 @@ func DecodeSecurityEventNotificationResponse(payload []byte) (*SecurityEventNoti
 // DecodeSendLocalListRequest decodes and validates a SendLocalListRequest payload in a single pass.
 func DecodeSendLocalListRequest(payload []byte) (*SendLocalListRequest, *ocppj.Error) {
 	m := new(SendLocalListRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22415,12 +22416,12 @@ func DecodeSendLocalListRequest(payload []byte) (*SendLocalListRequest, *ocppj.E
 // DecodeSendLocalListResponse decodes and validates a SendLocalListResponse payload in a single pass.
 func DecodeSendLocalListResponse(payload []byte) (*SendLocalListResponse, *ocppj.Error) {
 	m := new(SendLocalListResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22429,12 +22430,12 @@ func DecodeSendLocalListResponse(payload []byte) (*SendLocalListResponse, *ocppj
 // DecodeSetChargingProfileRequest decodes and validates a SetChargingProfileRequest payload in a single pass.
 func DecodeSetChargingProfileRequest(payload []byte) (*SetChargingProfileRequest, *ocppj.Error) {
 	m := new(SetChargingProfileRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22443,12 +22444,12 @@ func DecodeSetChargingProfileRequest(payload []byte) (*SetChargingProfileRequest
 // DecodeSetChargingProfileResponse decodes and validates a SetChargingProfileResponse payload in a single pass.
 func DecodeSetChargingProfileResponse(payload []byte) (*SetChargingProfileResponse, *ocppj.Error) {
 	m := new(SetChargingProfileResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22457,12 +22458,12 @@ func DecodeSetChargingProfileResponse(payload []byte) (*SetChargingProfileRespon
 // DecodeSetDisplayMessageRequest decodes and validates a SetDisplayMessageRequest payload in a single pass.
 func DecodeSetDisplayMessageRequest(payload []byte) (*SetDisplayMessageRequest, *ocppj.Error) {
 	m := new(SetDisplayMessageRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22471,12 +22472,12 @@ func DecodeSetDisplayMessageRequest(payload []byte) (*SetDisplayMessageRequest, 
 // DecodeSetDisplayMessageResponse decodes and validates a SetDisplayMessageResponse payload in a single pass.
 func DecodeSetDisplayMessageResponse(payload []byte) (*SetDisplayMessageResponse, *ocppj.Error) {
 	m := new(SetDisplayMessageResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22485,12 +22486,12 @@ func DecodeSetDisplayMessageResponse(payload []byte) (*SetDisplayMessageResponse
 // DecodeSetMonitoringBaseRequest decodes and validates a SetMonitoringBaseRequest payload in a single pass.
 func DecodeSetMonitoringBaseRequest(payload []byte) (*SetMonitoringBaseRequest, *ocppj.Error) {
 	m := new(SetMonitoringBaseRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22499,12 +22500,12 @@ func DecodeSetMonitoringBaseRequest(payload []byte) (*SetMonitoringBaseRequest, 
 // DecodeSetMonitoringBaseResponse decodes and validates a SetMonitoringBaseResponse payload in a single pass.
 func DecodeSetMonitoringBaseResponse(payload []byte) (*SetMonitoringBaseResponse, *ocppj.Error) {
 	m := new(SetMonitoringBaseResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22513,12 +22514,12 @@ func DecodeSetMonitoringBaseResponse(payload []byte) (*SetMonitoringBaseResponse
 // DecodeSetMonitoringLevelRequest decodes and validates a SetMonitoringLevelRequest payload in a single pass.
 func DecodeSetMonitoringLevelRequest(payload []byte) (*SetMonitoringLevelRequest, *ocppj.Error) {
 	m := new(SetMonitoringLevelRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22527,12 +22528,12 @@ func DecodeSetMonitoringLevelRequest(payload []byte) (*SetMonitoringLevelRequest
 // DecodeSetMonitoringLevelResponse decodes and validates a SetMonitoringLevelResponse payload in a single pass.
 func DecodeSetMonitoringLevelResponse(payload []byte) (*SetMonitoringLevelResponse, *ocppj.Error) {
 	m := new(SetMonitoringLevelResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22541,12 +22542,12 @@ func DecodeSetMonitoringLevelResponse(payload []byte) (*SetMonitoringLevelRespon
 // DecodeSetNetworkProfileRequest decodes and validates a SetNetworkProfileRequest payload in a single pass.
 func DecodeSetNetworkProfileRequest(payload []byte) (*SetNetworkProfileRequest, *ocppj.Error) {
 	m := new(SetNetworkProfileRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22555,12 +22556,12 @@ func DecodeSetNetworkProfileRequest(payload []byte) (*SetNetworkProfileRequest, 
 // DecodeSetNetworkProfileResponse decodes and validates a SetNetworkProfileResponse payload in a single pass.
 func DecodeSetNetworkProfileResponse(payload []byte) (*SetNetworkProfileResponse, *ocppj.Error) {
 	m := new(SetNetworkProfileResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22569,12 +22570,12 @@ func DecodeSetNetworkProfileResponse(payload []byte) (*SetNetworkProfileResponse
 // DecodeSetVariableMonitoringRequest decodes and validates a SetVariableMonitoringRequest payload in a single pass.
 func DecodeSetVariableMonitoringRequest(payload []byte) (*SetVariableMonitoringRequest, *ocppj.Error) {
 	m := new(SetVariableMonitoringRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22583,12 +22584,12 @@ func DecodeSetVariableMonitoringRequest(payload []byte) (*SetVariableMonitoringR
 // DecodeSetVariableMonitoringResponse decodes and validates a SetVariableMonitoringResponse payload in a single pass.
 func DecodeSetVariableMonitoringResponse(payload []byte) (*SetVariableMonitoringResponse, *ocppj.Error) {
 	m := new(SetVariableMonitoringResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22597,12 +22598,12 @@ func DecodeSetVariableMonitoringResponse(payload []byte) (*SetVariableMonitoring
 // DecodeSetVariablesRequest decodes and validates a SetVariablesRequest payload in a single pass.
 func DecodeSetVariablesRequest(payload []byte) (*SetVariablesRequest, *ocppj.Error) {
 	m := new(SetVariablesRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22611,12 +22612,12 @@ func DecodeSetVariablesRequest(payload []byte) (*SetVariablesRequest, *ocppj.Err
 // DecodeSetVariablesResponse decodes and validates a SetVariablesResponse payload in a single pass.
 func DecodeSetVariablesResponse(payload []byte) (*SetVariablesResponse, *ocppj.Error) {
 	m := new(SetVariablesResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22625,12 +22626,12 @@ func DecodeSetVariablesResponse(payload []byte) (*SetVariablesResponse, *ocppj.E
 // DecodeSignCertificateRequest decodes and validates a SignCertificateRequest payload in a single pass.
 func DecodeSignCertificateRequest(payload []byte) (*SignCertificateRequest, *ocppj.Error) {
 	m := new(SignCertificateRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22639,12 +22640,12 @@ func DecodeSignCertificateRequest(payload []byte) (*SignCertificateRequest, *ocp
 // DecodeSignCertificateResponse decodes and validates a SignCertificateResponse payload in a single pass.
 func DecodeSignCertificateResponse(payload []byte) (*SignCertificateResponse, *ocppj.Error) {
 	m := new(SignCertificateResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22653,12 +22654,12 @@ func DecodeSignCertificateResponse(payload []byte) (*SignCertificateResponse, *o
 // DecodeStatusNotificationRequest decodes and validates a StatusNotificationRequest payload in a single pass.
 func DecodeStatusNotificationRequest(payload []byte) (*StatusNotificationRequest, *ocppj.Error) {
 	m := new(StatusNotificationRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22667,12 +22668,12 @@ func DecodeStatusNotificationRequest(payload []byte) (*StatusNotificationRequest
 // DecodeStatusNotificationResponse decodes and validates a StatusNotificationResponse payload in a single pass.
 func DecodeStatusNotificationResponse(payload []byte) (*StatusNotificationResponse, *ocppj.Error) {
 	m := new(StatusNotificationResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22681,12 +22682,12 @@ func DecodeStatusNotificationResponse(payload []byte) (*StatusNotificationRespon
 // DecodeTransactionEventRequest decodes and validates a TransactionEventRequest payload in a single pass.
 func DecodeTransactionEventRequest(payload []byte) (*TransactionEventRequest, *ocppj.Error) {
 	m := new(TransactionEventRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22695,12 +22696,12 @@ func DecodeTransactionEventRequest(payload []byte) (*TransactionEventRequest, *o
 // DecodeTransactionEventResponse decodes and validates a TransactionEventResponse payload in a single pass.
 func DecodeTransactionEventResponse(payload []byte) (*TransactionEventResponse, *ocppj.Error) {
 	m := new(TransactionEventResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22709,12 +22710,12 @@ func DecodeTransactionEventResponse(payload []byte) (*TransactionEventResponse, 
 // DecodeTriggerMessageRequest decodes and validates a TriggerMessageRequest payload in a single pass.
 func DecodeTriggerMessageRequest(payload []byte) (*TriggerMessageRequest, *ocppj.Error) {
 	m := new(TriggerMessageRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22723,12 +22724,12 @@ func DecodeTriggerMessageRequest(payload []byte) (*TriggerMessageRequest, *ocppj
 // DecodeTriggerMessageResponse decodes and validates a TriggerMessageResponse payload in a single pass.
 func DecodeTriggerMessageResponse(payload []byte) (*TriggerMessageResponse, *ocppj.Error) {
 	m := new(TriggerMessageResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22737,12 +22738,12 @@ func DecodeTriggerMessageResponse(payload []byte) (*TriggerMessageResponse, *ocp
 // DecodeUnlockConnectorRequest decodes and validates a UnlockConnectorRequest payload in a single pass.
 func DecodeUnlockConnectorRequest(payload []byte) (*UnlockConnectorRequest, *ocppj.Error) {
 	m := new(UnlockConnectorRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22751,12 +22752,12 @@ func DecodeUnlockConnectorRequest(payload []byte) (*UnlockConnectorRequest, *ocp
 // DecodeUnlockConnectorResponse decodes and validates a UnlockConnectorResponse payload in a single pass.
 func DecodeUnlockConnectorResponse(payload []byte) (*UnlockConnectorResponse, *ocppj.Error) {
 	m := new(UnlockConnectorResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22765,12 +22766,12 @@ func DecodeUnlockConnectorResponse(payload []byte) (*UnlockConnectorResponse, *o
 // DecodeUnpublishFirmwareRequest decodes and validates a UnpublishFirmwareRequest payload in a single pass.
 func DecodeUnpublishFirmwareRequest(payload []byte) (*UnpublishFirmwareRequest, *ocppj.Error) {
 	m := new(UnpublishFirmwareRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22779,12 +22780,12 @@ func DecodeUnpublishFirmwareRequest(payload []byte) (*UnpublishFirmwareRequest, 
 // DecodeUnpublishFirmwareResponse decodes and validates a UnpublishFirmwareResponse payload in a single pass.
 func DecodeUnpublishFirmwareResponse(payload []byte) (*UnpublishFirmwareResponse, *ocppj.Error) {
 	m := new(UnpublishFirmwareResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22793,12 +22794,12 @@ func DecodeUnpublishFirmwareResponse(payload []byte) (*UnpublishFirmwareResponse
 // DecodeUpdateFirmwareRequest decodes and validates a UpdateFirmwareRequest payload in a single pass.
 func DecodeUpdateFirmwareRequest(payload []byte) (*UpdateFirmwareRequest, *ocppj.Error) {
 	m := new(UpdateFirmwareRequest)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -22807,12 +22808,12 @@ func DecodeUpdateFirmwareRequest(payload []byte) (*UpdateFirmwareRequest, *ocppj
 // DecodeUpdateFirmwareResponse decodes and validates a UpdateFirmwareResponse payload in a single pass.
 func DecodeUpdateFirmwareResponse(payload []byte) (*UpdateFirmwareResponse, *ocppj.Error) {
 	m := new(UpdateFirmwareResponse)
-	s := genScanner{buf: payload}
-	e := s.genStart()
+	s := ocppjson.NewScanner(payload)
+	e := s.Start()
 	if e == nil {
 		e = m.genDecode(&s)
 	}
-	if err := s.genFinish(e); err != nil {
+	if err := s.Finish(e); err != nil {
 		return nil, err
 	}
 	return m, nil

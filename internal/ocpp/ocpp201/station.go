@@ -33,6 +33,8 @@ type Station struct {
 	bootAsked  bool                        // TriggerMessage BootNotification sent on this connection; guarded by mu
 
 	requestID atomic.Int64 // requestId of GetBaseReport and other reports
+
+	reports reportWaiters // GetConfiguration without keys waits here for its NotifyReports
 }
 
 // NewStation returns the adapter for one connection.
@@ -172,7 +174,12 @@ func (s *Station) handle(ctx context.Context, action string, req any, raw json.R
 		err := s.events.MeterValues(ctx, s.id, charging.MeterReport{ConnectorID: r.EvseID, Samples: samples(r.MeterValue)})
 		return &MeterValuesResponse{}, err
 	case *NotifyReportRequest:
-		return &NotifyReportResponse{}, s.events.DeviceModelReported(ctx, s.id, variables(r.ReportData))
+		vs := variables(r.ReportData)
+		if err := s.events.DeviceModelReported(ctx, s.id, vs); err != nil {
+			return nil, err
+		}
+		s.reports.deliver(r, vs)
+		return &NotifyReportResponse{}, nil
 	case *NotifyEventRequest:
 		return &NotifyEventResponse{}, s.events.ChargerEventsReported(ctx, s.id, notifyEvents(r))
 	case *SecurityEventNotificationRequest:

@@ -149,6 +149,15 @@ func TestRegistration(t *testing.T) {
 			if _, err := cs.Call(ctx, "Heartbeat", json.RawMessage(`{}`)); code(err) != "SecurityError" {
 				t.Fatalf("Heartbeat before boot: %v, want SecurityError", err)
 			}
+			// The Pending station is asked to boot (B02), once per connection.
+			select {
+			case c := <-calls:
+				if c != `TriggerMessage {"requestedMessage":"BootNotification"}` {
+					t.Errorf("CSMS call = %s, want TriggerMessage BootNotification", c)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no TriggerMessage BootNotification for the Pending station")
+			}
 			raw, err := cs.Call(ctx, "BootNotification", json.RawMessage(boot))
 			if err != nil || !strings.Contains(string(raw), string(tc.boots[0])) {
 				t.Fatalf("boot 1 = %s, %v; want %s", raw, err, tc.boots[0])

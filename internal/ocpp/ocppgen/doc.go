@@ -14,9 +14,9 @@
 //	func (m *T) Validate() *ocppj.Error // for values built in Go before sending
 //	var Actions []string
 //
-// Decoding reads the bytes once with a small JSON scanner (written next to
-// the output as jsonscan_gen.go) and validates while filling the struct; no
-// reflection. Errors carry the OCPP-J error code and the JSON path, e.g.
+// Decoding reads the bytes once with the small JSON scanner of package
+// internal/ocpp/ocppjson, shared by every version, and validates while
+// filling the struct; no reflection. Errors carry the OCPP-J error code and the JSON path, e.g.
 // `meterValue[0].sampledValue[1].measurand: "Foo" is not one of the allowed
 // values [...]`.
 //

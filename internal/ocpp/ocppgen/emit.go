@@ -118,6 +118,7 @@ func generate(m *model, pkg, source string) ([]byte, error) {
 	}
 	g.p("")
 	g.p("%q", "github.com/joule-ev/joule/internal/ocpp/ocppj")
+	g.p("%q", "github.com/joule-ev/joule/internal/ocpp/ocppjson")
 	g.p(")")
 	g.p("")
 	g.p("// Actions lists every action defined in %s, in schema file order.", source)
@@ -130,7 +131,7 @@ func generate(m *model, pkg, source string) ([]byte, error) {
 	if len(g.rats) > 0 {
 		g.p("var (")
 		for _, lit := range g.ratSeq {
-			g.p("%s = genMustRat(%q)", g.rats[lit], lit)
+			g.p("%s = ocppjson.MustRat(%q)", g.rats[lit], lit)
 		}
 		g.p(")")
 		g.p("")
@@ -226,8 +227,8 @@ func (g *emitter) emitStructs() {
 }
 
 func (g *emitter) emitDecode(st *structType) {
-	g.p("func (m *%s) genDecode(s *genScanner) *genError {", st.name)
-	g.p("if e := s.beginObject(); e != nil { return e }")
+	g.p("func (m *%s) genDecode(s *ocppjson.Scanner) *ocppjson.Error {", st.name)
+	g.p("if e := s.BeginObject(); e != nil { return e }")
 	var required []*field
 	for _, f := range st.fields {
 		if f.required {
@@ -245,14 +246,14 @@ func (g *emitter) emitDecode(st *structType) {
 		keyVar = "_"
 	}
 	g.p("for n := 0; ; {")
-	g.p("%s, ok, e := s.nextKey(&n)", keyVar)
+	g.p("%s, ok, e := s.NextKey(&n)", keyVar)
 	g.p("if e != nil { return e }")
 	g.p("if !ok { break }")
 	if len(st.fields) == 0 {
 		if st.open {
-			g.p("if e := s.skip(); e != nil { return e }")
+			g.p("if e := s.Skip(); e != nil { return e }")
 		} else {
-			g.p("return genUnknownProperty(key)")
+			g.p("return ocppjson.UnknownProperty(key)")
 		}
 		g.p("}")
 	} else {
@@ -260,7 +261,7 @@ func (g *emitter) emitDecode(st *structType) {
 		ri := 0
 		for _, f := range st.fields {
 			g.p("case %q:", f.json)
-			wrap := fmt.Sprintf(".at(%q)", f.json)
+			wrap := fmt.Sprintf(".At(%q)", f.json)
 			target := "m." + f.goName
 			if f.pointer() {
 				if f.t.kind == kObject {
@@ -271,9 +272,9 @@ func (g *emitter) emitDecode(st *structType) {
 					g.decodeScalar(f.t, func(x string) string {
 						switch f.t.kind {
 						case kString:
-							return target + " = s.newString(" + x + ")"
+							return target + " = s.NewString(" + x + ")"
 						case kEnum:
-							return target + " = genNewEnum(s, " + x + ")"
+							return target + " = ocppjson.NewEnum(s, " + x + ")"
 						}
 						return target + " = &" + x
 					}, wrap)
@@ -288,9 +289,9 @@ func (g *emitter) emitDecode(st *structType) {
 		}
 		g.p("default:")
 		if st.open {
-			g.p("if e := s.skip(); e != nil { return e }")
+			g.p("if e := s.Skip(); e != nil { return e }")
 		} else {
-			g.p("return genUnknownProperty(key)")
+			g.p("return ocppjson.UnknownProperty(key)")
 		}
 		g.p("}")
 		g.p("}")
@@ -299,7 +300,7 @@ func (g *emitter) emitDecode(st *structType) {
 		all := uint64(1)<<len(required) - 1
 		g.p("if seen != %#x {", all)
 		for i, f := range required {
-			g.p("if seen&(1<<%d) == 0 { return genMissing(%q) }", i, f.json)
+			g.p("if seen&(1<<%d) == 0 { return ocppjson.Missing(%q) }", i, f.json)
 		}
 		g.p("}")
 	}
@@ -313,42 +314,42 @@ func (g *emitter) emitDecode(st *structType) {
 func (g *emitter) decodeScalar(t *typ, assign func(string) string, wrap string) {
 	switch t.kind {
 	case kString:
-		g.p("x, e := s.readString()")
+		g.p("x, e := s.ReadString()")
 		g.p("if e != nil { return e%s }", wrap)
 		if t.maxLength >= 0 {
-			g.p("if e := genCheckMaxLength(x, %d); e != nil { return e%s }", t.maxLength, wrap)
+			g.p("if e := ocppjson.CheckMaxLength(x, %d); e != nil { return e%s }", t.maxLength, wrap)
 		}
 		if t.minLength >= 0 {
-			g.p("if e := genCheckMinLength(x, %d); e != nil { return e%s }", t.minLength, wrap)
+			g.p("if e := ocppjson.CheckMinLength(x, %d); e != nil { return e%s }", t.minLength, wrap)
 		}
 		if t.format == "uri" {
-			g.p("if e := genCheckURI(x); e != nil { return e%s }", wrap)
+			g.p("if e := ocppjson.CheckURI(x); e != nil { return e%s }", wrap)
 		}
 	case kEnum:
-		g.p("raw, e := s.readStringRaw()")
+		g.p("raw, e := s.ReadStringRaw()")
 		g.p("if e != nil { return e%s }", wrap)
 		g.p("x, ok := genParse%s(raw)", t.enum.name)
-		g.p("if !ok { return genEnumError(raw, gen%sAllowed)%s }", t.enum.name, wrap)
+		g.p("if !ok { return ocppjson.EnumError(raw, gen%sAllowed)%s }", t.enum.name, wrap)
 	case kInteger:
-		g.p("x, e := s.readInt()")
+		g.p("x, e := s.ReadInt()")
 		g.p("if e != nil { return e%s }", wrap)
 		g.numChecks(t, "float64(x)", "", wrap)
 	case kNumber:
 		if t.multipleOf != "" {
-			g.p("x, lit, e := s.readNumber()")
+			g.p("x, lit, e := s.ReadNumber()")
 		} else {
-			g.p("x, _, e := s.readNumber()")
+			g.p("x, _, e := s.ReadNumber()")
 		}
 		g.p("if e != nil { return e%s }", wrap)
 		g.numChecks(t, "x", "lit", wrap)
 	case kBool:
-		g.p("x, e := s.readBool()")
+		g.p("x, e := s.ReadBool()")
 		g.p("if e != nil { return e%s }", wrap)
 	case kDateTime:
-		g.p("x, e := s.readDateTime()")
+		g.p("x, e := s.ReadDateTime()")
 		g.p("if e != nil { return e%s }", wrap)
 	case kAny:
-		g.p("x, e := s.readRaw()")
+		g.p("x, e := s.ReadRaw()")
 		g.p("if e != nil { return e%s }", wrap)
 	default:
 		panic("decodeScalar on composite")
@@ -358,16 +359,16 @@ func (g *emitter) decodeScalar(t *typ, assign func(string) string, wrap string) 
 
 func (g *emitter) numChecks(t *typ, fexpr, lit, wrap string) {
 	if t.minimum != "" {
-		g.p("if e := genCheckMinimum(%s, %s); e != nil { return e%s }", fexpr, t.minimum, wrap)
+		g.p("if e := ocppjson.CheckMinimum(%s, %s); e != nil { return e%s }", fexpr, t.minimum, wrap)
 	}
 	if t.maximum != "" {
-		g.p("if e := genCheckMaximum(%s, %s); e != nil { return e%s }", fexpr, t.maximum, wrap)
+		g.p("if e := ocppjson.CheckMaximum(%s, %s); e != nil { return e%s }", fexpr, t.maximum, wrap)
 	}
 	if t.multipleOf != "" {
 		if lit != "" {
-			g.p("if e := genCheckMultipleOf(%s, %s, %q); e != nil { return e%s }", lit, g.rat(t.multipleOf), t.multipleOf, wrap)
+			g.p("if e := ocppjson.CheckMultipleOf(%s, %s, %q); e != nil { return e%s }", lit, g.rat(t.multipleOf), t.multipleOf, wrap)
 		} else {
-			g.p("if e := genCheckMultipleOfFloat(%s, %s, %q); e != nil { return e%s }", fexpr, g.rat(t.multipleOf), t.multipleOf, wrap)
+			g.p("if e := ocppjson.CheckMultipleOfFloat(%s, %s, %q); e != nil { return e%s }", fexpr, g.rat(t.multipleOf), t.multipleOf, wrap)
 		}
 	}
 }
@@ -382,14 +383,14 @@ func (g *emitter) decodeInto(t *typ, dst string, assign func(string) string, wra
 		a := fmt.Sprintf("a%d", depth)
 		i := fmt.Sprintf("i%d", depth)
 		et := goType(t.items)
-		g.p("if e := s.beginArray(); e != nil { return e%s }", wrap)
+		g.p("if e := s.BeginArray(); e != nil { return e%s }", wrap)
 		g.p("%s := []%s{}", a, et)
 		g.p("for %s := 0; ; %s++ {", i, i)
-		g.p("ok, e := s.nextElem(%s)", i)
+		g.p("ok, e := s.NextElem(%s)", i)
 		g.p("if e != nil { return e%s }", wrap)
 		g.p("if !ok { break }")
 		g.p("if %s == 0 { %s = make([]%s, 0, 4) }", i, a, et)
-		ewrap := fmt.Sprintf(".atIndex(%s)%s", i, wrap)
+		ewrap := fmt.Sprintf(".AtIndex(%s)%s", i, wrap)
 		switch t.items.kind {
 		case kObject:
 			g.p("%s = append(%s, %s{})", a, a, et)
@@ -401,7 +402,7 @@ func (g *emitter) decodeInto(t *typ, dst string, assign func(string) string, wra
 		}
 		g.p("}")
 		if t.minItems >= 0 || t.maxItems >= 0 {
-			g.p("if e := genCheckItems(len(%s), %d, %d); e != nil { return e%s }", a, t.minItems, t.maxItems, wrap)
+			g.p("if e := ocppjson.CheckItems(len(%s), %d, %d); e != nil { return e%s }", a, t.minItems, t.maxItems, wrap)
 		}
 		g.p("%s", assign(a))
 	default:
@@ -413,13 +414,13 @@ func (g *emitter) emitValidate(st *structType) {
 	g.p("// Validate checks m against the schema, e.g. before sending it. Required")
 	g.p("// slices must be non-nil: encoding/json encodes a nil slice as null.")
 	g.p("func (m *%s) Validate() *ocppj.Error {", st.name)
-	g.p("if e := m.genValidate(); e != nil { return e.ocpp() }")
+	g.p("if e := m.genValidate(); e != nil { return e.OCPP() }")
 	g.p("return nil")
 	g.p("}")
 	g.p("")
-	g.p("func (m *%s) genValidate() *genError {", st.name)
+	g.p("func (m *%s) genValidate() *ocppjson.Error {", st.name)
 	for _, f := range st.fields {
-		wrap := fmt.Sprintf(".at(%q)", f.json)
+		wrap := fmt.Sprintf(".At(%q)", f.json)
 		expr := "m." + f.goName
 		if f.pointer() {
 			if !g.needsValidation(f.t) {
@@ -459,45 +460,45 @@ func (g *emitter) validateValue(t *typ, expr, wrap string, depth int, required b
 	switch t.kind {
 	case kString:
 		if t.maxLength >= 0 {
-			g.p("if e := genCheckMaxLength(%s, %d); e != nil { return e%s }", expr, t.maxLength, wrap)
+			g.p("if e := ocppjson.CheckMaxLength(%s, %d); e != nil { return e%s }", expr, t.maxLength, wrap)
 		}
 		if t.minLength >= 0 {
-			g.p("if e := genCheckMinLength(%s, %d); e != nil { return e%s }", expr, t.minLength, wrap)
+			g.p("if e := ocppjson.CheckMinLength(%s, %d); e != nil { return e%s }", expr, t.minLength, wrap)
 		}
 		if t.format == "uri" {
-			g.p("if e := genCheckURI(%s); e != nil { return e%s }", expr, wrap)
+			g.p("if e := ocppjson.CheckURI(%s); e != nil { return e%s }", expr, wrap)
 		}
 	case kEnum:
 		if required {
-			g.p("if !%s.IsValid() { return genInvalidEnum(string(%s), gen%sAllowed)%s }", expr, expr, t.enum.name, wrap)
+			g.p("if !%s.IsValid() { return ocppjson.InvalidEnum(string(%s), gen%sAllowed)%s }", expr, expr, t.enum.name, wrap)
 		} else {
-			g.p("if %s != \"\" && !%s.IsValid() { return genInvalidEnum(string(%s), gen%sAllowed)%s }", expr, expr, expr, t.enum.name, wrap)
+			g.p("if %s != \"\" && !%s.IsValid() { return ocppjson.InvalidEnum(string(%s), gen%sAllowed)%s }", expr, expr, expr, t.enum.name, wrap)
 		}
 	case kInteger:
 		g.numChecks(t, "float64("+expr+")", "", wrap)
 	case kNumber:
-		g.p("if e := genCheckFinite(%s); e != nil { return e%s }", expr, wrap)
+		g.p("if e := ocppjson.CheckFinite(%s); e != nil { return e%s }", expr, wrap)
 		g.numChecks(t, expr, "", wrap)
 	case kObject:
 		g.p("if e := %s.genValidate(); e != nil { return e%s }", expr, wrap)
 	case kArray:
 		if required {
-			g.p("if %s == nil { return genNilArray()%s }", expr, wrap)
+			g.p("if %s == nil { return ocppjson.NilArray()%s }", expr, wrap)
 		}
 		if t.minItems >= 0 || t.maxItems >= 0 {
 			if required {
-				g.p("if e := genCheckItems(len(%s), %d, %d); e != nil { return e%s }", expr, t.minItems, t.maxItems, wrap)
+				g.p("if e := ocppjson.CheckItems(len(%s), %d, %d); e != nil { return e%s }", expr, t.minItems, t.maxItems, wrap)
 			} else {
 				// an optional empty slice is omitted by omitempty
 				g.p("if len(%s) > 0 {", expr)
-				g.p("if e := genCheckItems(len(%s), %d, %d); e != nil { return e%s }", expr, t.minItems, t.maxItems, wrap)
+				g.p("if e := ocppjson.CheckItems(len(%s), %d, %d); e != nil { return e%s }", expr, t.minItems, t.maxItems, wrap)
 				g.p("}")
 			}
 		}
 		if g.needsValidation(t.items) {
 			i := fmt.Sprintf("i%d", depth)
 			g.p("for %s := range %s {", i, expr)
-			g.validateValue(t.items, expr+"["+i+"]", fmt.Sprintf(".atIndex(%s)%s", i, wrap), depth+1, true)
+			g.validateValue(t.items, expr+"["+i+"]", fmt.Sprintf(".AtIndex(%s)%s", i, wrap), depth+1, true)
 			g.p("}")
 		}
 	}
@@ -512,10 +513,10 @@ func (g *emitter) emitEntryPoints() {
 			g.p("// Decode%s decodes and validates a %s payload in a single pass.", st.name, st.name)
 			g.p("func Decode%s(payload []byte) (*%s, *ocppj.Error) {", st.name, st.name)
 			g.p("m := new(%s)", st.name)
-			g.p("s := genScanner{buf: payload}")
-			g.p("e := s.genStart()")
+			g.p("s := ocppjson.NewScanner(payload)")
+			g.p("e := s.Start()")
 			g.p("if e == nil { e = m.genDecode(&s) }")
-			g.p("if err := s.genFinish(e); err != nil { return nil, err }")
+			g.p("if err := s.Finish(e); err != nil { return nil, err }")
 			g.p("return m, nil")
 			g.p("}")
 			g.p("")

@@ -430,7 +430,7 @@ func TestFrameTooBig(t *testing.T) {
 // and drops one that does not (a gorilla peer answers pings only while it
 // reads).
 func TestPingKeepalive(t *testing.T) {
-	const interval = 40 * time.Millisecond
+	const interval = 150 * time.Millisecond // generous: -race on a loaded 2-core machine delays pongs
 	t.Run("answering peer stays", func(t *testing.T) {
 		s := startServer(t, ocppj.Options{PingInterval: interval})
 		p := dialPeer(t, s.url, "ocpp1.6", true)
@@ -506,6 +506,10 @@ func TestClose(t *testing.T) {
 	s := startServer(t, ocppj.Options{})
 	p := dialPeer(t, s.url, "ocpp1.6", true)
 	c := s.conn(t)
+	// A round trip proves Serve is running (a Close before Serve makes Serve
+	// return ErrClosed, which TestCloseUnserved covers).
+	p.send(`[2,"rt","Heartbeat",{}]`)
+	p.next()
 	if err := c.Close(websocket.ClosePolicyViolation, "bad credentials"); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -73,6 +73,21 @@ export const stopSession = (id) => api(`/api/v1/sessions/${encodeURIComponent(id
 export const command = (chargerId, action, payload) =>
   api(`/api/v1/chargers/${encodeURIComponent(chargerId)}/commands/${action}`, { method: "POST", body: payload });
 
+// Typed station-management commands: the same for OCPP 1.6 and 2.0.1
+// chargers (Joule translates them). Each answers {commandId, status}.
+const chargerPath = (id) => `/api/v1/chargers/${encodeURIComponent(id)}`;
+export const reset = (id, type) => api(`${chargerPath(id)}/reset`, { method: "POST", body: { type } });
+export const unlock = (id, connectorId) => api(`${chargerPath(id)}/connectors/${connectorId}/unlock`, { method: "POST" });
+export const changeAvailability = (id, connectorId, type) =>
+  api(`${chargerPath(id)}/connectors/${connectorId}/availability`, { method: "POST", body: { type } });
+export const changeConfiguration = (id, key, value) => api(`${chargerPath(id)}/configuration`, { method: "POST", body: { key, value } });
+export const trigger = (id, requestedMessage, connectorId) =>
+  api(`${chargerPath(id)}/trigger`, { method: "POST", body: connectorId ? { requestedMessage, connectorId } : { requestedMessage } });
+// readConfiguration asks the charger (no keys: all of them) and answers
+// the stored configuration {keys:[{key, value, readonly}], unknownKeys}.
+export const readConfiguration = (id, keys) =>
+  api(`${chargerPath(id)}/configuration/read`, { method: "POST", body: keys.length ? { keys } : {} });
+
 // explain turns an API error from a start or stop into words for a driver.
 export function explain(err, verb = "start") {
   if (!(err instanceof ApiError)) return `Could not ${verb}: ${err.message}`;

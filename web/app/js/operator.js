@@ -218,21 +218,24 @@ export async function chargerScreen(main, { id }, { alive }) {
     ...c.connectors.map((k) => h("option", { value: k.connectorId }, `Connector ${k.connectorId}`))];
   const field = (label, el) => { el.id = el.id || `f-${Math.random().toString(36).slice(2, 8)}`; return h("div", {}, h("label", { for: el.id }, label), el); };
   const select = (id, opts) => h("select", { id }, opts.map((o) => (o instanceof Node ? o : h("option", { value: o }, o))));
-  const run = async (action, payload, button) => {
+  // run sends a typed, version-free command (Joule translates it for 1.6
+  // and 2.0.1 chargers) and shows the charger's answer.
+  const GOOD = new Set(["Accepted", "Unlocked", "Scheduled", "RebootRequired"]);
+  const run = async (action, send, button) => {
     button.disabled = true;
     result.hidden = true;
     feedback(resultNote, "wait", `${action}: waiting for the charger…`);
     try {
-      const r = await API.command(c.id, action, payload);
-      if (r.status === "answered") {
-        const st = r.response && r.response.status;
-        feedback(resultNote, st && st !== "Accepted" && st !== "Unlocked" ? "bad" : "ok", `${action}: ${st || "answered"}`);
-      } else if (r.status === "callerror") {
-        feedback(resultNote, "bad", `${action}: the charger returned an error${r.error && r.error.code ? ` (${r.error.code})` : ""}`);
+      const r = await send();
+      if (Array.isArray(r.keys)) { // a configuration read
+        const unknown = r.unknownKeys || [];
+        feedback(resultNote, unknown.length && !r.keys.length ? "bad" : "ok",
+          `${action}: ${r.keys.length} key${r.keys.length === 1 ? "" : "s"}${unknown.length ? `, unknown: ${unknown.join(", ")}` : ""}`);
+        result.textContent = r.keys.map((k) => `${k.key} = ${k.value ?? "(no value)"}${k.readonly ? " (read-only)" : ""}`).join("\n") || "(none)";
       } else {
-        feedback(resultNote, "bad", `${action}: no answer from the charger`);
+        feedback(resultNote, GOOD.has(r.status) ? "ok" : "bad", `${action}: ${r.status}`);
+        result.textContent = JSON.stringify(r, null, 2);
       }
-      result.textContent = JSON.stringify(r.response ?? r.error ?? r, null, 2);
       result.hidden = false;
     } catch (e) {
       feedback(resultNote, "bad", `${action}: ${API.explain(e, "send the command").replace(/^Could not send the command: /, "")}`);
@@ -240,30 +243,43 @@ export async function chargerScreen(main, { id }, { alive }) {
       button.disabled = false;
     }
   };
-  const form = (name, title, fields, payload, danger) => {
+  const form = (name, title, fields, send, danger) => {
     const b = h("button", { type: "submit", class: danger ? "danger" : "primary", id: `cmd-${name}` }, title);
     const f = h("form", { class: "card", "aria-label": title }, h("h3", {}, title), ...fields, b);
-    f.addEventListener("submit", (ev) => { ev.preventDefault(); run(name, payload(), b); });
+    f.addEventListener("submit", (ev) => { ev.preventDefault(); run(name, send, b); });
     return f;
   };
+  // OCPP 2.0.1 has a device model instead of flat keys: Component.Variable.
+  const v201 = c.ocppVersion === "ocpp2.0.1";
   const resetType = select("reset-type", ["Soft", "Hard"]);
   const unlockConn = select("unlock-connector", connOptions(false));
   const availConn = select("avail-connector", connOptions(true));
   const availType = select("avail-type", ["Operative", "Inoperative"]);
   const getKeys = h("input", { id: "get-keys", placeholder: "empty = all keys" });
-  const setKey = h("input", { id: "set-key", placeholder: "MeterValueSampleInterval", required: true });
+  const setKey = h("input", { id: "set-key", placeholder: v201 ? "SampledDataCtrlr.TxUpdatedInterval" : "MeterValueSampleInterval", required: true });
   const setValue = h("input", { id: "set-value", placeholder: "60" });
-  const trigMsg = select("trigger-message", ["StatusNotification", "BootNotification", "Heartbeat", "MeterValues", "DiagnosticsStatusNotification", "FirmwareStatusNotification"]);
+  const keyHint = h("p", { class: "small muted" }, v201 ? "OCPP 2.0.1 keys are Component.Variable, e.g. SampledDataCtrlr.TxUpdatedInterval (EVSE@1.AvailabilityState for one EVSE)." : "OCPP 1.6 configuration keys, e.g. MeterValueSampleInterval.");
+  const trigMsg = select("trigger-message", ["StatusNotification", "BootNotification", "Heartbeat", "MeterValues", "DiagnosticsStatusNotification", "FirmwareStatusNotification"]
+    .map((m) => h("option", { value: m }, v201 && m === "DiagnosticsStatusNotification" ? "LogStatusNotification" : m)));
   const trigConn = select("trigger-connector", [h("option", { value: "" }, "Any / whole charger"), ...connOptions(false)]);
+  const keysOf = (s) => s.split(",").map((k) => k.trim()).filter(Boolean);
   const commands = h("div", { class: "commands", id: "commands" },
-    form("Reset", "Reset", [field("Type", resetType)], () => ({ type: resetType.value }), true),
-    form("UnlockConnector", "Unlock connector", [field("Connector", unlockConn)], () => ({ connectorId: +unlockConn.value })),
-    form("ChangeAvailability", "Change availability", [field("Connector", availConn), field("Availability", availType)], () => ({ connectorId: +availConn.value, type: availType.value })),
-    form("GetConfiguration", "Get configuration", [field("Keys (comma separated)", getKeys)],
-      () => { const k = getKeys.value.split(",").map((s) => s.trim()).filter(Boolean); return k.length ? { key: k } : {}; }),
-    form("ChangeConfiguration", "Change configuration", [field("Key", setKey), field("Value", setValue)], () => ({ key: setKey.value.trim(), value: setValue.value })),
+    form("Reset", "Reset", [field("Type", resetType)], () => API.reset(c.id, resetType.value), true),
+    form("UnlockConnector", "Unlock connector", [field("Connector", unlockConn)], () => API.unlock(c.id, +unlockConn.value)),
+    form("ChangeAvailability", "Change availability", [field("Connector", availConn), field("Availability", availType)],
+      () => API.changeAvailability(c.id, +availConn.value, availType.value)),
+    form("GetConfiguration", "Get configuration", [field("Keys (comma separated)", getKeys)], async () => {
+      // The answer is the whole stored configuration; show the keys asked for.
+      const ks = keysOf(getKeys.value), asked = new Set(ks.map((k) => k.toLowerCase()));
+      const r = await API.readConfiguration(c.id, ks);
+      if (!ks.length) return r;
+      const pick = (k) => asked.has(k.toLowerCase());
+      return { ...r, keys: r.keys.filter((k) => pick(k.key)), unknownKeys: (r.unknownKeys || []).filter(pick) };
+    }),
+    form("ChangeConfiguration", "Change configuration", [field("Key", setKey), field("Value", setValue), keyHint],
+      () => API.changeConfiguration(c.id, setKey.value.trim(), setValue.value)),
     form("TriggerMessage", "Trigger message", [field("Message", trigMsg), field("Connector", trigConn)],
-      () => (trigConn.value ? { requestedMessage: trigMsg.value, connectorId: +trigConn.value } : { requestedMessage: trigMsg.value })));
+      () => API.trigger(c.id, trigMsg.value, +trigConn.value || 0)));
 
   // Connector facts OCPP 1.6 does not report: type and rating.
   const edConn = select("edit-connector", connOptions(false));

@@ -1,0 +1,382 @@
+package httpapi
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// This file holds the firmware and diagnostics endpoints. The API keeps
+// the files (Options.FilesDir), the service their records: firmware is
+// stored by its SHA-256, a diagnostics upload by its job id.
+
+// MaxFileBytes is the largest firmware or diagnostics file the API accepts (256 MiB).
+const MaxFileBytes = 256 << 20
+
+// firmwareView is a firmware image with the URL chargers download it from.
+type firmwareView struct {
+	charging.Firmware
+	DownloadURL string `json:"downloadUrl"`
+}
+
+// diagnosticsView is a diagnostics job with the URL of its uploaded file.
+type diagnosticsView struct {
+	charging.DiagnosticsJob
+	DownloadURL string `json:"downloadUrl,omitempty"` // set once the file arrived
+}
+
+// publicBase returns the base of absolute URLs: Options.PublicURL, else the
+// request's scheme and Host.
+func (s *Server) publicBase(r *http.Request) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) firmwareView(r *http.Request, f charging.Firmware) firmwareView {
+	return firmwareView{f, s.publicBase(r) + "/api/v1/firmware/" + url.PathEscape(f.ID) + "/download"}
+}
+
+func (s *Server) diagnosticsView(r *http.Request, j charging.DiagnosticsJob) diagnosticsView {
+	v := diagnosticsView{DiagnosticsJob: j}
+	if j.UploadedAt != nil {
+		v.DownloadURL = s.publicBase(r) + "/api/v1/diagnostics/" + url.PathEscape(j.ID) + "/file"
+	}
+	return v
+}
+
+// filesDir returns FilesDir/sub, or refuses when the server keeps no files.
+func (s *Server) filesDir(w http.ResponseWriter, r *http.Request, sub string) (string, bool) {
+	if s.opts.FilesDir == "" {
+		s.problem(w, r, http.StatusServiceUnavailable, charging.EUNAVAILABLE, "this server has no data directory for files")
+		return "", false
+	}
+	return filepath.Join(s.opts.FilesDir, sub), true
+}
+
+// receivedFile is an uploaded file, hashed, in a temporary file of its directory.
+type receivedFile struct {
+	tmp       string
+	name      string // the multipart part's file name, if any
+	sizeBytes int64
+	sha256    string
+}
+
+// receiveFile stores the request's file in a temporary file under dir: the
+// raw body, or for multipart/form-data the part named field (else the
+// first part with a file name). The caller renames or removes it.
+func receiveFile(w http.ResponseWriter, r *http.Request, dir, field string) (receivedFile, error) {
+	var out receivedFile
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFileBytes)
+	src := io.Reader(r.Body)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return out, invalidf("multipart body: %v", err)
+		}
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return out, invalidf("multipart body has no %q file part", field)
+			}
+			if err != nil {
+				return out, uploadError(err)
+			}
+			if p.FormName() == field || p.FileName() != "" {
+				out.name, src = p.FileName(), p
+				break
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return out, fmt.Errorf("create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return out, fmt.Errorf("create upload file: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), src)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write upload file: %w", cerr)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return out, uploadError(err)
+	}
+	out.tmp, out.sizeBytes, out.sha256 = f.Name(), n, hex.EncodeToString(h.Sum(nil))
+	return out, nil
+}
+
+// uploadError maps a failure to read an upload: too large is 413, a broken
+// body 400.
+func uploadError(err error) error {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return &badRequest{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
+			detail: fmt.Sprintf("file is larger than %d bytes", MaxFileBytes)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalidf("upload body is truncated")
+	case strings.HasPrefix(err.Error(), "multipart:"):
+		return invalidf("multipart body: %v", err)
+	}
+	return err
+}
+
+// POST /api/v1/firmware?name=2.0.0 with the file as the body, or multipart
+// with a "file" part (its file name is the default name).
+func (s *Server) uploadFirmware(w http.ResponseWriter, r *http.Request) {
+	dir, ok := s.filesDir(w, r, "firmware")
+	if !ok {
+		return
+	}
+	isMultipart := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	if name == "" && !isMultipart {
+		s.reject(w, r, invalidf("name is required: POST /api/v1/firmware?name=VERSION with the file as the body"))
+		return
+	}
+	got, err := receiveFile(w, r, dir, "file")
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	name = cmp.Or(name, strings.TrimSpace(got.name))
+	if name == "" || got.sizeBytes == 0 {
+		os.Remove(got.tmp)
+		s.reject(w, r, invalidf("a firmware upload needs a name (?name= or the file's name) and a non-empty file"))
+		return
+	}
+	// Content-addressed: the same image uploaded twice is one file.
+	if err := os.Rename(got.tmp, filepath.Join(dir, got.sha256)); err != nil {
+		os.Remove(got.tmp)
+		s.fail(w, r, fmt.Errorf("store firmware file: %w", err))
+		return
+	}
+	f, err := s.svc.AddFirmware(r.Context(), name, got.sizeBytes, got.sha256)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/firmware/"+url.PathEscape(f.ID)+"/download")
+	writeJSON(w, http.StatusCreated, s.firmwareView(r, f))
+}
+
+// GET /api/v1/firmware
+func (s *Server) listFirmware(w http.ResponseWriter, r *http.Request) {
+	all, err := s.svc.ListFirmware(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]firmwareView, len(all))
+	for i, f := range all {
+		items[i] = s.firmwareView(r, f)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []firmwareView `json:"items"`
+	}{items})
+}
+
+// serveFile serves a stored file as an attachment named name, with ranges
+// (a charger may resume a download).
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path, name string, modified time.Time) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		s.problem(w, r, http.StatusNotFound, charging.ENOTFOUND, "the file is missing from the data directory")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("open %s: %w", path, err))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	http.ServeContent(w, r, name, modified, f)
+}
+
+// GET /api/v1/firmware/{id}/download: what chargers fetch.
+func (s *Server) downloadFirmware(w http.ResponseWriter, r *http.Request) {
+	dir, ok := s.filesDir(w, r, "firmware")
+	if !ok {
+		return
+	}
+	f, err := s.svc.GetFirmware(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", `"`+f.SHA256+`"`)
+	s.serveFile(w, r, filepath.Join(dir, f.SHA256), f.Name, f.CreatedAt)
+}
+
+// POST /api/v1/chargers/{id}/firmware-updates {firmwareId | location, retrieveDate?, retries?, retryInterval?}
+func (s *Server) updateFirmware(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		FirmwareID    string     `json:"firmwareId"`
+		Location      string     `json:"location"`
+		RetrieveDate  *time.Time `json:"retrieveDate"`
+		Retries       *int       `json:"retries"`
+		RetryInterval *int       `json:"retryInterval"`
+	}
+	if err := decodeJSON(w, r, &b); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	if (b.FirmwareID == "") == (b.Location == "") {
+		s.reject(w, r, invalidf("give exactly one of firmwareId (firmware uploaded to Joule) and location (a URL)"))
+		return
+	}
+	u := charging.FirmwareUpdate{Location: b.Location, Retries: b.Retries, RetryIntervalS: b.RetryInterval}
+	if b.RetrieveDate != nil {
+		u.RetrieveDate = *b.RetrieveDate
+	}
+	if b.FirmwareID != "" {
+		f, err := s.svc.GetFirmware(r.Context(), b.FirmwareID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		u.Location = s.firmwareView(r, f).DownloadURL
+	}
+	ctx, cancel := s.commandCtx(r)
+	defer cancel()
+	job, err := s.svc.UpdateFirmware(ctx, r.PathValue("id"), b.FirmwareID, u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, job)
+}
+
+// GET /api/v1/chargers/{id}/firmware-updates
+func (s *Server) listFirmwareJobs(w http.ResponseWriter, r *http.Request) {
+	jobs, err := s.svc.ListFirmwareJobs(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []charging.FirmwareJob `json:"items"`
+	}{jobs})
+}
+
+// POST /api/v1/chargers/{id}/diagnostics {startTime?, stopTime?, retries?, retryInterval?}
+func (s *Server) requestDiagnostics(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		StartTime     *time.Time `json:"startTime"`
+		StopTime      *time.Time `json:"stopTime"`
+		Retries       *int       `json:"retries"`
+		RetryInterval *int       `json:"retryInterval"`
+	}
+	if r.ContentLength != 0 { // every field is optional: no body is {}
+		if err := decodeJSON(w, r, &b); err != nil {
+			s.reject(w, r, err)
+			return
+		}
+	}
+	if _, ok := s.filesDir(w, r, "diagnostics"); !ok {
+		return
+	}
+	base := s.publicBase(r)
+	ctx, cancel := s.commandCtx(r)
+	defer cancel()
+	job, err := s.svc.RequestDiagnostics(ctx, r.PathValue("id"),
+		charging.DiagnosticsRequest{StartTime: b.StartTime, StopTime: b.StopTime, Retries: b.Retries, RetryIntervalS: b.RetryInterval},
+		func(token string) string { return base + "/api/v1/diagnostics-uploads/" + token })
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.diagnosticsView(r, job))
+}
+
+// GET /api/v1/chargers/{id}/diagnostics
+func (s *Server) listDiagnosticsJobs(w http.ResponseWriter, r *http.Request) {
+	jobs, err := s.svc.ListDiagnosticsJobs(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]diagnosticsView, len(jobs))
+	for i, j := range jobs {
+		items[i] = s.diagnosticsView(r, j)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []diagnosticsView `json:"items"`
+	}{items})
+}
+
+// PUT|POST /api/v1/diagnostics-uploads/{token}: the charger's upload, the
+// raw body or multipart (a "file" part, else the first file). A token
+// accepts one upload.
+func (s *Server) uploadDiagnostics(w http.ResponseWriter, r *http.Request) {
+	dir, ok := s.filesDir(w, r, "diagnostics")
+	if !ok {
+		return
+	}
+	token := r.PathValue("token")
+	if _, err := s.svc.DiagnosticsUploadJob(r.Context(), token); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	got, err := receiveFile(w, r, dir, "file")
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	// Claim the token first, so that of two uploads only one file is kept.
+	job, err := s.svc.DiagnosticsUploaded(r.Context(), token, got.sizeBytes, got.sha256)
+	if err != nil {
+		os.Remove(got.tmp)
+		s.fail(w, r, err)
+		return
+	}
+	if err := os.Rename(got.tmp, filepath.Join(dir, job.ID)); err != nil {
+		os.Remove(got.tmp)
+		s.fail(w, r, fmt.Errorf("store diagnostics file: %w", err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		ID        string `json:"id"`
+		SizeBytes int64  `json:"sizeBytes"`
+		SHA256    string `json:"sha256"`
+	}{job.ID, job.SizeBytes, job.SHA256})
+}
+
+// GET /api/v1/diagnostics/{jobId}/file
+func (s *Server) downloadDiagnostics(w http.ResponseWriter, r *http.Request) {
+	dir, ok := s.filesDir(w, r, "diagnostics")
+	if !ok {
+		return
+	}
+	j, err := s.svc.GetDiagnosticsJob(r.Context(), r.PathValue("jobId"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if j.UploadedAt == nil {
+		s.problem(w, r, http.StatusNotFound, charging.ENOTFOUND, "diagnostics job "+j.ID+" has no uploaded file yet (status "+j.Status+")")
+		return
+	}
+	s.serveFile(w, r, filepath.Join(dir, j.ID), cmp.Or(j.FileName, j.ID), *j.UploadedAt)
+}
