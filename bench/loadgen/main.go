@@ -14,6 +14,10 @@
 //	        answered while reading); the server's RSS is sampled before and
 //	        after connecting, giving kbPerCharger.
 //
+// With --probe (closed and rate modes) one more charger measures the app's
+// start → RemoteStartTransaction and MeterValues → SSE latencies while the
+// others load the server (probe.go).
+//
 // Frames are pre-encoded: only the message id changes per CALL, so the
 // generator stays light enough to measure a server on another core.
 package main
