@@ -592,7 +592,7 @@ func (c *Conn) handle(ctx context.Context, msg []byte) {
 func (c *Conn) dispatch(ctx context.Context, f Frame) {
 	if c.opts.Handler == nil {
 		c.log.Warn("callerror sent", "action", f.Action, "msg_id", f.ID, "code", string(NotImplemented))
-		c.sendError(f.ID, NotImplemented, "action "+f.Action+" is not implemented", nil)
+		c.sendError(f.ID, NotImplemented, "unknown action "+f.Action+" (no handler)", nil)
 		return
 	}
 	resp, err := c.runHandler(ctx, f)

@@ -189,7 +189,7 @@ func TestNilHandlerNotImplemented(t *testing.T) {
 	s := startServer(t, ocppj.Options{Dialect: ocppj.Dialect16})
 	p := dialPeer(t, s.url, "ocpp1.6", true)
 	p.send(`[2,"1","Heartbeat",{}]`)
-	if got, want := p.next(), `[4,"1","NotImplemented","action Heartbeat is not implemented",{}]`; got != want {
+	if got, want := p.next(), `[4,"1","NotImplemented","unknown action Heartbeat (no handler)",{}]`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
