@@ -46,7 +46,7 @@ func (c *Charger) setChargingProfile(r *ocpp16.SetChargingProfileRequest) *ocpp1
 		return ip.profile.ChargingProfileID == p.ChargingProfileID ||
 			ip.connector == r.ConnectorID && ip.profile.ChargingProfilePurpose == p.ChargingProfilePurpose && ip.profile.StackLevel == p.StackLevel
 	})
-	c.profiles = append(c.profiles, installedProfile{connector: r.ConnectorID, profile: p, installedAt: c.now()})
+	c.profiles = append(c.profiles, installedProfile{connector: r.ConnectorID, profile: p, installedAt: c.now().Truncate(time.Second)}) // schedules are in whole seconds: a composite schedule starting this second includes it
 	c.log.Info("charging profile installed", "connector", r.ConnectorID, "profile", p.ChargingProfileID, "purpose", string(p.ChargingProfilePurpose))
 	return &ocpp16.SetChargingProfileResponse{Status: ocpp16.ChargingProfileStatusAccepted}
 }
