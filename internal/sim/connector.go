@@ -186,17 +186,18 @@ func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked ch
 // and end readings. The EV leaves: Finishing, then Available (or
 // Unavailable if an availability change was waiting). Callers hold mu.
 func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
-	if c.v2 != nil {
-		c.stopTx201(cn, reason)
-		return
-	}
 	tx := cn.tx
 	if tx == nil {
 		return
 	}
+	// The energy up to now counts; end is the stop's timestamp.
 	now := c.now()
 	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
 	end := now.UTC().Truncate(time.Millisecond)
+	if c.v2 != nil {
+		c.stopTx201(cn, tx, end, reason)
+		return
+	}
 	meterStop := max(int(math.Floor(cn.energyWh)), tx.meterStart)
 	idTag := tx.idTag
 	req := &ocpp16.StopTransactionRequest{
@@ -213,6 +214,15 @@ func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
 		},
 	}
 	c.push(&message{action: "StopTransaction", req: req, tx: tx, durable: true})
+	c.endTx(cn, reason)
+	c.log.Info("transaction stopped", "connector", cn.id, "tx", tx.wireID(), "reason", string(reason),
+		"meter_stop_wh", meterStop, "energy_wh", meterStop-tx.meterStart)
+}
+
+// endTx frees cn after its transaction stopped for reason, whatever the
+// version: Finishing (the driver takes the cable) unless the EV left, a
+// scheduled availability change, then the idle status. Callers hold mu.
+func (c *Charger) endTx(cn *connector, reason ocpp16.Reason) {
 	cn.tx = nil
 	cn.powerW = 0
 	if reason != ocpp16.ReasonEVDisconnected {
@@ -224,8 +234,6 @@ func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
 		cn.scheduled = nil
 	}
 	c.setStatus(cn, cn.idleStatus())
-	c.log.Info("transaction stopped", "connector", cn.id, "tx", tx.wireID(), "reason", string(reason),
-		"meter_stop_wh", meterStop, "energy_wh", meterStop-tx.meterStart)
 }
 
 // measurands the simulator can sample, in the order it reports them.

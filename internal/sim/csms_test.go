@@ -118,11 +118,12 @@ func (f *fakeCSMS) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 }
 
+// handle validates and records a CALL from charger id in the connection's
+// version, lets the override answer it, else answers it as a well-behaved
+// CSMS would (answer16, answer201).
 func (f *fakeCSMS) handle(id string, conn *ocppj.Conn, action string, payload json.RawMessage) (any, error) {
-	if conn.Subprotocol() == sim.OCPP201 {
-		return f.handle201(id, conn, action, payload)
-	}
-	req, verr := ocpp16.DecodeRequest(action, payload)
+	proto := conn.Subprotocol()
+	req, verr := decodeRequest(proto, action, payload)
 	if verr != nil {
 		f.t.Errorf("charger %s sent an invalid %s: %s: %s", id, action, verr.Error(), payload)
 		return nil, verr
@@ -136,18 +137,32 @@ func (f *fakeCSMS) handle(id string, conn *ocppj.Conn, action string, payload js
 			return resp, err
 		}
 	}
+	if proto == sim.OCPP201 {
+		return f.answer201(action, req)
+	}
+	return f.answer16(action, req)
+}
+
+// nextBootStatus is the status to answer the next BootNotification with:
+// the next of bootReply, else Accepted.
+func (f *fakeCSMS) nextBootStatus() ocpp16.RegistrationStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.bootReply) == 0 {
+		return ocpp16.RegistrationStatusAccepted
+	}
+	status := f.bootReply[0]
+	f.bootReply = f.bootReply[1:]
+	return status
+}
+
+// answer16 is the default answer to a 1.6 CALL.
+func (f *fakeCSMS) answer16(action string, req any) (any, error) {
 	now := time.Now().UTC()
 	accepted := ocpp16.IDTagInfo{Status: ocpp16.AuthorizationStatusAccepted}
 	switch req.(type) {
 	case *ocpp16.BootNotificationRequest:
-		status := ocpp16.RegistrationStatusAccepted
-		f.mu.Lock()
-		if len(f.bootReply) > 0 {
-			status = f.bootReply[0]
-			f.bootReply = f.bootReply[1:]
-		}
-		f.mu.Unlock()
-		return &ocpp16.BootNotificationResponse{Status: status, CurrentTime: now, Interval: 1}, nil
+		return &ocpp16.BootNotificationResponse{Status: f.nextBootStatus(), CurrentTime: now, Interval: 1}, nil
 	case *ocpp16.HeartbeatRequest:
 		return &ocpp16.HeartbeatResponse{CurrentTime: now}, nil
 	case *ocpp16.StatusNotificationRequest:
@@ -361,3 +376,14 @@ func runSim(t *testing.T, f *fakeCSMS, cfg sim.Config) *sim.Charger {
 }
 
 func intp(n int) *int { return &n }
+
+// mustSwipe swipes idTag on connector (EVSE) n of ch, failing the test
+// with what if SwipeCard fails within 5s.
+func mustSwipe(t *testing.T, ch *sim.Charger, n int, idTag, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ch.SwipeCard(ctx, n, idTag); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}

@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
@@ -79,25 +81,39 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 }
 
 func (c *Charger) remoteStart(ctx context.Context, r *ocpp16.RemoteStartTransactionRequest) *ocpp16.RemoteStartTransactionResponse {
-	rejected := &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
-	accepted := &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusAccepted}
+	limitW, ok := profileLimitW(r.ChargingProfile)
 	log := c.log.With("id_tag", r.IDTag)
+	start := func(cn *connector, picked chan struct{}) { c.startTx(cn, r.IDTag, limitW, picked) }
+	if !c.acceptRemoteStart(ctx, log, r.ConnectorID, ok, "connector", start) {
+		return &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
+	}
+	return &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusAccepted}
+}
+
+// acceptRemoteStart is the version-independent part of a remote start (1.6
+// RemoteStartTransaction, 2.0.1 RequestStartTransaction) and reports
+// whether it is accepted: the Behaviour flags, the usable-profile check
+// (profileOK), the choice of connector id (or the first free one) and, for
+// StartBeforeAnswer, the wait for the transaction's first CALL. start
+// begins the transaction on cn with mu held; unit names the connector in
+// the logs ("connector", "EVSE").
+func (c *Charger) acceptRemoteStart(ctx context.Context, log *slog.Logger, id *int, profileOK bool, unit string,
+	start func(cn *connector, picked chan struct{})) bool {
 	if c.cfg.Behaviour.RejectRemoteStart {
 		log.Info("remote start rejected (Behaviour.RejectRemoteStart)")
-		return rejected
+		return false
 	}
-	limitW, ok := profileLimitW(r.ChargingProfile)
-	if !ok {
+	if !profileOK {
 		log.Info("remote start rejected: charging profile is not a usable TxProfile")
-		return rejected
+		return false
 	}
 
 	c.mu.Lock()
-	cn := c.pickConnector(r.ConnectorID)
+	cn := c.pickConnector(id)
 	if cn == nil {
 		c.mu.Unlock()
-		log.Info("remote start rejected: no free connector", "connector", deref(r.ConnectorID))
-		return rejected
+		log.Info("remote start rejected: no free "+unit, strings.ToLower(unit), deref(id))
+		return false
 	}
 	log = log.With("connector", cn.id)
 	if c.cfg.Behaviour.NeverStart {
@@ -106,7 +122,7 @@ func (c *Charger) remoteStart(ctx context.Context, r *ocpp16.RemoteStartTransact
 		c.holdUntil = time.Now().Add(followUpDelay)
 		c.mu.Unlock()
 		log.Info("remote start accepted; never starting (Behaviour.NeverStart)")
-		return accepted
+		return true
 	}
 	var picked chan struct{}
 	if c.cfg.Behaviour.StartBeforeAnswer {
@@ -114,26 +130,33 @@ func (c *Charger) remoteStart(ctx context.Context, r *ocpp16.RemoteStartTransact
 	} else {
 		c.holdUntil = time.Now().Add(followUpDelay)
 	}
-	c.startTx(cn, r.IDTag, limitW, picked)
+	start(cn, picked)
 	c.mu.Unlock()
 	log.Info("remote start accepted")
 	if picked != nil {
 		c.poke()
-		t := time.NewTimer(startAnswerDelay)
+		waitPicked(ctx, picked)
+	}
+	return true
+}
+
+// waitPicked holds the answer to a remote start until the worker has
+// handed the transaction's first CALL to the connection (or 100ms passed),
+// for Behaviour.StartBeforeAnswer.
+func waitPicked(ctx context.Context, picked chan struct{}) {
+	t := time.NewTimer(startAnswerDelay)
+	defer t.Stop()
+	select {
+	case <-picked:
+		// The worker is writing the CALL; give it a moment to hit the wire.
+		t.Reset(followUpDelay)
 		select {
-		case <-picked:
-			// The worker is writing the CALL; give it a moment to hit the wire.
-			t.Reset(followUpDelay)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-			}
 		case <-t.C:
 		case <-ctx.Done():
 		}
-		t.Stop()
+	case <-t.C:
+	case <-ctx.Done():
 	}
-	return accepted
 }
 
 // pickConnector returns the connector a remote start goes to: the one asked
@@ -195,16 +218,31 @@ func profileLimitW(p *ocpp16.ChargingProfile) (w float64, ok bool) {
 func (c *Charger) remoteStop(r *ocpp16.RemoteStopTransactionRequest) *ocpp16.RemoteStopTransactionResponse {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var found *connector
 	for _, cn := range c.connectors[1:] {
 		if cn.tx != nil && cn.tx.id != 0 && cn.tx.id == r.TransactionID {
-			c.log.Info("remote stop accepted", "connector", cn.id, "tx", r.TransactionID)
-			c.holdUntil = time.Now().Add(followUpDelay)
-			c.stopTx(cn, ocpp16.ReasonRemote)
-			return &ocpp16.RemoteStopTransactionResponse{Status: ocpp16.RemoteStartStopStatusAccepted}
+			found = cn
+			break
 		}
 	}
-	c.log.Info("remote stop rejected: unknown transaction", "tx", r.TransactionID)
-	return &ocpp16.RemoteStopTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
+	if !c.acceptRemoteStop(found, r.TransactionID) {
+		return &ocpp16.RemoteStopTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
+	}
+	return &ocpp16.RemoteStopTransactionResponse{Status: ocpp16.RemoteStartStopStatusAccepted}
+}
+
+// acceptRemoteStop is the version-independent part of a remote stop: it
+// stops cn's transaction (reason Remote), or rejects the request when the
+// transaction tx is unknown (cn nil). Callers hold mu.
+func (c *Charger) acceptRemoteStop(cn *connector, tx any) bool {
+	if cn == nil {
+		c.log.Info("remote stop rejected: unknown transaction", "tx", tx)
+		return false
+	}
+	c.log.Info("remote stop accepted", "connector", cn.id, "tx", tx)
+	c.holdUntil = time.Now().Add(followUpDelay)
+	c.stopTx(cn, ocpp16.ReasonRemote)
+	return true
 }
 
 func (c *Charger) unlock(r *ocpp16.UnlockConnectorRequest) *ocpp16.UnlockConnectorResponse {

@@ -489,21 +489,11 @@ func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
 		c.poke()
 		return nil
 	}
-	answer := make(chan reply, 1)
-	c.push(&message{action: "Authorize", req: &ocpp16.AuthorizeRequest{IDTag: idTag}, reply: answer})
-	c.mu.Unlock()
-	c.poke()
-
-	var r reply
-	select {
-	case r = <-answer:
-	case <-ctx.Done():
-		return fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, ctx.Err())
+	answer, err := c.authorize(ctx, &ocpp16.AuthorizeRequest{IDTag: idTag}, idTag)
+	if err != nil {
+		return err
 	}
-	if r.err != nil {
-		return fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, r.err)
-	}
-	resp := r.resp.(*ocpp16.AuthorizeResponse)
+	resp := answer.(*ocpp16.AuthorizeResponse)
 	if resp.IDTagInfo.Status != ocpp16.AuthorizationStatusAccepted {
 		return fmt.Errorf("sim %s: id tag %s not authorized: %s", c.cfg.ID, idTag, resp.IDTagInfo.Status)
 	}
@@ -515,6 +505,26 @@ func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
 	}
 	c.startTx(cn, idTag, 0, nil)
 	return nil
+}
+
+// authorize queues an Authorize CALL (req, for idTag) and waits for its
+// answer, the decoded response. Callers hold mu; authorize releases it.
+func (c *Charger) authorize(ctx context.Context, req any, idTag string) (any, error) {
+	answer := make(chan reply, 1)
+	c.push(&message{action: "Authorize", req: req, reply: answer})
+	c.mu.Unlock()
+	c.poke()
+
+	var r reply
+	select {
+	case r = <-answer:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, ctx.Err())
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, r.err)
+	}
+	return r.resp, nil
 }
 
 // rampTime is how long the EV takes from 0 to full power: three meter

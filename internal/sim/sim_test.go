@@ -545,11 +545,7 @@ func TestSwipeCardPlugUnplug(t *testing.T) {
 	ch := startSim(t, f, sim.Config{})
 	ch.Plug(2)
 	waitFor(t, f, "CP-1", "Preparing", statusIs(2, ocpp16.ChargePointStatusPreparing))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ch.SwipeCard(ctx, 2, "RFID-1"); err != nil {
-		t.Fatalf("SwipeCard: %v", err)
-	}
+	mustSwipe(t, ch, 2, "RFID-1", "SwipeCard")
 	waitFor(t, f, "CP-1", "Authorize", func(r *ocpp16.AuthorizeRequest) bool { return r.IDTag == "RFID-1" })
 	start := waitFor[ocpp16.StartTransactionRequest](t, f, "CP-1", "StartTransaction", nil)
 	if start.ConnectorID != 2 || start.MeterStart != 2000 {

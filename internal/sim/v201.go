@@ -15,9 +15,8 @@ package sim
 import (
 	"context"
 	"crypto/rand"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
@@ -117,56 +116,13 @@ func (c *Charger) bootRequest201() *ocpp201.BootNotificationRequest {
 // interval it gives while Pending or Rejected (OCPP 2.0.1 B02, B03). It
 // returns false when the connection or ctx ends first.
 func (c *Charger) boot201(ctx context.Context, conn *ocppj.Conn) bool {
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
-	for {
-		wait := 10 * time.Second
-		raw, err := conn.Call(ctx, "BootNotification", c.bootRequest201())
-		if err != nil {
-			if errors.Is(err, ocppj.ErrClosed) || ctx.Err() != nil {
-				return false
-			}
-			c.log.Warn("boot notification failed", "err", err)
-		} else if resp, verr := ocpp201.DecodeBootNotificationResponse(raw); verr != nil {
-			c.log.Warn("invalid answer from CSMS", "action", "BootNotification", "code", string(verr.Code), "err", verr.Description)
-		} else if resp.Status == ocpp201.RegistrationStatusEnumAccepted {
-			c.onBooted201(resp.Interval)
-			return true
-		} else {
-			if resp.Interval > 0 {
-				wait = time.Duration(resp.Interval) * time.Second
-			}
-			c.log.Info("boot not accepted", "status", string(resp.Status), "retry_in", wait)
+	return c.bootLoop(ctx, conn, func() any { return c.bootRequest201() }, func(raw json.RawMessage) (bootAnswer, *ocppj.Error) {
+		resp, verr := ocpp201.DecodeBootNotificationResponse(raw)
+		if verr != nil {
+			return bootAnswer{}, verr
 		}
-		t.Reset(wait)
-		if !c.bootWait(ctx, conn, t) {
-			return false
-		}
-	}
-}
-
-// bootWait waits for t, or for TriggerMessage(BootNotification); false
-// when the connection or ctx ends first.
-func (c *Charger) bootWait(ctx context.Context, conn *ocppj.Conn, t *time.Timer) bool {
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-conn.Done():
-			return false
-		case <-t.C:
-			return true
-		case <-c.wake:
-			c.mu.Lock()
-			now := c.bootNow
-			c.bootNow = false
-			c.mu.Unlock()
-			if now {
-				t.Stop()
-				return true
-			}
-		}
-	}
+		return bootAnswer{accepted: resp.Status == ocpp201.RegistrationStatusEnumAccepted, status: string(resp.Status), interval: resp.Interval}, nil
+	}, c.onBooted201)
 }
 
 // onBooted201 records an accepted boot, then reports every EVSE's
@@ -235,15 +191,7 @@ func (c *Charger) onAnswer201(m *message, resp any) {
 			c.mu.Unlock()
 		}
 	case *ocpp201.BootNotificationResponse: // a triggered one
-		if r.Status == ocpp201.RegistrationStatusEnumAccepted {
-			c.mu.Lock()
-			c.applyBootInterval(r.Interval)
-			c.mu.Unlock()
-		}
-	}
-	if m.reply != nil {
-		m.reply <- reply{resp: resp}
-		m.reply = nil
+		c.onTriggeredBoot(r.Status == ocpp201.RegistrationStatusEnumAccepted, r.Interval)
 	}
 }
 

@@ -3,7 +3,6 @@ package sim_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -39,33 +38,13 @@ func decodeResponse(proto, action string, payload []byte) (any, *ocppj.Error) {
 	return ocpp16.DecodeResponse(action, payload)
 }
 
-// handle201 is fakeCSMS.handle for a 2.0.1 connection.
-func (f *fakeCSMS) handle201(id string, conn *ocppj.Conn, action string, payload json.RawMessage) (any, error) {
-	req, verr := ocpp201.DecodeRequest(action, payload)
-	if verr != nil {
-		f.t.Errorf("charger %s sent an invalid %s: %s: %s", id, action, verr.Error(), payload)
-		return nil, verr
-	}
-	f.mu.Lock()
-	f.recs = append(f.recs, record{seq: len(f.recs), charger: id, action: action, req: req, raw: append(json.RawMessage(nil), payload...)})
-	override := f.override
-	f.mu.Unlock()
-	if override != nil {
-		if resp, err, ok := override(id, conn, action, req); ok {
-			return resp, err
-		}
-	}
+// answer201 is the default answer to a 2.0.1 CALL.
+func (f *fakeCSMS) answer201(action string, req any) (any, error) {
 	now := time.Now().UTC()
 	accepted := ocpp201.IDTokenInfo{Status: ocpp201.AuthorizationStatusEnumAccepted}
 	switch r := req.(type) {
 	case *ocpp201.BootNotificationRequest:
-		status := ocpp201.RegistrationStatusEnumAccepted
-		f.mu.Lock()
-		if len(f.bootReply) > 0 {
-			status = ocpp201.RegistrationStatusEnum(f.bootReply[0])
-			f.bootReply = f.bootReply[1:]
-		}
-		f.mu.Unlock()
+		status := ocpp201.RegistrationStatusEnum(f.nextBootStatus())
 		return &ocpp201.BootNotificationResponse{Status: status, CurrentTime: now, Interval: 1}, nil
 	case *ocpp201.HeartbeatRequest:
 		return &ocpp201.HeartbeatResponse{CurrentTime: now}, nil
@@ -281,11 +260,7 @@ func TestV201UnplugAndSwipeCard(t *testing.T) {
 
 	ch.Plug(2)
 	waitFor(t, f, "CP-1", "Occupied on plug", evStatus(2, ocpp201.ConnectorStatusEnumOccupied))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ch.SwipeCard(ctx, 2, "CARD-7"); err != nil {
-		t.Fatalf("SwipeCard: %v", err)
-	}
+	mustSwipe(t, ch, 2, "CARD-7", "SwipeCard")
 	auth := waitFor[ocpp201.AuthorizeRequest](t, f, "CP-1", "Authorize", nil)
 	if auth.IDToken.IDToken != "CARD-7" || auth.IDToken.Type != ocpp201.IDTokenEnumISO14443 {
 		t.Errorf("Authorize idToken = %+v, want CARD-7 ISO14443", auth.IDToken)
@@ -296,9 +271,7 @@ func TestV201UnplugAndSwipeCard(t *testing.T) {
 		t.Errorf("Started = %s, want triggerReason Authorized on EVSE 2 without remoteStartId", mustJSON(t, started))
 	}
 	// The same card again stops it.
-	if err := ch.SwipeCard(ctx, 2, "CARD-7"); err != nil {
-		t.Fatalf("second SwipeCard: %v", err)
-	}
+	mustSwipe(t, ch, 2, "CARD-7", "second SwipeCard")
 	ended := waitFor(t, f, "CP-1", "Ended", txEvent(ocpp201.TransactionEventEnumEnded))
 	if ended.TriggerReason != ocpp201.TriggerReasonEnumStopAuthorized || deref(ended.TransactionInfo.StoppedReason) != ocpp201.ReasonEnumLocal {
 		t.Errorf("Ended = %s, want StopAuthorized, Local", mustJSON(t, ended))

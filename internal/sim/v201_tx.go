@@ -105,15 +105,9 @@ func stopReason201(r ocpp16.Reason) (ocpp201.ReasonEnum, ocpp201.TriggerReasonEn
 // stopTx201 ends cn's transaction and queues TransactionEvent Ended with
 // the Transaction.End register reading; the connector then goes back to
 // Available as in stopTx. A pending Reset OnIdle fires when the last
-// transaction has ended. Callers hold mu.
-func (c *Charger) stopTx201(cn *connector, reason ocpp16.Reason) {
-	tx := cn.tx
-	if tx == nil {
-		return
-	}
-	now := c.now()
-	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
-	end := now.UTC().Truncate(time.Millisecond)
+// transaction has ended. stopTx calls it for the running transaction tx,
+// the energy counted up to end. Callers hold mu.
+func (c *Charger) stopTx201(cn *connector, tx *txn, end time.Time, reason ocpp16.Reason) {
 	stopped, trigger := stopReason201(reason)
 	state := ocpp201.ChargingStateEnumEVConnected
 	if reason == ocpp16.ReasonEVDisconnected {
@@ -129,17 +123,7 @@ func (c *Charger) stopTx201(cn *connector, reason ocpp16.Reason) {
 	req.MeterValue = []ocpp201.MeterValue{{Timestamp: end, SampledValue: []ocpp201.SampledValue{
 		energy201(cn.energyWh, ocpp201.ReadingContextEnumTransactionEnd)}}}
 	c.push(&message{action: "TransactionEvent", req: req, durable: true})
-	cn.tx = nil
-	cn.powerW = 0
-	if reason != ocpp16.ReasonEVDisconnected {
-		c.setStatus(cn, ocpp16.ChargePointStatusFinishing)
-		cn.plugged = false // the driver takes the cable
-	}
-	if cn.scheduled != nil {
-		cn.inoperative = *cn.scheduled
-		cn.scheduled = nil
-	}
-	c.setStatus(cn, cn.idleStatus())
+	c.endTx(cn, reason)
 	c.log.Info("transaction stopped", "connector", cn.id, "tx", tx.v2.id, "reason", string(stopped),
 		"energy_wh", math.Round((cn.energyWh-tx.startWh)*10)/10)
 	if c.v2.resetOnIdle && !c.transacting() {
@@ -242,69 +226,16 @@ func energy201(wh float64, rc ocpp201.ReadingContextEnum) ocpp201.SampledValue {
 // (TxStartPoint Authorized) with triggerReason RemoteStart and the
 // request's remoteStartId. Behaviour flags act as for 1.6.
 func (c *Charger) requestStart201(ctx context.Context, r *ocpp201.RequestStartTransactionRequest) *ocpp201.RequestStartTransactionResponse {
-	rejected := &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumRejected}
-	accepted := &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumAccepted}
-	log := c.log.With("id_tag", r.IDToken.IDToken, "remote_start_id", r.RemoteStartID)
-	if c.cfg.Behaviour.RejectRemoteStart {
-		log.Info("remote start rejected (Behaviour.RejectRemoteStart)")
-		return rejected
-	}
 	limitW, ok := profileLimit201(r.ChargingProfile)
-	if !ok {
-		log.Info("remote start rejected: charging profile is not a usable TxProfile")
-		return rejected
+	log := c.log.With("id_tag", r.IDToken.IDToken, "remote_start_id", r.RemoteStartID)
+	start := func(cn *connector, picked chan struct{}) {
+		id := r.RemoteStartID
+		c.startTx201(cn, r.IDToken, limitW, ocpp201.TriggerReasonEnumRemoteStart, &id, picked)
 	}
-
-	c.mu.Lock()
-	cn := c.pickConnector(r.EvseID)
-	if cn == nil {
-		c.mu.Unlock()
-		log.Info("remote start rejected: no free EVSE", "evse", deref(r.EvseID))
-		return rejected
+	if !c.acceptRemoteStart(ctx, log, r.EvseID, ok, "EVSE", start) {
+		return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumRejected}
 	}
-	log = log.With("connector", cn.id)
-	if c.cfg.Behaviour.NeverStart {
-		cn.plugged = true
-		c.setStatus(cn, cn.idleStatus())
-		c.holdUntil = time.Now().Add(followUpDelay)
-		c.mu.Unlock()
-		log.Info("remote start accepted; never starting (Behaviour.NeverStart)")
-		return accepted
-	}
-	var picked chan struct{}
-	if c.cfg.Behaviour.StartBeforeAnswer {
-		picked = make(chan struct{})
-	} else {
-		c.holdUntil = time.Now().Add(followUpDelay)
-	}
-	id := r.RemoteStartID
-	c.startTx201(cn, r.IDToken, limitW, ocpp201.TriggerReasonEnumRemoteStart, &id, picked)
-	c.mu.Unlock()
-	log.Info("remote start accepted")
-	if picked != nil {
-		c.poke()
-		waitPicked(ctx, picked)
-	}
-	return accepted
-}
-
-// waitPicked holds the answer to a remote start until the worker has
-// handed the transaction's first CALL to the connection (or 100ms passed),
-// for Behaviour.StartBeforeAnswer.
-func waitPicked(ctx context.Context, picked chan struct{}) {
-	t := time.NewTimer(startAnswerDelay)
-	defer t.Stop()
-	select {
-	case <-picked:
-		// The worker is writing the CALL; give it a moment to hit the wire.
-		t.Reset(followUpDelay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	case <-t.C:
-	case <-ctx.Done():
-	}
+	return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumAccepted}
 }
 
 // profileLimit201 reads the power limit of a RequestStartTransaction's
@@ -344,14 +275,9 @@ func profileLimit201(p *ocpp201.ChargingProfile) (w float64, ok bool) {
 func (c *Charger) requestStop201(r *ocpp201.RequestStopTransactionRequest) *ocpp201.RequestStopTransactionResponse {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cn := c.txConnector201(r.TransactionID)
-	if cn == nil {
-		c.log.Info("remote stop rejected: unknown transaction", "tx", r.TransactionID)
+	if !c.acceptRemoteStop(c.txConnector201(r.TransactionID), r.TransactionID) {
 		return &ocpp201.RequestStopTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumRejected}
 	}
-	c.log.Info("remote stop accepted", "connector", cn.id, "tx", r.TransactionID)
-	c.holdUntil = time.Now().Add(followUpDelay)
-	c.stopTx(cn, ocpp16.ReasonRemote)
 	return &ocpp201.RequestStopTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumAccepted}
 }
 
@@ -380,21 +306,11 @@ func (c *Charger) swipeCard201(ctx context.Context, n int, idTag string) error {
 		c.mu.Unlock()
 		return ErrOffline
 	}
-	answer := make(chan reply, 1)
-	c.push(&message{action: "Authorize", req: &ocpp201.AuthorizeRequest{IDToken: token}, reply: answer})
-	c.mu.Unlock()
-	c.poke()
-
-	var r reply
-	select {
-	case r = <-answer:
-	case <-ctx.Done():
-		return fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, ctx.Err())
+	answer, err := c.authorize(ctx, &ocpp201.AuthorizeRequest{IDToken: token}, idTag)
+	if err != nil {
+		return err
 	}
-	if r.err != nil {
-		return fmt.Errorf("sim %s: authorize %s: %w", c.cfg.ID, idTag, r.err)
-	}
-	resp := r.resp.(*ocpp201.AuthorizeResponse)
+	resp := answer.(*ocpp201.AuthorizeResponse)
 	if resp.IDTokenInfo.Status != ocpp201.AuthorizationStatusEnumAccepted {
 		return fmt.Errorf("sim %s: id token %s not authorized: %s", c.cfg.ID, idTag, resp.IDTokenInfo.Status)
 	}

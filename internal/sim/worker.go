@@ -85,46 +85,77 @@ func (c *Charger) boot(ctx context.Context, conn *ocppj.Conn) bool {
 	if c.v2 != nil {
 		return c.boot201(ctx, conn)
 	}
+	return c.bootLoop(ctx, conn, func() any { return c.bootRequest() }, func(raw json.RawMessage) (bootAnswer, *ocppj.Error) {
+		resp, verr := ocpp16.DecodeBootNotificationResponse(raw)
+		if verr != nil {
+			return bootAnswer{}, verr
+		}
+		return bootAnswer{accepted: resp.Status == ocpp16.RegistrationStatusAccepted, status: string(resp.Status), interval: resp.Interval}, nil
+	}, c.onBooted)
+}
+
+// bootAnswer is what the boot loop needs of a BootNotification answer,
+// whatever the version.
+type bootAnswer struct {
+	accepted bool
+	status   string
+	interval int // s
+}
+
+// bootLoop is the version-independent BootNotification loop: it sends
+// request() until the CSMS accepts it, waiting the interval it gives while
+// Pending or Rejected (or 10s), or until TriggerMessage(BootNotification).
+// decode reads an answer; onAccepted records the accepted boot with its
+// interval. It returns false when the connection or ctx ends first.
+func (c *Charger) bootLoop(ctx context.Context, conn *ocppj.Conn, request func() any,
+	decode func(json.RawMessage) (bootAnswer, *ocppj.Error), onAccepted func(interval int)) bool {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
 		wait := 10 * time.Second
-		raw, err := conn.Call(ctx, "BootNotification", c.bootRequest())
+		raw, err := conn.Call(ctx, "BootNotification", request())
 		if err != nil {
 			if errors.Is(err, ocppj.ErrClosed) || ctx.Err() != nil {
 				return false
 			}
 			c.log.Warn("boot notification failed", "err", err)
-		} else if resp, verr := ocpp16.DecodeBootNotificationResponse(raw); verr != nil {
+		} else if resp, verr := decode(raw); verr != nil {
 			c.log.Warn("invalid answer from CSMS", "action", "BootNotification", "code", string(verr.Code), "err", verr.Description)
-		} else if resp.Status == ocpp16.RegistrationStatusAccepted {
-			c.onBooted(resp)
+		} else if resp.accepted {
+			onAccepted(resp.interval)
 			return true
 		} else {
-			if resp.Interval > 0 {
-				wait = time.Duration(resp.Interval) * time.Second
+			if resp.interval > 0 {
+				wait = time.Duration(resp.interval) * time.Second
 			}
-			c.log.Info("boot not accepted", "status", string(resp.Status), "retry_in", wait)
+			c.log.Info("boot not accepted", "status", resp.status, "retry_in", wait)
 		}
 		t.Reset(wait)
-	waiting:
-		for {
-			select {
-			case <-ctx.Done():
-				return false
-			case <-conn.Done():
-				return false
-			case <-t.C:
-				break waiting
-			case <-c.wake:
-				c.mu.Lock()
-				now := c.bootNow
-				c.bootNow = false
-				c.mu.Unlock()
-				if now { // TriggerMessage(BootNotification)
-					t.Stop()
-					break waiting
-				}
+		if !c.bootWait(ctx, conn, t) {
+			return false
+		}
+	}
+}
+
+// bootWait waits for t, or for TriggerMessage(BootNotification); false
+// when the connection or ctx ends first.
+func (c *Charger) bootWait(ctx context.Context, conn *ocppj.Conn, t *time.Timer) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-conn.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-c.wake:
+			c.mu.Lock()
+			now := c.bootNow
+			c.bootNow = false
+			c.mu.Unlock()
+			if now {
+				t.Stop()
+				return true
 			}
 		}
 	}
@@ -141,13 +172,13 @@ func (c *Charger) bootRequest() *ocpp16.BootNotificationRequest {
 }
 
 // onBooted records an accepted boot, then reports every connector's status.
-func (c *Charger) onBooted(resp *ocpp16.BootNotificationResponse) {
+func (c *Charger) onBooted(interval int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.booted = true
 	close(c.bootedCh)
 	c.bootNow = false
-	c.applyBootInterval(resp.Interval)
+	c.applyBootInterval(interval)
 	for _, cn := range c.connectors {
 		c.queueStatus(cn)
 	}
@@ -323,12 +354,22 @@ func (c *Charger) requeue(m *message, attempt bool) {
 	}
 }
 
-// onAnswer applies a validated answer.
+// onAnswer applies a validated answer, then hands it to whoever waits for
+// it (Authorize).
 func (c *Charger) onAnswer(m *message, resp any) {
 	if c.v2 != nil {
 		c.onAnswer201(m, resp)
-		return
+	} else {
+		c.onAnswer16(m, resp)
 	}
+	if m.reply != nil {
+		m.reply <- reply{resp: resp}
+		m.reply = nil
+	}
+}
+
+// onAnswer16 applies a validated 1.6 answer.
+func (c *Charger) onAnswer16(m *message, resp any) {
 	switch r := resp.(type) {
 	case *ocpp16.StartTransactionResponse:
 		c.mu.Lock()
@@ -345,15 +386,17 @@ func (c *Charger) onAnswer(m *message, resp any) {
 		c.mu.Unlock()
 		c.log.Info("transaction started", "connector", tx.connector, "tx", r.TransactionID, "id_tag", tx.idTag, "status", string(r.IDTagInfo.Status))
 	case *ocpp16.BootNotificationResponse: // a triggered one
-		if r.Status == ocpp16.RegistrationStatusAccepted {
-			c.mu.Lock()
-			c.applyBootInterval(r.Interval)
-			c.mu.Unlock()
-		}
+		c.onTriggeredBoot(r.Status == ocpp16.RegistrationStatusAccepted, r.Interval)
 	}
-	if m.reply != nil {
-		m.reply <- reply{resp: resp}
-		m.reply = nil
+}
+
+// onTriggeredBoot applies the answer to a triggered BootNotification: an
+// accepted one sets the heartbeat interval.
+func (c *Charger) onTriggeredBoot(accepted bool, interval int) {
+	if accepted {
+		c.mu.Lock()
+		c.applyBootInterval(interval)
+		c.mu.Unlock()
 	}
 }
 
