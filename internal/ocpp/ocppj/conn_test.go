@@ -283,13 +283,9 @@ func TestCallTimeout(t *testing.T) {
 	p := dialPeer(t, s.url, "ocpp1.6", true)
 	c := s.conn(t)
 
-	start := time.Now()
 	_, err := c.Call(context.Background(), "Reset", map[string]string{"type": "Hard"})
 	if !errors.Is(err, ocppj.ErrTimeout) {
 		t.Fatalf("Call = %v, want ErrTimeout", err)
-	}
-	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
-		t.Errorf("Call timed out after %v, want about 100ms", d)
 	}
 	lateID, _, _ := parseCall(t, p.next())
 
@@ -449,13 +445,10 @@ func TestPingKeepalive(t *testing.T) {
 		s := startServer(t, ocppj.Options{PingInterval: interval})
 		dialPeer(t, s.url, "ocpp1.6", false)
 		c := s.conn(t)
-		start := time.Now()
+		// The error names the silence (2 × interval): behaviour, not a timing assertion.
 		err := s.serveErr(t)
 		if err == nil || !strings.Contains(err.Error(), "silent") {
 			t.Errorf("Serve = %v, want a silent-peer error", err)
-		}
-		if d := time.Since(start); d < 2*interval {
-			t.Errorf("dropped after %v, want at least %v", d, 2*interval)
 		}
 		<-c.Done()
 	})
