@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
@@ -248,13 +249,41 @@ func (s *Store) ListTransactionEvents(ctx context.Context, chargerID, transactio
 	return out, nil
 }
 
-// NextRemoteStartID returns a new remoteStartId from a sequence.
+// remoteStartBlock is how many remoteStartIds NextRemoteStartID reserves
+// from the sequence in one write. The ids of a block not handed out before
+// the process ends are never used; 1000 per restart leaves room for
+// millions of restarts within a 32-bit remoteStartId.
+const remoteStartBlock = 1000
+
+// idBlock is a range of reserved sequence values, (next-1, end].
+type idBlock struct {
+	mu        sync.Mutex
+	next, end int
+}
+
+// NextRemoteStartID returns a new remoteStartId from a sequence. It
+// reserves remoteStartBlock ids per durable write and hands them out from
+// memory, so that a remote start normally costs no write of its own. The
+// sequence holds the last reserved id, so ids stay unique across restarts
+// and across nodes sharing the database (each reserves its own blocks);
+// they increase within one Store.
 func (s *Store) NextRemoteStartID(ctx context.Context) (int, error) {
-	var id int
-	err := s.write(ctx, "next remote start id", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `UPDATE sequences SET value = value + 1 WHERE name = 'remote_start_id' RETURNING value`).Scan(&id)
-	})
-	return id, err
+	b := &s.remoteStart
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next == 0 || b.next > b.end {
+		var last int
+		err := s.write(ctx, "reserve remote start ids", func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `UPDATE sequences SET value = value + ? WHERE name = 'remote_start_id' RETURNING value`, remoteStartBlock).Scan(&last)
+		})
+		if err != nil {
+			return 0, err
+		}
+		b.next, b.end = last-remoteStartBlock+1, last
+	}
+	id := b.next
+	b.next++
+	return id, nil
 }
 
 // SetOCPPVersionOverride sets or clears the charger's subprotocol override.

@@ -36,6 +36,8 @@ type Store struct {
 
 	gc    *committer // runs every write: group commit (commit.go)
 	stmts stmtCache  // hot reads, prepared once per reader connection (prepared.go)
+
+	remoteStart idBlock // remoteStartIds reserved, not yet handed out (devicemodel.go)
 }
 
 // Option changes how Open opens the store.

@@ -240,3 +240,41 @@ func TestPathWithQuestionMark(t *testing.T) {
 		t.Errorf("database file not at %s: %v", path, err)
 	}
 }
+
+// TestRemoteStartIDsUniqueAcrossStores: ids reserved in blocks never repeat
+// across two stores sharing one database, nor after a reopen.
+func TestRemoteStartIDsUniqueAcrossStores(t *testing.T) {
+	ctx := context.Background()
+	a, path := openTemp(t)
+	b, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	take := func(s *sqlite.Store, n int) {
+		t.Helper()
+		for range n {
+			id, err := s.NextRemoteStartID(ctx)
+			if err != nil {
+				t.Fatalf("NextRemoteStartID: %v", err)
+			}
+			if id <= 0 || seen[id] {
+				t.Fatalf("NextRemoteStartID = %d, want a new id > 0", id)
+			}
+			seen[id] = true
+		}
+	}
+	take(a, 3)
+	take(b, 3)
+	take(a, 2)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	take(c, 3)
+	take(a, 1)
+}
