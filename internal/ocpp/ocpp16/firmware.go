@@ -12,7 +12,7 @@ import (
 // UpdateFirmware sends UpdateFirmware; its answer carries nothing.
 func (s *Station) UpdateFirmware(ctx context.Context, u charging.FirmwareUpdate) error {
 	req := &UpdateFirmwareRequest{Location: u.Location, RetrieveDate: u.RetrieveDate.UTC(), Retries: u.Retries, RetryInterval: u.RetryIntervalS}
-	_, err := send[UpdateFirmwareResponse](ctx, s, "UpdateFirmware", req)
+	_, err := call[UpdateFirmwareResponse](ctx, s, "UpdateFirmware", req)
 	return err
 }
 
@@ -21,7 +21,7 @@ func (s *Station) UpdateFirmware(ctx context.Context, u charging.FirmwareUpdate)
 func (s *Station) GetDiagnostics(ctx context.Context, d charging.DiagnosticsRequest) (string, error) {
 	req := &GetDiagnosticsRequest{Location: d.Location, Retries: d.Retries, RetryInterval: d.RetryIntervalS,
 		StartTime: utcPtr(d.StartTime), StopTime: utcPtr(d.StopTime)}
-	resp, err := send[GetDiagnosticsResponse](ctx, s, "GetDiagnostics", req)
+	resp, err := call[GetDiagnosticsResponse](ctx, s, "GetDiagnostics", req)
 	if err != nil {
 		return "", err
 	}

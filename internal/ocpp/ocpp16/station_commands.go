@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/joule-ev/joule/internal/charging"
-	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
 // This file implements the typed station-management commands of
@@ -14,23 +13,13 @@ import (
 // answer is translated back. Domain bookkeeping for them happens in csms,
 // which called them; generic commands are booked through answered().
 
-type validator interface{ Validate() *ocppj.Error }
-
-// send validates req and calls the charger.
-func send[Resp any](ctx context.Context, s *Station, action string, req validator) (*Resp, error) {
-	if verr := req.Validate(); verr != nil {
-		return nil, charging.Errorf(charging.EINVALID, "%s: %s", action, verr.Description)
-	}
-	return call[Resp](ctx, s, action, req)
-}
-
 // Reset sends Reset Hard or Soft.
 func (s *Station) Reset(ctx context.Context, hard bool) (charging.CommandStatus, error) {
 	req := &ResetRequest{Type: ResetTypeSoft}
 	if hard {
 		req.Type = ResetTypeHard
 	}
-	resp, err := send[ResetResponse](ctx, s, "Reset", req)
+	resp, err := call[ResetResponse](ctx, s, "Reset", req)
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +28,7 @@ func (s *Station) Reset(ctx context.Context, hard bool) (charging.CommandStatus,
 
 // UnlockConnector sends UnlockConnector.
 func (s *Station) UnlockConnector(ctx context.Context, connectorID int) (charging.CommandStatus, error) {
-	resp, err := send[UnlockConnectorResponse](ctx, s, "UnlockConnector", &UnlockConnectorRequest{ConnectorID: connectorID})
+	resp, err := call[UnlockConnectorResponse](ctx, s, "UnlockConnector", &UnlockConnectorRequest{ConnectorID: connectorID})
 	if err != nil {
 		return "", err
 	}
@@ -52,7 +41,7 @@ func (s *Station) ChangeAvailability(ctx context.Context, connectorID int, opera
 	if operative {
 		req.Type = AvailabilityTypeOperative
 	}
-	resp, err := send[ChangeAvailabilityResponse](ctx, s, "ChangeAvailability", req)
+	resp, err := call[ChangeAvailabilityResponse](ctx, s, "ChangeAvailability", req)
 	if err != nil {
 		return "", err
 	}
@@ -61,7 +50,7 @@ func (s *Station) ChangeAvailability(ctx context.Context, connectorID int, opera
 
 // GetConfiguration sends GetConfiguration.
 func (s *Station) GetConfiguration(ctx context.Context, keys []string) (charging.ConfigurationReport, error) {
-	resp, err := send[GetConfigurationResponse](ctx, s, "GetConfiguration", &GetConfigurationRequest{Key: keys})
+	resp, err := call[GetConfigurationResponse](ctx, s, "GetConfiguration", &GetConfigurationRequest{Key: keys})
 	if err != nil {
 		return charging.ConfigurationReport{}, err
 	}
@@ -78,7 +67,7 @@ func configurationReport(resp *GetConfigurationResponse) charging.ConfigurationR
 
 // ChangeConfiguration sends ChangeConfiguration.
 func (s *Station) ChangeConfiguration(ctx context.Context, key, value string) (charging.CommandStatus, error) {
-	resp, err := send[ChangeConfigurationResponse](ctx, s, "ChangeConfiguration", &ChangeConfigurationRequest{Key: key, Value: value})
+	resp, err := call[ChangeConfigurationResponse](ctx, s, "ChangeConfiguration", &ChangeConfigurationRequest{Key: key, Value: value})
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +80,7 @@ func (s *Station) TriggerMessage(ctx context.Context, message string, connectorI
 	if connectorID > 0 {
 		req.ConnectorID = &connectorID
 	}
-	resp, err := send[TriggerMessageResponse](ctx, s, "TriggerMessage", req)
+	resp, err := call[TriggerMessageResponse](ctx, s, "TriggerMessage", req)
 	if err != nil {
 		return "", err
 	}
@@ -105,7 +94,7 @@ func (s *Station) ReserveNow(ctx context.Context, r charging.Reservation) (charg
 		p := r.ParentIDTag
 		req.ParentIDTag = &p
 	}
-	resp, err := send[ReserveNowResponse](ctx, s, "ReserveNow", req)
+	resp, err := call[ReserveNowResponse](ctx, s, "ReserveNow", req)
 	if err != nil {
 		return "", err
 	}
@@ -114,7 +103,7 @@ func (s *Station) ReserveNow(ctx context.Context, r charging.Reservation) (charg
 
 // CancelReservation sends CancelReservation.
 func (s *Station) CancelReservation(ctx context.Context, reservationID int) (charging.CommandStatus, error) {
-	resp, err := send[CancelReservationResponse](ctx, s, "CancelReservation", &CancelReservationRequest{ReservationID: reservationID})
+	resp, err := call[CancelReservationResponse](ctx, s, "CancelReservation", &CancelReservationRequest{ReservationID: reservationID})
 	if err != nil {
 		return "", err
 	}
@@ -127,7 +116,7 @@ func (s *Station) SetChargingProfile(ctx context.Context, connectorID int, p cha
 	if err != nil {
 		return "", err
 	}
-	resp, err := send[SetChargingProfileResponse](ctx, s, "SetChargingProfile", &SetChargingProfileRequest{ConnectorID: connectorID, CsChargingProfiles: cp})
+	resp, err := call[SetChargingProfileResponse](ctx, s, "SetChargingProfile", &SetChargingProfileRequest{ConnectorID: connectorID, CsChargingProfiles: cp})
 	if err != nil {
 		return "", err
 	}
@@ -145,7 +134,7 @@ func (s *Station) ClearChargingProfile(ctx context.Context, f charging.ProfileFi
 		p := ChargingProfilePurpose(f.Purpose)
 		req.ChargingProfilePurpose = &p
 	}
-	resp, err := send[ClearChargingProfileResponse](ctx, s, "ClearChargingProfile", req)
+	resp, err := call[ClearChargingProfileResponse](ctx, s, "ClearChargingProfile", req)
 	if err != nil {
 		return "", err
 	}
@@ -159,7 +148,7 @@ func (s *Station) GetCompositeSchedule(ctx context.Context, connectorID, duratio
 		u := ChargingRateUnit(unit)
 		req.ChargingRateUnit = &u
 	}
-	resp, err := send[GetCompositeScheduleResponse](ctx, s, "GetCompositeSchedule", req)
+	resp, err := call[GetCompositeScheduleResponse](ctx, s, "GetCompositeSchedule", req)
 	if err != nil {
 		return charging.CompositeSchedule{}, err
 	}

@@ -15,7 +15,7 @@ func (s *Station) SendLocalList(ctx context.Context, u charging.LocalListUpdate)
 	for _, e := range u.Entries {
 		req.LocalAuthorizationList = append(req.LocalAuthorizationList, authorizationData(e))
 	}
-	resp, err := send[SendLocalListResponse](ctx, s, "SendLocalList", req)
+	resp, err := call[SendLocalListResponse](ctx, s, "SendLocalList", req)
 	if err != nil {
 		return "", err
 	}
@@ -24,7 +24,7 @@ func (s *Station) SendLocalList(ctx context.Context, u charging.LocalListUpdate)
 
 // GetLocalListVersion sends GetLocalListVersion.
 func (s *Station) GetLocalListVersion(ctx context.Context) (int, error) {
-	resp, err := send[GetLocalListVersionResponse](ctx, s, "GetLocalListVersion", &GetLocalListVersionRequest{})
+	resp, err := call[GetLocalListVersionResponse](ctx, s, "GetLocalListVersion", &GetLocalListVersionRequest{})
 	if err != nil {
 		return 0, err
 	}

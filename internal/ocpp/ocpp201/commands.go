@@ -77,7 +77,7 @@ var codec = ocppdomain.Codec{DecodeRequest: DecodeRequest, DecodeResponse: Decod
 // call sends a typed request and decodes the typed, validated answer. A
 // CALLERROR becomes EREJECTED, no answer ETIMEOUT, a lost connection
 // EUNAVAILABLE.
-func call[Resp any](ctx context.Context, s *Station, action string, req any) (*Resp, error) {
+func call[Resp any](ctx context.Context, s *Station, action string, req ocppdomain.Validator) (*Resp, error) {
 	return ocppdomain.Call[Resp](ctx, s.conn, codec, s.id, action, req)
 }
 

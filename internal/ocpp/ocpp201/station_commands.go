@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
-	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
 // This file implements the typed station-management commands
@@ -43,16 +42,6 @@ import (
 // Only the Actual attribute is read and written. Names and instances that
 // contain '.', '@', '#' or ':' cannot be addressed this way.
 
-type validator interface{ Validate() *ocppj.Error }
-
-// send validates req against the 2.0.1 schema and calls the station.
-func send[Resp any](ctx context.Context, s *Station, action string, req validator) (*Resp, error) {
-	if verr := req.Validate(); verr != nil {
-		return nil, charging.Errorf(charging.EINVALID, "%s: %s", action, verr.Description)
-	}
-	return call[Resp](ctx, s, action, req)
-}
-
 // Reset sends Reset Immediate (hard) or OnIdle (soft) for the whole
 // station. The answer is Accepted, Rejected or Scheduled (OnIdle while a
 // transaction runs).
@@ -61,7 +50,7 @@ func (s *Station) Reset(ctx context.Context, hard bool) (charging.CommandStatus,
 	if hard {
 		req.Type = ResetEnumImmediate
 	}
-	resp, err := send[ResetResponse](ctx, s, "Reset", req)
+	resp, err := call[ResetResponse](ctx, s, "Reset", req)
 	if err != nil {
 		return "", err
 	}
@@ -76,7 +65,7 @@ func (s *Station) UnlockConnector(ctx context.Context, connectorID int) (chargin
 	if connectorID < 1 {
 		return "", charging.Errorf(charging.EINVALID, "UnlockConnector: OCPP 2.0.1 unlocks a connector of an EVSE; evseId must be 1 or more, got %d", connectorID)
 	}
-	resp, err := send[UnlockConnectorResponse](ctx, s, "UnlockConnector", &UnlockConnectorRequest{EvseID: connectorID, ConnectorID: 1})
+	resp, err := call[UnlockConnectorResponse](ctx, s, "UnlockConnector", &UnlockConnectorRequest{EvseID: connectorID, ConnectorID: 1})
 	if err != nil {
 		return "", err
 	}
@@ -93,7 +82,7 @@ func (s *Station) ChangeAvailability(ctx context.Context, connectorID int, opera
 	if connectorID > 0 {
 		req.Evse = &EVSE{ID: connectorID}
 	}
-	resp, err := send[ChangeAvailabilityResponse](ctx, s, "ChangeAvailability", req)
+	resp, err := call[ChangeAvailabilityResponse](ctx, s, "ChangeAvailability", req)
 	if err != nil {
 		return "", err
 	}
@@ -122,7 +111,7 @@ func (s *Station) GetConfiguration(ctx context.Context, keys []string) (charging
 		}
 		req.GetVariableData = append(req.GetVariableData, GetVariableData{Component: comp, Variable: v})
 	}
-	resp, err := send[GetVariablesResponse](ctx, s, "GetVariables", req)
+	resp, err := call[GetVariablesResponse](ctx, s, "GetVariables", req)
 	if err != nil {
 		return charging.ConfigurationReport{}, err
 	}
@@ -158,7 +147,7 @@ func (s *Station) baseReport(ctx context.Context) (charging.ConfigurationReport,
 	id := int(s.requestID.Add(1))
 	w := s.reports.wait(id)
 	defer s.reports.drop(id)
-	resp, err := send[GetBaseReportResponse](ctx, s, "GetBaseReport", &GetBaseReportRequest{RequestID: id, ReportBase: ReportBaseEnumFullInventory})
+	resp, err := call[GetBaseReportResponse](ctx, s, "GetBaseReport", &GetBaseReportRequest{RequestID: id, ReportBase: ReportBaseEnumFullInventory})
 	if err != nil {
 		return charging.ConfigurationReport{}, err
 	}
@@ -244,7 +233,7 @@ func (s *Station) ChangeConfiguration(ctx context.Context, key, value string) (c
 	if err != nil {
 		return "", err
 	}
-	resp, err := send[SetVariablesResponse](ctx, s, "SetVariables", &SetVariablesRequest{
+	resp, err := call[SetVariablesResponse](ctx, s, "SetVariables", &SetVariablesRequest{
 		SetVariableData: []SetVariableData{{Component: comp, Variable: v, AttributeValue: value}}})
 	if err != nil {
 		return "", err
@@ -291,7 +280,7 @@ func (s *Station) TriggerMessage(ctx context.Context, message string, connectorI
 			req.Evse.ConnectorID = &one
 		}
 	}
-	resp, err := send[TriggerMessageResponse](ctx, s, "TriggerMessage", req)
+	resp, err := call[TriggerMessageResponse](ctx, s, "TriggerMessage", req)
 	if err != nil {
 		return "", err
 	}
@@ -302,7 +291,7 @@ func (s *Station) TriggerMessage(ctx context.Context, message string, connectorI
 // Central idToken (and the parent as groupIdToken). The answers are 1.6's:
 // Accepted, Faulted, Occupied, Rejected, Unavailable.
 func (s *Station) ReserveNow(ctx context.Context, r charging.Reservation) (charging.CommandStatus, error) {
-	resp, err := send[ReserveNowResponse](ctx, s, "ReserveNow", reserveNowRequest(r))
+	resp, err := call[ReserveNowResponse](ctx, s, "ReserveNow", reserveNowRequest(r))
 	if err != nil {
 		return "", err
 	}
@@ -323,7 +312,7 @@ func reserveNowRequest(r charging.Reservation) *ReserveNowRequest {
 
 // CancelReservation sends CancelReservation.
 func (s *Station) CancelReservation(ctx context.Context, reservationID int) (charging.CommandStatus, error) {
-	resp, err := send[CancelReservationResponse](ctx, s, "CancelReservation", &CancelReservationRequest{ReservationID: reservationID})
+	resp, err := call[CancelReservationResponse](ctx, s, "CancelReservation", &CancelReservationRequest{ReservationID: reservationID})
 	if err != nil {
 		return "", err
 	}
@@ -343,7 +332,7 @@ func (s *Station) SetChargingProfile(ctx context.Context, connectorID int, p cha
 	if cp.ChargingProfilePurpose == ChargingProfilePurposeEnumTxProfile && (connectorID == 0 || cp.TransactionID == nil) {
 		return "", charging.Errorf(charging.EINVALID, "SetChargingProfile: a TxProfile needs an EVSE and a transactionId in OCPP 2.0.1 (K01.FR.03)")
 	}
-	resp, err := send[SetChargingProfileResponse](ctx, s, "SetChargingProfile", &SetChargingProfileRequest{EvseID: connectorID, ChargingProfile: cp})
+	resp, err := call[SetChargingProfileResponse](ctx, s, "SetChargingProfile", &SetChargingProfileRequest{EvseID: connectorID, ChargingProfile: cp})
 	if err != nil {
 		return "", err
 	}
@@ -443,7 +432,7 @@ func (s *Station) ClearChargingProfile(ctx context.Context, f charging.ProfileFi
 	if err != nil {
 		return "", err
 	}
-	resp, err := send[ClearChargingProfileResponse](ctx, s, "ClearChargingProfile", req)
+	resp, err := call[ClearChargingProfileResponse](ctx, s, "ClearChargingProfile", req)
 	if err != nil {
 		return "", err
 	}
@@ -480,7 +469,7 @@ func (s *Station) GetCompositeSchedule(ctx context.Context, connectorID, duratio
 		u := ChargingRateUnitEnum(unit)
 		req.ChargingRateUnit = &u
 	}
-	resp, err := send[GetCompositeScheduleResponse](ctx, s, "GetCompositeSchedule", req)
+	resp, err := call[GetCompositeScheduleResponse](ctx, s, "GetCompositeSchedule", req)
 	if err != nil {
 		return charging.CompositeSchedule{}, err
 	}

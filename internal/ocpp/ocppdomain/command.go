@@ -23,10 +23,18 @@ type Codec struct {
 	DecodeResponse func(action string, payload []byte) (any, *ocppj.Error)
 }
 
+// Validator is a generated message that checks itself against its schema.
+type Validator interface{ Validate() *ocppj.Error }
+
 // Call sends a typed request and decodes the typed, validated answer, of
-// type *Resp. A CALLERROR becomes EREJECTED, no answer ETIMEOUT, a lost
-// connection EUNAVAILABLE, an answer that breaks the schema EINTERNAL.
-func Call[Resp any](ctx context.Context, conn Caller, c Codec, chargerID, action string, req any) (*Resp, error) {
+// type *Resp. A request that breaks its schema is not sent (EINVALID:
+// strict in what Joule sends); a CALLERROR becomes EREJECTED, no answer
+// ETIMEOUT, a lost connection EUNAVAILABLE, an answer that breaks the
+// schema EINTERNAL.
+func Call[Resp any](ctx context.Context, conn Caller, c Codec, chargerID, action string, req Validator) (*Resp, error) {
+	if verr := req.Validate(); verr != nil {
+		return nil, charging.Errorf(charging.EINVALID, "%s: %s", action, verr.Description)
+	}
 	raw, err := conn.Call(ctx, action, req)
 	if err != nil {
 		return nil, CommandError(chargerID, action, err)

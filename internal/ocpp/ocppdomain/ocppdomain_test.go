@@ -114,17 +114,32 @@ var codec = ocppdomain.Codec{
 	},
 }
 
+// request is a generated-message stand-in that validates itself.
+type request struct{ Bad bool }
+
+func (r *request) Validate() *ocppj.Error {
+	if r.Bad {
+		return ocppj.Errorf(ocppj.PropertyConstraintViolation, "type: not allowed")
+	}
+	return nil
+}
+
 func TestCall(t *testing.T) {
 	ctx := context.Background()
-	r, err := ocppdomain.Call[resetResponse](ctx, &caller{raw: json.RawMessage(`{"Status":"Accepted"}`)}, codec, "CP-1", "Reset", nil)
+	ok := &request{}
+	c := &caller{raw: json.RawMessage(`{"Status":"Accepted"}`)}
+	if _, err := ocppdomain.Call[resetResponse](ctx, c, codec, "CP-1", "Reset", &request{Bad: true}); charging.ErrorCode(err) != charging.EINVALID || c.n != 0 {
+		t.Errorf("Call with an invalid request: %v after %d sends, want EINVALID and nothing sent", err, c.n)
+	}
+	r, err := ocppdomain.Call[resetResponse](ctx, &caller{raw: json.RawMessage(`{"Status":"Accepted"}`)}, codec, "CP-1", "Reset", ok)
 	if err != nil || r.Status != "Accepted" {
 		t.Errorf("Call = %+v, %v; want Accepted", r, err)
 	}
-	_, err = ocppdomain.Call[resetResponse](ctx, &caller{raw: json.RawMessage(`{"Status":"Maybe"}`)}, codec, "CP-1", "Reset", nil)
+	_, err = ocppdomain.Call[resetResponse](ctx, &caller{raw: json.RawMessage(`{"Status":"Maybe"}`)}, codec, "CP-1", "Reset", ok)
 	if got := charging.ErrorCode(err); got != charging.EINTERNAL {
 		t.Errorf("Call with an invalid answer: code %s, want %s (%v)", got, charging.EINTERNAL, err)
 	}
-	_, err = ocppdomain.Call[resetResponse](ctx, &caller{err: ocppj.ErrTimeout}, codec, "CP-1", "Reset", nil)
+	_, err = ocppdomain.Call[resetResponse](ctx, &caller{err: ocppj.ErrTimeout}, codec, "CP-1", "Reset", ok)
 	if got := charging.ErrorCode(err); got != charging.ETIMEOUT {
 		t.Errorf("Call without an answer: code %s, want %s (%v)", got, charging.ETIMEOUT, err)
 	}
