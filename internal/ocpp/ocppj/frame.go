@@ -339,17 +339,7 @@ func (s *scanner) value(depth int) (int, bool) {
 }
 
 func (s *scanner) object(depth int) bool {
-	if depth > maxDepth {
-		return false
-	}
-	s.i++ // '{'
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return true
-	}
-	for {
-		s.ws()
+	return s.container(depth, '}', func() bool {
 		if s.i >= len(s.b) || s.b[s.i] != '"' || !s.string() {
 			return false
 		}
@@ -359,38 +349,34 @@ func (s *scanner) object(depth int) bool {
 		}
 		s.i++
 		s.ws()
-		if _, ok := s.value(depth + 1); !ok {
-			return false
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
+		_, ok := s.value(depth + 1)
+		return ok
+	})
 }
 
 func (s *scanner) array(depth int) bool {
+	return s.container(depth, ']', func() bool {
+		_, ok := s.value(depth + 1)
+		return ok
+	})
+}
+
+// container scans an object or array whose opening byte is at s.i:
+// elements (each scanned by elem, which starts after white space) separated
+// by ',' up to the closing byte.
+func (s *scanner) container(depth int, closing byte, elem func() bool) bool {
 	if depth > maxDepth {
 		return false
 	}
-	s.i++ // '['
+	s.i++ // '{' or '['
 	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
+	if s.i < len(s.b) && s.b[s.i] == closing {
 		s.i++
 		return true
 	}
 	for {
 		s.ws()
-		if _, ok := s.value(depth + 1); !ok {
+		if !elem() {
 			return false
 		}
 		s.ws()
@@ -400,7 +386,7 @@ func (s *scanner) array(depth int) bool {
 		switch s.b[s.i] {
 		case ',':
 			s.i++
-		case ']':
+		case closing:
 			s.i++
 			return true
 		default:
