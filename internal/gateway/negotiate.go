@@ -39,9 +39,13 @@ func (g *Gateway) negotiate(offers []string, override string) (Protocol, bool) {
 // negotiateFor applies the charger's override, if any. An override the
 // charger does not offer is ignored (with a log line): refusing the charger
 // would leave it unreachable, and the operator can see the version it uses.
+//
+// The policy (a store read) is consulted only when the charger offers more
+// than one version Joule speaks: with a single common version there is no
+// choice to override, and most chargers offer one.
 func (g *Gateway) negotiateFor(ctx context.Context, chargerID string, offers []string) (Protocol, bool) {
 	override := ""
-	if g.opts.VersionPolicy != nil {
+	if g.opts.VersionPolicy != nil && g.common(offers) > 1 {
 		override = g.opts.VersionPolicy(ctx, chargerID)
 	}
 	p, ok := g.negotiate(offers, override)
@@ -49,4 +53,18 @@ func (g *Gateway) negotiateFor(ctx context.Context, chargerID string, offers []s
 		g.log.Warn("charger does not offer its OCPP version override", "charger", chargerID, "override", override, "offered", offers, "ocpp", p.Subprotocol)
 	}
 	return p, ok
+}
+
+// common counts the versions Joule speaks among the offers.
+func (g *Gateway) common(offers []string) int {
+	n := 0
+	for _, p := range g.protocols {
+		for _, o := range offers {
+			if strings.EqualFold(strings.TrimSpace(o), p.Subprotocol) {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"testing"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
@@ -32,5 +33,20 @@ func TestNegotiateOverride(t *testing.T) {
 				t.Errorf("negotiate(%q, %q) = %q, %v; want %q", tc.offers, tc.override, got, ok, tc.want)
 			}
 		})
+	}
+}
+
+// TestVersionPolicyOnlyWhenThereIsAChoice: the override (a store read) is
+// looked up only when the charger offers more than one version Joule speaks.
+func TestVersionPolicyOnlyWhenThereIsAChoice(t *testing.T) {
+	lookups := 0
+	g := New(nil, Options{VersionPolicy: func(context.Context, string) string { lookups++; return "ocpp1.6" }},
+		Protocol{Subprotocol: "ocpp2.0.1", Dialect: ocppj.Dialect201},
+		Protocol{Subprotocol: "ocpp1.6", Dialect: ocppj.Dialect16})
+	if p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp2.1"}); p.Subprotocol != "ocpp2.0.1" || lookups != 0 {
+		t.Errorf("one common version: %q after %d lookups, want ocpp2.0.1 and none", p.Subprotocol, lookups)
+	}
+	if p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp1.6"}); p.Subprotocol != "ocpp1.6" || lookups != 1 {
+		t.Errorf("two common versions: %q after %d lookups, want the override ocpp1.6 after one", p.Subprotocol, lookups)
 	}
 }
