@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/ocpp/ocppdomain"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
@@ -23,7 +24,7 @@ func (s *Station) gate(ctx context.Context, action string) error {
 	if reg == "" {
 		var err error
 		if reg, err = s.events.Registration(ctx, s.id); err != nil {
-			return callError(action, err)
+			return ocppdomain.CallError(action, err)
 		}
 		s.mu.Lock()
 		if s.reg == "" {
@@ -33,31 +34,10 @@ func (s *Station) gate(ctx context.Context, action string) error {
 		s.mu.Unlock()
 	}
 	if reg != charging.RegistrationAccepted {
-		s.askBoot(ctx, reg)
+		s.bootAsker.Ask(ctx, s.conn, s.log, reg, &TriggerMessageRequest{RequestedMessage: MessageTriggerBootNotification})
 		return ocppj.Errorf(ocppj.SecurityError, "%s before the BootNotification was Accepted (registration %s)", action, reg)
 	}
 	return nil
-}
-
-// askBoot asks a Pending charger, once per connection, to boot now
-// (TriggerMessage BootNotification), so that a charger that reconnects
-// without rebooting to a Joule that does not know it is not refused until
-// its next reboot. A Rejected charger is left alone: it must wait for its
-// retry interval.
-func (s *Station) askBoot(ctx context.Context, reg charging.RegistrationStatus) {
-	s.mu.Lock()
-	asked := s.bootAsked
-	s.bootAsked = true
-	s.mu.Unlock()
-	if asked || reg != charging.RegistrationPending {
-		return
-	}
-	go func() { // never Call from the read goroutine
-		req := &TriggerMessageRequest{RequestedMessage: MessageTriggerBootNotification}
-		if _, err := s.conn.Call(ctx, "TriggerMessage", req); err != nil {
-			s.log.Warn("could not ask the charger to boot", "err", err)
-		}
-	}()
 }
 
 func (s *Station) setRegistration(r charging.RegistrationStatus) {

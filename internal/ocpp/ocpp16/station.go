@@ -3,7 +3,6 @@ package ocpp16
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/ocpp/ocppdomain"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
@@ -26,7 +26,7 @@ type Station struct {
 
 	mu        sync.Mutex
 	reg       charging.RegistrationStatus // "" until known; guarded by mu (see gate.go)
-	bootAsked bool                        // TriggerMessage BootNotification sent on this connection; guarded by mu
+	bootAsker ocppdomain.BootAsker        // asks a Pending charger to boot, once
 }
 
 // NewStation returns the adapter for one connection.
@@ -61,25 +61,9 @@ func (s *Station) HandleCall(ctx context.Context, action string, payload json.Ra
 	}
 	resp, err := s.handle(ctx, req)
 	if err != nil {
-		return nil, callError(action, err)
+		return nil, ocppdomain.CallError(action, err)
 	}
 	return resp, nil
-}
-
-// callError maps a domain error to a CALLERROR. A store failure is
-// InternalError, so the charger keeps and retries its transaction message.
-func callError(action string, err error) error {
-	var oe *ocppj.Error
-	if errors.As(err, &oe) {
-		return oe
-	}
-	switch charging.ErrorCode(err) {
-	case charging.EINVALID:
-		return ocppj.Errorf(ocppj.PropertyConstraintViolation, "%s: %s", action, charging.ErrorMessage(err))
-	case charging.ENOTFOUND, charging.ECONFLICT:
-		return ocppj.Errorf(ocppj.GenericError, "%s: %s", action, charging.ErrorMessage(err))
-	}
-	return fmt.Errorf("%s: %w", action, err) // InternalError, logged by ocppj
 }
 
 func (s *Station) handle(ctx context.Context, req any) (any, error) {

@@ -3,7 +3,6 @@ package ocpp201
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/ocpp/ocppdomain"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
@@ -30,7 +30,7 @@ type Station struct {
 	mu         sync.Mutex
 	reg        charging.RegistrationStatus // "" until known; guarded by mu
 	wantReport bool                        // ask for a base report after the boot answer went out; guarded by mu
-	bootAsked  bool                        // TriggerMessage BootNotification sent on this connection; guarded by mu
+	bootAsker  ocppdomain.BootAsker        // asks a Pending charger to boot, once
 
 	requestID atomic.Int64 // requestId of GetBaseReport and other reports
 
@@ -73,10 +73,10 @@ func (s *Station) HandleCall(ctx context.Context, action string, payload json.Ra
 		// SecurityError.
 		reg, err := s.registration(ctx)
 		if err != nil {
-			return nil, callError(action, err)
+			return nil, ocppdomain.CallError(action, err)
 		}
 		if reg != charging.RegistrationAccepted {
-			s.askBoot(ctx, reg)
+			s.bootAsker.Ask(ctx, s.conn, s.log, reg, &TriggerMessageRequest{RequestedMessage: MessageTriggerEnumBootNotification})
 			return nil, ocppj.Errorf(ocppj.SecurityError, "%s before the BootNotification was Accepted (registration %s)", action, reg)
 		}
 	}
@@ -89,7 +89,7 @@ func (s *Station) HandleCall(ctx context.Context, action string, payload json.Ra
 	}
 	resp, err := s.handle(ctx, action, req, payload)
 	if err != nil {
-		return nil, callError(action, err)
+		return nil, ocppdomain.CallError(action, err)
 	}
 	return resp, nil
 }
@@ -138,22 +138,6 @@ func (s *Station) askBaseReport(ctx context.Context) {
 		}
 		s.log.Info("base report requested", "request_id", req.RequestID, "status", string(resp.Status))
 	}()
-}
-
-// callError maps a domain error to a CALLERROR. A store failure is
-// InternalError, so the station keeps and retries its transaction message.
-func callError(action string, err error) error {
-	var oe *ocppj.Error
-	if errors.As(err, &oe) {
-		return oe
-	}
-	switch charging.ErrorCode(err) {
-	case charging.EINVALID:
-		return ocppj.Errorf(ocppj.PropertyConstraintViolation, "%s: %s", action, charging.ErrorMessage(err))
-	case charging.ENOTFOUND, charging.ECONFLICT:
-		return ocppj.Errorf(ocppj.GenericError, "%s: %s", action, charging.ErrorMessage(err))
-	}
-	return fmt.Errorf("%s: %w", action, err) // InternalError, logged by ocppj
 }
 
 func (s *Station) handle(ctx context.Context, action string, req any, raw json.RawMessage) (any, error) {
@@ -389,25 +373,4 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-// askBoot asks a Pending station, once per connection, to boot now
-// (TriggerMessage BootNotification, allowed while Pending by B02), so that a
-// station that reconnects without rebooting to a CSMS that does not know it
-// is not refused until its next reboot. A Rejected station is left alone
-// (B03: the CSMS sends it nothing).
-func (s *Station) askBoot(ctx context.Context, reg charging.RegistrationStatus) {
-	s.mu.Lock()
-	asked := s.bootAsked
-	s.bootAsked = true
-	s.mu.Unlock()
-	if asked || reg != charging.RegistrationPending {
-		return
-	}
-	go func() { // never Call from the read goroutine
-		req := &TriggerMessageRequest{RequestedMessage: MessageTriggerEnumBootNotification}
-		if _, err := s.conn.Call(ctx, "TriggerMessage", req); err != nil {
-			s.log.Warn("could not ask the station to boot", "err", err)
-		}
-	}()
 }

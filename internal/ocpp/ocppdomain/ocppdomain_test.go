@@ -211,3 +211,52 @@ func TestSamples(t *testing.T) {
 		t.Errorf("Samples(nil) = %v, want nil", got)
 	}
 }
+
+func TestBootAsker(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	var b ocppdomain.BootAsker
+	c := &caller{raw: json.RawMessage(`{"status":"Accepted"}`)}
+	b.Ask(ctx, c, log, charging.RegistrationRejected, struct{}{}) // Rejected: left alone
+	sent := make(chan struct{}, 4)
+	counting := callerFunc(func() { sent <- struct{}{} })
+	b.Ask(ctx, counting, log, charging.RegistrationPending, struct{}{})
+	b.Ask(ctx, counting, log, charging.RegistrationPending, struct{}{}) // once per connection
+	<-sent
+	select {
+	case <-sent:
+		t.Error("a second TriggerMessage BootNotification on one connection, want one")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if c.n != 0 {
+		t.Errorf("a Rejected charger was asked to boot")
+	}
+}
+
+type callerFunc func()
+
+func (f callerFunc) Call(ctx context.Context, action string, payload any) (json.RawMessage, error) {
+	f()
+	return json.RawMessage(`{"status":"Accepted"}`), nil
+}
+
+func TestCallError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{ocppj.Errorf(ocppj.SecurityError, "x"), "SecurityError"},
+		{charging.Errorf(charging.EINVALID, "bad"), "PropertyConstraintViolation"},
+		{charging.Errorf(charging.ENOTFOUND, "gone"), "GenericError"},
+		{errors.New("disk full"), ""},
+	} {
+		var oe *ocppj.Error
+		got := ""
+		if errors.As(ocppdomain.CallError("MeterValues", tc.err), &oe) {
+			got = string(oe.Code)
+		}
+		if got != tc.want {
+			t.Errorf("CallError(%v) = %q, want %q (\"\": InternalError)", tc.err, got, tc.want)
+		}
+	}
+}
