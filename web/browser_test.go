@@ -57,7 +57,8 @@ type stack struct {
 	ocppURL string
 }
 
-func startNode(t *testing.T) *stack {
+// startNode starts a node; opts change its configuration first.
+func startNode(t *testing.T, opts ...func(*node.Config)) *stack {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,14 +67,16 @@ func startNode(t *testing.T) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() {
-		done <- node.Run(ctx, node.Config{
-			Data:           t.TempDir(),
-			CallTimeout:    2 * time.Second,
-			StartTimeout:   3 * time.Second,
-			PendingTimeout: 5 * time.Second,
-		}, ln, log)
-	}()
+	cfg := node.Config{
+		Data:           t.TempDir(),
+		CallTimeout:    2 * time.Second,
+		StartTimeout:   3 * time.Second,
+		PendingTimeout: 5 * time.Second,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	go func() { done <- node.Run(ctx, cfg, ln, log) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {

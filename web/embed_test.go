@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -129,13 +130,25 @@ func TestServiceWorker(t *testing.T) {
 	if start < 0 || end < 0 {
 		t.Fatal("sw.js has no SHELL list")
 	}
+	shell := map[string]bool{}
 	for _, f := range strings.Split(sw[start+len("const SHELL = ["):start+end], ",") {
 		p := strings.Trim(strings.TrimSpace(f), `"`)
 		if p == "" {
 			continue
 		}
+		shell[p] = true
 		if r := get(t, h, "GET", p); r.StatusCode != http.StatusOK {
 			t.Errorf("sw.js precaches %s: status = %d, want 200", p, r.StatusCode)
+		}
+	}
+	// Every module is precached, or the app opened offline fails to load.
+	mods, err := os.ReadDir("app/js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mods {
+		if p := "/js/" + m.Name(); !shell[p] {
+			t.Errorf("sw.js does not precache %s", p)
 		}
 	}
 }

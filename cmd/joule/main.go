@@ -28,7 +28,9 @@ func main() {
 const usage = `joule is an OCPP 1.6J and 2.0.1 charging station management system.
 
 Usage:
-  joule serve [flags]    run the CSMS (embedded SQLite in ./joule-data, HTTP on :8080)
+  joule serve [flags]    run the CSMS (embedded SQLite in ./joule-data, HTTP on 127.0.0.1:8080)
+  joule certs server|charger|ca [flags]
+                         issue TLS certificates from the built-in CA
   joule sim [flags]      connect simulated chargers to a running CSMS
   joule migrate status|up [--data DIR]
                          show or apply the database migrations
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simulate(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case "certs":
+		return certs(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil

@@ -10,8 +10,8 @@ import (
 func TestParseServe(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	c, err := parseServe(nil, env(nil), io.Discard)
-	if err != nil || c.Addr != ":8080" || c.Data != "./joule-data" || c.CallTimeout != 30*time.Second {
-		t.Fatalf("defaults = %+v, %v; want :8080, ./joule-data, 30s", c, err)
+	if err != nil || c.Addr != "127.0.0.1:8080" || c.Data != "./joule-data" || c.CallTimeout != 30*time.Second {
+		t.Fatalf("defaults = %+v, %v; want 127.0.0.1:8080, ./joule-data, 30s", c, err)
 	}
 	c, err = parseServe([]string{"--addr", "127.0.0.1:9000"}, env(map[string]string{"JOULE_ADDR": ":7000", "JOULE_DATA": "/tmp/j"}), io.Discard)
 	if err != nil || c.Addr != "127.0.0.1:9000" || c.Data != "/tmp/j" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/node"
 )
 
@@ -27,13 +30,39 @@ type serveConfig struct {
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
 	PublicURL           string
+
+	// Charger security (docs/api.md, "Charger security").
+	ChargerRegistration string // open, approve, closed; "" until defaulted from Addr
+	TLSCert             listFlag
+	TLSKey              listFlag
+	TLSClientCA         listFlag
+	TLSMinVersion       string
+	ClientCertOrg       string
+	CACert              string
+	CAKey               string
+	PlainAddr           string
+}
+
+// listFlag is a flag that may be given several times, or once with
+// comma-separated values (the environment variable's form).
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.Addr, "addr", ":8080", "listen address for the API (/api/v1) and the chargers (/ocpp/{chargerId})")
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address for the API (/api/v1) and the chargers (/ocpp/{chargerId}); use :8080 to listen on every interface")
 	fs.StringVar(&c.Data, "data", "./joule-data", "directory of the embedded SQLite database")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -43,6 +72,15 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
 	fs.BoolVar(&c.RejectUnknownIDTags, "reject-unknown-id-tags", false, "answer Invalid for id tags Joule does not know (default: accept them)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL chargers reach Joule at, for firmware downloads and diagnostics uploads (default: the Host of the API request)")
+	fs.StringVar(&c.ChargerRegistration, "charger-registration", "", "what to do with charger ids Joule does not know: open (accept and record them), approve (let them wait, Pending, for an operator) or closed (refuse them); default open on a loopback --addr, approve otherwise")
+	fs.Var(&c.TLSCert, "tls-cert", "PEM certificate (chain) file: serve https:// and wss://; give it twice (or comma-separated) for an RSA and an ECDSA certificate")
+	fs.Var(&c.TLSKey, "tls-key", "PEM private key file of each --tls-cert, in the same order")
+	fs.Var(&c.TLSClientCA, "tls-client-ca", "PEM file of a CA that signs charger client certificates (security profile 3), besides Joule's own CA; may be repeated")
+	fs.StringVar(&c.TLSMinVersion, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3 (OCPP forbids older ones for 2.0.1)")
+	fs.StringVar(&c.ClientCertOrg, "tls-client-org", "", "when set, a charger certificate's O must be this (the operator's organisation, OCPP A00.FR.404)")
+	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of the CA that signs chargers' certificate requests (default: Joule's own CA, created in <data>/ca)")
+	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key of --ca-cert")
+	fs.StringVar(&c.PlainAddr, "plain-addr", "", "with TLS: a second listen address served without TLS, for security profile 0 and 1 chargers on a trusted network (e.g. a VPN)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
@@ -66,7 +104,49 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: %w", c.Addr, err))
 	}
+	switch c.ChargerRegistration {
+	case "":
+		c.ChargerRegistration = charging.RegistrationApprove
+		if loopback(c.Addr) {
+			c.ChargerRegistration = charging.RegistrationOpen
+		}
+	case charging.RegistrationOpen, charging.RegistrationApprove, charging.RegistrationClosed:
+	default:
+		errs = append(errs, fmt.Errorf("--charger-registration must be open, approve or closed, got %q", c.ChargerRegistration))
+	}
+	if len(c.TLSCert) != len(c.TLSKey) {
+		errs = append(errs, fmt.Errorf("--tls-cert and --tls-key must come in pairs: got %d certificates and %d keys", len(c.TLSCert), len(c.TLSKey)))
+	}
+	if len(c.TLSClientCA) > 0 && len(c.TLSCert) == 0 {
+		errs = append(errs, errors.New("--tls-client-ca needs --tls-cert and --tls-key (client certificates need TLS)"))
+	}
+	if c.TLSMinVersion != "1.2" && c.TLSMinVersion != "1.3" {
+		errs = append(errs, fmt.Errorf("--tls-min-version must be 1.2 or 1.3, got %q", c.TLSMinVersion))
+	}
+	if c.PlainAddr != "" {
+		if len(c.TLSCert) == 0 {
+			errs = append(errs, errors.New("--plain-addr is for running plain ws:// beside TLS: give --tls-cert and --tls-key too"))
+		} else if _, _, err := net.SplitHostPort(c.PlainAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--plain-addr %q: %w", c.PlainAddr, err))
+		}
+	}
+	if (c.CACert == "") != (c.CAKey == "") {
+		errs = append(errs, errors.New("--ca-cert and --ca-key go together"))
+	}
 	return c, errors.Join(errs...)
+}
+
+// loopback reports whether a listen address accepts only local connections.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
@@ -87,9 +167,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var plain net.Listener
+	if cfg.PlainAddr != "" {
+		if plain, err = net.Listen("tcp", cfg.PlainAddr); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	minTLS := uint16(tls.VersionTLS12)
+	if cfg.TLSMinVersion == "1.3" {
+		minTLS = tls.VersionTLS13
+	}
 	return node.Run(ctx, node.Config{
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
 		PendingTimeout: cfg.PendingTimeout, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
-		PublicURL: cfg.PublicURL,
+		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
+		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
+		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,
 	}, ln, log)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +27,17 @@ type simConfig struct {
 	MaxPowerW     float64
 	LogLevel      slog.Level
 	LogFormat     string
+
+	// Security (see sim.Config).
+	SecurityProfile    int
+	Password           string
+	TLSCA              string // file of CSMS roots to trust
+	ClientCert         string // files of the profile 3 certificate and key
+	ClientKey          string
+	CertOrg            string
+	RequestCertificate bool
+	rootCAs            *x509.CertPool   // loaded from TLSCA
+	clientCert         *tls.Certificate // loaded from ClientCert, ClientKey
 }
 
 func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simConfig, error) {
@@ -40,14 +53,23 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	fs.Float64Var(&c.MaxPowerW, "max-power-w", 22000, "maximum power per connector, in W")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.IntVar(&c.SecurityProfile, "security-profile", 0, "OCPP security profile: 0 none, 1 Basic auth over ws://, 2 TLS and Basic auth (wss://), 3 TLS with a client certificate (wss://)")
+	fs.StringVar(&c.Password, "password", "", "Basic-auth password for profiles 1 and 2, the same for every charger (1.6: the AuthorizationKey in hex)")
+	fs.StringVar(&c.TLSCA, "tls-ca", "", "PEM file of the CA certificates to trust for wss:// (default: the system's); `joule certs ca` prints Joule's")
+	fs.StringVar(&c.ClientCert, "client-cert", "", "PEM certificate file of the charger (profile 3); its CN should be the charger id, so use it with --chargers 1")
+	fs.StringVar(&c.ClientKey, "client-key", "", "PEM private key file of --client-cert")
+	fs.StringVar(&c.CertOrg, "cert-org", "Joule Sim", "organisation (O) of the chargers' certificate signing requests")
+	fs.BoolVar(&c.RequestCertificate, "request-certificate", false, "ask the CSMS to sign a charger certificate (SignCertificate) after the first boot")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
 	// Report every problem at once, before anything connects.
 	var errs []error
-	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("--url must be a ws:// or wss:// URL, got %q", c.URL))
 	}
+	errs = append(errs, c.parseSecurity(u)...)
 	if c.Chargers < 1 {
 		errs = append(errs, fmt.Errorf("--chargers must be at least 1, got %d", c.Chargers))
 	}
@@ -78,6 +100,48 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	return c, errors.Join(errs...)
 }
 
+// parseSecurity checks the security flags and loads their files; u is the
+// parsed --url (nil if it did not parse).
+func (c *simConfig) parseSecurity(u *url.URL) []error {
+	var errs []error
+	switch p := c.SecurityProfile; {
+	case p < 0 || p > 3:
+		errs = append(errs, fmt.Errorf("--security-profile must be 0, 1, 2 or 3, got %d", p))
+	case p >= 2 && u != nil && u.Scheme != "wss":
+		errs = append(errs, fmt.Errorf("--security-profile %d needs TLS: --url must be wss://, got %q", p, c.URL))
+	}
+	if (c.SecurityProfile == 1 || c.SecurityProfile == 2) && c.Password == "" {
+		errs = append(errs, fmt.Errorf("--security-profile %d needs --password", c.SecurityProfile))
+	}
+	if c.TLSCA != "" {
+		b, err := os.ReadFile(c.TLSCA)
+		c.rootCAs = x509.NewCertPool()
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("--tls-ca: %w", err))
+		case !c.rootCAs.AppendCertsFromPEM(b):
+			errs = append(errs, fmt.Errorf("--tls-ca: %s holds no PEM certificate", c.TLSCA))
+		}
+	}
+	switch {
+	case (c.ClientCert == "") != (c.ClientKey == ""):
+		errs = append(errs, errors.New("--client-cert and --client-key go together"))
+	case c.ClientCert != "":
+		cert, err := tls.LoadX509KeyPair(c.ClientCert, c.ClientKey)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--client-cert, --client-key: %w", err))
+		} else {
+			c.clientCert = &cert
+		}
+	case c.SecurityProfile == 3:
+		errs = append(errs, errors.New("--security-profile 3 needs --client-cert and --client-key"))
+	}
+	if c.CertOrg == "" {
+		errs = append(errs, errors.New("--cert-org must not be empty"))
+	}
+	return errs
+}
+
 // simulate runs `joule sim`: simulated chargers connected to a CSMS until
 // interrupted.
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -88,7 +152,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	log.Info("starting simulated chargers", "url", cfg.URL, "chargers", cfg.Chargers,
 		"first", fmt.Sprintf("%s%04d", cfg.IDPrefix, 1), "ocpp", cfg.OCPP, "connectors", cfg.Connectors,
-		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW)
+		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW, "security_profile", cfg.SecurityProfile)
 	err = sim.RunFleet(ctx, sim.Config{
 		URL:                      cfg.URL,
 		Connectors:               cfg.Connectors,
@@ -96,6 +160,12 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxPowerW:                cfg.MaxPowerW,
 		MeterValueSampleInterval: cfg.MeterInterval,
 		Logger:                   log,
+		SecurityProfile:          cfg.SecurityProfile,
+		Password:                 cfg.Password,
+		RootCAs:                  cfg.rootCAs,
+		ClientCert:               cfg.clientCert,
+		CertificateOrg:           cfg.CertOrg,
+		RequestCertificate:       cfg.RequestCertificate,
 	}, cfg.Chargers, cfg.IDPrefix)
 	log.Info("simulated chargers stopped")
 	return err

@@ -36,6 +36,17 @@ type Charger struct {
 	LastSeenAt          *time.Time         `json:"lastSeenAt"`
 	LastBootAt          *time.Time         `json:"lastBootAt,omitempty"`
 	RegistrationStatus  RegistrationStatus `json:"registrationStatus"`
+	// SecurityProfile is the profile (0..3) the charger must connect with
+	// (security.go); MinSecurityProfile the highest one it has connected
+	// with, below which it is never admitted again (A05.FR.09).
+	SecurityProfile    int `json:"securityProfile"`
+	MinSecurityProfile int `json:"minSecurityProfile"`
+	// Admission is the operator's decision (Accepted, Pending, Rejected).
+	Admission Admission `json:"admission"`
+	// PasswordSetAt is when Joule last issued or set a Basic-auth password;
+	// PasswordPending is set while the charger has not yet connected with it.
+	PasswordSetAt   *time.Time `json:"passwordSetAt,omitempty"`
+	PasswordPending bool       `json:"passwordPending,omitempty"`
 	// Status is the charger's own status (1.6 StatusNotification on
 	// connector 0); it is kept as connector 0, which Connectors never lists.
 	Status            ConnectorStatus `json:"status,omitempty"`

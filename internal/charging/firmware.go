@@ -53,11 +53,14 @@ type FirmwareJob struct {
 	ChargerID  string `json:"chargerId"`
 	FirmwareID string `json:"firmwareId,omitempty"` // when Joule hosts the file
 	FirmwareUpdate
-	CommandID string      `json:"commandId"`
-	Status    string      `json:"status"` // JobRequested, JobFailed, or the last reported status
-	Error     string      `json:"error,omitempty"`
-	History   []JobStatus `json:"history"` // oldest first
-	CreatedAt time.Time   `json:"createdAt"`
+	// Signed is set for a signed firmware update (SignedUpdateFirmware);
+	// its statuses come from SignedFirmwareStatusNotification.
+	Signed    *SignedFirmware `json:"signed,omitempty"`
+	CommandID string          `json:"commandId"`
+	Status    string          `json:"status"` // JobRequested, JobFailed, or the last reported status
+	Error     string          `json:"error,omitempty"`
+	History   []JobStatus     `json:"history"` // oldest first
+	CreatedAt time.Time       `json:"createdAt"`
 }
 
 // DiagnosticsJob is one GetDiagnostics sent to a charger, the statuses it
@@ -69,20 +72,24 @@ type DiagnosticsJob struct {
 	// upload. It is never shown through the API.
 	Token string `json:"-"`
 	// Location is the upload URL sent to the charger; it holds the token.
-	Location       string      `json:"-"`
-	StartTime      *time.Time  `json:"startTime,omitempty"`
-	StopTime       *time.Time  `json:"stopTime,omitempty"`
-	Retries        *int        `json:"retries,omitempty"`
-	RetryIntervalS *int        `json:"retryInterval,omitempty"`
-	CommandID      string      `json:"commandId"`
-	Status         string      `json:"status"`
-	Error          string      `json:"error,omitempty"`
-	History        []JobStatus `json:"history"`
-	FileName       string      `json:"fileName,omitempty"` // the charger's answer to GetDiagnostics
-	SizeBytes      int64       `json:"sizeBytes"`          // of the uploaded file
-	SHA256         string      `json:"sha256,omitempty"`
-	UploadedAt     *time.Time  `json:"uploadedAt,omitempty"` // nil until the file arrived
-	CreatedAt      time.Time   `json:"createdAt"`
+	Location       string     `json:"-"`
+	StartTime      *time.Time `json:"startTime,omitempty"`
+	StopTime       *time.Time `json:"stopTime,omitempty"`
+	Retries        *int       `json:"retries,omitempty"`
+	RetryIntervalS *int       `json:"retryInterval,omitempty"`
+	// LogType is set for a GetLog job (DiagnosticsLog or SecurityLog; its
+	// statuses come from LogStatusNotification); "" for GetDiagnostics.
+	LogType    string      `json:"logType,omitempty"`
+	RequestID  int         `json:"requestId,omitempty"` // GetLog's requestId
+	CommandID  string      `json:"commandId"`
+	Status     string      `json:"status"`
+	Error      string      `json:"error,omitempty"`
+	History    []JobStatus `json:"history"`
+	FileName   string      `json:"fileName,omitempty"` // the charger's answer to GetDiagnostics
+	SizeBytes  int64       `json:"sizeBytes"`          // of the uploaded file
+	SHA256     string      `json:"sha256,omitempty"`
+	UploadedAt *time.Time  `json:"uploadedAt,omitempty"` // nil until the file arrived
+	CreatedAt  time.Time   `json:"createdAt"`
 }
 
 // FirmwareStore keeps uploaded firmware and the firmware and diagnostics

@@ -12,6 +12,7 @@ import (
 // charger retries).
 type StationEvents interface {
 	StationReports // what OCPP 2.0.1 added
+	SecurityEvents // security.go: certificates, security events, logs
 
 	// Connected records a new connection, Disconnected its end.
 	Connected(ctx context.Context, chargerID, ocppVersion string) error

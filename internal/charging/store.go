@@ -67,6 +67,7 @@ type Store interface {
 	ConfigStore
 	LocalListStore
 	FirmwareStore // firmware.go
+	SecurityStore // security.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.
@@ -77,8 +78,9 @@ type Page[T any] struct {
 
 // ChargerQuery selects chargers. Cursor is a NextCursor from an earlier page.
 type ChargerQuery struct {
-	Cursor string
-	Limit  int // 0 means 100
+	Admission Admission // "" matches every charger
+	Cursor    string
+	Limit     int // 0 means 100
 }
 
 // SessionQuery selects sessions; empty fields match everything.

@@ -269,6 +269,9 @@ func (s *Service) ListMeterSamples(ctx context.Context, q charging.MeterQuery) (
 // Command sends any action of the charger's OCPP version. Domain
 // bookkeeping for the answer happens in the adapter, through StationEvents.
 func (s *Service) Command(ctx context.Context, chargerID, action string, payload json.RawMessage) (charging.CommandResult, error) {
+	if key := commandSecret(action, payload); key != "" {
+		return charging.CommandResult{}, refuseSecret(key)
+	}
 	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {
 		return charging.CommandResult{}, err
 	}

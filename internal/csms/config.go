@@ -41,8 +41,8 @@ func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys 
 	var rep charging.ConfigurationReport
 	if _, err := s.record(ctx, chargerID, "GetConfiguration", req, func(ctx context.Context) (any, error) {
 		r, err := sc.GetConfiguration(ctx, chargerID, keys)
-		rep = r
-		return r, err
+		rep = withoutSecrets(r)
+		return rep, err
 	}); err != nil {
 		return err
 	}
@@ -78,6 +78,9 @@ func validKey(key string) error {
 // Accepted or RebootRequired answer updates the last known configuration.
 func (s *Service) ChangeConfiguration(ctx context.Context, chargerID, key, value string) (charging.CommandOutcome, error) {
 	if err := validKey(key); err != nil {
+		return charging.CommandOutcome{}, err
+	}
+	if err := refuseSecret(key); err != nil {
 		return charging.CommandOutcome{}, err
 	}
 	if len(value) > 500 {
@@ -131,6 +134,9 @@ func (s *Service) ListDesiredSettings(ctx context.Context, chargerID string) ([]
 // at once too, and the returned setting carries the charger's answer.
 func (s *Service) SetDesiredSetting(ctx context.Context, chargerID, key, value string) (charging.DesiredSetting, error) {
 	if err := validKey(key); err != nil {
+		return charging.DesiredSetting{}, err
+	}
+	if err := refuseSecret(key); err != nil {
 		return charging.DesiredSetting{}, err
 	}
 	if _, err := s.store.GetCharger(ctx, chargerID); err != nil {

@@ -38,6 +38,8 @@ type Service struct {
 	booting sync.Map
 
 	follow followUps // commands Joule sends on its own after a connect or boot
+
+	sec security // security.go
 }
 
 // Config holds the service's policies; zero values take the defaults.
@@ -55,6 +57,18 @@ type Config struct {
 	// FollowUpDelay is how long Joule waits after a connect or a boot before
 	// its own commands (see DefaultFollowUpDelay).
 	FollowUpDelay time.Duration
+
+	// Registration is the policy for charger ids Joule does not know:
+	// charging.RegistrationOpen (the default), RegistrationApprove or
+	// RegistrationClosed.
+	Registration string
+	// MaxPendingChargers bounds the chargers waiting for approval (default 1000).
+	MaxPendingChargers int
+	// ClientCertOrg, when set, is the O a profile 3 charger's certificate
+	// must name (the operator's organisation, A00.FR.404).
+	ClientCertOrg string
+	// Signer signs chargers' certificate requests; nil answers them Rejected.
+	Signer charging.CertificateSigner
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -74,7 +88,9 @@ func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, lo
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Second
 	}
-	return &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
+	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
+	s.sec.writes = make(chan struct{}, 16)
+	return s
 }
 
 var _ charging.StationEvents = (*Service)(nil)

@@ -23,10 +23,21 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 		return err
 	}
 	now := s.utcNow()
+	isNew := c.Admission == ""
+	if isNew {
+		// A charger Joule did not know, admitted by the registration policy.
+		c.Admission = charging.AdmissionAccepted
+		if s.registrationPolicy() == charging.RegistrationApprove {
+			c.Admission = charging.AdmissionPending
+		}
+	}
 	c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
 	if err := s.store.SaveCharger(ctx, c); err != nil {
 		s.booting.Delete(chargerID)
 		return err
+	}
+	if isNew && c.Admission == charging.AdmissionPending {
+		s.addPending(1)
 	}
 	s.booting.Store(chargerID, c)
 	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
@@ -39,6 +50,7 @@ func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
 	s.booting.Delete(chargerID)
+	s.sec.certCN.Delete(chargerID)
 	c, err := s.store.GetCharger(ctx, chargerID)
 	if err != nil {
 		return err
@@ -80,6 +92,16 @@ func (s *Service) Booted(ctx context.Context, chargerID string, info charging.Bo
 	c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion = info.Vendor, info.Model, info.SerialNumber, info.FirmwareVersion
 	c.ICCID, c.IMSI, c.MeterType, c.MeterSerialNumber = info.ICCID, info.IMSI, info.MeterType, info.MeterSerialNumber
 	c.RegistrationStatus = charging.RegistrationAccepted
+	switch c.Admission {
+	case charging.AdmissionPending:
+		c.RegistrationStatus = charging.RegistrationPending
+	case charging.AdmissionRejected:
+		c.RegistrationStatus = charging.RegistrationRejected
+	}
+	mismatch := s.bootSerialMismatch(chargerID, info.SerialNumber)
+	if mismatch {
+		c.RegistrationStatus = charging.RegistrationRejected
+	}
 	c.LastBootAt, c.LastSeenAt = &now, &now
 	c.Online = true
 	if err := s.store.SaveCharger(ctx, c); err != nil {
@@ -87,6 +109,19 @@ func (s *Service) Booted(ctx context.Context, chargerID string, info charging.Bo
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerBooted, ChargerID: chargerID, Charger: &c})
 	s.cancelLater(chargerID, followUpReconnect) // it booted: its StatusNotifications follow
+	if mismatch {
+		// 2.0.1 B01.FR.11/12: the certificate names another charger.
+		s.SecurityEvent(charging.SecurityEvent{ChargerID: chargerID, Type: charging.SecInvalidCertificate,
+			TechInfo: "BootNotification serialNumber is not the client certificate's CN"})
+		s.later(chargerID, "close after certificate mismatch", func(context.Context) error {
+			s.disconnect(chargerID, "serial number does not match the client certificate")
+			return nil
+		})
+	}
+	if c.RegistrationStatus != charging.RegistrationAccepted {
+		// Pending: ask again soon (an operator may accept it any moment).
+		return charging.BootResult{Status: c.RegistrationStatus, Interval: min(s.cfg.HeartbeatInterval, time.Minute), Now: now}, nil
+	}
 	s.afterBoot(chargerID)
 	return charging.BootResult{Status: c.RegistrationStatus, Interval: s.cfg.HeartbeatInterval, Now: now}, nil
 }

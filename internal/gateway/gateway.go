@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -46,9 +49,71 @@ type Options struct {
 	// Observer is told every OCPP call's outcome and duration (metrics).
 	Observer ocppj.Observer
 	// VersionPolicy, when set, returns the subprotocol a charger must use
-	// (its stored override), or "" to let it choose; see negotiate.go.
+	// (its stored override), or "" to let it choose; see negotiate.go. It
+	// is not consulted when Admitter is set: Admitted.OCPPVersionOverride
+	// comes with the admission (one read of the charger per connect).
 	VersionPolicy VersionPolicy
+
+	// Admitter decides whether a connection may speak for a charger, and
+	// at which security profile (admit.go). nil admits everyone at profile
+	// 0 as trusted (for tests of other packages): no authentication, but
+	// the takeover rule still holds.
+	Admitter charging.ChargerAdmitter
+	// SecurityEvent receives Joule's own security events (refusals,
+	// replacements, boot timeouts), one call per event. It must not block;
+	// nil drops them.
+	SecurityEvent func(charging.SecurityEvent)
+	// ConnObserver is told how connection attempts end (metrics); nil: no one.
+	ConnObserver ConnObserver
+
+	// StrangerBootTimeout is how long a stranger (a connection Admit did
+	// not mark Trusted: an unknown or Pending charger) has to get a
+	// BootNotification answered (Accepted or Pending) before it is closed
+	// with 1008. Default 60s; negative: no deadline.
+	StrangerBootTimeout time.Duration
+	// StrangerMaxFrameBytes is a stranger's frame limit until its boot is
+	// Accepted. Default 8 KiB; negative: MaxFrameBytes.
+	StrangerMaxFrameBytes int64
+	// MaxStrangersPerIP bounds the strangers connected from one address
+	// (IPv6: one /64) that are not yet Accepted; over it an upgrade is
+	// refused with 429. Default 32; negative: no limit.
+	MaxStrangersPerIP int
+	// FailedAuthLimit bounds failed authentications per address: once its
+	// bucket is empty, requests from there are refused with 429 before
+	// Admit runs. Default 20 at once, then one per 3s (20 a minute).
+	FailedAuthLimit Rate
+	// ReplaceLimit bounds how often an authenticated connection may
+	// replace a live one of the same charger (429 beyond). Default 3 at
+	// once, then one per 10s.
+	ReplaceLimit Rate
+	// ProbeTimeout is how long a live connection has to answer a ping
+	// before a newcomer that may not displace a live connection takes its
+	// place anyway. Default min(5s, PingInterval).
+	ProbeTimeout time.Duration
+	// Now is the clock of the rate limits; default time.Now.
+	Now func() time.Time
 }
+
+// ConnObserver is told how connection attempts end, for metrics
+// (internal/metrics implements it). It must be safe for concurrent use and
+// fast.
+type ConnObserver interface {
+	// ConnectionRefused counts an upgrade request answered with an HTTP
+	// error; reason is one of the Refused* constants.
+	ConnectionRefused(reason string)
+	// ConnectionReplaced counts a connection that replaced an older one of
+	// the same charger.
+	ConnectionReplaced()
+	// ConnectionClosed counts a connection the gateway closed; reason is
+	// one of the Closed* constants.
+	ConnectionClosed(reason string)
+}
+
+// Reasons a connection was closed by the gateway.
+const (
+	ClosedBootTimeout = "boot_timeout" // a stranger sent no answered BootNotification in time
+	ClosedOperator    = "operator"     // Disconnect (the charger was deleted or rejected)
+)
 
 // Gateway serves chargers. Build it with New, mount it at /ocpp/.
 type Gateway struct {
@@ -58,17 +123,33 @@ type Gateway struct {
 	log       *slog.Logger
 	upgrader  websocket.Upgrader
 
+	failedAuth *limiter  // by remote address
+	replaces   *limiter  // by charger id
+	refusalLog logQuotas // by remote address
+
 	ctx    context.Context // cancelled by Shutdown: every connection closes
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // one per served connection
+	wg     sync.WaitGroup // one per served connection and per armed boot deadline
 
-	mu    sync.Mutex
-	conns map[string]*conn // by charger id; guarded by mu
+	mu        sync.Mutex
+	closed    bool             // Shutdown has begun: no more registrations; guarded by mu
+	conns     map[string]*conn // by charger id; guarded by mu
+	claims    map[string]bool  // charger ids with an upgrade between its takeover check and register; guarded by mu
+	strangers map[string]int   // unbooted strangers by address key; guarded by mu
 }
 
 type conn struct {
 	rpc     *ocppj.Conn
 	station Station
+	profile int  // the security profile the connection proved
+	trusted bool // Admitted.Trusted: not a stranger
+	remote  string
+	quota   logQuota
+
+	// Stranger state, guarded by Gateway.mu.
+	strangerKey string      // address key counted in Gateway.strangers; "" once not counted
+	bootTimer   *time.Timer // the boot deadline; nil when none
+	bootDone    bool        // the deadline was stopped or has fired
 }
 
 var _ charging.Commander = (*Gateway)(nil)
@@ -90,10 +171,36 @@ func New(events charging.StationEvents, opts Options, protocols ...Protocol) *Ga
 	if opts.MaxFrameBytes <= 0 {
 		opts.MaxFrameBytes = 64 << 10
 	}
+	if opts.StrangerBootTimeout == 0 {
+		opts.StrangerBootTimeout = 60 * time.Second
+	}
+	if opts.StrangerMaxFrameBytes == 0 {
+		opts.StrangerMaxFrameBytes = 8 << 10
+	}
+	if opts.StrangerMaxFrameBytes < 0 || opts.StrangerMaxFrameBytes > opts.MaxFrameBytes {
+		opts.StrangerMaxFrameBytes = opts.MaxFrameBytes
+	}
+	if opts.MaxStrangersPerIP == 0 {
+		opts.MaxStrangersPerIP = 32
+	}
+	opts.FailedAuthLimit = opts.FailedAuthLimit.orDefault(Rate{Burst: 20, Every: 3 * time.Second})
+	opts.ReplaceLimit = opts.ReplaceLimit.orDefault(Rate{Burst: 3, Every: 10 * time.Second})
+	if opts.ProbeTimeout <= 0 {
+		opts.ProbeTimeout = 5 * time.Second
+		if opts.PingInterval > 0 {
+			opts.ProbeTimeout = min(opts.ProbeTimeout, opts.PingInterval)
+		}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{
 		events: events, protocols: protocols, opts: opts, log: opts.Logger,
-		ctx: ctx, cancel: cancel, conns: map[string]*conn{},
+		failedAuth: newLimiter(opts.FailedAuthLimit, opts.Now),
+		replaces:   newLimiter(opts.ReplaceLimit, opts.Now),
+		ctx:        ctx, cancel: cancel,
+		conns: map[string]*conn{}, claims: map[string]bool{}, strangers: map[string]int{},
 	}
 	g.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -116,78 +223,159 @@ func (g *Gateway) Negotiate(offers []string) (Protocol, bool) {
 }
 
 // ServeHTTP accepts a charger's WebSocket at /ocpp/{chargerId}.
+//
+// In order: the id is checked (400); a node shutting down answers 503; an
+// address with too many failed authentications gets 429 before anything
+// else runs; Admit decides with what the request proved (TLS, client
+// certificate, Basic credentials) and its refusals map to 401, 403, 404,
+// 409, 503; a stranger over its address's budget gets 429; the takeover
+// rule may refuse the newcomer (409 or 429, see takeover); only then is
+// the connection upgraded and registered. A refused request is never
+// upgraded, so no frame meant for the charger can reach it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("chargerId")
 	if id == "" {
 		id = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	}
+	a := attempt{id: id, remote: r.RemoteAddr, ip: ipKey(r.RemoteAddr)}
 	if err := validChargerID(id); err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		a.id = ""
+		g.refuse(w, a, refusal{status: http.StatusBadRequest, reason: RefusedInvalidID,
+			event: charging.SecUnknownCharger, text: err.Error(),
+			techInfo: "invalid charger id " + quoteShort(id)})
 		return
 	}
 	if g.ctx.Err() != nil {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		g.refuse(w, a, refusal{status: http.StatusServiceUnavailable, reason: RefusedShutdown,
+			text: "shutting down", retryAfter: 5 * time.Second})
 		return
 	}
-	log := g.connLogger(id, "")
-	proto, ok := g.negotiateFor(r.Context(), id, websocket.Subprotocols(r))
-	hdr := http.Header{}
-	if ok {
-		hdr.Set("Sec-WebSocket-Protocol", proto.Subprotocol)
+	if ok, wait := g.failedAuth.check(a.ip); !ok {
+		g.refuse(w, a, refusal{status: http.StatusTooManyRequests, reason: RefusedAuthRateLimited,
+			event: charging.SecFailedAuth, text: "too many failed authentications from this address",
+			techInfo: "refused before authentication: too many failures from this address", retryAfter: wait})
+		return
 	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		g.refuse(w, a, refusal{status: http.StatusBadRequest, reason: RefusedNotWebSocket,
+			text: "not a WebSocket upgrade request"})
+		return
+	}
+	adm, rf := g.admit(r, a)
+	if rf != nil {
+		g.refuse(w, a, *rf)
+		return
+	}
+
+	offers := websocket.Subprotocols(r)
+	proto, ok := g.negotiateFor(r.Context(), id, offers, adm)
+	if !ok {
+		g.refuseSubprotocol(w, r, a, offers)
+		return
+	}
+
+	var strangerKey string
+	if !adm.Trusted {
+		if !g.reserveStranger(a.ip) {
+			g.refuse(w, a, refusal{status: http.StatusTooManyRequests, reason: RefusedStrangerBudget,
+				event: charging.SecStrangerBudget, text: "too many unregistered chargers connecting from this address",
+				techInfo:   fmt.Sprintf("more than %d unbooted connections from this address", g.opts.MaxStrangersPerIP),
+				retryAfter: g.strangerRetryAfter()})
+			return
+		}
+		strangerKey = a.ip
+	}
+	unreserve := func() {
+		if strangerKey != "" {
+			g.mu.Lock()
+			g.uncountStranger(strangerKey)
+			g.mu.Unlock()
+		}
+	}
+
+	// From here until register, the takeover's claim on the id keeps other
+	// newcomers for it out (409), so the decision holds when we register.
+	old, replaced, rf := g.takeover(r.Context(), a, adm)
+	if rf != nil {
+		unreserve()
+		g.refuse(w, a, *rf)
+		return
+	}
+
+	hdr := http.Header{}
+	hdr.Set("Sec-WebSocket-Protocol", proto.Subprotocol)
 	ws, err := g.upgrader.Upgrade(w, r, hdr)
 	if err != nil {
-		log.Warn("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		g.unclaim(id)
+		unreserve()
+		g.refusalLogger(a.ip).Warn("websocket upgrade failed", "charger", id, "remote", a.remote, "err", err)
 		return
 	}
-	if !ok {
-		// OCPP-J: complete the handshake without a subprotocol, then close.
-		log.Warn("charger offered no supported OCPP version", "offered", websocket.Subprotocols(r))
-		msg := websocket.FormatCloseMessage(websocket.CloseProtocolError, "no supported OCPP subprotocol offered")
-		_ = ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		_ = ws.Close()
-		return
+	c := &conn{profile: adm.Profile, trusted: adm.Trusted, remote: a.remote, strangerKey: strangerKey}
+	log := g.sampledConnLogger(id, proto.Subprotocol, &c.quota)
+	maxFrame := g.opts.MaxFrameBytes
+	if !adm.Trusted {
+		maxFrame = g.opts.StrangerMaxFrameBytes
 	}
-	log = g.connLogger(id, proto.Subprotocol)
-	c := &conn{}
 	c.rpc = ocppj.NewConn(ws, ocppj.Options{
 		Dialect: proto.Dialect,
 		Handler: func(ctx context.Context, action string, payload json.RawMessage) (any, error) {
-			return handleOffloaded(ctx, c.station, action, payload)
+			resp, err := handleOffloaded(ctx, c.station, action, payload)
+			if !c.trusted && action == "BootNotification" {
+				g.bootAnswered(id, c)
+			}
+			return resp, err
 		},
 		CallTimeout:   g.opts.CallTimeout,
 		PingInterval:  g.opts.PingInterval,
-		MaxFrameBytes: g.opts.MaxFrameBytes,
+		MaxFrameBytes: maxFrame,
 		Observer:      g.opts.Observer,
 		Logger:        log,
 	})
 	c.station = proto.NewStation(id, c.rpc, g.events, log)
 
-	g.wg.Add(1)
-	old := g.register(id, c)
-	if old != nil {
-		log.Info("new connection replaces the previous one")
-		_ = old.rpc.Close(websocket.ClosePolicyViolation, "replaced by a newer connection")
+	// What register displaces is what the takeover decided about (the claim
+	// kept other newcomers out), unless it ended meanwhile: then nothing.
+	old, ok = g.register(id, c)
+	g.unclaim(id)
+	if !ok { // Shutdown began after the check above
+		unreserve()
+		_ = c.rpc.Close(websocket.CloseGoingAway, "")
+		return
 	}
+	if !adm.Trusted {
+		g.armBootDeadline(id, c)
+	}
+	lifecycle := g.connLogger(id, proto.Subprotocol)
 	if err := g.events.Connected(g.ctx, id, proto.Subprotocol); err != nil {
-		log.Error("record connection", "err", err)
+		lifecycle.Error("record connection", "err", err)
 		g.unregister(id, c)
+		g.endStranger(c)
 		_ = c.rpc.Close(websocket.CloseInternalServerErr, "internal error")
+		if old != nil {
+			_ = old.rpc.Close(websocket.ClosePolicyViolation, "replaced by a newer connection")
+		}
 		g.wg.Done()
 		return
 	}
-	log.Info("charger connected", "remote", r.RemoteAddr)
+	lifecycle.Info("charger connected", "remote", a.remote, "profile", adm.Profile, "trusted", adm.Trusted)
 	// Serve on a goroutine of our own and return: net/http's goroutine
 	// holds the request, its 4 KiB read and write buffers and a stack grown
 	// by the upgrade and Connected, for as long as ServeHTTP runs; the
 	// connection lives for days (see offload.go).
-	go g.serve(id, c, log)
+	go g.serve(id, c, lifecycle)
+	if old != nil {
+		// After the newcomer is served: closing may wait on a dead peer's
+		// full send buffer (up to the write timeout).
+		g.replaced(id, a, old, replaced)
+	}
 }
 
 // serve runs a registered connection until it ends.
 func (g *Gateway) serve(id string, c *conn, log *slog.Logger) {
 	defer g.wg.Done()
 	err := c.rpc.Serve(g.ctx)
+	g.endStranger(c)
 	if g.unregister(id, c) {
 		// Only the current connection's end makes the charger offline.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(g.ctx), 5*time.Second)
@@ -196,32 +384,50 @@ func (g *Gateway) serve(id string, c *conn, log *slog.Logger) {
 		}
 		cancel()
 	}
+	if n := c.quota.flush(); n > 0 {
+		log.Info("charger disconnected", "err", err, "log_suppressed", n)
+		return
+	}
 	log.Info("charger disconnected", "err", err)
 }
 
-// validChargerID applies OCPP's identity rules: non-empty, at most 48
-// characters, no ':' (it separates the identity in basic auth).
+// validChargerID applies OCPP's identity rules: 1 to 48 characters of
+// valid UTF-8, printable, and none of ':' (it separates the identity in
+// Basic auth), '/' or space (they would not survive the URL).
 func validChargerID(id string) error {
 	switch {
 	case id == "":
 		return errors.New("missing charger id: connect to /ocpp/{chargerId}")
-	case len(id) > 48:
+	case !utf8.ValidString(id):
+		return errors.New("charger id is not valid UTF-8")
+	case utf8.RuneCountInString(id) > 48:
 		return errors.New("charger id longer than 48 characters")
 	case strings.ContainsAny(id, ":/ "):
 		return errors.New("charger id must not contain ':', '/' or spaces")
+	case strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return errors.New("charger id must be printable (no control characters)")
 	}
 	return nil
 }
 
-func (g *Gateway) register(id string, c *conn) (old *conn) {
+// register makes c the charger's connection, counts it in g.wg (Serve's
+// goroutine will be its owner) and returns the one it replaces. ok is false
+// once Shutdown has begun: a WaitGroup must not gain its first count while
+// Wait runs.
+func (g *Gateway) register(id string, c *conn) (old *conn, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return nil, false
+	}
+	g.wg.Add(1)
 	old = g.conns[id]
 	g.conns[id] = c
-	return old
+	return old, true
 }
 
-// unregister removes c if it is still the charger's current connection.
+// unregister removes c if it is still the charger's current connection: a
+// replaced connection's late end never touches its successor.
 func (g *Gateway) unregister(id string, c *conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -242,6 +448,41 @@ func (g *Gateway) lookup(id string) (*conn, error) {
 	return c, nil
 }
 
+// Disconnect closes the charger's connection with 1008 (policy violation)
+// and reason, e.g. when an operator deletes or rejects it. It reports
+// whether the charger was connected to this node.
+func (g *Gateway) Disconnect(chargerID, reason string) bool {
+	c, err := g.lookup(chargerID)
+	if err != nil {
+		return false
+	}
+	g.connLogger(chargerID, c.rpc.Subprotocol()).Info("disconnecting charger", "reason", reason)
+	g.observeClosed(ClosedOperator)
+	_ = c.rpc.Close(websocket.ClosePolicyViolation, reason)
+	return true
+}
+
+// ConnectionInfo returns the security profile the charger's connection
+// proved; ok is false when it is not connected to this node.
+func (g *Gateway) ConnectionInfo(chargerID string) (profile int, ok bool) {
+	c, err := g.lookup(chargerID)
+	if err != nil {
+		return 0, false
+	}
+	return c.profile, true
+}
+
+// Strangers returns the number of stranger connections not yet Accepted.
+func (g *Gateway) Strangers() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, k := range g.strangers {
+		n += k
+	}
+	return n
+}
+
 // Count returns the number of connected chargers.
 func (g *Gateway) Count() int {
 	g.mu.Lock()
@@ -252,6 +493,9 @@ func (g *Gateway) Count() int {
 // Shutdown closes every charger connection with a close frame (going away),
 // so chargers reconnect, possibly to another node, and waits for them to end.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 	g.cancel()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()

@@ -31,15 +31,3 @@ func TestNegotiate(t *testing.T) {
 		})
 	}
 }
-
-func TestValidChargerID(t *testing.T) {
-	for id, ok := range map[string]bool{
-		"CP-1": true, "SIM-0001": true, "": false, "a:b": false, "a b": false,
-		"123456789012345678901234567890123456789012345678":  true,
-		"1234567890123456789012345678901234567890123456789": false,
-	} {
-		if err := validChargerID(id); (err == nil) != ok {
-			t.Errorf("validChargerID(%q) = %v, want ok=%v", id, err, ok)
-		}
-	}
-}

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"strings"
+
+	"github.com/joule-ev/joule/internal/charging"
 )
 
 // VersionPolicy returns the OCPP subprotocol ("ocpp1.6", "ocpp2.0.1") a
@@ -40,12 +42,17 @@ func (g *Gateway) negotiate(offers []string, override string) (Protocol, bool) {
 // charger does not offer is ignored (with a log line): refusing the charger
 // would leave it unreachable, and the operator can see the version it uses.
 //
-// The policy (a store read) is consulted only when the charger offers more
-// than one version Joule speaks: with a single common version there is no
-// choice to override, and most chargers offer one.
-func (g *Gateway) negotiateFor(ctx context.Context, chargerID string, offers []string) (Protocol, bool) {
+// With an Admitter, the override is Admitted.OCPPVersionOverride, read with
+// the credentials. Without one, the VersionPolicy (a store read) is
+// consulted only when the charger offers more than one version Joule
+// speaks: with a single common version there is no choice to override, and
+// most chargers offer one.
+func (g *Gateway) negotiateFor(ctx context.Context, chargerID string, offers []string, adm charging.Admitted) (Protocol, bool) {
 	override := ""
-	if g.opts.VersionPolicy != nil && g.common(offers) > 1 {
+	switch {
+	case g.opts.Admitter != nil:
+		override = adm.OCPPVersionOverride
+	case g.opts.VersionPolicy != nil && g.common(offers) > 1:
 		override = g.opts.VersionPolicy(ctx, chargerID)
 	}
 	p, ok := g.negotiate(offers, override)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
@@ -43,10 +44,28 @@ func TestVersionPolicyOnlyWhenThereIsAChoice(t *testing.T) {
 	g := New(nil, Options{VersionPolicy: func(context.Context, string) string { lookups++; return "ocpp1.6" }},
 		Protocol{Subprotocol: "ocpp2.0.1", Dialect: ocppj.Dialect201},
 		Protocol{Subprotocol: "ocpp1.6", Dialect: ocppj.Dialect16})
-	if p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp2.1"}); p.Subprotocol != "ocpp2.0.1" || lookups != 0 {
+	if p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp2.1"}, charging.Admitted{}); p.Subprotocol != "ocpp2.0.1" || lookups != 0 {
 		t.Errorf("one common version: %q after %d lookups, want ocpp2.0.1 and none", p.Subprotocol, lookups)
 	}
-	if p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp1.6"}); p.Subprotocol != "ocpp1.6" || lookups != 1 {
+	if p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp1.6"}, charging.Admitted{}); p.Subprotocol != "ocpp1.6" || lookups != 1 {
 		t.Errorf("two common versions: %q after %d lookups, want the override ocpp1.6 after one", p.Subprotocol, lookups)
+	}
+}
+
+// TestAdmittedOverrideReplacesVersionPolicy: with an Admitter, the override
+// comes with the admission and the VersionPolicy is never consulted.
+func TestAdmittedOverrideReplacesVersionPolicy(t *testing.T) {
+	lookups := 0
+	g := New(nil, Options{
+		VersionPolicy: func(context.Context, string) string { lookups++; return "ocpp2.0.1" },
+		Admitter: admitFunc(func(context.Context, charging.ConnectAttempt) (charging.Admitted, error) {
+			return charging.Admitted{}, nil
+		}),
+	},
+		Protocol{Subprotocol: "ocpp2.0.1", Dialect: ocppj.Dialect201},
+		Protocol{Subprotocol: "ocpp1.6", Dialect: ocppj.Dialect16})
+	p, _ := g.negotiateFor(context.Background(), "CP-1", []string{"ocpp2.0.1", "ocpp1.6"}, charging.Admitted{OCPPVersionOverride: "ocpp1.6"})
+	if p.Subprotocol != "ocpp1.6" || lookups != 0 {
+		t.Errorf("negotiateFor = %q after %d policy lookups, want ocpp1.6 (the admitted override) after none", p.Subprotocol, lookups)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// GET /api/v1/chargers?limit=&cursor=
+// GET /api/v1/chargers?admission=&limit=&cursor=
 func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := queryLimit(q)
@@ -17,7 +17,14 @@ func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
-	p, err := s.svc.ListChargers(r.Context(), charging.ChargerQuery{Cursor: q.Get("cursor"), Limit: limit})
+	adm := charging.Admission(q.Get("admission"))
+	switch adm {
+	case "", charging.AdmissionPending, charging.AdmissionAccepted, charging.AdmissionRejected:
+	default:
+		s.invalid(w, r, "admission must be Pending, Accepted or Rejected, got "+quote(string(adm)))
+		return
+	}
+	p, err := s.svc.ListChargers(r.Context(), charging.ChargerQuery{Admission: adm, Cursor: q.Get("cursor"), Limit: limit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -28,6 +35,63 @@ func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 // GET /api/v1/chargers/{id}
 func (s *Server) getCharger(w http.ResponseWriter, r *http.Request) {
 	c, err := s.svc.GetCharger(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// chargerPatch is the body of PATCH /api/v1/chargers/{id}. Fields left
+// out are unchanged.
+type chargerPatch struct {
+	// OCPPVersionOverride is "ocpp1.6", "ocpp2.0.1", or "" to let the
+	// charger choose again; it applies from the next connection.
+	OCPPVersionOverride *string `json:"ocppVersionOverride"`
+	// SecurityProfile is the profile the charger must connect with from
+	// its next connection; below MinSecurityProfile it needs AllowDowngrade.
+	SecurityProfile *int `json:"securityProfile"`
+	AllowDowngrade  bool `json:"allowDowngrade"`
+}
+
+// PATCH /api/v1/chargers/{id} {ocppVersionOverride?, securityProfile?, allowDowngrade?}
+func (s *Server) patchCharger(w http.ResponseWriter, r *http.Request) {
+	var p chargerPatch
+	if err := decodeJSON(w, r, &p); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	// Validate every field before changing anything, so a bad request
+	// changes nothing.
+	var err error
+	switch {
+	case p.AllowDowngrade && p.SecurityProfile == nil:
+		err = invalidf("allowDowngrade applies to a securityProfile change; give securityProfile too")
+	case p.SecurityProfile != nil:
+		err = validProfile(*p.SecurityProfile)
+	}
+	if err == nil && p.OCPPVersionOverride != nil {
+		err = validVersionOverride(*p.OCPPVersionOverride)
+	}
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	var c charging.Charger
+	switch {
+	case p.SecurityProfile == nil && p.OCPPVersionOverride == nil:
+		c, err = s.svc.GetCharger(r.Context(), id)
+	default:
+		// The security profile first: it is the change that may be refused
+		// (409 downgrade), and then nothing has changed.
+		if p.SecurityProfile != nil {
+			c, err = s.svc.SetSecurityProfile(r.Context(), id, *p.SecurityProfile, p.AllowDowngrade)
+		}
+		if err == nil && p.OCPPVersionOverride != nil {
+			c, err = s.svc.SetOCPPVersionOverride(r.Context(), id, *p.OCPPVersionOverride)
+		}
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -137,6 +201,11 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.reject(w, r, err)
+		return
+	}
+	if commandSetsPassword(action, b) {
+		s.invalid(w, r, action+" would set the charger's password: use POST /api/v1/chargers/{id}/password, "+
+			"which keeps Joule's credentials in step with the charger")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StartTimeout)

@@ -51,34 +51,3 @@ func (s *Server) listChargerEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, toPage(p))
 }
-
-// chargerPatch is the body of PATCH /api/v1/chargers/{id}.
-type chargerPatch struct {
-	// OCPPVersionOverride is "ocpp1.6", "ocpp2.0.1", or "" to let the
-	// charger choose again; it applies from the next connection.
-	OCPPVersionOverride *string `json:"ocppVersionOverride"`
-}
-
-// PATCH /api/v1/chargers/{id}
-func (s *Server) patchCharger(w http.ResponseWriter, r *http.Request) {
-	var p chargerPatch
-	if err := decodeJSON(w, r, &p); err != nil {
-		s.reject(w, r, err)
-		return
-	}
-	if p.OCPPVersionOverride == nil {
-		c, err := s.svc.GetCharger(r.Context(), r.PathValue("id"))
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
-		return
-	}
-	c, err := s.svc.SetOCPPVersionOverride(r.Context(), r.PathValue("id"), *p.OCPPVersionOverride)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}

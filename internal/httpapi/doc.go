@@ -1,5 +1,6 @@
 // Package httpapi serves Joule's app API: REST under /api/v1 (chargers,
-// connectors, sessions, meter values, generic OCPP commands), live events as
+// connectors, sessions, meter values, generic OCPP commands, charger
+// registration, credentials and certificates), live events as
 // Server-Sent Events at /api/v1/events, the OpenAPI document at
 // /api/v1/openapi.yaml, and the health endpoints /livez and /readyz.
 //

@@ -46,5 +46,7 @@ func (f *fakeService) GetDiagnosticsJob(ctx context.Context, id string) (chargin
 	return charging.DiagnosticsJob{ID: id}, f.fail("GetDiagnosticsJob")
 }
 func (f *fakeService) ListDiagnosticsJobs(ctx context.Context, chargerID string) ([]charging.DiagnosticsJob, error) {
-	return []charging.DiagnosticsJob{}, f.fail("ListDiagnosticsJobs")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]charging.DiagnosticsJob{}, f.diagJobs...), f.fail("ListDiagnosticsJobs")
 }

@@ -33,7 +33,9 @@ type fakeService struct {
 	stopped       string
 	update        charging.ConnectorUpdate
 	updatedConn   int
-	variables     []charging.Variable // ListVariables answers these (devicemodel_test.go)
+	variables     []charging.Variable       // ListVariables answers these (devicemodel_test.go)
+	sec           securityCalls             // the SecurityService part (fake_security_test.go)
+	diagJobs      []charging.DiagnosticsJob // ListDiagnosticsJobs answers these
 	commandCall   struct {
 		chargerID, action string
 		payload           json.RawMessage
@@ -74,7 +76,9 @@ func (f *fakeService) ListChargers(ctx context.Context, q charging.ChargerQuery)
 	}
 	var p charging.Page[charging.Charger]
 	for _, c := range f.chargers {
-		p.Items = append(p.Items, c)
+		if q.Admission == "" || c.Admission == q.Admission {
+			p.Items = append(p.Items, c)
+		}
 	}
 	if q.Limit > 0 && len(p.Items) >= q.Limit {
 		p.Items = p.Items[:q.Limit]

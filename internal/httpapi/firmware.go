@@ -3,6 +3,7 @@ package httpapi
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +50,14 @@ func (s *Server) publicBase(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// uploadURL returns the function that makes a diagnostics or log job's
+// upload URL from its token: /api/v1/diagnostics-uploads/{token} under
+// publicBase.
+func (s *Server) uploadURL(r *http.Request) func(token string) string {
+	base := s.publicBase(r)
+	return func(token string) string { return base + "/api/v1/diagnostics-uploads/" + url.PathEscape(token) }
 }
 
 func (s *Server) firmwareView(r *http.Request, f charging.Firmware) firmwareView {
@@ -229,14 +239,23 @@ func (s *Server) downloadFirmware(w http.ResponseWriter, r *http.Request) {
 	s.serveFile(w, r, filepath.Join(dir, f.SHA256), f.Name, f.CreatedAt)
 }
 
-// POST /api/v1/chargers/{id}/firmware-updates {firmwareId | location, retrieveDate?, retries?, retryInterval?}
+// maxSignatureChars is OCPP's bound on a firmware signature (string[0..800]).
+const maxSignatureChars = 800
+
+// POST /api/v1/chargers/{id}/firmware-updates {firmwareId | location,
+// retrieveDate?, retries?, retryInterval?, signingCertificate?, signature?, installDate?}.
+// With signingCertificate and signature it is a signed update (1.6
+// SignedUpdateFirmware, 2.0.1 UpdateFirmware).
 func (s *Server) updateFirmware(w http.ResponseWriter, r *http.Request) {
 	var b struct {
-		FirmwareID    string     `json:"firmwareId"`
-		Location      string     `json:"location"`
-		RetrieveDate  *time.Time `json:"retrieveDate"`
-		Retries       *int       `json:"retries"`
-		RetryInterval *int       `json:"retryInterval"`
+		FirmwareID         string  `json:"firmwareId"`
+		Location           string  `json:"location"`
+		RetrieveDate       *string `json:"retrieveDate"`
+		Retries            *int    `json:"retries"`
+		RetryInterval      *int    `json:"retryInterval"`
+		SigningCertificate string  `json:"signingCertificate"`
+		Signature          string  `json:"signature"`
+		InstallDate        *string `json:"installDate"`
 	}
 	if err := decodeJSON(w, r, &b); err != nil {
 		s.reject(w, r, err)
@@ -246,9 +265,24 @@ func (s *Server) updateFirmware(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, invalidf("give exactly one of firmwareId (firmware uploaded to Joule) and location (a URL)"))
 		return
 	}
+	retrieve, err := bodyTime("retrieveDate", b.RetrieveDate)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	install, err := bodyTime("installDate", b.InstallDate)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	signed := b.SigningCertificate != "" || b.Signature != ""
+	if err := validSigned(b.SigningCertificate, b.Signature, install); err != nil {
+		s.reject(w, r, err)
+		return
+	}
 	u := charging.FirmwareUpdate{Location: b.Location, Retries: b.Retries, RetryIntervalS: b.RetryInterval}
-	if b.RetrieveDate != nil {
-		u.RetrieveDate = *b.RetrieveDate
+	if retrieve != nil {
+		u.RetrieveDate = *retrieve
 	}
 	if b.FirmwareID != "" {
 		f, err := s.svc.GetFirmware(r.Context(), b.FirmwareID)
@@ -260,12 +294,46 @@ func (s *Server) updateFirmware(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.commandCtx(r)
 	defer cancel()
-	job, err := s.svc.UpdateFirmware(ctx, r.PathValue("id"), b.FirmwareID, u)
+	var job charging.FirmwareJob
+	if signed {
+		// The service assigns the requestId.
+		job, err = s.svc.UpdateFirmwareSigned(ctx, r.PathValue("id"), b.FirmwareID, u, charging.SignedFirmware{
+			SigningCertificate: b.SigningCertificate, Signature: b.Signature, InstallDate: install,
+		})
+	} else {
+		job, err = s.svc.UpdateFirmware(ctx, r.PathValue("id"), b.FirmwareID, u)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, job)
+}
+
+// validSigned checks the signed-update fields: both or neither of
+// signingCertificate and signature, installDate only with them.
+func validSigned(cert, sig string, installDate *time.Time) error {
+	switch {
+	case cert == "" && sig == "":
+		if installDate != nil {
+			return invalidf("installDate is for signed updates: give signingCertificate and signature too")
+		}
+		return nil
+	case cert == "":
+		return invalidf("signingCertificate is required with signature (a signed update needs both)")
+	case sig == "":
+		return invalidf("signature is required with signingCertificate (a signed update needs both)")
+	}
+	if err := certificatePEM("signingCertificate", cert); err != nil {
+		return err
+	}
+	if len(sig) > maxSignatureChars {
+		return invalidf("signature must be at most %d characters (OCPP's limit), got %d", maxSignatureChars, len(sig))
+	}
+	if _, err := base64.StdEncoding.Strict().DecodeString(sig); err != nil {
+		return invalidf("signature must be base64 (standard alphabet, padded): %v", err)
+	}
+	return nil
 }
 
 // GET /api/v1/chargers/{id}/firmware-updates
@@ -297,12 +365,11 @@ func (s *Server) requestDiagnostics(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.filesDir(w, r, "diagnostics"); !ok {
 		return
 	}
-	base := s.publicBase(r)
 	ctx, cancel := s.commandCtx(r)
 	defer cancel()
 	job, err := s.svc.RequestDiagnostics(ctx, r.PathValue("id"),
 		charging.DiagnosticsRequest{StartTime: b.StartTime, StopTime: b.StopTime, Retries: b.Retries, RetryIntervalS: b.RetryInterval},
-		func(token string) string { return base + "/api/v1/diagnostics-uploads/" + token })
+		s.uploadURL(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -320,6 +387,84 @@ func (s *Server) listDiagnosticsJobs(w http.ResponseWriter, r *http.Request) {
 	items := make([]diagnosticsView, len(jobs))
 	for i, j := range jobs {
 		items[i] = s.diagnosticsView(r, j)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Items []diagnosticsView `json:"items"`
+	}{items})
+}
+
+// logTypes are GetLog's logType values (1.6 security extension, 2.0.1 N01).
+var logTypes = []string{"DiagnosticsLog", "SecurityLog"}
+
+// POST /api/v1/chargers/{id}/logs {logType, oldestTimestamp?, latestTimestamp?, retries?, retryInterval?}:
+// GetLog with a single-use upload URL, tracked as a diagnostics job with
+// the log type; the charger uploads to /api/v1/diagnostics-uploads/{token}.
+func (s *Server) requestLog(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		LogType         string  `json:"logType"`
+		OldestTimestamp *string `json:"oldestTimestamp"`
+		LatestTimestamp *string `json:"latestTimestamp"`
+		Retries         *int    `json:"retries"`
+		RetryInterval   *int    `json:"retryInterval"`
+	}
+	if err := decodeJSON(w, r, &b); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	oldest, err := bodyTime("oldestTimestamp", b.OldestTimestamp)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	latest, err := bodyTime("latestTimestamp", b.LatestTimestamp)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	switch {
+	case !slices.Contains(logTypes, b.LogType):
+		err = invalidf("logType must be DiagnosticsLog or SecurityLog, got %s", quote(b.LogType))
+	case oldest != nil && latest != nil && latest.Before(*oldest):
+		err = invalidf("latestTimestamp must not be before oldestTimestamp")
+	case b.Retries != nil && *b.Retries < 0:
+		err = invalidf("retries must be 0 or more, got %d", *b.Retries)
+	case b.RetryInterval != nil && *b.RetryInterval < 0:
+		err = invalidf("retryInterval must be 0 or more seconds, got %d", *b.RetryInterval)
+	}
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	if _, ok := s.filesDir(w, r, "diagnostics"); !ok {
+		return
+	}
+	ctx, cancel := s.commandCtx(r)
+	defer cancel()
+	// The service assigns the requestId and sets Location from uploadURL.
+	job, err := s.svc.RequestLog(ctx, r.PathValue("id"), charging.LogRequest{
+		LogType: b.LogType, OldestTimestamp: oldest, LatestTimestamp: latest,
+		Retries: b.Retries, RetryIntervalS: b.RetryInterval,
+	}, s.uploadURL(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.diagnosticsView(r, job))
+}
+
+// GET /api/v1/chargers/{id}/logs: the charger's diagnostics jobs that are
+// GetLog requests (those with a logType).
+func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
+	jobs, err := s.svc.ListDiagnosticsJobs(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := []diagnosticsView{}
+	for _, j := range jobs {
+		if j.LogType != "" {
+			items = append(items, s.diagnosticsView(r, j))
+		}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Items []diagnosticsView `json:"items"`

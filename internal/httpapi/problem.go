@@ -34,11 +34,15 @@ type Problem struct {
 var httpStatus = map[string]int{
 	charging.EINVALID:     http.StatusBadRequest,
 	charging.ENOTFOUND:    http.StatusNotFound,
-	charging.ECONFLICT:    http.StatusConflict, // connector busy, session not active
+	charging.ECONFLICT:    http.StatusConflict, // connector busy, session not active, security downgrade
 	charging.EUNAVAILABLE: http.StatusConflict, // charger offline
 	charging.EREJECTED:    http.StatusConflict, // charger answered Rejected
 	charging.ETIMEOUT:     http.StatusGatewayTimeout,
 	charging.EINTERNAL:    http.StatusInternalServerError,
+	// The charger-admission codes (security.go) are the gateway's; no API
+	// call is expected to return them, but if one does the status says so.
+	charging.EUNAUTHENTICATED: http.StatusUnauthorized,
+	charging.EFORBIDDEN:       http.StatusForbidden,
 }
 
 var problemTitle = map[string]string{
@@ -51,6 +55,9 @@ var problemTitle = map[string]string{
 	charging.EINTERNAL:    "Internal error",
 	codeMethodNotAllowed:  "Method not allowed",
 	codeTooLarge:          "Request body too large",
+
+	charging.EUNAUTHENTICATED: "Unauthenticated",
+	charging.EFORBIDDEN:       "Forbidden",
 }
 
 // fail writes err as a problem. Internal errors are logged here, and only

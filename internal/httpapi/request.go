@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
@@ -62,6 +63,29 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeObject(b, v)
+}
+
+// decodeSecretJSON is decodeJSON for bodies that may hold a password: a
+// syntax error is reported without encoding/json's text, which quotes the
+// offending character (a piece of the secret, inside a string).
+func decodeSecretJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(b) {
+		if len(bytes.TrimSpace(b)) == 0 {
+			return invalidf("request body is empty; want a JSON object")
+		}
+		return invalidf("request body is not valid JSON")
+	}
+	return decodeObject(b, v)
+}
+
+// decodeObject decodes b, exactly one JSON object, into v, refusing
+// unknown fields.
+func decodeObject(b []byte, v any) error {
 	if err := requireObject(b); err != nil {
 		return err
 	}
@@ -143,6 +167,20 @@ func queryLimit(q url.Values) (int, error) {
 		return 0, invalidf("limit must be an integer from 1 to %d, got %q", MaxLimit, v)
 	}
 	return n, nil
+}
+
+// bodyTime parses an optional RFC 3339 time from a request body field
+// decoded as a string; unlike decoding into time.Time, its error names the
+// field (encoding/json does not say which field an UnmarshalJSON failed on).
+func bodyTime(field string, v *string) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *v)
+	if err != nil {
+		return nil, invalidf("%s must be an RFC 3339 time such as 2026-12-01T02:00:00Z, got %s", field, quote(*v))
+	}
+	return &t, nil
 }
 
 // connectorParam parses a connector id: an integer >= min.

@@ -110,8 +110,8 @@ func (s *Server) mux() *http.ServeMux {
 		{"/livez", []methodHandler{{http.MethodGet, s.livez}}},
 		{"/readyz", []methodHandler{{http.MethodGet, s.readyz}}},
 		{"/api/v1/openapi.yaml", []methodHandler{{http.MethodGet, s.openAPI}}},
-		{"/api/v1/chargers", []methodHandler{{http.MethodGet, s.listChargers}}},
-		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger}, {http.MethodPatch, s.patchCharger}}},
+		{"/api/v1/chargers", []methodHandler{{http.MethodGet, s.listChargers}, {http.MethodPost, s.registerCharger}}},
+		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger}, {http.MethodPatch, s.patchCharger}, {http.MethodDelete, s.deleteCharger}}},
 		{"/api/v1/chargers/{id}/variables", []methodHandler{{http.MethodGet, s.listVariables}}},
 		{"/api/v1/chargers/{id}/charger-events", []methodHandler{{http.MethodGet, s.listChargerEvents}}},
 		{"/api/v1/chargers/{id}/connectors/{connectorId}", []methodHandler{{http.MethodPatch, s.updateConnector}}},
@@ -155,6 +155,18 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/chargers/{id}/diagnostics", []methodHandler{{http.MethodGet, s.listDiagnosticsJobs}, {http.MethodPost, s.requestDiagnostics}}},
 		{"/api/v1/diagnostics-uploads/{token}", []methodHandler{{http.MethodPut, s.uploadDiagnostics}, {http.MethodPost, s.uploadDiagnostics}}},
 		{"/api/v1/diagnostics/{jobId}/file", []methodHandler{{http.MethodGet, s.downloadDiagnostics}}},
+		{"/api/v1/chargers/{id}/logs", []methodHandler{{http.MethodGet, s.listLogs}, {http.MethodPost, s.requestLog}}},
+		// Charger identity and certificates (security.go).
+		{"/api/v1/chargers/{id}/password", []methodHandler{{http.MethodPost, s.setChargerPassword}}},
+		{"/api/v1/chargers/{id}/accept", []methodHandler{{http.MethodPost, s.acceptCharger}}},
+		{"/api/v1/chargers/{id}/reject", []methodHandler{{http.MethodPost, s.rejectCharger}}},
+		{"/api/v1/chargers/{id}/security-events", []methodHandler{{http.MethodGet, s.listChargerSecurityEvents}}},
+		{"/api/v1/security-events", []methodHandler{{http.MethodGet, s.listSecurityEvents}}},
+		{"/api/v1/chargers/{id}/certificates", []methodHandler{{http.MethodGet, s.listCertificates}, {http.MethodPost, s.installCertificate}}},
+		{"/api/v1/chargers/{id}/certificates/delete", []methodHandler{{http.MethodPost, s.deleteCertificate}}},
+		{"/api/v1/chargers/{id}/certificates/renew", []methodHandler{{http.MethodPost, s.renewCertificate}}},
+		{"/api/v1/chargers/{id}/extended-trigger", []methodHandler{{http.MethodPost, s.extendedTrigger}}},
+		{"/api/v1/pki/ca.pem", []methodHandler{{http.MethodGet, s.caCertificate}}},
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes {

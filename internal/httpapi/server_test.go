@@ -501,6 +501,8 @@ func TestProblemForEachErrorCode(t *testing.T) {
 		{fmt.Errorf("csms: start: %w", charging.Errorf(charging.EREJECTED, "wrapped")), 409, charging.EREJECTED, "wrapped"},
 		{charging.Errorf(charging.EINTERNAL, "store broke"), 500, charging.EINTERNAL, "store broke"},
 		{errors.New("sqlite: disk I/O error"), 500, charging.EINTERNAL, "internal error"},
+		{charging.Errorf(charging.EUNAUTHENTICATED, "wrong password"), 401, charging.EUNAUTHENTICATED, "wrong password"},
+		{charging.Errorf(charging.EFORBIDDEN, "profile downgrade"), 403, charging.EFORBIDDEN, "profile downgrade"},
 		{charging.Errorf("weird", "unmapped code"), 500, charging.EINTERNAL, "internal error"},
 	} {
 		t.Run(tc.code+"/"+tc.detail, func(t *testing.T) {
@@ -531,8 +533,11 @@ func TestUnknownRoute(t *testing.T) {
 func TestWrongMethod(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	for _, tc := range []struct{ method, path, allow string }{
-		{"POST", "/api/v1/chargers", "GET, HEAD"},
-		{"DELETE", "/api/v1/chargers/CP-1", "GET, HEAD, PATCH"},
+		{"PUT", "/api/v1/chargers", "GET, HEAD, POST"},
+		{"PUT", "/api/v1/chargers/CP-1", "GET, HEAD, PATCH, DELETE"},
+		{"GET", "/api/v1/chargers/CP-1/accept", "POST"},
+		{"DELETE", "/api/v1/chargers/CP-1/certificates", "GET, HEAD, POST"},
+		{"POST", "/api/v1/pki/ca.pem", "GET, HEAD"},
 		{"GET", "/api/v1/chargers/CP-1/connectors/1/start", "POST"},
 		{"GET", "/api/v1/chargers/CP-1/connectors/1", "PATCH"},
 		{"PUT", "/api/v1/sessions/S-1/stop", "POST"},

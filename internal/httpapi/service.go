@@ -13,6 +13,7 @@ import (
 type Service interface {
 	StationService     // service_station.go
 	MaintenanceService // service_maintenance.go: local list, firmware, diagnostics
+	SecurityService    // service_security.go: registration, passwords, certificates, logs
 
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
 

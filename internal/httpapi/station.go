@@ -231,8 +231,12 @@ func (s *Server) changeConfiguration(w http.ResponseWriter, r *http.Request) {
 		Key   string `json:"key"`
 		Value string `json:"value"`
 	}
-	if err := decodeJSON(w, r, &b); err != nil {
+	if err := decodeSecretJSON(w, r, &b); err != nil {
 		s.reject(w, r, err)
+		return
+	}
+	if passwordKey(b.Key) {
+		s.reject(w, r, errPasswordKey(b.Key))
 		return
 	}
 	ctx, cancel := s.commandCtx(r)
@@ -256,8 +260,12 @@ func (s *Server) putDesired(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Value *string `json:"value"`
 	}
-	if err := decodeJSON(w, r, &b); err != nil {
+	if err := decodeSecretJSON(w, r, &b); err != nil {
 		s.reject(w, r, err)
+		return
+	}
+	if key := r.PathValue("key"); passwordKey(key) {
+		s.reject(w, r, errPasswordKey(key))
 		return
 	}
 	if b.Value == nil {

@@ -1,6 +1,8 @@
 // Package metrics exposes Joule's Prometheus metrics (prefix joule_, base
 // units, _total counters). Components report through small hook
-// interfaces (ocppj.Observer for OCPP calls) or are read when scraped
+// interfaces (ocppj.Observer for OCPP calls, gateway.ConnObserver for
+// charger connections; Metrics implements both without importing either)
+// or are read when scraped
 // (connected chargers, SSE subscribers, store batches); the package holds
 // no global state: each node has its own registry.
 package metrics
@@ -20,6 +22,10 @@ type Metrics struct {
 
 	calls        *prometheus.CounterVec   // direction, action, result
 	callDuration *prometheus.HistogramVec // direction, action
+
+	connRefused  *prometheus.CounterVec // reason
+	connReplaced prometheus.Counter
+	connClosed   *prometheus.CounterVec // reason
 }
 
 // Sources are read at scrape time; a nil func is not exported.
@@ -31,6 +37,9 @@ type Sources struct {
 	// StoreWrites returns the number of committed write operations and of
 	// commits (batches); writes/batches is the mean batch size.
 	StoreWrites func() (writes, batches uint64)
+	// UnbootedStrangers returns the charger connections not yet trusted
+	// whose boot was not yet Accepted (gateway.Strangers).
+	UnbootedStrangers func() int
 }
 
 // New returns a registry with Go and process collectors and Joule's metrics.
@@ -49,7 +58,19 @@ func New(src Sources) *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"direction", "action"}),
 	}
-	reg.MustRegister(m.calls, m.callDuration)
+	m.connRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "joule_charger_connections_refused_total",
+		Help: "Charger WebSocket upgrade requests refused, by reason (invalid_id, unauthenticated, forbidden, not_found, auth_rate_limited, duplicate, replace_rate_limited, stranger_budget, ...).",
+	}, []string{"reason"})
+	m.connReplaced = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "joule_charger_connections_replaced_total",
+		Help: "Charger connections replaced by a newer connection of the same charger (authenticated, or the old one was half-open).",
+	})
+	m.connClosed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "joule_charger_connections_closed_total",
+		Help: "Charger connections closed by Joule, by reason (boot_timeout, operator).",
+	}, []string{"reason"})
+	reg.MustRegister(m.calls, m.callDuration, m.connRefused, m.connReplaced, m.connClosed)
 	gauge := func(name, help string, f func() int) {
 		if f != nil {
 			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
@@ -61,6 +82,7 @@ func New(src Sources) *Metrics {
 		}
 	}
 	gauge("joule_chargers_connected", "Chargers with a live WebSocket connection to this node.", src.ConnectedChargers)
+	gauge("joule_charger_connections_unbooted", "Charger connections of unknown or pending chargers whose boot was not yet Accepted.", src.UnbootedStrangers)
 	gauge("joule_sse_subscribers", "Live event streams (SSE) open on this node.", src.SSESubscribers)
 	counter("joule_events_published_total", "Domain events published on the bus.", src.EventsPublished)
 	counter("joule_events_dropped_total", "Event subscribers dropped for being too slow.", src.EventsDropped)
@@ -91,3 +113,12 @@ func (m *Metrics) ObserveCall(direction, action, result string, d time.Duration)
 	m.calls.WithLabelValues(direction, action, result).Inc()
 	m.callDuration.WithLabelValues(direction, action).Observe(d.Seconds())
 }
+
+// ConnectionRefused counts a refused charger upgrade (gateway.ConnObserver).
+func (m *Metrics) ConnectionRefused(reason string) { m.connRefused.WithLabelValues(reason).Inc() }
+
+// ConnectionReplaced counts a replaced charger connection.
+func (m *Metrics) ConnectionReplaced() { m.connReplaced.Inc() }
+
+// ConnectionClosed counts a charger connection Joule closed.
+func (m *Metrics) ConnectionClosed(reason string) { m.connClosed.WithLabelValues(reason).Inc() }

@@ -5,12 +5,16 @@
 package node
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -22,6 +26,7 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/pki"
 	"github.com/joule-ev/joule/internal/sqlite"
 	"github.com/joule-ev/joule/web"
 )
@@ -39,20 +44,55 @@ type Config struct {
 	// PublicURL is the base URL chargers reach Joule at (firmware downloads,
 	// diagnostics uploads); "" means the Host of the API request.
 	PublicURL string
+
+	// ChargerRegistration is the policy for unknown charger ids
+	// (charging.RegistrationOpen, the default, Approve or Closed).
+	ChargerRegistration string
+	// TLS: certificate and key files (pairs, e.g. an RSA and an ECDSA
+	// one) make the listener serve TLS; TLSCertificates adds loaded ones
+	// (tests). TLSClientCAFiles are CAs for charger client certificates
+	// besides Joule's own CA. TLSMinVersion defaults to TLS 1.2.
+	TLSCertFiles     []string
+	TLSKeyFiles      []string
+	TLSCertificates  []tls.Certificate
+	TLSClientCAFiles []string
+	TLSMinVersion    uint16
+	// ClientCertOrg, when set, is the O a profile 3 certificate must name.
+	ClientCertOrg string
+	// CACertFile and CAKeyFile name the CA that signs chargers'
+	// certificate requests; "" uses Joule's own CA in <Data>/ca.
+	CACertFile, CAKeyFile string
+	// Gateway tunes the charger gateway's limits (zero: defaults).
+	Gateway gateway.Options
+	// PlainListener, when set, serves the same handlers without TLS beside
+	// a TLS listener: one port per transport (OCPP A00.FR.006), for profile
+	// 0 and 1 chargers on a trusted network. Run closes it.
+	PlainListener net.Listener
 }
 
 // Run runs Joule on ln until ctx is cancelled, then shuts down in
 // order: chargers get a close frame, the API drains, the store closes.
 func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) error {
+	closeListeners := func() {
+		ln.Close()
+		if cfg.PlainListener != nil {
+			cfg.PlainListener.Close()
+		}
+	}
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "joule.db"))
 	if err != nil {
-		ln.Close()
+		closeListeners()
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer store.Close()
 	if err := store.SetAllOffline(ctx); err != nil {
-		ln.Close()
+		closeListeners()
 		return fmt.Errorf("store: %w", err)
+	}
+	ca, err := loadCA(cfg)
+	if err != nil {
+		closeListeners()
+		return err
 	}
 	bus := inmem.NewBus()
 	svc := csms.New(store, bus, nil, log, nil, csms.Config{
@@ -60,7 +100,18 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		PendingTimeout:      cfg.PendingTimeout,
 		SweepInterval:       cfg.SweepInterval,
 		RejectUnknownIDTags: cfg.RejectUnknownIDTags,
+		Registration:        cfg.ChargerRegistration,
+		ClientCertOrg:       cfg.ClientCertOrg,
+		Signer:              ca,
 	})
+	scheme := "ws"
+	if tlsConf, err := serverTLS(cfg, ca); err != nil {
+		closeListeners()
+		return err
+	} else if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		scheme = "wss"
+	}
 	var gw *gateway.Gateway
 	met := metrics.New(metrics.Sources{
 		ConnectedChargers: func() int { return gw.Count() },
@@ -69,8 +120,11 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		EventsDropped:     bus.Dropped,
 		StoreWrites:       func() (uint64, uint64) { st := store.Stats(); return st.Writes, st.Batches },
 	})
-	gw = gateway.New(svc, gateway.Options{Logger: log, CallTimeout: cfg.CallTimeout, PingInterval: cfg.PingInterval,
-		VersionPolicy: versionPolicy(store), Observer: met}, ocpp201Protocol(), ocpp16Protocol())
+	gwOpts := cfg.Gateway
+	gwOpts.Logger, gwOpts.CallTimeout, gwOpts.PingInterval = log, cfg.CallTimeout, cfg.PingInterval
+	gwOpts.Admitter, gwOpts.SecurityEvent, gwOpts.Observer = svc, svc.SecurityEvent, met
+	gwOpts.VersionPolicy = versionPolicy(store)
+	gw = gateway.New(svc, gwOpts, ocpp201Protocol(), ocpp16Protocol())
 	svc.SetCommander(gw)
 	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout,
 		FilesDir: cfg.Data, PublicURL: cfg.PublicURL})
@@ -96,9 +150,19 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	defer stopRun()
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); _ = svc.Run(runCtx) }()
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("joule serving", "addr", ln.Addr().String(), "data", cfg.Data, "ocpp", "ws://"+ln.Addr().String()+"/ocpp/{chargerId}")
+	if cfg.PlainListener != nil {
+		go func() { serveErr <- srv.Serve(cfg.PlainListener) }()
+		log.Info("joule serving plain ws:// beside TLS, for profile 0 and 1 chargers on a trusted network", "addr", cfg.PlainListener.Addr().String())
+	}
+	log.Info("joule serving", "addr", ln.Addr().String(), "data", cfg.Data, "ocpp", scheme+"://"+ln.Addr().String()+"/ocpp/{chargerId}")
+	policy := cmp.Or(cfg.ChargerRegistration, charging.RegistrationOpen)
+	if policy == charging.RegistrationOpen {
+		log.Warn("charger registration is open: unknown chargers are accepted without credentials; register them (POST /api/v1/chargers) or use --charger-registration approve|closed on a network", "registration", policy)
+	} else {
+		log.Info("charger registration", "registration", policy)
+	}
 
 	select {
 	case err := <-serveErr:
@@ -144,6 +208,54 @@ func ocpp201Protocol() gateway.Protocol {
 			return ocpp201.NewStation(id, conn, events, log)
 		},
 	}
+}
+
+// loadCA returns the CA that signs chargers' certificates: the operator's
+// files, or Joule's own in <Data>/ca (created on first use).
+func loadCA(cfg Config) (*pki.CA, error) {
+	if cfg.CACertFile != "" {
+		ca, err := pki.LoadCA(cfg.CACertFile, cfg.CAKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("certificate authority: %w", err)
+		}
+		return ca, nil
+	}
+	ca, err := pki.LoadOrCreateCA(filepath.Join(cfg.Data, "ca"))
+	if err != nil {
+		return nil, fmt.Errorf("certificate authority: %w", err)
+	}
+	return ca, nil
+}
+
+// serverTLS builds the listener's TLS configuration, or nil without
+// certificates. Charger client certificates are verified against Joule's
+// CA and the operator's client CAs.
+func serverTLS(cfg Config, ca *pki.CA) (*tls.Config, error) {
+	certs := slices.Clone(cfg.TLSCertificates)
+	for i, f := range cfg.TLSCertFiles {
+		if i >= len(cfg.TLSKeyFiles) {
+			return nil, fmt.Errorf("tls: no key file for %s", f)
+		}
+		c, err := tls.LoadX509KeyPair(f, cfg.TLSKeyFiles[i])
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, nil
+	}
+	pool := ca.Pool()
+	for _, f := range cfg.TLSClientCAFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("tls client CA: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("tls client CA: %s holds no PEM certificate", f)
+		}
+	}
+	return gateway.ServerTLSConfig(certs, pool, cfg.TLSMinVersion), nil
 }
 
 // versionPolicy reads a charger's OCPP version override from the store; a

@@ -15,41 +15,47 @@ import (
 // are read from and written to the charger's state; the others are kept as
 // strings.
 type keyDef struct {
-	name     string
-	readonly bool
-	value    string // initial value of a stored key
+	name      string
+	readonly  bool
+	value     string // initial value of a stored key
+	writeOnly bool   // a secret: GetConfiguration reports it without its value
 }
 
 // keyDefs lists the known keys in the order GetConfiguration reports them.
 // It is never modified.
 var keyDefs = []keyDef{
-	{"AllowOfflineTxForUnknownId", false, "false"},
-	{"AuthorizationCacheEnabled", false, "false"},
-	{"AuthorizeRemoteTxRequests", true, "false"},
-	{"ClockAlignedDataInterval", false, "0"},
-	{"ConnectionTimeOut", false, "60"},
-	{"ConnectorPhaseRotation", false, "NotApplicable"},
-	{"GetConfigurationMaxKeys", true, "50"},
-	{"HeartbeatInterval", false, ""},
-	{"LocalAuthListEnabled", false, "true"},
-	{"LocalAuthListMaxLength", true, "1000"},
-	{"LocalAuthorizeOffline", false, "false"},
-	{"LocalPreAuthorize", false, "false"},
-	{"MeterValuesAlignedData", false, "Energy.Active.Import.Register"},
-	{"MeterValuesSampledData", false, ""},
-	{"MeterValueSampleInterval", false, ""},
-	{"NumberOfConnectors", true, ""},
-	{"ResetRetries", false, "1"},
-	{"SendLocalListMaxLength", true, "1000"},
-	{"StopTransactionOnEVSideDisconnect", false, "true"},
-	{"StopTransactionOnInvalidId", false, "true"},
-	{"StopTxnAlignedData", false, ""},
-	{"StopTxnSampledData", false, "Energy.Active.Import.Register"},
-	{"SupportedFeatureProfiles", true, "Core,LocalAuthListManagement,RemoteTrigger"},
-	{"TransactionMessageAttempts", true, strconv.Itoa(maxAttempts)},
-	{"TransactionMessageRetryInterval", false, "1"},
-	{"UnlockConnectorOnEVSideDisconnect", false, "true"},
-	{"WebSocketPingInterval", false, "0"},
+	{name: "AdditionalRootCertificateCheck", readonly: true, value: "false"},
+	{name: "AllowOfflineTxForUnknownId", value: "false"},
+	{name: "AuthorizationCacheEnabled", value: "false"},
+	{name: "AuthorizationKey", writeOnly: true},
+	{name: "AuthorizeRemoteTxRequests", readonly: true, value: "false"},
+	{name: "CertificateStoreMaxLength", readonly: true, value: strconv.Itoa(maxInstalledCerts)},
+	{name: "ClockAlignedDataInterval", value: "0"},
+	{name: "ConnectionTimeOut", value: "60"},
+	{name: "ConnectorPhaseRotation", value: "NotApplicable"},
+	{name: "CpoName"},
+	{name: "GetConfigurationMaxKeys", readonly: true, value: "50"},
+	{name: "HeartbeatInterval"},
+	{name: "LocalAuthListEnabled", value: "true"},
+	{name: "LocalAuthListMaxLength", readonly: true, value: "1000"},
+	{name: "LocalAuthorizeOffline", value: "false"},
+	{name: "LocalPreAuthorize", value: "false"},
+	{name: "MeterValuesAlignedData", value: "Energy.Active.Import.Register"},
+	{name: "MeterValuesSampledData"},
+	{name: "MeterValueSampleInterval"},
+	{name: "NumberOfConnectors", readonly: true},
+	{name: "ResetRetries", value: "1"},
+	{name: "SecurityProfile"},
+	{name: "SendLocalListMaxLength", readonly: true, value: "1000"},
+	{name: "StopTransactionOnEVSideDisconnect", value: "true"},
+	{name: "StopTransactionOnInvalidId", value: "true"},
+	{name: "StopTxnAlignedData"},
+	{name: "StopTxnSampledData", value: "Energy.Active.Import.Register"},
+	{name: "SupportedFeatureProfiles", readonly: true, value: "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"},
+	{name: "TransactionMessageAttempts", readonly: true, value: strconv.Itoa(maxAttempts)},
+	{name: "TransactionMessageRetryInterval", value: "1"},
+	{name: "UnlockConnectorOnEVSideDisconnect", value: "true"},
+	{name: "WebSocketPingInterval", value: "0"},
 }
 
 // live keys are backed by charger state rather than the key store.
@@ -58,6 +64,10 @@ const (
 	keySampledData        = "MeterValuesSampledData"
 	keySampleInterval     = "MeterValueSampleInterval"
 	keyNumberOfConnectors = "NumberOfConnectors"
+	// Security whitepaper keys (§7), backed by the security state.
+	keyAuthorizationKey = "AuthorizationKey"
+	keySecurityProfile  = "SecurityProfile"
+	keyCpoName          = "CpoName"
 )
 
 func defaultKeys() map[string]string {
@@ -72,7 +82,8 @@ func defaultKeys() map[string]string {
 
 func isLive(name string) bool {
 	switch name {
-	case keyHeartbeatInterval, keySampledData, keySampleInterval, keyNumberOfConnectors:
+	case keyHeartbeatInterval, keySampledData, keySampleInterval, keyNumberOfConnectors,
+		keyAuthorizationKey, keySecurityProfile, keyCpoName:
 		return true
 	}
 	return false
@@ -107,6 +118,12 @@ func (c *Charger) keyValue(k keyDef) string {
 		return strings.Join(s, ",")
 	case keyNumberOfConnectors:
 		return strconv.Itoa(len(c.connectors) - 1)
+	case keySecurityProfile:
+		return strconv.Itoa(c.sec.profile)
+	case keyCpoName:
+		return c.sec.org
+	case keyAuthorizationKey:
+		return "" // write-only
 	}
 	return c.keys[k.name]
 }
@@ -122,8 +139,11 @@ func (c *Charger) getConfiguration(r *ocpp16.GetConfigurationRequest) *ocpp16.Ge
 	defer c.mu.Unlock()
 	resp := &ocpp16.GetConfigurationResponse{}
 	add := func(k keyDef) {
-		v := c.keyValue(k)
-		resp.ConfigurationKey = append(resp.ConfigurationKey, ocpp16.ConfigurationKey{Key: k.name, Readonly: k.readonly, Value: &v})
+		ck := ocpp16.ConfigurationKey{Key: k.name, Readonly: k.readonly}
+		if !k.writeOnly {
+			ck.Value = ptr(c.keyValue(k))
+		}
+		resp.ConfigurationKey = append(resp.ConfigurationKey, ck)
 	}
 	if len(r.Key) == 0 {
 		for _, k := range keyDefs {
@@ -143,7 +163,11 @@ func (c *Charger) getConfiguration(r *ocpp16.GetConfigurationRequest) *ocpp16.Ge
 
 func (c *Charger) changeConfiguration(r *ocpp16.ChangeConfigurationRequest) *ocpp16.ChangeConfigurationResponse {
 	status := c.setKey(r.Key, r.Value)
-	c.log.Info("configuration change", "key", r.Key, "value", r.Value, "status", string(status))
+	value := r.Value
+	if k, ok := lookupKey(r.Key); ok && k.writeOnly {
+		value = "(secret)" // A01.FR.09: no passwords in logs
+	}
+	c.log.Info("configuration change", "key", r.Key, "value", value, "status", string(status))
 	return &ocpp16.ChangeConfigurationResponse{Status: status}
 }
 
@@ -191,6 +215,18 @@ func (c *Charger) setKey(name, value string) ocpp16.ConfigurationStatus {
 			ms = append(ms, m)
 		}
 		c.sampled = ms
+	case keyAuthorizationKey:
+		if !validAuthorizationKey(value) {
+			return ocpp16.ConfigurationStatusRejected
+		}
+		c.setPassword(value, keyAuthorizationKey)
+	case keySecurityProfile:
+		return c.setSecurityProfile(value)
+	case keyCpoName:
+		if value == "" || len(value) > 64 {
+			return ocpp16.ConfigurationStatusRejected
+		}
+		c.sec.org = value
 	default:
 		if !validValue(c.keys[k.name], value) {
 			return ocpp16.ConfigurationStatusRejected

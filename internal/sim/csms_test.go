@@ -1,9 +1,15 @@
 package sim_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +49,19 @@ type fakeCSMS struct {
 	// override, if set, may answer a CALL instead of the defaults (ok
 	// true). It runs on the connection's read goroutine.
 	override func(id string, conn *ocppj.Conn, action string, req any) (resp any, err error, ok bool) // guarded by mu
+	// auth, if set, decides whether an upgrade request's credentials are
+	// good (else 401); nil accepts any.
+	auth     func(a upgrade) bool // guarded by mu
+	upgrades []upgrade            // every upgrade request, in order; guarded by mu
+}
+
+// upgrade is what one WebSocket upgrade request presented.
+type upgrade struct {
+	charger  string
+	basic    bool              // an Authorization: Basic header was sent
+	user     string            // its username
+	password []byte            // its password, as raw bytes
+	cert     *x509.Certificate // the TLS client certificate, nil if none
 }
 
 // record is one CALL from a charger.
@@ -56,9 +75,23 @@ type record struct {
 
 func newFakeCSMS(t *testing.T) *fakeCSMS {
 	t.Helper()
+	return newFakeCSMSTLS(t, nil)
+}
+
+// newFakeCSMSTLS is a fake CSMS serving wss:// with tc (plain ws:// when
+// tc is nil).
+func newFakeCSMSTLS(t *testing.T, tc *tls.Config) *fakeCSMS {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fakeCSMS{t: t, ctx: ctx, proto: sim.OCPP16, conns: map[string]*ocppj.Conn{}, nextTx: 100}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	if tc != nil {
+		f.srv.TLS = tc
+		f.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
+		f.srv.StartTLS()
+	} else {
+		f.srv.Start()
+	}
 	t.Cleanup(func() {
 		cancel() // every connection gets a close frame
 		f.wg.Wait()
@@ -77,6 +110,26 @@ func (f *fakeCSMS) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if !ok || id == "" || down || f.ctx.Err() != nil {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	a := upgrade{charger: id}
+	if h, found := strings.CutPrefix(r.Header.Get("Authorization"), "Basic "); found {
+		if raw, err := base64.StdEncoding.DecodeString(h); err == nil {
+			if i := bytes.IndexByte(raw, ':'); i >= 0 {
+				a.basic, a.user, a.password = true, string(raw[:i]), raw[i+1:]
+			}
+		}
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		a.cert = r.TLS.PeerCertificates[0]
+	}
+	f.mu.Lock()
+	f.upgrades = append(f.upgrades, a)
+	auth := f.auth
+	f.mu.Unlock()
+	if auth != nil && !auth(a) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
 	proto, got := f.proto, websocket.Subprotocols(r)
@@ -183,6 +236,14 @@ func (f *fakeCSMS) answer16(action string, req any) (any, error) {
 		return &ocpp16.DiagnosticsStatusNotificationResponse{}, nil
 	case *ocpp16.FirmwareStatusNotificationRequest:
 		return &ocpp16.FirmwareStatusNotificationResponse{}, nil
+	case *ocpp16.SignedFirmwareStatusNotificationRequest:
+		return &ocpp16.SignedFirmwareStatusNotificationResponse{}, nil
+	case *ocpp16.LogStatusNotificationRequest:
+		return &ocpp16.LogStatusNotificationResponse{}, nil
+	case *ocpp16.SecurityEventNotificationRequest:
+		return &ocpp16.SecurityEventNotificationResponse{}, nil
+	case *ocpp16.SignCertificateRequest:
+		return &ocpp16.SignCertificateResponse{Status: ocpp16.GenericStatusEnumAccepted}, nil
 	}
 	return nil, ocppj.Errorf(ocppj.NotSupported, "fake CSMS does not handle %s", action)
 }
@@ -191,6 +252,43 @@ func (f *fakeCSMS) setOverride(o func(id string, conn *ocppj.Conn, action string
 	f.mu.Lock()
 	f.override = o
 	f.mu.Unlock()
+}
+
+func (f *fakeCSMS) setAuth(auth func(upgrade) bool) {
+	f.mu.Lock()
+	f.auth = auth
+	f.mu.Unlock()
+}
+
+// upgradesOf returns the upgrade requests of charger id, in order.
+func (f *fakeCSMS) upgradesOf(id string) []upgrade {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []upgrade
+	for _, u := range f.upgrades {
+		if u.charger == id {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// waitUpgrade waits until charger id has made an upgrade request matching
+// pred and returns the first one.
+func (f *fakeCSMS) waitUpgrade(t *testing.T, id, what string, pred func(upgrade) bool) upgrade {
+	t.Helper()
+	deadline := time.Now().Add(8 * time.Second)
+	for {
+		for _, u := range f.upgradesOf(id) {
+			if pred(u) {
+				return u
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; charger %s made %d upgrade requests", what, id, len(f.upgradesOf(id)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (f *fakeCSMS) setDown(down bool) {

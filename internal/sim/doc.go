@@ -24,6 +24,15 @@
 // the charger misbehave on purpose for tests (reject, never start, start
 // before answering, duplicate starts, ignore calls).
 //
+// Security (security.go): the charger connects with security profile 0 to
+// 3 (HTTP Basic with the 1.6 AuthorizationKey sent as the bytes its hex
+// stands for, or the 2.0.1 BasicAuthPassword as a string; TLS; a client
+// certificate), takes new passwords and a higher profile from the CSMS and
+// reconnects with them, requests and installs its own certificate
+// (SignCertificate, CertificateSigned), keeps the CA certificates the CSMS
+// installs, and answers GetLog and signed firmware updates, in both
+// versions.
+//
 // Cost: a connected Charger runs two goroutines (the connection's read loop
 // and one worker that boots, ticks heartbeats and meter samples for all
 // connectors, and drains the outbox), whatever its number of connectors.

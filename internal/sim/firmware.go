@@ -16,13 +16,15 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
+	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
-// This file holds the 1.6 FirmwareManagement profile: UpdateFirmware
-// (download over HTTP at retrieveDate, install, reboot with the new
-// version) and GetDiagnostics (upload a generated log with HTTP PUT). The
-// worker carries both out, so the status notifications go out in order
+// This file holds firmware updates and log uploads: 1.6 UpdateFirmware and
+// SignedUpdateFirmware, 2.0.1 UpdateFirmware (download over HTTP at the
+// retrieve date, install, reboot with the new version), 1.6 GetDiagnostics
+// and GetLog of both versions (upload a generated log with HTTP PUT). The
+// worker carries them out, so the status notifications go out in order
 // with the charger's other CALLs.
 
 // transferTimeout bounds one download or upload attempt.
@@ -32,7 +34,13 @@ const transferTimeout = time.Minute
 // guarded by Charger.mu.
 type firmwareState struct {
 	update  *firmwareUpdate // UpdateFirmware to carry out
-	uploads []diagnosticsUpload
+	uploads []logUpload
+	// status is the firmware status last reported during an update
+	// ("" when none runs: Idle), with its update's requestId, for a
+	// triggered status notification.
+	status    string
+	statusReq *int
+	uploading *logUpload // the upload in progress, nil if none
 }
 
 type firmwareUpdate struct {
@@ -41,14 +49,38 @@ type firmwareUpdate struct {
 	retries   int
 	interval  time.Duration
 	attempted int
+	// signed updates (1.6 SignedUpdateFirmware, 2.0.1 UpdateFirmware with
+	// a signature) report SignatureVerified; requestID is the request's
+	// requestId (1.6 SignedUpdateFirmware, 2.0.1), nil for 1.6
+	// UpdateFirmware.
+	signed    bool
+	requestID *int
 }
 
-type diagnosticsUpload struct {
-	location string
-	fileName string
-	retries  int
-	interval time.Duration
+// logUpload is a file to upload: for GetDiagnostics (getLog false:
+// DiagnosticsStatusNotification) or GetLog (LogStatusNotification with the
+// requestId).
+type logUpload struct {
+	location  string
+	fileName  string
+	retries   int
+	interval  time.Duration
+	getLog    bool
+	requestID int
+	security  bool // GetLog SecurityLog: the security log
 }
+
+// Firmware statuses, spelled alike in 1.6 (FirmwareStatus and the security
+// extension's FirmwareStatusEnum) and 2.0.1.
+const (
+	fwDownloading       = "Downloading"
+	fwDownloaded        = "Downloaded"
+	fwDownloadFailed    = "DownloadFailed"
+	fwSignatureVerified = "SignatureVerified"
+	fwInstalling        = "Installing"
+	fwInstalled         = "Installed"
+	fwIdle              = "Idle"
+)
 
 // FirmwareVersion returns the firmware version the charger reports at boot.
 func (c *Charger) FirmwareVersion() string {
@@ -66,26 +98,65 @@ func retryPolicy(retries, intervalS *int) (int, time.Duration) {
 // updateFirmware accepts UpdateFirmware (its answer carries nothing): the
 // worker downloads the file at retrieveDate.
 func (c *Charger) updateFirmware(r *ocpp16.UpdateFirmwareRequest) *ocpp16.UpdateFirmwareResponse {
+	c.scheduleUpdate(&firmwareUpdate{location: r.Location, at: r.RetrieveDate}, r.Retries, r.RetryInterval)
+	return &ocpp16.UpdateFirmwareResponse{}
+}
+
+// signedUpdateFirmware accepts SignedUpdateFirmware (1.6 security
+// extension, L01). The simulator does not check the signature: it reports
+// SignatureVerified after the download.
+func (c *Charger) signedUpdateFirmware(r *ocpp16.SignedUpdateFirmwareRequest) *ocpp16.SignedUpdateFirmwareResponse {
+	status := c.scheduleUpdate(&firmwareUpdate{location: r.Firmware.Location, at: r.Firmware.RetrieveDateTime,
+		signed: true, requestID: ptr(r.RequestID)}, r.Retries, r.RetryInterval)
+	return &ocpp16.SignedUpdateFirmwareResponse{Status: ocpp16.UpdateFirmwareStatusEnum(status)}
+}
+
+// scheduleUpdate makes u the update the worker carries out at its
+// retrieve date. It returns Accepted, or AcceptedCanceled when u replaces
+// an update that had not finished (the security extension's and 2.0.1's
+// statuses).
+func (c *Charger) scheduleUpdate(u *firmwareUpdate, retries, intervalS *int) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n, every := retryPolicy(r.Retries, r.RetryInterval)
-	c.fw.update = &firmwareUpdate{location: r.Location, at: r.RetrieveDate, retries: n, interval: every}
+	u.retries, u.interval = retryPolicy(retries, intervalS)
+	status := "Accepted"
+	if c.fw.update != nil {
+		status = "AcceptedCanceled"
+	}
+	c.fw.update = u
 	c.holdUntil = time.Now().Add(followUpDelay)
-	c.log.Info("firmware update scheduled", "location", r.Location, "retrieve_date", r.RetrieveDate)
-	return &ocpp16.UpdateFirmwareResponse{}
+	c.log.Info("firmware update scheduled", "location", u.location, "retrieve_date", u.at, "signed", u.signed, "request_id", deref(u.requestID))
+	return status
 }
 
 // getDiagnostics answers GetDiagnostics with a file name; the worker
 // uploads the file.
 func (c *Charger) getDiagnostics(r *ocpp16.GetDiagnosticsRequest) *ocpp16.GetDiagnosticsResponse {
+	name := c.queueUpload(logUpload{location: r.Location}, "diagnostics", r.Retries, r.RetryInterval)
+	return &ocpp16.GetDiagnosticsResponse{FileName: &name}
+}
+
+// getLog answers GetLog (1.6 security extension, 2.0.1 N01) with a file
+// name; the worker uploads the file.
+func (c *Charger) getLog(logType string, requestID int, location string, retries, intervalS *int) string {
+	up := logUpload{location: location, getLog: true, requestID: requestID, security: logType == "SecurityLog"}
+	kind := "diagnostics"
+	if up.security {
+		kind = "security"
+	}
+	return c.queueUpload(up, kind, retries, intervalS)
+}
+
+// queueUpload queues up with a generated file name and returns the name.
+func (c *Charger) queueUpload(up logUpload, kind string, retries, intervalS *int) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	name := fmt.Sprintf("%s-diagnostics-%s.log", c.cfg.ID, c.now().UTC().Format("20060102T150405Z"))
-	n, every := retryPolicy(r.Retries, r.RetryInterval)
-	c.fw.uploads = append(c.fw.uploads, diagnosticsUpload{location: r.Location, fileName: name, retries: n, interval: every})
+	up.fileName = fmt.Sprintf("%s-%s-%s.log", c.cfg.ID, kind, c.now().UTC().Format("20060102T150405Z"))
+	up.retries, up.interval = retryPolicy(retries, intervalS)
+	c.fw.uploads = append(c.fw.uploads, up)
 	c.holdUntil = time.Now().Add(followUpDelay)
-	c.log.Info("diagnostics requested", "file", name)
-	return &ocpp16.GetDiagnosticsResponse{FileName: &name}
+	c.log.Info("log upload requested", "file", up.fileName, "request_id", up.requestID)
+	return up.fileName
 }
 
 // nextAttempt is when the update's next download attempt is due.
@@ -127,8 +198,13 @@ func (c *Charger) doFirmware(ctx context.Context, conn *ocppj.Conn) bool {
 		}
 		up := c.fw.uploads[0]
 		c.fw.uploads = c.fw.uploads[1:]
+		c.fw.uploading = &up
 		c.mu.Unlock()
-		if !c.uploadDiagnostics(ctx, conn, up) {
+		ok := c.uploadLog(ctx, conn, up)
+		c.mu.Lock()
+		c.fw.uploading = nil
+		c.mu.Unlock()
+		if !ok {
 			return true
 		}
 	}
@@ -156,9 +232,51 @@ func (c *Charger) notify(ctx context.Context, conn *ocppj.Conn, action string, r
 	return true
 }
 
-func (c *Charger) firmwareStatus(ctx context.Context, conn *ocppj.Conn, st ocpp16.FirmwareStatus) bool {
-	c.log.Info("firmware status", "status", string(st))
-	return c.notify(ctx, conn, "FirmwareStatusNotification", &ocpp16.FirmwareStatusNotificationRequest{Status: st})
+// firmwareStatus reports status st of update u in the charger's version:
+// 1.6 FirmwareStatusNotification, or SignedFirmwareStatusNotification for
+// a signed update; 2.0.1 FirmwareStatusNotification with the requestId.
+func (c *Charger) firmwareStatus(ctx context.Context, conn *ocppj.Conn, u *firmwareUpdate, st string) bool {
+	c.mu.Lock()
+	c.fw.status, c.fw.statusReq = st, u.requestID
+	switch st {
+	case fwInstalled, fwDownloadFailed:
+		c.fw.status, c.fw.statusReq = "", nil // the update is over: Idle
+	}
+	action, req := c.firmwareStatusRequest(u.signed, st, u.requestID)
+	c.mu.Unlock()
+	c.log.Info("firmware status", "status", st, "request_id", deref(u.requestID))
+	return c.notify(ctx, conn, action, req)
+}
+
+// firmwareStatusRequest builds a firmware status notification. Callers
+// hold mu.
+func (c *Charger) firmwareStatusRequest(signed bool, st string, requestID *int) (action string, req any) {
+	switch {
+	case c.v2 != nil:
+		return "FirmwareStatusNotification", &ocpp201.FirmwareStatusNotificationRequest{Status: ocpp201.FirmwareStatusEnum(st), RequestID: requestID}
+	case signed:
+		return "SignedFirmwareStatusNotification", &ocpp16.SignedFirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatusEnum(st), RequestID: requestID}
+	}
+	return "FirmwareStatusNotification", &ocpp16.FirmwareStatusNotificationRequest{Status: ocpp16.FirmwareStatus(st)}
+}
+
+// currentFirmwareStatus is the status a triggered notification reports:
+// that of the update in progress, else Idle. Callers hold mu.
+func (c *Charger) currentFirmwareStatus() (string, *int) {
+	if c.fw.status == "" {
+		return fwIdle, nil
+	}
+	return c.fw.status, c.fw.statusReq
+}
+
+// currentLogStatus is the status a triggered LogStatusNotification
+// reports: Uploading with the requestId during a GetLog upload, else
+// Idle. Callers hold mu.
+func (c *Charger) currentLogStatus() (string, *int) {
+	if up := c.fw.uploading; up != nil && up.getLog {
+		return "Uploading", ptr(up.requestID)
+	}
+	return "Idle", nil
 }
 
 // installFirmware downloads the update; on success it installs it and
@@ -166,26 +284,30 @@ func (c *Charger) firmwareStatus(ctx context.Context, conn *ocppj.Conn, st ocpp1
 // A failed download is retried while retries remain; the last failure is
 // reported as DownloadFailed.
 func (c *Charger) installFirmware(ctx context.Context, conn *ocppj.Conn, u *firmwareUpdate, last bool) bool {
-	if !c.firmwareStatus(ctx, conn, ocpp16.FirmwareStatusDownloading) {
+	if !c.firmwareStatus(ctx, conn, u, fwDownloading) {
 		return true
 	}
-	version, err := download(ctx, u.location)
+	version, err := download(ctx, c.httpClient(), u.location)
 	if err != nil {
 		c.log.Warn("firmware download failed", "location", u.location, "err", err, "final", last)
 		if last {
 			c.clearUpdate(u)
-			return !c.firmwareStatus(ctx, conn, ocpp16.FirmwareStatusDownloadFailed)
+			return !c.firmwareStatus(ctx, conn, u, fwDownloadFailed)
 		}
 		return false // retried after the retry interval
 	}
 	c.clearUpdate(u)
-	for _, st := range []ocpp16.FirmwareStatus{ocpp16.FirmwareStatusDownloaded, ocpp16.FirmwareStatusInstalling} {
-		if !c.firmwareStatus(ctx, conn, st) {
+	steps := []string{fwDownloaded, fwInstalling}
+	if u.signed {
+		steps = []string{fwDownloaded, fwSignatureVerified, fwInstalling}
+	}
+	for _, st := range steps {
+		if !c.firmwareStatus(ctx, conn, u, st) {
 			return true
 		}
 	}
 	c.fwVersion.Store(&version)
-	if !c.firmwareStatus(ctx, conn, ocpp16.FirmwareStatusInstalled) {
+	if !c.firmwareStatus(ctx, conn, u, fwInstalled) {
 		return true
 	}
 	// Reboot into the new firmware: transactions end (their
@@ -195,7 +317,11 @@ func (c *Charger) installFirmware(ctx context.Context, conn *ocppj.Conn, u *firm
 		c.stopTx(cn, ocpp16.ReasonReboot)
 		cn.plugged = false
 	}
-	c.rebooting = true
+	if c.v2 != nil {
+		c.v2.bootReason = ocpp201.BootReasonEnumFirmwareUpdate
+	}
+	c.securityLog("firmware updated to " + version)
+	c.reconnectNow = true
 	c.mu.Unlock()
 	c.log.Info("rebooting into new firmware", "version", version)
 	_ = conn.Close(websocket.CloseNormalClosure, "firmware installed")
@@ -213,7 +339,7 @@ func (c *Charger) clearUpdate(u *firmwareUpdate) {
 
 // download fetches a firmware file and returns its version: the file name
 // the server gives (Content-Disposition), else the URL's last path element.
-func download(ctx context.Context, location string) (string, error) {
+func download(ctx context.Context, client *http.Client, location string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, transferTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
@@ -221,7 +347,7 @@ func download(ctx context.Context, location string) (string, error) {
 		return "", err
 	}
 	req.Close = true // one transfer: keep no idle connection behind
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -239,23 +365,38 @@ func download(ctx context.Context, location string) (string, error) {
 	return path.Base(u.Path), nil
 }
 
-// uploadDiagnostics uploads a generated log, with Uploading and then
-// Uploaded or UploadFailed; false means the connection ended.
-func (c *Charger) uploadDiagnostics(ctx context.Context, conn *ocppj.Conn, up diagnosticsUpload) bool {
-	status := func(st ocpp16.DiagnosticsStatus) bool {
-		c.log.Info("diagnostics status", "status", string(st), "file", up.fileName)
-		return c.notify(ctx, conn, "DiagnosticsStatusNotification", &ocpp16.DiagnosticsStatusNotificationRequest{Status: st})
+// uploadLog uploads a generated log, with Uploading and then Uploaded or
+// UploadFailed (GetDiagnostics) / UploadFailure (GetLog); false means the
+// connection ended.
+func (c *Charger) uploadLog(ctx context.Context, conn *ocppj.Conn, up logUpload) bool {
+	status := func(st string) bool {
+		c.log.Info("log upload status", "status", st, "file", up.fileName)
+		switch {
+		case !up.getLog:
+			return c.notify(ctx, conn, "DiagnosticsStatusNotification", &ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatus(st)})
+		case c.v2 != nil:
+			return c.notify(ctx, conn, "LogStatusNotification", &ocpp201.LogStatusNotificationRequest{Status: ocpp201.UploadLogStatusEnum(st), RequestID: ptr(up.requestID)})
+		}
+		return c.notify(ctx, conn, "LogStatusNotification", &ocpp16.LogStatusNotificationRequest{Status: ocpp16.UploadLogStatusEnum(st), RequestID: ptr(up.requestID)})
 	}
-	if !status(ocpp16.DiagnosticsStatusUploading) {
+	failed := string(ocpp16.DiagnosticsStatusUploadFailed)
+	if up.getLog {
+		failed = string(ocpp16.UploadLogStatusEnumUploadFailure)
+	}
+	if !status("Uploading") {
 		return false
 	}
+	client := c.httpClient()
 	body := c.diagnosticsLog()
+	if up.security {
+		body = c.securityLogFile()
+	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		if err = upload(ctx, up.location, up.fileName, body); err == nil || attempt >= up.retries {
+		if err = upload(ctx, client, up.location, up.fileName, body); err == nil || attempt >= up.retries {
 			break
 		}
-		c.log.Warn("diagnostics upload failed, retrying", "err", err, "in", up.interval)
+		c.log.Warn("log upload failed, retrying", "err", err, "in", up.interval)
 		t := time.NewTimer(up.interval)
 		select {
 		case <-ctx.Done():
@@ -268,10 +409,10 @@ func (c *Charger) uploadDiagnostics(ctx context.Context, conn *ocppj.Conn, up di
 		}
 	}
 	if err != nil {
-		c.log.Warn("diagnostics upload failed", "err", err)
-		return status(ocpp16.DiagnosticsStatusUploadFailed)
+		c.log.Warn("log upload failed", "err", err)
+		return status(failed)
 	}
-	return status(ocpp16.DiagnosticsStatusUploaded)
+	return status("Uploaded")
 }
 
 // diagnosticsLog generates the charger's diagnostics file: its identity
@@ -289,7 +430,7 @@ func (c *Charger) diagnosticsLog() []byte {
 }
 
 // upload PUTs a file to location.
-func upload(ctx context.Context, location, fileName string, body []byte) error {
+func upload(ctx context.Context, client *http.Client, location, fileName string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, transferTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, location, bytes.NewReader(body))
@@ -299,7 +440,7 @@ func upload(ctx context.Context, location, fileName string, body []byte) error {
 	req.Close = true
 	req.Header.Set("Content-Type", "text/plain")
 	req.Header.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName}))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

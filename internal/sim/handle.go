@@ -76,6 +76,21 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 		return c.trigger(r), nil
 	case *ocpp16.DataTransferRequest:
 		return &ocpp16.DataTransferResponse{Status: ocpp16.DataTransferStatusUnknownVendorId}, nil
+	// The security extension (security16.go).
+	case *ocpp16.ExtendedTriggerMessageRequest:
+		return c.extendedTrigger(r), nil
+	case *ocpp16.CertificateSignedRequest:
+		return c.certificateSigned16(r), nil
+	case *ocpp16.InstallCertificateRequest:
+		return c.installCertificate16(r), nil
+	case *ocpp16.GetInstalledCertificateIdsRequest:
+		return c.installedCertificateIDs16(r), nil
+	case *ocpp16.DeleteCertificateRequest:
+		return c.deleteCertificate16(r), nil
+	case *ocpp16.GetLogRequest:
+		return c.getLog16(r), nil
+	case *ocpp16.SignedUpdateFirmwareRequest:
+		return c.signedUpdateFirmware(r), nil
 	}
 	return nil, ocppj.Errorf(ocppj.NotSupported, "the simulator does not support %s", action)
 }

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +53,38 @@ type Config struct {
 
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now; used for timestamps and the energy model
+
+	// Security: how the charger authenticates (OCPP 1.6 security
+	// whitepaper, 2.0.1 part 2 A00). The zero values are profile 0, no
+	// authentication.
+
+	// SecurityProfile is the profile the charger connects with: 0 none,
+	// 1 HTTP Basic over ws://, 2 TLS and HTTP Basic (a wss:// URL), 3 TLS
+	// with a client certificate (wss://). The CSMS may raise it (1.6
+	// ChangeConfiguration SecurityProfile), never lower it.
+	SecurityProfile int
+	// Password is the Basic-auth password of profiles 1 and 2: 1.6's
+	// AuthorizationKey (hex digits; the header carries the bytes they
+	// stand for) or 2.0.1's BasicAuthPassword (sent as it is). The CSMS
+	// may change it (A01). PasswordFor, when set, gives each charger of a
+	// fleet its own and takes precedence.
+	Password    string
+	PasswordFor func(chargerID string) string
+	// RootCAs are the CSMS roots trusted for wss://; nil means the
+	// system's. CentralSystemRootCertificates installed by the CSMS are
+	// trusted too.
+	RootCAs *x509.CertPool
+	// ClientCert is the charger's certificate for profile 3. One the CSMS
+	// signs (SignCertificate, CertificateSigned) replaces it from the next
+	// connection on.
+	ClientCert *tls.Certificate
+	// CertificateOrg is the O of the charger's certificate signing
+	// requests (1.6 CpoName, 2.0.1 SecurityCtrlr.OrganizationName);
+	// default "Joule Sim".
+	CertificateOrg string
+	// RequestCertificate sends a SignCertificate after the first accepted
+	// boot, as a charger without a certificate does.
+	RequestCertificate bool
 }
 
 // Behaviour makes the charger misbehave on purpose, for tests.
@@ -120,29 +154,30 @@ type Charger struct {
 	running atomic.Bool
 
 	// Lock order: mu is a leaf; nothing blocking is done while holding it.
-	mu         sync.Mutex
-	conn       *ocppj.Conn        // current connection, nil offline; guarded by mu
-	booted     bool               // the current connection's boot was Accepted; guarded by mu
-	bootedCh   chan struct{}      // closed when booted becomes true; guarded by mu
-	bootNow    bool               // TriggerMessage(BootNotification) while not booted; guarded by mu
-	connectors []*connector       // [0] is the charge point itself; guarded by mu
-	outbox     []*message         // ordered; guarded by mu
-	holdUntil  time.Time          // the worker sends nothing before (answers first); guarded by mu
-	retryAt    time.Time          // the head message is retried at; guarded by mu
-	reset      ocpp16.ResetType   // pending Reset; guarded by mu
-	rebooting  bool               // the connection was closed by a reset; guarded by mu
-	keys       map[string]string  // generic configuration values; guarded by mu
-	sampled    []ocpp16.Measurand // MeterValuesSampledData; guarded by mu
-	meterEvery time.Duration      // MeterValueSampleInterval; guarded by mu
-	beatEvery  time.Duration      // effective heartbeat interval; guarded by mu
-	nextSample time.Time          // guarded by mu
-	nextBeat   time.Time          // guarded by mu
-	localSeq   int                // last placeholder transaction id (negative); guarded by mu
-	v2         *v201State         // OCPP 2.0.1 state; nil for a 1.6 charger; guarded by mu
-	profiles   []installedProfile // SetChargingProfile in force (smart.go); guarded by mu
-	local      localAuthList      // SendLocalList (locallist.go); guarded by mu
+	mu           sync.Mutex
+	conn         *ocppj.Conn        // current connection, nil offline; guarded by mu
+	booted       bool               // the current connection's boot was Accepted; guarded by mu
+	bootedCh     chan struct{}      // closed when booted becomes true; guarded by mu
+	bootNow      bool               // TriggerMessage(BootNotification) while not booted; guarded by mu
+	connectors   []*connector       // [0] is the charge point itself; guarded by mu
+	outbox       []*message         // ordered; guarded by mu
+	holdUntil    time.Time          // the worker sends nothing before (answers first); guarded by mu
+	retryAt      time.Time          // the head message is retried at; guarded by mu
+	reset        ocpp16.ResetType   // pending Reset; guarded by mu
+	reconnectNow bool               // closed on purpose (reset, firmware, credentials): connect again at once; guarded by mu
+	keys         map[string]string  // generic configuration values; guarded by mu
+	sampled      []ocpp16.Measurand // MeterValuesSampledData; guarded by mu
+	meterEvery   time.Duration      // MeterValueSampleInterval; guarded by mu
+	beatEvery    time.Duration      // effective heartbeat interval; guarded by mu
+	nextSample   time.Time          // guarded by mu
+	nextBeat     time.Time          // guarded by mu
+	localSeq     int                // last placeholder transaction id (negative); guarded by mu
+	v2           *v201State         // OCPP 2.0.1 state; nil for a 1.6 charger; guarded by mu
+	profiles     []installedProfile // SetChargingProfile in force (smart.go); guarded by mu
+	local        localAuthList      // SendLocalList (locallist.go); guarded by mu
 
-	fw        firmwareState          // UpdateFirmware, GetDiagnostics (firmware.go); guarded by mu
+	sec       securityState          // credentials and certificates (security.go); guarded by mu
+	fw        firmwareState          // UpdateFirmware, GetDiagnostics, GetLog (firmware.go); guarded by mu
 	fwVersion atomic.Pointer[string] // installed by UpdateFirmware; nil: Config.FirmwareVersion
 }
 
@@ -182,6 +217,12 @@ func New(cfg Config) *Charger {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.PasswordFor != nil {
+		cfg.Password = cfg.PasswordFor(cfg.ID)
+	}
+	if cfg.CertificateOrg == "" {
+		cfg.CertificateOrg = defaultCertificateOrg
+	}
 	c := &Charger{
 		cfg:        cfg,
 		url:        strings.TrimRight(cfg.URL, "/") + "/" + url.PathEscape(cfg.ID),
@@ -192,6 +233,7 @@ func New(cfg Config) *Charger {
 		keys:       defaultKeys(),
 		sampled:    defaultSampled(),
 		meterEvery: cfg.MeterValueSampleInterval,
+		sec:        newSecurity(cfg),
 	}
 	if cfg.OCPPVersion == OCPP201 {
 		c.v2 = newV201State()
@@ -247,6 +289,9 @@ func (c *Charger) Run(ctx context.Context) error {
 	if v := c.cfg.OCPPVersion; v != "" && v != OCPP16 && v != OCPP201 {
 		return fmt.Errorf("sim %s: unknown OCPP version %q (want %q or %q)", c.cfg.ID, v, OCPP16, OCPP201)
 	}
+	if err := c.checkSecurity(); err != nil {
+		return fmt.Errorf("sim %s: %w", c.cfg.ID, err)
+	}
 
 	backoff := c.cfg.ReconnectBackoff
 	for {
@@ -255,10 +300,10 @@ func (c *Charger) Run(ctx context.Context) error {
 			return nil
 		}
 		c.mu.Lock()
-		reboot := c.rebooting
-		c.rebooting = false
+		now := c.reconnectNow
+		c.reconnectNow = false
 		c.mu.Unlock()
-		if reboot {
+		if now {
 			backoff = c.cfg.ReconnectBackoff
 			continue
 		}
@@ -301,7 +346,8 @@ func (c *Charger) idle(ctx context.Context, d time.Duration) {
 func (c *Charger) session(ctx context.Context) (booted bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	proto, dialect := c.wire()
-	conn, _, err := ocppj.Dial(dctx, c.url, []string{proto}, nil, ocppj.Options{
+	d, header := c.dialer(proto)
+	conn, resp, err := ocppj.DialWith(dctx, d, c.url, header, ocppj.Options{
 		Dialect:     dialect,
 		Handler:     c.handle,
 		CallTimeout: c.cfg.CallTimeout,
@@ -309,12 +355,18 @@ func (c *Charger) session(ctx context.Context) (booted bool, err error) {
 	})
 	cancel()
 	if err != nil {
+		if resp != nil && resp.StatusCode != 0 {
+			// e.g. 401: wrong credentials; the CSMS's answer says why.
+			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
+		}
 		return false, err
 	}
 	c.mu.Lock()
 	c.conn = conn
+	profile := c.sec.profile
+	c.securityLog(fmt.Sprintf("connected with security profile %d", profile))
 	c.mu.Unlock()
-	c.log.Info("connected", "url", c.url)
+	c.log.Info("connected", "url", c.url, "security_profile", profile)
 
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -342,6 +394,7 @@ func (c *Charger) disconnected() {
 	}
 	c.bootNow = false
 	c.reset = ""
+	c.sec.reconnect = "" // the next connection uses the new credentials anyway
 	kept := c.outbox[:0]
 	for _, m := range c.outbox {
 		if m.durable {

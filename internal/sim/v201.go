@@ -100,7 +100,7 @@ func (c *Charger) bootRequest201() *ocpp201.BootNotificationRequest {
 	c.mu.Lock()
 	reason := c.v2.bootReason
 	c.mu.Unlock()
-	serial, fw := c.cfg.SerialNumber, c.cfg.FirmwareVersion
+	serial, fw := c.cfg.SerialNumber, c.FirmwareVersion()
 	return &ocpp201.BootNotificationRequest{
 		ChargingStation: ocpp201.ChargingStation{
 			Model:           c.cfg.Model,
@@ -140,6 +140,7 @@ func (c *Charger) onBooted201(interval int) {
 	for _, cn := range c.connectors[1:] {
 		c.queueStatus201(cn, true)
 	}
+	c.bootedOnce()
 	c.log.Info("boot accepted", "heartbeat_interval", c.beatEvery)
 }
 
@@ -192,6 +193,8 @@ func (c *Charger) onAnswer201(m *message, resp any) {
 		}
 	case *ocpp201.BootNotificationResponse: // a triggered one
 		c.onTriggeredBoot(r.Status == ocpp201.RegistrationStatusEnumAccepted, r.Interval)
+	case *ocpp201.SignCertificateResponse:
+		c.onSignCertificate(string(r.Status))
 	}
 }
 

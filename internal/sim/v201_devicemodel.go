@@ -25,13 +25,15 @@ type dmVar struct {
 	unit       string
 	valuesList string
 	key16      string                                 // backed by this 1.6 key's state
-	live       func(c *Charger, cn *connector) string // read-only, computed
+	live       func(c *Charger, cn *connector) string // computed; callers hold mu
+	set        func(c *Charger, v string) bool        // the setter of a live writable variable; callers hold mu
 	value      string                                 // initial value of a stored variable
 }
 
 const (
 	ro = ocpp201.MutabilityEnumReadOnly
 	rw = ocpp201.MutabilityEnumReadWrite
+	wo = ocpp201.MutabilityEnumWriteOnly // a secret: never read back
 )
 
 // measurandList is the valuesList of the Tx*Measurands variables.
@@ -71,6 +73,14 @@ var dmVars = []dmVar{
 	{component: "SampledDataCtrlr", name: "TxUpdatedInterval", mutability: rw, dataType: ocpp201.DataEnumInteger, unit: "s", key16: keySampleInterval},
 	{component: "SampledDataCtrlr", name: "TxUpdatedMeasurands", mutability: rw, dataType: ocpp201.DataEnumMemberList,
 		valuesList: measurandList, key16: keySampledData},
+	{component: "SecurityCtrlr", name: "BasicAuthPassword", mutability: wo, dataType: ocpp201.DataEnumString,
+		live: func(*Charger, *connector) string { return "" }, set: setBasicAuthPassword},
+	{component: "SecurityCtrlr", name: "CertificateEntries", mutability: ro, dataType: ocpp201.DataEnumInteger, live: certificateEntriesVar},
+	{component: "SecurityCtrlr", name: "OrganizationName", mutability: rw, dataType: ocpp201.DataEnumString,
+		live: organizationNameVar, set: setOrganizationName},
+	// The profile changes with SetNetworkProfile in 2.0.1, which the
+	// simulator does not support: read-only here.
+	{component: "SecurityCtrlr", name: "SecurityProfile", mutability: ro, dataType: ocpp201.DataEnumInteger, live: securityProfileVar},
 	{component: "TxCtrlr", name: "EVConnectionTimeOut", mutability: rw, dataType: ocpp201.DataEnumInteger, unit: "s", value: "60"},
 	// The simulator starts a transaction when it is authorized and ends it
 	// when the EV leaves or the driver (or the CSMS) stops it.
@@ -149,6 +159,8 @@ func (c *Charger) getVariables201(r *ocpp201.GetVariablesRequest) *ocpp201.GetVa
 			res.AttributeStatus = ocpp201.GetVariableStatusEnum(unknown)
 		case d.AttributeType != nil && *d.AttributeType != ocpp201.AttributeEnumActual:
 			res.AttributeStatus = ocpp201.GetVariableStatusEnumNotSupportedAttributeType
+		case k.mutability == wo:
+			res.AttributeStatus = ocpp201.GetVariableStatusEnumRejected // B06: a WriteOnly value is not reported
 		default:
 			res.AttributeStatus = ocpp201.GetVariableStatusEnumAccepted
 			res.AttributeValue = ptr(c.varValue(k, cn))
@@ -162,8 +174,12 @@ func (c *Charger) setVariables201(r *ocpp201.SetVariablesRequest) *ocpp201.SetVa
 	resp := &ocpp201.SetVariablesResponse{}
 	for _, d := range r.SetVariableData {
 		status := c.setVariable201(d)
+		value := d.AttributeValue
+		if d.Component.Name == "SecurityCtrlr" && d.Variable.Name == "BasicAuthPassword" {
+			value = "(secret)" // A01.FR.09: no passwords in logs
+		}
 		c.log.Info("variable change", "component", d.Component.Name, "variable", d.Variable.Name,
-			"value", d.AttributeValue, "status", string(status))
+			"value", value, "status", string(status))
 		resp.SetVariableResult = append(resp.SetVariableResult, ocpp201.SetVariableResult{
 			Component: d.Component, Variable: d.Variable, AttributeType: d.AttributeType, AttributeStatus: status,
 		})
@@ -186,6 +202,14 @@ func (c *Charger) setVariable201(d ocpp201.SetVariableData) ocpp201.SetVariableS
 		return ocpp201.SetVariableStatusEnumNotSupportedAttributeType
 	case k.mutability == ro:
 		return ocpp201.SetVariableStatusEnumRejected
+	case k.set != nil:
+		c.mu.Lock()
+		ok := k.set(c, d.AttributeValue)
+		c.mu.Unlock()
+		if !ok {
+			return ocpp201.SetVariableStatusEnumRejected
+		}
+		return ocpp201.SetVariableStatusEnumAccepted
 	case k.key16 != "":
 		if c.setKey(k.key16, d.AttributeValue) != ocpp16.ConfigurationStatusAccepted {
 			return ocpp201.SetVariableStatusEnumRejected
@@ -283,12 +307,16 @@ func (c *Charger) reportData(k dmVar, cn *connector) ocpp201.ReportData {
 	if k.component == "EVSE" && k.name == "Power" {
 		chars.MaxLimit = ptr(c.cfg.MaxPowerW)
 	}
+	var value *string
+	if k.mutability != wo {
+		value = ptr(c.varValue(k, cn))
+	}
 	return ocpp201.ReportData{
 		Component: comp,
 		Variable:  ocpp201.Variable{Name: k.name},
 		VariableAttribute: []ocpp201.VariableAttribute{{
 			Type:       ptr(ocpp201.AttributeEnumActual),
-			Value:      ptr(c.varValue(k, cn)),
+			Value:      value,
 			Mutability: ptr(k.mutability),
 		}},
 		VariableCharacteristics: chars,

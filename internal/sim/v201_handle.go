@@ -48,6 +48,9 @@ func (c *Charger) handle201(ctx context.Context, action string, payload json.Raw
 	if resp, ok := c.handleSmart201(req); ok {
 		return resp, nil
 	}
+	if resp, ok := c.handleSecurity201(req); ok {
+		return resp, nil
+	}
 	return nil, ocppj.Errorf(ocppj.NotSupported, "the simulator does not support %s", action)
 }
 
@@ -119,7 +122,7 @@ func (c *Charger) trigger201(r *ocpp201.TriggerMessageRequest) *ocpp201.TriggerM
 	case ocpp201.MessageTriggerEnumBootNotification:
 		c.v2.bootReason = ocpp201.BootReasonEnumTriggered
 		if c.booted {
-			serial, fw := c.cfg.SerialNumber, c.cfg.FirmwareVersion
+			serial, fw := c.cfg.SerialNumber, c.FirmwareVersion()
 			c.push(&message{action: "BootNotification", req: &ocpp201.BootNotificationRequest{
 				ChargingStation: ocpp201.ChargingStation{Model: c.cfg.Model, VendorName: c.cfg.Vendor, SerialNumber: &serial, FirmwareVersion: &fw},
 				Reason:          ocpp201.BootReasonEnumTriggered,
@@ -158,11 +161,18 @@ func (c *Charger) trigger201(r *ocpp201.TriggerMessageRequest) *ocpp201.TriggerM
 			return rejected // no transaction to report on
 		}
 	case ocpp201.MessageTriggerEnumFirmwareStatusNotification:
+		st, id := c.currentFirmwareStatus()
 		c.push(&message{action: "FirmwareStatusNotification",
-			req: &ocpp201.FirmwareStatusNotificationRequest{Status: ocpp201.FirmwareStatusEnumIdle}})
+			req: &ocpp201.FirmwareStatusNotificationRequest{Status: ocpp201.FirmwareStatusEnum(st), RequestID: id}})
 	case ocpp201.MessageTriggerEnumLogStatusNotification:
+		st, id := c.currentLogStatus()
 		c.push(&message{action: "LogStatusNotification",
-			req: &ocpp201.LogStatusNotificationRequest{Status: ocpp201.UploadLogStatusEnumIdle}})
+			req: &ocpp201.LogStatusNotificationRequest{Status: ocpp201.UploadLogStatusEnum(st), RequestID: id}})
+	case ocpp201.MessageTriggerEnumSignChargingStationCertificate:
+		if err := c.queueCSR(nil); err != nil {
+			c.log.Error("certificate signing request", "err", err)
+			return rejected
+		}
 	default:
 		return &ocpp201.TriggerMessageResponse{Status: ocpp201.TriggerMessageStatusEnumNotImplemented}
 	}

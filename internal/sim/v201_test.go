@@ -66,6 +66,10 @@ func (f *fakeCSMS) answer201(action string, req any) (any, error) {
 		return &ocpp201.FirmwareStatusNotificationResponse{}, nil
 	case *ocpp201.LogStatusNotificationRequest:
 		return &ocpp201.LogStatusNotificationResponse{}, nil
+	case *ocpp201.SecurityEventNotificationRequest:
+		return &ocpp201.SecurityEventNotificationResponse{}, nil
+	case *ocpp201.SignCertificateRequest:
+		return &ocpp201.SignCertificateResponse{Status: ocpp201.GenericStatusEnumAccepted}, nil
 	}
 	return nil, ocppj.Errorf(ocppj.NotSupported, "fake CSMS does not handle %s", action)
 }

@@ -59,7 +59,7 @@ func (c *Charger) work(ctx context.Context, conn *ocppj.Conn) bool {
 		if !c.drain(ctx, conn) {
 			return true
 		}
-		if c.doReset(ctx, conn) || c.doFirmware(ctx, conn) {
+		if c.doReset(ctx, conn) || c.doReconnect(ctx, conn) || c.doFirmware(ctx, conn) {
 			return true
 		}
 		wait := c.tick(time.Now())
@@ -182,6 +182,7 @@ func (c *Charger) onBooted(interval int) {
 	for _, cn := range c.connectors {
 		c.queueStatus(cn)
 	}
+	c.bootedOnce()
 	c.log.Info("boot accepted", "heartbeat_interval", c.beatEvery)
 }
 
@@ -387,6 +388,8 @@ func (c *Charger) onAnswer16(m *message, resp any) {
 		c.log.Info("transaction started", "connector", tx.connector, "tx", r.TransactionID, "id_tag", tx.idTag, "status", string(r.IDTagInfo.Status))
 	case *ocpp16.BootNotificationResponse: // a triggered one
 		c.onTriggeredBoot(r.Status == ocpp16.RegistrationStatusAccepted, r.Interval)
+	case *ocpp16.SignCertificateResponse:
+		c.onSignCertificate(string(r.Status))
 	}
 }
 
@@ -414,16 +417,8 @@ func (c *Charger) doReset(ctx context.Context, conn *ocppj.Conn) bool {
 	c.reset = ""
 	c.mu.Unlock()
 
-	// Let the answer to Reset go out first.
-	t := time.NewTimer(startAnswerDelay)
-	select {
-	case <-ctx.Done():
-		t.Stop()
+	if !afterAnswer(ctx, conn) {
 		return true
-	case <-conn.Done():
-		t.Stop()
-		return true
-	case <-t.C:
 	}
 	c.mu.Lock()
 	reason := ocpp16.ReasonSoftReset
@@ -434,7 +429,7 @@ func (c *Charger) doReset(ctx context.Context, conn *ocppj.Conn) bool {
 		c.stopTx(cn, reason)
 		cn.plugged = false
 	}
-	c.rebooting = true
+	c.reconnectNow = true
 	c.mu.Unlock()
 	c.log.Info("resetting", "type", string(typ))
 	if typ == ocpp16.ResetTypeSoft && !c.drain(ctx, conn) {

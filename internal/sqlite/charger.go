@@ -5,28 +5,38 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
 
+// chargerColumns are the columns SaveCharger writes. The password hashes
+// are not among them: SetCredentials is their only writer.
 const chargerColumns = `id, vendor, model, serial_number, firmware_version, iccid, imsi,
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
-	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override`
+	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override,
+	security_profile, min_security_profile, admission, password_set_at`
+
+// chargerSelect is what scanCharger reads: chargerColumns and whether a
+// new password waits for the charger (never the hashes themselves).
+const chargerSelect = chargerColumns + `, next_password_hash <> ''`
 
 func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) {
 	var c charging.Charger
-	var lastSeen, lastBoot sql.NullInt64
+	var lastSeen, lastBoot, pwSet sql.NullInt64
 	var created int64
-	var reg string
+	var reg, adm string
 	err := row.Scan(&c.ID, &c.Vendor, &c.Model, &c.SerialNumber, &c.FirmwareVersion, &c.ICCID, &c.IMSI,
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &lastSeen, &lastBoot, &reg,
-		&c.FirmwareStatus, &c.DiagnosticsStatus, &created, &c.OCPPVersionOverride)
+		&c.FirmwareStatus, &c.DiagnosticsStatus, &created, &c.OCPPVersionOverride,
+		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &pwSet, &c.PasswordPending)
 	if err != nil {
 		return charging.Charger{}, err
 	}
-	c.LastSeenAt, c.LastBootAt = timePtr(lastSeen), timePtr(lastBoot)
+	c.LastSeenAt, c.LastBootAt, c.PasswordSetAt = timePtr(lastSeen), timePtr(lastBoot), timePtr(pwSet)
 	c.RegistrationStatus = charging.RegistrationStatus(reg)
+	c.Admission = charging.Admission(adm)
 	c.CreatedAt = fromMicro(created)
 	c.Connectors = []charging.Connector{}
 	return c, nil
@@ -52,7 +62,7 @@ func (s *Store) GetCharger(ctx context.Context, id string) (charging.Charger, er
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
 
-	c, err := scanCharger(s.txQueryRow(ctx, tx, `SELECT `+chargerColumns+` FROM chargers WHERE id = ?`, id))
+	c, err := scanCharger(s.txQueryRow(ctx, tx, `SELECT `+chargerSelect+` FROM chargers WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, charging.Errorf(charging.ENOTFOUND, "charger %s not found", id))
 	}
@@ -108,20 +118,21 @@ func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (char
 		return page, fmt.Errorf("sqlite: list chargers: %w", err)
 	}
 
+	var afterp *string
+	if hasCursor {
+		afterp = &after
+	}
+	query, args, err := listChargersQuery(q.Admission, afterp, n+1)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list chargers: %w", err)
+	}
+
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list chargers: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
 
-	query := `SELECT ` + chargerColumns + ` FROM chargers`
-	args := []any{}
-	if hasCursor {
-		query += ` WHERE id > ?`
-		args = append(args, after)
-	}
-	query += ` ORDER BY id LIMIT ?`
-	args = append(args, n+1)
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list chargers: %w", err)
@@ -150,16 +161,57 @@ func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (char
 	return page, nil
 }
 
+// listChargersQuery returns ListChargers' query: chargers with the
+// admission ("" any), after the id (nil: from the first), ordered by id.
+func listChargersQuery(admission charging.Admission, after *string, limit int) (string, []any, error) {
+	var where []string
+	var args []any
+	if admission != "" {
+		// A literal, not a parameter: the planner then uses the partial
+		// index chargers_pending for 'Pending' whether or not it re-plans
+		// the statement for the value bound.
+		lit, ok := admissionLiteral[admission]
+		if !ok {
+			return "", nil, charging.Errorf(charging.EINVALID, "unknown admission %q", admission)
+		}
+		where = append(where, `admission = `+lit)
+	}
+	if after != nil {
+		where, args = append(where, `id > ?`), append(args, *after)
+	}
+	query := `SELECT ` + chargerSelect + ` FROM chargers`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	return query + ` ORDER BY id LIMIT ?`, append(args, limit), nil
+}
+
+// admissionLiteral is each admission as an SQL literal.
+var admissionLiteral = map[charging.Admission]string{
+	charging.AdmissionAccepted: `'Accepted'`,
+	charging.AdmissionPending:  `'Pending'`,
+	charging.AdmissionRejected: `'Rejected'`,
+}
+
 // SaveCharger inserts or updates the charger's own fields; its connectors
 // are untouched, and CreatedAt keeps the value of the first save. Status is
-// not stored here: it is connector 0's (see SaveConnector).
+// not stored here: it is connector 0's (see SaveConnector). An empty
+// Admission is stored as Accepted. The security fields are overwritten like
+// the others (csms saves what it read); the password hashes are not
+// touched, and PasswordPending is read-only (see SetCredentials).
 func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
 	if c.ID == "" {
 		return fmt.Errorf("sqlite: save charger: %w", charging.Errorf(charging.EINVALID, "charger id is empty"))
 	}
+	if c.Admission == "" {
+		c.Admission = charging.AdmissionAccepted
+	}
+	if err := validSecurity(c); err != nil {
+		return fmt.Errorf("sqlite: save charger %s: %w", c.ID, err)
+	}
 	return s.write(ctx, "save charger "+c.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chargers (`+chargerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 				firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -167,13 +219,31 @@ func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
 				ocpp_version = excluded.ocpp_version, online = excluded.online,
 				last_seen_at = excluded.last_seen_at, last_boot_at = excluded.last_boot_at,
 				registration_status = excluded.registration_status,
-				firmware_status = excluded.firmware_status, diagnostics_status = excluded.diagnostics_status`,
+				firmware_status = excluded.firmware_status, diagnostics_status = excluded.diagnostics_status,
+				security_profile = excluded.security_profile, min_security_profile = excluded.min_security_profile,
+				admission = excluded.admission, password_set_at = excluded.password_set_at`,
 			c.ID, c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion, c.ICCID, c.IMSI,
 			c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, nullTime(c.LastSeenAt), nullTime(c.LastBootAt),
 			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt),
-			c.OCPPVersionOverride) // kept on update: SetOCPPVersionOverride is its only writer
+			c.OCPPVersionOverride, // kept on update: SetOCPPVersionOverride is its only writer
+			c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), nullTime(c.PasswordSetAt))
 		return err
 	})
+}
+
+// validSecurity checks what the schema's CHECK constraints would refuse,
+// so that a caller gets an EINVALID that says why.
+func validSecurity(c charging.Charger) error {
+	switch {
+	case c.SecurityProfile < charging.ProfileNone || c.SecurityProfile > charging.ProfileMTLS:
+		return charging.Errorf(charging.EINVALID, "security profile %d is not 0 to 3", c.SecurityProfile)
+	case c.MinSecurityProfile < charging.ProfileNone || c.MinSecurityProfile > charging.ProfileMTLS:
+		return charging.Errorf(charging.EINVALID, "minimum security profile %d is not 0 to 3", c.MinSecurityProfile)
+	}
+	if _, ok := admissionLiteral[c.Admission]; !ok {
+		return charging.Errorf(charging.EINVALID, "unknown admission %q", c.Admission)
+	}
+	return nil
 }
 
 // TouchCharger sets the charger's last-seen time; it does nothing (and

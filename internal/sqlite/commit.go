@@ -146,6 +146,14 @@ func (g *committer) lastSeen(id string) (int64, bool) {
 	return us, ok
 }
 
+// forget drops a not yet written last-seen time of the charger (deleted:
+// a time kept for it must not land on a new charger with the same id).
+func (g *committer) forget(id string) {
+	g.mu.Lock()
+	delete(g.touches, id)
+	g.mu.Unlock()
+}
+
 // close stops accepting writes, lets the committer run what is queued and
 // flush pending last-seen times, and waits for it to end.
 func (g *committer) close() {

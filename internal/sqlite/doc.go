@@ -83,11 +83,20 @@
 //   - duplicate meter samples (a charger retrying MeterValues) are skipped
 //     by ON CONFLICT DO NOTHING on their natural key. That is narrower than
 //     INSERT OR IGNORE, which would also swallow NOT NULL and CHECK
-//     failures.
+//     failures;
+//   - a new session or reservation names an existing charger: a trigger
+//     (migration 0011), not a foreign key, because sessions and
+//     reservations are history that outlives a deleted charger
+//     (DeleteCharger); what is only a charger's own (connectors, device
+//     model, configuration, ...) goes with it.
 //
 // Violations become *charging.Error values with code ECONFLICT (or
-// ENOTFOUND for a foreign key to a missing charger) and a message that says
-// which rule was broken.
+// ENOTFOUND for a missing charger) and a message that says which rule was
+// broken.
+//
+// Charger password hashes are columns of chargers written only by
+// SetCredentials: SaveCharger never touches them and GetCharger never
+// returns them (only whether a new password is pending).
 //
 // Id tags compare case-insensitively (COLLATE NOCASE), because OCPP 1.6
 // defines IdToken as a CiString20Type.

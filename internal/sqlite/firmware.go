@@ -108,17 +108,56 @@ func intPtr(n sql.NullInt64) *int {
 	return &v
 }
 
-const firmwareJobColumns = `id, charger_id, firmware_id, location, retrieve_date, retries, retry_interval, command_id, status, error, history, created_at`
+const firmwareJobColumns = `id, charger_id, firmware_id, location, retrieve_date, retries, retry_interval, command_id, status, error, history, created_at, signed`
+
+// storedSigned is a signed firmware update as stored: the install date in
+// microseconds, like every other time.
+type storedSigned struct {
+	RequestID          int    `json:"requestId"`
+	SigningCertificate string `json:"signingCertificate"`
+	Signature          string `json:"signature"`
+	InstallDateUs      *int64 `json:"installDateUs,omitempty"`
+}
+
+func encodeSigned(sf *charging.SignedFirmware) sql.NullString {
+	if sf == nil {
+		return sql.NullString{}
+	}
+	st := storedSigned{RequestID: sf.RequestID, SigningCertificate: sf.SigningCertificate, Signature: sf.Signature}
+	if sf.InstallDate != nil {
+		us := toMicro(*sf.InstallDate)
+		st.InstallDateUs = &us
+	}
+	b, _ := json.Marshal(st) // strings and integers: cannot fail
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+func decodeSigned(ns sql.NullString) (*charging.SignedFirmware, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	var st storedSigned
+	if err := json.Unmarshal([]byte(ns.String), &st); err != nil {
+		return nil, fmt.Errorf("signed: %w", err)
+	}
+	sf := &charging.SignedFirmware{RequestID: st.RequestID, SigningCertificate: st.SigningCertificate, Signature: st.Signature}
+	if st.InstallDateUs != nil {
+		t := fromMicro(*st.InstallDateUs)
+		sf.InstallDate = &t
+	}
+	return sf, nil
+}
 
 // SaveFirmwareJob inserts or overwrites a firmware job.
 func (s *Store) SaveFirmwareJob(ctx context.Context, j charging.FirmwareJob) error {
 	return s.write(ctx, "save firmware job "+j.ID, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO firmware_jobs (`+firmwareJobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO firmware_jobs (`+firmwareJobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET firmware_id = excluded.firmware_id, location = excluded.location,
 				retrieve_date = excluded.retrieve_date, retries = excluded.retries, retry_interval = excluded.retry_interval,
-				command_id = excluded.command_id, status = excluded.status, error = excluded.error, history = excluded.history`,
+				command_id = excluded.command_id, status = excluded.status, error = excluded.error, history = excluded.history,
+				signed = excluded.signed`,
 			j.ID, j.ChargerID, j.FirmwareID, j.Location, toMicro(j.RetrieveDate), nullInt(j.Retries), nullInt(j.RetryIntervalS),
-			j.CommandID, j.Status, j.Error, encodeHistory(j.History), toMicro(j.CreatedAt))
+			j.CommandID, j.Status, j.Error, encodeHistory(j.History), toMicro(j.CreatedAt), encodeSigned(j.Signed))
 		return err
 	})
 }
@@ -137,12 +176,16 @@ func (s *Store) ListFirmwareJobs(ctx context.Context, chargerID string) ([]charg
 		var retrieve, created int64
 		var retries, interval sql.NullInt64
 		var hist string
+		var signed sql.NullString
 		if err := rows.Scan(&j.ID, &j.ChargerID, &j.FirmwareID, &j.Location, &retrieve, &retries, &interval,
-			&j.CommandID, &j.Status, &j.Error, &hist, &created); err != nil {
+			&j.CommandID, &j.Status, &j.Error, &hist, &created, &signed); err != nil {
 			return nil, fmt.Errorf("sqlite: list firmware jobs of %s: %w", chargerID, err)
 		}
 		j.RetrieveDate, j.CreatedAt, j.Retries, j.RetryIntervalS = fromMicro(retrieve), fromMicro(created), intPtr(retries), intPtr(interval)
 		if j.History, err = decodeHistory(hist); err != nil {
+			return nil, fmt.Errorf("sqlite: firmware job %s: %w", j.ID, err)
+		}
+		if j.Signed, err = decodeSigned(signed); err != nil {
 			return nil, fmt.Errorf("sqlite: firmware job %s: %w", j.ID, err)
 		}
 		out = append(out, j)
@@ -154,18 +197,20 @@ func (s *Store) ListFirmwareJobs(ctx context.Context, chargerID string) ([]charg
 }
 
 const diagnosticsJobColumns = `id, charger_id, token, location, start_time, stop_time, retries, retry_interval, command_id,
-	status, error, history, file_name, size_bytes, sha256, uploaded_at, created_at`
+	status, error, history, file_name, size_bytes, sha256, uploaded_at, created_at, log_type, request_id`
 
 // SaveDiagnosticsJob inserts or overwrites a diagnostics job.
 func (s *Store) SaveDiagnosticsJob(ctx context.Context, j charging.DiagnosticsJob) error {
 	return s.write(ctx, "save diagnostics job "+j.ID, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO diagnostics_jobs (`+diagnosticsJobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO diagnostics_jobs (`+diagnosticsJobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET token = excluded.token, location = excluded.location, start_time = excluded.start_time,
 				stop_time = excluded.stop_time, retries = excluded.retries, retry_interval = excluded.retry_interval,
 				command_id = excluded.command_id, status = excluded.status, error = excluded.error, history = excluded.history,
-				file_name = excluded.file_name, size_bytes = excluded.size_bytes, sha256 = excluded.sha256, uploaded_at = excluded.uploaded_at`,
+				file_name = excluded.file_name, size_bytes = excluded.size_bytes, sha256 = excluded.sha256, uploaded_at = excluded.uploaded_at,
+				log_type = excluded.log_type, request_id = excluded.request_id`,
 			j.ID, j.ChargerID, j.Token, j.Location, nullTime(j.StartTime), nullTime(j.StopTime), nullInt(j.Retries), nullInt(j.RetryIntervalS),
-			j.CommandID, j.Status, j.Error, encodeHistory(j.History), j.FileName, j.SizeBytes, j.SHA256, nullTime(j.UploadedAt), toMicro(j.CreatedAt))
+			j.CommandID, j.Status, j.Error, encodeHistory(j.History), j.FileName, j.SizeBytes, j.SHA256, nullTime(j.UploadedAt), toMicro(j.CreatedAt),
+			j.LogType, j.RequestID)
 		if isUnique(err) {
 			return charging.Errorf(charging.ECONFLICT, "diagnostics upload token already used by another job")
 		}
@@ -179,7 +224,7 @@ func scanDiagnosticsJob(row interface{ Scan(...any) error }) (charging.Diagnosti
 	var created int64
 	var hist string
 	if err := row.Scan(&j.ID, &j.ChargerID, &j.Token, &j.Location, &start, &stop, &retries, &interval, &j.CommandID,
-		&j.Status, &j.Error, &hist, &j.FileName, &j.SizeBytes, &j.SHA256, &uploaded, &created); err != nil {
+		&j.Status, &j.Error, &hist, &j.FileName, &j.SizeBytes, &j.SHA256, &uploaded, &created, &j.LogType, &j.RequestID); err != nil {
 		return j, err
 	}
 	j.StartTime, j.StopTime, j.UploadedAt = timePtr(start), timePtr(stop), timePtr(uploaded)

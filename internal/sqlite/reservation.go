@@ -38,7 +38,7 @@ func reservationConflict(err error, r charging.Reservation) error {
 		return charging.Errorf(charging.ECONFLICT, "connector %d of charger %s already has an open reservation", r.ConnectorID, r.ChargerID)
 	case isUnique(err):
 		return charging.Errorf(charging.ECONFLICT, "reservation %d already exists", r.ID)
-	case isForeignKey(err):
+	case isMissingCharger(err):
 		return charging.Errorf(charging.ENOTFOUND, "charger %s not found", r.ChargerID)
 	}
 	return err

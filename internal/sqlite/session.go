@@ -80,7 +80,7 @@ func sessionConflict(err error, s *charging.Session) error {
 	switch {
 	case err == nil:
 		return nil
-	case isForeignKey(err):
+	case isMissingCharger(err):
 		return charging.Errorf(charging.ENOTFOUND, "charger %s not found", s.ChargerID)
 	case !isUnique(err):
 		return err

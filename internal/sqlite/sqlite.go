@@ -255,6 +255,15 @@ func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
+// isMissingCharger reports whether err is a write refused because it names
+// a charger that does not exist: a foreign key (connectors, device
+// variables) or the triggers that check sessions and reservations
+// (migration 0011), which outlive their charger and so have no foreign key.
+func isMissingCharger(err error) bool {
+	return isForeignKey(err) ||
+		sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_TRIGGER && strings.Contains(err.Error(), "charger not found")
+}
+
 // Times are stored as INTEGER unix microseconds: they sort and compare as
 // numbers, and microseconds are what PostgreSQL keeps too.
 

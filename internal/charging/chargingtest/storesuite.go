@@ -58,6 +58,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"OCPP201", testOCPP201},                     // ocpp201suite.go
 		{"StationManagement", testStationManagement}, // stationsuite.go
 		{"Firmware", testFirmware},                   // firmwaresuite.go
+		{"Security", testSecurity},                   // securitysuite.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,10 +100,14 @@ func utcPtr(t *time.Time) *time.Time {
 }
 
 // normCharger returns c as a store should return it. Status is not the
-// store's: it is connector 0's status, which csms presents as Status.
+// store's: it is connector 0's status, which csms presents as Status. An
+// empty Admission is stored as Accepted.
 func normCharger(c charging.Charger) charging.Charger {
 	c.Status = ""
-	c.LastSeenAt, c.LastBootAt = utcPtr(c.LastSeenAt), utcPtr(c.LastBootAt)
+	c.LastSeenAt, c.LastBootAt, c.PasswordSetAt = utcPtr(c.LastSeenAt), utcPtr(c.LastBootAt), utcPtr(c.PasswordSetAt)
+	if c.Admission == "" {
+		c.Admission = charging.AdmissionAccepted
+	}
 	c.CreatedAt = utc(c.CreatedAt)
 	cs := make([]charging.Connector, 0, len(c.Connectors))
 	for _, k := range c.Connectors {

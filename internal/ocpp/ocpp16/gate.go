@@ -40,8 +40,20 @@ func (s *Station) gate(ctx context.Context, action string) error {
 	return nil
 }
 
+// setRegistration records the answer to a BootNotification.
 func (s *Station) setRegistration(r charging.RegistrationStatus) {
 	s.mu.Lock()
-	s.reg = r
+	s.reg, s.booted = r, r
 	s.mu.Unlock()
+}
+
+// Registration returns the status of the last BootNotification answered on
+// this connection, "" before the first. The registration Joule stored
+// earlier, which gate uses for a charger that reconnects without booting,
+// does not count: the gateway lifts its limits for strangers on an
+// Accepted boot only. Safe to call from any goroutine.
+func (s *Station) Registration() charging.RegistrationStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.booted
 }

@@ -26,11 +26,15 @@ type Station struct {
 
 	mu        sync.Mutex
 	reg       charging.RegistrationStatus // "" until known; guarded by mu (see gate.go)
+	booted    charging.RegistrationStatus // the answer to the last BootNotification; guarded by mu
 	bootAsker ocppdomain.BootAsker        // asks a Pending charger to boot, once
 }
 
 // NewStation returns the adapter for one connection.
 func NewStation(chargerID string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) *Station {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Station{id: chargerID, conn: conn, events: events, log: log}
 }
 
@@ -98,6 +102,15 @@ func (s *Station) handle(ctx context.Context, req any) (any, error) {
 		return &DiagnosticsStatusNotificationResponse{}, s.events.DiagnosticsStatus(ctx, s.id, string(r.Status))
 	case *FirmwareStatusNotificationRequest:
 		return &FirmwareStatusNotificationResponse{}, s.events.FirmwareStatus(ctx, s.id, string(r.Status))
+	// The Security Extension (station_security.go).
+	case *SignCertificateRequest:
+		return s.signCertificate(ctx, r)
+	case *SecurityEventNotificationRequest:
+		return s.securityEvent(ctx, r)
+	case *LogStatusNotificationRequest:
+		return &LogStatusNotificationResponse{}, s.events.LogStatus(ctx, s.id, string(r.Status), deref(r.RequestID))
+	case *SignedFirmwareStatusNotificationRequest:
+		return &SignedFirmwareStatusNotificationResponse{}, s.events.SignedFirmwareStatus(ctx, s.id, string(r.Status), deref(r.RequestID))
 	}
 	return nil, ocppj.Errorf(ocppj.NotSupported, "Joule does not handle %T yet", req)
 }

@@ -245,6 +245,11 @@ func (s *Station) answered(ctx context.Context, req, resp any) error {
 		rep := configurationReport(resp.(*GetConfigurationResponse))
 		a = charging.AnsweredCommand{Action: "GetConfiguration", Configuration: &rep, Keys: r.Key}
 	case *ChangeConfigurationRequest:
+		if isSecretKey(r.Key) {
+			// A password sent as a generic command: the domain must not
+			// store it as a configuration value (A01.FR.08/09).
+			return nil
+		}
 		a = charging.AnsweredCommand{Action: "ChangeConfiguration", Status: string(resp.(*ChangeConfigurationResponse).Status), Key: r.Key, Value: r.Value}
 	case *SendLocalListRequest:
 		u := localListUpdate(r)

@@ -29,6 +29,7 @@ type Station struct {
 	// to read from tests and commands too.
 	mu         sync.Mutex
 	reg        charging.RegistrationStatus // "" until known; guarded by mu
+	booted     charging.RegistrationStatus // the answer to the last BootNotification; guarded by mu
 	wantReport bool                        // ask for a base report after the boot answer went out; guarded by mu
 	bootAsker  ocppdomain.BootAsker        // asks a Pending charger to boot, once
 
@@ -116,6 +117,17 @@ func (s *Station) registration(ctx context.Context) (charging.RegistrationStatus
 	return reg, nil
 }
 
+// Registration returns the status of the last BootNotification answered on
+// this connection, "" before the first. The registration Joule stored
+// earlier, which HandleCall uses for a station that reconnects without
+// booting, does not count: the gateway lifts its limits for strangers on
+// an Accepted boot only. Safe to call from any goroutine.
+func (s *Station) Registration() charging.RegistrationStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.booted
+}
+
 // askBaseReport sends GetBaseReport (FullInventory) when the last boot
 // asked for it. It runs at the start of the CALL after the boot: by then
 // the BootNotification answer has been written, so the station knows it is
@@ -167,16 +179,21 @@ func (s *Station) handle(ctx context.Context, action string, req any, raw json.R
 	case *NotifyEventRequest:
 		return &NotifyEventResponse{}, s.events.ChargerEventsReported(ctx, s.id, notifyEvents(r))
 	case *SecurityEventNotificationRequest:
-		return &SecurityEventNotificationResponse{}, s.record(ctx, action, raw, charging.ChargerEvent{
-			Kind: r.Type, Timestamp: r.Timestamp, Summary: deref(r.TechInfo)})
+		return s.securityEvent(ctx, r, raw)
+	case *SignCertificateRequest:
+		return s.signCertificate(ctx, r)
 	case *FirmwareStatusNotificationRequest:
-		if err := s.events.FirmwareStatus(ctx, s.id, string(r.Status)); err != nil {
+		// Every 2.0.1 firmware update is the signed kind (L01: UpdateFirmware
+		// carries the signature), tracked by its requestId as 1.6's
+		// SignedUpdateFirmware is; 0 when the station sent none (Idle).
+		if err := s.events.SignedFirmwareStatus(ctx, s.id, string(r.Status), deref(r.RequestID)); err != nil {
 			return nil, err
 		}
 		return &FirmwareStatusNotificationResponse{}, s.record(ctx, action, raw, charging.ChargerEvent{Kind: string(r.Status)})
 	case *LogStatusNotificationRequest:
-		// 2.0.1's log upload (GetLog) is what 1.6 called diagnostics.
-		if err := s.events.DiagnosticsStatus(ctx, s.id, string(r.Status)); err != nil {
+		// 2.0.1's log upload is GetLog, tracked by its requestId as 1.6's
+		// security extension GetLog is (0: none given).
+		if err := s.events.LogStatus(ctx, s.id, string(r.Status), deref(r.RequestID)); err != nil {
 			return nil, err
 		}
 		return &LogStatusNotificationResponse{}, s.record(ctx, action, raw, charging.ChargerEvent{Kind: string(r.Status)})
@@ -242,7 +259,7 @@ func (s *Station) bootNotification(ctx context.Context, r *BootNotificationReque
 		}
 	}
 	s.mu.Lock()
-	s.reg, s.wantReport = res.Status, want
+	s.reg, s.booted, s.wantReport = res.Status, res.Status, want
 	s.mu.Unlock()
 	return &BootNotificationResponse{
 		Status:      RegistrationStatusEnum(res.Status),

@@ -272,6 +272,11 @@ func (s *Station) TriggerMessage(ctx context.Context, message string, connectorI
 	if !ok {
 		m = MessageTriggerEnum(message)
 	}
+	return s.trigger(ctx, m, connectorID)
+}
+
+// trigger sends TriggerMessage m, for EVSE connectorID when > 0.
+func (s *Station) trigger(ctx context.Context, m MessageTriggerEnum, connectorID int) (charging.CommandStatus, error) {
 	req := &TriggerMessageRequest{RequestedMessage: m}
 	if connectorID > 0 {
 		req.Evse = &EVSE{ID: connectorID}
@@ -616,6 +621,11 @@ func (s *Station) answered(ctx context.Context, req, resp any) error {
 	case *SetVariablesRequest:
 		values := map[string]string{}
 		for _, d := range r.SetVariableData {
+			if isSecret(d.Component, d.Variable) {
+				// A password sent as a generic command: the domain must not
+				// store it as a configuration value (A01.FR.08/09).
+				continue
+			}
 			if d.AttributeType == nil || *d.AttributeType == AttributeEnumActual {
 				values[formatKey(d.Component, d.Variable)] = d.AttributeValue
 			}

@@ -3,6 +3,7 @@ package ocpp201_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -60,6 +61,13 @@ func (s *station) reset(answer func(string, json.RawMessage) (any, error)) {
 
 func connectStation(t *testing.T, ev charging.StationEvents) *station {
 	t.Helper()
+	return connectStationLog(t, ev, nil)
+}
+
+// connectStationLog is connectStation with log as the logger of the
+// Station and of both connections (nil: none).
+func connectStationLog(t *testing.T, ev charging.StationEvents, log *slog.Logger) *station {
+	t.Helper()
 	s := &station{}
 	stc := make(chan *ocpp201.Station, 1)
 	up := websocket.Upgrader{Subprotocols: []string{"ocpp2.0.1"}}
@@ -69,18 +77,18 @@ func connectStation(t *testing.T, ev charging.StationEvents) *station {
 			return
 		}
 		var st *ocpp201.Station
-		conn := ocppj.NewConn(ws, ocppj.Options{Dialect: ocppj.Dialect201, CallTimeout: 5 * time.Second,
+		conn := ocppj.NewConn(ws, ocppj.Options{Dialect: ocppj.Dialect201, CallTimeout: 5 * time.Second, Logger: log,
 			Handler: func(ctx context.Context, action string, p json.RawMessage) (any, error) {
 				return st.HandleCall(ctx, action, p)
 			}})
-		st = ocpp201.NewStation("CS-1", conn, ev, nil)
+		st = ocpp201.NewStation("CS-1", conn, ev, log)
 		stc <- st
 		_ = conn.Serve(r.Context())
 	}))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	cs, _, err := ocppj.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), []string{"ocpp2.0.1"}, nil, ocppj.Options{
-		Dialect: ocppj.Dialect201, CallTimeout: 5 * time.Second,
+		Dialect: ocppj.Dialect201, CallTimeout: 5 * time.Second, Logger: log,
 		Handler: func(ctx context.Context, action string, p json.RawMessage) (any, error) {
 			s.mu.Lock()
 			s.got = append(s.got, action+" "+string(p))

@@ -30,6 +30,13 @@ type fakeEvents struct {
 	events   []charging.ChargerEvent
 	vars     []charging.Variable
 	txEvents []charging.TransactionEvent
+
+	// The security events (station_security_test.go).
+	csrs       []charging.CertificateRequest
+	signAnswer charging.CommandStatus // SignCertificate's answer
+	security   []charging.SecurityEvent
+	jobs       []string // "log|firmware status requestId", as reported
+	failStore  bool     // the security events fail, as a store would
 }
 
 func (f *fakeEvents) Booted(ctx context.Context, id string, info charging.BootInfo) (charging.BootResult, error) {

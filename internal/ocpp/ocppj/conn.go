@@ -53,7 +53,8 @@ type Options struct {
 	// WriteTimeout bounds each frame write; default 10s.
 	WriteTimeout time.Duration
 	// MaxFrameBytes is the largest frame read; a larger one closes the
-	// connection with 1009 (message too big). Default 65536.
+	// connection with 1009 (message too big). Default 65536. It can be
+	// changed on a live connection with SetMaxFrameBytes.
 	MaxFrameBytes int64
 	// Logger receives frame and peer-misbehaviour logs; default: discard.
 	Logger *slog.Logger
@@ -87,6 +88,12 @@ type Conn struct {
 	idPrefix string        // random per connection, so ids are unique across reconnects
 	idSeq    atomic.Uint64 // message id counter
 	done     chan struct{} // closed when the connection has ended
+	start    time.Time     // when NewConn ran; alive counts from it (monotonic)
+
+	maxFrame atomic.Int64 // the read limit; the read goroutine applies it before each read
+	alive    atomic.Int64 // time.Since(start) when a Probe was last answered; -1 before
+	probing  atomic.Bool  // probe is non-nil: touch must take mu to wake the probers
+	handling atomic.Bool  // the read goroutine is in the Handler (it reads no pong meanwhile)
 
 	// Lock order: wmu before mu; never take wmu while holding mu.
 
@@ -101,6 +108,8 @@ type Conn struct {
 	busy    bool            // an outbound CALL holds the in-flight slot; guarded by mu
 	waiters []chan struct{} // Calls waiting for the slot, FIFO; guarded by mu
 	pending *pendingCall    // the CALL in flight, nil if none; guarded by mu
+
+	probe chan struct{} // closed by the next frame read, for Probe; guarded by mu
 
 	pingTimer   *time.Timer    // written once by Serve under mu
 	pingStopped bool           // guarded by mu
@@ -142,14 +151,34 @@ func NewConn(ws *websocket.Conn, opts Options) *Conn {
 	ws.SetReadLimit(opts.MaxFrameBytes)
 	var p [6]byte
 	rand.Read(p[:]) // never fails (crypto/rand, Go 1.24+)
-	return &Conn{
+	c := &Conn{
 		ws:       ws,
 		opts:     opts,
 		log:      opts.Logger,
 		idPrefix: hex.EncodeToString(p[:]) + "-",
 		done:     make(chan struct{}),
+		start:    time.Now(),
 	}
+	c.maxFrame.Store(opts.MaxFrameBytes)
+	c.alive.Store(-1)
+	return c
 }
+
+// SetMaxFrameBytes changes the largest frame read (n <= 0: the default,
+// 65536). It is safe to call from any goroutine, a Handler included; the
+// new limit applies from the next frame whose reading has not yet begun
+// (called from a Handler: the peer's next frame). The gateway keeps the
+// limit small for a charger it does not yet trust and lifts it once the
+// charger is accepted.
+func (c *Conn) SetMaxFrameBytes(n int64) {
+	if n <= 0 {
+		n = defaultMaxFrameBytes
+	}
+	c.maxFrame.Store(n)
+}
+
+// MaxFrameBytes returns the current frame limit.
+func (c *Conn) MaxFrameBytes() int64 { return c.maxFrame.Load() }
 
 // Dial opens a client connection to url (ws:// or wss://), offering
 // subprotocols in order. When subprotocols were offered and the server
@@ -209,11 +238,13 @@ func (c *Conn) Serve(ctx context.Context) error {
 	c.serving = true
 	c.mu.Unlock()
 
+	// Pongs and the peer's pings count as signs of life, for the ping
+	// deadline and for Probe.
+	c.ws.SetPongHandler(func(string) error { c.touch(); return nil })
+	answer := c.ws.PingHandler()
+	c.ws.SetPingHandler(func(data string) error { c.touch(); return answer(data) })
 	if c.opts.PingInterval > 0 {
-		c.ws.SetPongHandler(func(string) error { c.touch(); return nil })
-		answer := c.ws.PingHandler()
-		c.ws.SetPingHandler(func(data string) error { c.touch(); return answer(data) })
-		c.touch()
+		c.armReadDeadline()
 		c.pingWG.Add(1)
 		c.mu.Lock() // the callback reads pingTimer under mu and may fire at once
 		c.pingTimer = time.AfterFunc(c.opts.PingInterval, c.ping)
@@ -238,7 +269,14 @@ func (c *Conn) Serve(ctx context.Context) error {
 }
 
 func (c *Conn) readLoop(ctx context.Context) error {
+	limit := c.opts.MaxFrameBytes // applied by NewConn
 	for {
+		// gorilla's read limit is a plain field read by this goroutine, so
+		// SetMaxFrameBytes only stores the wish and it is applied here.
+		if n := c.maxFrame.Load(); n != limit {
+			limit = n
+			c.ws.SetReadLimit(n)
+		}
 		typ, msg, err := c.ws.ReadMessage()
 		if err != nil {
 			return c.readError(err)
@@ -263,7 +301,7 @@ func (c *Conn) readError(err error) error {
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
 		return nil
 	case errors.Is(err, websocket.ErrReadLimit):
-		return fmt.Errorf("ocppj: frame larger than %d bytes: %w", c.opts.MaxFrameBytes, err)
+		return fmt.Errorf("ocppj: frame larger than %d bytes: %w", c.maxFrame.Load(), err)
 	case c.opts.PingInterval > 0 && isTimeout(err):
 		return fmt.Errorf("ocppj: peer silent for %v: %w", 2*c.opts.PingInterval, err)
 	}
@@ -277,17 +315,94 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// touch pushes the read deadline out after anything was read, unless we are
-// closing (then Close's short deadline stands).
+// touch records that something (a frame, a pong, a ping) was read: it wakes
+// Probes and pushes the read deadline out, unless we are closing (then
+// Close's short deadline stands).
 func (c *Conn) touch() {
-	if c.opts.PingInterval <= 0 {
+	if c.opts.PingInterval <= 0 && !c.probing.Load() {
 		return
 	}
+	c.mu.Lock()
+	if c.probe != nil {
+		c.alive.Store(int64(time.Since(c.start)))
+		close(c.probe)
+		c.probe = nil
+		c.probing.Store(false)
+	}
+	if c.opts.PingInterval > 0 && !c.closing {
+		c.ws.SetReadDeadline(time.Now().Add(2 * c.opts.PingInterval))
+	}
+	c.mu.Unlock()
+}
+
+// armReadDeadline sets the first ping deadline, when Serve starts.
+func (c *Conn) armReadDeadline() {
 	c.mu.Lock()
 	if !c.closing {
 		c.ws.SetReadDeadline(time.Now().Add(2 * c.opts.PingInterval))
 	}
 	c.mu.Unlock()
+}
+
+// Probe reports whether the peer is still there: it sends a WebSocket ping
+// and waits up to window for anything (the pong or any other frame) to be
+// read. A connection busy in its Handler when the window ends counts as
+// alive (its reader reads no pong meanwhile, and it just got a CALL); one
+// that has ended or is closing does not, nor one whose peer closed it
+// meanwhile (the reader sees that at once). If ctx ends first, Probe
+// returns true: not knowing is not evidence of death.
+//
+// Concurrent Probes share one ping, and a Probe answered less than window
+// ago answers the next ones at once, so a flood of Probes costs the peer
+// few pings. A frame read without a Probe does not count: a peer that just
+// sent a frame and then closed or lost its connection must be found out.
+// Serve must be running for the answer to be read.
+//
+// The gateway uses it to tell a live charger from a half-open connection
+// before letting a newcomer take its place.
+func (c *Conn) Probe(ctx context.Context, window time.Duration) bool {
+	if last := c.alive.Load(); last >= 0 && time.Since(c.start)-time.Duration(last) < window {
+		return true
+	}
+	c.mu.Lock()
+	if c.closing || c.ended {
+		c.mu.Unlock()
+		return false
+	}
+	ch, first := c.probe, c.probe == nil
+	if first {
+		ch = make(chan struct{})
+		c.probe = ch
+		c.probing.Store(true)
+	}
+	c.mu.Unlock()
+	if first {
+		// Not under wmu: gorilla lets WriteControl run concurrently with a
+		// data write and honours its deadline while waiting for one, so a
+		// writer stuck on a peer that stopped reading cannot stall the probe.
+		if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(window)); err != nil {
+			c.log.Debug("probe ping failed", "err", err)
+			c.mu.Lock()
+			if c.probe == ch { // the next Probe tries its own ping
+				c.probe = nil
+				c.probing.Store(false)
+			}
+			c.mu.Unlock()
+			return false
+		}
+	}
+	t := time.NewTimer(window)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-c.done:
+		return false
+	case <-ctx.Done():
+		return true
+	case <-t.C:
+		return c.handling.Load()
+	}
 }
 
 // ping is the ping timer's callback; it re-arms the timer until stopPinger.
@@ -595,7 +710,9 @@ func (c *Conn) dispatch(ctx context.Context, f Frame) {
 		c.sendError(f.ID, NotImplemented, "unknown action "+f.Action+" (no handler)", nil)
 		return
 	}
+	c.handling.Store(true)
 	resp, err := c.runHandler(ctx, f)
+	c.handling.Store(false)
 	var body []byte
 	if err == nil {
 		body, err = marshalPayload(resp)

@@ -14,6 +14,11 @@
 // (ocpp16, ocpp201) nor anything else under internal/. Payloads stay
 // json.RawMessage; the version packages decode and validate them.
 //
+// The gateway also asks a Conn whether its peer is still there (Probe: a
+// ping answered by anything read within a window) and changes its frame
+// limit while it runs (SetMaxFrameBytes), to keep chargers it does not yet
+// trust small.
+//
 // A Conn costs one goroutine (the caller of Serve, which reads) plus a timer
 // for pings. Writes from any goroutine are serialized by a mutex rather than
 // a writer goroutine, to keep idle connections small.

@@ -88,6 +88,17 @@ export const trigger = (id, requestedMessage, connectorId) =>
 export const readConfiguration = (id, keys) =>
   api(`${chargerPath(id)}/configuration/read`, { method: "POST", body: keys.length ? { keys } : {} });
 
+// Charger security: registration policy, passwords, security profiles and
+// security events. A password in an answer is shown once and never kept.
+export const pendingChargers = () => listAll("/api/v1/chargers?admission=Pending");
+export const acceptCharger = (id) => api(`${chargerPath(id)}/accept`, { method: "POST" });
+export const rejectCharger = (id) => api(`${chargerPath(id)}/reject`, { method: "POST" });
+export const deleteCharger = (id) => api(chargerPath(id), { method: "DELETE" });
+export const issuePassword = (id) => api(`${chargerPath(id)}/password`, { method: "POST", body: {} });
+export const setSecurityProfile = (id, securityProfile, allowDowngrade = false) =>
+  api(chargerPath(id), { method: "PATCH", body: allowDowngrade ? { securityProfile, allowDowngrade } : { securityProfile } });
+export const securityEvents = (id, limit = 50) => api(`${chargerPath(id)}/security-events?limit=${limit}`);
+
 // explain turns an API error from a start or stop into words for a driver.
 export function explain(err, verb = "start") {
   if (!(err instanceof ApiError)) return `Could not ${verb}: ${err.message}`;

@@ -1,9 +1,11 @@
-// operator.js: the operator view: live dashboard, chargers, one charger with
-// its command panel, and sessions with filters and CSV export.
+// operator.js: the operator view: live dashboard, chargers (with those
+// waiting for approval), one charger with its command panel and security,
+// and sessions with filters and CSV export.
 
 import * as API from "./api.js";
 import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
+import { approvalPanel, profileBadge, admissionBadge, securityCard } from "./security.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
   statusTone, statusLabel, badge, onlineBadge, feedback,
@@ -48,7 +50,10 @@ export async function dashboardScreen(main, _p, { alive }) {
   const statuses = h("div", { class: "row", id: "status-counts" });
   const activeBody = h("tbody", {});
   const offlineList = h("ul", { class: "log", id: "offline" });
-  main.append(h("h1", {}, "Dashboard"), h("div", { class: "tiles" }, Object.values(t).map((x) => x.el)),
+  const approvals = approvalPanel({ onChange: (c) => { chargers.set(c.id, c); draw(); } });
+  await approvals.load();
+  if (!alive()) return;
+  main.append(h("h1", {}, "Dashboard"), approvals.el, h("div", { class: "tiles" }, Object.values(t).map((x) => x.el)),
     h("h2", {}, "Power now, last 30 minutes"), h("div", { class: "card" }, chart.wrap),
     h("h2", {}, "Connectors"), h("div", { class: "card" }, statuses),
     h("h2", {}, "Active sessions"), table(["Charger", "Tag", "Started", "Power", "Energy"], activeBody, { id: "active-sessions" }),
@@ -84,7 +89,9 @@ export async function dashboardScreen(main, _p, { alive }) {
   chart.add(Date.now(), powerNow());
   const sample = setInterval(() => { chart.add(Date.now(), powerNow()); draw(); }, 5000);
   watch({}, (e) => {
+    approvals.onEvent(e);
     if (e.charger) chargers.set(e.charger.id, e.charger);
+    else if (e.type === "charger.disconnected") chargers.delete(e.chargerId); // deleted
     if (e.connector) {
       const c = chargers.get(e.chargerId);
       const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
@@ -93,7 +100,7 @@ export async function dashboardScreen(main, _p, { alive }) {
     if (e.session) sessions.set(e.session.id, e.session);
     if (e.type.startsWith("session.")) chart.add(Date.now(), powerNow());
     draw();
-  }, async () => { await load(); draw(); });
+  }, async () => { await Promise.all([load(), approvals.load()]); draw(); });
   return () => clearInterval(sample);
 }
 
@@ -117,39 +124,47 @@ async function todaySessions() {
 // --- Chargers --------------------------------------------------------------
 
 export async function chargersScreen(main, _p, { alive }) {
-  let all = await API.chargers();
+  const upsert = (c) => {
+    const i = all.findIndex((x) => x.id === c.id);
+    if (i >= 0) all[i] = c; else all.push(c);
+  };
+  const approvals = approvalPanel({ onChange: (c) => { upsert(c); draw(); } });
+  let [all] = await Promise.all([API.chargers(), approvals.load()]);
   if (!alive()) return;
   const body = h("tbody", {});
-  const input = h("input", { id: "filter", type: "search", placeholder: "Id, vendor, model, firmware" });
-  main.append(h("h1", {}, "Chargers"), h("div", { class: "filters" }, h("div", {}, h("label", { for: "filter" }, "Filter"), input)),
-    table(["Charger", "State", "Last seen", "Vendor / model", "Firmware", "OCPP", "Connectors"], body, { id: "chargers" }));
+  const input = h("input", { id: "filter", type: "search", placeholder: "Id, vendor, model, firmware, Pending" });
+  main.append(h("h1", {}, "Chargers"), approvals.el, h("div", { class: "filters" }, h("div", {}, h("label", { for: "filter" }, "Filter"), input)),
+    table(["Charger", "State", "Admission", "Security", "Last seen", "Vendor / model", "Firmware", "OCPP", "Connectors"], body, { id: "chargers" }));
   const draw = () => {
     const q = input.value.trim().toLowerCase();
-    const rows = all.filter((c) => !q || [c.id, c.vendor, c.model, c.firmwareVersion].some((s) => (s || "").toLowerCase().includes(q)));
+    const rows = all.filter((c) => !q || [c.id, c.vendor, c.model, c.firmwareVersion, c.admission].some((s) => (s || "").toLowerCase().includes(q)));
     body.replaceChildren(...rows.map((c) => h("tr", { dataset: { charger: c.id } },
       h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, c.id)),
-      h("td", {}, onlineBadge(c.online), c.registrationStatus && c.registrationStatus !== "Accepted" ? [" ", badge(c.registrationStatus, "warn")] : ""),
+      // The boot answer, when it says more than the admission does.
+      h("td", {}, onlineBadge(c.online), c.registrationStatus && c.registrationStatus !== "Accepted" && c.registrationStatus !== c.admission ? [" ", badge(c.registrationStatus, "warn")] : ""),
+      h("td", { dataset: { col: "admission" } }, admissionBadge(c.admission)),
+      h("td", { dataset: { col: "security" } }, profileBadge(c.securityProfile)),
       h("td", { title: c.lastSeenAt || "" }, ago(c.lastSeenAt)),
       h("td", {}, [c.vendor, c.model].filter(Boolean).join(" ") || "–"),
       h("td", {}, c.firmwareVersion || "–"),
       h("td", {}, c.ocppVersion || "–"),
       h("td", {}, connectorBadges(c)))));
-    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No chargers.")));
+    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No chargers.")));
   };
   input.addEventListener("input", draw);
   draw();
   const tick = setInterval(draw, 15000); // keep "last seen" honest
   watch({}, (e) => {
-    if (e.charger) {
-      const i = all.findIndex((c) => c.id === e.charger.id);
-      if (i >= 0) all[i] = e.charger; else all.push(e.charger);
-    } else if (e.connector) {
+    approvals.onEvent(e);
+    if (e.charger) upsert(e.charger);
+    else if (e.type === "charger.disconnected") all = all.filter((c) => c.id !== e.chargerId); // deleted
+    else if (e.connector) {
       const c = all.find((c) => c.id === e.chargerId);
       const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
       if (i >= 0) c.connectors[i] = e.connector;
     } else return;
     draw();
-  }, async () => { all = await API.chargers(); draw(); });
+  }, async () => { [all] = await Promise.all([API.chargers(), approvals.load()]); draw(); });
   return () => clearInterval(tick);
 }
 
@@ -178,8 +193,11 @@ function describe(e) {
   return text;
 }
 
-export async function chargerScreen(main, { id }, { alive }) {
+export async function chargerScreen(main, { id }, { alive, navigate }) {
   let c = await API.charger(id);
+  if (!alive()) return;
+  const security = securityCard(c, { navigate, onChange: (x) => { c = x; draw(); } });
+  await security.load();
   if (!alive()) return;
   const facts = h("dl", { class: "facts", id: "facts" });
   const state = h("span", { id: "charger-online" });
@@ -198,6 +216,7 @@ export async function chargerScreen(main, { id }, { alive }) {
     ];
     if (c.firmwareStatus) rows.push(["Firmware update", c.firmwareStatus]);
     facts.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+    security.update(c);
     connBody.replaceChildren(...c.connectors.map((k) => h("tr", { dataset: { connector: k.connectorId } },
       h("td", {}, String(k.connectorId)),
       h("td", {}, h("span", { class: "conn" }, connectorIcon(k.type), typeLabel(k.type))),
@@ -214,8 +233,8 @@ export async function chargerScreen(main, { id }, { alive }) {
   };
 
   // Command panel: one small form per OCPP action.
-  const connOptions = (withZero) => [withZero ? h("option", { value: 0 }, "0 — whole charger") : "",
-    ...c.connectors.map((k) => h("option", { value: k.connectorId }, `Connector ${k.connectorId}`))];
+  const connOptions = (withZero) => [withZero ? h("option", { value: 0 }, "0 — whole charger") : null,
+    ...c.connectors.map((k) => h("option", { value: k.connectorId }, `Connector ${k.connectorId}`))].filter(Boolean);
   const field = (label, el) => { el.id = el.id || `f-${Math.random().toString(36).slice(2, 8)}`; return h("div", {}, h("label", { for: el.id }, label), el); };
   const select = (id, opts) => h("select", { id }, opts.map((o) => (o instanceof Node ? o : h("option", { value: o }, o))));
   // run sends a typed, version-free command (Joule translates it for 1.6
@@ -308,6 +327,7 @@ export async function chargerScreen(main, { id }, { alive }) {
     h("div", { class: "row" }, h("h1", {}, c.id), state),
     h("div", { class: "card" }, facts),
     h("h2", {}, "Connectors"), table(["#", "Type", "Max", "Status", "Error", "Updated"], connBody, { id: "connectors" }),
+    security.el,
     h("h2", {}, "Commands"), resultNote, result, commands,
     h("h2", { id: "activity-h" }, "Recent activity"),
     h("p", { class: "small muted" }, "Live events for this charger since this page was opened (connections, boots, status changes, sessions). This is not a log of raw OCPP messages."),
@@ -316,6 +336,7 @@ export async function chargerScreen(main, { id }, { alive }) {
   draw();
   const tick = setInterval(draw, 15000);
   watch({ chargerId: id }, (e) => {
+    if (e.type.startsWith("charger.")) security.refresh(); // a connection or boot may have been recorded
     if (e.charger) c = e.charger;
     else if (e.connector) {
       const i = c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId);
@@ -323,8 +344,8 @@ export async function chargerScreen(main, { id }, { alive }) {
     }
     addEvent(e);
     draw();
-  }, async () => { c = await API.charger(id); draw(); });
-  return () => clearInterval(tick);
+  }, async () => { c = await API.charger(id); draw(); security.refresh(); });
+  return () => { clearInterval(tick); security.stop(); };
 }
 
 // --- Sessions --------------------------------------------------------------
