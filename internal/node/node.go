@@ -118,11 +118,12 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		SSESubscribers:    bus.Subscribers,
 		EventsPublished:   bus.LastID,
 		EventsDropped:     bus.Dropped,
+		UnbootedStrangers: func() int { return gw.Strangers() },
 		StoreWrites:       func() (uint64, uint64) { st := store.Stats(); return st.Writes, st.Batches },
 	})
 	gwOpts := cfg.Gateway
 	gwOpts.Logger, gwOpts.CallTimeout, gwOpts.PingInterval = log, cfg.CallTimeout, cfg.PingInterval
-	gwOpts.Admitter, gwOpts.SecurityEvent, gwOpts.Observer = svc, svc.SecurityEvent, met
+	gwOpts.Admitter, gwOpts.SecurityEvent, gwOpts.Observer, gwOpts.ConnObserver = svc, svc.SecurityEvent, met, met
 	gwOpts.VersionPolicy = versionPolicy(store)
 	gw = gateway.New(svc, gwOpts, ocpp201Protocol(), ocpp16Protocol())
 	svc.SetCommander(gw)
