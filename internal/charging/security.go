@@ -155,6 +155,9 @@ type SecurityStore interface {
 	GetCredentials(ctx context.Context, chargerID string) (Credentials, error)
 	// SetCredentials replaces a charger's password hashes.
 	SetCredentials(ctx context.Context, chargerID string, c Credentials) error
+	// SaveChargerCredentials is SaveCharger and SetCredentials in one
+	// transaction (a registration, an issued password): both or neither.
+	SaveChargerCredentials(ctx context.Context, c Charger, creds Credentials) error
 	// DeleteCharger removes a charger and what is only its own (connectors,
 	// credentials, configuration, installed profiles, device model, local
 	// list version); its sessions, reservations, commands and events stay.

@@ -412,13 +412,8 @@ func (s *Service) RegisterCharger(ctx context.Context, r charging.ChargerRegistr
 		creds.Password = charging.HashPassword([]byte(pw))
 		c.PasswordSetAt = &now
 	}
-	if err := s.store.SaveCharger(ctx, c); err != nil {
+	if err := s.store.SaveChargerCredentials(ctx, c, creds); err != nil {
 		return charging.Charger{}, "", err
-	}
-	if usesPassword {
-		if err := s.store.SetCredentials(ctx, c.ID, creds); err != nil {
-			return charging.Charger{}, "", err
-		}
 	}
 	c, err := s.store.GetCharger(ctx, c.ID)
 	if err != nil {
@@ -439,19 +434,18 @@ func (s *Service) SetChargerPassword(ctx context.Context, chargerID, password st
 			return charging.PasswordResult{}, err
 		}
 	}
-	c, err := s.store.GetCharger(ctx, chargerID)
-	if err != nil {
-		return charging.PasswordResult{}, err
-	}
-	if c.SecurityProfile == charging.ProfileMTLS {
-		return charging.PasswordResult{}, charging.Errorf(charging.ECONFLICT, "charger %s uses security profile 3 (client certificates), not a password", chargerID)
-	}
-	return s.issuePassword(ctx, chargerID, password, c.SecurityProfile)
+	return s.issuePassword(ctx, chargerID, password, func(c *charging.Charger) error {
+		if c.SecurityProfile == charging.ProfileMTLS {
+			return charging.Errorf(charging.ECONFLICT, "charger %s uses security profile 3 (client certificates), not a password", chargerID)
+		}
+		return nil
+	})
 }
 
-// issuePassword stores a new password and, when Joule generated it, sends
-// it to the charger. profile is the charger's profile once it is stored.
-func (s *Service) issuePassword(ctx context.Context, chargerID, chosen string, profile int) (charging.PasswordResult, error) {
+// issuePassword stores a new password (chosen, or generated when "") with
+// what change does to the charger, in one write under the charger's lock,
+// and sends a generated one to the charger. change may refuse.
+func (s *Service) issuePassword(ctx context.Context, chargerID, chosen string, change func(*charging.Charger) error) (charging.PasswordResult, error) {
 	pw := chosen
 	if pw == "" {
 		pw = charging.NewPassword()
@@ -476,12 +470,12 @@ func (s *Service) issuePassword(ctx context.Context, chargerID, chosen string, p
 		} else {
 			creds.NextPassword = h
 		}
-		now := s.utcNow()
-		c.PasswordSetAt, c.SecurityProfile = &now, profile
-		if err := s.store.SetCredentials(ctx, chargerID, creds); err != nil {
+		if err := change(&c); err != nil {
 			return err
 		}
-		return s.store.SaveCharger(ctx, c)
+		now := s.utcNow()
+		c.PasswordSetAt = &now
+		return s.store.SaveChargerCredentials(ctx, c, creds)
 	}()
 	if err != nil {
 		return charging.PasswordResult{}, err
@@ -528,32 +522,43 @@ const redacted = "(redacted)"
 // leaves Pending.
 func (s *Service) AcceptCharger(ctx context.Context, chargerID string) (charging.Charger, *charging.PasswordResult, error) {
 	var was charging.Admission
-	var profile int
-	err := func() error {
-		unlock := s.lock(chargerID)
-		defer unlock()
-		s.booting.Delete(chargerID)
-		c, err := s.store.GetCharger(ctx, chargerID)
-		if err != nil {
-			return err
+	accept := func(c *charging.Charger) error {
+		was, c.Admission = c.Admission, charging.AdmissionAccepted
+		if c.SecurityProfile == charging.ProfileNone {
+			c.SecurityProfile = charging.ProfileBasic
 		}
-		was, profile = c.Admission, c.SecurityProfile
-		c.Admission = charging.AdmissionAccepted
-		return s.store.SaveCharger(ctx, c)
-	}()
+		return nil
+	}
+	c, err := s.GetCharger(ctx, chargerID)
 	if err != nil {
 		return charging.Charger{}, nil, err
 	}
-	if was == charging.AdmissionPending {
-		s.addPending(-1)
-	}
 	var pw *charging.PasswordResult
-	if profile == charging.ProfileNone {
-		res, err := s.issuePassword(ctx, chargerID, "", charging.ProfileBasic)
+	if c.SecurityProfile == charging.ProfileNone {
+		// Admission, profile 1 and the password in one write.
+		res, err := s.issuePassword(ctx, chargerID, "", accept)
 		if err != nil {
 			return charging.Charger{}, nil, err
 		}
 		pw = &res
+	} else {
+		err := func() error {
+			unlock := s.lock(chargerID)
+			defer unlock()
+			s.booting.Delete(chargerID)
+			c, err := s.store.GetCharger(ctx, chargerID)
+			if err != nil {
+				return err
+			}
+			was, c.Admission = c.Admission, charging.AdmissionAccepted
+			return s.store.SaveCharger(ctx, c)
+		}()
+		if err != nil {
+			return charging.Charger{}, nil, err
+		}
+	}
+	if was == charging.AdmissionPending {
+		s.addPending(-1)
 	}
 	if was != charging.AdmissionAccepted {
 		s.later(chargerID, "boot after acceptance", func(ctx context.Context) error {
@@ -564,7 +569,7 @@ func (s *Service) AcceptCharger(ctx context.Context, chargerID string) (charging
 			return err
 		})
 	}
-	c, err := s.GetCharger(ctx, chargerID)
+	c, err = s.GetCharger(ctx, chargerID)
 	if err == nil {
 		s.publish(ctx, charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
 	}

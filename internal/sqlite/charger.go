@@ -200,6 +200,18 @@ var admissionLiteral = map[charging.Admission]string{
 // the others (csms saves what it read); the password hashes are not
 // touched, and PasswordPending is read-only (see SetCredentials).
 func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
+	return s.saveCharger(ctx, c, nil)
+}
+
+// SaveChargerCredentials saves the charger and its password hashes in one
+// transaction.
+func (s *Store) SaveChargerCredentials(ctx context.Context, c charging.Charger, creds charging.Credentials) error {
+	return s.saveCharger(ctx, c, &creds)
+}
+
+// saveCharger upserts the charger's own fields and, when creds is set, its
+// password hashes, in one write.
+func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *charging.Credentials) error {
 	if c.ID == "" {
 		return fmt.Errorf("sqlite: save charger: %w", charging.Errorf(charging.EINVALID, "charger id is empty"))
 	}
@@ -227,6 +239,11 @@ func (s *Store) SaveCharger(ctx context.Context, c charging.Charger) error {
 			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt),
 			c.OCPPVersionOverride, // kept on update: SetOCPPVersionOverride is its only writer
 			c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), nullTime(c.PasswordSetAt))
+		if err != nil || creds == nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chargers SET password_hash = ?, next_password_hash = ? WHERE id = ?`,
+			creds.Password, creds.NextPassword, c.ID)
 		return err
 	})
 }

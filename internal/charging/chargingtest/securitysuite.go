@@ -171,6 +171,28 @@ func testCredentials(t *testing.T, s charging.Store) {
 	wantCode(t, err, charging.ENOTFOUND, "SetCredentials of a missing charger")
 	_, err = s.GetCharger(ctx, "CR-nope")
 	wantCode(t, err, charging.ENOTFOUND, "GetCharger after SetCredentials of a missing charger")
+
+	// A new charger and its password in one write; a refused charger
+	// writes no credentials either.
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	reg := charging.Charger{ID: "CR-3", SecurityProfile: charging.ProfileBasic, Admission: charging.AdmissionAccepted,
+		PasswordSetAt: &now, CreatedAt: now}
+	must(t, s.SaveChargerCredentials(ctx, reg, first), "SaveChargerCredentials CR-3")
+	got, err = s.GetCredentials(ctx, "CR-3")
+	must(t, err, "GetCredentials CR-3")
+	checkEqual(t, "credentials saved with the charger", got, first)
+	c, err := s.GetCharger(ctx, "CR-3")
+	must(t, err, "GetCharger CR-3")
+	if c.SecurityProfile != charging.ProfileBasic || c.PasswordSetAt == nil || !c.PasswordSetAt.Equal(now) {
+		t.Errorf("charger saved with its credentials = %+v", c)
+	}
+	bad := reg
+	bad.ID, bad.SecurityProfile = "CR-4", 9
+	if err := s.SaveChargerCredentials(ctx, bad, first); err == nil {
+		t.Errorf("SaveChargerCredentials with profile 9 = nil, want an error")
+	}
+	_, err = s.GetCredentials(ctx, "CR-4")
+	wantCode(t, err, charging.ENOTFOUND, "GetCredentials after a refused SaveChargerCredentials")
 }
 
 func testAdmissionFilter(t *testing.T, s charging.Store) {
