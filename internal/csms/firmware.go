@@ -117,21 +117,30 @@ func (s *Service) UpdateFirmware(ctx context.Context, chargerID, firmwareID stri
 }
 
 // updateFirmwareJob changes a stored job under the charger's lock; id ""
-// means the charger's latest job. ok is false when there is none.
+// means the charger's latest job.
 func (s *Service) updateFirmwareJob(ctx context.Context, chargerID, id string, change func(*charging.FirmwareJob)) (charging.FirmwareJob, error) {
+	return updateJob(s, ctx, chargerID, s.store.ListFirmwareJobs, s.store.SaveFirmwareJob,
+		func(j *charging.FirmwareJob) bool { return id == "" || j.ID == id }, change)
+}
+
+// updateJob changes, under the charger's lock, the newest of the charger's
+// jobs that match; ENOTFOUND when none does.
+func updateJob[J any](s *Service, ctx context.Context, chargerID string, list func(context.Context, string) ([]J, error),
+	save func(context.Context, J) error, match func(*J) bool, change func(*J)) (J, error) {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	jobs, err := s.store.ListFirmwareJobs(ctx, chargerID)
+	var zero J
+	jobs, err := list(ctx, chargerID)
 	if err != nil {
-		return charging.FirmwareJob{}, err
+		return zero, err
 	}
 	for _, j := range jobs {
-		if id == "" || j.ID == id {
+		if match(&j) {
 			change(&j)
-			return j, s.store.SaveFirmwareJob(ctx, j)
+			return j, save(ctx, j)
 		}
 	}
-	return charging.FirmwareJob{}, charging.Errorf(charging.ENOTFOUND, "no firmware job %s for charger %s", id, chargerID)
+	return zero, charging.Errorf(charging.ENOTFOUND, "no matching job for charger %s", chargerID)
 }
 
 // finalFirmware are the statuses that end a firmware update.
@@ -236,23 +245,15 @@ func (s *Service) RequestDiagnostics(ctx context.Context, chargerID string, d ch
 // updateDiagnosticsJob changes a stored job under the charger's lock; id
 // "" means the charger's latest job.
 func (s *Service) updateDiagnosticsJob(ctx context.Context, chargerID, id string, change func(*charging.DiagnosticsJob)) (charging.DiagnosticsJob, error) {
+	if id == "" {
+		return updateJob(s, ctx, chargerID, s.store.ListDiagnosticsJobs, s.store.SaveDiagnosticsJob,
+			func(*charging.DiagnosticsJob) bool { return true }, change)
+	}
 	unlock := s.lock(chargerID)
 	defer unlock()
-	var j charging.DiagnosticsJob
-	if id != "" {
-		var err error
-		if j, err = s.store.GetDiagnosticsJob(ctx, id); err != nil {
-			return j, err
-		}
-	} else {
-		jobs, err := s.store.ListDiagnosticsJobs(ctx, chargerID)
-		if err != nil {
-			return j, err
-		}
-		if len(jobs) == 0 {
-			return j, charging.Errorf(charging.ENOTFOUND, "no diagnostics job for charger %s", chargerID)
-		}
-		j = jobs[0]
+	j, err := s.store.GetDiagnosticsJob(ctx, id)
+	if err != nil {
+		return j, err
 	}
 	change(&j)
 	return j, s.store.SaveDiagnosticsJob(ctx, j)

@@ -974,20 +974,17 @@ func (s *Service) LogStatus(ctx context.Context, chargerID, status string, reque
 	if err := s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status }); err != nil {
 		return err
 	}
-	unlock := s.lock(chargerID)
-	defer unlock()
-	jobs, err := s.store.ListDiagnosticsJobs(ctx, chargerID)
-	if err != nil {
-		return err
+	_, err := updateJob(s, ctx, chargerID, s.store.ListDiagnosticsJobs, s.store.SaveDiagnosticsJob,
+		func(j *charging.DiagnosticsJob) bool {
+			return j.LogType != "" && (requestID == 0 || j.RequestID == requestID)
+		},
+		func(j *charging.DiagnosticsJob) {
+			appendStatus(status, &j.History, &j.Status, finalLog, charging.JobStatus{Status: status, At: s.utcNow()})
+		})
+	if charging.ErrorCode(err) == charging.ENOTFOUND {
+		return nil // a log Joule did not ask for (or a generic command)
 	}
-	for _, j := range jobs {
-		if j.LogType == "" || (requestID != 0 && j.RequestID != requestID) {
-			continue
-		}
-		appendStatus(status, &j.History, &j.Status, finalLog, charging.JobStatus{Status: status, At: s.utcNow()})
-		return s.store.SaveDiagnosticsJob(ctx, j)
-	}
-	return nil // a log Joule did not ask for (or a generic command)
+	return err
 }
 
 // UpdateFirmwareSigned sends a signed firmware update and tracks it as a
@@ -1058,20 +1055,17 @@ func (s *Service) SignedFirmwareStatus(ctx context.Context, chargerID, status st
 	if err := s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status }); err != nil {
 		return err
 	}
-	unlock := s.lock(chargerID)
-	defer unlock()
-	jobs, err := s.store.ListFirmwareJobs(ctx, chargerID)
-	if err != nil {
-		return err
+	_, err := updateJob(s, ctx, chargerID, s.store.ListFirmwareJobs, s.store.SaveFirmwareJob,
+		func(j *charging.FirmwareJob) bool {
+			return j.Signed != nil && (requestID == 0 || j.Signed.RequestID == requestID)
+		},
+		func(j *charging.FirmwareJob) {
+			appendStatus(status, &j.History, &j.Status, finalSignedFirmware, charging.JobStatus{Status: status, At: s.utcNow()})
+		})
+	if charging.ErrorCode(err) == charging.ENOTFOUND {
+		return nil // an update Joule did not send (or a generic command)
 	}
-	for _, j := range jobs {
-		if j.Signed == nil || (requestID != 0 && j.Signed.RequestID != requestID) {
-			continue
-		}
-		appendStatus(status, &j.History, &j.Status, finalSignedFirmware, charging.JobStatus{Status: status, At: s.utcNow()})
-		return s.store.SaveFirmwareJob(ctx, j)
-	}
-	return nil
+	return err
 }
 
 // secretKeys are configuration keys and variables that hold secrets: they
