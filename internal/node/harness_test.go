@@ -76,6 +76,13 @@ func (n *testNode) Stop() {
 // the charger's boot was accepted.
 func startSim(t *testing.T, cfg sim.Config) (*sim.Charger, context.CancelFunc) {
 	t.Helper()
+	return startSimAt(t, cfg, "http://"+strings.TrimSuffix(strings.TrimPrefix(cfg.URL, "ws://"), "/ocpp"))
+}
+
+// startSimAt is startSim for a charger whose URL is not the API's (wss://):
+// base is the API's http:// base.
+func startSimAt(t *testing.T, cfg sim.Config, base string) (*sim.Charger, context.CancelFunc) {
+	t.Helper()
 	if cfg.MeterValueSampleInterval == 0 {
 		cfg.MeterValueSampleInterval = 200 * time.Millisecond
 	}
@@ -95,7 +102,6 @@ func startSim(t *testing.T, cfg sim.Config) (*sim.Charger, context.CancelFunc) {
 	}
 	// Wait until Joule knows every connector (the StatusNotifications after boot).
 	want := cmp.Or(cfg.Connectors, 2)
-	base := "http://" + strings.TrimSuffix(strings.TrimPrefix(cfg.URL, "ws://"), "/ocpp")
 	eventually(t, 10*time.Second, "connectors of "+cfg.ID+" reported", func() bool {
 		var ch struct {
 			Connectors []struct{ Status string } `json:"connectors"`
