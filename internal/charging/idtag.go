@@ -19,8 +19,11 @@ type IDTag struct {
 	Status      AuthorizationStatus `json:"status"`
 	ExpiryDate  *time.Time          `json:"expiryDate,omitempty"`
 	ParentIDTag string              `json:"parentIdTag,omitempty"`
-	CreatedAt   time.Time           `json:"createdAt"`
-	UpdatedAt   time.Time           `json:"updatedAt"`
+	// OwnerID is the user the tag belongs to ("" for the operator's own
+	// cards); sessions started with it belong to that user.
+	OwnerID   string    `json:"ownerId,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // IDTagInfo is the answer to an Authorize or a transaction start.

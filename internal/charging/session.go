@@ -24,6 +24,10 @@ type Session struct {
 	ChargerID   string `json:"chargerId"`
 	ConnectorID int    `json:"connectorId"` // 0 while pending when the charger may choose
 	IDTag       string `json:"idTag"`
+	// OwnerID is the user the session belongs to: the driver who started
+	// it from the app, or the owner of the id tag it was started with. The
+	// store fills it from the id tag when it is empty.
+	OwnerID string `json:"ownerId,omitempty"`
 	// TransactionID is the OCPP transaction id: 1.6 assigns an integer in
 	// StartTransaction.conf (from a store sequence); 2.0.1 stations generate it.
 	TransactionID string        `json:"transactionId"`

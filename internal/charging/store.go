@@ -55,6 +55,9 @@ type Store interface {
 	ListMeterSamples(ctx context.Context, q MeterQuery) (Page[MeterSample], error)
 
 	GetIDTag(ctx context.Context, idTag string) (IDTag, error)
+	// CreateIDTag inserts a new id tag; an existing one (matched as
+	// GetIDTag does) is ECONFLICT and stays as it was.
+	CreateIDTag(ctx context.Context, t IDTag) error
 	// SaveIDTag inserts or updates an id tag.
 	SaveIDTag(ctx context.Context, t IDTag) error
 	DeleteIDTag(ctx context.Context, idTag string) error
@@ -68,6 +71,7 @@ type Store interface {
 	LocalListStore
 	FirmwareStore // firmware.go
 	SecurityStore // security.go
+	AccountStore  // account.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.
@@ -88,6 +92,7 @@ type SessionQuery struct {
 	ChargerID     string
 	ConnectorID   int // 0 matches every connector
 	IDTag         string
+	OwnerID       string // "" matches every owner
 	Status        []SessionStatus
 	CreatedBefore time.Time // zero matches every time
 	Cursor        string
@@ -103,6 +108,7 @@ type MeterQuery struct {
 
 // IDTagQuery selects id tags.
 type IDTagQuery struct {
-	Cursor string
-	Limit  int // 0 means 100
+	OwnerID string // "" matches every tag
+	Cursor  string
+	Limit   int // 0 means 100
 }

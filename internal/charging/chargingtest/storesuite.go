@@ -59,6 +59,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"StationManagement", testStationManagement}, // stationsuite.go
 		{"Firmware", testFirmware},                   // firmwaresuite.go
 		{"Security", testSecurity},                   // securitysuite.go
+		{"Accounts", testAccounts},                   // accountsuite.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
