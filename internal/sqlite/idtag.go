@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
@@ -12,14 +13,21 @@ import (
 // Id tags are compared case-insensitively (ASCII), as OCPP 1.6 defines
 // IdToken as a CiString20Type; see id_tags in 0001_init.sql.
 
-const idTagColumns = `id_tag, status, expiry_date, parent_id_tag, created_at, updated_at`
+const idTagColumns = `id_tag, status, expiry_date, parent_id_tag, owner_id, created_at, updated_at`
+
+const insertIDTagSQL = `INSERT INTO id_tags (` + idTagColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+// idTagArgs returns the values of idTagColumns, in order.
+func idTagArgs(t *charging.IDTag) []any {
+	return []any{t.IDTag, string(t.Status), nullTime(t.ExpiryDate), t.ParentIDTag, t.OwnerID, toMicro(t.CreatedAt), toMicro(t.UpdatedAt)}
+}
 
 func scanIDTag(row interface{ Scan(...any) error }) (charging.IDTag, error) {
 	var t charging.IDTag
 	var status string
 	var expiry sql.NullInt64
 	var created, updated int64
-	if err := row.Scan(&t.IDTag, &status, &expiry, &t.ParentIDTag, &created, &updated); err != nil {
+	if err := row.Scan(&t.IDTag, &status, &expiry, &t.ParentIDTag, &t.OwnerID, &created, &updated); err != nil {
 		return charging.IDTag{}, err
 	}
 	t.Status = charging.AuthorizationStatus(status)
@@ -40,17 +48,27 @@ func (s *Store) GetIDTag(ctx context.Context, idTag string) (charging.IDTag, err
 	return t, nil
 }
 
+// insertIDTag inserts t; an existing tag (in any case) is ECONFLICT.
+func insertIDTag(ctx context.Context, tx *sql.Tx, t *charging.IDTag) error {
+	_, err := tx.ExecContext(ctx, insertIDTagSQL, idTagArgs(t)...)
+	if isUnique(err) {
+		return charging.Errorf(charging.ECONFLICT, "id tag %s already exists", t.IDTag)
+	}
+	return err
+}
+
 // SaveIDTag inserts or updates an id tag; CreatedAt and the stored spelling
-// of the tag keep the values of the first save.
+// of the tag keep the values of the first save. Every other field,
+// OwnerID included ("" too), is written as given.
 func (s *Store) SaveIDTag(ctx context.Context, t charging.IDTag) error {
 	if t.IDTag == "" {
 		return fmt.Errorf("sqlite: save id tag: %w", charging.Errorf(charging.EINVALID, "id tag is empty"))
 	}
 	return s.write(ctx, "save id tag "+t.IDTag, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO id_tags (`+idTagColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, insertIDTagSQL+`
 			ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, expiry_date = excluded.expiry_date,
-				parent_id_tag = excluded.parent_id_tag, updated_at = excluded.updated_at`,
-			t.IDTag, string(t.Status), nullTime(t.ExpiryDate), t.ParentIDTag, toMicro(t.CreatedAt), toMicro(t.UpdatedAt))
+				parent_id_tag = excluded.parent_id_tag, owner_id = excluded.owner_id, updated_at = excluded.updated_at`,
+			idTagArgs(&t)...)
 		return err
 	})
 }
@@ -73,7 +91,8 @@ func (s *Store) DeleteIDTag(ctx context.Context, idTag string) error {
 	})
 }
 
-// ListIDTags returns id tags ordered by IDTag (case-insensitively).
+// ListIDTags returns id tags ordered by IDTag (case-insensitively), only
+// those of q.OwnerID when it is set.
 func (s *Store) ListIDTags(ctx context.Context, q charging.IDTagQuery) (charging.Page[charging.IDTag], error) {
 	var page charging.Page[charging.IDTag]
 	n, err := limit(q.Limit, 100)
@@ -85,11 +104,18 @@ func (s *Store) ListIDTags(ctx context.Context, q charging.IDTagQuery) (charging
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list id tags: %w", err)
 	}
-	query := `SELECT ` + idTagColumns + ` FROM id_tags`
-	args := []any{}
+	var where []string
+	var args []any
+	if q.OwnerID != "" {
+		// The second term lets the planner use the partial index id_tags_owner.
+		where, args = append(where, `owner_id = ? AND owner_id <> ''`), append(args, q.OwnerID)
+	}
 	if hasCursor {
-		query += ` WHERE id_tag > ?`
-		args = append(args, after)
+		where, args = append(where, `id_tag > ?`), append(args, after)
+	}
+	query := `SELECT ` + idTagColumns + ` FROM id_tags`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	query += ` ORDER BY id_tag LIMIT ?`
 	args = append(args, n+1)

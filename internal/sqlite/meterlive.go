@@ -16,7 +16,10 @@ var liveColumns = []int{8, 13, 14, 15, 16, 17} // updated_at, energy_wh, power_w
 // updateSessionIfSQL writes only the live columns, guarded by the whole
 // row the caller last wrote: its arguments are the live columns' values
 // of the new session, its id, then sessionArgs of the previous one without
-// its id. IS compares NULLs as equal.
+// its id. IS compares NULLs as equal. owner_id (not in sessionColumns) is
+// neither written nor compared: the store may have filled it from the id
+// tag after the caller's copy was made, which is no reason to refuse the
+// live values, and the guard's write cannot change it.
 var updateSessionIfSQL = func() string {
 	cols := strings.Split(sessionColumns, ",")
 	set := make([]string, len(liveColumns))
@@ -41,6 +44,10 @@ var updateSessionIfSQL = func() string {
 func (s *Store) AddMeterSamplesIfUnchanged(ctx context.Context, samples []charging.MeterSample, sess, prev *charging.Session) error {
 	if sess == nil || prev == nil || prev.ID != sess.ID {
 		return fmt.Errorf("sqlite: add meter samples: %w", charging.Errorf(charging.EINVALID, "guarded write needs the session and its previous state"))
+	}
+	if sess.OwnerID != prev.OwnerID {
+		return fmt.Errorf("sqlite: add meter samples: %w", charging.Errorf(charging.EINVALID,
+			"guarded write of session %s changes more than its live values", sess.ID))
 	}
 	if s.insertSample == nil || s.updateSessionIf == nil {
 		return fmt.Errorf("sqlite: add meter samples: %w", errNotMigrated)

@@ -94,7 +94,8 @@ func TestMigration0011Upgrade(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := raw.Exec(insertSessionSQL, args...); err != nil {
+		// The columns sessions has before 0011 (and after it, until 0012).
+		if _, err := raw.Exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES (`+placeholders(25)+`)`, args...); err != nil {
 			t.Fatalf("insert session %s: %v", s.ID, err)
 		}
 	}
@@ -113,8 +114,10 @@ func TestMigration0011Upgrade(t *testing.T) {
 	}
 	defer s.Close()
 
-	// Every index as it was, plus the triggers that check the charger.
+	// Every index as it was, plus the triggers that check the charger
+	// (Open has applied the later migrations too: without their indexes).
 	after := schemaOf(t, s.w, "sessions", "reservations")
+	delete(after, "index sessions_owner_created") // 0012
 	for name, q := range before {
 		if after[name] != q {
 			t.Errorf("%s after 0011:\n%q\nwant as before:\n%q", name, after[name], q)

@@ -11,20 +11,39 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 )
 
+// sessionColumns are the columns sessionArgs fills, in order. owner_id is
+// not among them: the writes compute it (see ownerSQL), the guarded meter
+// update (meterlive.go) neither changes nor compares it, and reads select
+// it last (sessionSelect).
 const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
 	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id`
 
-const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// sessionSelect is what reads select: sessionColumns, then the owner.
+const sessionSelect = sessionColumns + `, owner_id`
 
-// updateSessionSQL takes sessionArgs with the id moved last.
+// tagOwnerSQL is the owner of the id tag bound to its parameter, matched as
+// GetIDTag matches (id_tags.id_tag is NOCASE: one primary-key probe), or ”.
+const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag = ?), '')`
+
+// insertSessionSQL takes sessionArgs, then the session's OwnerID and IDTag:
+// an empty owner is the id tag's owner, read in the same statement.
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `, owner_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		coalesce(nullif(?, ''), ` + tagOwnerSQL + `))`
+
+// updateSessionSQL takes sessionArgs with the id moved last, after the
+// session's OwnerID (twice) and IDTag. A non-empty owner overwrites; an
+// empty one keeps the stored owner or, when that is empty too, takes the
+// id tag's (a 2.0.1 transaction may learn its idToken after it started).
+// Once a session has an owner, the id tag is not even read.
 const updateSessionSQL = `UPDATE sessions SET
 	charger_id = ?, connector_id = ?, id_tag = ?, transaction_id = ?, status = ?, origin = ?,
 	created_at = ?, updated_at = ?, started_at = ?, stopped_at = ?, meter_start_wh = ?, meter_stop_wh = ?,
 	energy_wh = ?, power_w = ?, current_a = ?, voltage_v = ?, soc_percent = ?, stop_reason = ?, failure_reason = ?,
-	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?
+	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?,
+	owner_id = CASE WHEN ? <> '' THEN ? WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
 	WHERE id = ?`
 
 // sessionArgs returns the values of sessionColumns, in order.
@@ -57,7 +76,7 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
 		&created, &updated, &started, &stopped, &mStart, &mStop,
 		&s.EnergyWh, &s.PowerW, &cur, &volt, &soc, &s.StopReason, &s.FailureReason,
-		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID)
+		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID, &s.OwnerID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -98,19 +117,22 @@ func sessionConflict(err error, s *charging.Session) error {
 	return charging.Errorf(charging.ECONFLICT, "session %s conflicts with a stored session", s.ID)
 }
 
-// CreateSession inserts a new session.
+// CreateSession inserts a new session. When sess.OwnerID is empty, the
+// session belongs to the owner of its id tag, if any.
 func (s *Store) CreateSession(ctx context.Context, sess charging.Session) error {
 	args, err := sessionArgs(&sess)
 	if err != nil {
 		return fmt.Errorf("sqlite: create session %s: %w", sess.ID, err)
 	}
+	args = append(args, sess.OwnerID, sess.IDTag)
 	return s.write(ctx, "create session "+sess.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, insertSessionSQL, args...)
 		return sessionConflict(err, &sess)
 	})
 }
 
-// UpdateSession overwrites the session with the same ID.
+// UpdateSession overwrites the session with the same ID. An empty OwnerID
+// keeps the stored owner, or takes the id tag's when there is none.
 func (s *Store) UpdateSession(ctx context.Context, sess charging.Session) error {
 	return s.write(ctx, "update session "+sess.ID, func(tx *sql.Tx) error {
 		return s.updateSessionTx(ctx, tx, &sess)
@@ -125,7 +147,7 @@ func (s *Store) updateSessionTx(ctx context.Context, tx *sql.Tx, sess *charging.
 	if err != nil {
 		return err
 	}
-	args = append(args[1:], sess.ID)
+	args = append(args[1:], sess.OwnerID, sess.OwnerID, sess.IDTag, sess.ID)
 	res, err := tx.StmtContext(ctx, s.updateSession).ExecContext(ctx, args...)
 	if err != nil {
 		return sessionConflict(err, sess)
@@ -141,7 +163,7 @@ func (s *Store) updateSessionTx(ctx context.Context, tx *sql.Tx, sess *charging.
 }
 
 func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (charging.Session, error) {
-	sess, err := scanSession(s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE `+where, args...))
+	sess, err := scanSession(s.queryRow(ctx, `SELECT `+sessionSelect+` FROM sessions WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "%s not found", strings.TrimPrefix(op, "get ")))
 	}
@@ -200,6 +222,11 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 	if q.IDTag != "" {
 		where, args = append(where, `id_tag = ?`), append(args, q.IDTag)
 	}
+	if q.OwnerID != "" {
+		// The second term lets the planner use the partial index
+		// sessions_owner_created, which also gives the order.
+		where, args = append(where, `owner_id = ? AND owner_id <> ''`), append(args, q.OwnerID)
+	}
 	if len(q.Status) > 0 {
 		where = append(where, `status IN (`+placeholders(len(q.Status))+`)`)
 		for _, st := range q.Status {
@@ -213,7 +240,7 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		where = append(where, `(created_at < ? OR (created_at = ? AND id < ?))`)
 		args = append(args, afterCreated, afterCreated, afterID)
 	}
-	query := `SELECT ` + sessionColumns + ` FROM sessions`
+	query := `SELECT ` + sessionSelect + ` FROM sessions`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
