@@ -130,6 +130,10 @@ func (g *Gateway) admit(r *http.Request, a attempt) (charging.Admitted, *refusal
 	return charging.Admitted{}, rf
 }
 
+// endGrace is how long a newcomer waits for a recently active old
+// connection to end before an unauthenticated takeover is refused.
+const endGrace = 300 * time.Millisecond
+
 // takeover applies the rule for a charger that is already connected
 // (research/reliability.md §3.8): only a newcomer that passed Admit may
 // replace a connection, and
@@ -163,6 +167,15 @@ func (g *Gateway) takeover(ctx context.Context, a attempt, adm charging.Admitted
 	if adm.Profile == charging.ProfileNone {
 		if !old.rpc.Probe(ctx, g.opts.ProbeTimeout) {
 			return old, dead, nil
+		}
+		// A charger that dropped its socket and dialled again at once:
+		// the old connection's last frame is recent, but its end (EOF)
+		// may be a moment behind. It gets that moment before a refusal.
+		select {
+		case <-old.rpc.Done():
+			return old, "the previous connection ended", nil
+		case <-time.After(endGrace):
+		case <-ctx.Done():
 		}
 		g.unclaim(a.id)
 		return nil, "", &refusal{status: http.StatusConflict, reason: RefusedDuplicate,
