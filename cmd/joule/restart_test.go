@@ -56,6 +56,11 @@ func TestKillAndRestart(t *testing.T) {
 			resp.Body.Close()
 			return resp.StatusCode == 200
 		})
+		tok, err := os.ReadFile(filepath.Join(data, "admin-token"))
+		if err != nil {
+			t.Fatalf("admin-token after the first run: %v", err)
+		}
+		bearer = "Bearer " + strings.TrimSpace(string(tok))
 		return cmd
 	}
 	srv := serve()
@@ -72,7 +77,7 @@ func TestKillAndRestart(t *testing.T) {
 	})
 
 	var s charging.Session
-	resp, err := http.Post(base+"/chargers/CP-R/connectors/1/start", "application/json", strings.NewReader(`{"idTag":"remote-11902"}`))
+	resp, err := post(base+"/chargers/CP-R/connectors/1/start", `{"idTag":"remote-11902"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +128,7 @@ func TestKillAndRestart(t *testing.T) {
 		return false
 	})
 
-	resp, err = http.Post(base+"/sessions/"+s.ID+"/stop", "application/json", nil)
+	resp, err = post(base+"/sessions/"+s.ID+"/stop", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +145,27 @@ func TestKillAndRestart(t *testing.T) {
 	}
 }
 
+// bearer is the Authorization header of the first-run admin, read from
+// <data>/admin-token as the README says; set once joule has started.
+var bearer string
+
+func post(url, body string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", bearer)
+	return http.DefaultClient.Do(req)
+}
+
 func get(url string, out any) int {
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", bearer)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0
 	}

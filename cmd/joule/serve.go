@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/node"
 )
@@ -41,6 +42,17 @@ type serveConfig struct {
 	CACert              string
 	CAKey               string
 	PlainAddr           string
+
+	// People (docs/api.md, "People and authorization").
+	DriverSignup     string // open or closed
+	CORSOrigins      listFlag
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRoleClaim    string
+	OIDCRoles        listFlag // claim value=role
+	OIDCDefaultRole  string
+	OIDCRedirectURL  string
 }
 
 // listFlag is a flag that may be given several times, or once with
@@ -81,6 +93,15 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.CACert, "ca-cert", "", "PEM certificate of the CA that signs chargers' certificate requests (default: Joule's own CA, created in <data>/ca)")
 	fs.StringVar(&c.CAKey, "ca-key", "", "PEM private key of --ca-cert")
 	fs.StringVar(&c.PlainAddr, "plain-addr", "", "with TLS: a second listen address served without TLS, for security profile 0 and 1 chargers on a trusted network (e.g. a VPN)")
+	fs.StringVar(&c.DriverSignup, "driver-signup", "open", "whether anyone may create a driver account in the app: open or closed")
+	fs.Var(&c.CORSOrigins, "cors-origins", "web origins (https://app.example.com) that may call the API from a browser with bearer tokens; comma-separated or repeated; default none")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL: staff sign in through this identity provider (authorization code + PKCE)")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", "", "client id Joule is registered with at --oidc-issuer")
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", "", "client secret for --oidc-client-id (prefer the JOULE_OIDC_CLIENT_SECRET environment variable: flags show in ps)")
+	fs.StringVar(&c.OIDCRoleClaim, "oidc-role-claim", "groups", "ID token claim holding the user's groups or roles (a.b reads b inside object a, e.g. realm_access.roles)")
+	fs.Var(&c.OIDCRoles, "oidc-roles", "which claim value gives which Joule role, e.g. joule-admins=admin,noc=operator,support=viewer")
+	fs.StringVar(&c.OIDCDefaultRole, "oidc-default-role", "", "role of a signed-in user no --oidc-roles entry matches: viewer, operator, admin, or empty to refuse them")
+	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", "", "callback URL registered at the provider (default <public-url>/api/v1/auth/oidc/callback)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
@@ -133,7 +154,43 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if (c.CACert == "") != (c.CAKey == "") {
 		errs = append(errs, errors.New("--ca-cert and --ca-key go together"))
 	}
+	if c.DriverSignup != "open" && c.DriverSignup != "closed" {
+		errs = append(errs, fmt.Errorf("--driver-signup must be open or closed, got %q", c.DriverSignup))
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+			errs = append(errs, fmt.Errorf("--cors-origins: %q is not an origin such as https://app.example.com", o))
+		}
+	}
+	if c.OIDCIssuer != "" {
+		if c.OIDCClientID == "" {
+			errs = append(errs, errors.New("--oidc-issuer needs --oidc-client-id"))
+		}
+		if c.PublicURL == "" && c.OIDCRedirectURL == "" {
+			errs = append(errs, errors.New("--oidc-issuer needs --public-url (or --oidc-redirect-url): the provider sends the browser back to Joule's callback"))
+		}
+		if _, err := c.oidcRoleMap(); err != nil {
+			errs = append(errs, err)
+		}
+		if r := charging.Role(c.OIDCDefaultRole); r != "" && !r.Staff() {
+			errs = append(errs, fmt.Errorf("--oidc-default-role must be admin, operator, viewer or empty, got %q", c.OIDCDefaultRole))
+		}
+	}
 	return c, errors.Join(errs...)
+}
+
+// oidcRoleMap parses --oidc-roles (value=role pairs).
+func (c serveConfig) oidcRoleMap() (map[string]charging.Role, error) {
+	m := map[string]charging.Role{}
+	for _, kv := range c.OIDCRoles {
+		v, role, ok := strings.Cut(kv, "=")
+		r := charging.Role(strings.TrimSpace(role))
+		if !ok || strings.TrimSpace(v) == "" || !r.Valid() {
+			return nil, fmt.Errorf("--oidc-roles: %q must be claim-value=role with role admin, operator, viewer or driver", kv)
+		}
+		m[strings.TrimSpace(v)] = r
+	}
+	return m, nil
 }
 
 // loopback reports whether a listen address accepts only local connections.
@@ -174,6 +231,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	roles, _ := cfg.oidcRoleMap() // checked by parseServe
 	minTLS := uint16(tls.VersionTLS12)
 	if cfg.TLSMinVersion == "1.3" {
 		minTLS = tls.VersionTLS13
@@ -184,5 +242,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,
+		DriverSignupClosed: cfg.DriverSignup == "closed", CORSOrigins: cfg.CORSOrigins,
+		OIDC: auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: cfg.OIDCRedirectURL, RoleClaim: cfg.OIDCRoleClaim, RoleMap: roles, DefaultRole: charging.Role(cfg.OIDCDefaultRole)},
 	}, ln, log)
 }

@@ -35,7 +35,9 @@ func validateIDTag(t *charging.IDTag) error {
 }
 
 // SaveIDTags inserts or updates id tags (an upsert per tag) after checking
-// all of them; it returns them as stored.
+// all of them; it returns them as stored. An ownerId hands the card to
+// that user; without one, an existing card keeps its owner (an operator
+// blocking a card does not take it from its driver).
 func (s *Service) SaveIDTags(ctx context.Context, tags []charging.IDTag) ([]charging.IDTag, error) {
 	if len(tags) == 0 {
 		return nil, charging.Errorf(charging.EINVALID, "no id tags given")
@@ -43,6 +45,18 @@ func (s *Service) SaveIDTags(ctx context.Context, tags []charging.IDTag) ([]char
 	for i := range tags {
 		if err := validateIDTag(&tags[i]); err != nil {
 			return nil, err
+		}
+		if id := tags[i].OwnerID; id != "" {
+			u, err := s.store.GetUser(ctx, id)
+			if charging.ErrorCode(err) == charging.ENOTFOUND {
+				return nil, charging.Errorf(charging.EINVALID, "ownerId %q of %s is not a user", id, tags[i].IDTag)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if u.Role != charging.RoleDriver {
+				return nil, charging.Errorf(charging.EINVALID, "ownerId %q of %s is a %s; cards belong to drivers", id, tags[i].IDTag, u.Role)
+			}
 		}
 	}
 	out := make([]charging.IDTag, 0, len(tags))
@@ -52,6 +66,9 @@ func (s *Service) SaveIDTags(ctx context.Context, tags []charging.IDTag) ([]char
 		switch {
 		case err == nil:
 			t.CreatedAt = prev.CreatedAt
+			if t.OwnerID == "" {
+				t.OwnerID = prev.OwnerID
+			}
 		case charging.ErrorCode(err) == charging.ENOTFOUND:
 			t.CreatedAt = now
 		default:

@@ -24,9 +24,20 @@ func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 		s.invalid(w, r, "admission must be Pending, Accepted or Rejected, got "+quote(string(adm)))
 		return
 	}
+	if isDriver(r) && adm != "" && adm != charging.AdmissionAccepted {
+		s.problem(w, r, http.StatusForbidden, charging.EFORBIDDEN, "drivers see accepted chargers only")
+		return
+	}
+	if isDriver(r) {
+		adm = charging.AdmissionAccepted
+	}
 	p, err := s.svc.ListChargers(r.Context(), charging.ChargerQuery{Admission: adm, Cursor: q.Get("cursor"), Limit: limit})
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if isDriver(r) {
+		writeJSON(w, http.StatusOK, page[publicCharger]{Items: mapSlice(p.Items, toPublicCharger), NextCursor: p.NextCursor})
 		return
 	}
 	writeJSON(w, http.StatusOK, toPage(p))
@@ -35,8 +46,15 @@ func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 // GET /api/v1/chargers/{id}
 func (s *Server) getCharger(w http.ResponseWriter, r *http.Request) {
 	c, err := s.svc.GetCharger(r.Context(), r.PathValue("id"))
+	if err == nil && isDriver(r) && c.Admission != charging.AdmissionAccepted && c.Admission != "" {
+		err = charging.Errorf(charging.ENOTFOUND, "charger %s not found", c.ID)
+	}
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if isDriver(r) {
+		writeJSON(w, http.StatusOK, toPublicCharger(c))
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -155,9 +173,29 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
+	if p := principal(r); p.Role == charging.RoleDriver {
+		// A driver starts with their own id tag: the app's when none is
+		// given; anyone else's is not found (nothing reaches the charger).
+		if b.IDTag == "" {
+			if b.IDTag, err = s.accounts.AppIDTag(r.Context(), p.UserID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		} else if own, err := s.accounts.OwnsIDTag(r.Context(), p.UserID, b.IDTag); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if !own {
+			s.problem(w, r, http.StatusNotFound, charging.ENOTFOUND, "you have no id tag "+quote(b.IDTag))
+			return
+		}
+	}
 	if b.IDTag == "" {
 		s.invalid(w, r, "idTag is required")
 		return
+	}
+	if key != "" {
+		// Keys are the caller's own: another caller's key is a new start.
+		key = principal(r).Kind + ":" + principal(r).ID + ":" + key
 	}
 	var profile []byte
 	if p := b.ChargingProfile; len(p) > 0 && string(p) != "null" {

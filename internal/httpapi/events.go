@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,6 +24,16 @@ import (
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := charging.EventFilter{ChargerID: q.Get("chargerId"), SessionID: q.Get("sessionId")}
+	var view *driverView
+	if p := principal(r); p.Role == charging.RoleDriver {
+		if f.SessionID != "" {
+			if _, err := s.ownSession(r, f.SessionID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		view = &driverView{s: s, userID: p.UserID, mine: map[string]bool{}}
+	}
 
 	// The header is what EventSource sends on reconnect, so it wins over
 	// the query parameter (which is for the first connection).
@@ -78,13 +89,25 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.shutdown:
 			return
 		case <-heartbeat.C:
+			// Credentials are checked again at every heartbeat: a
+			// revoked sign-in, a disabled user or a deleted key ends the
+			// stream (the client reconnects and gets 401).
+			if !s.stillSignedIn(r) {
+				return
+			}
 			fmt.Fprint(bw, ": ping\n\n")
 		case e, ok := <-sub.Events():
 			if !ok {
 				s.log.Debug("event stream dropped", "charger", f.ChargerID, "session", f.SessionID)
 				return
 			}
-			data, err := json.Marshal(e)
+			var v any = e
+			if view != nil {
+				if v = view.event(r.Context(), e); v == nil {
+					continue
+				}
+			}
+			data, err := json.Marshal(v)
 			if err != nil {
 				s.log.Error("encode event", "type", e.Type, "err", err)
 				continue
@@ -96,4 +119,67 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// driverView filters a driver's event stream: their own sessions' events,
+// and the public view of accepted chargers and their connectors.
+type driverView struct {
+	s      *Server
+	userID string
+	mine   map[string]bool // session id -> the driver's (cached per stream)
+}
+
+// driverEvent is charging.Event with chargers in their public view.
+type driverEvent struct {
+	ID          uint64                 `json:"id"`
+	Type        string                 `json:"type"`
+	Time        time.Time              `json:"time"`
+	ChargerID   string                 `json:"chargerId"`
+	ConnectorID int                    `json:"connectorId,omitempty"`
+	SessionID   string                 `json:"sessionId,omitempty"`
+	Charger     *publicCharger         `json:"charger,omitempty"`
+	Connector   *publicConnector       `json:"connector,omitempty"`
+	Session     *charging.Session      `json:"session,omitempty"`
+	Samples     []charging.MeterSample `json:"samples,omitempty"`
+}
+
+// event returns what the driver may see of e, or nil.
+func (v *driverView) event(ctx context.Context, e charging.Event) any {
+	if e.SessionID != "" && !v.owns(ctx, e) {
+		return nil
+	}
+	if e.Charger != nil && e.Charger.Admission != "" && e.Charger.Admission != charging.AdmissionAccepted {
+		return nil
+	}
+	d := driverEvent{ID: e.ID, Type: e.Type, Time: e.Time, ChargerID: e.ChargerID, ConnectorID: e.ConnectorID,
+		SessionID: e.SessionID, Session: e.Session, Samples: e.Samples}
+	if e.Charger != nil {
+		c := toPublicCharger(*e.Charger)
+		d.Charger = &c
+	}
+	if e.Connector != nil {
+		k := toPublicConnector(*e.Connector)
+		d.Connector = &k
+	}
+	return d
+}
+
+// owns reports whether the event's session is the driver's. The store
+// knows the owner (it may have come from the id tag), so it is asked once
+// per session, and again when the session starts (its id tag may be new).
+func (v *driverView) owns(ctx context.Context, e charging.Event) bool {
+	if e.Session != nil && e.Session.OwnerID != "" {
+		return e.Session.OwnerID == v.userID
+	}
+	mine, ok := v.mine[e.SessionID]
+	if ok && (mine || e.Type != charging.EventSessionStarted) {
+		return mine
+	}
+	ses, err := v.s.svc.GetSession(ctx, e.SessionID)
+	mine = err == nil && v.userID != "" && ses.OwnerID == v.userID
+	if len(v.mine) > 10000 {
+		clear(v.mine)
+	}
+	v.mine[e.SessionID] = mine
+	return mine
 }

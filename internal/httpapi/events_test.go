@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ func (e *testEnv) openStream(t *testing.T, path string, header ...string) *strea
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -265,6 +267,7 @@ func TestEventsClientGoneUnsubscribes(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	ctx, cancel := context.WithCancel(bg)
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
 	res, err := e.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -298,5 +301,36 @@ func TestEventsEndOnShutdown(t *testing.T) {
 	if n := e.bus.Subscribers(); n != 0 {
 		// The handler returned, so its deferred Close ran.
 		t.Errorf("Subscribers = %d after shutdown, want 0", n)
+	}
+}
+
+// TestEventsEndWhenSignInRevoked: a stream whose token is revoked ends at
+// the next heartbeat.
+func TestEventsEndWhenSignInRevoked(t *testing.T) {
+	e := newEnv(t, httpapi.Options{HeartbeatInterval: 50 * time.Millisecond})
+	ses, err := e.acc.Signup(bg, "d@example.com", "long enough password", "D", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.openStream(t, "/api/v1/events", "Authorization", "Bearer "+ses.Token)
+	p, err := e.acc.Authenticate(bg, ses.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.acc.Logout(bg, p); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case err := <-st.errc:
+			if err != io.EOF {
+				t.Errorf("stream ended with %v, want the server's end (EOF)", err)
+			}
+			return
+		case <-st.frames:
+		case <-deadline:
+			t.Fatal("the stream of a signed-out token is still open after 5s")
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -44,7 +45,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			if !sw.wrote {
 				status = http.StatusOK // net/http's answer when a handler writes nothing
 			}
-			s.log.Debug("http request", "method", r.Method, "path", r.URL.Path,
+			s.log.Debug("http request", "method", r.Method, "path", redactPath(r.URL.Path),
 				"status", status, "duration", time.Since(start))
 		}()
 		next.ServeHTTP(sw, r)
@@ -66,7 +67,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(v)
 			}
-			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path,
+			s.log.Error("panic serving request", "method", r.Method, "path", redactPath(r.URL.Path),
 				"panic", v, "stack", string(debug.Stack()))
 			if sw.wrote {
 				// Part of the answer is out: abort the connection so the
@@ -77,4 +78,14 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// redactPath hides the capability token of a diagnostics upload URL, so
+// that logs never hold a credential.
+func redactPath(p string) string {
+	const prefix = "/api/v1/diagnostics-uploads/"
+	if strings.HasPrefix(p, prefix) && len(p) > len(prefix) {
+		return prefix + "…"
+	}
+	return p
 }

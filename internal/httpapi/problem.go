@@ -39,10 +39,11 @@ var httpStatus = map[string]int{
 	charging.EREJECTED:    http.StatusConflict, // charger answered Rejected
 	charging.ETIMEOUT:     http.StatusGatewayTimeout,
 	charging.EINTERNAL:    http.StatusInternalServerError,
-	// The charger-admission codes (security.go) are the gateway's; no API
-	// call is expected to return them, but if one does the status says so.
+	// A call without valid credentials, a role that may not call the route,
+	// too many sign-in attempts (Retry-After says when to try again).
 	charging.EUNAUTHENTICATED: http.StatusUnauthorized,
 	charging.EFORBIDDEN:       http.StatusForbidden,
+	charging.ERATELIMITED:     http.StatusTooManyRequests,
 }
 
 var problemTitle = map[string]string{
@@ -58,6 +59,7 @@ var problemTitle = map[string]string{
 
 	charging.EUNAUTHENTICATED: "Unauthenticated",
 	charging.EFORBIDDEN:       "Forbidden",
+	charging.ERATELIMITED:     "Too many attempts",
 }
 
 // fail writes err as a problem. Internal errors are logged here, and only
@@ -73,14 +75,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			code, detail = charging.ETIMEOUT, "the charger did not answer in time"
 		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 			// The client went away; nobody reads the answer.
-			s.log.Debug("request cancelled by client", "method", r.Method, "path", r.URL.Path, "err", err)
+			s.log.Debug("request cancelled by client", "method", r.Method, "path", redactPath(r.URL.Path), "err", err)
 		default:
-			s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			s.log.Error("internal error", "method", r.Method, "path", redactPath(r.URL.Path), "err", err)
 		}
 	}
 	status, ok := httpStatus[code]
 	if !ok {
-		s.log.Error("unknown error code", "code", code, "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("unknown error code", "code", code, "method", r.Method, "path", redactPath(r.URL.Path), "err", err)
 		status, code, detail = http.StatusInternalServerError, charging.EINTERNAL, "internal error"
 	}
 	s.problem(w, r, status, code, detail)

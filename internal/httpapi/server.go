@@ -37,6 +37,11 @@ type Options struct {
 	// upload diagnostics to (e.g. https://csms.example.com); "" means the
 	// scheme and Host of the API request that sends the command.
 	PublicURL string
+	// Accounts authenticates callers and keeps users; required.
+	Accounts AccountService
+	// CORSOrigins are the web origins (https://app.example.com) that may
+	// call the API with bearer tokens from a browser; "*" allows any.
+	CORSOrigins []string
 }
 
 // Server is the app API. Create it with NewServer and serve Handler.
@@ -47,13 +52,20 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 	routes  []string // "METHOD /path" of every API route, for tests and the OpenAPI check
+	access  []RouteAccess
+
+	accounts AccountService
 
 	shutdownOnce sync.Once
 	shutdown     chan struct{} // closed by SetShuttingDown
 }
 
 // NewServer returns a Server that calls svc and streams events from bus.
+// It panics without opts.Accounts: the API is never served open.
 func NewServer(svc Service, bus charging.EventBus, opts Options) *Server {
+	if opts.Accounts == nil {
+		panic("httpapi: Options.Accounts is required")
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -68,9 +80,10 @@ func NewServer(svc Service, bus charging.EventBus, opts Options) *Server {
 		bus:      bus,
 		log:      opts.Logger,
 		opts:     opts,
+		accounts: opts.Accounts,
 		shutdown: make(chan struct{}),
 	}
-	s.handler = s.logRequests(s.recoverPanics(asAPI(s.mux())))
+	s.handler = s.logRequests(s.recoverPanics(s.cors(asAPI(s.mux()))))
 	return s
 }
 
@@ -103,77 +116,103 @@ type route struct {
 type methodHandler struct {
 	method string
 	h      http.HandlerFunc
+	access access
 }
 
 func (s *Server) mux() *http.ServeMux {
 	routes := []route{
-		{"/livez", []methodHandler{{http.MethodGet, s.livez}}},
-		{"/readyz", []methodHandler{{http.MethodGet, s.readyz}}},
-		{"/api/v1/openapi.yaml", []methodHandler{{http.MethodGet, s.openAPI}}},
-		{"/api/v1/chargers", []methodHandler{{http.MethodGet, s.listChargers}, {http.MethodPost, s.registerCharger}}},
-		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger}, {http.MethodPatch, s.patchCharger}, {http.MethodDelete, s.deleteCharger}}},
-		{"/api/v1/chargers/{id}/variables", []methodHandler{{http.MethodGet, s.listVariables}}},
-		{"/api/v1/chargers/{id}/charger-events", []methodHandler{{http.MethodGet, s.listChargerEvents}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}", []methodHandler{{http.MethodPatch, s.updateConnector}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}/start", []methodHandler{{http.MethodPost, s.startSession}}},
-		{"/api/v1/chargers/{id}/commands/{action}", []methodHandler{{http.MethodPost, s.command}}},
-		{"/api/v1/sessions", []methodHandler{{http.MethodGet, s.listSessions}}},
-		{"/api/v1/sessions.csv", []methodHandler{{http.MethodGet, s.exportSessions}}},
-		{"/api/v1/sessions/{id}", []methodHandler{{http.MethodGet, s.getSession}}},
-		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession}}},
-		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues}}},
-		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events}}},
+		{"/livez", []methodHandler{{http.MethodGet, s.livez, public}}},
+		{"/readyz", []methodHandler{{http.MethodGet, s.readyz, public}}},
+		{"/api/v1/openapi.yaml", []methodHandler{{http.MethodGet, s.openAPI, public}}},
+		{"/api/v1/chargers", []methodHandler{{http.MethodGet, s.listChargers, driverRead}, {http.MethodPost, s.registerCharger, write}}},
+		{"/api/v1/chargers/{id}", []methodHandler{{http.MethodGet, s.getCharger, driverRead}, {http.MethodPatch, s.patchCharger, write}, {http.MethodDelete, s.deleteCharger, write}}},
+		{"/api/v1/chargers/{id}/variables", []methodHandler{{http.MethodGet, s.listVariables, read}}},
+		{"/api/v1/chargers/{id}/charger-events", []methodHandler{{http.MethodGet, s.listChargerEvents, read}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}", []methodHandler{{http.MethodPatch, s.updateConnector, write}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/start", []methodHandler{{http.MethodPost, s.startSession, driverCommand}}},
+		{"/api/v1/chargers/{id}/commands/{action}", []methodHandler{{http.MethodPost, s.command, command}}},
+		{"/api/v1/sessions", []methodHandler{{http.MethodGet, s.listSessions, driverRead}}},
+		{"/api/v1/sessions.csv", []methodHandler{{http.MethodGet, s.exportSessions, driverRead}}},
+		{"/api/v1/sessions/{id}", []methodHandler{{http.MethodGet, s.getSession, driverRead}}},
+		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession, driverCommand}}},
+		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues, driverRead}}},
+		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events, driverRead}}},
 		// Station management (station.go).
-		{"/api/v1/id-tags", []methodHandler{{http.MethodGet, s.listIDTags}, {http.MethodPost, s.saveIDTags}}},
-		{"/api/v1/id-tags/{idTag}", []methodHandler{{http.MethodGet, s.getIDTag}, {http.MethodDelete, s.deleteIDTag}}},
-		{"/api/v1/chargers/{id}/commands", []methodHandler{{http.MethodGet, s.listCommands}}},
-		{"/api/v1/chargers/{id}/reset", []methodHandler{{http.MethodPost, s.reset}}},
-		{"/api/v1/chargers/{id}/trigger", []methodHandler{{http.MethodPost, s.trigger}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}/unlock", []methodHandler{{http.MethodPost, s.unlock}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}/availability", []methodHandler{{http.MethodPost, s.availability}}},
-		{"/api/v1/chargers/{id}/configuration", []methodHandler{{http.MethodGet, s.getConfiguration}, {http.MethodPost, s.changeConfiguration}}},
-		{"/api/v1/chargers/{id}/configuration/read", []methodHandler{{http.MethodPost, s.readConfiguration}}},
-		{"/api/v1/chargers/{id}/desired-configuration", []methodHandler{{http.MethodGet, s.listDesired}}},
-		{"/api/v1/chargers/{id}/desired-configuration/{key}", []methodHandler{{http.MethodPut, s.putDesired}, {http.MethodDelete, s.deleteDesired}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}/reservations", []methodHandler{{http.MethodPost, s.reserve}}},
-		{"/api/v1/reservations", []methodHandler{{http.MethodGet, s.listReservations}}},
-		{"/api/v1/reservations/{id}", []methodHandler{{http.MethodGet, s.getReservation}}},
-		{"/api/v1/reservations/{id}/cancel", []methodHandler{{http.MethodPost, s.cancelReservation}}},
-		{"/api/v1/charging-profiles", []methodHandler{{http.MethodGet, s.listChargingProfiles}, {http.MethodPost, s.saveChargingProfile}}},
-		{"/api/v1/charging-profiles/{id}", []methodHandler{{http.MethodGet, s.getChargingProfile}}},
-		{"/api/v1/chargers/{id}/charging-profiles", []methodHandler{{http.MethodGet, s.listInstalledProfiles}}},
-		{"/api/v1/chargers/{id}/charging-profiles/clear", []methodHandler{{http.MethodPost, s.clearChargingProfiles}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}/charging-profiles", []methodHandler{{http.MethodPost, s.applyChargingProfile}}},
-		{"/api/v1/chargers/{id}/connectors/{connectorId}/composite-schedule", []methodHandler{{http.MethodGet, s.compositeSchedule}}},
+		{"/api/v1/id-tags", []methodHandler{{http.MethodGet, s.listIDTags, read}, {http.MethodPost, s.saveIDTags, write}}},
+		{"/api/v1/id-tags/{idTag}", []methodHandler{{http.MethodGet, s.getIDTag, read}, {http.MethodDelete, s.deleteIDTag, write}}},
+		{"/api/v1/chargers/{id}/commands", []methodHandler{{http.MethodGet, s.listCommands, read}}},
+		{"/api/v1/chargers/{id}/reset", []methodHandler{{http.MethodPost, s.reset, command}}},
+		{"/api/v1/chargers/{id}/trigger", []methodHandler{{http.MethodPost, s.trigger, command}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/unlock", []methodHandler{{http.MethodPost, s.unlock, command}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/availability", []methodHandler{{http.MethodPost, s.availability, command}}},
+		{"/api/v1/chargers/{id}/configuration", []methodHandler{{http.MethodGet, s.getConfiguration, read}, {http.MethodPost, s.changeConfiguration, command}}},
+		{"/api/v1/chargers/{id}/configuration/read", []methodHandler{{http.MethodPost, s.readConfiguration, command}}},
+		{"/api/v1/chargers/{id}/desired-configuration", []methodHandler{{http.MethodGet, s.listDesired, read}}},
+		{"/api/v1/chargers/{id}/desired-configuration/{key}", []methodHandler{{http.MethodPut, s.putDesired, write}, {http.MethodDelete, s.deleteDesired, write}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/reservations", []methodHandler{{http.MethodPost, s.reserve, command}}},
+		{"/api/v1/reservations", []methodHandler{{http.MethodGet, s.listReservations, read}}},
+		{"/api/v1/reservations/{id}", []methodHandler{{http.MethodGet, s.getReservation, read}}},
+		{"/api/v1/reservations/{id}/cancel", []methodHandler{{http.MethodPost, s.cancelReservation, command}}},
+		{"/api/v1/charging-profiles", []methodHandler{{http.MethodGet, s.listChargingProfiles, read}, {http.MethodPost, s.saveChargingProfile, write}}},
+		{"/api/v1/charging-profiles/{id}", []methodHandler{{http.MethodGet, s.getChargingProfile, read}}},
+		{"/api/v1/chargers/{id}/charging-profiles", []methodHandler{{http.MethodGet, s.listInstalledProfiles, read}}},
+		{"/api/v1/chargers/{id}/charging-profiles/clear", []methodHandler{{http.MethodPost, s.clearChargingProfiles, command}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/charging-profiles", []methodHandler{{http.MethodPost, s.applyChargingProfile, command}}},
+		{"/api/v1/chargers/{id}/connectors/{connectorId}/composite-schedule", []methodHandler{{http.MethodGet, s.compositeSchedule, command}}},
 		// Local list and firmware (maintenance.go).
-		{"/api/v1/local-list", []methodHandler{{http.MethodGet, s.listLocalListVersions}}},
-		{"/api/v1/chargers/{id}/local-list", []methodHandler{{http.MethodPost, s.sendLocalList}}},
-		{"/api/v1/chargers/{id}/local-list/version", []methodHandler{{http.MethodGet, s.localListVersion}}},
-		{"/api/v1/firmware", []methodHandler{{http.MethodGet, s.listFirmware}, {http.MethodPost, s.uploadFirmware}}},
-		{"/api/v1/firmware/{id}/download", []methodHandler{{http.MethodGet, s.downloadFirmware}}},
-		{"/api/v1/chargers/{id}/firmware-updates", []methodHandler{{http.MethodGet, s.listFirmwareJobs}, {http.MethodPost, s.updateFirmware}}},
-		{"/api/v1/chargers/{id}/diagnostics", []methodHandler{{http.MethodGet, s.listDiagnosticsJobs}, {http.MethodPost, s.requestDiagnostics}}},
-		{"/api/v1/diagnostics-uploads/{token}", []methodHandler{{http.MethodPut, s.uploadDiagnostics}, {http.MethodPost, s.uploadDiagnostics}}},
-		{"/api/v1/diagnostics/{jobId}/file", []methodHandler{{http.MethodGet, s.downloadDiagnostics}}},
-		{"/api/v1/chargers/{id}/logs", []methodHandler{{http.MethodGet, s.listLogs}, {http.MethodPost, s.requestLog}}},
+		{"/api/v1/local-list", []methodHandler{{http.MethodGet, s.listLocalListVersions, read}}},
+		{"/api/v1/chargers/{id}/local-list", []methodHandler{{http.MethodPost, s.sendLocalList, command}}},
+		{"/api/v1/chargers/{id}/local-list/version", []methodHandler{{http.MethodGet, s.localListVersion, command}}},
+		{"/api/v1/firmware", []methodHandler{{http.MethodGet, s.listFirmware, read}, {http.MethodPost, s.uploadFirmware, write}}},
+		{"/api/v1/firmware/{id}/download", []methodHandler{{http.MethodGet, s.downloadFirmware, public}}},
+		{"/api/v1/chargers/{id}/firmware-updates", []methodHandler{{http.MethodGet, s.listFirmwareJobs, read}, {http.MethodPost, s.updateFirmware, command}}},
+		{"/api/v1/chargers/{id}/diagnostics", []methodHandler{{http.MethodGet, s.listDiagnosticsJobs, read}, {http.MethodPost, s.requestDiagnostics, command}}},
+		{"/api/v1/diagnostics-uploads/{token}", []methodHandler{{http.MethodPut, s.uploadDiagnostics, public}, {http.MethodPost, s.uploadDiagnostics, public}}},
+		{"/api/v1/diagnostics/{jobId}/file", []methodHandler{{http.MethodGet, s.downloadDiagnostics, read}}},
+		{"/api/v1/chargers/{id}/logs", []methodHandler{{http.MethodGet, s.listLogs, read}, {http.MethodPost, s.requestLog, command}}},
 		// Charger identity and certificates (security.go).
-		{"/api/v1/chargers/{id}/password", []methodHandler{{http.MethodPost, s.setChargerPassword}}},
-		{"/api/v1/chargers/{id}/accept", []methodHandler{{http.MethodPost, s.acceptCharger}}},
-		{"/api/v1/chargers/{id}/reject", []methodHandler{{http.MethodPost, s.rejectCharger}}},
-		{"/api/v1/chargers/{id}/security-events", []methodHandler{{http.MethodGet, s.listChargerSecurityEvents}}},
-		{"/api/v1/security-events", []methodHandler{{http.MethodGet, s.listSecurityEvents}}},
-		{"/api/v1/chargers/{id}/certificates", []methodHandler{{http.MethodGet, s.listCertificates}, {http.MethodPost, s.installCertificate}}},
-		{"/api/v1/chargers/{id}/certificates/delete", []methodHandler{{http.MethodPost, s.deleteCertificate}}},
-		{"/api/v1/chargers/{id}/certificates/renew", []methodHandler{{http.MethodPost, s.renewCertificate}}},
-		{"/api/v1/chargers/{id}/extended-trigger", []methodHandler{{http.MethodPost, s.extendedTrigger}}},
-		{"/api/v1/pki/ca.pem", []methodHandler{{http.MethodGet, s.caCertificate}}},
+		{"/api/v1/chargers/{id}/password", []methodHandler{{http.MethodPost, s.setChargerPassword, write}}},
+		{"/api/v1/chargers/{id}/accept", []methodHandler{{http.MethodPost, s.acceptCharger, write}}},
+		{"/api/v1/chargers/{id}/reject", []methodHandler{{http.MethodPost, s.rejectCharger, write}}},
+		{"/api/v1/chargers/{id}/security-events", []methodHandler{{http.MethodGet, s.listChargerSecurityEvents, read}}},
+		{"/api/v1/security-events", []methodHandler{{http.MethodGet, s.listSecurityEvents, read}}},
+		{"/api/v1/chargers/{id}/certificates", []methodHandler{{http.MethodGet, s.listCertificates, read}, {http.MethodPost, s.installCertificate, command}}},
+		{"/api/v1/chargers/{id}/certificates/delete", []methodHandler{{http.MethodPost, s.deleteCertificate, command}}},
+		{"/api/v1/chargers/{id}/certificates/renew", []methodHandler{{http.MethodPost, s.renewCertificate, command}}},
+		{"/api/v1/chargers/{id}/extended-trigger", []methodHandler{{http.MethodPost, s.extendedTrigger, command}}},
+		{"/api/v1/pki/ca.pem", []methodHandler{{http.MethodGet, s.caCertificate, public}}},
+		// People: sign-up, sign-in, accounts, API keys, audit (accounts.go).
+		{"/api/v1/auth/providers", []methodHandler{{http.MethodGet, s.authProviders, public}}},
+		{"/api/v1/auth/signup", []methodHandler{{http.MethodPost, s.signup, public}}},
+		{"/api/v1/auth/login", []methodHandler{{http.MethodPost, s.login, public}}},
+		{"/api/v1/auth/setup", []methodHandler{{http.MethodPost, s.setup, public}}},
+		{"/api/v1/auth/logout", []methodHandler{{http.MethodPost, s.logout, public}}},
+		{"/api/v1/auth/oidc/login", []methodHandler{{http.MethodGet, s.oidcLogin, public}}},
+		{"/api/v1/auth/oidc/callback", []methodHandler{{http.MethodGet, s.oidcCallback, public}}},
+		{"/api/v1/me", []methodHandler{{http.MethodGet, s.me, signedIn}, {http.MethodPatch, s.updateMe, signedIn}}},
+		{"/api/v1/me/id-tags", []methodHandler{{http.MethodPost, s.linkIDTag, signedIn}}},
+		{"/api/v1/me/id-tags/{idTag}", []methodHandler{{http.MethodDelete, s.unlinkIDTag, signedIn}}},
+		{"/api/v1/users", []methodHandler{{http.MethodGet, s.listUsers, admin}, {http.MethodPost, s.createUser, admin}}},
+		{"/api/v1/users/{id}", []methodHandler{{http.MethodGet, s.getUser, admin}, {http.MethodPatch, s.updateUser, admin}, {http.MethodDelete, s.deleteUser, admin}}},
+		{"/api/v1/api-keys", []methodHandler{{http.MethodGet, s.listAPIKeys, admin}, {http.MethodPost, s.createAPIKey, admin}}},
+		{"/api/v1/api-keys/{id}", []methodHandler{{http.MethodDelete, s.deleteAPIKey, admin}}},
+		{"/api/v1/audit", []methodHandler{{http.MethodGet, s.listAudit, admin}}},
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes {
 		var allow []string
 		for _, m := range r.methods {
-			mux.HandleFunc(m.method+" "+r.path, m.h)
+			mux.HandleFunc(m.method+" "+r.path, s.guard(m.method, r.path, m.access, m.h))
 			s.routes = append(s.routes, m.method+" "+r.path)
+			ra := RouteAccess{Method: m.method, Path: r.path, Family: m.access.Family()}
+			if m.access != public {
+				for _, role := range charging.Roles {
+					if m.access.allows(role) {
+						ra.Roles = append(ra.Roles, role)
+					}
+				}
+			}
+			s.access = append(s.access, ra)
 			allow = append(allow, m.method)
 			if m.method == http.MethodGet {
 				allow = append(allow, http.MethodHead) // ServeMux routes HEAD to GET patterns

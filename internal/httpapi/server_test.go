@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +18,12 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/joule-ev/joule/internal/accounts"
+	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/httpapi"
 	"github.com/joule-ev/joule/internal/inmem"
+	"github.com/joule-ev/joule/internal/sqlite"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -48,6 +52,38 @@ type testEnv struct {
 	api  *httpapi.Server
 	srv  *httptest.Server
 	logs *syncBuffer
+	// acc is a real accounts service on a SQLite store; token is its
+	// first-run admin API key, which do sends unless told otherwise.
+	acc   *accounts.Service
+	store *sqlite.Store
+	token string
+}
+
+// cheapParams keep argon2id fast in tests (the real parameters are
+// measured by the auth package's benchmarks).
+var cheapParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// newAccounts opens a store in a temp dir and bootstraps its admin.
+func newAccounts(t *testing.T, cfg accounts.Config) (*accounts.Service, *sqlite.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "joule.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if cfg.Params == (auth.Params{}) {
+		cfg.Params = cheapParams
+	}
+	acc := accounts.New(st, cfg)
+	if _, err := acc.Bootstrap(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := accounts.ReadAdminToken(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc, st, tok
 }
 
 func newEnv(t *testing.T, opts httpapi.Options) *testEnv {
@@ -61,6 +97,10 @@ func newEnv(t *testing.T, opts httpapi.Options) *testEnv {
 func newEnvBus(t *testing.T, bus charging.EventBus, inbus *inmem.Bus, opts httpapi.Options) *testEnv {
 	t.Helper()
 	e := &testEnv{svc: newFakeService(), bus: inbus, logs: &syncBuffer{}}
+	if opts.Accounts == nil {
+		e.acc, e.store, e.token = newAccounts(t, accounts.Config{DriverSignup: true})
+		opts.Accounts = e.acc
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -80,7 +120,14 @@ func (e *testEnv) do(t *testing.T, method, path, body string, header ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Authorization" && header[i+1] == "" {
+			req.Header.Del("Authorization") // an anonymous call
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := e.srv.Client().Do(req)
@@ -301,9 +348,9 @@ func TestStartSession(t *testing.T) {
 		t.Errorf("session = %+v, want pending S-new for TAG-9", s)
 	}
 	got := e.svc.start
-	if got.ChargerID != "CP-1" || got.ConnectorID != 1 || got.IDTag != "TAG-9" || got.IdempotencyKey != "key-123" ||
+	if got.ChargerID != "CP-1" || got.ConnectorID != 1 || got.IDTag != "TAG-9" || !strings.HasSuffix(got.IdempotencyKey, ":key-123") ||
 		string(got.ChargingProfile) != `{"chargingProfileId":1}` {
-		t.Errorf("StartRequest = %+v (profile %s), want CP-1/1 TAG-9 key-123 with the profile", got, got.ChargingProfile)
+		t.Errorf("StartRequest = %+v (profile %s), want CP-1/1 TAG-9 key-123 (scoped to the caller) with the profile", got, got.ChargingProfile)
 	}
 	if !e.svc.startDeadline {
 		t.Error("StartSession ctx has no deadline, want StartTimeout")
@@ -633,6 +680,7 @@ func TestClientCancelIsNotAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/api/v1/chargers/CP-1/connectors/1/start", strings.NewReader(`{"idTag":"T"}`))
+	req.Header.Set("Authorization", "Bearer "+e.token)
 	if res, err := e.srv.Client().Do(req); err == nil {
 		res.Body.Close()
 		t.Fatalf("request succeeded with status %d, want the client to give up", res.StatusCode)

@@ -29,6 +29,11 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
+	if p := principal(r); p.Role == charging.RoleDriver {
+		sq.OwnerID = p.UserID // a driver's list holds their sessions only
+	} else {
+		sq.OwnerID = q.Get("ownerId")
+	}
 	p, err := s.svc.ListSessions(r.Context(), sq)
 	if err != nil {
 		s.fail(w, r, err)
@@ -39,7 +44,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 
 // GET /api/v1/sessions/{id}
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.svc.GetSession(r.Context(), r.PathValue("id"))
+	sess, err := s.ownSession(r, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -47,8 +52,26 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sess)
 }
 
+// ownSession returns a session the caller may see: any for staff, their
+// own for a driver; another's is ENOTFOUND, as if it did not exist.
+func (s *Server) ownSession(r *http.Request, id string) (charging.Session, error) {
+	sess, err := s.svc.GetSession(r.Context(), id)
+	if err != nil {
+		return charging.Session{}, err
+	}
+	if p := principal(r); p.Role == charging.RoleDriver && (p.UserID == "" || sess.OwnerID != p.UserID) {
+		return charging.Session{}, charging.Errorf(charging.ENOTFOUND, "session %s not found", id)
+	}
+	return sess, nil
+}
+
 // POST /api/v1/sessions/{id}/stop
 func (s *Server) stopSession(w http.ResponseWriter, r *http.Request) {
+	// The owner check comes first: nothing is sent for another's session.
+	if _, err := s.ownSession(r, r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StartTimeout)
 	defer cancel()
 	sess, err := s.svc.StopSession(ctx, r.PathValue("id"))
@@ -68,8 +91,8 @@ func (s *Server) listMeterValues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	// An unknown session is a 404, not an empty list.
-	if _, err := s.svc.GetSession(r.Context(), id); err != nil {
+	// An unknown session (or another driver's) is a 404, not an empty list.
+	if _, err := s.ownSession(r, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -16,9 +16,55 @@ import (
 	"testing"
 	"time"
 
+	"github.com/joule-ev/joule/internal/accounts"
+	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/node"
 	"github.com/joule-ev/joule/internal/sim"
 )
+
+// The app API needs credentials. Tests act as the node's first-run admin:
+// every request through http.DefaultClient to a node started here carries
+// the admin-token of that node's data directory, unless the request sets
+// its own Authorization (tests of authentication do). The token is read as
+// an operator would, from <data>/admin-token.
+var nodeData sync.Map // host:port -> data directory
+
+type adminTransport struct{ next http.RoundTripper }
+
+func (a adminTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	dir, ok := nodeData.Load(r.URL.Host)
+	if !ok || r.Header.Get("Authorization") != "" || r.Header.Get("X-Test-Anonymous") != "" {
+		if r.Header.Get("X-Test-Anonymous") != "" {
+			r = r.Clone(r.Context())
+			r.Header.Del("X-Test-Anonymous")
+		}
+		return a.next.RoundTrip(r)
+	}
+	tok, err := adminToken(dir.(string))
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return a.next.RoundTrip(r)
+}
+
+// adminToken reads <dir>/admin-token, waiting for a starting node to write it.
+func adminToken(dir string) (string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tok, err := accounts.ReadAdminToken(dir)
+		if err == nil || time.Now().After(deadline) {
+			return tok, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cheapParams keep argon2id fast under -race (the auth package measures the real ones).
+var cheapParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func init() { http.DefaultClient.Transport = adminTransport{next: http.DefaultTransport} }
 
 // testNode is a real Joule node on a loopback port.
 type testNode struct {
@@ -40,17 +86,31 @@ func testLogger(t *testing.T) *slog.Logger {
 // startNode runs a node until the test ends (or Stop is called).
 func startNode(t *testing.T, cfg node.Config) *testNode {
 	t.Helper()
+	return startNodeAt(t, "127.0.0.1:0", cfg, nil)
+}
+
+// startNodeAt is startNode on a given address, logging to log (nil: the
+// test's logger).
+func startNodeAt(t *testing.T, addr string, cfg node.Config, log *slog.Logger) *testNode {
+	t.Helper()
+	if log == nil {
+		log = testLogger(t)
+	}
 	if cfg.Data == "" {
 		cfg.Data = t.TempDir()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if cfg.PasswordParams == (auth.Params{}) {
+		cfg.PasswordParams = cheapParams
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &testNode{t: t, Base: "http://" + ln.Addr().String(), WS: "ws://" + ln.Addr().String() + "/ocpp",
 		Data: cfg.Data, cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- node.Run(ctx, cfg, ln, testLogger(t)) }()
+	nodeData.Store(ln.Addr().String(), cfg.Data)
+	go func() { n.done <- node.Run(ctx, cfg, ln, log) }()
 	t.Cleanup(n.Stop)
 	return n
 }
@@ -190,10 +250,13 @@ func (r *sseRecorder) has(typ, sessionID string) bool {
 }
 
 // subscribe opens an SSE stream and records it until the test ends.
-func subscribe(t *testing.T, url string) *sseRecorder {
+func subscribe(t *testing.T, url string, hdr ...string) *sseRecorder {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,8 +16,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/joule-ev/joule/internal/accounts"
+	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/csms"
 	"github.com/joule-ev/joule/internal/gateway"
@@ -68,6 +72,17 @@ type Config struct {
 	// a TLS listener: one port per transport (OCPP A00.FR.006), for profile
 	// 0 and 1 chargers on a trusted network. Run closes it.
 	PlainListener net.Listener
+
+	// People (accounts): DriverSignupClosed refuses driver sign-up
+	// (--driver-signup closed); CORSOrigins may call the API from a
+	// browser with bearer tokens; OIDC, when its Issuer is set, lets staff
+	// sign in through the operator's identity provider (RedirectURL
+	// defaults to PublicURL + /api/v1/auth/oidc/callback).
+	DriverSignupClosed bool
+	CORSOrigins        []string
+	OIDC               auth.OIDCConfig
+	// PasswordParams are the argon2id parameters (zero: auth.DefaultParams).
+	PasswordParams auth.Params
 }
 
 // Run runs Joule on ln until ctx is cancelled, then shuts down in
@@ -93,6 +108,17 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	if err != nil {
 		closeListeners()
 		return err
+	}
+	acc, err := newAccounts(ctx, cfg, store, log)
+	if err != nil {
+		closeListeners()
+		return err
+	}
+	if path, err := acc.Bootstrap(ctx, cfg.Data); err != nil {
+		closeListeners()
+		return fmt.Errorf("first run: %w", err)
+	} else if path != "" {
+		log.Info("first run: created the admin account; its API token is in the admin-token file (sign in to /operator with it once to set a password, or send it as Authorization: Bearer)", "file", path)
 	}
 	bus := inmem.NewBus()
 	svc := csms.New(store, bus, nil, log, nil, csms.Config{
@@ -128,7 +154,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	gw = gateway.New(svc, gwOpts, ocpp201Protocol(), ocpp16Protocol())
 	svc.SetCommander(gw)
 	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout,
-		FilesDir: cfg.Data, PublicURL: cfg.PublicURL})
+		FilesDir: cfg.Data, PublicURL: cfg.PublicURL, Accounts: acc, CORSOrigins: cfg.CORSOrigins})
 
 	mux := http.NewServeMux()
 	mux.Handle("/ocpp/{chargerId}", gw)
@@ -151,6 +177,9 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	defer stopRun()
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); _ = svc.Run(runCtx) }()
+	accDone := make(chan struct{})
+	go func() { defer close(accDone); _ = acc.Run(runCtx) }()
+	defer func() { stopRun(); <-accDone }()
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if cfg.PlainListener != nil {
@@ -269,4 +298,28 @@ func versionPolicy(store charging.Store) gateway.VersionPolicy {
 		}
 		return c.OCPPVersionOverride
 	}
+}
+
+// newAccounts builds the accounts service, with single sign-on when an
+// issuer is configured (its discovery runs now: a wrong issuer fails the
+// start, not the first sign-in).
+func newAccounts(ctx context.Context, cfg Config, store charging.Store, log *slog.Logger) (*accounts.Service, error) {
+	ac := accounts.Config{DriverSignup: !cfg.DriverSignupClosed, Params: cfg.PasswordParams, Logger: log}
+	if cfg.OIDC.Issuer != "" {
+		oc := cfg.OIDC
+		if oc.RedirectURL == "" {
+			if cfg.PublicURL == "" {
+				return nil, errors.New("single sign-on (--oidc-issuer) needs --public-url: the identity provider redirects the browser back to <public-url>/api/v1/auth/oidc/callback")
+			}
+			oc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/api/v1/auth/oidc/callback"
+		}
+		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		o, err := auth.NewOIDC(dctx, oc)
+		if err != nil {
+			return nil, fmt.Errorf("single sign-on: %w", err)
+		}
+		ac.OIDC = o
+	}
+	return accounts.New(store, ac), nil
 }

@@ -85,6 +85,7 @@ func startSecureNode(t *testing.T, cfg node.Config) *secureNode {
 	log := slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	nodeData.Store(plain.Addr().String(), cfg.Data)
 	go func() { done <- node.Run(ctx, cfg, ln, log) }()
 	t.Cleanup(func() {
 		cancel()

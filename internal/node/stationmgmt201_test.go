@@ -214,9 +214,9 @@ func TestStationManagement201(t *testing.T) {
 	if !seen["unknown key"] {
 		t.Errorf("no GetConfiguration in the history answered unknownKeys [SampledDataCtrlr.NoSuchVariable]")
 	}
-	for _, want := range []string{"ChangeAvailability/api", "UnlockConnector/api", "GetConfiguration/api", "ChangeConfiguration/api",
-		"TriggerMessage/api", "ReserveNow/api", "CancelReservation/api", "SetChargingProfile/api", "GetCompositeSchedule/api",
-		"ClearChargingProfile/api", "Reset/api"} {
+	for _, want := range []string{"ChangeAvailability/apikey:admin-token", "UnlockConnector/apikey:admin-token", "GetConfiguration/apikey:admin-token", "ChangeConfiguration/apikey:admin-token",
+		"TriggerMessage/apikey:admin-token", "ReserveNow/apikey:admin-token", "CancelReservation/apikey:admin-token", "SetChargingProfile/apikey:admin-token", "GetCompositeSchedule/apikey:admin-token",
+		"ClearChargingProfile/apikey:admin-token", "Reset/apikey:admin-token"} {
 		if !seen[want] {
 			t.Errorf("command history lacks %s; got %v", want, seen)
 		}

@@ -107,7 +107,7 @@ func TestStationManagement(t *testing.T) {
 		}
 		seen[c.Action+"/"+c.RequestedBy] = c.Status
 	}
-	for _, want := range []string{"ChangeAvailability/api", "UnlockConnector/api", "TriggerMessage/api", "ChangeConfiguration/api", "Reset/api", "GetConfiguration/system"} {
+	for _, want := range []string{"ChangeAvailability/apikey:admin-token", "UnlockConnector/apikey:admin-token", "TriggerMessage/apikey:admin-token", "ChangeConfiguration/apikey:admin-token", "Reset/apikey:admin-token", "GetConfiguration/system"} {
 		if _, ok := seen[want]; !ok {
 			t.Errorf("command history lacks %s; got %v", want, seen)
 		}
@@ -223,8 +223,8 @@ func TestReservations(t *testing.T) {
 	// Every reservation command is in the history, as asked by the API.
 	var hist commandPage
 	call(t, "GET", api+"/chargers/RES-1/commands?action=CancelReservation", nil, &hist)
-	if len(hist.Items) != 1 || hist.Items[0].RequestedBy != "api" || hist.Items[0].Response["status"] != "Accepted" {
-		t.Errorf("CancelReservation history = %+v, want one Accepted by api", hist.Items)
+	if len(hist.Items) != 1 || hist.Items[0].RequestedBy != "apikey:admin-token" || hist.Items[0].Response["status"] != "Accepted" {
+		t.Errorf("CancelReservation history = %+v, want one Accepted by apikey:admin-token", hist.Items)
 	}
 }
 
