@@ -56,7 +56,7 @@ func operator201(t *testing.T, s *stack, b *browser) {
 	}
 
 	tb := b.tab(t, 1280, 900, false)
-	tb.open("/operator/chargers/CP-201")
+	tb.signIn("/operator/chargers/CP-201", "olga@example.com", testPassword)
 	tb.wait("the charger page", textOf("#charger-online")+` === "Online" && !!document.querySelector("#cmd-Reset")`, 5*time.Second)
 	if txt := tb.text(); !strings.Contains(txt, "ocpp2.0.1") {
 		t.Errorf("charger page lacks the OCPP version ocpp2.0.1:\n%s", txt)

@@ -58,7 +58,7 @@ func (s *stack) waitPending(t *testing.T, id string) {
 // the DOM).
 func visible(sel string) string {
 	return fmt.Sprintf(`(e => !!e && e.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}) &&
-		getComputedStyle(e).display !== "none" && e.getBoundingClientRect().height > 0)(document.querySelector(%q))`, sel)
+		getComputedStyle(e).display !== "none" && getComputedStyle(e).visibility !== "hidden" && e.getBoundingClientRect().height > 0)(document.querySelector(%q))`, sel)
 }
 
 // TestBrowserSecurity: under the approve policy, an unknown charger waits
@@ -81,6 +81,7 @@ func TestBrowserSecurity(t *testing.T) {
 	s.waitPending(t, "CP-NEW-7")
 	s.waitPending(t, "CP-ROGUE")
 
+	s.addUser(t, "olga@example.com", "Olga Operator", "operator")
 	b := startBrowser(t, exe, s.base)
 	hex40 := regexp.MustCompile(`^[0-9a-f]{40}$`)
 
@@ -88,7 +89,7 @@ func TestBrowserSecurity(t *testing.T) {
 	if !t.Run("Approve", func(t *testing.T) {
 		// An installer approves the charger on site, from a phone.
 		tb := b.tab(t, 390, 844, true)
-		tb.open("/operator/chargers")
+		tb.signIn("/operator/chargers", "olga@example.com", testPassword)
 		tb.wait("the approval panel with both newcomers", visible("#approvals")+` && `+visible(`#approvals li[data-pending="CP-NEW-7"] button[data-action="accept"]`)+
 			` && !!document.querySelector('#approvals li[data-pending="CP-ROGUE"]')`, 5*time.Second)
 		if txt := eval[string](tb, textOf(`#approvals li[data-pending="CP-NEW-7"]`)); !strings.Contains(txt, "Alpitronic HYC50") || !strings.Contains(txt, "serial SN-CP-NEW-7") {
@@ -104,18 +105,18 @@ func TestBrowserSecurity(t *testing.T) {
 		tb.screenshot("operator-approval.png")
 
 		// Reject asks first; Cancel leaves the charger waiting.
-		tb.run(chromedp.Click(chromedp.CSS(`#approvals li[data-pending="CP-ROGUE"] button[data-action="reject"]`)))
+		tb.click(`#approvals li[data-pending="CP-ROGUE"] button[data-action="reject"]`)
 		tb.wait("the confirmation", visible("#confirm-dialog")+` && document.activeElement === document.querySelector("#confirm-cancel")`, 3*time.Second)
 		tb.run(chromedp.Click(chromedp.CSS("#confirm-cancel")))
 		tb.wait("the confirmation closed", `!document.querySelector("#confirm-dialog") && !!document.querySelector('#approvals li[data-pending="CP-ROGUE"]')`, 3*time.Second)
-		tb.run(chromedp.Click(chromedp.CSS(`#approvals li[data-pending="CP-ROGUE"] button[data-action="reject"]`)))
+		tb.click(`#approvals li[data-pending="CP-ROGUE"] button[data-action="reject"]`)
 		tb.wait("the confirmation", visible("#confirm-ok"), 3*time.Second)
 		tb.run(chromedp.Click(chromedp.CSS("#confirm-ok")))
 		tb.wait("CP-ROGUE rejected", `!document.querySelector('#approvals li[data-pending="CP-ROGUE"]') && `+
 			textOf(`#chargers tr[data-charger="CP-ROGUE"] [data-col="admission"]`)+` === "Rejected"`, 5*time.Second)
 
 		// Accept: the charger used no password, so Joule issues one, shown once.
-		tb.run(chromedp.Click(chromedp.CSS(`#approvals li[data-pending="CP-NEW-7"] button[data-action="accept"]`)))
+		tb.click(`#approvals li[data-pending="CP-NEW-7"] button[data-action="accept"]`)
 		tb.wait("the password dialog", visible("#password-dialog")+` && document.querySelector("#password-dialog").open && `+
 			visible("#password-value"), 10*time.Second)
 		pw := eval[string](tb, textOf("#password-value"))
@@ -159,7 +160,7 @@ func TestBrowserSecurity(t *testing.T) {
 
 	t.Run("ChargerSecurity", func(t *testing.T) {
 		tb := b.tab(t, 1280, 900, false)
-		tb.open("/operator/chargers/CP-NEW-7")
+		tb.signIn("/operator/chargers/CP-NEW-7", "olga@example.com", testPassword)
 		tb.wait("the security card", visible("#security-facts")+` && `+textOf(`#security-facts [data-fact="Admission"]`)+` === "Accepted" && `+
 			textOf(`#security-facts [data-fact="Profile"]`)+`.startsWith("1 · password")`, 5*time.Second)
 		tb.wait("a security event", visible(`#security-events tr[data-security-event]`), 5*time.Second)

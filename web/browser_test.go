@@ -23,6 +23,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/joule-ev/joule/internal/accounts"
+	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/node"
 	"github.com/joule-ev/joule/internal/sim"
 	"github.com/joule-ev/joule/web"
@@ -55,7 +57,15 @@ type stack struct {
 	base    string // where the browser loads the app
 	api     string // the node itself
 	ocppURL string
+	dir     string // the node's data directory
+	token   string // the first-run admin API key (<dir>/admin-token): the tests' own calls use it
 }
+
+// testPassword is every test user's password (the policy wants 10 characters).
+const testPassword = "correct horse battery"
+
+// fastPasswords keeps argon2id cheap under -race.
+var fastPasswords = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // startNode starts a node; opts change its configuration first.
 func startNode(t *testing.T, opts ...func(*node.Config)) *stack {
@@ -72,9 +82,14 @@ func startNode(t *testing.T, opts ...func(*node.Config)) *stack {
 		CallTimeout:    2 * time.Second,
 		StartTimeout:   3 * time.Second,
 		PendingTimeout: 5 * time.Second,
+		PasswordParams: fastPasswords,
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.OIDC.Issuer != "" && cfg.OIDC.RedirectURL == "" {
+		// The identity provider sends the browser back to this node.
+		cfg.OIDC.RedirectURL = "http://" + ln.Addr().String() + "/api/v1/auth/oidc/callback"
 	}
 	go func() { done <- node.Run(ctx, cfg, ln, log) }()
 	t.Cleanup(func() {
@@ -84,7 +99,7 @@ func startNode(t *testing.T, opts ...func(*node.Config)) *stack {
 		}
 	})
 	addr := "http://" + ln.Addr().String()
-	s := &stack{base: addr, api: addr, ocppURL: "ws://" + ln.Addr().String() + "/ocpp"}
+	s := &stack{base: addr, api: addr, ocppURL: "ws://" + ln.Addr().String() + "/ocpp", dir: cfg.Data}
 	waitFor(t, "node ready", 5*time.Second, func() bool {
 		r, err := http.Get(addr + "/readyz")
 		if err != nil {
@@ -93,6 +108,9 @@ func startNode(t *testing.T, opts ...func(*node.Config)) *stack {
 		r.Body.Close()
 		return r.StatusCode == http.StatusOK
 	})
+	if s.token, err = accounts.ReadAdminToken(cfg.Data); err != nil {
+		t.Fatal(err)
+	}
 	// The node serves the app itself once node.go mounts web.Handler; until
 	// then, a same-origin front serves the app and proxies the API to it.
 	r, err := http.Get(addr + "/manifest.webmanifest")
@@ -152,6 +170,7 @@ func (s *stack) call(t *testing.T, method, path string, body any, out any) int {
 	}
 	req, _ := http.NewRequest(method, s.api+path, rd)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	r, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -161,6 +180,17 @@ func (s *stack) call(t *testing.T, method, path string, body any, out any) int {
 		_ = json.NewDecoder(r.Body).Decode(out)
 	}
 	return r.StatusCode
+}
+
+// addUser creates a user with testPassword through the admin API and
+// answers their id.
+func (s *stack) addUser(t *testing.T, email, name, role string) string {
+	t.Helper()
+	var u struct{ ID string }
+	if st := s.call(t, "POST", "/api/v1/users", map[string]string{"email": email, "name": name, "role": role, "password": testPassword}, &u); st != http.StatusCreated {
+		t.Fatalf("POST /api/v1/users %s (%s): status = %d, want 201", email, role, st)
+	}
+	return u.ID
 }
 
 func (s *stack) setConnector(t *testing.T, id string, n int, typ string, maxW float64) {
@@ -229,9 +259,11 @@ type tab struct {
 	b   *browser
 }
 
+// tab opens a page in a browser context of its own: its own cookies
+// (sign-in), storage and cache, as a separate browser would have.
 func (b *browser) tab(t *testing.T, width, height int, mobile bool) *tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	tb := &tab{t: t, ctx: ctx, b: b}
 	// Watch the console from the start; check it when the test ends.
 	msgs := chromedp.Console(ctx)
@@ -294,6 +326,18 @@ func (tb *tab) open(path string) {
 	tb.run(chromedp.Navigate(tb.b.base + path))
 }
 
+// signIn opens path, which shows the sign-in screen of its mode (the
+// driver app's or the operator view's), signs in through the form and
+// waits to be back at path.
+func (tb *tab) signIn(path, email, password string) {
+	tb.t.Helper()
+	tb.open(path)
+	tb.wait("the sign-in form", visible("#signin-form"), 5*time.Second)
+	tb.run(chromedp.SendKeys(chromedp.CSS("#signin-email"), email), chromedp.SendKeys(chromedp.CSS("#signin-password"), password),
+		chromedp.Click(chromedp.CSS("#signin-submit")))
+	tb.wait("signed in, back at "+path, fmt.Sprintf(`location.pathname + location.search === %q && !document.querySelector("#signin-form") && !!document.querySelector("#account-menu")`, path), 5*time.Second)
+}
+
 // wait polls a JavaScript expression until it is truthy.
 func (tb *tab) wait(what, expr string, d time.Duration) {
 	tb.t.Helper()
@@ -324,9 +368,20 @@ func eval[T any](tb *tab, expr string) T {
 
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
+	tb.capture(name, chromedp.CaptureScreenshot())
+}
+
+// fullScreenshot captures the whole page, beyond the viewport.
+func (tb *tab) fullScreenshot(name string) {
+	tb.t.Helper()
+	tb.capture(name, chromedp.FullScreenshot(100))
+}
+
+func (tb *tab) capture(name string, shot chromedp.Action[[]byte]) {
+	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		tb.t.Fatalf("screenshot: %v", err)
 	}
@@ -367,11 +422,15 @@ func TestBrowser(t *testing.T) {
 		return !c.Online
 	})
 
+	// A driver charges in the app; an operator runs the fleet.
+	s.addUser(t, "dana@example.com", "Dana Driver", "driver")
+	s.addUser(t, "olga@example.com", "Olga Operator", "operator")
+
 	b := startBrowser(t, exe, s.base)
 
 	t.Run("DriverStartStop", func(t *testing.T) {
 		tb := b.tab(t, 390, 844, true)
-		tb.open("/")
+		tb.signIn("/", "dana@example.com", testPassword)
 		tb.wait("the charger list", `document.querySelectorAll("[data-charger]").length === 3`, 5*time.Second)
 		tb.run(chromedp.SendKeys(chromedp.CSS("#search"), "CP-1"))
 		tb.wait("search narrowing to CP-1", `document.querySelectorAll("[data-charger]").length === 1 && !!document.querySelector('[data-charger="CP-1"]')`, 3*time.Second)
@@ -422,7 +481,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("DriverOfflineCharger", func(t *testing.T) {
 		tb := b.tab(t, 390, 844, true)
-		tb.open("/chargers/CP-OFF")
+		tb.signIn("/chargers/CP-OFF", "dana@example.com", testPassword)
 		tb.wait("the charger page", `!!document.querySelector("#conn-1")`, 5*time.Second)
 		tb.run(chromedp.Click(chromedp.CSS("#conn-1")), chromedp.Click(chromedp.CSS("#start")))
 		tb.wait("the offline error", textOf("#feedback")+`.includes("offline") && document.querySelector("#feedback").classList.contains("bad")`, 10*time.Second)
@@ -438,7 +497,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("start on CP-1/2: status = %d, want 202", st)
 		}
 		tb := b.tab(t, 1280, 900, false)
-		tb.open("/operator")
+		tb.signIn("/operator", "olga@example.com", testPassword)
 		tb.wait("the online count", textOf(`[data-value="online"]`)+` === "2 / 3"`, 5*time.Second)
 		tb.wait("an active session with power", textOf(`[data-value="active"]`)+` === "1" && `+numOf(`[data-value="power"]`)+` > 0`, 10*time.Second)
 		tb.wait("live power points on the chart", `document.body.dataset.live === "up" && document.querySelector(".chart .line").getAttribute("d").split("L").length > 4`, 5*time.Second)

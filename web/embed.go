@@ -30,7 +30,10 @@ var appRoutes = map[string]bool{
 	"chargers":   true, // /chargers/{id}
 	"sessions":   true, // /sessions/{id}
 	"history":    true,
-	"operator":   true, // /operator, /operator/chargers/{id}, /operator/sessions
+	"account":    true,
+	"signin":     true,
+	"signup":     true,
+	"operator":   true, // /operator, /operator/chargers/{id}, /operator/sessions, /operator/users, /operator/signin
 	"index.html": true,
 }
 

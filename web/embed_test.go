@@ -78,6 +78,7 @@ func TestHandlerDeepLinks(t *testing.T) {
 	for _, p := range []string{
 		"/chargers/CP-1", "/chargers/CP.with.dots", "/sessions/s_01ABC", "/history",
 		"/operator", "/operator/", "/operator/chargers", "/operator/chargers/CP-1", "/operator/sessions",
+		"/signin", "/signup", "/account", "/operator/signin", "/operator/users", "/operator/account",
 	} {
 		r := get(t, h, "GET", p)
 		if r.StatusCode != http.StatusOK {

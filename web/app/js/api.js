@@ -1,8 +1,6 @@
-// api.js: the one place the app talks to the Joule API. When sign-in
-// arrives, credentials are added here (account.js supplies them) and no
-// screen changes.
-
-import { authHeaders } from "./account.js";
+// api.js: the one place the app talks to the Joule API. The browser signs
+// requests in with the session cookie (HttpOnly, SameSite=Strict), which
+// scripts never see; a 401 tells the shell the sign-in has ended.
 
 // ApiError carries an RFC 9457 problem from the API.
 export class ApiError extends Error {
@@ -14,12 +12,18 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = "GET", body, headers = {}, signal } = {}) {
-  const h = { Accept: "application/json", ...authHeaders(), ...headers };
+// onUnauthorized(fn): fn(err) is called when a signed-in request answers
+// 401 (the session expired, was revoked or signed out elsewhere). Sign-in
+// calls themselves (/auth/...) and quiet requests do not call it.
+let unauthorized = null;
+export function onUnauthorized(fn) { unauthorized = fn; }
+
+export async function api(path, { method = "GET", body, headers = {}, signal, quiet = false } = {}) {
+  const h = { Accept: "application/json", ...headers };
   if (body !== undefined) h["Content-Type"] = "application/json";
   let res;
   try {
-    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal, credentials: "same-origin" });
   } catch (e) {
     if (e.name === "AbortError") throw e;
     throw new ApiError(0, { code: "network", detail: "Joule cannot be reached. Check your connection." });
@@ -29,7 +33,12 @@ export async function api(path, { method = "GET", body, headers = {}, signal } =
   if (text) {
     try { data = JSON.parse(text); } catch { data = { detail: text }; }
   }
-  if (!res.ok) throw new ApiError(res.status, data || {});
+  if (!res.ok) {
+    const err = new ApiError(res.status, data || {});
+    err.retryAfter = +res.headers.get("Retry-After") || 0;
+    if (res.status === 401 && !quiet && !path.startsWith("/api/v1/auth/") && unauthorized) unauthorized(err);
+    throw err;
+  }
   return data;
 }
 
@@ -51,6 +60,7 @@ export const charger = (id) => api(`/api/v1/chargers/${encodeURIComponent(id)}`)
 export const session = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}`);
 export const meterValues = (id) => listAll(`/api/v1/sessions/${encodeURIComponent(id)}/meter-values`, 20000);
 
+// sessions lists sessions; a driver gets their own only (the API filters).
 export function sessions(filter = {}, { limit = 50, cursor = "" } = {}) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
@@ -59,10 +69,12 @@ export function sessions(filter = {}, { limit = 50, cursor = "" } = {}) {
   return api(`/api/v1/sessions?${q}`);
 }
 
-export function startSession(chargerId, connectorId, idTag) {
+// startSession starts charging; without an idTag the API uses the signed-in
+// driver's app id tag.
+export function startSession(chargerId, connectorId) {
   return api(`/api/v1/chargers/${encodeURIComponent(chargerId)}/connectors/${connectorId}/start`, {
     method: "POST",
-    body: { idTag },
+    body: {},
     // A retried tap (or a flaky network) must not start twice.
     headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random() },
   });
@@ -98,6 +110,27 @@ export const issuePassword = (id) => api(`${chargerPath(id)}/password`, { method
 export const setSecurityProfile = (id, securityProfile, allowDowngrade = false) =>
   api(chargerPath(id), { method: "PATCH", body: allowDowngrade ? { securityProfile, allowDowngrade } : { securityProfile } });
 export const securityEvents = (id, limit = 50) => api(`${chargerPath(id)}/security-events?limit=${limit}`);
+
+// People: sign-in, the signed-in user's account, and (admins) users and
+// API keys. Sign-in answers hold a token too; the app never keeps it: the
+// cookie that comes with the answer is what signs the browser in.
+export const providers = () => api("/api/v1/auth/providers");
+export const login = (email, password) => api("/api/v1/auth/login", { method: "POST", body: { email, password } });
+export const signup = (name, email, password) => api("/api/v1/auth/signup", { method: "POST", body: { name, email, password } });
+export const setup = (token, email, name, password) => api("/api/v1/auth/setup", { method: "POST", body: { token, email, name, password } });
+export const logout = () => api("/api/v1/auth/logout", { method: "POST" });
+export const me = (opts) => api("/api/v1/me", opts);
+export const updateMe = (change) => api("/api/v1/me", { method: "PATCH", body: change });
+export const linkCard = (idTag) => api("/api/v1/me/id-tags", { method: "POST", body: { idTag } });
+export const unlinkCard = (idTag) => api(`/api/v1/me/id-tags/${encodeURIComponent(idTag)}`, { method: "DELETE" });
+
+export const users = () => listAll("/api/v1/users");
+export const createUser = (u) => api("/api/v1/users", { method: "POST", body: u });
+export const updateUser = (id, change) => api(`/api/v1/users/${encodeURIComponent(id)}`, { method: "PATCH", body: change });
+export const deleteUser = (id) => api(`/api/v1/users/${encodeURIComponent(id)}`, { method: "DELETE" });
+export const apiKeys = () => listAll("/api/v1/api-keys");
+export const createApiKey = (name, role) => api("/api/v1/api-keys", { method: "POST", body: { name, role } });
+export const deleteApiKey = (id) => api(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
 
 // explain turns an API error from a start or stop into words for a driver.
 export function explain(err, verb = "start") {

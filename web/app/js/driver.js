@@ -2,7 +2,6 @@
 // start, follow the session live, stop, see the summary, and the history.
 
 import * as API from "./api.js";
-import { currentDriver } from "./account.js";
 import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
 import {
@@ -62,10 +61,26 @@ export async function chargersScreen(main) {
 
 // --- One charger: pick a connector and start --------------------------------
 
+// notFound draws the page for something that does not exist, or that is
+// not the driver's (the API answers 404 for both, on purpose).
+function notFound(main, title, text) {
+  main.append(h("h1", { id: "not-found" }, title), h("p", {}, text),
+    h("p", { class: "row" }, h("a", { class: "button primary", href: "/" }, "Find a charger"), h("a", { class: "button", href: "/history" }, "Your sessions")));
+}
+
+const is404 = (e) => e instanceof API.ApiError && e.status === 404;
+
 export async function chargerScreen(main, { id }, { navigate, alive }) {
-  const me = currentDriver();
-  let c = await API.charger(id);
-  const open = (await API.sessions({ chargerId: id, idTag: me.idTag, status: "pending,active" }, { limit: 10 })).items;
+  let c;
+  try {
+    c = await API.charger(id);
+  } catch (e) {
+    if (!is404(e)) throw e;
+    if (alive()) notFound(main, "Charger not found", `There is no charger ${id} here. It may have been removed.`);
+    return;
+  }
+  // The driver's own open sessions here (the API lists only theirs).
+  const open = (await API.sessions({ chargerId: id, status: "pending,active" }, { limit: 10 })).items;
   if (!alive()) return;
 
   const status = h("div", { id: "charger-state" });
@@ -101,7 +116,8 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
     feedback(fb, "wait", "Waiting for the charger…");
     const slow = setTimeout(() => feedback(fb, "wait", "Still waiting for the charger to answer…"), 6000);
     try {
-      const s = await API.startSession(c.id, picked, me.idTag);
+      // No id tag: the API starts with the driver's app tag.
+      const s = await API.startSession(c.id, picked);
       clearTimeout(slow);
       feedback(fb, "ok", "Accepted — the charger is starting.");
       navigate(`/sessions/${encodeURIComponent(s.id)}`);
@@ -156,8 +172,15 @@ function metric(key, label, unit) {
   return { el, set: (t) => { v.textContent = t; }, show: (on) => { el.hidden = !on; } };
 }
 
-export async function sessionScreen(main, { id }, { alive }) {
-  let s = await API.session(id);
+export async function sessionScreen(main, { id }, { alive, user }) {
+  let s;
+  try {
+    s = await API.session(id);
+  } catch (e) {
+    if (!is404(e)) throw e;
+    if (alive()) notFound(main, "Session not found", "This session does not exist, or it is not one of yours.");
+    return;
+  }
   const series = new Map();
   addPower(series, await API.meterValues(id).catch(() => []));
   if (!alive()) return;
@@ -195,7 +218,8 @@ export async function sessionScreen(main, { id }, { alive }) {
     const endMs = s.stoppedAt ? +new Date(s.stoppedAt) : s.status === "active" || s.status === "pending" ? now : +new Date(s.updatedAt);
     const isLive = s.status === "active" || s.status === "pending";
     title.textContent = { pending: "Starting…", active: "Charging", finished: "Session summary", failed: "Session did not start" }[s.status] || s.status;
-    where.replaceChildren(h("a", { href: `/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), s.connectorId ? ` · connector ${s.connectorId}` : "", ` · tag ${s.idTag}`);
+    where.replaceChildren(h("a", { href: `/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), s.connectorId ? ` · connector ${s.connectorId}` : "",
+      user && s.idTag === user.appIdTag ? " · with the app" : ` · card ${s.idTag}`);
 
     m.power.set(kW(isLive ? s.powerW : 0));
     m.energy.set(kWh(s.energyWh));
@@ -292,16 +316,15 @@ function drawSummary(el, s, pts) {
 // --- History ---------------------------------------------------------------
 
 export async function historyScreen(main, _params, { alive }) {
-  const me = currentDriver();
   const totals = h("div", { class: "tiles", id: "totals" });
   const list = h("div", { id: "history" });
   const more = h("button", { type: "button", hidden: true }, "Show older sessions");
-  main.append(h("h1", {}, "Your sessions"), h("p", { class: "small muted" }, `Sessions started with tag ${me.idTag}.`), totals, h("h2", {}, "Sessions"), list, more);
+  main.append(h("h1", {}, "Your sessions"), h("p", { class: "small muted" }, "Sessions started with the app or with your cards."), totals, h("h2", {}, "Sessions"), list, more);
 
   const items = [];
   let cursor = "";
   const load = async () => {
-    const p = await API.sessions({ idTag: me.idTag }, { limit: 50, cursor });
+    const p = await API.sessions({}, { limit: 50, cursor }); // the driver's own
     if (!alive()) return;
     items.push(...p.items);
     cursor = p.nextCursor;

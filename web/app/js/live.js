@@ -1,6 +1,11 @@
 // live.js: the event stream (GET /api/v1/events, SSE). One EventSource per
 // screen; the browser reconnects by itself and resumes with Last-Event-ID.
-// While it is down, a banner says so, and says when it is back.
+// While it is down, a banner says so, and says when it is back. A stream
+// the server refuses (401: the sign-in ended) is not retried by the
+// browser: the app asks who is signed in, which takes a signed-out user
+// to the sign-in screen, and otherwise opens the stream again itself.
+
+import { me as whoAmI } from "./api.js";
 
 const TYPES = [
   "charger.connected", "charger.disconnected", "charger.booted", "charger.updated", "connector.status",
@@ -25,16 +30,30 @@ export function watch(filter, onEvent, onResync) {
   close();
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(filter || {})) if (v) q.set(k, v);
-  const es = new EventSource(`/api/v1/events${q.toString() ? "?" + q : ""}`);
-  const me = { es, dropped: false, hideTimer: 0 };
+  const me = { es: null, dropped: false, hideTimer: 0, retryTimer: 0 };
   current = me;
+  const open = () => {
+    me.es = new EventSource(`/api/v1/events${q.toString() ? "?" + q : ""}`);
+    listen(me, me.es, onEvent, onResync, () => {
+      whoAmI().catch(() => {}).finally(() => {
+        if (current === me) me.retryTimer = setTimeout(() => { if (current === me) open(); }, 3000);
+      });
+    });
+  };
+  open();
+  return me;
+}
+
+function listen(me, es, onEvent, onResync, onClosed) {
   es.addEventListener("open", () => {
     if (me.dropped) {
       me.dropped = false;
       banner("ok", "Live updates are back.");
       clearTimeout(me.hideTimer);
       me.hideTimer = setTimeout(() => { if (current === me && !me.dropped) banner(); }, 3000);
-      onResync && onResync();
+      // A resync that fails (the sign-in ended: the API's 401 handler
+      // takes over) must not become an unhandled rejection.
+      if (onResync) Promise.resolve().then(onResync).catch(() => {});
     }
     document.body.dataset.live = "up";
   });
@@ -43,6 +62,7 @@ export function watch(filter, onEvent, onResync) {
     me.dropped = true;
     document.body.dataset.live = "down";
     banner("bad", "Live updates interrupted — reconnecting…");
+    if (es.readyState === EventSource.CLOSED) onClosed();
   });
   for (const t of TYPES) {
     es.addEventListener(t, (m) => {
@@ -51,13 +71,13 @@ export function watch(filter, onEvent, onResync) {
       onEvent(e);
     });
   }
-  return me;
 }
 
 export function close() {
   if (current) {
     current.es.close();
     clearTimeout(current.hideTimer);
+    clearTimeout(current.retryTimer);
     current = null;
   }
   banner();

@@ -6,6 +6,7 @@ import * as API from "./api.js";
 import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
 import { approvalPanel, profileBadge, admissionBadge, securityCard } from "./security.js";
+import { canChange, ROLE_LABEL } from "./account.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
   statusTone, statusLabel, badge, onlineBadge, feedback,
@@ -29,7 +30,7 @@ const midnight = () => { const d = new Date(); d.setHours(0, 0, 0, 0); return d;
 
 // --- Dashboard -------------------------------------------------------------
 
-export async function dashboardScreen(main, _p, { alive }) {
+export async function dashboardScreen(main, _p, { alive, user }) {
   const chargers = new Map();
   const sessions = new Map(); // open sessions and sessions created today
   const load = async () => {
@@ -50,7 +51,7 @@ export async function dashboardScreen(main, _p, { alive }) {
   const statuses = h("div", { class: "row", id: "status-counts" });
   const activeBody = h("tbody", {});
   const offlineList = h("ul", { class: "log", id: "offline" });
-  const approvals = approvalPanel({ onChange: (c) => { chargers.set(c.id, c); draw(); } });
+  const approvals = approvalPanel({ onChange: (c) => { chargers.set(c.id, c); draw(); }, readOnly: !canChange(user) });
   await approvals.load();
   if (!alive()) return;
   main.append(h("h1", {}, "Dashboard"), approvals.el, h("div", { class: "tiles" }, Object.values(t).map((x) => x.el)),
@@ -123,12 +124,12 @@ async function todaySessions() {
 
 // --- Chargers --------------------------------------------------------------
 
-export async function chargersScreen(main, _p, { alive }) {
+export async function chargersScreen(main, _p, { alive, user }) {
   const upsert = (c) => {
     const i = all.findIndex((x) => x.id === c.id);
     if (i >= 0) all[i] = c; else all.push(c);
   };
-  const approvals = approvalPanel({ onChange: (c) => { upsert(c); draw(); } });
+  const approvals = approvalPanel({ onChange: (c) => { upsert(c); draw(); }, readOnly: !canChange(user) });
   let [all] = await Promise.all([API.chargers(), approvals.load()]);
   if (!alive()) return;
   const body = h("tbody", {});
@@ -193,10 +194,13 @@ function describe(e) {
   return text;
 }
 
-export async function chargerScreen(main, { id }, { alive, navigate }) {
+export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   let c = await API.charger(id);
   if (!alive()) return;
-  const security = securityCard(c, { navigate, onChange: (x) => { c = x; draw(); } });
+  // A viewer sees everything; the forms that change the charger or send
+  // it a command are disabled (the API would answer 403 anyway).
+  const readOnly = !canChange(user);
+  const security = securityCard(c, { navigate, onChange: (x) => { c = x; draw(); }, readOnly });
   await security.load();
   if (!alive()) return;
   const facts = h("dl", { class: "facts", id: "facts" });
@@ -282,7 +286,7 @@ export async function chargerScreen(main, { id }, { alive, navigate }) {
     .map((m) => h("option", { value: m }, v201 && m === "DiagnosticsStatusNotification" ? "LogStatusNotification" : m)));
   const trigConn = select("trigger-connector", [h("option", { value: "" }, "Any / whole charger"), ...connOptions(false)]);
   const keysOf = (s) => s.split(",").map((k) => k.trim()).filter(Boolean);
-  const commands = h("div", { class: "commands", id: "commands" },
+  const commands = h("fieldset", { class: "commands", id: "commands", disabled: readOnly, "aria-describedby": readOnly ? "read-only" : undefined },
     form("Reset", "Reset", [field("Type", resetType)], () => API.reset(c.id, resetType.value), true),
     form("UnlockConnector", "Unlock connector", [field("Connector", unlockConn)], () => API.unlock(c.id, +unlockConn.value)),
     form("ChangeAvailability", "Change availability", [field("Connector", availConn), field("Availability", availType)],
@@ -306,8 +310,8 @@ export async function chargerScreen(main, { id }, { alive, navigate }) {
   const edPower = h("input", { id: "edit-power", type: "number", min: 0, step: "0.1", inputmode: "decimal" });
   const edNote = h("div", { class: "feedback", role: "status" });
   const edSave = h("button", { type: "submit", class: "primary" }, "Save connector");
-  const edit = h("form", { class: "card", "aria-label": "Connector type and rating" }, h("h3", {}, "Connector type and rating"),
-    h("div", { class: "filters" }, field("Connector", edConn), field("Type", edType), field("Max power (kW)", edPower)), edNote, edSave);
+  const edit = h("form", { class: "card", "aria-label": "Connector type and rating" }, h("fieldset", { disabled: readOnly }, h("h3", {}, "Connector type and rating"),
+    h("div", { class: "filters" }, field("Connector", edConn), field("Type", edType), field("Max power (kW)", edPower)), edNote, edSave));
   const fillEdit = () => { const k = c.connectors.find((k) => k.connectorId === +edConn.value); if (k) { edType.value = k.type || ""; edPower.value = k.maxPowerW ? k.maxPowerW / 1000 : ""; } };
   edConn.addEventListener("change", fillEdit);
   fillEdit();
@@ -328,7 +332,9 @@ export async function chargerScreen(main, { id }, { alive, navigate }) {
     h("div", { class: "card" }, facts),
     h("h2", {}, "Connectors"), table(["#", "Type", "Max", "Status", "Error", "Updated"], connBody, { id: "connectors" }),
     security.el,
-    h("h2", {}, "Commands"), resultNote, result, commands,
+    h("h2", {}, "Commands"),
+    readOnly ? h("p", { class: "feedback warn", id: "read-only" }, `You are signed in as ${ROLE_LABEL[user.role] || user.role}: you can see this charger but not send it commands or change it.`) : "",
+    resultNote, result, commands,
     h("h2", { id: "activity-h" }, "Recent activity"),
     h("p", { class: "small muted" }, "Live events for this charger since this page was opened (connections, boots, status changes, sessions). This is not a log of raw OCPP messages."),
     h("div", { class: "card" }, log),

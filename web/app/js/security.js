@@ -36,7 +36,7 @@ export function admissionBadge(a) {
 // Escape). describedBy is the id of the text that explains it. On close it
 // is removed, and focus goes back to returnTo (by default, where it was),
 // or to fallback when that element is gone or hidden.
-function modal({ id, title, body, buttons, describedBy, returnTo, fallback, onClose }) {
+export function modal({ id, title, body, buttons, describedBy, returnTo, fallback, onClose }) {
   const heading = h("h2", { id: `${id}-title` }, title);
   const dlg = h("dialog", { class: "dialog", id, "aria-labelledby": heading.id, "aria-describedby": describedBy },
     heading, ...body, h("div", { class: "row actions" }, buttons));
@@ -128,7 +128,8 @@ export function showPassword({ chargerId, password, delivery, returnTo, fallback
 // Pending) with Accept and Reject. It stays hidden until one is waiting.
 // onEvent takes the screen's live events; onChange(charger) is told of a
 // charger the panel changed, so the screen can redraw it at once.
-export function approvalPanel({ onChange } = {}) {
+// readOnly (a viewer) lists the chargers without Accept and Reject.
+export function approvalPanel({ onChange, readOnly = false } = {}) {
   const pending = new Map();
   let shown = false;
   let loading = null;
@@ -138,8 +139,10 @@ export function approvalPanel({ onChange } = {}) {
   const note = h("div", { class: "feedback", role: "status", id: "approvals-status" });
   const el = h("section", { class: "approvals", id: "approvals", "aria-labelledby": "approvals-h", hidden: true },
     h("div", { class: "row" }, heading, count),
-    h("p", { class: "small muted" }, "These chargers connected with an id Joule does not know. They stay connected but cannot charge until you accept them. " +
-      "A charger that connected without a password gets one when you accept it (security profile 1)."),
+    h("p", { class: "small muted" }, readOnly
+      ? "These chargers connected with an id Joule does not know. They stay connected but cannot charge until an operator accepts them."
+      : "These chargers connected with an id Joule does not know. They stay connected but cannot charge until you accept them. " +
+        "A charger that connected without a password gets one when you accept it (security profile 1)."),
     note, list);
 
   const busy = new Set(); // ids with an action in flight
@@ -156,7 +159,7 @@ export function approvalPanel({ onChange } = {}) {
           ? [[c.vendor, c.model].filter(Boolean).join(" ") || "Unknown model", c.serialNumber ? ` · serial ${c.serialNumber}` : "", c.ocppVersion ? ` · ${c.ocppVersion}` : ""]
           : h("span", { class: "muted" }, `Not booted yet${c.ocppVersion ? ` · ${c.ocppVersion}` : ""}`)),
         h("div", { class: "small muted" }, `First seen ${ago(c.createdAt)} · last seen ${ago(c.lastSeenAt)}`)),
-      h("div", { class: "row" }, accept, reject));
+      readOnly ? "" : h("div", { class: "row" }, accept, reject));
   };
   // Items are redrawn only when what they show changed, so that a button
   // is not replaced under the operator's finger by a live update.
@@ -241,8 +244,9 @@ const SOURCE_TONE = { joule: "info", charger: "muted" };
 // securityCard is a charger's security: profile, admission, password, the
 // actions on them, and its security events (newest first). update(c)
 // redraws it for a new charger state; refresh() reloads the events.
-// onChange(charger) is told of a change made here.
-export function securityCard(c, { navigate, onChange }) {
+// onChange(charger) is told of a change made here. readOnly (a viewer)
+// shows the facts and events without the actions.
+export function securityCard(c, { navigate, onChange, readOnly = false }) {
   const facts = h("dl", { class: "facts", id: "security-facts" });
   const note = h("div", { class: "feedback", role: "status", id: "security-status" });
   const heading = h("h2", { id: "security-h", tabindex: "-1" }, "Security");
@@ -253,7 +257,7 @@ export function securityCard(c, { navigate, onChange }) {
   const issueNote = h("p", { class: "small muted", id: "issue-note" });
   const profile = h("select", { id: "security-profile" }, PROFILES.map((x, i) => h("option", { value: i }, `${i} — ${x.label}`)));
   const change = h("button", { type: "submit" }, "Change profile");
-  const profileForm = h("form", { class: "row end", "aria-label": "Change security profile" },
+  const profileForm = h("form", { class: "row end", "aria-label": "Change security profile", hidden: readOnly },
     h("div", { class: "grow" }, h("label", { for: "security-profile" }, "Security profile"), profile), change);
   const del = h("button", { type: "button", class: "danger", id: "delete-charger" }, "Delete charger");
 
@@ -263,9 +267,10 @@ export function securityCard(c, { navigate, onChange }) {
 
   const el = h("section", { id: "security", "aria-labelledby": "security-h" }, heading,
     h("div", { class: "card security" }, facts, note,
-      h("div", { class: "row" }, accept, issue, reject), issueNote,
+      readOnly ? h("p", { class: "small muted", id: "security-read-only" }, "Your role can see the charger's security but not change it.")
+        : [h("div", { class: "row" }, accept, issue, reject), issueNote],
       profileForm,
-      h("div", { class: "row danger-zone" }, del)),
+      readOnly ? "" : h("div", { class: "row danger-zone" }, del)),
     h("h3", { id: "security-events-h" }, "Security events"),
     h("p", { class: "small muted" }, "What Joule noticed (refused connections, passwords, certificates) and what the charger reported (SecurityEventNotification), newest first."),
     h("div", { class: "table-wrap" }, h("table", { id: "security-events", "aria-labelledby": "security-events-h" },

@@ -97,6 +97,10 @@ export function onlineBadge(online) {
   return badge(online ? "Online" : "Offline", online ? "ok" : "bad");
 }
 
+// sentence makes a message from the API (Go style, lower-case) start
+// like a sentence, for showing on its own.
+export const sentence = (m) => (m ? m.charAt(0).toUpperCase() + m.slice(1) : m);
+
 // feedback sets a live status message: tone is wait, ok or bad.
 export function feedback(el, tone, text) {
   el.className = `feedback ${tone || ""}`;
