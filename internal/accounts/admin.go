@@ -252,7 +252,7 @@ func (s *Service) Bootstrap(ctx context.Context, dir string) (string, error) {
 		return "", err
 	}
 	k := charging.APIKey{ID: newID(), Name: BootstrapKeyName, Role: charging.RoleAdmin, Hash: hash,
-		Prefix: auth.Prefix(key), CreatedBy: admin.ID, CreatedAt: now}
+		Prefix: auth.Prefix(key), CreatedBy: "first run", CreatedAt: now}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
 		os.Remove(tmp)
 		return "", err
@@ -297,9 +297,9 @@ func (s *Service) Setup(ctx context.Context, token, email, name, password string
 		}
 		return Session{}, unauthenticated("this is not the admin token from the data directory's admin-token file")
 	}
-	u, err := s.store.GetUser(ctx, k.CreatedBy)
-	if err != nil || u.PasswordHash != "" {
-		if err != nil && charging.ErrorCode(err) != charging.ENOTFOUND {
+	u, err := s.setupAdmin(ctx)
+	if err != nil {
+		if charging.ErrorCode(err) != charging.ENOTFOUND {
 			return Session{}, err
 		}
 		return Session{}, charging.Errorf(charging.ECONFLICT, "the admin has set a password already; sign in with email and password")
