@@ -271,3 +271,51 @@ func TestTokenExpiry(t *testing.T) {
 		t.Errorf("token at its expiry = %v, want EUNAUTHENTICATED", err)
 	}
 }
+
+// BenchmarkAuthenticate is the cost every API request pays for its credential.
+func BenchmarkAuthenticate(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "joule.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s := accounts.New(st, accounts.Config{DriverSignup: true, Params: cheap})
+	if _, err := s.Bootstrap(ctx, dir); err != nil {
+		b.Fatal(err)
+	}
+	key, _ := accounts.ReadAdminToken(dir)
+	ses, err := s.Signup(ctx, "d@example.com", "long enough password", "D", "10.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, cred string }{{"token", ses.Token}, {"apikey", key}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Authenticate(ctx, c.cred); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLogin is a sign-in with the real argon2id parameters.
+func BenchmarkLogin(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "joule.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s := accounts.New(st, accounts.Config{DriverSignup: true, AddressFailures: 1 << 30, AccountFailures: 1 << 30})
+	if _, err := s.Signup(ctx, "d@example.com", "long enough password", "D", "10.0.0.1"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Login(ctx, "d@example.com", "long enough password", "10.0.0.1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
