@@ -52,6 +52,7 @@ func TestBrowserSafety(t *testing.T) {
 	c := sessionCookie(t, api, "op@example.com")
 	cookie := c.Name + "=" + c.Value
 	reset := api + "/chargers/CP-C/reset"
+	waitBootFollowUp(t, api, "CP-C")
 	before := outboundCalls(t, n.Base)
 
 	cases := []struct {
