@@ -273,21 +273,38 @@ func normName(name string) (string, error) {
 	return name, nil
 }
 
-// newSession creates a sign-in token for u.
-func (s *Service) newSession(ctx context.Context, u charging.User) (Session, error) {
+// newToken makes a sign-in token for u, not yet stored: the caller writes
+// it with the user (CreateUser, UpdateUser), so a sign-in is one write.
+func (s *Service) newToken(u charging.User) (string, charging.AuthToken, error) {
 	tok, hash, err := auth.NewToken(auth.TokenPrefix)
 	if err != nil {
-		return Session{}, err
+		return "", charging.AuthToken{}, err
 	}
 	now := s.now()
 	ttl := s.cfg.StaffTokenTTL
 	if u.Role == charging.RoleDriver {
 		ttl = s.cfg.DriverTokenTTL
 	}
-	t := charging.AuthToken{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := s.store.CreateToken(ctx, t); err != nil {
+	return tok, charging.AuthToken{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}, nil
+}
+
+// signIn stores u's changes, ending their sessions when revoke is set,
+// together with a new sign-in token, in one write, and returns the session.
+func (s *Service) signIn(ctx context.Context, u charging.User, revoke bool) (Session, error) {
+	tok, t, err := s.newToken(u)
+	if err != nil {
 		return Session{}, err
 	}
+	if err := s.store.UpdateUser(ctx, u, revoke, &t); err != nil {
+		if charging.ErrorCode(err) == charging.ECONFLICT {
+			return Session{}, charging.Errorf(charging.ECONFLICT, "an account with email %s already exists", u.Email)
+		}
+		return Session{}, err
+	}
+	return s.session(ctx, u, tok, t)
+}
+
+func (s *Service) session(ctx context.Context, u charging.User, tok string, t charging.AuthToken) (Session, error) {
 	view, err := s.view(ctx, u)
 	if err != nil {
 		return Session{}, err
@@ -331,10 +348,7 @@ func (s *Service) Signup(ctx context.Context, email, password, name, addr string
 	if err != nil {
 		return Session{}, err
 	}
-	if err := s.createUser(ctx, &u); err != nil {
-		return Session{}, err
-	}
-	return s.newSession(ctx, u)
+	return s.createUser(ctx, &u, true)
 }
 
 // newUser checks the fields of a new user and hashes the password.
@@ -360,18 +374,32 @@ func (s *Service) newUser(email, name string, role charging.Role, password strin
 	return charging.User{ID: newID(), Email: email, Name: name, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}, nil
 }
 
-// createUser stores u; a driver gets an app id tag in the same write.
-func (s *Service) createUser(ctx context.Context, u *charging.User) error {
+// createUser stores u: a driver gets an app id tag, and with signIn the
+// user gets a sign-in token, in the same write. The session is returned
+// only with signIn.
+func (s *Service) createUser(ctx context.Context, u *charging.User, signIn bool) (Session, error) {
 	var tag *charging.IDTag
 	if u.Role == charging.RoleDriver {
 		u.AppIDTag = newAppIDTag()
 		tag = &charging.IDTag{IDTag: u.AppIDTag, Status: charging.AuthAccepted, OwnerID: u.ID, CreatedAt: u.CreatedAt, UpdatedAt: u.CreatedAt}
 	}
-	err := s.store.CreateUser(ctx, *u, tag)
-	if charging.ErrorCode(err) == charging.ECONFLICT {
-		return charging.Errorf(charging.ECONFLICT, "an account with email %s already exists", u.Email)
+	var tok string
+	var t *charging.AuthToken
+	if signIn {
+		tk, at, err := s.newToken(*u)
+		if err != nil {
+			return Session{}, err
+		}
+		tok, t = tk, &at
 	}
-	return err
+	err := s.store.CreateUser(ctx, *u, tag, t)
+	if charging.ErrorCode(err) == charging.ECONFLICT {
+		return Session{}, charging.Errorf(charging.ECONFLICT, "an account with email %s already exists", u.Email)
+	}
+	if err != nil || !signIn {
+		return Session{}, err
+	}
+	return s.session(ctx, *u, tok, *t)
 }
 
 // Login checks an email and password and signs the user in. Failures are
@@ -416,10 +444,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (Sess
 			u.PasswordHash = h
 		}
 	}
-	if err := s.store.UpdateUser(ctx, u, false); err != nil {
-		return Session{}, err
-	}
-	return s.newSession(ctx, u)
+	return s.signIn(ctx, u, false)
 }
 
 func roundUp(d time.Duration) time.Duration {
@@ -493,15 +518,16 @@ func (s *Service) UpdateMe(ctx context.Context, p charging.Principal, m MeUpdate
 		revoke = true
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u, revoke); err != nil {
-		return User{}, nil, err
-	}
 	if revoke {
-		ses, err := s.newSession(ctx, u)
+		// The other sessions end and this caller gets a new one, in one write.
+		ses, err := s.signIn(ctx, u, true)
 		if err != nil {
 			return User{}, nil, err
 		}
 		return ses.User, &ses, nil
+	}
+	if err := s.store.UpdateUser(ctx, u, false, nil); err != nil {
+		return User{}, nil, err
 	}
 	v, err := s.view(ctx, u)
 	return v, nil, err

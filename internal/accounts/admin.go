@@ -28,7 +28,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if err := s.createUser(ctx, &u); err != nil {
+	if _, err := s.createUser(ctx, &u, false); err != nil {
 		return User{}, err
 	}
 	return s.view(ctx, u)
@@ -107,7 +107,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (Use
 		}
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u, revoke); err != nil {
+	if err := s.store.UpdateUser(ctx, u, revoke, nil); err != nil {
 		if charging.ErrorCode(err) == charging.ECONFLICT {
 			return User{}, charging.Errorf(charging.ECONFLICT, "an account with email %s already exists", u.Email)
 		}
@@ -247,7 +247,7 @@ func (s *Service) Bootstrap(ctx context.Context, dir string) (string, error) {
 	}
 	now := s.now()
 	admin := charging.User{ID: newID(), Email: "admin@localhost", Name: "Administrator", Role: charging.RoleAdmin, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, admin, nil); err != nil {
+	if err := s.store.CreateUser(ctx, admin, nil, nil); err != nil {
 		os.Remove(tmp)
 		return "", err
 	}
@@ -318,13 +318,7 @@ func (s *Service) Setup(ctx context.Context, token, email, name, password string
 	}
 	now := s.now()
 	u.UpdatedAt, u.LastLoginAt = now, &now
-	if err := s.store.UpdateUser(ctx, u, true); err != nil {
-		if charging.ErrorCode(err) == charging.ECONFLICT {
-			return Session{}, charging.Errorf(charging.ECONFLICT, "an account with email %s already exists", u.Email)
-		}
-		return Session{}, err
-	}
-	return s.newSession(ctx, u)
+	return s.signIn(ctx, u, true)
 }
 
 // OIDCBegin starts a single sign-on: the identity provider's URL and the
@@ -372,10 +366,10 @@ func (s *Service) OIDCFinish(ctx context.Context, cookie, state, code string) (S
 				return Session{}, "", charging.Errorf(charging.ECONFLICT, "the account %s is linked to another sign-in; ask an administrator", email)
 			}
 		case charging.ErrorCode(err) == charging.ENOTFOUND:
-			u = charging.User{ID: newID(), Email: email, Name: name, Role: id.Role, Subject: id.Subject, CreatedAt: now, UpdatedAt: now}
-			if err := s.createUser(ctx, &u); err != nil {
-				return Session{}, "", err
-			}
+			// A new user: created and signed in in one write.
+			u = charging.User{ID: newID(), Email: email, Name: name, Role: id.Role, Subject: id.Subject, CreatedAt: now, UpdatedAt: now, LastLoginAt: &now}
+			ses, err := s.createUser(ctx, &u, true)
+			return ses, id.ReturnTo, err
 		default:
 			return Session{}, "", err
 		}
@@ -386,10 +380,7 @@ func (s *Service) OIDCFinish(ctx context.Context, cookie, state, code string) (S
 	revoke := u.Role != id.Role
 	u.Subject, u.Role, u.Name, u.Email = id.Subject, id.Role, name, email
 	u.UpdatedAt, u.LastLoginAt = now, &now
-	if err := s.store.UpdateUser(ctx, u, revoke); err != nil {
-		return Session{}, "", err
-	}
-	ses, err := s.newSession(ctx, u)
+	ses, err := s.signIn(ctx, u, revoke)
 	return ses, id.ReturnTo, err
 }
 

@@ -140,15 +140,18 @@ type AuditQuery struct {
 type AccountStore interface {
 	// CreateUser inserts the user; when tag is not nil its id tag is
 	// inserted in the same transaction, owned by the user (a driver's app
-	// tag). An existing tag is ECONFLICT.
-	CreateUser(ctx context.Context, u User, tag *IDTag) error
+	// tag), and when token is not nil so is that sign-in token (a sign-up
+	// signs in). An existing tag is ECONFLICT; a failure writes nothing.
+	CreateUser(ctx context.Context, u User, tag *IDTag, token *AuthToken) error
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserBySubject(ctx context.Context, subject string) (User, error)
 	// UpdateUser overwrites the user's fields. When revokeTokens is set,
 	// every sign-in token of the user is deleted in the same transaction
-	// (a disabled account, a changed password or role).
-	UpdateUser(ctx context.Context, u User, revokeTokens bool) error
+	// (a disabled account, a changed password or role); then token, when
+	// not nil, is inserted (a sign-in: its last-login time and its token
+	// are one write).
+	UpdateUser(ctx context.Context, u User, revokeTokens bool, token *AuthToken) error
 	// DeleteUser deletes the user and their tokens; their id tags lose
 	// their owner and are blocked, their sessions keep the owner's id.
 	DeleteUser(ctx context.Context, id string) error

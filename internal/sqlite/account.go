@@ -81,7 +81,7 @@ func userConflict(err error, u *charging.User) error {
 
 // CreateUser inserts the user and, when tag is not nil, the tag owned by
 // the user, in one transaction: on any conflict neither is written.
-func (s *Store) CreateUser(ctx context.Context, u charging.User, tag *charging.IDTag) error {
+func (s *Store) CreateUser(ctx context.Context, u charging.User, tag *charging.IDTag, token *charging.AuthToken) error {
 	op := "create user " + u.ID
 	if err := checkUser(&u); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
@@ -102,9 +102,11 @@ func (s *Store) CreateUser(ctx context.Context, u charging.User, tag *charging.I
 			return userConflict(err, &u)
 		}
 		if tag != nil {
-			return insertIDTag(ctx, tx, &t)
+			if err := insertIDTag(ctx, tx, &t); err != nil {
+				return err
+			}
 		}
-		return nil
+		return insertToken(ctx, tx, token)
 	})
 }
 
@@ -141,7 +143,7 @@ func (s *Store) GetUserBySubject(ctx context.Context, subject string) (charging.
 // UpdateUser overwrites the user's fields but CreatedAt, which keeps the
 // value of CreateUser; with revokeTokens, it deletes the user's sign-in
 // tokens in the same transaction.
-func (s *Store) UpdateUser(ctx context.Context, u charging.User, revokeTokens bool) error {
+func (s *Store) UpdateUser(ctx context.Context, u charging.User, revokeTokens bool, token *charging.AuthToken) error {
 	op := "update user " + u.ID
 	if err := checkUser(&u); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
@@ -164,7 +166,7 @@ func (s *Store) UpdateUser(ctx context.Context, u charging.User, revokeTokens bo
 				return fmt.Errorf("revoke tokens: %w", err)
 			}
 		}
-		return nil
+		return insertToken(ctx, tx, token)
 	})
 }
 
@@ -266,17 +268,26 @@ func (s *Store) CreateToken(ctx context.Context, t charging.AuthToken) error {
 	if t.Hash == "" {
 		return fmt.Errorf("sqlite: create token: %w", charging.Errorf(charging.EINVALID, "token hash is empty"))
 	}
-	return s.write(ctx, "create token of user "+t.UserID, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO auth_tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-			t.Hash, t.UserID, toMicro(t.CreatedAt), toMicro(t.ExpiresAt))
-		switch {
-		case isForeignKey(err):
-			return charging.Errorf(charging.ENOTFOUND, "user %s not found", t.UserID)
-		case isUnique(err):
-			return charging.Errorf(charging.ECONFLICT, "the token already exists")
-		}
-		return err
-	})
+	return s.write(ctx, "create token of user "+t.UserID, func(tx *sql.Tx) error { return insertToken(ctx, tx, &t) })
+}
+
+// insertToken inserts a sign-in token (nil: nothing) in tx.
+func insertToken(ctx context.Context, tx *sql.Tx, t *charging.AuthToken) error {
+	if t == nil {
+		return nil
+	}
+	if t.Hash == "" {
+		return charging.Errorf(charging.EINVALID, "token hash is empty")
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_tokens (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		t.Hash, t.UserID, toMicro(t.CreatedAt), toMicro(t.ExpiresAt))
+	switch {
+	case isForeignKey(err):
+		return charging.Errorf(charging.ENOTFOUND, "user %s not found", t.UserID)
+	case isUnique(err):
+		return charging.Errorf(charging.ECONFLICT, "the token already exists")
+	}
+	return err
 }
 
 // GetToken returns the token with the hash and its user, expired or not:

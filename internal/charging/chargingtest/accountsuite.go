@@ -22,6 +22,7 @@ func testAccounts(t *testing.T, s charging.Store) {
 		{"UserUniqueness", testUserUniqueness},
 		{"CreateUserWithTag", testCreateUserWithTag},
 		{"UpdateUser", testUpdateUser},
+		{"SignInIsOneWrite", testSignInIsOneWrite},
 		{"DeleteUser", testDeleteUser},
 		{"ListUsers", testListUsers},
 		{"Tokens", testTokens},
@@ -136,7 +137,7 @@ func testUserRoundTrip(t *testing.T, s charging.Store) {
 	u := user("rt-1", charging.RoleDriver)
 	u.Disabled = true
 	u.AppIDTag = "APPRT1"
-	must(t, s.CreateUser(ctx, u, nil), "CreateUser rt-1")
+	must(t, s.CreateUser(ctx, u, nil, nil), "CreateUser rt-1")
 	got, err := s.GetUser(ctx, "rt-1")
 	must(t, err, "GetUser rt-1")
 	checkEqual(t, "GetUser rt-1", normUser(got), normUser(u))
@@ -155,12 +156,12 @@ func testUserRoundTrip(t *testing.T, s charging.Store) {
 
 	// Empty and zero fields round-trip too.
 	bare := charging.User{ID: "rt-2", Email: "rt-2@example.com", Role: charging.RoleViewer, CreatedAt: t0, UpdatedAt: t0}
-	must(t, s.CreateUser(ctx, bare, nil), "CreateUser rt-2")
+	must(t, s.CreateUser(ctx, bare, nil, nil), "CreateUser rt-2")
 	wantUser(t, s, bare, "GetUser rt-2 (bare)")
 
 	for _, role := range charging.Roles {
 		u := user("rt-role-"+string(role), role)
-		must(t, s.CreateUser(ctx, u, nil), "CreateUser with role "+string(role))
+		must(t, s.CreateUser(ctx, u, nil, nil), "CreateUser with role "+string(role))
 		wantUser(t, s, u, "GetUser with role "+string(role))
 	}
 
@@ -175,7 +176,7 @@ func testUserRoundTrip(t *testing.T, s charging.Store) {
 	wantCode(t, err, charging.ENOTFOUND, "GetUserBySubject in another case")
 
 	bad := user("rt-bad", "root")
-	wantCode(t, s.CreateUser(ctx, bad, nil), charging.EINVALID, "CreateUser with an unknown role")
+	wantCode(t, s.CreateUser(ctx, bad, nil, nil), charging.EINVALID, "CreateUser with an unknown role")
 	wantNoUser(t, s, "rt-bad", "after an invalid CreateUser")
 }
 
@@ -183,7 +184,7 @@ func testUserUniqueness(t *testing.T, s charging.Store) {
 	ctx := context.Background()
 	a := user("uq-a", charging.RoleDriver)
 	a.AppIDTag = "APPUQA"
-	must(t, s.CreateUser(ctx, a, nil), "CreateUser uq-a")
+	must(t, s.CreateUser(ctx, a, nil, nil), "CreateUser uq-a")
 
 	for _, tt := range []struct {
 		what string
@@ -210,7 +211,7 @@ func testUserUniqueness(t *testing.T, s charging.Store) {
 			return u
 		}()},
 	} {
-		wantCode(t, s.CreateUser(ctx, tt.u, nil), charging.ECONFLICT, "CreateUser with "+tt.what)
+		wantCode(t, s.CreateUser(ctx, tt.u, nil, nil), charging.ECONFLICT, "CreateUser with "+tt.what)
 	}
 	wantNoUser(t, s, "uq-b", "after the conflicts")
 	wantUser(t, s, a, "uq-a after the conflicts")
@@ -219,7 +220,7 @@ func testUserUniqueness(t *testing.T, s charging.Store) {
 	for _, id := range []string{"uq-c", "uq-d"} {
 		u := user(id, charging.RoleOperator)
 		u.Subject, u.AppIDTag = "", ""
-		must(t, s.CreateUser(ctx, u, nil), "CreateUser "+id+" without subject nor app id tag")
+		must(t, s.CreateUser(ctx, u, nil, nil), "CreateUser "+id+" without subject nor app id tag")
 	}
 
 	// UpdateUser keeps the same rules and changes nothing on a conflict.
@@ -236,7 +237,7 @@ func testUserUniqueness(t *testing.T, s charging.Store) {
 		u := c
 		tt.change(&u)
 		u.Name = "changed"
-		wantCode(t, s.UpdateUser(ctx, u, true), charging.ECONFLICT, "UpdateUser uq-c to a used "+tt.what)
+		wantCode(t, s.UpdateUser(ctx, u, true, nil), charging.ECONFLICT, "UpdateUser uq-c to a used "+tt.what)
 		wantUser(t, s, c, "uq-c after a refused update of its "+tt.what)
 	}
 }
@@ -246,7 +247,7 @@ func testCreateUserWithTag(t *testing.T, s charging.Store) {
 	u := user("ct-1", charging.RoleDriver)
 	u.AppIDTag = "APPCT1"
 	tag := idTag("APPCT1", "someone-else") // the owner is the new user, whatever the tag says
-	must(t, s.CreateUser(ctx, u, &tag), "CreateUser with a tag")
+	must(t, s.CreateUser(ctx, u, &tag, nil), "CreateUser with a tag")
 	wantUser(t, s, u, "ct-1")
 	want := tag
 	want.OwnerID = "ct-1"
@@ -259,7 +260,7 @@ func testCreateUserWithTag(t *testing.T, s charging.Store) {
 	u2.AppIDTag = "card-ct"
 	dup := idTag("card-ct", "")
 	dup.Status = charging.AuthBlocked
-	wantCode(t, s.CreateUser(ctx, u2, &dup), charging.ECONFLICT, "CreateUser with an existing tag")
+	wantCode(t, s.CreateUser(ctx, u2, &dup, nil), charging.ECONFLICT, "CreateUser with an existing tag")
 	wantNoUser(t, s, "ct-2", "after a conflicting tag")
 	_, err := s.GetUserByEmail(ctx, u2.Email)
 	wantCode(t, err, charging.ENOTFOUND, "GetUserByEmail after a conflicting tag")
@@ -269,7 +270,7 @@ func testCreateUserWithTag(t *testing.T, s charging.Store) {
 	u3 := user("ct-3", charging.RoleDriver)
 	u3.Email = "CT-1@example.com"
 	tag3 := idTag("APPCT3", "")
-	wantCode(t, s.CreateUser(ctx, u3, &tag3), charging.ECONFLICT, "CreateUser with a used email and a new tag")
+	wantCode(t, s.CreateUser(ctx, u3, &tag3, nil), charging.ECONFLICT, "CreateUser with a used email and a new tag")
 	_, err = s.GetIDTag(ctx, "APPCT3")
 	wantCode(t, err, charging.ENOTFOUND, "the tag of a refused user")
 	wantNoUser(t, s, "ct-3", "a refused user")
@@ -277,7 +278,7 @@ func testCreateUserWithTag(t *testing.T, s charging.Store) {
 	// The same user retried with a free tag is created.
 	u2.AppIDTag = "APPCT2"
 	tag2 := idTag("APPCT2", "")
-	must(t, s.CreateUser(ctx, u2, &tag2), "CreateUser ct-2 with a free tag")
+	must(t, s.CreateUser(ctx, u2, &tag2, nil), "CreateUser ct-2 with a free tag")
 	wantUser(t, s, u2, "ct-2")
 	tag2.OwnerID = "ct-2"
 	wantTag(t, s, tag2, "the app tag of ct-2")
@@ -286,9 +287,9 @@ func testCreateUserWithTag(t *testing.T, s charging.Store) {
 func testUpdateUser(t *testing.T, s charging.Store) {
 	ctx := context.Background()
 	u := user("up-1", charging.RoleOperator)
-	must(t, s.CreateUser(ctx, u, nil), "CreateUser up-1")
+	must(t, s.CreateUser(ctx, u, nil, nil), "CreateUser up-1")
 	other := user("up-2", charging.RoleOperator)
-	must(t, s.CreateUser(ctx, other, nil), "CreateUser up-2")
+	must(t, s.CreateUser(ctx, other, nil, nil), "CreateUser up-2")
 	for _, h := range []string{"up-1-a", "up-1-b"} {
 		must(t, s.CreateToken(ctx, token(h, "up-1", time.Hour)), "CreateToken "+h)
 	}
@@ -298,7 +299,7 @@ func testUpdateUser(t *testing.T, s charging.Store) {
 	upd := charging.User{ID: "up-1", Email: "up-1-new@example.com", Name: "New", Role: charging.RoleViewer,
 		Disabled: true, PasswordHash: "", Subject: "https://other.example up-1", AppIDTag: "APPUP1",
 		CreatedAt: at(time.Hour), UpdatedAt: at(2 * time.Hour), LastLoginAt: nil}
-	must(t, s.UpdateUser(ctx, upd, false), "UpdateUser without revoking")
+	must(t, s.UpdateUser(ctx, upd, false, nil), "UpdateUser without revoking")
 	want := upd
 	want.CreatedAt = u.CreatedAt
 	wantUser(t, s, want, "up-1 after UpdateUser")
@@ -312,7 +313,7 @@ func testUpdateUser(t *testing.T, s charging.Store) {
 
 	// revokeTokens deletes this user's tokens, and only them.
 	upd.Disabled, upd.LastLoginAt, upd.UpdatedAt = false, ptr(at(3*time.Hour)), at(3*time.Hour)
-	must(t, s.UpdateUser(ctx, upd, true), "UpdateUser revoking tokens")
+	must(t, s.UpdateUser(ctx, upd, true, nil), "UpdateUser revoking tokens")
 	want = upd
 	want.CreatedAt = u.CreatedAt
 	wantUser(t, s, want, "up-1 after UpdateUser revoking")
@@ -327,11 +328,11 @@ func testUpdateUser(t *testing.T, s charging.Store) {
 	}
 
 	// A missing user is ENOTFOUND, and is not created.
-	wantCode(t, s.UpdateUser(ctx, user("up-9", charging.RoleViewer), true), charging.ENOTFOUND, "UpdateUser of a missing user")
+	wantCode(t, s.UpdateUser(ctx, user("up-9", charging.RoleViewer), true, nil), charging.ENOTFOUND, "UpdateUser of a missing user")
 	wantNoUser(t, s, "up-9", "after UpdateUser of a missing user")
 	bad := want
 	bad.Role = "root"
-	wantCode(t, s.UpdateUser(ctx, bad, false), charging.EINVALID, "UpdateUser with an unknown role")
+	wantCode(t, s.UpdateUser(ctx, bad, false, nil), charging.EINVALID, "UpdateUser with an unknown role")
 	wantUser(t, s, want, "up-1 after a refused update")
 }
 
@@ -341,11 +342,11 @@ func testDeleteUser(t *testing.T, s charging.Store) {
 	u := user("du-1", charging.RoleDriver)
 	u.AppIDTag = "APPDU1"
 	app := idTag("APPDU1", "")
-	must(t, s.CreateUser(ctx, u, &app), "CreateUser du-1")
+	must(t, s.CreateUser(ctx, u, &app, nil), "CreateUser du-1")
 	card := idTag("CARD-DU1", "du-1")
 	must(t, s.SaveIDTag(ctx, card), "SaveIDTag CARD-DU1")
 	keep := user("du-2", charging.RoleDriver)
-	must(t, s.CreateUser(ctx, keep, nil), "CreateUser du-2")
+	must(t, s.CreateUser(ctx, keep, nil, nil), "CreateUser du-2")
 	theirs := idTag("CARD-DU2", "du-2")
 	must(t, s.SaveIDTag(ctx, theirs), "SaveIDTag CARD-DU2")
 	operators := idTag("CARD-OP", "")
@@ -393,7 +394,7 @@ func testDeleteUser(t *testing.T, s charging.Store) {
 	// The email and app tag are free again.
 	again := user("du-3", charging.RoleDriver)
 	again.Email, again.AppIDTag = u.Email, u.AppIDTag
-	must(t, s.CreateUser(ctx, again, nil), "CreateUser with a deleted user's email and app tag")
+	must(t, s.CreateUser(ctx, again, nil, nil), "CreateUser with a deleted user's email and app tag")
 }
 
 func testListUsers(t *testing.T, s charging.Store) {
@@ -415,7 +416,7 @@ func testListUsers(t *testing.T, s charging.Store) {
 	for _, f := range fixture {
 		u := user(f.id, f.role)
 		u.Email = f.email
-		must(t, s.CreateUser(ctx, u, nil), "CreateUser "+f.id)
+		must(t, s.CreateUser(ctx, u, nil, nil), "CreateUser "+f.id)
 	}
 	n, err := s.CountUsers(ctx)
 	must(t, err, "CountUsers")
@@ -482,7 +483,7 @@ func testListUsers(t *testing.T, s charging.Store) {
 func testTokens(t *testing.T, s charging.Store) {
 	ctx := context.Background()
 	u := user("tk-1", charging.RoleAdmin)
-	must(t, s.CreateUser(ctx, u, nil), "CreateUser tk-1")
+	must(t, s.CreateUser(ctx, u, nil, nil), "CreateUser tk-1")
 	tok := token("0123abcd", "tk-1", 24*time.Hour)
 	tok.CreatedAt = at(time.Minute)
 	must(t, s.CreateToken(ctx, tok), "CreateToken")
@@ -504,7 +505,7 @@ func testTokens(t *testing.T, s charging.Store) {
 
 	// The user is the current one.
 	u.Name, u.Disabled, u.UpdatedAt = "Renamed", true, at(time.Hour)
-	must(t, s.UpdateUser(ctx, u, false), "UpdateUser tk-1")
+	must(t, s.UpdateUser(ctx, u, false, nil), "UpdateUser tk-1")
 	_, gotUser, err = s.GetToken(ctx, "0123abcd")
 	must(t, err, "GetToken after UpdateUser")
 	checkEqual(t, "GetToken user after UpdateUser", normUser(gotUser), normUser(u))
@@ -527,7 +528,7 @@ func testTokens(t *testing.T, s charging.Store) {
 func testDeleteExpiredTokens(t *testing.T, s charging.Store) {
 	ctx := context.Background()
 	for _, id := range []string{"ex-1", "ex-2"} {
-		must(t, s.CreateUser(ctx, user(id, charging.RoleDriver), nil), "CreateUser "+id)
+		must(t, s.CreateUser(ctx, user(id, charging.RoleDriver), nil, nil), "CreateUser "+id)
 	}
 	// Far after the other subtests' tokens, which go first.
 	now := at(1000 * time.Hour)
@@ -1055,4 +1056,58 @@ func testListSessionsByOwner(t *testing.T, s charging.Store) {
 		owners[x.ID] = x.OwnerID
 	}
 	checkEqual(t, "owners of LO-CP2's sessions", owners, map[string]string{"LO-2": "lo-a", "LO-5": "", "LO-6": "lo-a"})
+}
+
+// testSignInIsOneWrite: a sign-up (user, app tag, token) and a sign-in
+// (last login, revoked sessions, new token) are each one write; when a
+// part fails nothing of it is stored.
+func testSignInIsOneWrite(t *testing.T, s charging.Store) {
+	ctx := context.Background()
+	u := user("si-1", charging.RoleDriver)
+	u.AppIDTag = "APPSI1"
+	tag := charging.IDTag{IDTag: "APPSI1", Status: charging.AuthAccepted, CreatedAt: at(0), UpdatedAt: at(0)}
+	tok := token("si-1-a", "si-1", time.Hour)
+	must(t, s.CreateUser(ctx, u, &tag, &tok), "CreateUser si-1 with a tag and a token")
+	if _, got, err := s.GetToken(ctx, "si-1-a"); err != nil || got.ID != "si-1" {
+		t.Fatalf("GetToken si-1-a after a sign-up = %v, %v; want user si-1", got.ID, err)
+	}
+
+	// The tag part fails: no user, no token.
+	u2 := user("si-2", charging.RoleDriver)
+	u2.AppIDTag = "APPSI1"
+	tok2 := token("si-2-a", "si-2", time.Hour)
+	wantCode(t, s.CreateUser(ctx, u2, &tag, &tok2), charging.ECONFLICT, "CreateUser si-2 with a used tag")
+	_, err := s.GetUser(ctx, "si-2")
+	wantCode(t, err, charging.ENOTFOUND, "GetUser si-2 after a failed sign-up")
+	_, _, err = s.GetToken(ctx, "si-2-a")
+	wantCode(t, err, charging.ENOTFOUND, "GetToken si-2-a after a failed sign-up")
+
+	// The token part fails (its hash is taken): the user is not written either.
+	u3 := user("si-3", charging.RoleViewer)
+	dup := token("si-1-a", "si-3", time.Hour)
+	wantCode(t, s.CreateUser(ctx, u3, nil, &dup), charging.ECONFLICT, "CreateUser si-3 with a used token hash")
+	_, err = s.GetUser(ctx, "si-3")
+	wantCode(t, err, charging.ENOTFOUND, "GetUser si-3 after a failed sign-up")
+
+	// A sign-in that ends the other sessions keeps only its new token.
+	must(t, s.CreateToken(ctx, token("si-1-b", "si-1", time.Hour)), "CreateToken si-1-b")
+	u.LastLoginAt = ptr(at(time.Hour))
+	fresh := token("si-1-c", "si-1", time.Hour)
+	must(t, s.UpdateUser(ctx, u, true, &fresh), "UpdateUser si-1 revoking, with a new token")
+	for _, h := range []string{"si-1-a", "si-1-b"} {
+		_, _, err := s.GetToken(ctx, h)
+		wantCode(t, err, charging.ENOTFOUND, "GetToken "+h+" after the sign-in revoked it")
+	}
+	if _, _, err := s.GetToken(ctx, "si-1-c"); err != nil {
+		t.Errorf("GetToken si-1-c, the sign-in's token: %v", err)
+	}
+	// A sign-in whose token fails leaves the user as it was.
+	u.LastLoginAt = ptr(at(2 * time.Hour))
+	again := token("si-1-c", "si-1", time.Hour)
+	wantCode(t, s.UpdateUser(ctx, u, false, &again), charging.ECONFLICT, "UpdateUser si-1 with a used token hash")
+	got, err := s.GetUser(ctx, "si-1")
+	must(t, err, "GetUser si-1")
+	if got.LastLoginAt == nil || !got.LastLoginAt.Equal(at(time.Hour)) {
+		t.Errorf("si-1 LastLoginAt after a failed sign-in = %v, want the earlier %v", got.LastLoginAt, at(time.Hour))
+	}
 }
