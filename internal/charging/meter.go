@@ -32,3 +32,30 @@ type MeterSample struct {
 	// parsed as a number (Value is then 0) or was signed data.
 	Raw string `json:"raw,omitempty"`
 }
+
+// SessionLive is what a meter report changes on an active session: its
+// live values and when they were computed (the session's UpdatedAt).
+type SessionLive struct {
+	SessionID  string
+	UpdatedAt  time.Time
+	EnergyWh   float64
+	PowerW     float64
+	CurrentA   *float64
+	VoltageV   *float64
+	SoCPercent *float64
+}
+
+// Live returns the session's live values.
+func (s *Session) Live() SessionLive {
+	return SessionLive{SessionID: s.ID, UpdatedAt: s.UpdatedAt, EnergyWh: s.EnergyWh, PowerW: s.PowerW,
+		CurrentA: s.CurrentA, VoltageV: s.VoltageV, SoCPercent: s.SoCPercent}
+}
+
+// ApplyLive sets the session's live values from l (when l is newer).
+func (s *Session) ApplyLive(l SessionLive) {
+	if l.SessionID != s.ID || l.UpdatedAt.Before(s.UpdatedAt) {
+		return
+	}
+	s.UpdatedAt, s.EnergyWh, s.PowerW = l.UpdatedAt, l.EnergyWh, l.PowerW
+	s.CurrentA, s.VoltageV, s.SoCPercent = l.CurrentA, l.VoltageV, l.SoCPercent
+}

@@ -11,12 +11,39 @@ import (
 // Every method returns an *Error with ENOTFOUND for a missing record and
 // ECONFLICT for a broken uniqueness rule; other failures are wrapped errors.
 // Times are stored and returned in UTC.
+//
+// Each method of a Store is atomic and durable on its own when it returns
+// nil. A use case that writes more than once (an OCPP message that ends a
+// session, stores its samples and frees its reservation) runs its writes
+// in one unit of work with Update instead, so that all of them are durable
+// before the charger gets its answer, or none is.
 type Store interface {
-	DeviceModelStore // OCPP 2.0.1 device model, charger events, transaction events
+	Tx
+
+	// Update runs fn as one unit of work. Everything fn does through tx
+	// reads the unit's own writes, and is durable together when Update
+	// returns nil; when fn returns an error (or the commit fails), none of
+	// it is and Update returns that error. Units of work are isolated from
+	// each other: one never sees another's writes before they commit.
+	//
+	// fn may run more than once (a store may retry a unit whose shared
+	// transaction was lost), and may run on another goroutine, holding the
+	// store's writer: it must only use tx (never the Store, which can
+	// deadlock), must not keep tx, must be quick (no network calls), and
+	// must have no effect outside tx (events, caches) until Update
+	// returned nil. A write method of tx that fails leaves nothing of
+	// itself behind, so fn may handle its error and go on.
+	Update(ctx context.Context, fn func(tx Tx) error) error
 
 	// Ping checks that the store can serve requests (readiness).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Tx is everything a Store reads and writes: the Store itself outside a
+// unit of work, and the unit's view of it inside one (Store.Update).
+type Tx interface {
+	DeviceModelStore // OCPP 2.0.1 device model, charger events, transaction events
 
 	// GetCharger returns the charger with its connectors (ordered by id).
 	GetCharger(ctx context.Context, id string) (Charger, error)
@@ -30,6 +57,12 @@ type Store interface {
 	SetAllOffline(ctx context.Context) error
 	// SaveConnector inserts or updates one connector of an existing charger.
 	SaveConnector(ctx context.Context, chargerID string, c Connector) error
+	// SaveConnectorStatus records what a charger reported about one of its
+	// connectors without reading the charger first: the reported fields
+	// (status, error code, info, vendor error code, updated at) are
+	// written, the operator's (type, max power) kept, and the whole
+	// connector returned. A charger that does not exist is ENOTFOUND.
+	SaveConnectorStatus(ctx context.Context, chargerID string, c Connector) (Connector, error)
 
 	// CreateSession inserts a new session. It fails with ECONFLICT when the
 	// connector (ConnectorID > 0) already has an open (pending or active)
@@ -46,13 +79,35 @@ type Store interface {
 	// NextTransactionID returns a new, never used OCPP 1.6 transaction id (> 0).
 	NextTransactionID(ctx context.Context) (int64, error)
 
-	// AddMeterSamples stores samples (duplicates of an already stored sample,
-	// same charger, connector, transaction, timestamp, measurand, phase,
-	// location and context, are ignored) and, when s is not nil, overwrites
-	// that session, all in one transaction.
+	// AddMeterSamples stores samples in the meter log and, when s is not
+	// nil, overwrites that session, in one write. Samples are kept by
+	// meterValue element: consecutive samples with the same session,
+	// charger, connector, transaction and timestamp. An element that is
+	// already stored exactly (a charger retrying its message) is skipped;
+	// one taken at the same timestamp with any other value is kept.
 	AddMeterSamples(ctx context.Context, samples []MeterSample, s *Session) error
 	// ListMeterSamples returns a session's samples ordered by timestamp, then ID.
 	ListMeterSamples(ctx context.Context, q MeterQuery) (Page[MeterSample], error)
+	// LastMeterSamples returns the samples of a session's last n meterValue
+	// elements (the latest timestamps), ordered by timestamp, then ID.
+	LastMeterSamples(ctx context.Context, sessionID string, n int) ([]MeterSample, error)
+	// SetSessionLive records an active session's live values, as a meter
+	// report left them. Unlike other writes they need not be durable when
+	// it returns: a store may keep them in memory and write them with a
+	// later commit (sqlite: within two seconds, and at Close), which is
+	// what lets a meter report cost one append. Reads return them at once.
+	// They never overwrite a session that is no longer active or was
+	// written at or after l.UpdatedAt. Inside a unit of work they take
+	// effect when the unit commits. Values a crash lost are rebuilt from
+	// the meter log (LastMeterSamples) by csms at start-up.
+	SetSessionLive(ctx context.Context, l SessionLive) error
+	// PurgeMeterSamples deletes the meter samples of sessions that ended
+	// (finished or failed, last written) before before, and of samples
+	// stored without a session timestamped before it; sessions keep their
+	// totals. It works through at most limit sessions per call, starting
+	// where the last call stopped, and returns how many meterValue
+	// elements it deleted and whether there is more to do.
+	PurgeMeterSamples(ctx context.Context, before time.Time, limit int) (deleted int, more bool, err error)
 
 	GetIDTag(ctx context.Context, idTag string) (IDTag, error)
 	// CreateIDTag inserts a new id tag; an existing one (matched as

@@ -222,7 +222,7 @@ func (s *Store) ListUsers(ctx context.Context, q charging.UserQuery) (charging.P
 	}
 	query += ` ORDER BY email LIMIT ?`
 	args = append(args, n+1)
-	page.Items, err = queryList(ctx, s.r, query, args, func(r *sql.Rows) (charging.User, error) { return scanUser(r) })
+	page.Items, err = queryList(ctx, s.rd(), query, args, func(r *sql.Rows) (charging.User, error) { return scanUser(r) })
 	if err != nil {
 		return charging.Page[charging.User]{}, fmt.Errorf("sqlite: list users: %w", err)
 	}
@@ -236,14 +236,14 @@ func (s *Store) ListUsers(ctx context.Context, q charging.UserQuery) (charging.P
 // CountUsers returns how many users there are.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := s.rd().QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count users: %w", err)
 	}
 	return n, nil
 }
 
 // queryList runs a list query and scans every row.
-func queryList[T any](ctx context.Context, db *sql.DB, query string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+func queryList[T any](ctx context.Context, db querier, query string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -423,7 +423,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, q charging.APIKeyQuery) (chargi
 	}
 	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, n+1)
-	page.Items, err = queryList(ctx, s.r, query, args, func(r *sql.Rows) (charging.APIKey, error) { return scanAPIKey(r) })
+	page.Items, err = queryList(ctx, s.rd(), query, args, func(r *sql.Rows) (charging.APIKey, error) { return scanAPIKey(r) })
 	if err != nil {
 		return charging.Page[charging.APIKey]{}, fmt.Errorf("sqlite: list API keys: %w", err)
 	}
@@ -529,7 +529,7 @@ func (s *Store) ListAudit(ctx context.Context, q charging.AuditQuery) (charging.
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, n+1)
-	page.Items, err = queryList(ctx, s.r, query, args, func(r *sql.Rows) (charging.AuditEntry, error) {
+	page.Items, err = queryList(ctx, s.rd(), query, args, func(r *sql.Rows) (charging.AuditEntry, error) {
 		var e charging.AuditEntry
 		var at int64
 		var role string

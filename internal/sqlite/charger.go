@@ -56,11 +56,11 @@ func scanConnector(row interface{ Scan(...any) error }) (chargerID string, c cha
 // GetCharger returns the charger with its connectors ordered by id.
 func (s *Store) GetCharger(ctx context.Context, id string) (charging.Charger, error) {
 	// One read transaction, so charger and connectors are one snapshot.
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, done, err := s.readTx(ctx)
 	if err != nil {
 		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // read only
+	defer done()
 
 	c, err := scanCharger(s.txQueryRow(ctx, tx, `SELECT `+chargerSelect+` FROM chargers WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -79,7 +79,7 @@ func (s *Store) GetCharger(ctx context.Context, id string) (charging.Charger, er
 
 // loadConnectors fills the connectors of cs, which are ordered by id and are
 // a contiguous range of ids, so one range scan of the primary key finds them.
-func loadConnectors(ctx context.Context, tx *sql.Tx, cs []charging.Charger) error {
+func loadConnectors(ctx context.Context, tx querier, cs []charging.Charger) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -127,11 +127,11 @@ func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (char
 		return page, fmt.Errorf("sqlite: list chargers: %w", err)
 	}
 
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, done, err := s.readTx(ctx)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list chargers: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // read only
+	defer done()
 
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {

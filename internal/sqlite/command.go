@@ -52,7 +52,7 @@ func (s *Store) ListCommands(ctx context.Context, q charging.CommandQuery) (char
 	}
 	query += ` ORDER BY requested_at DESC, id DESC LIMIT ?`
 	args = append(args, n+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list commands: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
 )
 
 // Group commit. Every mutation goes through Store.write, which queues the
@@ -79,7 +81,9 @@ type committer struct {
 
 	mu      sync.Mutex
 	queue   []*writeReq
-	touches map[string]int64 // charger id -> last seen (unix µs), not yet written
+	touches map[string]int64                // charger id -> last seen (unix µs), not yet written
+	lives   map[string]charging.SessionLive // session id -> live values, not yet written
+	writing map[string]charging.SessionLive // lives of the batch being committed
 	closed  bool
 
 	wake chan struct{} // capacity 1
@@ -89,7 +93,7 @@ type committer struct {
 }
 
 func newCommitter(db *sql.DB, hook func(BatchInfo)) *committer {
-	g := &committer{db: db, hook: hook, touches: map[string]int64{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	g := &committer{db: db, hook: hook, touches: map[string]int64{}, lives: map[string]charging.SessionLive{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -146,6 +150,28 @@ func (g *committer) lastSeen(id string) (int64, bool) {
 	return us, ok
 }
 
+// setLive records a session's live values to be written with a later
+// batch; it keeps the latest per session.
+func (g *committer) setLive(l charging.SessionLive) {
+	g.mu.Lock()
+	if old, ok := g.lives[l.SessionID]; !ok || !l.UpdatedAt.Before(old.UpdatedAt) {
+		g.lives[l.SessionID] = l
+	}
+	g.mu.Unlock()
+}
+
+// live returns the not yet written (or being written) live values of a
+// session.
+func (g *committer) live(id string) (charging.SessionLive, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l, ok := g.lives[id]; ok {
+		return l, true
+	}
+	l, ok := g.writing[id]
+	return l, ok
+}
+
 // forget drops a not yet written last-seen time of the charger (deleted:
 // a time kept for it must not land on a new charger with the same id).
 func (g *committer) forget(id string) {
@@ -188,14 +214,21 @@ func (g *committer) run() {
 			if (n > 0 || flushTouches || closed) && len(g.touches) > 0 {
 				touches, g.touches = g.touches, map[string]int64{}
 			}
+			var lives map[string]charging.SessionLive
+			if (flushTouches || closed) && len(g.lives) > 0 {
+				// Only on the timer: a session's live values are written
+				// at most once per interval, however often it reports.
+				lives, g.lives = g.lives, map[string]charging.SessionLive{}
+				g.writing = lives
+			}
 			g.mu.Unlock()
-			if n == 0 && touches == nil {
+			if n == 0 && touches == nil && lives == nil {
 				if closed {
 					return
 				}
 				break
 			}
-			g.commit(batch, touches)
+			g.commit(batch, touches, lives)
 			flushTouches = false
 		}
 	}
@@ -205,7 +238,7 @@ func (g *committer) run() {
 // caller's context interrupted a statement, which makes SQLite roll back
 // the whole transaction), the caller at fault gets its error and the rest
 // run again in a new transaction.
-func (g *committer) commit(batch []*writeReq, touches map[string]int64) {
+func (g *committer) commit(batch []*writeReq, touches map[string]int64, lives map[string]charging.SessionLive) {
 	todo := make([]*writeReq, 0, len(batch))
 	for _, r := range batch {
 		if r.state.CompareAndSwap(reqQueued, reqTaken) {
@@ -213,7 +246,7 @@ func (g *committer) commit(batch []*writeReq, touches map[string]int64) {
 		}
 	}
 	for {
-		info, results, aborted, err := g.runBatch(todo, touches)
+		info, results, aborted, err := g.runBatch(todo, touches, lives)
 		if aborted >= 0 {
 			// Everything before and after the culprit runs again; errors
 			// already returned by functions before it stand.
@@ -248,15 +281,21 @@ func (g *committer) commit(batch []*writeReq, touches map[string]int64) {
 				r.done <- nil
 			}
 		}
-		if err != nil && touches != nil {
-			g.mu.Lock()
+		g.mu.Lock()
+		if err != nil {
 			for id, us := range touches {
 				if us > g.touches[id] {
 					g.touches[id] = us
 				}
 			}
-			g.mu.Unlock()
+			for id, l := range lives {
+				if old, ok := g.lives[id]; !ok || old.UpdatedAt.Before(l.UpdatedAt) {
+					g.lives[id] = l
+				}
+			}
 		}
+		g.writing = nil
+		g.mu.Unlock()
 		if g.hook != nil {
 			g.hook(info)
 		}
@@ -269,7 +308,7 @@ func (g *committer) commit(batch []*writeReq, touches map[string]int64) {
 // COMMIT error, which fails every function that succeeded; or, with
 // aborted >= 0, the error that lost the transaction while running
 // todo[aborted].
-func (g *committer) runBatch(todo []*writeReq, touches map[string]int64) (info BatchInfo, results []error, aborted int, err error) {
+func (g *committer) runBatch(todo []*writeReq, touches map[string]int64, lives map[string]charging.SessionLive) (info BatchInfo, results []error, aborted int, err error) {
 	start := time.Now()
 	info = BatchInfo{Writes: len(todo), Touches: len(touches)}
 	results = make([]error, len(todo))
@@ -320,6 +359,11 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]int64) (info B
 		// (the next heartbeat brings a newer one).
 		_ = writeTouches(bg, tx, touches)
 	}
+	if len(lives) > 0 {
+		// Like last-seen times, live values are rebuilt when lost (from
+		// the meter log); a failure here must not fail the batch.
+		_ = writeLives(bg, tx, lives)
+	}
 	if err := tx.Commit(); err != nil {
 		return info, results, -1, fmt.Errorf("commit: %w", err)
 	}
@@ -355,5 +399,30 @@ func writeTouches(ctx context.Context, tx *sql.Tx, touches map[string]int64) err
 		_, _ = tx.ExecContext(ctx, "ROLLBACK TO t")
 	}
 	_, _ = tx.ExecContext(ctx, "RELEASE t")
+	return err
+}
+
+// writeLives writes sessions' live values inside their own savepoint, only
+// to sessions still active and not written since the values were computed.
+func writeLives(ctx context.Context, tx *sql.Tx, lives map[string]charging.SessionLive) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT l"); err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE sessions SET updated_at = ?, energy_wh = ?, power_w = ?,
+		current_a = ?, voltage_v = ?, soc_percent = ? WHERE id = ? AND status = 'active' AND updated_at <= ?`)
+	if err == nil {
+		for id, l := range lives {
+			us := toMicro(l.UpdatedAt)
+			if _, err = st.ExecContext(ctx, us, l.EnergyWh, l.PowerW, nullFloat(l.CurrentA), nullFloat(l.VoltageV),
+				nullFloat(l.SoCPercent), id, us); err != nil {
+				break
+			}
+		}
+		st.Close()
+	}
+	if err != nil {
+		_, _ = tx.ExecContext(ctx, "ROLLBACK TO l")
+	}
+	_, _ = tx.ExecContext(ctx, "RELEASE l")
 	return err
 }

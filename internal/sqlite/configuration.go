@@ -49,7 +49,7 @@ func (s *Store) GetConfiguration(ctx context.Context, chargerID string) (chargin
 	c := charging.ChargerConfiguration{ChargerID: chargerID, Keys: []charging.ConfigurationKey{}}
 	var unknown string
 	var readAt int64
-	err := s.r.QueryRowContext(ctx, `SELECT unknown_keys, read_at FROM charger_configuration_reads WHERE charger_id = ?`, chargerID).Scan(&unknown, &readAt)
+	err := s.rd().QueryRowContext(ctx, `SELECT unknown_keys, read_at FROM charger_configuration_reads WHERE charger_id = ?`, chargerID).Scan(&unknown, &readAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -59,7 +59,7 @@ func (s *Store) GetConfiguration(ctx context.Context, chargerID string) (chargin
 		c.ReadAt = &t
 		_ = json.Unmarshal([]byte(unknown), &c.UnknownKeys)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT key, value, readonly FROM charger_configuration WHERE charger_id = ? ORDER BY key`, chargerID)
+	rows, err := s.rd().QueryContext(ctx, `SELECT key, value, readonly FROM charger_configuration WHERE charger_id = ? ORDER BY key`, chargerID)
 	if err != nil {
 		return c, fmt.Errorf("sqlite: get configuration of %s: %w", chargerID, err)
 	}
@@ -110,7 +110,7 @@ func (s *Store) DeleteDesiredSetting(ctx context.Context, chargerID, key string)
 
 // ListDesiredSettings returns a charger's desired settings ordered by key.
 func (s *Store) ListDesiredSettings(ctx context.Context, chargerID string) ([]charging.DesiredSetting, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT charger_id, key, value, status, applied_at, updated_at FROM desired_settings
+	rows, err := s.rd().QueryContext(ctx, `SELECT charger_id, key, value, status, applied_at, updated_at FROM desired_settings
 		WHERE charger_id = ? ORDER BY key`, chargerID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list desired settings of %s: %w", chargerID, err)

@@ -80,7 +80,7 @@ func (s *Store) ListVariables(ctx context.Context, q charging.VariableQuery) (ch
 	}
 	query += ` ORDER BY component, component_instance, evse_id, connector_id, variable, variable_instance, attribute_type LIMIT ?`
 	args = append(args, n+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list variables: %w", err)
 	}
@@ -113,7 +113,7 @@ func (s *Store) ListVariables(ctx context.Context, q charging.VariableQuery) (ch
 // HasVariables reports whether the charger has any stored variable.
 func (s *Store) HasVariables(ctx context.Context, chargerID string) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM device_variables WHERE charger_id = ? LIMIT 1)`, chargerID).Scan(&n)
+	err := s.rd().QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM device_variables WHERE charger_id = ? LIMIT 1)`, chargerID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: has variables %s: %w", chargerID, err)
 	}
@@ -169,7 +169,7 @@ func (s *Store) ListChargerEvents(ctx context.Context, q charging.ChargerEventQu
 	}
 	query += ` ORDER BY timestamp DESC, id DESC LIMIT ?`
 	args = append(args, n+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list charger events: %w", err)
 	}
@@ -199,7 +199,7 @@ func (s *Store) ListChargerEvents(ctx context.Context, q charging.ChargerEventQu
 // HasTransactionEvent reports whether the event key is stored.
 func (s *Store) HasTransactionEvent(ctx context.Context, chargerID, transactionID string, seqNo int) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM transaction_events WHERE charger_id = ? AND transaction_id = ? AND seq_no = ?`,
+	err := s.rd().QueryRowContext(ctx, `SELECT count(*) FROM transaction_events WHERE charger_id = ? AND transaction_id = ? AND seq_no = ?`,
 		chargerID, transactionID, seqNo).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: has transaction event %s/%s/%d: %w", chargerID, transactionID, seqNo, err)
@@ -225,7 +225,7 @@ func (s *Store) AddTransactionEvent(ctx context.Context, r charging.TransactionE
 
 // ListTransactionEvents returns a transaction's events ordered by timestamp, then seqNo.
 func (s *Store) ListTransactionEvents(ctx context.Context, chargerID, transactionID string) ([]charging.TransactionEventRecord, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT charger_id, transaction_id, seq_no, event_type, timestamp, trigger_reason, offline,
+	rows, err := s.rd().QueryContext(ctx, `SELECT charger_id, transaction_id, seq_no, event_type, timestamp, trigger_reason, offline,
 		number_of_phases_used, charging_state, stopped_reason, session_id, received_at
 		FROM transaction_events WHERE charger_id = ? AND transaction_id = ? ORDER BY timestamp, seq_no`, chargerID, transactionID)
 	if err != nil {

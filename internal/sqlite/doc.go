@@ -59,8 +59,27 @@
 //
 // Hot statements are prepared once: the meter path's writes at Open on the
 // writer connection, frequent reads lazily per reader connection
-// (prepared.go). AddMeterSamplesIfUnchanged lets csms write a meter report
-// against the session it holds in memory instead of reading it first.
+// (prepared.go).
+//
+// # Units of work
+//
+// Update (unit.go) runs a use case's function as one write of the group
+// commit: the function gets a Store whose reads and writes all run on the
+// batch's transaction, each write method in a savepoint of its own, and
+// the whole unit in the savepoint the committer gives every write. So a
+// MeterValues or StopTransaction message is one atomic write however many
+// tables it touches, and the charger is answered after the COMMIT.
+//
+// # Meter log and live values
+//
+// Samples are a log of meterValue elements (meter.go, meterpack.go): one
+// row per element, its samples packed into a BLOB, appended in rowid
+// order, deduplicated by the element's identity (session, timestamp and a
+// digest of the charger, connector, transaction and every sample). A
+// session's live values (SetSessionLive) are kept in memory, read back at
+// once and written with the timed flush (like last-seen times), at most
+// once per session per flush; csms rebuilds them from the log after a
+// crash.
 //
 // # Schema and migrations
 //
@@ -80,9 +99,9 @@
 //   - one open (pending or active) session per connector > 0: a partial
 //     UNIQUE index on sessions (charger_id, connector_id);
 //   - unique non-empty idempotency keys: a partial UNIQUE index;
-//   - duplicate meter samples (a charger retrying MeterValues) are skipped
-//     by ON CONFLICT DO NOTHING on their natural key. That is narrower than
-//     INSERT OR IGNORE, which would also swallow NOT NULL and CHECK
+//   - a repeated meterValue element (a charger retrying MeterValues) is
+//     skipped by ON CONFLICT DO NOTHING on its identity. That is narrower
+//     than INSERT OR IGNORE, which would also swallow NOT NULL and CHECK
 //     failures;
 //   - a new session or reservation names an existing charger: a trigger
 //     (migration 0011), not a foreign key, because sessions and

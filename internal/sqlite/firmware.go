@@ -35,7 +35,7 @@ func scanFirmware(row interface{ Scan(...any) error }) (charging.Firmware, error
 
 // GetFirmware returns an uploaded firmware image's record.
 func (s *Store) GetFirmware(ctx context.Context, id string) (charging.Firmware, error) {
-	f, err := scanFirmware(s.r.QueryRowContext(ctx, `SELECT `+firmwareColumns+` FROM firmware WHERE id = ?`, id))
+	f, err := scanFirmware(s.rd().QueryRowContext(ctx, `SELECT `+firmwareColumns+` FROM firmware WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, charging.Errorf(charging.ENOTFOUND, "firmware %s not found", id)
 	}
@@ -47,7 +47,7 @@ func (s *Store) GetFirmware(ctx context.Context, id string) (charging.Firmware, 
 
 // ListFirmware returns the newest uploaded firmware images.
 func (s *Store) ListFirmware(ctx context.Context) ([]charging.Firmware, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+firmwareColumns+` FROM firmware ORDER BY created_at DESC, id DESC LIMIT ?`, jobListLimit)
+	rows, err := s.rd().QueryContext(ctx, `SELECT `+firmwareColumns+` FROM firmware ORDER BY created_at DESC, id DESC LIMIT ?`, jobListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list firmware: %w", err)
 	}
@@ -164,7 +164,7 @@ func (s *Store) SaveFirmwareJob(ctx context.Context, j charging.FirmwareJob) err
 
 // ListFirmwareJobs returns a charger's newest firmware jobs.
 func (s *Store) ListFirmwareJobs(ctx context.Context, chargerID string) ([]charging.FirmwareJob, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+firmwareJobColumns+` FROM firmware_jobs WHERE charger_id = ?
+	rows, err := s.rd().QueryContext(ctx, `SELECT `+firmwareJobColumns+` FROM firmware_jobs WHERE charger_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT ?`, chargerID, jobListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list firmware jobs of %s: %w", chargerID, err)
@@ -246,7 +246,7 @@ func (s *Store) GetDiagnosticsJobByToken(ctx context.Context, token string) (cha
 
 // getDiagnosticsJob reads the job whose column (id or token) is v.
 func (s *Store) getDiagnosticsJob(ctx context.Context, column, v string) (charging.DiagnosticsJob, error) {
-	j, err := scanDiagnosticsJob(s.r.QueryRowContext(ctx, `SELECT `+diagnosticsJobColumns+` FROM diagnostics_jobs WHERE `+column+` = ?`, v))
+	j, err := scanDiagnosticsJob(s.rd().QueryRowContext(ctx, `SELECT `+diagnosticsJobColumns+` FROM diagnostics_jobs WHERE `+column+` = ?`, v))
 	if errors.Is(err, sql.ErrNoRows) {
 		if column == "token" {
 			return j, charging.Errorf(charging.ENOTFOUND, "no diagnostics job has this upload token")
@@ -261,7 +261,7 @@ func (s *Store) getDiagnosticsJob(ctx context.Context, column, v string) (chargi
 
 // ListDiagnosticsJobs returns a charger's newest diagnostics jobs.
 func (s *Store) ListDiagnosticsJobs(ctx context.Context, chargerID string) ([]charging.DiagnosticsJob, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+diagnosticsJobColumns+` FROM diagnostics_jobs WHERE charger_id = ?
+	rows, err := s.rd().QueryContext(ctx, `SELECT `+diagnosticsJobColumns+` FROM diagnostics_jobs WHERE charger_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT ?`, chargerID, jobListLimit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list diagnostics jobs of %s: %w", chargerID, err)

@@ -38,7 +38,7 @@ func scanIDTag(row interface{ Scan(...any) error }) (charging.IDTag, error) {
 
 // GetIDTag returns the id tag, matched case-insensitively.
 func (s *Store) GetIDTag(ctx context.Context, idTag string) (charging.IDTag, error) {
-	t, err := scanIDTag(s.r.QueryRowContext(ctx, `SELECT `+idTagColumns+` FROM id_tags WHERE id_tag = ?`, idTag))
+	t, err := scanIDTag(s.rd().QueryRowContext(ctx, `SELECT `+idTagColumns+` FROM id_tags WHERE id_tag = ?`, idTag))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.IDTag{}, fmt.Errorf("sqlite: get id tag %s: %w", idTag, charging.Errorf(charging.ENOTFOUND, "id tag %s not found", idTag))
 	}
@@ -119,7 +119,7 @@ func (s *Store) ListIDTags(ctx context.Context, q charging.IDTagQuery) (charging
 	}
 	query += ` ORDER BY id_tag LIMIT ?`
 	args = append(args, n+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list id tags: %w", err)
 	}

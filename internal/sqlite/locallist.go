@@ -41,7 +41,7 @@ func (s *Store) SaveReportedLocalListVersion(ctx context.Context, chargerID stri
 
 // ListLocalListVersions returns every known charger's list version.
 func (s *Store) ListLocalListVersions(ctx context.Context) ([]charging.LocalListVersion, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT c.id, coalesce(l.version, 0), l.updated_at, l.reported_version, l.reported_at,
+	rows, err := s.rd().QueryContext(ctx, `SELECT c.id, coalesce(l.version, 0), l.updated_at, l.reported_version, l.reported_at,
 			(SELECT coalesce(max(version), 0) FROM local_lists)
 		FROM chargers c LEFT JOIN local_lists l ON l.charger_id = c.id ORDER BY c.id`)
 	if err != nil {

@@ -104,6 +104,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, f.sql); err != nil {
 				return err
 			}
+			if step := migrationSteps[f.version]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				f.version, f.name, toMicro(time.Now()))
 			return err

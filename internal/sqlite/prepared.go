@@ -46,15 +46,22 @@ var errNoCache = errors.New("no statement cache")
 
 // queryRow runs a one-row read through the statement cache.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.tx != nil {
+		return s.tx.QueryRowContext(ctx, query, args...)
+	}
 	st, err := s.readStmt(ctx, query)
 	if err != nil {
-		return s.r.QueryRowContext(ctx, query, args...)
+		return s.rd().QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }
 
-// txQueryRow is queryRow inside a read transaction on the reader pool.
-func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+// txQueryRow is queryRow inside a read transaction from readTx.
+func (s *Store) txQueryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	tx, ok := q.(*sql.Tx)
+	if !ok || tx == s.tx {
+		return q.QueryRowContext(ctx, query, args...)
+	}
 	st, err := s.readStmt(ctx, query)
 	if err != nil {
 		return tx.QueryRowContext(ctx, query, args...)

@@ -13,7 +13,7 @@ import (
 // NextChargingProfileID returns one more than the largest stored profile id.
 func (s *Store) NextChargingProfileID(ctx context.Context) (int, error) {
 	var id int
-	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM charging_profiles`).Scan(&id); err != nil {
+	if err := s.rd().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM charging_profiles`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("sqlite: next charging profile id: %w", err)
 	}
 	return id, nil
@@ -53,7 +53,7 @@ func scanProfile(row interface{ Scan(...any) error }) (charging.ChargingProfile,
 
 // GetChargingProfile returns one stored profile.
 func (s *Store) GetChargingProfile(ctx context.Context, id int) (charging.ChargingProfile, error) {
-	p, err := scanProfile(s.r.QueryRowContext(ctx, `SELECT profile, created_at, updated_at FROM charging_profiles WHERE id = ?`, id))
+	p, err := scanProfile(s.rd().QueryRowContext(ctx, `SELECT profile, created_at, updated_at FROM charging_profiles WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("sqlite: get charging profile %d: %w", id, charging.Errorf(charging.ENOTFOUND, "charging profile %d not found", id))
 	}
@@ -74,7 +74,7 @@ func (s *Store) ListChargingProfiles(ctx context.Context, q charging.ProfileQuer
 	if _, err := decodeCursor(q.Cursor, &after); err != nil {
 		return page, fmt.Errorf("sqlite: list charging profiles: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT profile, created_at, updated_at FROM charging_profiles WHERE id > ? ORDER BY id LIMIT ?`, after, n+1)
+	rows, err := s.rd().QueryContext(ctx, `SELECT profile, created_at, updated_at FROM charging_profiles WHERE id > ? ORDER BY id LIMIT ?`, after, n+1)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list charging profiles: %w", err)
 	}
@@ -137,7 +137,7 @@ func (s *Store) UninstallProfiles(ctx context.Context, chargerID string, f charg
 
 // ListInstalledProfiles returns a charger's installed profiles.
 func (s *Store) ListInstalledProfiles(ctx context.Context, chargerID string) ([]charging.InstalledProfile, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT charger_id, connector_id, profile_id, purpose, stack_level, transaction_id, installed_at
+	rows, err := s.rd().QueryContext(ctx, `SELECT charger_id, connector_id, profile_id, purpose, stack_level, transaction_id, installed_at
 		FROM installed_profiles WHERE charger_id = ? ORDER BY connector_id, purpose, stack_level, profile_id`, chargerID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list installed profiles of %s: %w", chargerID, err)

@@ -82,7 +82,7 @@ func (s *Store) UpdateReservation(ctx context.Context, r charging.Reservation) e
 
 // GetReservation returns one reservation.
 func (s *Store) GetReservation(ctx context.Context, id int) (charging.Reservation, error) {
-	r, err := scanReservation(s.r.QueryRowContext(ctx, `SELECT `+reservationColumns+` FROM reservations WHERE id = ?`, id))
+	r, err := scanReservation(s.rd().QueryRowContext(ctx, `SELECT `+reservationColumns+` FROM reservations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("sqlite: get reservation %d: %w", id, charging.Errorf(charging.ENOTFOUND, "reservation %d not found", id))
 	}
@@ -130,7 +130,7 @@ func (s *Store) ListReservations(ctx context.Context, q charging.ReservationQuer
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, n+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list reservations: %w", err)
 	}

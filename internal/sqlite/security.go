@@ -143,7 +143,7 @@ func (s *Store) ListSecurityEvents(ctx context.Context, q charging.SecurityEvent
 	}
 	query += ` ORDER BY timestamp DESC, id DESC LIMIT ?`
 	args = append(args, n+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list security events: %w", err)
 	}

@@ -170,7 +170,33 @@ func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (
 	if err != nil {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
+	s.withLive(&sess)
 	return sess, nil
+}
+
+// withLive applies live values not yet written (SetSessionLive).
+func (s *Store) withLive(sess *charging.Session) {
+	if sess.Status != charging.SessionActive {
+		return
+	}
+	if l, ok := s.gc.live(sess.ID); ok {
+		sess.ApplyLive(l)
+	}
+}
+
+// SetSessionLive records an active session's live values; they are
+// written with the committer's next timed flush (commit.go) and read back
+// at once. Inside a unit of work they take effect when the unit commits.
+func (s *Store) SetSessionLive(ctx context.Context, l charging.SessionLive) error {
+	if l.SessionID == "" {
+		return fmt.Errorf("sqlite: set session live: %w", charging.Errorf(charging.EINVALID, "session id is empty"))
+	}
+	if s.unit != nil {
+		s.unit.lives = append(s.unit.lives, l)
+		return nil
+	}
+	s.gc.setLive(l)
+	return nil
 }
 
 // GetSession returns the session with the id.
@@ -247,7 +273,7 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, n+1)
 
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list sessions: %w", err)
 	}
@@ -258,6 +284,7 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		if err != nil {
 			return charging.Page[charging.Session]{}, fmt.Errorf("sqlite: list sessions: %w", err)
 		}
+		s.withLive(&sess)
 		page.Items = append(page.Items, sess)
 	}
 	if err := rows.Err(); err != nil {

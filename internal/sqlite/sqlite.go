@@ -24,15 +24,25 @@ var _ charging.Store = (*Store)(nil)
 
 // Store is a charging.Store on one SQLite database file. It is safe for
 // concurrent use. See the package documentation for its connection strategy.
+//
+// Inside a unit of work (Update) the same type is the charging.Tx the
+// caller's function gets: tx is then the shared write transaction, every
+// read and write runs on it, and each write method runs in a SAVEPOINT of
+// its own, so a method that fails undoes only its own part.
 type Store struct {
+	*core
+	tx   *sql.Tx    // nil outside a unit of work
+	unit *unitState // with tx: what takes effect when the unit commits
+}
+
+// core is what a Store and the units of work it runs share.
+type core struct {
 	w *sql.DB // writer: exactly one connection, BEGIN IMMEDIATE
 	r *sql.DB // readers: query_only connections; == w for ":memory:"
 
 	// Statements of the hot path (AddMeterSamples), prepared once on w.
-	insertSample  *sql.Stmt
+	insertElement *sql.Stmt
 	updateSession *sql.Stmt
-
-	updateSessionIf *sql.Stmt // AddMeterSamplesIfUnchanged (meterlive.go)
 
 	gc    *committer // runs every write: group commit (commit.go)
 	stmts stmtCache  // hot reads, prepared once per reader connection (prepared.go)
@@ -92,7 +102,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	writeParams := busy + "&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	readParams := busy + "&_pragma=foreign_keys(1)&_pragma=query_only(1)"
 
-	s := &Store{}
+	s := &Store{core: &core{}}
 	if path == ":memory:" {
 		w, err := openPool(":memory:?"+writeParams, 1)
 		if err != nil {
@@ -171,14 +181,11 @@ func (s *Store) prepare(ctx context.Context) error {
 			return nil
 		}
 	}
-	if s.insertSample, err = s.w.PrepareContext(ctx, insertSampleSQL); err != nil {
-		return fmt.Errorf("sqlite: prepare insert sample: %w", err)
+	if s.insertElement, err = s.w.PrepareContext(ctx, insertElementSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare insert meter value: %w", err)
 	}
 	if s.updateSession, err = s.w.PrepareContext(ctx, updateSessionSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare update session: %w", err)
-	}
-	if s.updateSessionIf, err = s.w.PrepareContext(ctx, updateSessionIfSQL); err != nil {
-		return fmt.Errorf("sqlite: prepare guarded update session: %w", err)
 	}
 	return nil
 }
@@ -190,7 +197,7 @@ func (s *Store) Close() error {
 		s.gc.close() // runs what is queued, flushes last-seen times
 	}
 	errs = append(errs, s.stmts.close())
-	for _, st := range []*sql.Stmt{s.insertSample, s.updateSession, s.updateSessionIf} {
+	for _, st := range []*sql.Stmt{s.insertElement, s.updateSession} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -227,6 +234,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // must not keep tx, and may run again if the shared transaction is lost
 // before fn's result is final. A failing fn rolls back only its own work.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	if s.tx != nil {
+		if err := s.nested(fn); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		return nil
+	}
 	if err := s.gc.do(ctx, fn); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}

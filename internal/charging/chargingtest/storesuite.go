@@ -854,11 +854,13 @@ func testAddMeterSamplesDuplicates(t *testing.T, s charging.Store) {
 	meterFixture(t, s)
 	a := sample("S-1", "1", at(time.Minute), charging.MeasurandEnergyActiveImportRegister, 1000)
 	b := sample("S-1", "1", at(2*time.Minute), charging.MeasurandEnergyActiveImportRegister, 2000)
-	// Same key as a, but a different value: still a duplicate (a retry).
+	// Same timestamp and measurand as a, but a different value: a new
+	// reading, kept (only an exact repeat of an element is a retry).
 	a2 := a
 	a2.Value = 999
 	must(t, s.AddMeterSamples(ctx, []charging.MeterSample{a, b, a2}, nil), "AddMeterSamples")
 	must(t, s.AddMeterSamples(ctx, []charging.MeterSample{a, b}, nil), "AddMeterSamples again")
+	must(t, s.AddMeterSamples(ctx, []charging.MeterSample{a, b, a2}, nil), "AddMeterSamples retried")
 
 	// Each key field makes a sample distinct.
 	var distinct []charging.MeterSample
@@ -876,12 +878,13 @@ func testAddMeterSamplesDuplicates(t *testing.T, s charging.Store) {
 		distinct = append(distinct, m)
 	}
 	must(t, s.AddMeterSamples(ctx, distinct, nil), "AddMeterSamples distinct")
+	must(t, s.AddMeterSamples(ctx, distinct, nil), "AddMeterSamples distinct retried")
 	got := stripIDs(t, listSamples(t, s, "S-1", 0))
-	if len(got) != 2+len(distinct) {
-		t.Fatalf("ListMeterSamples: %d samples, want %d", len(got), 2+len(distinct))
+	if len(got) != 3+len(distinct) {
+		t.Fatalf("ListMeterSamples: %d samples, want %d", len(got), 3+len(distinct))
 	}
-	if got[0].Value != 1000 {
-		t.Errorf("first sample value = %v, want 1000 (the first stored wins)", got[0].Value)
+	if got[0].Value != 1000 || got[1].Value != 999 {
+		t.Errorf("first sample values = %v, %v; want 1000 then 999 (both readings, in the order stored)", got[0].Value, got[1].Value)
 	}
 }
 
