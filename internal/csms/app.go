@@ -189,7 +189,12 @@ func (s *Service) createPending(ctx context.Context, ses charging.Session) error
 // openSessions returns the pending and active sessions on a connector
 // (connectorID 0: on the whole charger), oldest first.
 func (s *Service) openSessions(ctx context.Context, chargerID string, connectorID int) ([]charging.Session, error) {
-	page, err := s.store.ListSessions(ctx, charging.SessionQuery{
+	return s.openSessionsIn(ctx, s.store, chargerID, connectorID)
+}
+
+// openSessionsIn is openSessions reading through tx.
+func (s *Service) openSessionsIn(ctx context.Context, tx charging.Tx, chargerID string, connectorID int) ([]charging.Session, error) {
+	page, err := tx.ListSessions(ctx, charging.SessionQuery{
 		ChargerID: chargerID, ConnectorID: connectorID,
 		Status: []charging.SessionStatus{charging.SessionPending, charging.SessionActive}, Limit: 1000,
 	})
@@ -247,6 +252,7 @@ func (s *Service) markStopRequested(ctx context.Context, id string) (charging.Se
 	if err := s.store.UpdateSession(ctx, ses); err != nil {
 		return charging.Session{}, err
 	}
+	s.rememberLive(&ses)
 	s.publishSession(ctx, charging.EventSessionUpdated, ses, nil)
 	return ses, nil
 }

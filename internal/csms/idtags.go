@@ -107,12 +107,17 @@ func (s *Service) DeleteIDTag(ctx context.Context, idTag string) error {
 // its parent (group): OCPP 1.6 §5.13 lets a tag with the reservation's
 // parentIdTag use it.
 func (s *Service) tagMatches(ctx context.Context, idTag string, r charging.Reservation) bool {
+	return s.tagMatchesIn(ctx, s.store, idTag, r)
+}
+
+// tagMatchesIn is tagMatches reading through tx.
+func (s *Service) tagMatchesIn(ctx context.Context, tx charging.Tx, idTag string, r charging.Reservation) bool {
 	if strings.EqualFold(idTag, r.IDTag) {
 		return true
 	}
 	if r.ParentIDTag == "" {
 		return false
 	}
-	t, err := s.store.GetIDTag(ctx, idTag)
+	t, err := tx.GetIDTag(ctx, idTag)
 	return err == nil && strings.EqualFold(t.ParentIDTag, r.ParentIDTag)
 }

@@ -210,11 +210,11 @@ func (s *Service) checkReserved(ctx context.Context, chargerID string, connector
 // startReservation finds the reservation a transaction start names and
 // says what is wrong with using it ("" when nothing). Callers hold the
 // charger's lock.
-func (s *Service) startReservation(ctx context.Context, chargerID string, t charging.TransactionStart) (*charging.Reservation, string, error) {
+func (s *Service) startReservation(ctx context.Context, tx charging.Tx, chargerID string, t charging.TransactionStart) (*charging.Reservation, string, error) {
 	if t.ReservationID == 0 {
 		return nil, "", nil
 	}
-	r, err := s.store.GetReservation(ctx, t.ReservationID)
+	r, err := tx.GetReservation(ctx, t.ReservationID)
 	switch {
 	case charging.ErrorCode(err) == charging.ENOTFOUND:
 		return nil, fmt.Sprintf("started with reservation %d, which Joule does not know", t.ReservationID), nil
@@ -227,14 +227,14 @@ func (s *Service) startReservation(ctx context.Context, chargerID string, t char
 		// authority on what runs, so the session stands, flagged.
 		if r.Status.Open() {
 			r.Status, r.UpdatedAt = charging.ReservationExpired, s.utcNow()
-			if err := s.store.UpdateReservation(ctx, r); err != nil {
+			if err := tx.UpdateReservation(ctx, r); err != nil {
 				return nil, "", err
 			}
 		}
 		return nil, fmt.Sprintf("started with reservation %d, which expired at %s", r.ID, r.ExpiresAt.Format(time.RFC3339)), nil
 	case !r.Status.Open():
 		return nil, fmt.Sprintf("started with reservation %d, which is %s", r.ID, r.Status), nil
-	case !s.tagMatches(ctx, t.IDTag, r):
+	case !s.tagMatchesIn(ctx, tx, t.IDTag, r):
 		return nil, fmt.Sprintf("started with reservation %d by idTag %s, which holds no right to it", r.ID, t.IDTag), nil
 	}
 	return &r, "", nil
@@ -242,10 +242,10 @@ func (s *Service) startReservation(ctx context.Context, chargerID string, t char
 
 // useReservation marks a reservation used by a session. Callers hold the
 // charger's lock.
-func (s *Service) useReservation(ctx context.Context, r *charging.Reservation, sessionID string) error {
+func (s *Service) useReservation(ctx context.Context, tx charging.Tx, r *charging.Reservation, sessionID string) error {
 	if r == nil {
 		return nil
 	}
 	r.Status, r.SessionID, r.UpdatedAt = charging.ReservationUsed, sessionID, s.utcNow()
-	return s.store.UpdateReservation(ctx, *r)
+	return tx.UpdateReservation(ctx, *r)
 }

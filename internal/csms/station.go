@@ -139,39 +139,17 @@ func (s *Service) StatusChanged(ctx context.Context, chargerID string, r chargin
 	defer unlock()
 	k := charging.Connector{ConnectorID: r.ConnectorID, Status: r.Status, ErrorCode: r.ErrorCode, Info: r.Info,
 		VendorErrorCode: r.VendorErrorCode, UpdatedAt: s.utcNow()}
-	if cs, ok := s.store.(connectorStatusStore); ok {
-		// One write, no read: the operator's fields come back from it.
-		got, err := cs.SaveConnectorStatus(ctx, chargerID, k)
-		if err != nil {
-			return err
-		}
-		k = got
-	} else {
-		c, err := s.store.GetCharger(ctx, chargerID)
-		if err != nil {
-			return err
-		}
-		if old, ok := c.Connector(r.ConnectorID); ok {
-			k.Type, k.MaxPowerW = old.Type, old.MaxPowerW
-		}
-		if err := s.store.SaveConnector(ctx, chargerID, k); err != nil {
-			return err
-		}
+	// One write, no read: the operator's fields come back from it.
+	got, err := s.store.SaveConnectorStatus(ctx, chargerID, k)
+	if err != nil {
+		return err
 	}
+	k = got
 	if err := s.store.TouchCharger(ctx, chargerID, k.UpdatedAt); err != nil {
 		return err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventConnectorStatus, ChargerID: chargerID, ConnectorID: r.ConnectorID, Connector: &k})
 	return nil
-}
-
-// connectorStatusStore is implemented by stores that can record a
-// connector's reported status without reading the charger first
-// (sqlite.Store): the fields the charger reports are written, the
-// operator's (type, max power) kept, and the whole connector returned. A
-// charger that does not exist is an ENOTFOUND.
-type connectorStatusStore interface {
-	SaveConnectorStatus(ctx context.Context, chargerID string, k charging.Connector) (charging.Connector, error)
 }
 
 // Authorize answers whether an id tag may charge.
@@ -182,7 +160,12 @@ func (s *Service) Authorize(ctx context.Context, chargerID, idTag string) (charg
 // authorize looks the tag up: known tags answer their status (Expired past
 // their expiry date); unknown tags are Accepted unless RejectUnknownIDTags.
 func (s *Service) authorize(ctx context.Context, idTag string) (charging.IDTagInfo, error) {
-	t, err := s.store.GetIDTag(ctx, idTag)
+	return s.authorizeIn(ctx, s.store, idTag)
+}
+
+// authorizeIn is authorize reading through tx (a unit of work's view).
+func (s *Service) authorizeIn(ctx context.Context, tx charging.Tx, idTag string) (charging.IDTagInfo, error) {
+	t, err := tx.GetIDTag(ctx, idTag)
 	switch {
 	case charging.ErrorCode(err) == charging.ENOTFOUND:
 		if s.cfg.RejectUnknownIDTags {
@@ -202,7 +185,23 @@ func (s *Service) authorize(ctx context.Context, idTag string) (charging.IDTagIn
 	return info, nil
 }
 
-// TransactionStarted binds a charger's transaction to a session. The
+// TransactionStarted binds a charger's transaction to a session (see
+// transactionStarted), in one unit of work.
+func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t charging.TransactionStart) (charging.TransactionStartResult, error) {
+	unlock := s.lock(chargerID)
+	defer unlock()
+	var res charging.TransactionStartResult
+	err := s.update(ctx, func(u *unit) (err error) {
+		res, err = s.transactionStarted(ctx, u, chargerID, t)
+		return err
+	})
+	if err != nil {
+		return charging.TransactionStartResult{}, err
+	}
+	return res, nil
+}
+
+// transactionStarted binds a charger's transaction to a session. The
 // correlation, in order:
 //  1. a repeat of an already bound start (same connector, idTag, meter start
 //     and timestamp: the charger did not get our answer) gets the same
@@ -213,15 +212,14 @@ func (s *Service) authorize(ctx context.Context, idTag string) (charging.IDTagIn
 //     session.
 //
 // Open sessions still holding the connector are closed: the charger is the
-// authority on what runs on its connector.
-func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t charging.TransactionStart) (charging.TransactionStartResult, error) {
-	unlock := s.lock(chargerID)
-	defer unlock()
-	info, err := s.authorize(ctx, t.IDTag)
+// authority on what runs on its connector. The caller holds the charger's
+// lock.
+func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID string, t charging.TransactionStart) (charging.TransactionStartResult, error) {
+	info, err := s.authorizeIn(ctx, u.tx, t.IDTag)
 	if err != nil {
 		return charging.TransactionStartResult{}, err
 	}
-	open, err := s.openSessions(ctx, chargerID, 0)
+	open, err := s.openSessionsIn(ctx, u.tx, chargerID, 0)
 	if err != nil {
 		return charging.TransactionStartResult{}, err
 	}
@@ -254,7 +252,7 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 
 	txID := t.TransactionID
 	if txID == "" {
-		n, err := s.store.NextTransactionID(ctx)
+		n, err := u.tx.NextTransactionID(ctx)
 		if err != nil {
 			return charging.TransactionStartResult{}, err
 		}
@@ -266,7 +264,7 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 		if o.ConnectorID != t.ConnectorID || (bind != nil && o.ID == bind.ID) {
 			continue
 		}
-		if err := s.supersede(ctx, o, txID, ts, now); err != nil {
+		if err := s.supersede(ctx, u, o, txID, ts, now); err != nil {
 			return charging.TransactionStartResult{}, err
 		}
 	}
@@ -280,7 +278,7 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 	ses.ConnectorID, ses.TransactionID, ses.Status = t.ConnectorID, txID, charging.SessionActive
 	ses.StartedAt, ses.MeterStartWh, ses.UpdatedAt = &ts, &meterStart, now
 	ses.ReservationID = t.ReservationID
-	reservation, flag, err := s.startReservation(ctx, chargerID, t)
+	reservation, flag, err := s.startReservation(ctx, u.tx, chargerID, t)
 	if err != nil {
 		return charging.TransactionStartResult{}, err
 	}
@@ -294,17 +292,17 @@ func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t ch
 		ses.Flags = append(ses.Flags, fmt.Sprintf("started with idTag %s", info.Status))
 	}
 	if bind != nil {
-		err = s.store.UpdateSession(ctx, ses)
+		err = u.tx.UpdateSession(ctx, ses)
 	} else {
-		err = s.store.CreateSession(ctx, ses)
+		err = u.tx.CreateSession(ctx, ses)
 	}
 	if err != nil {
 		return charging.TransactionStartResult{}, err
 	}
-	if err := s.useReservation(ctx, reservation, ses.ID); err != nil {
+	if err := s.useReservation(ctx, u.tx, reservation, ses.ID); err != nil {
 		return charging.TransactionStartResult{}, err
 	}
-	s.publishSession(ctx, charging.EventSessionStarted, ses, nil)
+	u.publishSession(charging.EventSessionStarted, ses, nil)
 	return charging.TransactionStartResult{TransactionID: txID, SessionID: ses.ID, IDTagInfo: info}, nil
 }
 
@@ -318,7 +316,7 @@ func (s *Service) hasActiveTag(open []charging.Session, idTag string) bool {
 
 // supersede closes a session that still holds a connector on which the
 // charger started another transaction.
-func (s *Service) supersede(ctx context.Context, o charging.Session, txID string, at, now time.Time) error {
+func (s *Service) supersede(ctx context.Context, u *unit, o charging.Session, txID string, at, now time.Time) error {
 	if o.Status == charging.SessionPending {
 		o.Status = charging.SessionFailed
 		o.FailureReason = "the connector was taken by transaction " + txID
@@ -330,45 +328,51 @@ func (s *Service) supersede(ctx context.Context, o charging.Session, txID string
 		o.Flags = append(o.Flags, "no StopTransaction received; superseded by transaction "+txID)
 	}
 	o.UpdatedAt = now
-	if err := s.store.UpdateSession(ctx, o); err != nil {
+	if err := u.tx.UpdateSession(ctx, o); err != nil {
 		return err
 	}
 	typ := charging.EventSessionStopped
 	if o.Status == charging.SessionFailed {
 		typ = charging.EventSessionFailed
 	}
-	s.publishSession(ctx, typ, o, nil)
+	u.then(func() { s.forgetLive(o.ChargerID, o.TransactionID) })
+	u.publishSession(typ, o, nil)
 	return nil
 }
 
-// MeterValues stores samples and updates the live values of their session.
-// Samples of an unknown transaction are stored without a session and
-// flagged in the log; they are never refused.
+// MeterValues stores samples and updates the live values of their session,
+// in one unit of work. Samples of an unknown transaction are stored without
+// a session and flagged in the log; they are never refused.
 func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.MeterReport) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	if done, err := s.meterValuesCached(ctx, chargerID, m); done {
-		return err
-	}
-	var ses *charging.Session
-	if m.TransactionID != "" {
-		got, err := s.store.GetSessionByTransaction(ctx, chargerID, m.TransactionID)
-		switch {
-		case err == nil:
-			ses = &got
-		case charging.ErrorCode(err) != charging.ENOTFOUND:
-			return err
-		default:
-			s.log.Warn("meter values for an unknown transaction", "charger", chargerID, "tx", m.TransactionID)
-		}
-	} else if m.ConnectorID > 0 {
-		open, err := s.openSessions(ctx, chargerID, m.ConnectorID)
-		if err != nil {
-			return err
-		}
-		for i := range open {
-			if open[i].Status == charging.SessionActive {
-				ses = &open[i]
+	return s.update(ctx, func(u *unit) error { return s.meterValues(ctx, u, chargerID, m) })
+}
+
+// meterValues appends m's samples to the meter log and sets its session's
+// live values. The caller holds the charger's lock.
+func (s *Service) meterValues(ctx context.Context, u *unit, chargerID string, m charging.MeterReport) error {
+	ses, cached := s.cachedSession(chargerID, m.TransactionID)
+	if !cached {
+		if m.TransactionID != "" {
+			got, err := u.tx.GetSessionByTransaction(ctx, chargerID, m.TransactionID)
+			switch {
+			case err == nil:
+				ses = &got
+			case charging.ErrorCode(err) != charging.ENOTFOUND:
+				return err
+			default:
+				s.log.Warn("meter values for an unknown transaction", "charger", chargerID, "tx", m.TransactionID)
+			}
+		} else if m.ConnectorID > 0 {
+			open, err := s.openSessionsIn(ctx, u.tx, chargerID, m.ConnectorID)
+			if err != nil {
+				return err
+			}
+			for i := range open {
+				if open[i].Status == charging.SessionActive {
+					ses = &open[i]
+				}
 			}
 		}
 	}
@@ -382,21 +386,24 @@ func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.
 			samples[i].ConnectorID = cmp.Or(m.ConnectorID, ses.ConnectorID) // 2.0.1 Updated events may omit the EVSE
 		}
 	}
-	if ses != nil && ses.Status == charging.SessionActive {
-		applyLive(ses, samples)
-		ses.UpdatedAt = s.utcNow()
-	} else {
-		ses = nil // finished sessions keep their final values
-	}
-	if err := s.store.AddMeterSamples(ctx, samples, ses); err != nil {
+	if err := u.tx.AddMeterSamples(ctx, samples, nil); err != nil {
 		return err
 	}
-	s.rememberLive(ses)
-	if ses != nil {
-		s.publishSession(ctx, charging.EventSessionMeter, *ses, samples)
-	} else if len(samples) > 0 && samples[0].SessionID != "" {
-		s.publish(ctx, charging.Event{Type: charging.EventSessionMeter, ChargerID: chargerID, ConnectorID: m.ConnectorID, SessionID: samples[0].SessionID, Samples: samples})
+	if ses == nil || ses.Status != charging.SessionActive {
+		// Finished sessions keep their final values.
+		if len(samples) > 0 && samples[0].SessionID != "" {
+			u.publish(charging.Event{Type: charging.EventSessionMeter, ChargerID: chargerID, ConnectorID: m.ConnectorID, SessionID: samples[0].SessionID, Samples: samples})
+		}
+		return nil
 	}
+	live := *ses
+	applyLive(&live, samples)
+	live.UpdatedAt = s.utcNow()
+	if err := u.tx.SetSessionLive(ctx, live.Live()); err != nil {
+		return err
+	}
+	u.then(func() { s.rememberLive(&live) })
+	u.publishSession(charging.EventSessionMeter, live, samples)
 	return nil
 }
 
@@ -471,33 +478,47 @@ func applyLive(ses *charging.Session, samples []charging.MeterSample) {
 	}
 }
 
-// TransactionStopped finishes the transaction's session with
-// energyWh = meterStop - meterStart. A stop for a transaction Joule does not
-// know is kept as a finished, flagged session; a repeated stop is answered
-// without change.
+// TransactionStopped finishes the transaction's session (see
+// transactionStopped), in one unit of work.
 func (s *Service) TransactionStopped(ctx context.Context, chargerID string, t charging.TransactionStop) (charging.IDTagInfo, error) {
 	unlock := s.lock(chargerID)
 	defer unlock()
+	var info charging.IDTagInfo
+	err := s.update(ctx, func(u *unit) (err error) {
+		info, err = s.transactionStopped(ctx, u, chargerID, t)
+		return err
+	})
+	if err != nil {
+		return charging.IDTagInfo{}, err
+	}
+	return info, nil
+}
+
+// transactionStopped finishes the transaction's session with
+// energyWh = meterStop - meterStart, and stores its transaction data. A
+// stop for a transaction Joule does not know is kept as a finished, flagged
+// session; a repeated stop is answered without change. The caller holds
+// the charger's lock.
+func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID string, t charging.TransactionStop) (charging.IDTagInfo, error) {
 	info := charging.IDTagInfo{Status: charging.AuthAccepted}
 	if t.IDTag != "" {
 		var err error
-		if info, err = s.authorize(ctx, t.IDTag); err != nil {
+		if info, err = s.authorizeIn(ctx, u.tx, t.IDTag); err != nil {
 			return charging.IDTagInfo{}, err
 		}
 	}
 	now := s.utcNow()
 	ts := t.Timestamp.UTC()
-	ses, err := s.store.GetSessionByTransaction(ctx, chargerID, t.TransactionID)
+	ses, err := u.tx.GetSessionByTransaction(ctx, chargerID, t.TransactionID)
+	isNew := false
 	switch {
 	case charging.ErrorCode(err) == charging.ENOTFOUND:
 		ses = charging.Session{
 			ID: newID(), ChargerID: chargerID, IDTag: t.IDTag, TransactionID: t.TransactionID,
-			Status: charging.SessionFinished, Origin: charging.OriginLocal, CreatedAt: now, UpdatedAt: now,
+			Origin: charging.OriginLocal, CreatedAt: now,
 			Flags: []string{"StopTransaction for a transaction Joule never saw start"},
 		}
-		if err := s.store.CreateSession(ctx, ses); err != nil {
-			return charging.IDTagInfo{}, err
-		}
+		isNew = true
 	case err != nil:
 		return charging.IDTagInfo{}, err
 	case ses.Status == charging.SessionFinished:
@@ -527,11 +548,21 @@ func (s *Service) TransactionStopped(ctx context.Context, chargerID string, t ch
 			samples[i].ConnectorID = ses.ConnectorID
 		}
 	}
-	if err := s.store.AddMeterSamples(ctx, samples, &ses); err != nil {
+	if isNew {
+		// The session and its transaction data in the same unit: a stop
+		// that is acknowledged is stored whole.
+		if err := u.tx.CreateSession(ctx, ses); err != nil {
+			return charging.IDTagInfo{}, err
+		}
+		err = u.tx.AddMeterSamples(ctx, samples, nil)
+	} else {
+		err = u.tx.AddMeterSamples(ctx, samples, &ses)
+	}
+	if err != nil {
 		return charging.IDTagInfo{}, err
 	}
-	s.forgetLive(chargerID, t.TransactionID)
-	s.publishSession(ctx, charging.EventSessionStopped, ses, samples)
+	u.then(func() { s.forgetLive(chargerID, t.TransactionID) })
+	u.publishSession(charging.EventSessionStopped, ses, samples)
 	return info, nil
 }
 

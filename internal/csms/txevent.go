@@ -22,24 +22,39 @@ var _ charging.StationReports = (*Service)(nil)
 //   - every event is stored with its trigger reason, offline flag, phases and
 //     charging state, listed in the order of the charger's timestamps.
 //
-// The event key is recorded last: a failure before it makes the charger
-// retry, and every step before is idempotent.
+// The whole event is one unit of work, its key included: a failure
+// anywhere stores nothing, and the charger's retry applies it afresh.
 func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e charging.TransactionEvent) (charging.TransactionEventResult, error) {
-	var res charging.TransactionEventResult
 	if e.TransactionID == "" {
-		return res, charging.Errorf(charging.EINVALID, "transactionId is empty")
+		return charging.TransactionEventResult{}, charging.Errorf(charging.EINVALID, "transactionId is empty")
 	}
-	seen, err := s.store.HasTransactionEvent(ctx, chargerID, e.TransactionID, e.SeqNo)
+	unlock := s.lock(chargerID)
+	defer unlock()
+	var res charging.TransactionEventResult
+	err := s.update(ctx, func(u *unit) (err error) {
+		res, err = s.transactionEvent(ctx, u, chargerID, e)
+		return err
+	})
+	if err != nil {
+		return charging.TransactionEventResult{}, err
+	}
+	return res, nil
+}
+
+// transactionEvent applies e inside u. The caller holds the charger's lock.
+func (s *Service) transactionEvent(ctx context.Context, u *unit, chargerID string, e charging.TransactionEvent) (charging.TransactionEventResult, error) {
+	var res charging.TransactionEventResult
+	seen, err := u.tx.HasTransactionEvent(ctx, chargerID, e.TransactionID, e.SeqNo)
 	if err != nil {
 		return res, err
 	}
 	if seen {
 		res.Duplicate = true
-		if ses, err := s.store.GetSessionByTransaction(ctx, chargerID, e.TransactionID); err == nil {
+		if ses, err := u.tx.GetSessionByTransaction(ctx, chargerID, e.TransactionID); err == nil {
 			res.SessionID = ses.ID
 		}
 		if e.IDTag != "" {
-			info, err := s.authorize(ctx, e.IDTag)
+			info, err := s.authorizeIn(ctx, u.tx, e.IDTag)
 			if err != nil {
 				return res, err
 			}
@@ -47,11 +62,11 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 		}
 		return res, nil
 	}
-	prior, err := s.store.ListTransactionEvents(ctx, chargerID, e.TransactionID)
+	prior, err := u.tx.ListTransactionEvents(ctx, chargerID, e.TransactionID)
 	if err != nil {
 		return res, err
 	}
-	ses, err := s.store.GetSessionByTransaction(ctx, chargerID, e.TransactionID)
+	ses, err := u.tx.GetSessionByTransaction(ctx, chargerID, e.TransactionID)
 	known := err == nil
 	if err != nil && charging.ErrorCode(err) != charging.ENOTFOUND {
 		return res, err
@@ -65,7 +80,7 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 		if !ok && known && ses.MeterStartWh != nil {
 			stop = *ses.MeterStartWh + ses.EnergyWh // the last known reading
 		}
-		info, err := s.TransactionStopped(ctx, chargerID, charging.TransactionStop{
+		info, err := s.transactionStopped(ctx, u, chargerID, charging.TransactionStop{
 			TransactionID: e.TransactionID, IDTag: e.IDTag, MeterStopWh: stop, Timestamp: ts,
 			Reason: e.StoppedReason, Samples: withConnector(e.Samples, e.ConnectorID),
 		})
@@ -77,7 +92,7 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 		}
 	case !known:
 		start, ok := energyRegister(e.Samples, "Transaction.Begin")
-		r, err := s.TransactionStarted(ctx, chargerID, charging.TransactionStart{
+		r, err := s.transactionStarted(ctx, u, chargerID, charging.TransactionStart{
 			ConnectorID: e.ConnectorID, IDTag: e.IDTag, MeterStartWh: start, Timestamp: ts,
 			ReservationID: e.ReservationID, RemoteStartID: e.RemoteStartID, TransactionID: e.TransactionID,
 		})
@@ -93,15 +108,15 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 		if e.EventType != charging.TxEventStarted {
 			flags = append(flags, fmt.Sprintf("first event of transaction %s was %s (seqNo %d), not Started", e.TransactionID, e.EventType, e.SeqNo))
 		}
-		if err := s.meterSamples(ctx, chargerID, e); err != nil {
+		if err := s.meterSamples(ctx, u, chargerID, e); err != nil {
 			return res, err
 		}
 	default:
-		if err := s.meterSamples(ctx, chargerID, e); err != nil {
+		if err := s.meterSamples(ctx, u, chargerID, e); err != nil {
 			return res, err
 		}
 		if e.IDTag != "" {
-			info, err := s.authorize(ctx, e.IDTag)
+			info, err := s.authorizeIn(ctx, u.tx, e.IDTag)
 			if err != nil {
 				return res, err
 			}
@@ -121,12 +136,12 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 			flags = append(flags, fmt.Sprintf("transaction event seqNo %d arrived after seqNo %d", e.SeqNo, maxSeq))
 		}
 	}
-	ses, err = s.amendSession(ctx, chargerID, e, flags)
+	ses, err = s.amendSession(ctx, u, chargerID, e, flags)
 	if err != nil {
 		return res, err
 	}
 	res.SessionID = ses.ID
-	err = s.store.AddTransactionEvent(ctx, charging.TransactionEventRecord{
+	err = u.tx.AddTransactionEvent(ctx, charging.TransactionEventRecord{
 		ChargerID: chargerID, TransactionID: e.TransactionID, SeqNo: e.SeqNo, EventType: e.EventType,
 		Timestamp: ts, TriggerReason: e.TriggerReason, Offline: e.Offline, NumberOfPhasesUsed: e.NumberOfPhasesUsed,
 		ChargingState: e.ChargingState, StoppedReason: e.StoppedReason, SessionID: ses.ID, ReceivedAt: s.utcNow(),
@@ -138,20 +153,18 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 }
 
 // meterSamples stores an event's samples as meter values of its transaction.
-func (s *Service) meterSamples(ctx context.Context, chargerID string, e charging.TransactionEvent) error {
+func (s *Service) meterSamples(ctx context.Context, u *unit, chargerID string, e charging.TransactionEvent) error {
 	if len(e.Samples) == 0 {
 		return nil
 	}
-	return s.MeterValues(ctx, chargerID, charging.MeterReport{ConnectorID: e.ConnectorID, TransactionID: e.TransactionID, Samples: e.Samples})
+	return s.meterValues(ctx, u, chargerID, charging.MeterReport{ConnectorID: e.ConnectorID, TransactionID: e.TransactionID, Samples: e.Samples})
 }
 
 // amendSession applies what a transaction event says beyond starts, stops
 // and samples: flags, an id token that arrived after the start, a remote
 // start attached to a running transaction.
-func (s *Service) amendSession(ctx context.Context, chargerID string, e charging.TransactionEvent, flags []string) (charging.Session, error) {
-	unlock := s.lock(chargerID)
-	defer unlock()
-	ses, err := s.store.GetSessionByTransaction(ctx, chargerID, e.TransactionID)
+func (s *Service) amendSession(ctx context.Context, u *unit, chargerID string, e charging.TransactionEvent, flags []string) (charging.Session, error) {
+	ses, err := u.tx.GetSessionByTransaction(ctx, chargerID, e.TransactionID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -180,7 +193,7 @@ func (s *Service) amendSession(ctx context.Context, chargerID string, e charging
 		// already started (the cable was plugged in first, 2.0.1 F01/F02):
 		// the transaction's session becomes the remote one, and the pending
 		// session that waited for it fails, pointing to it.
-		open, err := s.openSessions(ctx, chargerID, 0)
+		open, err := s.openSessionsIn(ctx, u.tx, chargerID, 0)
 		if err != nil {
 			return charging.Session{}, err
 		}
@@ -201,16 +214,17 @@ func (s *Service) amendSession(ctx context.Context, chargerID string, e charging
 		return ses, nil
 	}
 	if failed != nil {
-		if err := s.store.UpdateSession(ctx, *failed); err != nil {
+		if err := u.tx.UpdateSession(ctx, *failed); err != nil {
 			return charging.Session{}, err
 		}
-		s.publishSession(ctx, charging.EventSessionFailed, *failed, nil)
+		u.publishSession(charging.EventSessionFailed, *failed, nil)
 	}
 	ses.UpdatedAt = s.utcNow()
-	if err := s.store.UpdateSession(ctx, ses); err != nil {
+	if err := u.tx.UpdateSession(ctx, ses); err != nil {
 		return charging.Session{}, err
 	}
-	s.publishSession(ctx, charging.EventSessionUpdated, ses, nil)
+	u.then(func() { s.forgetLive(chargerID, e.TransactionID) }) // read again, with its owner
+	u.publishSession(charging.EventSessionUpdated, ses, nil)
 	return ses, nil
 }
 
