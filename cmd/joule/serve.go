@@ -28,6 +28,7 @@ type serveConfig struct {
 	HeartbeatInterval   time.Duration
 	CallTimeout         time.Duration
 	PendingTimeout      time.Duration
+	MeterRetention      time.Duration
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
 	PublicURL           string
@@ -81,6 +82,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", 5*time.Minute, "heartbeat interval given to chargers at boot")
 	fs.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "how long Joule waits for a charger's answer to a command")
 	fs.DurationVar(&c.PendingTimeout, "pending-timeout", 2*time.Minute, "how long an accepted remote start may wait for the charger's transaction")
+	fs.DurationVar(&c.MeterRetention, "meter-retention", 0, "how long the meter samples of ended sessions are kept, e.g. 2160h (0 keeps them all; sessions keep their totals)")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
 	fs.BoolVar(&c.RejectUnknownIDTags, "reject-unknown-id-tags", false, "answer Invalid for id tags Joule does not know (default: accept them)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL chargers reach Joule at, for firmware downloads and diagnostics uploads (default: the Host of the API request)")
@@ -112,6 +114,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.Data == "" {
 		errs = append(errs, errors.New("--data must not be empty"))
+	}
+	if c.MeterRetention < 0 || c.MeterRetention > 0 && c.MeterRetention < time.Hour {
+		errs = append(errs, fmt.Errorf("--meter-retention must be 0 (keep everything) or at least 1h, got %s", c.MeterRetention))
 	}
 	for name, d := range map[string]time.Duration{"heartbeat-interval": c.HeartbeatInterval, "call-timeout": c.CallTimeout,
 		"pending-timeout": c.PendingTimeout, "start-timeout": c.StartTimeout} {
@@ -238,7 +243,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return node.Run(ctx, node.Config{
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
-		PendingTimeout: cfg.PendingTimeout, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
+		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,

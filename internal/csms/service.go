@@ -69,6 +69,10 @@ type Config struct {
 	ClientCertOrg string
 	// Signer signs chargers' certificate requests; nil answers them Rejected.
 	Signer charging.CertificateSigner
+	// MeterRetention, when positive, is how long the meter samples of an
+	// ended session are kept; sessions keep their totals. 0 keeps every
+	// sample.
+	MeterRetention time.Duration
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -130,13 +134,23 @@ func (s *Service) publishSession(ctx context.Context, typ string, ses charging.S
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // Run fails pending sessions whose charger never started a transaction,
-// until ctx is cancelled.
+// expires reservations and applies meter retention, until ctx is
+// cancelled.
 func (s *Service) Run(ctx context.Context) error {
 	stopFollowUps := s.startFollowUps(ctx)
 	defer stopFollowUps()
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
+	var lastPurge time.Time
 	for {
+		if s.cfg.MeterRetention > 0 && time.Since(lastPurge) >= purgeInterval {
+			lastPurge = time.Now()
+			if n, err := s.PurgeMeterLog(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("meter retention", "err", err)
+			} else if n > 0 {
+				s.log.Info("meter retention: deleted the samples of sessions that ended before the window", "elements", n, "window", s.cfg.MeterRetention.String())
+			}
+		}
 		if err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("expire pending sessions", "err", err)
 		}

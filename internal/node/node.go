@@ -37,10 +37,13 @@ import (
 
 // Config is everything a node can be told; zero durations take defaults.
 type Config struct {
-	Data                string // directory of the embedded SQLite database
-	HeartbeatInterval   time.Duration
-	CallTimeout         time.Duration
-	PendingTimeout      time.Duration
+	Data              string // directory of the embedded SQLite database
+	HeartbeatInterval time.Duration
+	CallTimeout       time.Duration
+	PendingTimeout    time.Duration
+	// MeterRetention is how long the samples of ended sessions are kept
+	// (0: forever).
+	MeterRetention      time.Duration
 	StartTimeout        time.Duration
 	PingInterval        time.Duration
 	SweepInterval       time.Duration // how often expired pending sessions are failed
@@ -129,7 +132,16 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		Registration:        cfg.ChargerRegistration,
 		ClientCertOrg:       cfg.ClientCertOrg,
 		Signer:              ca,
+		MeterRetention:      cfg.MeterRetention,
 	})
+	// Live values are written lazily: after a crash, rebuild them from the
+	// meter log before any charger reports again.
+	if n, err := svc.RebuildLive(ctx); err != nil {
+		closeListeners()
+		return fmt.Errorf("rebuild live values: %w", err)
+	} else if n > 0 {
+		log.Info("rebuilt the live values of active sessions from the meter log", "sessions", n)
+	}
 	scheme := "ws"
 	if tlsConf, err := serverTLS(cfg, ca); err != nil {
 		closeListeners()
