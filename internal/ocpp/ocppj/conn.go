@@ -1,12 +1,14 @@
 package ocppj
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,6 +30,11 @@ import (
 // sent as {}. An error that is (errors.As) a *Error answers a CALLERROR with
 // its code, description and details; any other error answers InternalError
 // with a generic description, and the real error is logged.
+//
+// payload points into the buffer the frame was read into, which is reused
+// for other frames once the Handler returned (and its answer was written):
+// a Handler that keeps payload, or a part of it, beyond its return must
+// copy it. The response may alias payload.
 //
 // A Handler runs on the connection's read goroutine, so frames from that
 // peer are handled one at a time and in order; it should answer quickly. It
@@ -76,7 +83,36 @@ const (
 	// maxDescription is the longest errorDescription sent (OCPP 2.0.1 Part 4
 	// §4.3: string[0..255]).
 	maxDescription = 255
+
+	// frameBufSize is the capacity of a new frame buffer; most OCPP frames
+	// fit in it.
+	frameBufSize = 4 << 10
+	// maxPooledBuf is the capacity beyond which a buffer grown by a large
+	// frame is dropped rather than pooled: large frames are rare, and the
+	// pool must not hoard their buffers.
+	maxPooledBuf = 32 << 10
 )
+
+// frameBufs holds the buffers frames are read into and written from. They
+// are shared by all connections: one is taken per frame and put back once
+// the frame is handled, so an idle connection holds none. Pointers are
+// pooled, so that Put does not allocate.
+var frameBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, frameBufSize)
+	return &b
+}}
+
+// getBuf takes an empty buffer from frameBufs.
+func getBuf() *[]byte { return frameBufs.Get().(*[]byte) }
+
+// putBuf returns a buffer to frameBufs; nothing may use it afterwards.
+func putBuf(b *[]byte) {
+	if cap(*b) > maxPooledBuf {
+		return
+	}
+	*b = (*b)[:0]
+	frameBufs.Put(b)
+}
 
 // Conn is one OCPP-J connection. Serve must run for inbound frames to be
 // read (including the answers to Call); all methods are safe for concurrent
@@ -277,17 +313,48 @@ func (c *Conn) readLoop(ctx context.Context) error {
 			limit = n
 			c.ws.SetReadLimit(n)
 		}
-		typ, msg, err := c.ws.ReadMessage()
+		typ, buf, err := c.readFrame()
 		if err != nil {
 			return c.readError(err)
 		}
 		c.touch()
-		if typ != websocket.TextMessage {
-			c.log.Warn("dropping non-text frame", "bytes", len(msg))
-			continue
+		if typ == websocket.TextMessage {
+			c.handle(ctx, *buf)
+		} else {
+			c.log.Warn("dropping non-text frame", "bytes", len(*buf))
 		}
-		c.handle(ctx, msg)
+		putBuf(buf)
 	}
+}
+
+// readFrame reads the next data frame (message) whole into a buffer from
+// frameBufs, which the caller puts back. Like ReadMessage it is bounded by
+// the read limit: gorilla fails a larger frame with ErrReadLimit and closes
+// the connection with 1009 (message too big).
+func (c *Conn) readFrame() (typ int, buf *[]byte, err error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	buf = getBuf()
+	b := *buf
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, 1)
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	*buf = b
+	if err != io.EOF {
+		putBuf(buf)
+		return 0, nil, err
+	}
+	return typ, buf, nil
 }
 
 // readError classifies the error that ended the read loop.
@@ -550,7 +617,11 @@ func (c *Conn) call(ctx context.Context, action string, payload any) (json.RawMe
 	c.mu.Unlock()
 	defer c.clearPending(p)
 
-	if err := c.write(AppendCall(make([]byte, 0, len(body)+len(action)+64), p.id, action, body)); err != nil {
+	buf := getBuf()
+	*buf = AppendCall(*buf, p.id, action, body)
+	err = c.write(*buf)
+	putBuf(buf)
+	if err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(c.opts.CallTimeout)
@@ -640,6 +711,7 @@ func (c *Conn) clearPending(p *pendingCall) {
 }
 
 // deliver hands an answer to the pending call with that id, or drops it.
+// r.payload may point into the read buffer: the call gets a copy.
 func (c *Conn) deliver(id string, r callResult) {
 	c.mu.Lock()
 	p := c.pending
@@ -650,10 +722,12 @@ func (c *Conn) deliver(id string, r callResult) {
 	}
 	c.pending = nil
 	c.mu.Unlock()
+	r.payload = bytes.Clone(r.payload)
 	p.ch <- r // buffered, and only one result per call
 }
 
-// write sends one text frame.
+// write sends one text frame; frame is not used after write returns (gorilla
+// copies or sends it before WriteMessage returns), so it may be pooled.
 func (c *Conn) write(frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -669,7 +743,10 @@ func (c *Conn) write(frame []byte) error {
 	return nil
 }
 
-// handle processes one inbound text frame on the read goroutine.
+// handle processes one inbound text frame on the read goroutine. msg is a
+// pooled buffer, reused once handle returns: the frame's strings are
+// copies, but its payloads alias msg, so what outlives handle (an answer
+// handed to a Call) is copied.
 func (c *Conn) handle(ctx context.Context, msg []byte) {
 	f, answerTo, perr := ParseFrame(msg)
 	if c.log.Enabled(ctx, slog.LevelDebug) {
@@ -698,7 +775,7 @@ func (c *Conn) handle(ctx context.Context, msg []byte) {
 		c.deliver(f.ID, callResult{err: &Error{
 			Code:        c.opts.Dialect.Parse(f.ErrorCode),
 			Description: f.ErrorDescription,
-			Details:     f.ErrorDetails,
+			Details:     bytes.Clone(f.ErrorDetails), // nil stays nil: the peer omitted it
 		}})
 	}
 }
@@ -731,9 +808,12 @@ func (c *Conn) dispatch(ctx context.Context, f Frame) {
 		c.sendError(f.ID, InternalError, "internal error", nil)
 		return
 	}
-	if err := c.write(AppendCallResult(make([]byte, 0, len(body)+len(f.ID)+8), f.ID, body)); err != nil {
+	buf := getBuf()
+	*buf = AppendCallResult(*buf, f.ID, body)
+	if err := c.write(*buf); err != nil {
 		c.log.Debug("callresult not sent", "action", f.Action, "msg_id", f.ID, "err", err)
 	}
+	putBuf(buf)
 }
 
 // runHandler calls the Handler, turning a panic into an error so that one
@@ -754,10 +834,12 @@ func (c *Conn) runHandler(ctx context.Context, f Frame) (resp any, err error) {
 func (c *Conn) sendError(id string, code ErrorCode, description string, details []byte) {
 	description = truncate(description, maxDescription)
 	name := c.opts.Dialect.Name(code)
-	frame := AppendCallError(make([]byte, 0, len(id)+len(name)+len(description)+len(details)+16), id, name, description, details)
-	if err := c.write(frame); err != nil {
+	buf := getBuf()
+	*buf = AppendCallError(*buf, id, name, description, details)
+	if err := c.write(*buf); err != nil {
 		c.log.Debug("callerror not sent", "msg_id", id, "code", name, "err", err)
 	}
+	putBuf(buf)
 }
 
 // marshalPayload encodes a CALL or CALLRESULT payload.
