@@ -51,9 +51,10 @@ func (s *Session) Live() SessionLive {
 		CurrentA: s.CurrentA, VoltageV: s.VoltageV, SoCPercent: s.SoCPercent}
 }
 
-// ApplyLive sets the session's live values from l (when l is newer).
+// ApplyLive sets the session's live values from l, when l was computed
+// after the session was last written.
 func (s *Session) ApplyLive(l SessionLive) {
-	if l.SessionID != s.ID || l.UpdatedAt.Before(s.UpdatedAt) {
+	if l.SessionID != s.ID || !l.UpdatedAt.After(s.UpdatedAt) {
 		return
 	}
 	s.UpdatedAt, s.EnergyWh, s.PowerW = l.UpdatedAt, l.EnergyWh, l.PowerW

@@ -104,9 +104,10 @@ type Tx interface {
 	// PurgeMeterSamples deletes the meter samples of sessions that ended
 	// (finished or failed, last written) before before, and of samples
 	// stored without a session timestamped before it; sessions keep their
-	// totals. It works through at most limit sessions per call, starting
-	// where the last call stopped, and returns how many meterValue
-	// elements it deleted and whether there is more to do.
+	// totals. It works through at most limit sessions per call, oldest
+	// first, and returns how many meterValue elements it deleted and
+	// whether there are more sessions to do. A session is done once: its
+	// samples stay deleted, and a later call does not read it again.
 	PurgeMeterSamples(ctx context.Context, before time.Time, limit int) (deleted int, more bool, err error)
 
 	GetIDTag(ctx context.Context, idTag string) (IDTag, error)

@@ -101,3 +101,27 @@ func BenchmarkAddMeterSamplesParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)*5/b.Elapsed().Seconds(), "samples/s")
 }
+
+// BenchmarkMeterUnitsManyChargers is the meter path's store work under
+// the load of many chargers at once (512 callers, one session each): the
+// group commit fills its batches, so this is the store's throughput in
+// MeterValues messages per second.
+func BenchmarkMeterUnitsManyChargers(b *testing.B) {
+	s, _ := openTemp(b)
+	sessions := benchSessions(b, s, 512)
+	ctx := context.Background()
+	var next, seq atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(256) // 256×GOMAXPROCS callers
+	b.RunParallel(func(pb *testing.PB) {
+		sess := sessions[int(next.Add(1)-1)%len(sessions)]
+		for pb.Next() {
+			ms, upd := meterCall(sess, seq.Add(1))
+			if err := meterUnit(ctx, s, ms, upd); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

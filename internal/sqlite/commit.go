@@ -78,6 +78,14 @@ type writeReq struct {
 type committer struct {
 	db   *sql.DB
 	hook func(BatchInfo)
+	ml   *meterLog   // the meter log, committed with every batch (meterlog.go)
+	mb   *meterBatch // the running batch's meter writes; committer goroutine only
+
+	staged []*unitState // effects of the running batch's units; committer goroutine only
+
+	// vis is held for writing while a batch becomes visible (COMMIT, live
+	// values, meter view), for reading by readers of sessions.
+	vis sync.RWMutex
 
 	mu      sync.Mutex
 	queue   []*writeReq
@@ -92,8 +100,8 @@ type committer struct {
 	batches, writes atomic.Uint64
 }
 
-func newCommitter(db *sql.DB, hook func(BatchInfo)) *committer {
-	g := &committer{db: db, hook: hook, touches: map[string]int64{}, lives: map[string]charging.SessionLive{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newCommitter(db *sql.DB, ml *meterLog, hook func(BatchInfo)) *committer {
+	g := &committer{db: db, ml: ml, hook: hook, touches: map[string]int64{}, lives: map[string]charging.SessionLive{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -170,6 +178,65 @@ func (g *committer) live(id string) (charging.SessionLive, bool) {
 	}
 	l, ok := g.writing[id]
 	return l, ok
+}
+
+// stageLives sets the live values of the running batch's units and
+// returns the function that takes them back.
+func (g *committer) stageLives() (undo func()) {
+	type prev struct {
+		l  charging.SessionLive
+		ok bool
+	}
+	var old map[string]prev
+	g.mu.Lock()
+	for _, u := range g.staged {
+		for _, l := range u.lives {
+			if old == nil {
+				old = map[string]prev{}
+			}
+			if _, seen := old[l.SessionID]; !seen {
+				p, ok := g.lives[l.SessionID]
+				old[l.SessionID] = prev{p, ok}
+			}
+			if cur, ok := g.lives[l.SessionID]; !ok || !l.UpdatedAt.Before(cur.UpdatedAt) {
+				g.lives[l.SessionID] = l
+			}
+		}
+	}
+	g.mu.Unlock()
+	return func() {
+		g.mu.Lock()
+		for id, p := range old {
+			if p.ok {
+				g.lives[id] = p.l
+			} else {
+				delete(g.lives, id)
+			}
+		}
+		g.mu.Unlock()
+	}
+}
+
+// meterBatch returns the running batch's meter writes, starting them on
+// first use. Only functions running on the committer goroutine call it.
+func (g *committer) meterBatch() *meterBatch {
+	if g.mb == nil {
+		g.mb = g.ml.newBatch()
+	}
+	return g.mb
+}
+
+// endMeterBatch drops (or after a commit, closes) the batch's meter writes.
+func (g *committer) endMeterBatch(committed bool) {
+	if g.mb == nil {
+		return
+	}
+	if committed {
+		g.mb.close()
+	} else {
+		g.mb.discard()
+	}
+	g.mb = nil
 }
 
 // forget drops a not yet written last-seen time of the charger (deleted:
@@ -330,24 +397,31 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]int64, lives m
 	if err != nil {
 		return info, results, -1, fmt.Errorf("begin: %w", err)
 	}
+	g.staged = g.staged[:0]
+	lost := func() { _ = tx.Rollback(); g.endMeterBatch(false); g.staged = g.staged[:0] }
 	for i, r := range todo {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
 		if _, err := tx.ExecContext(bg, "SAVEPOINT w"); err != nil {
-			_ = tx.Rollback()
+			lost()
 			return info, results, i, err
 		}
+		mark := g.mb.mark()
 		if ferr := call(r.fn, tx); ferr != nil {
 			results[i] = ferr
 			if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
-				_ = tx.Rollback()
+				lost()
 				return info, results, i, ferr
+			}
+			if err := g.mb.undo(mark); err != nil {
+				lost()
+				return info, results, i, err
 			}
 		}
 		if _, err := tx.ExecContext(bg, "RELEASE w"); err != nil {
-			_ = tx.Rollback()
+			lost()
 			if results[i] != nil {
 				return info, results, i, results[i]
 			}
@@ -364,9 +438,42 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]int64, lives m
 		// the meter log); a failure here must not fail the batch.
 		_ = writeLives(bg, tx, lives)
 	}
-	if err := tx.Commit(); err != nil {
+	// The meter log first: once SQLite commits, the caller may be
+	// answered, and its samples must be durable by then. Should SQLite
+	// then fail, the callers get the error and their retries find their
+	// samples stored (meterlog.go).
+	meter := g.mb != nil && g.mb.dirty
+	if g.mb != nil {
+		if err := g.mb.commit(); err != nil {
+			lost()
+			return info, results, -1, err
+		}
+	}
+	// The COMMIT, the live values and the meter log's new view become
+	// visible together: readers of sessions hold vis for reading
+	// (Store.visible), so none sees a unit's session without the samples
+	// or the live values the unit wrote, nor those without the session.
+	g.vis.Lock()
+	undoLives := g.stageLives()
+	err = tx.Commit()
+	g.endMeterBatch(true) // committed in Pebble either way: its seqs are used
+	if meter {
+		g.ml.publish()
+	}
+	if err != nil {
+		undoLives()
+	}
+	g.vis.Unlock()
+	if err != nil {
+		g.staged = g.staged[:0]
 		return info, results, -1, fmt.Errorf("commit: %w", err)
 	}
+	for _, u := range g.staged {
+		for _, t := range u.touches {
+			g.touch(t.id, t.us)
+		}
+	}
+	g.staged = g.staged[:0]
 	return info, results, -1, nil
 }
 
@@ -409,7 +516,7 @@ func writeLives(ctx context.Context, tx *sql.Tx, lives map[string]charging.Sessi
 		return err
 	}
 	st, err := tx.PrepareContext(ctx, `UPDATE sessions SET updated_at = ?, energy_wh = ?, power_w = ?,
-		current_a = ?, voltage_v = ?, soc_percent = ? WHERE id = ? AND status = 'active' AND updated_at <= ?`)
+		current_a = ?, voltage_v = ?, soc_percent = ? WHERE id = ? AND status = 'active' AND updated_at < ?`)
 	if err == nil {
 		for id, l := range lives {
 			us := toMicro(l.UpdatedAt)

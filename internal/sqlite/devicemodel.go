@@ -264,10 +264,19 @@ type idBlock struct {
 // NextRemoteStartID returns a new remoteStartId from a sequence. It
 // reserves remoteStartBlock ids per durable write and hands them out from
 // memory, so that a remote start normally costs no write of its own. The
-// sequence holds the last reserved id, so ids stay unique across restarts
-// and across nodes sharing the database (each reserves its own blocks);
-// they increase within one Store.
+// sequence holds the last reserved id, so ids stay unique across restarts;
+// they increase within one Store. Inside a unit of work the unit reserves
+// its one id in the sequence itself: a unit that rolls back gives it back,
+// and the Store's block (and its lock, which a writer outside may hold
+// while it waits for the committer) is never touched from a unit.
 func (s *Store) NextRemoteStartID(ctx context.Context) (int, error) {
+	if s.unit != nil {
+		var id int
+		err := s.write(ctx, "reserve a remote start id", func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `UPDATE sequences SET value = value + 1 WHERE name = 'remote_start_id' RETURNING value`).Scan(&id)
+		})
+		return id, err
+	}
 	b := &s.remoteStart
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -105,7 +105,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 				return err
 			}
 			if step := migrationSteps[f.version]; step != nil {
-				if err := step(ctx, tx); err != nil {
+				if err := step(ctx, s, tx); err != nil {
 					return err
 				}
 			}

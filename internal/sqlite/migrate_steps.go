@@ -10,13 +10,15 @@ import (
 
 // migrationSteps are Go steps that run after a migration's SQL, in the
 // same transaction, for what SQL alone cannot do.
-var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
+var migrationSteps = map[int]func(ctx context.Context, s *Store, tx *sql.Tx) error{
 	13: moveSamplesToLog,
 }
 
 // moveSamplesToLog packs the rows of meter_samples (one per sample) into
-// meter_log (one per element), oldest first, and drops meter_samples.
-func moveSamplesToLog(ctx context.Context, tx *sql.Tx) error {
+// the meter log (one record per element), oldest first, and drops
+// meter_samples. The meter log commits before SQLite (commit.go): should
+// SQLite fail, the next Open moves the rows again and finds them stored.
+func moveSamplesToLog(ctx context.Context, s *Store, tx *sql.Tx) error {
 	const chunk = 10000
 	var after int64
 	var carry []charging.MeterSample // the last element of a chunk may go on in the next
@@ -39,10 +41,9 @@ func moveSamplesToLog(ctx context.Context, tx *sql.Tx) error {
 				all = all[:i]
 			}
 		}
-		for _, e := range packElements(all) {
-			m := e.first
-			if _, err := tx.ExecContext(ctx, insertElementSQL, m.SessionID, m.ChargerID, m.ConnectorID, m.TransactionID,
-				toMicro(m.Timestamp), e.digest, e.packed); err != nil {
+		els := packElements(all)
+		for i := range els {
+			if err := s.gc.meterBatch().add(&els[i]); err != nil {
 				return fmt.Errorf("move meter samples: %w", err)
 			}
 		}

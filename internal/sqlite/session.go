@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -163,6 +164,7 @@ func (s *Store) updateSessionTx(ctx context.Context, tx *sql.Tx, sess *charging.
 }
 
 func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (charging.Session, error) {
+	defer s.visible()()
 	sess, err := scanSession(s.queryRow(ctx, `SELECT `+sessionSelect+` FROM sessions WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "%s not found", strings.TrimPrefix(op, "get ")))
@@ -172,6 +174,21 @@ func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (
 	}
 	s.withLive(&sess)
 	return sess, nil
+}
+
+// visible waits until no batch is becoming visible and keeps it so until
+// the returned function is called: a session read sees a unit's session,
+// live values and samples together (commit.go). Inside a unit of work
+// (the committer's own goroutine) there is nothing to wait for.
+func (s *Store) visible() func() {
+	if s.tx != nil || s.r == s.w {
+		// ":memory:": readers share the committer's one connection, so a
+		// reader holding vis would wait for the connection while the
+		// committer, holding it, waits for vis.
+		return func() {}
+	}
+	s.gc.vis.RLock()
+	return s.gc.vis.RUnlock
 }
 
 // withLive applies live values not yet written (SetSessionLive).
@@ -210,7 +227,8 @@ func (s *Store) GetSessionByIdempotencyKey(ctx context.Context, key string) (cha
 	if key == "" {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "session with an empty idempotency key not found"))
 	}
-	return s.getSession(ctx, op, `idempotency_key = ?`, key)
+	// The second term lets the planner use the partial unique index.
+	return s.getSession(ctx, op, `idempotency_key = ? AND idempotency_key <> ''`, key)
 }
 
 // GetSessionByTransaction returns the charger's session with the OCPP
@@ -254,10 +272,11 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		where, args = append(where, `owner_id = ? AND owner_id <> ''`), append(args, q.OwnerID)
 	}
 	if len(q.Status) > 0 {
-		where = append(where, `status IN (`+placeholders(len(q.Status))+`)`)
-		for _, st := range q.Status {
-			args = append(args, string(st))
+		in, err := statusIn(sessionStatusOrder, q.Status)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list sessions: %w", err)
 		}
+		where = append(where, in)
 	}
 	if !q.CreatedBefore.IsZero() {
 		where, args = append(where, `created_at < ?`), append(args, toMicro(q.CreatedBefore))
@@ -273,6 +292,7 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, n+1)
 
+	defer s.visible()()
 	rows, err := s.rd().QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list sessions: %w", err)
@@ -306,4 +326,34 @@ func (s *Store) NextTransactionID(ctx context.Context) (int64, error) {
 		return tx.QueryRowContext(ctx, `UPDATE sequences SET value = value + 1 WHERE name = 'transaction_id' RETURNING value`).Scan(&id)
 	})
 	return id, err
+}
+
+// sessionStatusOrder is the order statusIn writes session statuses in:
+// the order of the partial indexes' WHERE terms (migration 0013).
+var sessionStatusOrder = []string{"pending", "active", "finished", "failed"}
+
+// statusIn returns the status filter as literals in a fixed order, so
+// that it repeats a partial index's WHERE term exactly (status = 'pending',
+// status IN ('pending', 'active')): SQLite uses a partial index only for a
+// query whose terms imply its condition, and a bound parameter implies
+// nothing. A status not in order is EINVALID.
+func statusIn[S ~string](order []string, statuses []S) (string, error) {
+	var lits []string
+	for _, o := range order {
+		for _, st := range statuses {
+			if string(st) == o {
+				lits = append(lits, "'"+o+"'")
+				break
+			}
+		}
+	}
+	for _, st := range statuses {
+		if !slices.Contains(order, string(st)) {
+			return "", charging.Errorf(charging.EINVALID, "unknown status %q", st)
+		}
+	}
+	if len(lits) == 1 {
+		return "status = " + lits[0], nil
+	}
+	return "status IN (" + strings.Join(lits, ", ") + ")", nil
 }

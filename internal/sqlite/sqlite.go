@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -41,11 +42,14 @@ type core struct {
 	r *sql.DB // readers: query_only connections; == w for ":memory:"
 
 	// Statements of the hot path (AddMeterSamples), prepared once on w.
-	insertElement *sql.Stmt
 	updateSession *sql.Stmt
 
-	gc    *committer // runs every write: group commit (commit.go)
-	stmts stmtCache  // hot reads, prepared once per reader connection (prepared.go)
+	gc *committer // runs every write: group commit (commit.go)
+	ml *meterLog  // meter samples (meterlog.go)
+
+	closeOnce sync.Once
+	closeErr  error
+	stmts     stmtCache // hot reads, prepared once per reader connection (prepared.go)
 
 	remoteStart idBlock // remoteStartIds reserved, not yet handed out (devicemodel.go)
 }
@@ -131,7 +135,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 
-	s.gc = newCommitter(s.w, o.batchHook)
+	mlDir := ""
+	if path != ":memory:" {
+		abs, _ := filepath.Abs(path)
+		mlDir = meterLogDir(abs)
+	}
+	ml, err := openMeterLog(mlDir)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.ml = ml
+	s.gc = newCommitter(s.w, ml, o.batchHook)
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
 			s.Close()
@@ -181,9 +196,6 @@ func (s *Store) prepare(ctx context.Context) error {
 			return nil
 		}
 	}
-	if s.insertElement, err = s.w.PrepareContext(ctx, insertElementSQL); err != nil {
-		return fmt.Errorf("sqlite: prepare insert meter value: %w", err)
-	}
 	if s.updateSession, err = s.w.PrepareContext(ctx, updateSessionSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare update session: %w", err)
 	}
@@ -191,13 +203,22 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 // Close closes the database. It waits for running operations to finish.
+// Closing again returns the first Close's result.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	var errs []error
 	if s.gc != nil {
 		s.gc.close() // runs what is queued, flushes last-seen times
 	}
+	if s.ml != nil {
+		errs = append(errs, s.ml.close())
+	}
 	errs = append(errs, s.stmts.close())
-	for _, st := range []*sql.Stmt{s.insertElement, s.updateSession} {
+	for _, st := range []*sql.Stmt{s.updateSession} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,14 +242,17 @@ func TestPathWithQuestionMark(t *testing.T) {
 	}
 }
 
-// TestRemoteStartIDsUniqueAcrossStores: ids reserved in blocks never repeat
-// across two stores sharing one database, nor after a reopen.
-func TestRemoteStartIDsUniqueAcrossStores(t *testing.T) {
+// TestRemoteStartIDsUniqueAcrossReopen: ids reserved in blocks never
+// repeat after a reopen; and one database is one Store at a time (the
+// meter log's lock): a second Open fails clearly instead of sharing it.
+func TestRemoteStartIDsUniqueAcrossReopen(t *testing.T) {
 	ctx := context.Background()
 	a, path := openTemp(t)
-	b, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
+	if b, err := sqlite.Open(ctx, path); err == nil {
+		b.Close()
+		t.Fatal("a second Open of a database in use succeeded, want an error")
+	} else if !strings.Contains(err.Error(), "lock") {
+		t.Errorf("second Open: %v, want it to name the lock", err)
 	}
 	seen := map[int]bool{}
 	take := func(s *sqlite.Store, n int) {
@@ -265,9 +269,7 @@ func TestRemoteStartIDsUniqueAcrossStores(t *testing.T) {
 		}
 	}
 	take(a, 3)
-	take(b, 3)
-	take(a, 2)
-	if err := b.Close(); err != nil {
+	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c, err := sqlite.Open(ctx, path)
@@ -276,5 +278,12 @@ func TestRemoteStartIDsUniqueAcrossStores(t *testing.T) {
 	}
 	defer c.Close()
 	take(c, 3)
-	take(a, 1)
+	err = c.Update(ctx, func(tx charging.Tx) error {
+		take(tx.(*sqlite.Store), 2)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	take(c, 1)
 }

@@ -54,10 +54,15 @@ func (s *Store) nested(fn func(tx *sql.Tx) error) error {
 	if _, err := s.tx.ExecContext(bg, "SAVEPOINT u"); err != nil {
 		return err
 	}
+	mark, umark := s.gc.mb.mark(), s.unit.mark()
 	ferr := fn(s.tx)
 	if ferr != nil {
+		s.unit.undo(umark)
 		if _, err := s.tx.ExecContext(bg, "ROLLBACK TO u"); err != nil {
 			return fmt.Errorf("%w (and rolling back: %w)", ferr, err)
+		}
+		if err := s.gc.mb.undo(mark); err != nil {
+			return fmt.Errorf("%w (and rolling back the meter log: %w)", ferr, err)
 		}
 	}
 	if _, err := s.tx.ExecContext(bg, "RELEASE u"); err != nil && ferr == nil {
@@ -81,24 +86,43 @@ func (s *Store) Update(ctx context.Context, fn func(tx charging.Tx) error) error
 	if s.tx != nil {
 		return s.nested(func(*sql.Tx) error { return fn(s) })
 	}
-	var u *Store
-	err := s.gc.do(ctx, func(tx *sql.Tx) error {
-		u = &Store{core: s.core, tx: tx, unit: &unitState{}} // afresh if fn runs again
-		return fn(u)
-	})
-	if err != nil {
-		return err
-	}
-	if u != nil {
-		for _, l := range u.unit.lives {
-			s.gc.setLive(l)
+	return s.gc.do(ctx, func(tx *sql.Tx) error {
+		u := &Store{core: s.core, tx: tx, unit: &unitState{}} // afresh if fn runs again
+		if err := fn(u); err != nil {
+			return err
 		}
-	}
-	return nil
+		// Its effects outside SQL go with the batch's COMMIT (commit.go).
+		s.gc.staged = append(s.gc.staged, u.unit)
+		return nil
+	})
 }
 
-// unitState is what a unit of work does outside SQL, applied when it
-// committed.
+// unitState is what a unit of work does outside SQL and the meter log,
+// applied when it committed: live values and last-seen times. Its marks
+// mirror the unit's savepoints, so a nested unit that fails takes its part
+// back.
 type unitState struct {
-	lives []charging.SessionLive
+	lives   []charging.SessionLive
+	touches []touch
+}
+
+type touch struct {
+	id string
+	us int64
+}
+
+type unitMark struct{ lives, touches int }
+
+func (u *unitState) mark() unitMark {
+	if u == nil {
+		return unitMark{}
+	}
+	return unitMark{lives: len(u.lives), touches: len(u.touches)}
+}
+
+func (u *unitState) undo(m unitMark) {
+	if u == nil {
+		return
+	}
+	u.lives, u.touches = u.lives[:m.lives], u.touches[:m.touches]
 }

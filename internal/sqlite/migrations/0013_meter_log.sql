@@ -1,35 +1,39 @@
--- 0013_meter_log: samples as a log of meterValue elements, and the partial
--- indexes that keep timers and hot paths off growing scans.
+-- 0013_meter_log: samples move to the meter log, and partial indexes keep
+-- timers and hot paths off growing scans.
 --
--- One row per element (the samples a charger took at one timestamp, packed
--- into a BLOB, see meterpack.go), appended in seq order. The dedup key is
--- the element's identity (its digest covers the charger, connector,
--- transaction and every sample's value), so a retried message is skipped
--- and a new value at a repeated timestamp is kept. The rows of
--- meter_samples are moved here by the migration's Go step (migrate.go),
--- which then drops that table.
+-- Meter samples are no longer SQLite rows: the migration's Go step
+-- (migrate_steps.go) moves the rows of meter_samples into the meter log
+-- (one record per meterValue element, see meterlog.go) and drops the table.
 
-CREATE TABLE meter_log (
-	seq            INTEGER PRIMARY KEY,
-	session_id     TEXT    NOT NULL,  -- '' for samples of a transaction Joule does not know
-	charger_id     TEXT    NOT NULL,
-	connector_id   INTEGER NOT NULL,
-	transaction_id TEXT    NOT NULL,
-	timestamp      INTEGER NOT NULL,
-	digest         INTEGER NOT NULL,
-	samples        BLOB    NOT NULL
-) STRICT;
+-- Indexes that give hot queries their order. Without ANALYZE, SQLite
+-- prefers an index that yields the ORDER BY over one that bounds the rows
+-- and needs a sort, so each of these carries the order its query wants;
+-- plan_test.go checks the plan of every hot query. A partial index serves
+-- a query only when the query repeats its WHERE term for term, literals
+-- included: status = 'pending', or status IN ('pending', 'active') in this
+-- order (not IN (?, ?)).
 
-CREATE UNIQUE INDEX meter_log_element ON meter_log (session_id, timestamp, digest);
-
--- Open sessions of a charger (every message of a transaction looks here).
-CREATE INDEX sessions_open ON sessions (charger_id, connector_id)
+-- Open sessions of a charger, newest first: on every StartTransaction and
+-- MeterValues without a transaction id.
+CREATE INDEX sessions_open_created ON sessions (charger_id, created_at DESC, id DESC)
 	WHERE status IN ('pending', 'active');
 
--- Pending starts, oldest first (the expiry timer).
-CREATE INDEX sessions_pending ON sessions (created_at)
+-- Pending starts, newest first: the expiry timer.
+CREATE INDEX sessions_pending_created ON sessions (created_at DESC, id DESC)
 	WHERE status = 'pending';
 
--- Ended sessions by last write (meter retention).
+-- A charger's sessions of a transaction id, newest first:
+-- GetSessionByTransaction, on every message of a transaction. It replaces
+-- sessions_transaction, of which it is an extension.
+CREATE INDEX sessions_transaction_created ON sessions (charger_id, transaction_id, created_at DESC, id DESC);
+DROP INDEX sessions_transaction;
+
+-- Open reservations, newest first: the expiry timer reads only those.
+CREATE INDEX reservations_open ON reservations (id DESC)
+	WHERE status IN ('pending', 'active');
+
+-- Ended sessions whose samples meter retention has not deleted yet, by
+-- last write: a retention run reads only those, however long the history.
+ALTER TABLE sessions ADD COLUMN samples_purged INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sessions_ended ON sessions (updated_at)
-	WHERE status IN ('finished', 'failed');
+	WHERE status IN ('finished', 'failed') AND samples_purged = 0;
