@@ -45,7 +45,7 @@ func (s *Service) RebuildLive(ctx context.Context) (int, error) {
 			if sameLive(live.Live(), ses.Live()) {
 				continue
 			}
-			live.UpdatedAt = s.utcNow()
+			live.UpdatedAt = s.liveTime(&ses)
 			if err := s.store.SetSessionLive(ctx, live.Live()); err != nil {
 				return fixed, err
 			}

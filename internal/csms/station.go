@@ -139,13 +139,16 @@ func (s *Service) StatusChanged(ctx context.Context, chargerID string, r chargin
 	defer unlock()
 	k := charging.Connector{ConnectorID: r.ConnectorID, Status: r.Status, ErrorCode: r.ErrorCode, Info: r.Info,
 		VendorErrorCode: r.VendorErrorCode, UpdatedAt: s.utcNow()}
-	// One write, no read: the operator's fields come back from it.
-	got, err := s.store.SaveConnectorStatus(ctx, chargerID, k)
+	// One unit, no read: the operator's fields come back from the write.
+	err := s.update(ctx, func(u *unit) error {
+		got, err := u.tx.SaveConnectorStatus(ctx, chargerID, k)
+		if err != nil {
+			return err
+		}
+		k = got
+		return u.tx.TouchCharger(ctx, chargerID, k.UpdatedAt)
+	})
 	if err != nil {
-		return err
-	}
-	k = got
-	if err := s.store.TouchCharger(ctx, chargerID, k.UpdatedAt); err != nil {
 		return err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventConnectorStatus, ChargerID: chargerID, ConnectorID: r.ConnectorID, Connector: &k})
@@ -398,13 +401,25 @@ func (s *Service) meterValues(ctx context.Context, u *unit, chargerID string, m 
 	}
 	live := *ses
 	applyLive(&live, samples)
-	live.UpdatedAt = s.utcNow()
+	live.UpdatedAt = s.liveTime(ses)
 	if err := u.tx.SetSessionLive(ctx, live.Live()); err != nil {
 		return err
 	}
 	u.then(func() { s.rememberLive(&live) })
 	u.publishSession(charging.EventSessionMeter, live, samples)
 	return nil
+}
+
+// liveTime is when live values computed now from ses are: now, but always
+// after ses was written, since live values overlay only a session written
+// before them (a 2.0.1 Started with samples writes the session and its
+// first live values in one unit, within the same microsecond).
+func (s *Service) liveTime(ses *charging.Session) time.Time {
+	t := s.utcNow()
+	if !t.After(ses.UpdatedAt) {
+		t = ses.UpdatedAt.Add(time.Microsecond)
+	}
+	return t
 }
 
 // applyLive updates a session's live values from the latest samples.
