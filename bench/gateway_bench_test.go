@@ -31,7 +31,7 @@ import (
 //	go test ./bench -run '^$' -bench Gateway/MeterValues -cpuprofile cpu.out
 func BenchmarkGateway(b *testing.B) {
 	for _, action := range []string{"MeterValues", "Heartbeat"} {
-		for _, n := range []int{1, 16} {
+		for _, n := range []int{1, 16, 256} {
 			b.Run(fmt.Sprintf("%s/chargers=%d", action, n), func(b *testing.B) {
 				benchGateway(b, action, n)
 			})

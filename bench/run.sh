@@ -76,7 +76,7 @@ start_server() { # target
 	joule)
 		rm -rf "$TMP/data"
 		mkdir -p "$TMP/data"
-		taskset -c "$SERVER_CPU" "$TMP/joule" serve --addr "127.0.0.1:$port" --data "$TMP/data" --log-level warn 2>>"$TMP/joule.log" &
+		taskset -c "$SERVER_CPU" "$TMP/joule" serve --addr "127.0.0.1:$port" --data "$TMP/data" --log-level warn --max-strangers-per-ip -1 2>>"$TMP/joule.log" &
 		;;
 	esac
 	server_pid=$!

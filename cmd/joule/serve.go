@@ -16,6 +16,7 @@ import (
 
 	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/node"
 )
 
@@ -29,6 +30,7 @@ type serveConfig struct {
 	CallTimeout         time.Duration
 	PendingTimeout      time.Duration
 	MeterRetention      time.Duration
+	MaxStrangersPerIP   int
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
 	PublicURL           string
@@ -82,6 +84,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", 5*time.Minute, "heartbeat interval given to chargers at boot")
 	fs.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "how long Joule waits for a charger's answer to a command")
 	fs.DurationVar(&c.PendingTimeout, "pending-timeout", 2*time.Minute, "how long an accepted remote start may wait for the charger's transaction")
+	fs.IntVar(&c.MaxStrangersPerIP, "max-strangers-per-ip", 32, "how many chargers from one address (IPv6: one /64) may be connected before their boot is accepted; -1 for no limit (a test rig of simulated chargers behind one address)")
 	fs.DurationVar(&c.MeterRetention, "meter-retention", 0, "how long the meter samples of ended sessions are kept, e.g. 2160h (0 keeps them all; sessions keep their totals)")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
 	fs.BoolVar(&c.RejectUnknownIDTags, "reject-unknown-id-tags", false, "answer Invalid for id tags Joule does not know (default: accept them)")
@@ -114,6 +117,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.Data == "" {
 		errs = append(errs, errors.New("--data must not be empty"))
+	}
+	if c.MaxStrangersPerIP == 0 || c.MaxStrangersPerIP < -1 {
+		errs = append(errs, fmt.Errorf("--max-strangers-per-ip must be positive or -1 (no limit), got %d", c.MaxStrangersPerIP))
 	}
 	if c.MeterRetention < 0 || c.MeterRetention > 0 && c.MeterRetention < time.Hour {
 		errs = append(errs, fmt.Errorf("--meter-retention must be 0 (keep everything) or at least 1h, got %s", c.MeterRetention))
@@ -243,7 +249,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return node.Run(ctx, node.Config{
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
-		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
+		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention,
+		Gateway: gateway.Options{MaxStrangersPerIP: cfg.MaxStrangersPerIP}, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,
