@@ -393,39 +393,60 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]int64, lives m
 		}
 	}()
 	bg := context.Background()
-	tx, err := g.db.BeginTx(bg, nil)
-	if err != nil {
-		return info, results, -1, fmt.Errorf("begin: %w", err)
-	}
-	g.staged = g.staged[:0]
+	// Optimistic first: the writes run without a SAVEPOINT each (two
+	// statements fewer per write, a fifth of the meter path's store CPU).
+	// Should one fail, the whole transaction rolls back and the batch runs
+	// again with a savepoint per write, so that only the failing write's
+	// caller sees its error. Functions may run more than once anyway.
+	var tx *sql.Tx
 	lost := func() { _ = tx.Rollback(); g.endMeterBatch(false); g.staged = g.staged[:0] }
-	for i, r := range todo {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = err
-			continue
+	for safe := false; ; safe = true {
+		if tx, err = g.db.BeginTx(bg, nil); err != nil {
+			return info, results, -1, fmt.Errorf("begin: %w", err)
 		}
-		if _, err := tx.ExecContext(bg, "SAVEPOINT w"); err != nil {
-			lost()
-			return info, results, i, err
-		}
-		mark := g.mb.mark()
-		if ferr := call(r.fn, tx); ferr != nil {
-			results[i] = ferr
-			if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
-				lost()
-				return info, results, i, ferr
+		g.staged = g.staged[:0]
+		clear(results)
+		again := false
+		for i, r := range todo {
+			if err := r.ctx.Err(); err != nil {
+				results[i] = err
+				continue
 			}
-			if err := g.mb.undo(mark); err != nil {
+			if !safe {
+				if ferr := call(r.fn, tx); ferr != nil {
+					lost()
+					again = true
+					break
+				}
+				continue
+			}
+			if _, err := tx.ExecContext(bg, "SAVEPOINT w"); err != nil {
 				lost()
 				return info, results, i, err
 			}
-		}
-		if _, err := tx.ExecContext(bg, "RELEASE w"); err != nil {
-			lost()
-			if results[i] != nil {
-				return info, results, i, results[i]
+			mark, staged := g.mb.mark(), len(g.staged)
+			if ferr := call(r.fn, tx); ferr != nil {
+				results[i] = ferr
+				g.staged = g.staged[:staged]
+				if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
+					lost()
+					return info, results, i, ferr
+				}
+				if err := g.mb.undo(mark); err != nil {
+					lost()
+					return info, results, i, err
+				}
 			}
-			return info, results, i, err
+			if _, err := tx.ExecContext(bg, "RELEASE w"); err != nil {
+				lost()
+				if results[i] != nil {
+					return info, results, i, results[i]
+				}
+				return info, results, i, err
+			}
+		}
+		if !again {
+			break
 		}
 	}
 	if len(touches) > 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,6 +49,13 @@ var seqKey = []byte("mseq")
 type meterLog struct {
 	db  *pebble.DB
 	seq int64 // the last seq handed out: committer goroutine only (after Open)
+
+	// latest is, per session, a timestamp (µs) no stored element of the
+	// session is later than: an element after it cannot be a retry, and
+	// needs no lookup. Committer goroutine only. It may be too high (an
+	// element rolled back), never too low; a session not in it is looked
+	// up once.
+	latest map[string]int64
 
 	// Readers outside units of work read a snapshot the committer
 	// publishes after each SQLite COMMIT: elements become visible with the
@@ -109,7 +117,7 @@ func openMeterLog(dir string) (*meterLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meter log: %w", err)
 	}
-	m := &meterLog{db: db}
+	m := &meterLog{db: db, latest: map[string]int64{}}
 	m.publish()
 	v, closer, err := db.Get(seqKey)
 	switch {
@@ -283,14 +291,28 @@ func (mb *meterBatch) undo(m batchMark) error {
 // (or added earlier in this batch).
 func (mb *meterBatch) add(e *element) error {
 	m := e.first
-	key := elementKey(m.SessionID, toMicro(m.Timestamp), e.digest)
-	_, closer, err := mb.b.Get(key)
-	switch {
-	case err == nil:
-		return closer.Close() // a retry: already stored
-	case !errors.Is(err, pebble.ErrNotFound):
-		return err
+	ts := toMicro(m.Timestamp)
+	key := elementKey(m.SessionID, ts, e.digest)
+	latest, known := mb.ml.latest[m.SessionID]
+	if !known {
+		var err error
+		if latest, err = mb.lastTS(m.SessionID); err != nil {
+			return err
+		}
+		if len(mb.ml.latest) >= maxLatest {
+			clear(mb.ml.latest) // looked up again when next seen
+		}
 	}
+	if ts <= latest {
+		_, closer, err := mb.b.Get(key)
+		switch {
+		case err == nil:
+			return closer.Close() // a retry: already stored
+		case !errors.Is(err, pebble.ErrNotFound):
+			return err
+		}
+	}
+	mb.ml.latest[m.SessionID] = max(latest, ts)
 	mb.ml.seq++
 	if err := mb.b.Set(key, encodeElement(mb.ml.seq, e), nil); err != nil {
 		return err
@@ -298,6 +320,27 @@ func (mb *meterBatch) add(e *element) error {
 	mb.ops = append(mb.ops, batchOp{key: key})
 	mb.dirty = true
 	return nil
+}
+
+// maxLatest bounds meterLog.latest (about 100 bytes an entry).
+const maxLatest = 200_000
+
+// lastTS returns the timestamp of the session's last element (stored or in
+// the batch), or the smallest time when it has none.
+func (mb *meterBatch) lastTS(sessionID string) (int64, error) {
+	lo := sessionPrefix(sessionID)
+	it, err := mb.b.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: sessionEnd(sessionID)})
+	if err != nil {
+		return 0, err
+	}
+	ts := int64(math.MinInt64)
+	if it.Last() {
+		ts = keyTS(it.Key(), len(lo))
+	}
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	return ts, nil
 }
 
 // deleteRange deletes the elements in [start, end), one by one so that
