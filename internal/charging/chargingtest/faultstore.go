@@ -205,18 +205,26 @@ func (s *FaultStore) Update(ctx context.Context, fn func(tx charging.Tx) error) 
 			target = count // 0: nothing to fail
 		}
 	}
-	return s.store.Update(ctx, func(tx charging.Tx) error {
+	// A store may run fn more than once (the contract allows it); what
+	// fired is what the last run failed, recorded once per unit.
+	var last *unitRun
+	err := s.store.Update(ctx, func(tx charging.Tx) error {
 		r := &unitRun{f: f, target: target}
+		last = r
 		err := fn(&faultTx{Tx: tx, s: s, run: r})
 		s.mu.Lock()
 		s.writes = r.writes
 		s.mu.Unlock()
 		if err == nil && f != nil && f.Commit {
-			s.record("commit")
+			r.fired = "commit"
 			return f.err("commit")
 		}
 		return err
 	})
+	if last != nil && last.fired != "" {
+		s.record(last.fired)
+	}
+	return err
 }
 
 func (s *FaultStore) record(method string) {
@@ -250,6 +258,7 @@ type unitRun struct {
 	target int    // the matching write that fails, from 1; 0: none
 	n      int    // matching writes so far
 	writes []string
+	fired  string // the write this run failed, if any
 }
 
 // faultTx is the Tx a unit's function gets (run set), and the Store's own
@@ -275,7 +284,7 @@ func (t *faultTx) write(method string) error {
 	if r.n != r.target {
 		return nil
 	}
-	t.s.record(method)
+	r.fired = method
 	return r.f.err(method)
 }
 
