@@ -53,6 +53,14 @@ type Tx interface {
 	SaveCharger(ctx context.Context, c Charger) error
 	// TouchCharger sets the charger's last-seen time, if it exists.
 	TouchCharger(ctx context.Context, id string, at time.Time) error
+	// SetChargerPresence records that a charger connected (Online, with
+	// the OCPP version it speaks) or disconnected, at At, which is also
+	// its last-seen time. Like TouchCharger it is presence, not a record
+	// a charger was promised: a store may keep it in memory and write it
+	// later (sqlite: within two seconds, and at Close; SetAllOffline at
+	// start-up covers a crash). Reads return it at once. It never undoes
+	// a write of the charger made after At; an unknown charger is ignored.
+	SetChargerPresence(ctx context.Context, id string, p ChargerPresence) error
 	// SetAllOffline marks every charger offline (at start-up: no connection survives a restart).
 	SetAllOffline(ctx context.Context) error
 	// SaveConnector inserts or updates one connector of an existing charger.
@@ -167,4 +175,11 @@ type IDTagQuery struct {
 	OwnerID string // "" matches every tag
 	Cursor  string
 	Limit   int // 0 means 100
+}
+
+// ChargerPresence is what a charger's connection says about it.
+type ChargerPresence struct {
+	Online      bool
+	OCPPVersion string // "" keeps the stored one
+	At          time.Time
 }

@@ -32,9 +32,17 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 		}
 	}
 	c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
-	if err := s.store.SaveCharger(ctx, c); err != nil {
+	var err2 error
+	if isNew {
+		err2 = s.store.SaveCharger(ctx, c)
+	} else {
+		// A known charger: its presence only (the store writes it with a
+		// later batch); its boot, if one follows, writes the charger.
+		err2 = s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{Online: true, OCPPVersion: ocppVersion, At: now})
+	}
+	if err2 != nil {
 		s.booting.Delete(chargerID)
-		return err
+		return err2
 	}
 	if isNew && c.Admission == charging.AdmissionPending {
 		s.addPending(1)
@@ -58,7 +66,7 @@ func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	now := s.utcNow()
 	c.Online, c.LastSeenAt = false, &now
 	s.forgetLive(chargerID, "")
-	if err := s.store.SaveCharger(ctx, c); err != nil {
+	if err := s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{At: now}); err != nil {
 		return err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: chargerID, Charger: &c})

@@ -281,13 +281,41 @@ func (s *Store) TouchCharger(ctx context.Context, id string, at time.Time) error
 	return nil
 }
 
-// withLastSeen applies a last-seen time not yet written by TouchCharger.
+// withLastSeen applies a presence not yet written (TouchCharger,
+// SetChargerPresence) that is not older than what is stored.
 func (s *Store) withLastSeen(c *charging.Charger) {
-	us, ok := s.gc.lastSeen(c.ID)
-	if ok && (c.LastSeenAt == nil || toMicro(*c.LastSeenAt) < us) {
-		t := fromMicro(us)
-		c.LastSeenAt = &t
+	p, ok := s.gc.lastSeen(c.ID)
+	if !ok || c.LastSeenAt != nil && toMicro(*c.LastSeenAt) > p.us {
+		return
 	}
+	t := fromMicro(p.us)
+	c.LastSeenAt = &t
+	if p.online != 0 {
+		c.Online = p.online == 1
+	}
+	if p.version != "" {
+		c.OCPPVersion = p.version
+	}
+}
+
+// SetChargerPresence records that a charger connected or disconnected:
+// presence, kept in memory and written with a later batch like last-seen
+// times (commit.go). Inside a unit of work it takes effect when the unit
+// commits.
+func (s *Store) SetChargerPresence(ctx context.Context, id string, p charging.ChargerPresence) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlite: set presence of %s: %w", id, err)
+	}
+	pr := presence{us: toMicro(p.At), online: 2, version: p.OCPPVersion}
+	if p.Online {
+		pr.online = 1
+	}
+	if s.unit != nil {
+		s.unit.presences = append(s.unit.presences, touch{id: id, us: pr.us, p: pr})
+		return nil
+	}
+	s.gc.setPresence(id, pr)
+	return nil
 }
 
 // SetAllOffline marks every charger offline.

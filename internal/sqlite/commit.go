@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,29 @@ import (
 // maxBatch bounds the writes of one transaction, so that one batch (and
 // the latency of its first caller) stays short under a flood.
 const maxBatch = 512
+
+// liveFlushMax bounds the live values written by one timed flush: ~20 µs
+// each, so a flush holds the writer for a few milliseconds at most.
+const liveFlushMax = 128
+
+// takeLives removes up to liveFlushMax entries (all with all) from m and
+// returns them.
+func takeLives(m map[string]charging.SessionLive, all bool) map[string]charging.SessionLive {
+	if all || len(m) <= liveFlushMax {
+		out := maps.Clone(m)
+		clear(m)
+		return out
+	}
+	out := make(map[string]charging.SessionLive, liveFlushMax)
+	for id, l := range m {
+		out[id] = l
+		delete(m, id)
+		if len(out) == liveFlushMax {
+			break
+		}
+	}
+	return out
+}
 
 // touchFlushInterval is how often last-seen times recorded by TouchCharger
 // are written when no other write carries them sooner.
@@ -89,9 +113,10 @@ type committer struct {
 
 	mu      sync.Mutex
 	queue   []*writeReq
-	touches map[string]int64                // charger id -> last seen (unix µs), not yet written
+	touches map[string]presence             // charger id -> presence not yet written
 	lives   map[string]charging.SessionLive // session id -> live values, not yet written
 	writing map[string]charging.SessionLive // lives of the batch being committed
+	seeing  map[string]presence             // touches of the batch being committed
 	closed  bool
 
 	wake chan struct{} // capacity 1
@@ -101,7 +126,7 @@ type committer struct {
 }
 
 func newCommitter(db *sql.DB, ml *meterLog, hook func(BatchInfo)) *committer {
-	g := &committer{db: db, ml: ml, hook: hook, touches: map[string]int64{}, lives: map[string]charging.SessionLive{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	g := &committer{db: db, ml: ml, hook: hook, touches: map[string]presence{}, lives: map[string]charging.SessionLive{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -144,18 +169,48 @@ func (g *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // keeps the latest time per charger.
 func (g *committer) touch(id string, us int64) {
 	g.mu.Lock()
-	if us > g.touches[id] {
-		g.touches[id] = us
+	p := g.touches[id]
+	if us > p.us {
+		p.us = us
+		g.touches[id] = p
 	}
 	g.mu.Unlock()
 }
 
-// lastSeen returns a not yet written last-seen time of the charger.
-func (g *committer) lastSeen(id string) (int64, bool) {
+// setPresence records a charger's presence to be written with a later
+// batch, unless a later one is recorded.
+func (g *committer) setPresence(id string, p presence) {
 	g.mu.Lock()
-	us, ok := g.touches[id]
+	g.touches[id] = mergePresence(g.touches[id], p)
 	g.mu.Unlock()
-	return us, ok
+}
+
+// mergePresence returns the newer of old and p; what the newer one leaves
+// unsaid (a touch says neither online nor version, a disconnect no
+// version) comes from the older.
+func mergePresence(old, p presence) presence {
+	if p.us < old.us {
+		old, p = p, old
+	}
+	if p.online == 0 {
+		p.online = old.online
+	}
+	if p.version == "" {
+		p.version = old.version
+	}
+	return p
+}
+
+// lastSeen returns a not yet written (or being written) presence of the
+// charger.
+func (g *committer) lastSeen(id string) (presence, bool) {
+	g.mu.Lock()
+	p, ok := g.touches[id]
+	if w, wok := g.seeing[id]; wok {
+		p, ok = mergePresence(w, p), true
+	}
+	g.mu.Unlock()
+	return p, ok
 }
 
 // setLive records a session's live values to be written with a later
@@ -277,15 +332,20 @@ func (g *committer) run() {
 				g.queue = nil // let the backing array go
 			}
 			closed := g.closed
-			var touches map[string]int64
+			var touches map[string]presence
 			if (n > 0 || flushTouches || closed) && len(g.touches) > 0 {
-				touches, g.touches = g.touches, map[string]int64{}
+				touches, g.touches = g.touches, map[string]presence{}
+				g.seeing = touches
 			}
 			var lives map[string]charging.SessionLive
 			if (flushTouches || closed) && len(g.lives) > 0 {
-				// Only on the timer: a session's live values are written
-				// at most once per interval, however often it reports.
-				lives, g.lives = g.lives, map[string]charging.SessionLive{}
+				// Only on the timer, and at most liveFlushMax at a time
+				// (all at Close): a session's live values are written at
+				// most once per interval however often it reports, and a
+				// flush never holds the writer for long. The rest wait,
+				// read from memory meanwhile; a crash loses nothing the
+				// meter log cannot rebuild.
+				lives = takeLives(g.lives, closed)
 				g.writing = lives
 			}
 			g.mu.Unlock()
@@ -305,7 +365,7 @@ func (g *committer) run() {
 // caller's context interrupted a statement, which makes SQLite roll back
 // the whole transaction), the caller at fault gets its error and the rest
 // run again in a new transaction.
-func (g *committer) commit(batch []*writeReq, touches map[string]int64, lives map[string]charging.SessionLive) {
+func (g *committer) commit(batch []*writeReq, touches map[string]presence, lives map[string]charging.SessionLive) {
 	todo := make([]*writeReq, 0, len(batch))
 	for _, r := range batch {
 		if r.state.CompareAndSwap(reqQueued, reqTaken) {
@@ -350,10 +410,8 @@ func (g *committer) commit(batch []*writeReq, touches map[string]int64, lives ma
 		}
 		g.mu.Lock()
 		if err != nil {
-			for id, us := range touches {
-				if us > g.touches[id] {
-					g.touches[id] = us
-				}
+			for id, p := range touches {
+				g.touches[id] = mergePresence(g.touches[id], p)
 			}
 			for id, l := range lives {
 				if old, ok := g.lives[id]; !ok || old.UpdatedAt.Before(l.UpdatedAt) {
@@ -361,7 +419,7 @@ func (g *committer) commit(batch []*writeReq, touches map[string]int64, lives ma
 				}
 			}
 		}
-		g.writing = nil
+		g.writing, g.seeing = nil, nil
 		g.mu.Unlock()
 		if g.hook != nil {
 			g.hook(info)
@@ -375,7 +433,7 @@ func (g *committer) commit(batch []*writeReq, touches map[string]int64, lives ma
 // COMMIT error, which fails every function that succeeded; or, with
 // aborted >= 0, the error that lost the transaction while running
 // todo[aborted].
-func (g *committer) runBatch(todo []*writeReq, touches map[string]int64, lives map[string]charging.SessionLive) (info BatchInfo, results []error, aborted int, err error) {
+func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, lives map[string]charging.SessionLive) (info BatchInfo, results []error, aborted int, err error) {
 	start := time.Now()
 	info = BatchInfo{Writes: len(todo), Touches: len(touches)}
 	results = make([]error, len(todo))
@@ -493,6 +551,9 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]int64, lives m
 		for _, t := range u.touches {
 			g.touch(t.id, t.us)
 		}
+		for _, t := range u.presences {
+			g.setPresence(t.id, t.p)
+		}
 	}
 	g.staged = g.staged[:0]
 	return info, results, -1, nil
@@ -508,16 +569,30 @@ func call(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
 	return fn(tx)
 }
 
-// writeTouches writes last-seen times inside its own savepoint, never
-// moving a time backwards (a SaveCharger may have stored a newer one).
-func writeTouches(ctx context.Context, tx *sql.Tx, touches map[string]int64) error {
+// presence is what a charger's connection says about it, kept in memory
+// until a batch writes it: when it was last seen (unix µs) and, when
+// online is not 0, whether it is online (1) or offline (2) and the OCPP
+// version it speaks.
+type presence struct {
+	us      int64
+	online  int8
+	version string
+}
+
+// writeTouches writes presences inside their own savepoint, never moving a
+// last-seen time backwards nor undoing a later write (a SaveCharger may
+// have stored a newer one).
+func writeTouches(ctx context.Context, tx *sql.Tx, touches map[string]presence) error {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT t"); err != nil {
 		return err
 	}
-	st, err := tx.PrepareContext(ctx, `UPDATE chargers SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)`)
+	st, err := tx.PrepareContext(ctx, `UPDATE chargers SET last_seen_at = ?1,
+		online = CASE ?2 WHEN 1 THEN 1 WHEN 2 THEN 0 ELSE online END,
+		ocpp_version = CASE WHEN ?3 = '' THEN ocpp_version ELSE ?3 END
+		WHERE id = ?4 AND (last_seen_at IS NULL OR last_seen_at <= ?1)`)
 	if err == nil {
-		for id, us := range touches {
-			if _, err = st.ExecContext(ctx, us, id, us); err != nil {
+		for id, p := range touches {
+			if _, err = st.ExecContext(ctx, p.us, p.online, p.version, id); err != nil {
 				break
 			}
 		}

@@ -102,27 +102,29 @@ func (s *Store) Update(ctx context.Context, fn func(tx charging.Tx) error) error
 // mirror the unit's savepoints, so a nested unit that fails takes its part
 // back.
 type unitState struct {
-	lives   []charging.SessionLive
-	touches []touch
+	lives     []charging.SessionLive
+	touches   []touch
+	presences []touch
 }
 
 type touch struct {
 	id string
 	us int64
+	p  presence // SetChargerPresence
 }
 
-type unitMark struct{ lives, touches int }
+type unitMark struct{ lives, touches, presences int }
 
 func (u *unitState) mark() unitMark {
 	if u == nil {
 		return unitMark{}
 	}
-	return unitMark{lives: len(u.lives), touches: len(u.touches)}
+	return unitMark{lives: len(u.lives), touches: len(u.touches), presences: len(u.presences)}
 }
 
 func (u *unitState) undo(m unitMark) {
 	if u == nil {
 		return
 	}
-	u.lives, u.touches = u.lives[:m.lives], u.touches[:m.touches]
+	u.lives, u.touches, u.presences = u.lives[:m.lives], u.touches[:m.touches], u.presences[:m.presences]
 }

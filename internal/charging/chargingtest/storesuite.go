@@ -5,6 +5,7 @@ package chargingtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -34,6 +35,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"SaveConnector", testSaveConnector},
 		{"ListChargers", testListChargers},
 		{"TouchCharger", testTouchCharger},
+		{"SetChargerPresence", testSetChargerPresence},
 		{"SetAllOffline", testSetAllOffline},
 		{"SessionCreateGetUpdate", testSessionCreateGetUpdate},
 		{"SessionNotFound", testSessionNotFound},
@@ -410,6 +412,64 @@ func testTouchCharger(t *testing.T, s charging.Store) {
 	must(t, s.TouchCharger(ctx, "nope", seen), "TouchCharger of a missing charger")
 	_, err = s.GetCharger(ctx, "nope")
 	wantCode(t, err, charging.ENOTFOUND, "GetCharger after TouchCharger of a missing charger")
+}
+
+func testSetChargerPresence(t *testing.T, s charging.Store) {
+	ctx := context.Background()
+	c := charger("CP-1")
+	c.Online, c.OCPPVersion = false, "ocpp1.6"
+	must(t, s.SaveCharger(ctx, c), "SaveCharger")
+
+	// Connected, speaking another version.
+	on := at(2 * time.Hour)
+	must(t, s.SetChargerPresence(ctx, "CP-1", charging.ChargerPresence{Online: true, OCPPVersion: "ocpp2.0.1", At: on}), "SetChargerPresence online")
+	got, err := s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	want := c
+	want.Online, want.OCPPVersion, want.LastSeenAt = true, "ocpp2.0.1", &on
+	checkEqual(t, "after connecting", normCharger(got), normCharger(want))
+	page, err := s.ListChargers(ctx, charging.ChargerQuery{})
+	must(t, err, "ListChargers")
+	if len(page.Items) != 1 || !page.Items[0].Online || page.Items[0].OCPPVersion != "ocpp2.0.1" {
+		t.Errorf("ListChargers after connecting: %+v, want CP-1 online speaking ocpp2.0.1", page.Items)
+	}
+
+	// Disconnected: the version stays.
+	off := at(3 * time.Hour)
+	must(t, s.SetChargerPresence(ctx, "CP-1", charging.ChargerPresence{At: off}), "SetChargerPresence offline")
+	got, err = s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	want.Online, want.LastSeenAt = false, &off
+	checkEqual(t, "after disconnecting", normCharger(got), normCharger(want))
+
+	// A unit that fails leaves no presence behind.
+	errFail := errors.New("fail")
+	err = s.Update(ctx, func(tx charging.Tx) error {
+		if err := tx.SetChargerPresence(ctx, "CP-1", charging.ChargerPresence{Online: true, At: at(4 * time.Hour)}); err != nil {
+			return err
+		}
+		return errFail
+	})
+	if !errors.Is(err, errFail) {
+		t.Fatalf("Update returned %v, want the function's error", err)
+	}
+	got, err = s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	checkEqual(t, "after a failed unit", normCharger(got), normCharger(want))
+
+	// A later write of the whole charger is not undone by an older presence.
+	later := c
+	later.Online, later.OCPPVersion, later.LastSeenAt = true, "ocpp1.6", ptr(at(5*time.Hour))
+	must(t, s.SaveCharger(ctx, later), "SaveCharger")
+	must(t, s.SetChargerPresence(ctx, "CP-1", charging.ChargerPresence{At: at(4 * time.Hour)}), "SetChargerPresence older")
+	got, err = s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	checkEqual(t, "after an older presence", normCharger(got), normCharger(later))
+
+	// A charger that does not exist is not an error, and is not created.
+	must(t, s.SetChargerPresence(ctx, "nope", charging.ChargerPresence{Online: true, At: on}), "SetChargerPresence of a missing charger")
+	_, err = s.GetCharger(ctx, "nope")
+	wantCode(t, err, charging.ENOTFOUND, "GetCharger after SetChargerPresence of a missing charger")
 }
 
 func testSetAllOffline(t *testing.T, s charging.Store) {
