@@ -117,6 +117,7 @@ scenario hb-closed --mode closed --action Heartbeat --chargers "$CHARGERS" --dur
 scenario mv-rate --mode rate --action MeterValues --chargers "$CHARGERS" --rate "$RATE" --duration "$DURATION"
 scenario storm --mode idle --chargers "$STORM_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration 1s --settle 0s
 TARGETS=joule scenario probe --mode rate --action MeterValues --chargers "$PROBE_CHARGERS" --rate "$PROBE_RATE" \
+	--token-file "$TMP/data/admin-token" \
 	--duration "$PROBE_DURATION" --probe --probe-interval 100ms
 scenario idle --mode idle --chargers "$IDLE_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration "$IDLE_HOLD" --settle "$IDLE_SETTLE"
 

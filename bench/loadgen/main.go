@@ -61,6 +61,7 @@ type config struct {
 	Probe         bool
 	ProbeInterval time.Duration
 	API           string
+	TokenFile     string // file with the API token the probe sends (--token-file)
 }
 
 type result struct {
@@ -106,6 +107,7 @@ func main() {
 	flag.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "how long a CALL may wait for its answer")
 	flag.BoolVar(&c.Probe, "probe", false, "also run a probe charger measuring app start → RemoteStartTransaction and MeterValues → SSE latency (closed and rate modes)")
 	flag.DurationVar(&c.ProbeInterval, "probe-interval", 200*time.Millisecond, "time between probe rounds")
+	flag.StringVar(&c.TokenFile, "token-file", "", "file holding the API token the probe sends (joule serve writes <data>/admin-token on first run)")
 	flag.StringVar(&c.API, "api", "", "HTTP base URL of the server's API for the probe (default: the --url host)")
 	flag.Parse()
 	if c.Mode != "closed" && c.Mode != "rate" && c.Mode != "idle" {

@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ type frame struct {
 }
 
 type prober struct {
+	token  string // the API's bearer token ("" sends none)
 	c      config
 	api    string // http://host:port
 	id     string
@@ -89,7 +91,16 @@ func runProbe(setupCtx, ctx context.Context, c config, d *websocket.Dialer) prob
 			return out
 		}
 	}
-	p := &prober{c: c, api: strings.TrimRight(api, "/"), id: c.IDPrefix + "probe",
+	var token string
+	if c.TokenFile != "" {
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			fail(fmt.Errorf("probe token: %w", err))
+			return out
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	p := &prober{c: c, api: strings.TrimRight(api, "/"), id: c.IDPrefix + "probe", token: token,
 		frames: make(chan frame, 16), sse: make(chan time.Time, 16),
 		client: &http.Client{Timeout: c.CallTimeout}}
 	ws, _, err := d.DialContext(setupCtx, strings.TrimRight(c.URL, "/")+"/"+p.id, http.Header{})
@@ -156,6 +167,7 @@ func (p *prober) read() {
 // arrival time of every session.meter event.
 func (p *prober) subscribe(ctx context.Context, ready chan<- error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.api+"/api/v1/events?chargerId="+url.QueryEscape(p.id), nil)
+	p.auth(req)
 	if err != nil {
 		ready <- err
 		return
@@ -269,6 +281,7 @@ func (p *prober) post(ctx context.Context, path, body string) <-chan postResult 
 			return
 		}
 		req.Header.Set("Content-Type", "application/json")
+		p.auth(req)
 		resp, err := p.client.Do(req)
 		if err != nil {
 			res <- postResult{err: err}
@@ -372,4 +385,11 @@ func (p *prober) round(ctx context.Context) (start, sse time.Duration, err error
 		return 0, 0, pr.err
 	}
 	return start, sse, nil
+}
+
+// auth sets the API token on req.
+func (p *prober) auth(req *http.Request) {
+	if req != nil && p.token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
 }

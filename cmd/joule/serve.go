@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"strings"
@@ -231,6 +233,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if addr := os.Getenv("JOULE_PPROF_ADDR"); addr != "" {
+		// Profiling for benchmarks (bench/run.sh), on its own listener:
+		// never on the API's address. Loopback only.
+		if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
+			return fmt.Errorf("JOULE_PPROF_ADDR must be a loopback host:port, got %q", addr)
+		}
+		pl, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer pl.Close()
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() { _ = http.Serve(pl, mux) }()
+		log.Warn("profiling endpoints are served", "addr", addr)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
