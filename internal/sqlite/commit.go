@@ -67,6 +67,9 @@ type BatchInfo struct {
 	Failed   int           // of which answered with an error
 	Touches  int           // last-seen times flushed with the batch
 	Duration time.Duration // from BEGIN to the end of COMMIT
+	Run      time.Duration // of which running the writes
+	Meter    time.Duration // committing the meter log (Pebble, synced)
+	Commit   time.Duration // SQLite's COMMIT (its WAL synced; a checkpoint, if one runs)
 	Err      error         // the BEGIN or COMMIT error, if the whole batch failed
 }
 
@@ -521,7 +524,9 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 	// answered, and its samples must be durable by then. Should SQLite
 	// then fail, the callers get the error and their retries find their
 	// samples stored (meterlog.go).
+	info.Run = time.Since(start)
 	meter := g.mb != nil && g.mb.dirty
+	tm := time.Now()
 	if g.mb != nil {
 		if err := g.mb.commit(); err != nil {
 			lost()
@@ -532,9 +537,12 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 	// visible together: readers of sessions hold vis for reading
 	// (Store.visible), so none sees a unit's session without the samples
 	// or the live values the unit wrote, nor those without the session.
+	info.Meter = time.Since(tm)
 	g.vis.Lock()
 	undoLives := g.stageLives()
+	tc := time.Now()
 	err = tx.Commit()
+	info.Commit = time.Since(tc)
 	g.endMeterBatch(true) // committed in Pebble either way: its seqs are used
 	if meter {
 		g.ml.publish()
