@@ -32,17 +32,16 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 		}
 	}
 	c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
-	var err2 error
 	if isNew {
-		err2 = s.store.SaveCharger(ctx, c)
+		err = s.store.SaveCharger(ctx, c)
 	} else {
 		// A known charger: its presence only (the store writes it with a
 		// later batch); its boot, if one follows, writes the charger.
-		err2 = s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{Online: true, OCPPVersion: ocppVersion, At: now})
+		err = s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{Online: true, OCPPVersion: ocppVersion, At: now})
 	}
-	if err2 != nil {
+	if err != nil {
 		s.booting.Delete(chargerID)
-		return err2
+		return err
 	}
 	if isNew && c.Admission == charging.AdmissionPending {
 		s.addPending(1)

@@ -274,10 +274,10 @@ func (s *Store) TouchCharger(ctx context.Context, id string, at time.Time) error
 		return fmt.Errorf("sqlite: touch charger %s: %w", id, err)
 	}
 	if s.unit != nil {
-		s.unit.touches = append(s.unit.touches, touch{id: id, us: toMicro(at)})
+		s.unit.presences = append(s.unit.presences, chargerPresence{id: id, p: presence{us: toMicro(at)}})
 		return nil
 	}
-	s.gc.touch(id, toMicro(at))
+	s.gc.setPresence(id, presence{us: toMicro(at)})
 	return nil
 }
 
@@ -311,7 +311,7 @@ func (s *Store) SetChargerPresence(ctx context.Context, id string, p charging.Ch
 		pr.online = 1
 	}
 	if s.unit != nil {
-		s.unit.presences = append(s.unit.presences, touch{id: id, us: pr.us, p: pr})
+		s.unit.presences = append(s.unit.presences, chargerPresence{id: id, p: pr})
 		return nil
 	}
 	s.gc.setPresence(id, pr)

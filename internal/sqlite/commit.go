@@ -168,20 +168,8 @@ func (g *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
-// touch records a last-seen time to be written with a later batch; it
-// keeps the latest time per charger.
-func (g *committer) touch(id string, us int64) {
-	g.mu.Lock()
-	p := g.touches[id]
-	if us > p.us {
-		p.us = us
-		g.touches[id] = p
-	}
-	g.mu.Unlock()
-}
-
-// setPresence records a charger's presence to be written with a later
-// batch, unless a later one is recorded.
+// setPresence records a charger's presence (a touch: its last-seen time
+// only) to be written with a later batch, merged with the one recorded.
 func (g *committer) setPresence(id string, p presence) {
 	g.mu.Lock()
 	g.touches[id] = mergePresence(g.touches[id], p)
@@ -556,9 +544,6 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 		return info, results, -1, fmt.Errorf("commit: %w", err)
 	}
 	for _, u := range g.staged {
-		for _, t := range u.touches {
-			g.touch(t.id, t.us)
-		}
 		for _, t := range u.presences {
 			g.setPresence(t.id, t.p)
 		}

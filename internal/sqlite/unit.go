@@ -103,28 +103,26 @@ func (s *Store) Update(ctx context.Context, fn func(tx charging.Tx) error) error
 // back.
 type unitState struct {
 	lives     []charging.SessionLive
-	touches   []touch
-	presences []touch
+	presences []chargerPresence // TouchCharger, SetChargerPresence
 }
 
-type touch struct {
+type chargerPresence struct {
 	id string
-	us int64
-	p  presence // SetChargerPresence
+	p  presence
 }
 
-type unitMark struct{ lives, touches, presences int }
+type unitMark struct{ lives, presences int }
 
 func (u *unitState) mark() unitMark {
 	if u == nil {
 		return unitMark{}
 	}
-	return unitMark{lives: len(u.lives), touches: len(u.touches), presences: len(u.presences)}
+	return unitMark{lives: len(u.lives), presences: len(u.presences)}
 }
 
 func (u *unitState) undo(m unitMark) {
 	if u == nil {
 		return
 	}
-	u.lives, u.touches, u.presences = u.lives[:m.lives], u.touches[:m.touches], u.presences[:m.presences]
+	u.lives, u.presences = u.lives[:m.lives], u.presences[:m.presences]
 }
