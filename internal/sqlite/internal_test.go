@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -24,6 +26,7 @@ func TestPragmas(t *testing.T) {
 		{"synchronous", "2"}, // FULL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
+		{"wal_autocheckpoint", "0"}, // the checkpointer copies the WAL, not a COMMIT
 	} {
 		var got string
 		if err := s.w.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil {
@@ -71,5 +74,46 @@ func TestConflictMessages(t *testing.T) {
 		if got := charging.ErrorMessage(err); got != tt.want {
 			t.Errorf("CreateSession(%s): message %q (err %v), want %q", tt.s.ID, got, err, tt.want)
 		}
+	}
+}
+
+// TestCheckpointer checks that the WAL is copied back into the database by
+// the checkpointer's own connection while the store stays usable, and that
+// TRUNCATE empties it.
+func TestCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "joule.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 200 {
+		if err := s.SaveCharger(ctx, charging.Charger{ID: fmt.Sprintf("CP-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil || fi.Size() == 0 {
+		t.Fatalf("WAL after 200 writes: %v, %v; want a non-empty file", fi, err)
+	}
+	var busy, logPages, done int
+	if err := s.cp.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
+		t.Fatal(err)
+	}
+	if busy != 0 || logPages == 0 || done != logPages {
+		t.Errorf("PASSIVE checkpoint: busy %d, %d pages in the WAL, %d copied; want all copied", busy, logPages, done)
+	}
+	if err := s.cp.checkpoint("TRUNCATE"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Errorf("WAL after TRUNCATE: %v, %v; want an empty file", fi, err)
+	}
+	if err := s.SaveCharger(ctx, charging.Charger{ID: "CP-after"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetCharger(ctx, "CP-after"); err != nil {
+		t.Fatalf("read after checkpoint: %v", err)
 	}
 }

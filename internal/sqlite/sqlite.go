@@ -43,9 +43,13 @@ type core struct {
 
 	// Statements of the hot path (AddMeterSamples), prepared once on w.
 	updateSession *sql.Stmt
+	// unitReads are the hot reads of units of work (unitReadSQL),
+	// prepared once on w by SQL text; read-only after Open.
+	unitReads map[string]*sql.Stmt
 
-	gc *committer // runs every write: group commit (commit.go)
-	ml *meterLog  // meter samples (meterlog.go)
+	gc *committer    // runs every write: group commit (commit.go)
+	cp *checkpointer // copies the WAL into the database (checkpoint.go); nil for ":memory:"
+	ml *meterLog     // meter samples (meterlog.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,7 +107,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// synchronous=FULL: in WAL mode the WAL is fsynced at every commit, so a
 	// committed transaction survives power loss. NORMAL only survives an
 	// application crash, which is not enough to acknowledge a message.
-	writeParams := busy + "&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	writeParams := busy + "&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	readParams := busy + "&_pragma=foreign_keys(1)&_pragma=query_only(1)"
 
 	s := &Store{core: &core{}}
@@ -130,6 +134,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		// The writer connection exists now and has switched the file to
 		// WAL, which readers need in order not to block the writer.
 		if s.r, err = openPool(u+"?"+readParams, o.readConns); err != nil {
+			s.w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		if s.cp, err = startCheckpointer(u+"?"+busy, abs+"-wal"); err != nil {
+			s.r.Close()
 			s.w.Close()
 			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 		}
@@ -199,6 +208,14 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.updateSession, err = s.w.PrepareContext(ctx, updateSessionSQL); err != nil {
 		return fmt.Errorf("sqlite: prepare update session: %w", err)
 	}
+	s.unitReads = make(map[string]*sql.Stmt, len(unitReadSQL))
+	for _, q := range unitReadSQL {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+		s.unitReads[q] = st
+	}
 	return nil
 }
 
@@ -217,11 +234,17 @@ func (s *Store) close() error {
 	if s.ml != nil {
 		errs = append(errs, s.ml.close())
 	}
+	if s.cp != nil {
+		errs = append(errs, s.cp.close())
+	}
 	errs = append(errs, s.stmts.close())
 	for _, st := range []*sql.Stmt{s.updateSession} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
+	}
+	for _, st := range s.unitReads {
+		errs = append(errs, st.Close())
 	}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
