@@ -44,9 +44,22 @@ func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 var errNoCache = errors.New("no statement cache")
 
+// unitReadSQL are the reads that units of work run on every inbound
+// message (a MeterValues finds its session by transaction id). They are
+// prepared on the writer connection at Open, while nobody holds it: a unit
+// runs on that connection, inside the committer's transaction, where a
+// statement cannot be prepared lazily for later units.
+var unitReadSQL = []string{
+	getSessionSQL + sessionByTransaction,
+}
+
 // queryRow runs a one-row read through the statement cache.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if s.tx != nil {
+		if st := s.unitReads[query]; st != nil {
+			// Reused on the writer connection the unit runs on, not prepared again.
+			return s.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		}
 		return s.tx.QueryRowContext(ctx, query, args...)
 	}
 	st, err := s.readStmt(ctx, query)

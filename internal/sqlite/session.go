@@ -165,7 +165,7 @@ func (s *Store) updateSessionTx(ctx context.Context, tx *sql.Tx, sess *charging.
 
 func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (charging.Session, error) {
 	defer s.visible()()
-	sess, err := scanSession(s.queryRow(ctx, `SELECT `+sessionSelect+` FROM sessions WHERE `+where, args...))
+	sess, err := scanSession(s.queryRow(ctx, getSessionSQL+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "%s not found", strings.TrimPrefix(op, "get ")))
 	}
@@ -238,8 +238,14 @@ func (s *Store) GetSessionByTransaction(ctx context.Context, chargerID, transact
 	if transactionID == "" {
 		return charging.Session{}, fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.ENOTFOUND, "session with an empty transaction id not found"))
 	}
-	return s.getSession(ctx, op, `charger_id = ? AND transaction_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, chargerID, transactionID)
+	return s.getSession(ctx, op, sessionByTransaction, chargerID, transactionID)
 }
+
+// getSessionSQL + a condition reads one session (getSession).
+const getSessionSQL = `SELECT ` + sessionSelect + ` FROM sessions WHERE `
+
+// sessionByTransaction finds the newest session of a transaction id.
+const sessionByTransaction = `charger_id = ? AND transaction_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`
 
 // ListSessions returns matching sessions, newest (CreatedAt, then ID) first.
 func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (charging.Page[charging.Session], error) {
