@@ -26,6 +26,9 @@ type Metrics struct {
 	connRefused  *prometheus.CounterVec // reason
 	connReplaced prometheus.Counter
 	connClosed   *prometheus.CounterVec // reason
+
+	batchDuration *prometheus.HistogramVec // phase
+	batchWrites   prometheus.Histogram
 }
 
 // Sources are read at scrape time; a nil func is not exported.
@@ -70,7 +73,17 @@ func New(src Sources) *Metrics {
 		Name: "joule_charger_connections_closed_total",
 		Help: "Charger connections closed by Joule, by reason (boot_timeout, operator).",
 	}, []string{"reason"})
-	reg.MustRegister(m.calls, m.callDuration, m.connRefused, m.connReplaced, m.connClosed)
+	m.batchDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "joule_store_batch_duration_seconds",
+		Help:    "Group-commit batches of the store, by phase: total (BEGIN to the end of COMMIT), run (the writes), meter (the meter log's synced commit), commit (the database's COMMIT and fsync).",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"phase"})
+	m.batchWrites = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "joule_store_batch_writes",
+		Help:    "Writes per group-commit batch of the store.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+	})
+	reg.MustRegister(m.calls, m.callDuration, m.connRefused, m.connReplaced, m.connClosed, m.batchDuration, m.batchWrites)
 	gauge := func(name, help string, f func() int) {
 		if f != nil {
 			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
@@ -112,6 +125,16 @@ const (
 func (m *Metrics) ObserveCall(direction, action, result string, d time.Duration) {
 	m.calls.WithLabelValues(direction, action, result).Inc()
 	m.callDuration.WithLabelValues(direction, action).Observe(d.Seconds())
+}
+
+// ObserveStoreBatch records one group-commit batch of the store: its
+// writes, its whole duration and the time of its phases.
+func (m *Metrics) ObserveStoreBatch(writes int, total, run, meter, commit time.Duration) {
+	m.batchWrites.Observe(float64(writes))
+	m.batchDuration.WithLabelValues("total").Observe(total.Seconds())
+	m.batchDuration.WithLabelValues("run").Observe(run.Seconds())
+	m.batchDuration.WithLabelValues("meter").Observe(meter.Seconds())
+	m.batchDuration.WithLabelValues("commit").Observe(commit.Seconds())
 }
 
 // ConnectionRefused counts a refused charger upgrade (gateway.ConnObserver).

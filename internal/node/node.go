@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/joule-ev/joule/internal/accounts"
@@ -97,7 +98,14 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 			cfg.PlainListener.Close()
 		}
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "joule.db"))
+	// The store is open before the metrics exist: its batches are observed
+	// from the moment they are.
+	var observer atomic.Pointer[metrics.Metrics]
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "joule.db"), sqlite.WithBatchHook(func(b sqlite.BatchInfo) {
+		if m := observer.Load(); m != nil {
+			m.ObserveStoreBatch(b.Writes, b.Duration, b.Run, b.Meter, b.Commit)
+		}
+	}))
 	if err != nil {
 		closeListeners()
 		return fmt.Errorf("open store: %w", err)
@@ -159,6 +167,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		UnbootedStrangers: func() int { return gw.Strangers() },
 		StoreWrites:       func() (uint64, uint64) { st := store.Stats(); return st.Writes, st.Batches },
 	})
+	observer.Store(met)
 	gwOpts := cfg.Gateway
 	gwOpts.Logger, gwOpts.CallTimeout, gwOpts.PingInterval = log, cfg.CallTimeout, cfg.PingInterval
 	gwOpts.Admitter, gwOpts.SecurityEvent, gwOpts.Observer, gwOpts.ConnObserver = svc, svc.SecurityEvent, met, met
