@@ -137,7 +137,17 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 		Status: charging.SessionPending, Origin: charging.OriginRemote,
 		CreatedAt: now, UpdatedAt: now, IdempotencyKey: r.IdempotencyKey, RemoteStartID: remoteStartID,
 	}
-	if err := s.createPending(ctx, ses); err != nil {
+	start := charging.RemoteStart{
+		ConnectorID: r.ConnectorID, IDTag: r.IDTag, ChargingProfile: json.RawMessage(r.ChargingProfile), Profile: profile,
+		RemoteStartID: remoteStartID,
+	}
+	// The intent is one write: the pending session and the pending record
+	// of its RemoteStartTransaction are durable together, before it is sent.
+	rec, err := s.newRecord(ctx, r.ChargerID, "RemoteStartTransaction", remoteStartRequest(start))
+	if err != nil {
+		return charging.Session{}, err
+	}
+	if err := s.createPending(ctx, ses, rec); err != nil {
 		if r.IdempotencyKey != "" && charging.ErrorCode(err) == charging.ECONFLICT {
 			// A concurrent retry with the same key won the race.
 			if prev, perr := s.store.GetSessionByIdempotencyKey(ctx, r.IdempotencyKey); perr == nil {
@@ -148,10 +158,7 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	}
 	s.publishSession(ctx, charging.EventSessionPending, ses, nil)
 
-	status, err := s.remoteStart(ctx, r.ChargerID, charging.RemoteStart{
-		ConnectorID: r.ConnectorID, IDTag: r.IDTag, ChargingProfile: json.RawMessage(r.ChargingProfile), Profile: profile,
-		RemoteStartID: remoteStartID,
-	})
+	status, err := s.sendRemoteStart(ctx, &rec, start)
 	switch {
 	case err != nil:
 		reason := "the remote start could not be sent: " + charging.ErrorMessage(err)
@@ -171,11 +178,17 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	return s.store.GetSession(ctx, ses.ID)
 }
 
-// createPending inserts a pending session, explaining a busy connector.
-func (s *Service) createPending(ctx context.Context, ses charging.Session) error {
+// createPending inserts a pending session and the pending record of the
+// command that starts it in one unit of work, explaining a busy connector.
+func (s *Service) createPending(ctx context.Context, ses charging.Session, rec charging.CommandRecord) error {
 	unlock := s.lock(ses.ChargerID)
 	defer unlock()
-	err := s.store.CreateSession(ctx, ses)
+	err := s.update(ctx, func(u *unit) error {
+		if err := u.tx.CreateSession(ctx, ses); err != nil {
+			return err
+		}
+		return u.tx.SaveCommand(ctx, rec)
+	})
 	if charging.ErrorCode(err) == charging.ECONFLICT && ses.ConnectorID > 0 {
 		open, lerr := s.openSessions(ctx, ses.ChargerID, ses.ConnectorID)
 		if lerr == nil && len(open) > 0 {

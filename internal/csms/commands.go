@@ -25,26 +25,48 @@ func (s *Service) stations(chargerID string) (charging.StationCommander, error) 
 // JSON) or the failure, with its timing. The requester comes from ctx
 // (charging.RequestedBy). It returns the record's id.
 func (s *Service) record(ctx context.Context, chargerID, action string, req any, send func(context.Context) (any, error)) (string, error) {
-	reqJSON, err := json.Marshal(req)
+	rec, err := s.newRecord(ctx, chargerID, action, req)
 	if err != nil {
 		return "", err
-	}
-	rec := charging.CommandRecord{
-		ID: newID(), ChargerID: chargerID, Action: action, Request: reqJSON,
-		Status: charging.ResultPending, RequestedBy: charging.RequestedBy(ctx), RequestedAt: s.utcNow(),
 	}
 	if err := s.store.SaveCommand(ctx, rec); err != nil {
 		return "", err
 	}
+	return rec.ID, s.sendRecorded(ctx, &rec, send)
+}
+
+// newRecord is the pending record of a command about to be sent.
+func (s *Service) newRecord(ctx context.Context, chargerID, action string, req any) (charging.CommandRecord, error) {
+	reqJSON, err := json.Marshal(req)
+	if err != nil {
+		return charging.CommandRecord{}, err
+	}
+	return charging.CommandRecord{
+		ID: newID(), ChargerID: chargerID, Action: action, Request: reqJSON,
+		Status: charging.ResultPending, RequestedBy: charging.RequestedBy(ctx), RequestedAt: s.utcNow(),
+	}, nil
+}
+
+// sendRecorded sends a command whose pending record is durable, then
+// records its answer.
+func (s *Service) sendRecorded(ctx context.Context, rec *charging.CommandRecord, send func(context.Context) (any, error)) error {
 	start := time.Now()
 	resp, sendErr := send(ctx)
-	s.finish(ctx, &rec, start, resp, sendErr)
-	return rec.ID, sendErr
+	s.finish(ctx, rec, start, resp, sendErr)
+	return sendErr
 }
 
 // finish records a command's answer or failure. A failure to record is
 // logged, not returned: the command itself went out and was answered.
 func (s *Service) finish(ctx context.Context, rec *charging.CommandRecord, start time.Time, resp any, sendErr error) {
+	s.settle(rec, start, resp, sendErr)
+	if err := s.store.SaveCommand(context.WithoutCancel(ctx), *rec); err != nil {
+		s.log.Error("record command answer", "charger", rec.ChargerID, "action", rec.Action, "err", err)
+	}
+}
+
+// settle fills in a command record's answer or failure.
+func (s *Service) settle(rec *charging.CommandRecord, start time.Time, resp any, sendErr error) {
 	now := s.utcNow()
 	rec.DurationMs = time.Since(start).Milliseconds()
 	switch charging.ErrorCode(sendErr) {
@@ -63,9 +85,6 @@ func (s *Service) finish(ctx context.Context, rec *charging.CommandRecord, start
 		rec.AnsweredAt = &now
 	default:
 		rec.Status, rec.Error = charging.ResultFailed, charging.ErrorMessage(sendErr)
-	}
-	if err := s.store.SaveCommand(context.WithoutCancel(ctx), *rec); err != nil {
-		s.log.Error("record command answer", "charger", rec.ChargerID, "action", rec.Action, "err", err)
 	}
 }
 
@@ -230,7 +249,8 @@ func (s *Service) commandRecorded(ctx context.Context, chargerID, action string,
 }
 
 // remoteStart sends a recorded RemoteStartTransaction.
-func (s *Service) remoteStart(ctx context.Context, chargerID string, r charging.RemoteStart) (charging.CommandStatus, error) {
+// remoteStartRequest is what the command history shows of a remote start.
+func remoteStartRequest(r charging.RemoteStart) map[string]any {
 	req := map[string]any{"idTag": r.IDTag}
 	if r.ConnectorID > 0 {
 		req["connectorId"] = r.ConnectorID
@@ -240,9 +260,14 @@ func (s *Service) remoteStart(ctx context.Context, chargerID string, r charging.
 	} else if len(r.ChargingProfile) > 0 {
 		req["chargingProfile"] = r.ChargingProfile
 	}
+	return req
+}
+
+// sendRemoteStart sends a remote start whose pending record is durable.
+func (s *Service) sendRemoteStart(ctx context.Context, rec *charging.CommandRecord, r charging.RemoteStart) (charging.CommandStatus, error) {
 	var status charging.CommandStatus
-	_, err := s.record(ctx, chargerID, "RemoteStartTransaction", req, func(ctx context.Context) (any, error) {
-		st, err := s.cmd.RemoteStart(ctx, chargerID, r)
+	err := s.sendRecorded(ctx, rec, func(ctx context.Context) (any, error) {
+		st, err := s.cmd.RemoteStart(ctx, rec.ChargerID, r)
 		status = st
 		return statusAnswer{st}, err
 	})

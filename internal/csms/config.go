@@ -3,6 +3,7 @@ package csms
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
@@ -38,15 +39,34 @@ func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys 
 	if len(keys) > 0 {
 		req["key"] = keys
 	}
-	var rep charging.ConfigurationReport
-	if _, err := s.record(ctx, chargerID, "GetConfiguration", req, func(ctx context.Context) (any, error) {
-		r, err := sc.GetConfiguration(ctx, chargerID, keys)
-		rep = withoutSecrets(r)
-		return rep, err
-	}); err != nil {
+	rec, err := s.newRecord(ctx, chargerID, "GetConfiguration", req)
+	if err != nil {
 		return err
 	}
-	return s.saveConfiguration(ctx, chargerID, rep, len(keys) == 0)
+	if err := s.store.SaveCommand(ctx, rec); err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, sendErr := sc.GetConfiguration(ctx, chargerID, keys)
+	rep = withoutSecrets(rep)
+	s.settle(&rec, start, rep, sendErr)
+	// The answer and the configuration it reports are one write.
+	err = s.update(context.WithoutCancel(ctx), func(u *unit) error {
+		if err := u.tx.SaveCommand(ctx, rec); err != nil {
+			return err
+		}
+		if sendErr != nil {
+			return nil
+		}
+		now := s.utcNow()
+		return u.tx.SaveConfiguration(ctx, charging.ChargerConfiguration{
+			ChargerID: chargerID, Keys: rep.Keys, UnknownKeys: rep.UnknownKeys, ReadAt: &now,
+		}, len(keys) == 0)
+	})
+	if sendErr != nil {
+		return sendErr // the command's own failure; its record is best effort, as in finish
+	}
+	return err
 }
 
 func (s *Service) saveConfiguration(ctx context.Context, chargerID string, rep charging.ConfigurationReport, all bool) error {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -954,5 +955,53 @@ func TestUnitFaultStatusNotification(t *testing.T) {
 		if k, ok := c.Connector(1); !ok || k.Status != charging.StatusPreparing {
 			t.Errorf("copy %d: connector 1 is %+v, want Preparing", i+1, k)
 		}
+	}
+}
+
+// TestUnitFaultStartIntent: an app's start is one write — the pending
+// session and the pending record of its RemoteStartTransaction. When the
+// record fails, no session is left pending, nothing is sent and the
+// connector stays free for the retry.
+func TestUnitFaultStartIntent(t *testing.T) {
+	f := newFaultFixture(t, charging.OCPP16)
+	ctx := context.Background()
+	var sent atomic.Int32
+	f.cmd.start = func(charging.RemoteStart) (charging.CommandStatus, error) {
+		sent.Add(1)
+		return charging.CommandAccepted, nil
+	}
+	req := charging.StartRequest{ChargerID: "CP-1", ConnectorID: 1, IDTag: "TAG-1"}
+	f.fs.ResetOutsideWrites()
+	f.fs.Arm(chargingtest.Fault{Method: "SaveCommand", Err: errDisk})
+	if _, err := f.svc.StartSession(ctx, req); !errors.Is(err, errDisk) {
+		t.Fatalf("StartSession = %v, want %v", err, errDisk)
+	}
+	if w := f.fs.Writes(); !slices.Equal(w, []string{"CreateSession", "SaveCommand"}) {
+		t.Errorf("unit writes %v, want CreateSession, SaveCommand", w)
+	}
+	// The remote start id comes from a block the store reserves once per
+	// thousand ids and hands out from memory; an id reserved and not used
+	// is only a gap in the sequence.
+	if ow := slices.DeleteFunc(f.fs.OutsideWrites(), func(m string) bool { return m == "NextRemoteStartID" }); len(ow) > 0 {
+		t.Errorf("writes outside the unit: %v", ow)
+	}
+	if n := f.sessionCount(t); n != 0 {
+		t.Errorf("%d sessions after the failed start, want none", n)
+	}
+	if sent.Load() != 0 {
+		t.Errorf("RemoteStartTransaction sent %d times for an intent that was not stored", sent.Load())
+	}
+	f.fs.Disarm()
+	ses := f.pending(t, 1, "TAG-1")
+	if sent.Load() != 1 {
+		t.Errorf("RemoteStartTransaction sent %d times on the retry, want 1", sent.Load())
+	}
+	cmds, err := f.store.ListCommands(ctx, charging.CommandQuery{ChargerID: "CP-1", Action: "RemoteStartTransaction"})
+	must(t, err)
+	if len(cmds.Items) != 1 || cmds.Items[0].Status != charging.ResultAnswered {
+		t.Errorf("command history %+v, want one answered RemoteStartTransaction", cmds.Items)
+	}
+	if got := f.session(t, ses.ID); got.Status != charging.SessionPending {
+		t.Errorf("session %s is %s, want pending", got.ID, got.Status)
 	}
 }
