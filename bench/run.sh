@@ -30,6 +30,7 @@ ROUNDS=${ROUNDS:-1}
 PROBE_CHARGERS=${PROBE_CHARGERS:-10000}
 PROBE_RATE=${PROBE_RATE:-$((PROBE_CHARGERS / 10))}
 PROBE_DURATION=${PROBE_DURATION:-30s}
+PROBE_WARMUP=${PROBE_WARMUP:-0s}
 SCENARIOS=${SCENARIOS:-mv-closed hb-closed mv-rate storm idle probe}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -118,7 +119,7 @@ scenario mv-rate --mode rate --action MeterValues --chargers "$CHARGERS" --rate 
 scenario storm --mode idle --chargers "$STORM_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration 1s --settle 0s
 TARGETS=joule scenario probe --mode rate --action MeterValues --chargers "$PROBE_CHARGERS" --rate "$PROBE_RATE" \
 	--token-file "$TMP/data/admin-token" \
-	--duration "$PROBE_DURATION" --probe --probe-interval 100ms
+	--duration "$PROBE_DURATION" --warmup "$PROBE_WARMUP" --probe --probe-interval 100ms
 scenario idle --mode idle --chargers "$IDLE_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration "$IDLE_HOLD" --settle "$IDLE_SETTLE"
 
 # field FILE KEY BEST: the best value of KEY over the rounds (max or min).
@@ -145,7 +146,7 @@ echo
 printf "| %-46s | %12s | %12s | %6s | %-14s |\n" "scenario" "echo" "joule" "ratio" "target"
 echo "|------------------------------------------------|--------------|--------------|--------|----------------|"
 row "MeterValues closed, $CHARGERS ch" mv-closed msgsPerS max "msgs/s" "≥ 0.5×"
-row "Heartbeat closed, $CHARGERS ch" hb-closed msgsPerS max "msgs/s" "≥ 0.7×"
+row "Heartbeat closed, $CHARGERS ch" hb-closed msgsPerS max "msgs/s" "≥ 0.8×"
 row "MeterValues p99 at $RATE msgs/s" mv-rate p99 min "ms" "—"
 row "Connect storm, $STORM_CHARGERS ch/$DIAL_CONC dials" storm connectPerS max "conn+boot/s" "≥ 0.7×"
 row "Idle memory, $IDLE_CHARGERS ch" idle kbPerCharger min "KB/charger" "≤ 12 KB"

@@ -56,6 +56,7 @@ type config struct {
 	ServerPID   int
 	IDPrefix    string
 	Settle      time.Duration
+	Warmup      time.Duration
 	CallTimeout time.Duration
 	// Probe adds one probe charger (probe.go) in closed and rate modes.
 	Probe         bool
@@ -103,6 +104,7 @@ func main() {
 	flag.IntVar(&c.DialConc, "dial-concurrency", 500, "concurrent dials (connect + boot) during setup")
 	flag.IntVar(&c.ServerPID, "server-pid", 0, "pid of the server, to read its RSS from /proc")
 	flag.StringVar(&c.IDPrefix, "id-prefix", "LG", "charger id prefix")
+	flag.DurationVar(&c.Warmup, "warmup", 0, "closed and rate modes: load this long before measuring (the run lasts warmup + duration)")
 	flag.DurationVar(&c.Settle, "settle", 2*time.Second, "idle mode: wait this long after connecting before reading the RSS")
 	flag.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "how long a CALL may wait for its answer")
 	flag.BoolVar(&c.Probe, "probe", false, "also run a probe charger measuring app start → RemoteStartTransaction and MeterValues → SSE latency (closed and rate modes)")
@@ -145,7 +147,9 @@ func raiseNoFile() {
 	}
 }
 
-// charger is one simulated connection; its goroutine owns every field.
+// charger is one simulated connection. In closed mode its goroutine owns
+// every field. In rate and idle modes a reader goroutine (listen) owns ws's
+// reads and in; writes take wmu.
 type charger struct {
 	id    string
 	ws    *websocket.Conn
@@ -156,6 +160,14 @@ type charger struct {
 	hist  *hist // allocated when the charger starts loading
 	msgs  uint64
 	cerrs uint64
+
+	// rate mode: the reader hands the answer to the outstanding CALL (want)
+	// to the sender over got ('3' result, '4' error); dead closes when the
+	// reader stops.
+	wmu  sync.Mutex
+	want atomic.Uint64
+	got  chan byte
+	dead chan struct{}
 }
 
 type stats struct {
@@ -207,11 +219,15 @@ func run(ctx context.Context, c config) result {
 				return
 			}
 			chargers[i] = ch
-			if c.Mode == "idle" {
+			if c.Mode != "closed" {
 				// Read from now on: a long setup must not leave the first
-				// chargers deaf to the server's pings.
+				// chargers deaf to the server's pings and CALLs (a real
+				// charger answers GetConfiguration after boot at once, not
+				// when its next MeterValues is due).
+				ch.got = make(chan byte, 1)
+				ch.dead = make(chan struct{})
 				idleWG.Add(1)
-				go func() { defer idleWG.Done(); ch.idle(idleCtx, &st) }()
+				go func() { defer idleWG.Done(); ch.listen(idleCtx, &st) }()
 			}
 		}(i)
 	}
@@ -226,6 +242,7 @@ func run(ctx context.Context, c config) result {
 	res.Connected = len(live)
 	res.ConnectPerS = round(float64(len(live)) / setup.Seconds())
 	defer func() {
+		stopIdle() // the readers' errors from here on are the close
 		for _, ch := range live {
 			ch.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 			ch.ws.Close()
@@ -237,13 +254,14 @@ func run(ctx context.Context, c config) result {
 		return res
 	}
 
-	runCtx, cancel := context.WithTimeout(ctx, c.Duration)
+	runCtx, cancel := context.WithTimeout(ctx, c.Warmup+c.Duration)
 	defer cancel()
 	start := time.Now()
+	measureFrom := start.Add(c.Warmup) // answers to CALLs sent before it are not counted
 	var probeDone chan probeOut
 	if c.Probe && c.Mode != "idle" {
 		probeDone = make(chan probeOut, 1)
-		go func() { probeDone <- runProbe(ctx, runCtx, c, &dialer) }()
+		go func() { probeDone <- runProbe(ctx, runCtx, c, &dialer, measureFrom) }()
 	}
 	switch c.Mode {
 	case "idle":
@@ -264,21 +282,33 @@ func run(ctx context.Context, c config) result {
 			ch.ws.SetReadDeadline(time.Now()) // ends the reads
 		}
 		idleWG.Wait()
-	default:
-		interval := time.Duration(0)
-		if c.Mode == "rate" {
-			interval = time.Duration(float64(len(live)) / c.Rate * float64(time.Second))
-		}
+	case "rate":
+		interval := time.Duration(float64(len(live)) / c.Rate * float64(time.Second))
 		for i, ch := range live {
 			wg.Add(1)
 			// Spread the schedules evenly over one interval.
 			phase := time.Duration(int64(interval) * int64(i) / int64(len(live)))
-			go func() { defer wg.Done(); ch.load(runCtx, c, &st, start.Add(phase), interval) }()
+			go func() { defer wg.Done(); ch.loadRate(runCtx, c, &st, start.Add(phase), interval, measureFrom) }()
 		}
 		if c.ServerPID > 0 {
 			go func() {
 				select {
-				case <-time.After(c.Duration / 2):
+				case <-time.After(c.Warmup + c.Duration/2):
+					res.ServerRssKB = readRSS(c.ServerPID)
+				case <-runCtx.Done():
+				}
+			}()
+		}
+		wg.Wait()
+	default:
+		for _, ch := range live {
+			wg.Add(1)
+			go func() { defer wg.Done(); ch.load(runCtx, c, &st, measureFrom) }()
+		}
+		if c.ServerPID > 0 {
+			go func() {
+				select {
+				case <-time.After(c.Warmup + c.Duration/2):
 					res.ServerRssKB = readRSS(c.ServerPID)
 				case <-runCtx.Done():
 				}
@@ -286,7 +316,7 @@ func run(ctx context.Context, c config) result {
 		}
 		wg.Wait()
 	}
-	elapsed := time.Since(start)
+	elapsed := time.Since(measureFrom)
 	if probeDone != nil {
 		po := <-probeDone
 		res.Probe = &po
@@ -440,39 +470,17 @@ func (ch *charger) frameParts(action string) (prefix, suffix []byte) {
 	return prefix, suffix
 }
 
-// load sends CALLs until ctx ends: back to back (interval 0) or one per
-// interval from next on.
-func (ch *charger) load(ctx context.Context, c config, st *stats, next time.Time, interval time.Duration) {
+// load sends CALLs back to back until ctx ends (closed mode): the next as
+// soon as the previous one is answered.
+func (ch *charger) load(ctx context.Context, c config, st *stats, measureFrom time.Time) {
 	prefix, suffix := ch.frameParts(c.Action)
 	ch.out = make([]byte, 0, len(prefix)+20+len(suffix))
 	ch.in = make([]byte, 0, 512)
 	ch.hist = new(hist)
-	var timer *time.Timer
 	stopDeadline, _ := ctx.Deadline()
 	for ctx.Err() == nil {
 		sent := time.Now()
-		if interval > 0 {
-			if d := time.Until(next); d > 0 {
-				if timer == nil {
-					timer = time.NewTimer(d)
-				} else {
-					timer.Reset(d)
-				}
-				select {
-				case <-timer.C:
-				case <-ctx.Done():
-					return
-				}
-			}
-			sent = next // measure from the schedule, not from a late send
-			next = next.Add(interval)
-		}
-		ch.seq++
-		ch.out = append(ch.out[:0], prefix...)
-		idStart := len(ch.out)
-		ch.out = strconv.AppendUint(ch.out, ch.seq, 10)
-		id := ch.out[idStart:]
-		ch.out = append(ch.out, suffix...)
+		id := ch.frame(prefix, suffix)
 		ch.ws.SetWriteDeadline(time.Now().Add(c.CallTimeout))
 		if err := ch.ws.WriteMessage(websocket.TextMessage, ch.out); err != nil {
 			if ctx.Err() == nil {
@@ -487,28 +495,107 @@ func (ch *charger) load(ctx context.Context, c config, st *stats, next time.Time
 				st.fail(fmt.Errorf("%s: read: %w", ch.id, err))
 				return
 			}
-			// [3,"<id>",...] or [4,"<id>",...]
-			f := ch.in
-			if len(f) > 4 && f[0] == '[' && f[2] == ',' && f[3] == '"' && bytes.HasPrefix(f[4:], id) && len(f) > 4+len(id) && f[4+len(id)] == '"' {
-				switch f[1] {
-				case '3':
+			kind, got, ok := answerTo(ch.in)
+			if ok && got == id {
+				switch {
+				case sent.Before(measureFrom):
+				case kind == '3':
 					ch.msgs++
 					ch.hist.record(time.Since(sent))
-				case '4':
-					ch.cerrs++
 				default:
-					continue
+					ch.cerrs++
 				}
 				break
 			}
-			if len(f) > 1 && f[1] == '2' {
-				if err := ch.answerServerCall(f); err != nil {
+			if len(ch.in) > 1 && ch.in[1] == '2' {
+				if err := ch.answerServerCall(ch.in); err != nil {
 					st.fail(fmt.Errorf("%s: %w", ch.id, err))
 					return
 				}
 				continue
 			}
-			st.fail(fmt.Errorf("%s: unexpected frame %.80q", ch.id, f))
+			st.fail(fmt.Errorf("%s: unexpected frame %.80q", ch.id, ch.in))
+			return
+		}
+	}
+}
+
+// frame builds the next CALL in ch.out and returns its message id.
+func (ch *charger) frame(prefix, suffix []byte) uint64 {
+	ch.seq++
+	ch.out = append(ch.out[:0], prefix...)
+	ch.out = strconv.AppendUint(ch.out, ch.seq, 10)
+	ch.out = append(ch.out, suffix...)
+	return ch.seq
+}
+
+// answerTo parses the head of a CALLRESULT or CALLERROR with a numeric
+// message id: [3,"<id>",... or [4,"<id>",...
+func answerTo(f []byte) (kind byte, id uint64, ok bool) {
+	if len(f) < 6 || f[0] != '[' || (f[1] != '3' && f[1] != '4') || f[2] != ',' || f[3] != '"' {
+		return 0, 0, false
+	}
+	end := bytes.IndexByte(f[4:], '"')
+	if end <= 0 {
+		return 0, 0, false
+	}
+	id, err := strconv.ParseUint(string(f[4:4+end]), 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	return f[1], id, true
+}
+
+// loadRate sends one CALL per interval from next on until ctx ends (rate
+// mode). Latency is measured from the scheduled time, so a slow server
+// cannot hide its queueing. The charger's reader (listen) answers the
+// server's CALLs meanwhile and hands over the answers.
+func (ch *charger) loadRate(ctx context.Context, c config, st *stats, next time.Time, interval time.Duration, measureFrom time.Time) {
+	prefix, suffix := ch.frameParts(c.Action)
+	ch.out = make([]byte, 0, len(prefix)+20+len(suffix))
+	ch.hist = new(hist)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	stopDeadline, _ := ctx.Deadline()
+	for ctx.Err() == nil {
+		if d := time.Until(next); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		sent := next
+		next = next.Add(interval)
+		id := ch.frame(prefix, suffix)
+		ch.want.Store(id)
+		ch.wmu.Lock()
+		ch.ws.SetWriteDeadline(time.Now().Add(c.CallTimeout))
+		err := ch.ws.WriteMessage(websocket.TextMessage, ch.out)
+		ch.wmu.Unlock()
+		if err != nil {
+			if ctx.Err() == nil {
+				st.fail(fmt.Errorf("%s: write: %w", ch.id, err))
+			}
+			return
+		}
+		// The run's end does not cut an answer short: wait for the last one.
+		timer.Reset(time.Until(maxTime(time.Now().Add(c.CallTimeout), stopDeadline.Add(time.Second))))
+		select {
+		case kind := <-ch.got:
+			switch {
+			case sent.Before(measureFrom):
+			case kind == '3':
+				ch.msgs++
+				ch.hist.record(time.Since(sent))
+			default:
+				ch.cerrs++
+			}
+		case <-timer.C:
+			st.fail(fmt.Errorf("%s: no answer to CALL %d in %s", ch.id, id, c.CallTimeout))
+			return
+		case <-ch.dead:
 			return
 		}
 	}
@@ -548,24 +635,41 @@ func (ch *charger) read() error {
 	}
 }
 
-// idle holds the connection until ctx ends, answering pings (gorilla does
-// while reading) and any CALL from the server.
-func (ch *charger) idle(ctx context.Context, st *stats) {
+// listen reads the connection until ctx ends: gorilla answers pings while
+// reading; listen answers every CALL from the server and hands the answer to
+// the outstanding CALL (rate mode) to loadRate.
+func (ch *charger) listen(ctx context.Context, st *stats) {
+	defer close(ch.dead)
+	ch.in = make([]byte, 0, 512)
 	ch.ws.SetReadDeadline(time.Time{})
 	for {
-		_, msg, err := ch.ws.ReadMessage()
-		if err != nil {
+		if err := ch.read(); err != nil {
 			if ctx.Err() == nil {
-				st.fail(fmt.Errorf("%s: idle read: %w", ch.id, err))
+				st.fail(fmt.Errorf("%s: read: %w", ch.id, err))
 			}
 			return
 		}
-		if len(msg) > 1 && msg[1] == '2' {
-			if err := ch.answerServerCall(msg); err != nil {
+		if kind, id, ok := answerTo(ch.in); ok {
+			if id == ch.want.Load() {
+				ch.want.Store(0)
+				ch.got <- kind
+				continue
+			}
+			st.fail(fmt.Errorf("%s: answer to no outstanding CALL %.80q", ch.id, ch.in))
+			continue
+		}
+		if len(ch.in) > 1 && ch.in[1] == '2' {
+			ch.wmu.Lock()
+			ch.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			err := ch.answerServerCall(ch.in)
+			ch.wmu.Unlock()
+			if err != nil {
 				st.fail(fmt.Errorf("%s: %w", ch.id, err))
 				return
 			}
+			continue
 		}
+		st.fail(fmt.Errorf("%s: unexpected frame %.80q", ch.id, ch.in))
 	}
 }
 

@@ -75,7 +75,7 @@ func apiBase(wsURL string) (string, error) {
 // runProbe sets up the probe charger and its SSE subscriber under setupCtx
 // (a loaded server may take longer than the run to boot it), then runs
 // rounds until ctx ends.
-func runProbe(setupCtx, ctx context.Context, c config, d *websocket.Dialer) probeOut {
+func runProbe(setupCtx, ctx context.Context, c config, d *websocket.Dialer, measureFrom time.Time) probeOut {
 	var out probeOut
 	fail := func(err error) {
 		out.Errors++
@@ -132,8 +132,10 @@ func runProbe(setupCtx, ctx context.Context, c config, d *websocket.Dialer) prob
 	tick := time.NewTicker(c.ProbeInterval)
 	defer tick.Stop()
 	for ctx.Err() == nil {
+		began := time.Now()
 		startD, sseD, err := p.round(ctx)
 		switch {
+		case began.Before(measureFrom):
 		case err != nil && ctx.Err() == nil:
 			fail(err)
 		case err == nil:
