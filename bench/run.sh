@@ -14,6 +14,9 @@
 #   IDLE_SETTLE=5s (wait after connecting before reading RSS)  IDLE_HOLD=6s
 #   PROBE_CHARGERS=10000  PROBE_RATE=1000 (probe scenario: background load,
 #   one MeterValues per charger every 10 s; Joule only, the echo has no API)
+#   PROBE_WARMUP=10s (the probe run loads this long before it measures: the
+#   10,000 chargers' boot follow-ups settle first; the storm row measures
+#   connecting, this row the steady state)
 #   SCENARIOS="mv-closed hb-closed mv-rate storm idle probe" (a subset runs only those)
 #   SERVER_CPU=0  LOAD_CPU=1  BASE_PORT=19100  KEEP=0 (keep the temp dir)
 set -euo pipefail
@@ -30,7 +33,7 @@ ROUNDS=${ROUNDS:-1}
 PROBE_CHARGERS=${PROBE_CHARGERS:-10000}
 PROBE_RATE=${PROBE_RATE:-$((PROBE_CHARGERS / 10))}
 PROBE_DURATION=${PROBE_DURATION:-30s}
-PROBE_WARMUP=${PROBE_WARMUP:-0s}
+PROBE_WARMUP=${PROBE_WARMUP:-10s}
 SCENARIOS=${SCENARIOS:-mv-closed hb-closed mv-rate storm idle probe}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
