@@ -163,16 +163,12 @@ func appendStatus(status string, history *[]charging.JobStatus, jobStatus *strin
 // FirmwareStatus records a firmware update's progress: the charger's last
 // status, and the history of its latest firmware job.
 func (s *Service) FirmwareStatus(ctx context.Context, chargerID, status string) error {
-	if err := s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status }); err != nil {
-		return err
-	}
-	_, err := s.updateFirmwareJob(ctx, chargerID, "", func(j *charging.FirmwareJob) {
-		appendStatus(status, &j.History, &j.Status, finalFirmware, charging.JobStatus{Status: status, At: s.utcNow()})
-	})
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		return nil // an update Joule did not send (or a generic command)
-	}
-	return err
+	return stationStatus(s, ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status },
+		charging.Tx.ListFirmwareJobs, charging.Tx.SaveFirmwareJob,
+		func(*charging.FirmwareJob) bool { return true },
+		func(j *charging.FirmwareJob) {
+			appendStatus(status, &j.History, &j.Status, finalFirmware, charging.JobStatus{Status: status, At: s.utcNow()})
+		})
 }
 
 // ListFirmwareJobs returns a charger's newest firmware jobs.
@@ -262,16 +258,12 @@ func (s *Service) updateDiagnosticsJob(ctx context.Context, chargerID, id string
 // DiagnosticsStatus records a diagnostics upload's progress: the charger's
 // last status, and the history of its latest diagnostics job.
 func (s *Service) DiagnosticsStatus(ctx context.Context, chargerID, status string) error {
-	if err := s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status }); err != nil {
-		return err
-	}
-	_, err := s.updateDiagnosticsJob(ctx, chargerID, "", func(j *charging.DiagnosticsJob) {
-		appendStatus(status, &j.History, &j.Status, finalDiagnostics, charging.JobStatus{Status: status, At: s.utcNow()})
-	})
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		return nil
-	}
-	return err
+	return stationStatus(s, ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status },
+		charging.Tx.ListDiagnosticsJobs, charging.Tx.SaveDiagnosticsJob,
+		func(*charging.DiagnosticsJob) bool { return true },
+		func(j *charging.DiagnosticsJob) {
+			appendStatus(status, &j.History, &j.Status, finalDiagnostics, charging.JobStatus{Status: status, At: s.utcNow()})
+		})
 }
 
 // DiagnosticsUploadJob returns the job an upload token belongs to, if the

@@ -971,20 +971,14 @@ var finalLog = map[string]bool{"Uploaded": true, "UploadFailure": true, "BadMess
 // LogStatus records a log upload's progress on its job (by requestId, else
 // the charger's latest log job).
 func (s *Service) LogStatus(ctx context.Context, chargerID, status string, requestID int) error {
-	if err := s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status }); err != nil {
-		return err
-	}
-	_, err := updateJob(s, ctx, chargerID, s.store.ListDiagnosticsJobs, s.store.SaveDiagnosticsJob,
+	return stationStatus(s, ctx, chargerID, func(c *charging.Charger) { c.DiagnosticsStatus = status },
+		charging.Tx.ListDiagnosticsJobs, charging.Tx.SaveDiagnosticsJob,
 		func(j *charging.DiagnosticsJob) bool {
 			return j.LogType != "" && (requestID == 0 || j.RequestID == requestID)
 		},
 		func(j *charging.DiagnosticsJob) {
 			appendStatus(status, &j.History, &j.Status, finalLog, charging.JobStatus{Status: status, At: s.utcNow()})
 		})
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		return nil // a log Joule did not ask for (or a generic command)
-	}
-	return err
 }
 
 // UpdateFirmwareSigned sends a signed firmware update and tracks it as a
@@ -1052,20 +1046,14 @@ var finalSignedFirmware = map[string]bool{"Installed": true, "InstallationFailed
 // SignedFirmwareStatus records a signed firmware update's progress on its
 // job (by requestId, else the charger's latest signed job).
 func (s *Service) SignedFirmwareStatus(ctx context.Context, chargerID, status string, requestID int) error {
-	if err := s.recordStationStatus(ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status }); err != nil {
-		return err
-	}
-	_, err := updateJob(s, ctx, chargerID, s.store.ListFirmwareJobs, s.store.SaveFirmwareJob,
+	return stationStatus(s, ctx, chargerID, func(c *charging.Charger) { c.FirmwareStatus = status },
+		charging.Tx.ListFirmwareJobs, charging.Tx.SaveFirmwareJob,
 		func(j *charging.FirmwareJob) bool {
 			return j.Signed != nil && (requestID == 0 || j.Signed.RequestID == requestID)
 		},
 		func(j *charging.FirmwareJob) {
 			appendStatus(status, &j.History, &j.Status, finalSignedFirmware, charging.JobStatus{Status: status, At: s.utcNow()})
 		})
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		return nil // an update Joule did not send (or a generic command)
-	}
-	return err
 }
 
 // secretKeys are configuration keys and variables that hold secrets: they

@@ -590,20 +590,39 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 
 // FirmwareStatus and DiagnosticsStatus are in firmware.go.
 
-func (s *Service) recordStationStatus(ctx context.Context, chargerID string, set func(*charging.Charger)) error {
+// stationStatus records a firmware, diagnostics or log status
+// notification as one unit of work: the charger's last status (set) and
+// the history of the newest of its jobs that match. A status about a job
+// Joule did not start (a generic command, a trigger) only sets the
+// charger's status.
+func stationStatus[J any](s *Service, ctx context.Context, chargerID string, set func(*charging.Charger),
+	list func(charging.Tx, context.Context, string) ([]J, error), save func(charging.Tx, context.Context, J) error,
+	match func(*J) bool, change func(*J)) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
 	s.booting.Delete(chargerID)
-	c, err := s.store.GetCharger(ctx, chargerID)
-	if err != nil {
-		return err
-	}
-	set(&c)
-	if err := s.store.SaveCharger(ctx, c); err != nil {
-		return err
-	}
-	s.publish(ctx, charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
-	return nil
+	return s.update(ctx, func(u *unit) error {
+		c, err := u.tx.GetCharger(ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		set(&c)
+		if err := u.tx.SaveCharger(ctx, c); err != nil {
+			return err
+		}
+		u.publish(charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
+		jobs, err := list(u.tx, ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if match(&j) {
+				change(&j)
+				return save(u.tx, ctx, j)
+			}
+		}
+		return nil
+	})
 }
 
 // DataTransfer answers vendor-specific data. Joule implements no vendor

@@ -1005,3 +1005,45 @@ func TestUnitFaultStartIntent(t *testing.T) {
 		t.Errorf("session %s is %s, want pending", got.ID, got.Status)
 	}
 }
+
+// TestUnitFaultFirmwareStatus: a FirmwareStatusNotification sets the
+// charger's firmware status and adds to its job's history in one write.
+// When the job's write fails the charger's status is not changed either;
+// the retry records both, with one entry in the history (the failed copy
+// left none).
+func TestUnitFaultFirmwareStatus(t *testing.T) {
+	f := newFaultFixture(t, charging.OCPP16)
+	ctx := context.Background()
+	job := charging.FirmwareJob{
+		ID: "FW-1", ChargerID: "CP-1", Status: charging.JobRequested, CreatedAt: f.clock.now(),
+		FirmwareUpdate: charging.FirmwareUpdate{Location: "https://example.com/fw.bin", RetrieveDate: f.clock.now()},
+	}
+	must(t, f.store.SaveFirmwareJob(ctx, job))
+	before, err := f.store.GetCharger(ctx, "CP-1")
+	must(t, err)
+	f.fs.ResetOutsideWrites()
+	f.fs.Arm(chargingtest.Fault{Method: "SaveFirmwareJob", Err: errDisk})
+	if err := f.svc.FirmwareStatus(ctx, "CP-1", "Downloading"); !errors.Is(err, errDisk) {
+		t.Fatalf("FirmwareStatus = %v, want %v", err, errDisk)
+	}
+	if w := f.fs.Writes(); !slices.Equal(w, []string{"SaveCharger", "SaveFirmwareJob"}) {
+		t.Errorf("unit writes %v, want SaveCharger, SaveFirmwareJob", w)
+	}
+	if ow := f.fs.OutsideWrites(); len(ow) > 0 {
+		t.Errorf("writes outside the unit: %v", ow)
+	}
+	c, err := f.store.GetCharger(ctx, "CP-1")
+	must(t, err)
+	if c.FirmwareStatus != before.FirmwareStatus {
+		t.Errorf("after the failure the charger's firmware status is %q, want %q as before", c.FirmwareStatus, before.FirmwareStatus)
+	}
+	f.fs.Disarm()
+	must(t, f.svc.FirmwareStatus(ctx, "CP-1", "Downloading"))
+	c, err = f.store.GetCharger(ctx, "CP-1")
+	must(t, err)
+	jobs, err := f.store.ListFirmwareJobs(ctx, "CP-1")
+	must(t, err)
+	if c.FirmwareStatus != "Downloading" || len(jobs) != 1 || jobs[0].Status != "Downloading" || len(jobs[0].History) != 1 {
+		t.Errorf("retry: charger status %q, jobs %+v; want Downloading, once in the job's history", c.FirmwareStatus, jobs)
+	}
+}
