@@ -110,7 +110,7 @@ func (s *Store) DeleteDesiredSetting(ctx context.Context, chargerID, key string)
 
 // ListDesiredSettings returns a charger's desired settings ordered by key.
 func (s *Store) ListDesiredSettings(ctx context.Context, chargerID string) ([]charging.DesiredSetting, error) {
-	rows, err := s.rd().QueryContext(ctx, `SELECT charger_id, key, value, status, applied_at, updated_at FROM desired_settings
+	rows, err := s.query(ctx, `SELECT charger_id, key, value, status, applied_at, updated_at FROM desired_settings
 		WHERE charger_id = ? ORDER BY key`, chargerID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list desired settings of %s: %w", chargerID, err)

@@ -69,6 +69,19 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 	return st.QueryRowContext(ctx, args...)
 }
 
+// query runs a many-row read through the statement cache (outside a unit
+// of work; inside one, on the unit's transaction).
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.tx != nil {
+		return s.tx.QueryContext(ctx, query, args...)
+	}
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return s.rd().QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 // txQueryRow is queryRow inside a read transaction from readTx.
 func (s *Store) txQueryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	tx, ok := q.(*sql.Tx)

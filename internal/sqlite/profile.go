@@ -137,7 +137,7 @@ func (s *Store) UninstallProfiles(ctx context.Context, chargerID string, f charg
 
 // ListInstalledProfiles returns a charger's installed profiles.
 func (s *Store) ListInstalledProfiles(ctx context.Context, chargerID string) ([]charging.InstalledProfile, error) {
-	rows, err := s.rd().QueryContext(ctx, `SELECT charger_id, connector_id, profile_id, purpose, stack_level, transaction_id, installed_at
+	rows, err := s.query(ctx, `SELECT charger_id, connector_id, profile_id, purpose, stack_level, transaction_id, installed_at
 		FROM installed_profiles WHERE charger_id = ? ORDER BY connector_id, purpose, stack_level, profile_id`, chargerID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list installed profiles of %s: %w", chargerID, err)
