@@ -15,6 +15,9 @@ const (
 	EREJECTED    = "rejected"    // the charger answered Rejected
 	ETIMEOUT     = "timeout"     // the charger did not answer in time
 	EINTERNAL    = "internal"    // a bug or a failed dependency
+	// EUNPROCESSABLE: well-formed, but it contradicts an earlier request
+	// (an Idempotency-Key reused for a different request).
+	EUNPROCESSABLE = "unprocessable"
 )
 
 // Error is a domain error with a machine-readable code and a message meant

@@ -88,7 +88,7 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	if r.IdempotencyKey != "" {
 		prev, err := s.store.GetSessionByIdempotencyKey(ctx, r.IdempotencyKey)
 		if err == nil {
-			return prev, nil
+			return prev, sameStart(prev, r)
 		}
 		if charging.ErrorCode(err) != charging.ENOTFOUND {
 			return charging.Session{}, err
@@ -151,7 +151,7 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 		if r.IdempotencyKey != "" && charging.ErrorCode(err) == charging.ECONFLICT {
 			// A concurrent retry with the same key won the race.
 			if prev, perr := s.store.GetSessionByIdempotencyKey(ctx, r.IdempotencyKey); perr == nil {
-				return prev, nil
+				return prev, sameStart(prev, r)
 			}
 		}
 		return charging.Session{}, err
@@ -176,6 +176,19 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 		return charging.Session{}, charging.Errorf(charging.EREJECTED, "charger %s answered %s to the remote start", r.ChargerID, status)
 	}
 	return s.store.GetSession(ctx, ses.ID)
+}
+
+// sameStart checks that a start retried with an Idempotency-Key asks for
+// what the first request did: the same charger and idTag, and the same
+// connector unless the retry names the one the charger chose for a first
+// request with connector 0.
+func sameStart(prev charging.Session, r charging.StartRequest) error {
+	if prev.ChargerID == r.ChargerID && prev.IDTag == r.IDTag && (r.ConnectorID == 0 || r.ConnectorID == prev.ConnectorID) {
+		return nil
+	}
+	return charging.Errorf(charging.EUNPROCESSABLE,
+		"Idempotency-Key was used for a different start (charger %s, connector %d, idTag %s); use a new key for a new start",
+		prev.ChargerID, prev.ConnectorID, prev.IDTag)
 }
 
 // createPending inserts a pending session and the pending record of the

@@ -342,6 +342,20 @@ func TestIdempotencyKey(t *testing.T) {
 	if a.ID != b.ID || calls != 1 {
 		t.Fatalf("retry gave session %s (first %s) after %d remote starts, want the same session and 1 start", b.ID, a.ID, calls)
 	}
+	// The same key for a different request is refused, and nothing is sent.
+	for _, r := range []charging.StartRequest{
+		{ChargerID: "CP-1", ConnectorID: 2, IDTag: "A", IdempotencyKey: "k1"},
+		{ChargerID: "CP-1", ConnectorID: 1, IDTag: "B", IdempotencyKey: "k1"},
+		{ChargerID: "CP-2", ConnectorID: 1, IDTag: "A", IdempotencyKey: "k1"},
+	} {
+		_, err := f.svc.StartSession(ctx, r)
+		if charging.ErrorCode(err) != charging.EUNPROCESSABLE {
+			t.Errorf("start %+v with a used key = %v, want %s", r, err, charging.EUNPROCESSABLE)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("%d remote starts, want still 1", calls)
+	}
 }
 
 func TestStopTransactionEdgeCases(t *testing.T) {

@@ -39,6 +39,8 @@ var httpStatus = map[string]int{
 	charging.EREJECTED:    http.StatusConflict, // charger answered Rejected
 	charging.ETIMEOUT:     http.StatusGatewayTimeout,
 	charging.EINTERNAL:    http.StatusInternalServerError,
+	// An Idempotency-Key reused for a different request.
+	charging.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	// A call without valid credentials, a role that may not call the route,
 	// too many sign-in attempts (Retry-After says when to try again).
 	charging.EUNAUTHENTICATED: http.StatusUnauthorized,
@@ -47,15 +49,16 @@ var httpStatus = map[string]int{
 }
 
 var problemTitle = map[string]string{
-	charging.EINVALID:     "Invalid request",
-	charging.ENOTFOUND:    "Not found",
-	charging.ECONFLICT:    "Conflict",
-	charging.EUNAVAILABLE: "Charger unavailable",
-	charging.EREJECTED:    "Rejected by the charger",
-	charging.ETIMEOUT:     "Charger did not answer",
-	charging.EINTERNAL:    "Internal error",
-	codeMethodNotAllowed:  "Method not allowed",
-	codeTooLarge:          "Request body too large",
+	charging.EINVALID:       "Invalid request",
+	charging.ENOTFOUND:      "Not found",
+	charging.ECONFLICT:      "Conflict",
+	charging.EUNAVAILABLE:   "Charger unavailable",
+	charging.EREJECTED:      "Rejected by the charger",
+	charging.ETIMEOUT:       "Charger did not answer",
+	charging.EINTERNAL:      "Internal error",
+	charging.EUNPROCESSABLE: "Unprocessable request",
+	codeMethodNotAllowed:    "Method not allowed",
+	codeTooLarge:            "Request body too large",
 
 	charging.EUNAUTHENTICATED: "Unauthenticated",
 	charging.EFORBIDDEN:       "Forbidden",

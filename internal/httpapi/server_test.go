@@ -545,6 +545,7 @@ func TestProblemForEachErrorCode(t *testing.T) {
 		{charging.Errorf(charging.EUNAVAILABLE, "charger offline"), 409, charging.EUNAVAILABLE, "charger offline"},
 		{charging.Errorf(charging.EREJECTED, "charger said Rejected"), 409, charging.EREJECTED, "charger said Rejected"},
 		{charging.Errorf(charging.ETIMEOUT, "no answer in 30s"), 504, charging.ETIMEOUT, "no answer in 30s"},
+		{charging.Errorf(charging.EUNPROCESSABLE, "key used for another start"), 422, charging.EUNPROCESSABLE, "key used for another start"},
 		{fmt.Errorf("csms: start: %w", charging.Errorf(charging.EREJECTED, "wrapped")), 409, charging.EREJECTED, "wrapped"},
 		{charging.Errorf(charging.EINTERNAL, "store broke"), 500, charging.EINTERNAL, "store broke"},
 		{errors.New("sqlite: disk I/O error"), 500, charging.EINTERNAL, "internal error"},
