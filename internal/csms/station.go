@@ -142,6 +142,9 @@ func (s *Service) Heartbeat(ctx context.Context, chargerID string) (time.Time, e
 // StatusChanged records a connector's status. Connector 0 (the charger as a
 // whole) is stored like the others but not listed among the connectors.
 func (s *Service) StatusChanged(ctx context.Context, chargerID string, r charging.StatusReport) error {
+	if err := reportedConnector(r.ConnectorID, 0); err != nil {
+		return err
+	}
 	unlock := s.lock(chargerID)
 	defer unlock()
 	k := charging.Connector{ConnectorID: r.ConnectorID, Status: r.Status, ErrorCode: r.ErrorCode, Info: r.Info,
@@ -198,6 +201,9 @@ func (s *Service) authorizeIn(ctx context.Context, tx charging.Tx, idTag string)
 // TransactionStarted binds a charger's transaction to a session (see
 // transactionStarted), in one unit of work.
 func (s *Service) TransactionStarted(ctx context.Context, chargerID string, t charging.TransactionStart) (charging.TransactionStartResult, error) {
+	if err := reportedConnector(t.ConnectorID, 1); err != nil {
+		return charging.TransactionStartResult{}, err
+	}
 	unlock := s.lock(chargerID)
 	defer unlock()
 	var res charging.TransactionStartResult
@@ -354,6 +360,9 @@ func (s *Service) supersede(ctx context.Context, u *unit, o charging.Session, tx
 // in one unit of work. Samples of an unknown transaction are stored without
 // a session and flagged in the log; they are never refused.
 func (s *Service) MeterValues(ctx context.Context, chargerID string, m charging.MeterReport) error {
+	if err := reportedConnector(m.ConnectorID, 0); err != nil {
+		return err
+	}
 	unlock := s.lock(chargerID)
 	defer unlock()
 	return s.update(ctx, func(u *unit) error { return s.meterValues(ctx, u, chargerID, m) })
@@ -589,6 +598,18 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 }
 
 // FirmwareStatus and DiagnosticsStatus are in firmware.go.
+
+// reportedConnector checks a connector (or EVSE) id a charger reported:
+// at least min (0 is the charger as a whole, where the message allows it),
+// and at most OCPP's 32-bit integer limit. A bad one is EINVALID, which the
+// adapters answer with a PropertyConstraintViolation, before anything is
+// read or written.
+func reportedConnector(id, min int) error {
+	if id < min || id > math.MaxInt32 {
+		return charging.Errorf(charging.EINVALID, "connectorId must be %d or more (and at most %d), got %d", min, math.MaxInt32, id)
+	}
+	return nil
+}
 
 // stationStatus records a firmware, diagnostics or log status
 // notification as one unit of work: the charger's last status (set) and

@@ -28,6 +28,9 @@ func (s *Service) TransactionEvent(ctx context.Context, chargerID string, e char
 	if e.TransactionID == "" {
 		return charging.TransactionEventResult{}, charging.Errorf(charging.EINVALID, "transactionId is empty")
 	}
+	if err := reportedConnector(e.ConnectorID, 0); err != nil {
+		return charging.TransactionEventResult{}, err
+	}
 	unlock := s.lock(chargerID)
 	defer unlock()
 	var res charging.TransactionEventResult

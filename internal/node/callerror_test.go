@@ -88,6 +88,10 @@ func TestCallErrors(t *testing.T) {
 		{"bad date-time", `[2,"x12","MeterValues",{"connectorId":1,"meterValue":[{"timestamp":"yesterday","sampledValue":[{"value":"1"}]}]}]`, "x12", "PropertyConstraintViolation"},
 		{"unknown property", `[2,"x13","Heartbeat",{"extra":true}]`, "x13", "FormationViolation"},
 		{"empty required array", `[2,"x14","MeterValues",{"connectorId":1,"meterValue":[{"timestamp":"2026-11-25T10:00:00Z"}]}]`, "x14", "OccurenceConstraintViolation"},
+		{"negative connector", `[2,"x15","StatusNotification",{"connectorId":-1,"errorCode":"NoError","status":"Available"}]`, "x15", "PropertyConstraintViolation"},
+		{"connector past 32 bits", `[2,"x16","StatusNotification",{"connectorId":2147483648,"errorCode":"NoError","status":"Available"}]`, "x16", "PropertyConstraintViolation"},
+		{"negative meter connector", `[2,"x17","MeterValues",{"connectorId":-3,"meterValue":[{"timestamp":"2026-11-25T10:00:00Z","sampledValue":[{"value":"1"}]}]}]`, "x17", "PropertyConstraintViolation"},
+		{"transaction on connector 0", `[2,"x18","StartTransaction",{"connectorId":0,"idTag":"T","meterStart":0,"timestamp":"2026-11-25T10:00:00Z"}]`, "x18", "PropertyConstraintViolation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.t = t
