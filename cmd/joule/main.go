@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // parseFlags parses args, then fills every flag not given on the command
 // line from its JOULE_ environment variable (flags > environment > default).
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	fs.Usage = func() { flagUsage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 		if set[f.Name] {
 			return
 		}
-		env := "JOULE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envName(f.Name)
 		if v := getenv(env); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
@@ -90,4 +91,35 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// envName is the environment variable that sets flag name when the flag
+// is not given: --meter-retention is JOULE_METER_RETENTION.
+func envName(name string) string {
+	return "JOULE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// flagUsage prints fs's flags as flag.PrintDefaults does, each with the
+// environment variable that sets it.
+func flagUsage(fs *flag.FlagSet) {
+	out := fs.Output()
+	fmt.Fprintf(out, "Usage of %s (each flag can also be set by its environment variable; a flag given wins):\n", fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, text := flag.UnquoteUsage(f)
+		fmt.Fprintf(out, "  -%s", f.Name)
+		if typ != "" {
+			fmt.Fprintf(out, " %s", typ)
+		}
+		fmt.Fprintf(out, "    (%s)\n    \t%s", envName(f.Name), strings.ReplaceAll(text, "\n", "\n    \t"))
+		switch f.DefValue {
+		case "", "0", "false", "0s", "[]":
+		default:
+			if typ == "string" {
+				fmt.Fprintf(out, " (default %q)", f.DefValue)
+			} else {
+				fmt.Fprintf(out, " (default %s)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(out)
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +45,11 @@ func TestMigrateCommand(t *testing.T) {
 	if err := run(t.Context(), []string{"migrate", "status", "--data", dir}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "0001") || !strings.Contains(out.String(), "pending") {
-		t.Fatalf("status on a new database = %q, want migration 0001 pending", out.String())
+	if !strings.Contains(out.String(), "0001") || !strings.Contains(out.String(), "pending") || !strings.Contains(out.String(), "no database") {
+		t.Fatalf("status on a new directory = %q, want no database and migration 0001 pending", out.String())
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+		t.Fatalf("status created %v (%v) in the data directory, want nothing", entries, err)
 	}
 	out.Reset()
 	if err := run(t.Context(), []string{"migrate", "up", "--data", dir}, &out, io.Discard); err != nil {
@@ -56,5 +60,16 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"migrate", "sideways"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("migrate sideways = nil, want an error")
+	}
+}
+
+// TestFlagHelp: -h lists each flag with the environment variable that sets it.
+func TestFlagHelp(t *testing.T) {
+	var errOut strings.Builder
+	_ = run(t.Context(), []string{"serve", "-h"}, io.Discard, &errOut)
+	for _, want := range []string{"-addr string    (JOULE_ADDR)", "(JOULE_DATA)", "(JOULE_METER_RETENTION)", `(default "127.0.0.1:8080")`} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("serve -h does not show %q:\n%s", want, errOut.String())
+		}
 	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,13 +21,22 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: joule migrate status|up [--data DIR]")
 		return fmt.Errorf("migrate needs status or up")
 	}
-	fs := flag.NewFlagSet("migrate "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "./joule-data", "directory of the embedded SQLite database")
-	if err := parseFlags(fs, args[1:], os.Getenv); err != nil {
+	flags := flag.NewFlagSet("migrate "+args[0], flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	data := flags.String("data", "./joule-data", "directory of the embedded SQLite database")
+	if err := parseFlags(flags, args[1:], os.Getenv); err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(*data, "joule.db"), sqlite.WithMigrate(false))
+	path := filepath.Join(*data, "joule.db")
+	if args[0] == "status" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			// Looking creates nothing: list every migration as pending
+			// from a private in-memory database.
+			fmt.Fprintf(stdout, "no database at %s yet (joule serve or joule migrate up creates it)\n", path)
+			path = ":memory:"
+		}
+	}
+	store, err := sqlite.Open(ctx, path, sqlite.WithMigrate(false))
 	if err != nil {
 		return err
 	}
