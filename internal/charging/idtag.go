@@ -1,6 +1,9 @@
 package charging
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // AuthorizationStatus is OCPP's answer about an id tag.
 type AuthorizationStatus string
@@ -32,3 +35,10 @@ type IDTagInfo struct {
 	ExpiryDate  *time.Time
 	ParentIDTag string
 }
+
+// MaxIDTagLength is the length of OCPP 1.6's IdToken (CiString20Type).
+const MaxIDTagLength = 20
+
+// IDTagTooLong reports whether an id tag is longer than an IdToken may be,
+// counting characters as OCPP's schemas do (maxLength), not bytes.
+func IDTagTooLong(idTag string) bool { return utf8.RuneCountInString(idTag) > MaxIDTagLength }

@@ -80,7 +80,7 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	switch {
 	case r.IDTag == "":
 		return charging.Session{}, charging.Errorf(charging.EINVALID, "idTag is required")
-	case len(r.IDTag) > 20:
+	case charging.IDTagTooLong(r.IDTag):
 		return charging.Session{}, charging.Errorf(charging.EINVALID, "idTag %q is longer than 20 characters (OCPP IdToken)", r.IDTag)
 	case r.ConnectorID < 0:
 		return charging.Session{}, charging.Errorf(charging.EINVALID, "connectorId must be 0 (charger chooses) or more, got %d", r.ConnectorID)

@@ -13,9 +13,9 @@ func validateIDTag(t *charging.IDTag) error {
 	switch {
 	case t.IDTag == "":
 		return charging.Errorf(charging.EINVALID, "idTag is required")
-	case len(t.IDTag) > 20:
+	case charging.IDTagTooLong(t.IDTag):
 		return charging.Errorf(charging.EINVALID, "idTag %q is longer than 20 characters (OCPP IdToken)", t.IDTag)
-	case len(t.ParentIDTag) > 20:
+	case charging.IDTagTooLong(t.ParentIDTag):
 		return charging.Errorf(charging.EINVALID, "parentIdTag %q is longer than 20 characters (OCPP IdToken)", t.ParentIDTag)
 	case strings.EqualFold(t.ParentIDTag, t.IDTag):
 		return charging.Errorf(charging.EINVALID, "idTag %s cannot be its own parent", t.IDTag)

@@ -95,7 +95,7 @@ func validEntries(updateType string, entries []charging.LocalListEntry) error {
 		switch {
 		case strings.TrimSpace(e.IDTag) == "":
 			return charging.Errorf(charging.EINVALID, "entries[%d].idTag is required", i)
-		case len(e.IDTag) > 20 || len(e.ParentIDTag) > 20:
+		case charging.IDTagTooLong(e.IDTag) || charging.IDTagTooLong(e.ParentIDTag):
 			return charging.Errorf(charging.EINVALID, "entries[%d]: idTag and parentIdTag must be at most 20 characters (OCPP IdToken)", i)
 		case seen[strings.ToLower(e.IDTag)]:
 			return charging.Errorf(charging.EINVALID, "entries[%d]: idTag %s is listed twice", i, e.IDTag)

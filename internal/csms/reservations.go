@@ -19,7 +19,7 @@ func (s *Service) Reserve(ctx context.Context, r charging.ReserveRequest) (charg
 	switch {
 	case r.IDTag == "":
 		return charging.Reservation{}, charging.Errorf(charging.EINVALID, "idTag is required")
-	case len(r.IDTag) > 20 || len(r.ParentIDTag) > 20:
+	case charging.IDTagTooLong(r.IDTag) || charging.IDTagTooLong(r.ParentIDTag):
 		return charging.Reservation{}, charging.Errorf(charging.EINVALID, "idTag and parentIdTag must be at most 20 characters (OCPP IdToken)")
 	case r.ConnectorID < 1:
 		return charging.Reservation{}, charging.Errorf(charging.EINVALID, "connectorId must be 1 or more, got %d", r.ConnectorID)

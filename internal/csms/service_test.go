@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -393,5 +394,20 @@ func TestConnectorZeroIsTheCharger(t *testing.T) {
 	must(t, err)
 	if c.Status != charging.StatusAvailable || len(c.Connectors) != 2 || c.Connectors[0].ConnectorID != 1 {
 		t.Fatalf("charger = %+v, want status Available and connectors 1, 2", c)
+	}
+}
+
+// TestIDTagLengthInCharacters: an IdToken's 20 are characters, as the
+// schemas' maxLength counts them, not bytes.
+func TestIDTagLengthInCharacters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	twenty := strings.Repeat("ü", 20) // 40 bytes
+	if _, err := f.svc.SaveIDTags(ctx, []charging.IDTag{{IDTag: twenty, Status: charging.AuthAccepted}}); err != nil {
+		t.Fatalf("20-character id tag of 40 bytes: %v, want it accepted", err)
+	}
+	_, err := f.svc.SaveIDTags(ctx, []charging.IDTag{{IDTag: twenty + "a", Status: charging.AuthAccepted}})
+	if charging.ErrorCode(err) != charging.EINVALID {
+		t.Fatalf("21-character id tag: %v, want %s", err, charging.EINVALID)
 	}
 }
