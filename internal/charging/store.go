@@ -158,7 +158,8 @@ type SessionQuery struct {
 	IDTag         string
 	OwnerID       string // "" matches every owner
 	Status        []SessionStatus
-	CreatedBefore time.Time // zero matches every time
+	CreatedFrom   time.Time // created at or after it; zero matches every time
+	CreatedBefore time.Time // created strictly before it; zero matches every time
 	Cursor        string
 	Limit         int // 0 means 100
 }

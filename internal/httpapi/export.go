@@ -27,14 +27,8 @@ var csvHeader = []string{
 // first, every page of them (up to maxExportRows), as a CSV download.
 func (s *Server) exportSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sq := charging.SessionQuery{ChargerID: q.Get("chargerId"), IDTag: q.Get("idTag"), Limit: MaxLimit}
-	var err error
-	if v := q.Get("connectorId"); v != "" {
-		sq.ConnectorID, err = connectorParam("connectorId", v, 0)
-	}
-	if err == nil {
-		sq.Status, err = queryStatuses(q)
-	}
+	sq, err := sessionFilter(q)
+	sq.Limit = MaxLimit
 	if err != nil {
 		s.reject(w, r, err)
 		return

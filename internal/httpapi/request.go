@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,30 @@ func queryLimit(q url.Values) (int, error) {
 		return 0, invalidf("limit must be an integer from 1 to %d, got %q", MaxLimit, v)
 	}
 	return n, nil
+}
+
+// knownParams refuses a query parameter the route does not know: a typo
+// (?chargerID=) must not silently widen a list to everything.
+func knownParams(q url.Values, known ...string) error {
+	for k := range q {
+		if !slices.Contains(known, k) {
+			return invalidf("unknown query parameter %q (this route knows %s)", k, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// queryTime parses an optional RFC 3339 query parameter; zero when absent.
+func queryTime(q url.Values, name string) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, invalidf("%s must be an RFC 3339 time such as 2026-12-01T00:00:00Z, got %q", name, v)
+	}
+	return t, nil
 }
 
 // bodyTime parses an optional RFC 3339 time from a request body field

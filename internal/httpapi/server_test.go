@@ -459,6 +459,25 @@ func TestListSessions(t *testing.T) {
 			t.Errorf("%s: detail %q does not name %s", path, p.Detail, name)
 		}
 	}
+
+	// A date range: from inclusive, to exclusive, RFC 3339 in any zone.
+	want(t, e.do(t, "GET", "/api/v1/sessions?from=2026-12-01T00:00:00Z&to=2026-12-02T01:00:00%2B01:00", ""), http.StatusOK, nil)
+	if q := e.svc.sessionQuery; !q.CreatedFrom.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) ||
+		!q.CreatedBefore.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("query = %+v, want created from 2026-12-01 to 2026-12-02 UTC", q)
+	}
+	for _, tc := range []struct{ path, names string }{
+		{"/api/v1/sessions?from=yesterday", "from"},
+		{"/api/v1/sessions?to=2026-13-01T00:00:00Z", "to"},
+		{"/api/v1/sessions?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", "before"},
+		{"/api/v1/sessions?chargerID=CP-1", `"chargerID"`}, // a typo must not list everything
+		{"/api/v1/sessions?since=2026-12-01T00:00:00Z", `"since"`},
+	} {
+		p := wantProblem(t, e.do(t, "GET", tc.path, ""), http.StatusBadRequest, charging.EINVALID)
+		if !strings.Contains(p.Detail, tc.names) {
+			t.Errorf("%s: detail %q does not name %s", tc.path, p.Detail, tc.names)
+		}
+	}
 }
 
 func TestListMeterValues(t *testing.T) {

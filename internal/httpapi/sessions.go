@@ -3,26 +3,17 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// GET /api/v1/sessions?chargerId=&connectorId=&idTag=&status=&limit=&cursor=
+// GET /api/v1/sessions?chargerId=&connectorId=&idTag=&status=&from=&to=&ownerId=&limit=&cursor=
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sq := charging.SessionQuery{
-		ChargerID: q.Get("chargerId"),
-		IDTag:     q.Get("idTag"),
-		Cursor:    q.Get("cursor"),
-	}
-	var err error
-	if v := q.Get("connectorId"); v != "" {
-		sq.ConnectorID, err = connectorParam("connectorId", v, 0)
-	}
+	sq, err := sessionFilter(q, "cursor", "limit")
 	if err == nil {
-		sq.Status, err = queryStatuses(q)
-	}
-	if err == nil {
+		sq.Cursor = q.Get("cursor")
 		sq.Limit, err = queryLimit(q)
 	}
 	if err != nil {
@@ -40,6 +31,33 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toPage(p))
+}
+
+// sessionFilter reads the filters of the session list and its CSV export:
+// chargerId, connectorId, idTag, status, from and to (created at or after
+// from, before to; RFC 3339), ownerId (applied by the caller, drivers
+// see only their own), and the route's own parameters (more). Any other
+// parameter is refused: a typo must not widen the list to everything.
+func sessionFilter(q url.Values, more ...string) (charging.SessionQuery, error) {
+	known := append([]string{"chargerId", "connectorId", "idTag", "status", "from", "to", "ownerId"}, more...)
+	sq := charging.SessionQuery{ChargerID: q.Get("chargerId"), IDTag: q.Get("idTag")}
+	err := knownParams(q, known...)
+	if err == nil {
+		sq.CreatedFrom, err = queryTime(q, "from")
+	}
+	if err == nil {
+		sq.CreatedBefore, err = queryTime(q, "to")
+	}
+	if err == nil && !sq.CreatedFrom.IsZero() && !sq.CreatedBefore.IsZero() && !sq.CreatedFrom.Before(sq.CreatedBefore) {
+		err = invalidf("from (%s) must be before to (%s)", q.Get("from"), q.Get("to"))
+	}
+	if v := q.Get("connectorId"); err == nil && v != "" {
+		sq.ConnectorID, err = connectorParam("connectorId", v, 0)
+	}
+	if err == nil {
+		sq.Status, err = queryStatuses(q)
+	}
+	return sq, err
 }
 
 // GET /api/v1/sessions/{id}

@@ -284,6 +284,9 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		}
 		where = append(where, in)
 	}
+	if !q.CreatedFrom.IsZero() {
+		where, args = append(where, `created_at >= ?`), append(args, toMicro(q.CreatedFrom))
+	}
 	if !q.CreatedBefore.IsZero() {
 		where, args = append(where, `created_at < ?`), append(args, toMicro(q.CreatedBefore))
 	}

@@ -731,6 +731,8 @@ func testListSessions(t *testing.T, s charging.Store) {
 		{"one status", charging.SessionQuery{Status: []charging.SessionStatus{charging.SessionActive}}, []string{"S-7", "S-4"}},
 		{"open", charging.SessionQuery{Status: []charging.SessionStatus{charging.SessionPending, charging.SessionActive}}, []string{"S-7", "S-6", "S-5", "S-4"}},
 		{"created before (strictly)", charging.SessionQuery{CreatedBefore: at(4 * time.Minute)}, []string{"S-3", "S-2", "S-1"}},
+		{"created from (inclusive)", charging.SessionQuery{CreatedFrom: at(4 * time.Minute)}, []string{"S-7", "S-6", "S-5", "S-4"}},
+		{"created in a range (from inclusive, to exclusive)", charging.SessionQuery{CreatedFrom: at(2 * time.Minute), CreatedBefore: at(4 * time.Minute)}, []string{"S-3", "S-2"}},
 		{"everything", charging.SessionQuery{ChargerID: "CP-1", ConnectorID: 1, IDTag: "TAG-A",
 			Status: []charging.SessionStatus{charging.SessionFinished}, CreatedBefore: at(time.Hour)}, []string{"S-1"}},
 		{"nothing", charging.SessionQuery{ChargerID: "CP-9"}, []string{}},
