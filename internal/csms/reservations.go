@@ -235,7 +235,11 @@ func (s *Service) startReservation(ctx context.Context, tx charging.Tx, chargerI
 	case !r.Status.Open():
 		return nil, fmt.Sprintf("started with reservation %d, which is %s", r.ID, r.Status), nil
 	case !s.tagMatchesIn(ctx, tx, t.IDTag, r):
-		return nil, fmt.Sprintf("started with reservation %d by idTag %s, which holds no right to it", r.ID, t.IDTag), nil
+		// 1.6 StartTransaction.req: reservationId is "the reservation that
+		// terminates as a result of this transaction". It ends whatever
+		// the idTag — left open it would block the next ReserveNow with a
+		// conflict the charger never sees — and the session says why.
+		return &r, fmt.Sprintf("started with reservation %d by idTag %s, which holds no right to it", r.ID, t.IDTag), nil
 	}
 	return &r, "", nil
 }
