@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -115,5 +116,28 @@ func TestCheckpointer(t *testing.T) {
 	}
 	if _, err := s.GetCharger(ctx, "CP-after"); err != nil {
 		t.Fatalf("read after checkpoint: %v", err)
+	}
+}
+
+// TestOneProcessPerDataDirectory: a second Open of the same database fails
+// at once with a message that says why, and leaves the first one working.
+func TestOneProcessPerDataDirectory(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "joule.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	second, err := Open(ctx, path)
+	if err == nil {
+		second.Close()
+		t.Fatal("second Open of the same data directory succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), "another joule is using this data directory") {
+		t.Errorf("second Open: %v, want it to say another joule uses the directory", err)
+	}
+	if err := s.SaveCharger(ctx, charging.Charger{ID: "CP-1"}); err != nil {
+		t.Errorf("first store after the refused second Open: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -114,6 +115,12 @@ func openMeterLog(dir string) (*meterLog, error) {
 		opts.FS = vfs.NewMem()
 	}
 	db, err := pebble.Open(dir, opts)
+	// Pebble's LOCK file is held: one data directory, one process (Pebble
+	// says EWOULDBLOCK for another process and "lock held by current
+	// process" for a second Open in this one).
+	if errors.Is(err, syscall.EWOULDBLOCK) || err != nil && strings.Contains(err.Error(), "lock held by current process") {
+		return nil, fmt.Errorf("meter log %s is locked: another joule is using this data directory (stop it, or give this one its own --data): %w", dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("meter log: %w", err)
 	}
