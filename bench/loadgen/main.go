@@ -497,14 +497,7 @@ func (ch *charger) load(ctx context.Context, c config, st *stats, measureFrom ti
 			}
 			kind, got, ok := answerTo(ch.in)
 			if ok && got == id {
-				switch {
-				case sent.Before(measureFrom):
-				case kind == '3':
-					ch.msgs++
-					ch.hist.record(time.Since(sent))
-				default:
-					ch.cerrs++
-				}
+				ch.count(kind, sent, measureFrom)
 				break
 			}
 			if len(ch.in) > 1 && ch.in[1] == '2' {
@@ -517,6 +510,19 @@ func (ch *charger) load(ctx context.Context, c config, st *stats, measureFrom ti
 			st.fail(fmt.Errorf("%s: unexpected frame %.80q", ch.id, ch.in))
 			return
 		}
+	}
+}
+
+// count records the answer (kind '3' result, '4' error) to a CALL sent at
+// sent; CALLs sent before measureFrom (the warm-up) are not counted.
+func (ch *charger) count(kind byte, sent, measureFrom time.Time) {
+	switch {
+	case sent.Before(measureFrom):
+	case kind == '3':
+		ch.msgs++
+		ch.hist.record(time.Since(sent))
+	default:
+		ch.cerrs++
 	}
 }
 
@@ -584,14 +590,7 @@ func (ch *charger) loadRate(ctx context.Context, c config, st *stats, next time.
 		timer.Reset(time.Until(maxTime(time.Now().Add(c.CallTimeout), stopDeadline.Add(time.Second))))
 		select {
 		case kind := <-ch.got:
-			switch {
-			case sent.Before(measureFrom):
-			case kind == '3':
-				ch.msgs++
-				ch.hist.record(time.Since(sent))
-			default:
-				ch.cerrs++
-			}
+			ch.count(kind, sent, measureFrom)
 		case <-timer.C:
 			st.fail(fmt.Errorf("%s: no answer to CALL %d in %s", ch.id, id, c.CallTimeout))
 			return
