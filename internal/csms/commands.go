@@ -248,7 +248,6 @@ func (s *Service) commandRecorded(ctx context.Context, chargerID, action string,
 	return res, nil
 }
 
-// remoteStart sends a recorded RemoteStartTransaction.
 // remoteStartRequest is what the command history shows of a remote start.
 func remoteStartRequest(r charging.RemoteStart) map[string]any {
 	req := map[string]any{"idTag": r.IDTag}

@@ -58,10 +58,7 @@ func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys 
 		if sendErr != nil {
 			return nil
 		}
-		now := s.utcNow()
-		return u.tx.SaveConfiguration(ctx, charging.ChargerConfiguration{
-			ChargerID: chargerID, Keys: rep.Keys, UnknownKeys: rep.UnknownKeys, ReadAt: &now,
-		}, len(keys) == 0)
+		return u.tx.SaveConfiguration(ctx, s.configurationOf(chargerID, rep), len(keys) == 0)
 	})
 	if sendErr != nil {
 		return sendErr // the command's own failure; its record is best effort, as in finish
@@ -70,10 +67,13 @@ func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys 
 }
 
 func (s *Service) saveConfiguration(ctx context.Context, chargerID string, rep charging.ConfigurationReport, all bool) error {
+	return s.store.SaveConfiguration(ctx, s.configurationOf(chargerID, rep), all)
+}
+
+// configurationOf is a charger's configuration as a report read it, now.
+func (s *Service) configurationOf(chargerID string, rep charging.ConfigurationReport) charging.ChargerConfiguration {
 	now := s.utcNow()
-	return s.store.SaveConfiguration(ctx, charging.ChargerConfiguration{
-		ChargerID: chargerID, Keys: rep.Keys, UnknownKeys: rep.UnknownKeys, ReadAt: &now,
-	}, all)
+	return charging.ChargerConfiguration{ChargerID: chargerID, Keys: rep.Keys, UnknownKeys: rep.UnknownKeys, ReadAt: &now}
 }
 
 // GetConfiguration returns a charger's last known configuration.

@@ -119,25 +119,32 @@ func (s *Service) UpdateFirmware(ctx context.Context, chargerID, firmwareID stri
 // updateFirmwareJob changes a stored job under the charger's lock; id ""
 // means the charger's latest job.
 func (s *Service) updateFirmwareJob(ctx context.Context, chargerID, id string, change func(*charging.FirmwareJob)) (charging.FirmwareJob, error) {
-	return updateJob(s, ctx, chargerID, s.store.ListFirmwareJobs, s.store.SaveFirmwareJob,
+	return updateJob(s, ctx, chargerID, charging.Tx.ListFirmwareJobs, charging.Tx.SaveFirmwareJob,
 		func(j *charging.FirmwareJob) bool { return id == "" || j.ID == id }, change)
 }
 
 // updateJob changes, under the charger's lock, the newest of the charger's
 // jobs that match; ENOTFOUND when none does.
-func updateJob[J any](s *Service, ctx context.Context, chargerID string, list func(context.Context, string) ([]J, error),
-	save func(context.Context, J) error, match func(*J) bool, change func(*J)) (J, error) {
+func updateJob[J any](s *Service, ctx context.Context, chargerID string, list func(charging.Tx, context.Context, string) ([]J, error),
+	save func(charging.Tx, context.Context, J) error, match func(*J) bool, change func(*J)) (J, error) {
 	unlock := s.lock(chargerID)
 	defer unlock()
+	return changeJob(ctx, s.store, chargerID, list, save, match, change)
+}
+
+// changeJob changes, through tx, the newest of the charger's jobs that
+// match; ENOTFOUND when none does. Callers hold the charger's lock.
+func changeJob[J any](ctx context.Context, tx charging.Tx, chargerID string, list func(charging.Tx, context.Context, string) ([]J, error),
+	save func(charging.Tx, context.Context, J) error, match func(*J) bool, change func(*J)) (J, error) {
 	var zero J
-	jobs, err := list(ctx, chargerID)
+	jobs, err := list(tx, ctx, chargerID)
 	if err != nil {
 		return zero, err
 	}
 	for _, j := range jobs {
 		if match(&j) {
 			change(&j)
-			return j, save(ctx, j)
+			return j, save(tx, ctx, j)
 		}
 	}
 	return zero, charging.Errorf(charging.ENOTFOUND, "no matching job for charger %s", chargerID)
@@ -242,7 +249,7 @@ func (s *Service) RequestDiagnostics(ctx context.Context, chargerID string, d ch
 // "" means the charger's latest job.
 func (s *Service) updateDiagnosticsJob(ctx context.Context, chargerID, id string, change func(*charging.DiagnosticsJob)) (charging.DiagnosticsJob, error) {
 	if id == "" {
-		return updateJob(s, ctx, chargerID, s.store.ListDiagnosticsJobs, s.store.SaveDiagnosticsJob,
+		return updateJob(s, ctx, chargerID, charging.Tx.ListDiagnosticsJobs, charging.Tx.SaveDiagnosticsJob,
 			func(*charging.DiagnosticsJob) bool { return true }, change)
 	}
 	unlock := s.lock(chargerID)

@@ -632,17 +632,11 @@ func stationStatus[J any](s *Service, ctx context.Context, chargerID string, set
 			return err
 		}
 		u.publish(charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
-		jobs, err := list(u.tx, ctx, chargerID)
-		if err != nil {
-			return err
+		_, err = changeJob(ctx, u.tx, chargerID, list, save, match, change)
+		if charging.ErrorCode(err) == charging.ENOTFOUND {
+			return nil
 		}
-		for _, j := range jobs {
-			if match(&j) {
-				change(&j)
-				return save(u.tx, ctx, j)
-			}
-		}
-		return nil
+		return err
 	})
 }
 
