@@ -69,15 +69,24 @@ func (c *checkpointer) run() {
 		if c.checkpoint("PASSIVE") != nil {
 			continue
 		}
-		fi, err := os.Stat(c.walPath)
-		switch {
-		case err != nil:
-		case fi.Size() > walTruncateAt:
-			_ = c.checkpoint("TRUNCATE")
-		case fi.Size() > walRestartAt:
-			_ = c.checkpoint("RESTART")
+		if fi, err := os.Stat(c.walPath); err == nil {
+			if mode := checkpointAfterPassive(fi.Size()); mode != "" {
+				_ = c.checkpoint(mode)
+			}
 		}
 	}
+}
+
+// checkpointAfterPassive is the checkpoint to run after a PASSIVE one for a
+// WAL file of size bytes: none, RESTART or TRUNCATE.
+func checkpointAfterPassive(size int64) string {
+	switch {
+	case size > walTruncateAt:
+		return "TRUNCATE"
+	case size > walRestartAt:
+		return "RESTART"
+	}
+	return ""
 }
 
 func (c *checkpointer) checkpoint(mode string) error {

@@ -11,14 +11,23 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// TestPragmas pins the settings that "persist before acknowledge" relies on.
-func TestPragmas(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "joule.db"))
+// openFile opens a store on a new file, closed when the test ends, and
+// returns it with the file's path.
+func openFile(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "joule.db")
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// TestPragmas pins the settings that "persist before acknowledge" relies on.
+func TestPragmas(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openFile(t)
 	for _, tt := range []struct {
 		pragma string
 		want   string
@@ -46,11 +55,7 @@ func TestPragmas(t *testing.T) {
 // TestConflictMessages checks that each unique index maps to its own message.
 func TestConflictMessages(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "joule.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openFile(t)
 	if err := s.SaveCharger(ctx, charging.Charger{ID: "CP-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +88,7 @@ func TestConflictMessages(t *testing.T) {
 // TRUNCATE empties it.
 func TestCheckpointer(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "joule.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	for i := range 200 {
 		if err := s.SaveCharger(ctx, charging.Charger{ID: fmt.Sprintf("CP-%d", i)}); err != nil {
 			t.Fatal(err)
@@ -123,12 +123,7 @@ func TestCheckpointer(t *testing.T) {
 // at once with a message that says why, and leaves the first one working.
 func TestOneProcessPerDataDirectory(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "joule.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	second, err := Open(ctx, path)
 	if err == nil {
 		second.Close()
@@ -139,5 +134,21 @@ func TestOneProcessPerDataDirectory(t *testing.T) {
 	}
 	if err := s.SaveCharger(ctx, charging.Charger{ID: "CP-1"}); err != nil {
 		t.Errorf("first store after the refused second Open: %v", err)
+	}
+}
+
+// TestCheckpointMode: the checkpointer copies the WAL without holding the
+// writer back while it is small, makes the writer start it over past
+// walRestartAt and truncates it past walTruncateAt.
+func TestCheckpointMode(t *testing.T) {
+	for _, tt := range []struct {
+		size int64
+		want string
+	}{
+		{0, ""}, {walRestartAt, ""}, {walRestartAt + 1, "RESTART"}, {walTruncateAt, "RESTART"}, {walTruncateAt + 1, "TRUNCATE"},
+	} {
+		if got := checkpointAfterPassive(tt.size); got != tt.want {
+			t.Errorf("WAL of %d bytes after PASSIVE: %q, want %q", tt.size, got, tt.want)
+		}
 	}
 }
