@@ -30,6 +30,8 @@ func TestMetrics(t *testing.T) {
 		`joule_ocpp_calls_total{action="BootNotification",direction="inbound",result="ok"} 1`,
 		`joule_ocpp_call_duration_seconds_count{action="StatusNotification",direction="inbound"}`,
 		"joule_store_commits_total",
+		`joule_store_batch_duration_seconds_count{phase="commit"}`,
+		"joule_store_batch_writes_count",
 		"joule_sse_subscribers 0",
 	} {
 		if !strings.Contains(body, want) {
