@@ -18,6 +18,7 @@ import (
 
 	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/csms"
 	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/node"
 )
@@ -32,6 +33,7 @@ type serveConfig struct {
 	CallTimeout         time.Duration
 	PendingTimeout      time.Duration
 	MeterRetention      time.Duration
+	LostSessionGrace    time.Duration
 	MaxStrangersPerIP   int
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
@@ -88,6 +90,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.PendingTimeout, "pending-timeout", 2*time.Minute, "how long an accepted remote start may wait for the charger's transaction")
 	fs.IntVar(&c.MaxStrangersPerIP, "max-strangers-per-ip", 32, "how many chargers from one address (IPv6: one /64) may be connected before their boot is accepted; -1 for no limit (a test rig of simulated chargers behind one address)")
 	fs.DurationVar(&c.MeterRetention, "meter-retention", 0, "how long the meter samples of ended sessions are kept, e.g. 2160h (0 keeps them all; sessions keep their totals)")
+	fs.DurationVar(&c.LostSessionGrace, "lost-session-grace", csms.DefaultLostSessionGrace, "how long a connector may be reported Available under an active session before Joule ends the session as lost (finished, flagged, last known reading); 0 never ends one")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
 	fs.BoolVar(&c.RejectUnknownIDTags, "reject-unknown-id-tags", false, "answer Invalid for id tags Joule does not know (default: accept them)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL chargers reach Joule at, for firmware downloads and diagnostics uploads (default: the Host of the API request)")
@@ -125,6 +128,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.MeterRetention < 0 || c.MeterRetention > 0 && c.MeterRetention < time.Hour {
 		errs = append(errs, fmt.Errorf("--meter-retention must be 0 (keep everything) or at least 1h, got %s", c.MeterRetention))
+	}
+	if c.LostSessionGrace < 0 {
+		errs = append(errs, fmt.Errorf("--lost-session-grace must be 0 (never) or positive, got %s", c.LostSessionGrace))
 	}
 	for name, d := range map[string]time.Duration{"heartbeat-interval": c.HeartbeatInterval, "call-timeout": c.CallTimeout,
 		"pending-timeout": c.PendingTimeout, "start-timeout": c.StartTimeout} {
@@ -269,7 +275,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return node.Run(ctx, node.Config{
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
-		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention,
+		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, LostSessionGrace: cfg.LostSessionGrace,
 		Gateway: gateway.Options{MaxStrangersPerIP: cfg.MaxStrangersPerIP}, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,

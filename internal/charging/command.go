@@ -23,6 +23,23 @@ type Commander interface {
 	Connected(chargerID string) bool
 }
 
+// TransactionStatusAsker is what a Commander implements when it can ask a
+// charger about one transaction (2.0.1 GetTransactionStatus; 1.6 has no
+// such message and answers EINVALID).
+type TransactionStatusAsker interface {
+	TransactionStatus(ctx context.Context, chargerID, transactionID string) (TransactionStatus, error)
+}
+
+// TransactionStatus is a charger's answer about one transaction.
+type TransactionStatus struct {
+	// Ongoing is whether the transaction still runs; nil when the charger
+	// did not say.
+	Ongoing *bool `json:"ongoingIndicator,omitempty"`
+	// MessagesInQueue is whether the charger still holds messages of the
+	// transaction to send.
+	MessagesInQueue bool `json:"messagesInQueue"`
+}
+
 // RemoteStart is a version-free remote start request.
 type RemoteStart struct {
 	ConnectorID   int // 0: the charger chooses

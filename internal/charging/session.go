@@ -60,7 +60,19 @@ type Session struct {
 	// Flags records anomalies seen on the session's messages (a duplicate
 	// StartTransaction, a meter value that could not be parsed, ...).
 	Flags []string `json:"flags,omitempty"`
+	// ClosedBy says who ended a session the charger never reported
+	// stopped: ClosedByJoule (a lost session, reconciled) or
+	// ClosedByOperator (by hand). Empty when the charger reported the end.
+	// A stop the charger sends later still wins: its final reading
+	// replaces the last known one and ClosedBy is cleared.
+	ClosedBy string `json:"closedBy,omitempty"`
 }
+
+// Who closed a session the charger never reported stopped.
+const (
+	ClosedByJoule    = "joule"
+	ClosedByOperator = "operator"
+)
 
 // Origins of a session.
 const (

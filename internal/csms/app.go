@@ -196,12 +196,23 @@ func sameStart(prev charging.Session, r charging.StartRequest) error {
 func (s *Service) createPending(ctx context.Context, ses charging.Session, rec charging.CommandRecord) error {
 	unlock := s.lock(ses.ChargerID)
 	defer unlock()
-	err := s.update(ctx, func(u *unit) error {
+	create := func(u *unit) error {
 		if err := u.tx.CreateSession(ctx, ses); err != nil {
 			return err
 		}
 		return u.tx.SaveCommand(ctx, rec)
-	})
+	}
+	err := s.update(ctx, create)
+	if charging.ErrorCode(err) == charging.ECONFLICT && ses.ConnectorID > 0 {
+		// The connector may hold a session the charger lost (it reported
+		// the connector Available since): end it, and start, in one unit.
+		err = s.update(ctx, func(u *unit) error {
+			if err := s.endLostOnConnector(ctx, u, ses.ChargerID, ses.ConnectorID); err != nil {
+				return err
+			}
+			return create(u)
+		})
+	}
 	if charging.ErrorCode(err) == charging.ECONFLICT && ses.ConnectorID > 0 {
 		open, lerr := s.openSessions(ctx, ses.ChargerID, ses.ConnectorID)
 		if lerr == nil && len(open) > 0 {

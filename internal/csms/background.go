@@ -121,13 +121,17 @@ func (s *Service) afterConnect(chargerID string, at time.Time) {
 	})
 }
 
-// afterBoot applies the operator's desired configuration, reads the
-// charger's configuration and re-sends the charging profiles it had before
-// it rebooted.
+// afterBoot reconciles the sessions the reboot may have lost, applies the
+// operator's desired configuration, reads the charger's configuration and
+// re-sends the charging profiles it had before it rebooted.
 func (s *Service) afterBoot(chargerID string) {
 	s.later(chargerID, "apply settings after boot", func(ctx context.Context) error {
 		if !s.cmd.Connected(chargerID) {
 			return nil
+		}
+		// Transactions the reboot lost (2.0.1 asks; 1.6 waits for the grace).
+		if err := s.askTransactionStatus(ctx, chargerID); err != nil && ctx.Err() == nil {
+			s.log.Warn("reconcile sessions after boot", "charger", chargerID, "err", err)
 		}
 		if err := s.applyDesired(ctx, chargerID); err != nil {
 			return err

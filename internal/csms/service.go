@@ -73,6 +73,10 @@ type Config struct {
 	// ended session are kept; sessions keep their totals. 0 keeps every
 	// sample.
 	MeterRetention time.Duration
+	// LostSessionGrace is how long a connector may be reported Available
+	// under an active session before the session ends as lost (default
+	// DefaultLostSessionGrace; negative: never).
+	LostSessionGrace time.Duration
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -91,6 +95,9 @@ func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, lo
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 5 * time.Second
+	}
+	if cfg.LostSessionGrace == 0 {
+		cfg.LostSessionGrace = DefaultLostSessionGrace
 	}
 	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
 	s.sec.writes = make(chan struct{}, 16)
@@ -134,15 +141,21 @@ func (s *Service) publishSession(ctx context.Context, typ string, ses charging.S
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // Run fails pending sessions whose charger never started a transaction,
-// expires reservations and applies meter retention, until ctx is
-// cancelled.
+// ends lost sessions, expires reservations and applies meter retention,
+// until ctx is cancelled.
 func (s *Service) Run(ctx context.Context) error {
 	stopFollowUps := s.startFollowUps(ctx)
 	defer stopFollowUps()
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
-	var lastPurge time.Time
+	var lastPurge, lastLost time.Time
 	for {
+		if s.cfg.LostSessionGrace >= 0 && time.Since(lastLost) >= s.lostSweepInterval() {
+			lastLost = time.Now()
+			if _, err := s.ReconcileLostSessions(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("end lost sessions", "err", err)
+			}
+		}
 		if s.cfg.MeterRetention > 0 && time.Since(lastPurge) >= purgeInterval {
 			lastPurge = time.Now()
 			if n, err := s.PurgeMeterLog(ctx); err != nil && ctx.Err() == nil {

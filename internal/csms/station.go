@@ -68,6 +68,9 @@ func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	if err := s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{At: now}); err != nil {
 		return err
 	}
+	if err := s.offlineSessions(ctx, chargerID); err != nil {
+		return err
+	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: chargerID, Charger: &c})
 	return nil
 }
@@ -262,7 +265,9 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 			}
 		}
 	}
-	if info.Status == charging.AuthAccepted && bind == nil && t.IDTag != "" && s.hasActiveTag(open, t.IDTag) {
+	// ConcurrentTx is "involved in another transaction": the sessions this
+	// start supersedes on its own connector do not count.
+	if info.Status == charging.AuthAccepted && bind == nil && t.IDTag != "" && s.hasActiveTag(open, t.IDTag, t.ConnectorID) {
 		info.Status = charging.AuthConcurrentTx
 	}
 
@@ -280,7 +285,7 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 		if o.ConnectorID != t.ConnectorID || (bind != nil && o.ID == bind.ID) {
 			continue
 		}
-		if err := s.supersede(ctx, u, o, txID, ts, now); err != nil {
+		if err := s.supersede(ctx, u, o, txID, ts); err != nil {
 			return charging.TransactionStartResult{}, err
 		}
 	}
@@ -322,38 +327,22 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 	return charging.TransactionStartResult{TransactionID: txID, SessionID: ses.ID, IDTagInfo: info}, nil
 }
 
-func (s *Service) hasActiveTag(open []charging.Session, idTag string) bool {
+func (s *Service) hasActiveTag(open []charging.Session, idTag string, except int) bool {
 	// Only tags Joule knows are checked: auto-accepted unknown tags (the
 	// embedded default's app tags) may charge on several connectors.
 	return slices.ContainsFunc(open, func(o charging.Session) bool {
-		return o.Status == charging.SessionActive && o.IDTag == idTag && o.Origin == charging.OriginLocal
+		return o.Status == charging.SessionActive && o.IDTag == idTag && o.Origin == charging.OriginLocal && o.ConnectorID != except
 	})
 }
 
 // supersede closes a session that still holds a connector on which the
 // charger started another transaction.
-func (s *Service) supersede(ctx context.Context, u *unit, o charging.Session, txID string, at, now time.Time) error {
+func (s *Service) supersede(ctx context.Context, u *unit, o charging.Session, txID string, at time.Time) error {
+	flag := "no StopTransaction received; superseded by transaction " + txID
 	if o.Status == charging.SessionPending {
-		o.Status = charging.SessionFailed
-		o.FailureReason = "the connector was taken by transaction " + txID
-	} else {
-		o.Status = charging.SessionFinished
-		o.StoppedAt = &at
-		o.StopReason = "Other"
-		o.PowerW = 0
-		o.Flags = append(o.Flags, "no StopTransaction received; superseded by transaction "+txID)
+		flag = "the connector was taken by transaction " + txID
 	}
-	o.UpdatedAt = now
-	if err := u.tx.UpdateSession(ctx, o); err != nil {
-		return err
-	}
-	typ := charging.EventSessionStopped
-	if o.Status == charging.SessionFailed {
-		typ = charging.EventSessionFailed
-	}
-	u.then(func() { s.forgetLive(o.ChargerID, o.TransactionID) })
-	u.publishSession(typ, o, nil)
-	return nil
+	return s.closeSession(ctx, u, o, charging.ClosedByJoule, flag, at)
 }
 
 // MeterValues stores samples and updates the live values of their session,
@@ -552,6 +541,11 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 		isNew = true
 	case err != nil:
 		return charging.IDTagInfo{}, err
+	case ses.Status == charging.SessionFinished && ses.ClosedBy != "":
+		// Joule or an operator closed it as lost; the charger's own stop
+		// wins: its final reading replaces the last known one.
+		ses.Flags = append(ses.Flags, fmt.Sprintf("the charger's stop arrived after the session was closed by %s; its final reading replaces the last known one", ses.ClosedBy))
+		ses.ClosedBy = ""
 	case ses.Status == charging.SessionFinished:
 		return info, nil // a repeat: the charger did not get our answer
 	}

@@ -531,6 +531,27 @@ func (g *Gateway) RemoteStop(ctx context.Context, chargerID, transactionID strin
 	return c.station.RemoteStop(ctx, transactionID)
 }
 
+// transactionStatuser is a Station that can ask about one transaction
+// (2.0.1).
+type transactionStatuser interface {
+	TransactionStatus(ctx context.Context, transactionID string) (charging.TransactionStatus, error)
+}
+
+var _ charging.TransactionStatusAsker = (*Gateway)(nil)
+
+// TransactionStatus implements charging.TransactionStatusAsker.
+func (g *Gateway) TransactionStatus(ctx context.Context, chargerID, transactionID string) (charging.TransactionStatus, error) {
+	c, err := g.lookup(chargerID)
+	if err != nil {
+		return charging.TransactionStatus{}, err
+	}
+	ts, ok := c.station.(transactionStatuser)
+	if !ok {
+		return charging.TransactionStatus{}, charging.Errorf(charging.EINVALID, "charger %s's OCPP version has no GetTransactionStatus", chargerID)
+	}
+	return ts.TransactionStatus(ctx, transactionID)
+}
+
 // Command implements charging.Commander.
 func (g *Gateway) Command(ctx context.Context, chargerID, action string, payload json.RawMessage) (charging.CommandResult, error) {
 	c, err := g.lookup(chargerID)

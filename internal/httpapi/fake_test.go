@@ -162,6 +162,22 @@ func (f *fakeService) StopSession(ctx context.Context, id string) (charging.Sess
 	return s, nil
 }
 
+func (f *fakeService) CloseSession(ctx context.Context, id, reason string) (charging.Session, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("CloseSession"); err != nil {
+		return charging.Session{}, err
+	}
+	s, ok := f.sessions[id]
+	if !ok {
+		return charging.Session{}, charging.Errorf(charging.ENOTFOUND, "session %s not found", id)
+	}
+	s.Status, s.ClosedBy = charging.SessionFinished, charging.ClosedByOperator
+	s.Flags = append(s.Flags, "closed: "+reason)
+	f.sessions[id] = s
+	return s, nil
+}
+
 func (f *fakeService) GetSession(ctx context.Context, id string) (charging.Session, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -135,6 +135,7 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/sessions.csv", []methodHandler{{http.MethodGet, s.exportSessions, driverRead}}},
 		{"/api/v1/sessions/{id}", []methodHandler{{http.MethodGet, s.getSession, driverRead}}},
 		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession, driverCommand}}},
+		{"/api/v1/sessions/{id}/close", []methodHandler{{http.MethodPost, s.closeSession, write}}},
 		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues, driverRead}}},
 		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events, driverRead}}},
 		// Station management (station.go).

@@ -28,6 +28,9 @@ type Service interface {
 	StartSession(ctx context.Context, r charging.StartRequest) (charging.Session, error)
 	// StopSession asks the charger to stop the session's transaction.
 	StopSession(ctx context.Context, sessionID string) (charging.Session, error)
+	// CloseSession ends an open session by hand (an operator's reason);
+	// nothing is sent to the charger.
+	CloseSession(ctx context.Context, sessionID, reason string) (charging.Session, error)
 	GetSession(ctx context.Context, id string) (charging.Session, error)
 	ListSessions(ctx context.Context, q charging.SessionQuery) (charging.Page[charging.Session], error)
 	ListMeterSamples(ctx context.Context, q charging.MeterQuery) (charging.Page[charging.MeterSample], error)

@@ -100,6 +100,25 @@ func (s *Server) stopSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, sess)
 }
 
+// POST /api/v1/sessions/{id}/close {"reason": "..."}: an operator ends a
+// session the charger lost (or a start that will never come) by hand.
+// Nothing is sent to the charger; a stop it sends later still wins.
+func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &body); err != nil {
+		s.reject(w, r, err)
+		return
+	}
+	sess, err := s.svc.CloseSession(r.Context(), r.PathValue("id"), body.Reason)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sess)
+}
+
 // GET /api/v1/sessions/{id}/meter-values?limit=&cursor=
 func (s *Server) listMeterValues(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

@@ -44,7 +44,10 @@ type Config struct {
 	PendingTimeout    time.Duration
 	// MeterRetention is how long the samples of ended sessions are kept
 	// (0: forever).
-	MeterRetention      time.Duration
+	MeterRetention time.Duration
+	// LostSessionGrace is how long a connector may be reported Available
+	// under an active session before it ends as lost (0: never).
+	LostSessionGrace    time.Duration
 	StartTimeout        time.Duration
 	PingInterval        time.Duration
 	SweepInterval       time.Duration // how often expired pending sessions are failed
@@ -141,6 +144,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		ClientCertOrg:       cfg.ClientCertOrg,
 		Signer:              ca,
 		MeterRetention:      cfg.MeterRetention,
+		LostSessionGrace:    cmp.Or(cfg.LostSessionGrace, -1),
 	})
 	// Live values are written lazily: after a crash, rebuild them from the
 	// meter log before any charger reports again.

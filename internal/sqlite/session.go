@@ -19,7 +19,10 @@ import (
 const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
-	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id`
+	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by`
+
+// nSessionColumns is how many values sessionArgs returns.
+var nSessionColumns = strings.Count(sessionColumns, ",") + 1
 
 // sessionSelect is what reads select: sessionColumns, then the owner.
 const sessionSelect = sessionColumns + `, owner_id`
@@ -31,7 +34,7 @@ const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag =
 // insertSessionSQL takes sessionArgs, then the session's OwnerID and IDTag:
 // an empty owner is the id tag's owner, read in the same statement.
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `, owner_id)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		coalesce(nullif(?, ''), ` + tagOwnerSQL + `))`
 
 // updateSessionSQL takes sessionArgs with the id moved last, after the
@@ -43,7 +46,7 @@ const updateSessionSQL = `UPDATE sessions SET
 	charger_id = ?, connector_id = ?, id_tag = ?, transaction_id = ?, status = ?, origin = ?,
 	created_at = ?, updated_at = ?, started_at = ?, stopped_at = ?, meter_start_wh = ?, meter_stop_wh = ?,
 	energy_wh = ?, power_w = ?, current_a = ?, voltage_v = ?, soc_percent = ?, stop_reason = ?, failure_reason = ?,
-	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?,
+	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?, closed_by = ?,
 	owner_id = CASE WHEN ? <> '' THEN ? WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
 	WHERE id = ?`
 
@@ -63,7 +66,7 @@ func sessionArgs(s *charging.Session) ([]any, error) {
 		nullFloat(s.MeterStartWh), nullFloat(s.MeterStopWh),
 		s.EnergyWh, s.PowerW, nullFloat(s.CurrentA), nullFloat(s.VoltageV), nullFloat(s.SoCPercent),
 		s.StopReason, s.FailureReason, nullTime(s.StopRequestedAt), s.ReservationID, s.IdempotencyKey, flags,
-		s.RemoteStartID,
+		s.RemoteStartID, s.ClosedBy,
 	}, nil
 }
 
@@ -77,7 +80,7 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
 		&created, &updated, &started, &stopped, &mStart, &mStop,
 		&s.EnergyWh, &s.PowerW, &cur, &volt, &soc, &s.StopReason, &s.FailureReason,
-		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID, &s.OwnerID)
+		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID, &s.ClosedBy, &s.OwnerID)
 	if err != nil {
 		return charging.Session{}, err
 	}

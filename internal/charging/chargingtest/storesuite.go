@@ -528,6 +528,7 @@ func testSessionCreateGetUpdate(t *testing.T, s charging.Store) {
 	upd.EnergyWh = 5
 	upd.MeterStopWh = ptr(0.0)
 	upd.Flags = []string{"late_stop"}
+	upd.ClosedBy = charging.ClosedByOperator
 	must(t, s.UpdateSession(ctx, upd), "UpdateSession")
 	got, err = s.GetSession(ctx, "S-1")
 	must(t, err, "GetSession after update")

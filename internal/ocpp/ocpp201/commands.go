@@ -71,6 +71,18 @@ func (s *Station) RemoteStop(ctx context.Context, transactionID string) (chargin
 	return charging.CommandStatus(resp.Status), nil
 }
 
+// TransactionStatus sends GetTransactionStatus for one transaction (E14).
+func (s *Station) TransactionStatus(ctx context.Context, transactionID string) (charging.TransactionStatus, error) {
+	if transactionID == "" || len(transactionID) > 36 {
+		return charging.TransactionStatus{}, charging.Errorf(charging.EINVALID, "transaction id %q is not an OCPP 2.0.1 transactionId (1 to 36 characters)", transactionID)
+	}
+	resp, err := call[GetTransactionStatusResponse](ctx, s, "GetTransactionStatus", &GetTransactionStatusRequest{TransactionID: &transactionID})
+	if err != nil {
+		return charging.TransactionStatus{}, err
+	}
+	return charging.TransactionStatus{Ongoing: resp.OngoingIndicator, MessagesInQueue: resp.MessagesInQueue}, nil
+}
+
 // codec is the 2.0.1 schema's view of the generic command flow.
 var codec = ocppdomain.Codec{DecodeRequest: DecodeRequest, DecodeResponse: DecodeResponse}
 
