@@ -124,7 +124,7 @@ func TestMigration0011Upgrade(t *testing.T) {
 		delete(after, "index "+ix) // 0013
 	}
 	delete(after, "index sessions_active_created") // 0014
-	delete(before, "index sessions_transaction") // replaced by sessions_transaction_created in 0013
+	delete(before, "index sessions_transaction")   // replaced by sessions_transaction_created in 0013
 	for name, q := range before {
 		if after[name] != q {
 			t.Errorf("%s after 0011:\n%q\nwant as before:\n%q", name, after[name], q)
