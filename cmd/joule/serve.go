@@ -34,6 +34,7 @@ type serveConfig struct {
 	PendingTimeout      time.Duration
 	MeterRetention      time.Duration
 	LostSessionGrace    time.Duration
+	ShutdownTimeout     time.Duration
 	MaxStrangersPerIP   int
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
@@ -91,6 +92,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.MaxStrangersPerIP, "max-strangers-per-ip", 32, "how many chargers from one address (IPv6: one /64) may be connected before their boot is accepted; -1 for no limit (a test rig of simulated chargers behind one address)")
 	fs.DurationVar(&c.MeterRetention, "meter-retention", 0, "how long the meter samples of ended sessions are kept, e.g. 2160h (0 keeps them all; sessions keep their totals)")
 	fs.DurationVar(&c.LostSessionGrace, "lost-session-grace", csms.DefaultLostSessionGrace, "how long a connector may be reported Available under an active session before Joule ends the session as lost (finished, flagged, last known reading); 0 never ends one")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", node.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C: how long to drain (answer the CALLs chargers sent, close them with 1001 so they reconnect elsewhere, finish API requests) before stopping anyway")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
 	fs.BoolVar(&c.RejectUnknownIDTags, "reject-unknown-id-tags", false, "answer Invalid for id tags Joule does not know (default: accept them)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL chargers reach Joule at, for firmware downloads and diagnostics uploads (default: the Host of the API request)")
@@ -133,7 +135,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		errs = append(errs, fmt.Errorf("--lost-session-grace must be 0 (never) or positive, got %s", c.LostSessionGrace))
 	}
 	for name, d := range map[string]time.Duration{"heartbeat-interval": c.HeartbeatInterval, "call-timeout": c.CallTimeout,
-		"pending-timeout": c.PendingTimeout, "start-timeout": c.StartTimeout} {
+		"pending-timeout": c.PendingTimeout, "start-timeout": c.StartTimeout, "shutdown-timeout": c.ShutdownTimeout} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("--%s must be positive, got %s", name, d))
 		}
@@ -276,7 +278,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return node.Run(ctx, node.Config{
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
 		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, LostSessionGrace: cfg.LostSessionGrace,
-		Gateway: gateway.Options{MaxStrangersPerIP: cfg.MaxStrangersPerIP}, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Gateway:         gateway.Options{MaxStrangersPerIP: cfg.MaxStrangersPerIP}, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,

@@ -245,7 +245,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			techInfo: "invalid charger id " + quoteShort(id)})
 		return
 	}
-	if g.ctx.Err() != nil {
+	if g.draining() {
 		g.refuse(w, a, refusal{status: http.StatusServiceUnavailable, reason: RefusedShutdown,
 			text: "shutting down", retryAfter: 5 * time.Second})
 		return
@@ -490,21 +490,44 @@ func (g *Gateway) Count() int {
 	return len(g.conns)
 }
 
-// Shutdown closes every charger connection with a close frame (going away),
-// so chargers reconnect, possibly to another node, and waits for them to end.
+// Shutdown drains the gateway: new connections are refused (503), every
+// charger's connection answers the CALL it is handling, if any, then gets
+// a close frame (1001, going away) so the charger reconnects, possibly to
+// another node; Shutdown waits for them to end. When ctx ends first, what
+// is left is closed at once and Shutdown returns ctx's error.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closed = true
+	conns := make([]*conn, 0, len(g.conns))
+	for _, c := range g.conns {
+		conns = append(conns, c)
+	}
 	g.mu.Unlock()
-	g.cancel()
+	var drained sync.WaitGroup
+	for _, c := range conns {
+		drained.Add(1)
+		go func() {
+			defer drained.Done()
+			_ = c.rpc.GoAway(ctx)
+		}()
+	}
+	drained.Wait()
+	g.cancel() // connections that came between (register refuses them now) and the boot deadlines
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
+		return ctx.Err()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// draining reports whether Shutdown has begun.
+func (g *Gateway) draining() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closed
 }
 
 // Connected reports whether the charger is connected to this node.

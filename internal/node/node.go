@@ -45,6 +45,9 @@ type Config struct {
 	// MeterRetention is how long the samples of ended sessions are kept
 	// (0: forever).
 	MeterRetention time.Duration
+	// ShutdownTimeout bounds the drain on shutdown: chargers answered and
+	// closed, the API's requests finished (default DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
 	// LostSessionGrace is how long a connector may be reported Available
 	// under an active session before it ends as lost (0: never).
 	LostSessionGrace    time.Duration
@@ -92,8 +95,13 @@ type Config struct {
 	PasswordParams auth.Params
 }
 
-// Run runs Joule on ln until ctx is cancelled, then shuts down in
-// order: chargers get a close frame, the API drains, the store closes.
+// DefaultShutdownTimeout bounds a node's drain.
+const DefaultShutdownTimeout = 15 * time.Second
+
+// Run runs Joule on ln until ctx is cancelled, then drains, in order:
+// new chargers are refused, each connected charger gets the answer to the
+// CALL it sent, then a close frame (1001); the API finishes its requests;
+// the store closes. ShutdownTimeout bounds it all.
 func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) error {
 	closeListeners := func() {
 		ln.Close()
@@ -228,7 +236,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	}
 	log.Info("shutting down")
 	api.SetShuttingDown()
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout))
 	defer cancel()
 	if err := gw.Shutdown(shutCtx); err != nil {
 		log.Warn("chargers did not all disconnect in time", "err", err)

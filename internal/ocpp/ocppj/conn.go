@@ -137,6 +137,10 @@ type Conn struct {
 	// including pings and the close frame, so no data frame follows ours.
 	wmu sync.Mutex
 
+	// hmu is held while an inbound CALL is handled and answered; GoAway
+	// takes it to let that answer out before its close frame.
+	hmu sync.Mutex
+
 	mu      sync.Mutex
 	serving bool            // Serve has started; guarded by mu
 	closing bool            // we sent (or are sending) a close frame; written with wmu and mu held, read with either
@@ -559,6 +563,38 @@ func (c *Conn) Close(code int, reason string) error {
 	return err
 }
 
+// GoAway ends the connection gracefully (a node draining): it waits for
+// the inbound CALL being handled, if any, to be answered, then sends a
+// close frame (1001, going away) as Close does. A CALL read after that
+// frame is not handled: nothing may follow a close frame, and the charger
+// sends it again when it reconnects. If ctx ends first, GoAway closes at
+// once (that CALL's answer is lost) and returns ctx's error. Serve's ctx
+// must stay alive while GoAway waits: the Handler runs with it.
+func (c *Conn) GoAway(ctx context.Context) error {
+	locked := make(chan struct{})
+	go func() { c.hmu.Lock(); close(locked) }()
+	select {
+	case <-locked:
+		err := c.Close(websocket.CloseGoingAway, "")
+		c.hmu.Unlock()
+		if errors.Is(err, ErrClosed) {
+			return nil // it had ended, or was closing, already
+		}
+		return err
+	case <-ctx.Done():
+		_ = c.Close(websocket.CloseGoingAway, "")
+		go func() { <-locked; c.hmu.Unlock() }()
+		return ctx.Err()
+	}
+}
+
+// isClosing reports whether a close frame was sent (or the connection ended).
+func (c *Conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing || c.ended
+}
+
 // Call sends a CALL and waits for its CALLRESULT payload.
 //
 // At most one outbound CALL is in flight per connection (OCPP-J 1.6 §4.1.1,
@@ -785,6 +821,14 @@ func (c *Conn) dispatch(ctx context.Context, f Frame) {
 	if c.opts.Handler == nil {
 		c.log.Warn("callerror sent", "action", f.Action, "msg_id", f.ID, "code", string(NotImplemented))
 		c.sendError(f.ID, NotImplemented, "unknown action "+f.Action+" (no handler)", nil)
+		return
+	}
+	c.hmu.Lock()
+	defer c.hmu.Unlock()
+	if c.isClosing() {
+		// We said goodbye (GoAway, Close): no answer could follow our close
+		// frame, so the CALL is not run; the charger sends it again.
+		c.log.Debug("call not handled: closing", "action", f.Action, "msg_id", f.ID)
 		return
 	}
 	c.handling.Store(true)

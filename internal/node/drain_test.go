@@ -1,0 +1,154 @@
+package node_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/node"
+)
+
+// TestShutdownDrainsUnderLoad stops a node (as SIGTERM does) while 30
+// chargers send StatusNotifications back to back. Draining, the node
+// answers every CALL it handled: no CALLERROR, every charger is closed
+// with 1001, and what the store holds for each charger is exactly its last
+// answered report — a report handled but left unanswered (the charger
+// would send it again and count it twice) would show as a newer one.
+func TestShutdownDrainsUnderLoad(t *testing.T) {
+	const chargers = 30
+	data := t.TempDir()
+	n := startNode(t, node.Config{Data: data, ShutdownTimeout: 10 * time.Second})
+
+	type result struct {
+		lastAnswered int
+		callErrors   []string
+		closeCode    int
+		err          error
+	}
+	results := make([]result, chargers)
+	var ready, wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := range chargers {
+		ready.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			d := websocket.Dialer{Subprotocols: []string{"ocpp1.6"}, HandshakeTimeout: 5 * time.Second}
+			ws, _, err := d.Dial(fmt.Sprintf("%s/DRAIN-%02d", n.WS, i), nil)
+			if err != nil {
+				r.err = err
+				ready.Done()
+				return
+			}
+			defer ws.Close()
+			call := func(id, action, payload string) ([]json.RawMessage, error) {
+				if err := ws.WriteMessage(websocket.TextMessage, []byte(`[2,"`+id+`","`+action+`",`+payload+`]`)); err != nil {
+					return nil, err
+				}
+				ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for {
+					_, b, err := ws.ReadMessage()
+					if err != nil {
+						return nil, err
+					}
+					var f []json.RawMessage
+					if err := json.Unmarshal(b, &f); err != nil {
+						return nil, err
+					}
+					if string(f[0]) == "2" { // a CALL of the node's (a follow-up): answer it
+						_ = ws.WriteMessage(websocket.TextMessage, []byte(`[3,`+string(f[1])+`,{"status":"Accepted"}]`))
+						continue
+					}
+					return f, nil
+				}
+			}
+			if _, err := call("boot", "BootNotification", `{"chargePointVendor":"V","chargePointModel":"M"}`); err != nil {
+				r.err = err
+				ready.Done()
+				return
+			}
+			ready.Done()
+			for seq := 1; ; seq++ {
+				f, err := call("s"+strconv.Itoa(seq), "StatusNotification",
+					fmt.Sprintf(`{"connectorId":1,"status":"Available","errorCode":"NoError","info":"%d"}`, seq))
+				if err != nil {
+					if ce, ok := err.(*websocket.CloseError); ok {
+						r.closeCode = ce.Code
+					} else {
+						r.err = err
+					}
+					return
+				}
+				if string(f[0]) == "4" {
+					r.callErrors = append(r.callErrors, string(f[2])+" "+string(f[3]))
+					continue
+				}
+				r.lastAnswered = seq
+				select {
+				case <-stop:
+					// Keep going: the node is stopping under us.
+				default:
+				}
+			}
+		}()
+	}
+	ready.Wait()
+	time.Sleep(300 * time.Millisecond) // load
+	close(stop)
+	n.Stop()
+	wg.Wait()
+
+	restarted := startNode(t, node.Config{Data: data})
+	for i, r := range results {
+		id := fmt.Sprintf("DRAIN-%02d", i)
+		if r.err != nil {
+			t.Errorf("%s: %v", id, r.err)
+			continue
+		}
+		if len(r.callErrors) > 0 {
+			t.Errorf("%s: CALLERRORs while draining: %q", id, r.callErrors)
+		}
+		if r.closeCode != websocket.CloseGoingAway {
+			t.Errorf("%s: closed with %d, want 1001", id, r.closeCode)
+		}
+		var c charging.Charger
+		if code, _ := call(t, http.MethodGet, restarted.Base+"/api/v1/chargers/"+id, nil, &c); code != http.StatusOK || len(c.Connectors) != 1 {
+			t.Errorf("%s: GET = %d %+v", id, code, c)
+			continue
+		}
+		if got := c.Connectors[0].Info; got != strconv.Itoa(r.lastAnswered) {
+			t.Errorf("%s: stored report %q, last answered %d: a report was handled but not answered", id, got, r.lastAnswered)
+		}
+	}
+}
+
+// TestShutdownRefusesNewChargers: once a node drains, an upgrade gets 503
+// with Retry-After, not a connection that is closed at once.
+func TestShutdownRefusesNewChargers(t *testing.T) {
+	n := startNode(t, node.Config{})
+	// A connected charger keeps the drain busy long enough to look.
+	d := websocket.Dialer{Subprotocols: []string{"ocpp1.6"}}
+	ws, _, err := d.Dial(n.WS+"/DRAIN-HOLD", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	stopped := make(chan struct{})
+	go func() { n.Stop(); close(stopped) }()
+	eventually(t, 5*time.Second, "503 from a draining node", func() bool {
+		_, resp, err := d.Dial(n.WS+"/DRAIN-NEW", nil)
+		if err != nil && resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
+			return resp.Header.Get("Retry-After") != ""
+		}
+		return false
+	})
+	<-stopped
+}
