@@ -80,7 +80,8 @@ start_server() { # target
 	joule)
 		rm -rf "$TMP/data"
 		mkdir -p "$TMP/data"
-		taskset -c "$SERVER_CPU" "$TMP/joule" serve --addr "127.0.0.1:$port" --data "$TMP/data" --log-level warn --max-strangers-per-ip -1 2>>"$TMP/joule.log" &
+		# --max-connect-rate 0: the connect storm measures raw accept throughput (the rate limit would refuse most of it with 503).
+		taskset -c "$SERVER_CPU" "$TMP/joule" serve --addr "127.0.0.1:$port" --data "$TMP/data" --log-level warn --max-strangers-per-ip -1 --max-connect-rate 0 2>>"$TMP/joule.log" &
 		;;
 	esac
 	server_pid=$!

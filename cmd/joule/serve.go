@@ -35,6 +35,8 @@ type serveConfig struct {
 	MeterRetention      time.Duration
 	LostSessionGrace    time.Duration
 	ShutdownTimeout     time.Duration
+	MaxChargers         int
+	MaxConnectRate      int
 	MaxStrangersPerIP   int
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
@@ -90,6 +92,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.CallTimeout, "call-timeout", 30*time.Second, "how long Joule waits for a charger's answer to a command")
 	fs.DurationVar(&c.PendingTimeout, "pending-timeout", 2*time.Minute, "how long an accepted remote start may wait for the charger's transaction")
 	fs.IntVar(&c.MaxStrangersPerIP, "max-strangers-per-ip", 32, "how many chargers from one address (IPv6: one /64) may be connected before their boot is accepted; -1 for no limit (a test rig of simulated chargers behind one address)")
+	fs.IntVar(&c.MaxChargers, "max-chargers", 0, "most chargers this node serves at once; a new one over it gets 503 with Retry-After (0: no limit)")
+	fs.IntVar(&c.MaxConnectRate, "max-connect-rate", 1000, "most charger connections accepted per second (bursts up to half of it); over it a connection gets 503 with a spread Retry-After instead of piling up until the kernel resets connections (0: no limit)")
 	fs.DurationVar(&c.MeterRetention, "meter-retention", 0, "how long the meter samples of ended sessions are kept, e.g. 2160h (0 keeps them all; sessions keep their totals)")
 	fs.DurationVar(&c.LostSessionGrace, "lost-session-grace", csms.DefaultLostSessionGrace, "how long a connector may be reported Available under an active session before Joule ends the session as lost (finished, flagged, last known reading); 0 never ends one")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", node.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C: how long to drain (answer the CALLs chargers sent, close them with 1001 so they reconnect elsewhere, finish API requests) before stopping anyway")
@@ -130,6 +134,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.MeterRetention < 0 || c.MeterRetention > 0 && c.MeterRetention < time.Hour {
 		errs = append(errs, fmt.Errorf("--meter-retention must be 0 (keep everything) or at least 1h, got %s", c.MeterRetention))
+	}
+	if c.MaxChargers < 0 {
+		errs = append(errs, fmt.Errorf("--max-chargers must be 0 (no limit) or positive, got %d", c.MaxChargers))
+	}
+	if c.MaxConnectRate < 0 {
+		errs = append(errs, fmt.Errorf("--max-connect-rate must be 0 (no limit) or positive, got %d", c.MaxConnectRate))
 	}
 	if c.LostSessionGrace < 0 {
 		errs = append(errs, fmt.Errorf("--lost-session-grace must be 0 (never) or positive, got %s", c.LostSessionGrace))
@@ -287,4 +297,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		OIDC: auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			RedirectURL: cfg.OIDCRedirectURL, RoleClaim: cfg.OIDCRoleClaim, RoleMap: roles, DefaultRole: charging.Role(cfg.OIDCDefaultRole)},
 	}, ln, log)
+}
+
+// connectRate is the gateway's upgrade rate for --max-connect-rate: n a
+// second, bursts of n/2; 0 is no limit.
+func connectRate(n int) gateway.Rate {
+	if n == 0 {
+		return gateway.Rate{Burst: -1}
+	}
+	return gateway.Rate{Burst: max(1, n/2), Every: time.Second / time.Duration(n)}
 }

@@ -20,6 +20,7 @@ import (
 const (
 	RefusedInvalidID          = "invalid_id"           // 400: the id breaks OCPP's identity rules
 	RefusedShutdown           = "shutdown"             // 503: the node is shutting down
+	RefusedOverloaded         = "overloaded"           // 503: over MaxChargers or the upgrade rate
 	RefusedAuthRateLimited    = "auth_rate_limited"    // 429: too many failed authentications from the address
 	RefusedNotWebSocket       = "not_websocket"        // 400: not a WebSocket upgrade request
 	RefusedUnauthenticated    = "unauthenticated"      // 401: Admit: EUNAUTHENTICATED, or a malformed Authorization header

@@ -206,10 +206,10 @@ func TestFailedAuthLimit(t *testing.T) {
 // charger that is alive) leave the real connections untouched, and no
 // attacker gets a WebSocket.
 func TestTakeoverFlood(t *testing.T) {
-	// No failed-auth limit, so that every attempt reaches Admit and the
+	// No failed-auth or upgrade-rate limit, so that every attempt reaches Admit and the
 	// takeover rule (TestFailedAuthLimit covers the limit).
 	logs := &lockedBuffer{}
-	h := newHarness(t, Options{ProbeTimeout: 2 * time.Second, FailedAuthLimit: Rate{Burst: -1},
+	h := newHarness(t, Options{ProbeTimeout: 2 * time.Second, FailedAuthLimit: Rate{Burst: -1}, UpgradeRate: Rate{Burst: -1},
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}, passwordPolicy)
 	authed := h.mustDial("AUTH-1", basic("AUTH-1", "secret"), true)
 	open := h.mustDial("OPEN-1", nil, true)

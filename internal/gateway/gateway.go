@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -90,6 +91,16 @@ type Options struct {
 	// before a newcomer that may not displace a live connection takes its
 	// place anyway. Default min(5s, PingInterval).
 	ProbeTimeout time.Duration
+	// MaxChargers bounds the chargers connected to this node: over it a
+	// new charger's upgrade is answered 503 with a Retry-After (a charger
+	// already connected may still replace its own connection). 0: no limit.
+	MaxChargers int
+	// UpgradeRate bounds WebSocket upgrades per node (all addresses
+	// together): over it the request is answered 503 with a Retry-After,
+	// spread so that the chargers do not come back at once, instead of
+	// piling up until the kernel resets connections. Default 500 at once,
+	// then 1,000 a second; a negative Burst: no limit.
+	UpgradeRate Rate
 	// Now is the clock of the rate limits; default time.Now.
 	Now func() time.Time
 }
@@ -125,6 +136,7 @@ type Gateway struct {
 
 	failedAuth *limiter  // by remote address
 	replaces   *limiter  // by charger id
+	upgrades   *limiter  // one bucket (""): the node's upgrade rate
 	refusalLog logQuotas // by remote address
 
 	ctx    context.Context // cancelled by Shutdown: every connection closes
@@ -185,6 +197,7 @@ func New(events charging.StationEvents, opts Options, protocols ...Protocol) *Ga
 	}
 	opts.FailedAuthLimit = opts.FailedAuthLimit.orDefault(Rate{Burst: 20, Every: 3 * time.Second})
 	opts.ReplaceLimit = opts.ReplaceLimit.orDefault(Rate{Burst: 3, Every: 10 * time.Second})
+	opts.UpgradeRate = opts.UpgradeRate.orDefault(Rate{Burst: 500, Every: time.Millisecond})
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = 5 * time.Second
 		if opts.PingInterval > 0 {
@@ -199,6 +212,7 @@ func New(events charging.StationEvents, opts Options, protocols ...Protocol) *Ga
 		events: events, protocols: protocols, opts: opts, log: opts.Logger,
 		failedAuth: newLimiter(opts.FailedAuthLimit, opts.Now),
 		replaces:   newLimiter(opts.ReplaceLimit, opts.Now),
+		upgrades:   newLimiter(opts.UpgradeRate, opts.Now),
 		ctx:        ctx, cancel: cancel,
 		conns: map[string]*conn{}, claims: map[string]bool{}, strangers: map[string]int{},
 	}
@@ -248,6 +262,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.draining() {
 		g.refuse(w, a, refusal{status: http.StatusServiceUnavailable, reason: RefusedShutdown,
 			text: "shutting down", retryAfter: 5 * time.Second})
+		return
+	}
+	if rf := g.overloaded(id); rf != nil {
+		g.refuse(w, a, *rf)
 		return
 	}
 	if ok, wait := g.failedAuth.check(a.ip); !ok {
@@ -521,6 +539,36 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// overloaded refuses an upgrade the node should not take now: over
+// MaxChargers (unless the charger is connected already and replaces its
+// own connection) or over the upgrade rate. The Retry-After is spread over
+// a window that grows with the overload, so refused chargers return in a
+// trickle rather than together.
+func (g *Gateway) overloaded(id string) *refusal {
+	if max := g.opts.MaxChargers; max > 0 {
+		g.mu.Lock()
+		_, known := g.conns[id]
+		n := len(g.conns)
+		g.mu.Unlock()
+		if n >= max && !known {
+			return &refusal{status: http.StatusServiceUnavailable, reason: RefusedOverloaded,
+				text: fmt.Sprintf("this node serves its maximum of %d chargers; try again later (or another node)", max),
+				retryAfter: spread(30*time.Second, 60*time.Second)}
+		}
+	}
+	if ok, wait := g.upgrades.take(""); !ok {
+		return &refusal{status: http.StatusServiceUnavailable, reason: RefusedOverloaded,
+			text:       "too many chargers connecting at once; try again later",
+			retryAfter: wait + spread(time.Second, 30*time.Second)}
+	}
+	return nil
+}
+
+// spread returns a random duration in [lo, hi).
+func spread(lo, hi time.Duration) time.Duration {
+	return lo + rand.N(hi-lo)
 }
 
 // draining reports whether Shutdown has begun.

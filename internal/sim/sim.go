@@ -312,11 +312,24 @@ func (c *Charger) Run(ctx context.Context) error {
 		}
 		// Jitter spreads a fleet's reconnections after a CSMS restart.
 		wait := backoff + rand.N(backoff/2+1)
+		if ra, ok := errors.AsType[retryAfterError](err); ok {
+			wait = max(wait, ra.after) // the CSMS said when
+		}
 		c.log.Info("disconnected, reconnecting", "in", wait.Round(time.Millisecond), "err", err)
 		c.idle(ctx, wait)
 		backoff = min(2*backoff, max(maxBackoff, c.cfg.ReconnectBackoff))
 	}
 }
+
+// retryAfterError is a refused connection whose answer said when to try
+// again (Retry-After).
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e retryAfterError) Error() string { return e.err.Error() }
+func (e retryAfterError) Unwrap() error { return e.err }
 
 // idle waits d while offline, still sampling meters (the values are queued
 // for delivery after the next boot).
@@ -358,6 +371,10 @@ func (c *Charger) session(ctx context.Context) (booted bool, err error) {
 		if resp != nil && resp.StatusCode != 0 {
 			// e.g. 401: wrong credentials; the CSMS's answer says why.
 			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
+			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+				// 503 (a node overloaded or draining), 429: come back when told.
+				err = retryAfterError{err: err, after: time.Duration(s) * time.Second}
+			}
 		}
 		return false, err
 	}
