@@ -18,6 +18,8 @@ const (
 	// EUNPROCESSABLE: well-formed, but it contradicts an earlier request
 	// (an Idempotency-Key reused for a different request).
 	EUNPROCESSABLE = "unprocessable"
+	// ESTORAGEFULL: the disk is full; nothing was written. Try again later.
+	ESTORAGEFULL = "storage_full"
 )
 
 // Error is a domain error with a machine-readable code and a message meant

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"github.com/joule-ev/joule/internal/charging"
 	"net/http"
 	"time"
 )
@@ -34,6 +35,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
+		if charging.ErrorCode(err) == charging.ESTORAGEFULL {
+			w.Header().Set("Retry-After", storageRetryAfter)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("[-]storage: the disk is full\n"))
+			return
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("[-]service: not ready\n"))
 		return

@@ -46,7 +46,12 @@ var httpStatus = map[string]int{
 	charging.EUNAUTHENTICATED: http.StatusUnauthorized,
 	charging.EFORBIDDEN:       http.StatusForbidden,
 	charging.ERATELIMITED:     http.StatusTooManyRequests,
+	// The disk is full: nothing was written (Retry-After says when to try again).
+	charging.ESTORAGEFULL: http.StatusServiceUnavailable,
 }
+
+// storageRetryAfter is the Retry-After of a storage_full problem, seconds.
+const storageRetryAfter = "60"
 
 var problemTitle = map[string]string{
 	charging.EINVALID:       "Invalid request",
@@ -63,6 +68,7 @@ var problemTitle = map[string]string{
 	charging.EUNAUTHENTICATED: "Unauthenticated",
 	charging.EFORBIDDEN:       "Forbidden",
 	charging.ERATELIMITED:     "Too many attempts",
+	charging.ESTORAGEFULL:     "Storage full",
 }
 
 // fail writes err as a problem. Internal errors are logged here, and only
@@ -82,6 +88,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		default:
 			s.log.Error("internal error", "method", r.Method, "path", redactPath(r.URL.Path), "err", err)
 		}
+	}
+	if code == charging.ESTORAGEFULL {
+		s.log.Error("storage full", "method", r.Method, "path", redactPath(r.URL.Path), "err", err)
+		w.Header().Set("Retry-After", storageRetryAfter)
 	}
 	status, ok := httpStatus[code]
 	if !ok {

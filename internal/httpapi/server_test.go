@@ -208,6 +208,24 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("log lacks the readiness error; log:\n%s", e.logs)
 	}
 
+	// A full disk: not ready, with a Retry-After, and every write the
+	// service refuses for it is a 503 problem with a Retry-After, not a 500.
+	e.svc.err["Ready"] = charging.Errorf(charging.ESTORAGEFULL, "the disk is full")
+	res = e.do(t, "GET", "/readyz", "")
+	body, _ = io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "disk is full") {
+		t.Errorf("readyz with a full disk = %d %q (Retry-After %q), want 503 saying so with a Retry-After", res.StatusCode, body, res.Header.Get("Retry-After"))
+	}
+	e.svc.err["ListSessions"] = fmt.Errorf("sqlite: %w", charging.Errorf(charging.ESTORAGEFULL, "the disk is full: nothing was written"))
+	res = e.do(t, "GET", "/api/v1/sessions", "")
+	var p httpapi.Problem
+	_ = json.NewDecoder(res.Body).Decode(&p)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "60" || p.Code != charging.ESTORAGEFULL ||
+		res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("API with a full disk = %d %+v (Retry-After %q), want 503 storage_full with Retry-After 60", res.StatusCode, p, res.Header.Get("Retry-After"))
+	}
+	e.svc.err["ListSessions"] = nil
+
 	e.svc.err["Ready"] = nil
 	e.api.SetShuttingDown()
 	e.api.SetShuttingDown() // idempotent

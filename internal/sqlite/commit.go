@@ -8,9 +8,11 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Group commit. Every mutation goes through Store.write, which queues the
@@ -104,6 +106,7 @@ type writeReq struct {
 
 type committer struct {
 	db   *sql.DB
+	full diskFull // the last write failed for a full disk
 	hook func(BatchInfo)
 	ml   *meterLog   // the meter log, committed with every batch (meterlog.go)
 	mb   *meterBatch // the running batch's meter writes; committer goroutine only
@@ -159,13 +162,46 @@ func (g *committer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	g.signal()
 	select {
 	case err := <-r.done:
-		return err
+		return g.full.note(err)
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
 			return ctx.Err()
 		}
-		return <-r.done // already running: its outcome is decided by the commit
+		return g.full.note(<-r.done) // already running: its outcome is decided by the commit
 	}
+}
+
+// diskFull remembers that a write failed because the disk is full, until a
+// write succeeds: Ping reports it (readiness), and the failed write's error
+// becomes ESTORAGEFULL so the API can say "try again later" (503) rather
+// than "internal error".
+type diskFull struct{ since atomic.Int64 } // unix nanoseconds; 0: not full
+
+// note classifies a write's outcome and returns its error.
+func (d *diskFull) note(err error) error {
+	switch {
+	case err == nil:
+		d.since.Store(0)
+	case isFull(err):
+		d.since.CompareAndSwap(0, time.Now().UnixNano())
+		return fmt.Errorf("%w: %w", charging.Errorf(charging.ESTORAGEFULL, "the disk is full: nothing was written; free some space (the data directory's disk) and try again"), err)
+	}
+	return err
+}
+
+// err is ESTORAGEFULL while the last write failed for a full disk.
+func (d *diskFull) err() error {
+	if t := d.since.Load(); t != 0 {
+		return charging.Errorf(charging.ESTORAGEFULL, "the disk is full since %s: writes fail", time.Unix(0, t).UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// isFull reports a write that failed because the disk (or the database's
+// page limit) is full: SQLite's SQLITE_FULL, or ENOSPC from the meter log
+// or the file system.
+func isFull(err error) bool {
+	return sqliteCode(err)&0xff == sqlite3.SQLITE_FULL || errors.Is(err, syscall.ENOSPC)
 }
 
 // setPresence records a charger's presence (a touch: its last-seen time

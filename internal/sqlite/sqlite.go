@@ -47,6 +47,8 @@ type core struct {
 	// prepared once on w by SQL text; read-only after Open.
 	unitReads map[string]*sql.Stmt
 
+	dir string // the database's directory; "" for ":memory:"
+
 	gc *committer    // runs every write: group commit (commit.go)
 	cp *checkpointer // copies the WAL into the database (checkpoint.go); nil for ":memory:"
 	ml *meterLog     // meter samples (meterlog.go)
@@ -125,6 +127,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 		}
+		s.dir = filepath.Dir(abs)
 		// A file: URI, so that '?' or '#' in the path cannot be taken for
 		// the start of the parameters.
 		u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
@@ -260,6 +263,14 @@ func (s *Store) close() error {
 
 // Ping checks that both the writer and a reader can run a statement.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.gc.full.err(); err != nil {
+		return err
+	}
+	if s.dir != "" {
+		if free, err := freeBytes(s.dir); err == nil && free < minFreeBytes {
+			return charging.Errorf(charging.ESTORAGEFULL, "the disk of %s has %d MiB free, under the %d MiB Joule needs to write safely", s.dir, free>>20, minFreeBytes>>20)
+		}
+	}
 	var n int
 	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&n); err != nil {
 		return fmt.Errorf("sqlite: ping reader: %w", err)
@@ -298,6 +309,11 @@ func sqliteCode(err error) int {
 	}
 	return 0
 }
+
+// minFreeBytes is the free space under which the store reports itself not
+// ready: SQLite needs room for its WAL and checkpoints, the meter log for
+// its compactions, before writes start failing.
+const minFreeBytes = 64 << 20
 
 // errNotMigrated is returned by data methods of a Store opened with
 // WithMigrate(false) on a database with pending migrations.
