@@ -554,7 +554,7 @@ func (g *Gateway) overloaded(id string) *refusal {
 		g.mu.Unlock()
 		if n >= max && !known {
 			return &refusal{status: http.StatusServiceUnavailable, reason: RefusedOverloaded,
-				text: fmt.Sprintf("this node serves its maximum of %d chargers; try again later (or another node)", max),
+				text:       fmt.Sprintf("this node serves its maximum of %d chargers; try again later (or another node)", max),
 				retryAfter: spread(30*time.Second, 60*time.Second)}
 		}
 	}
