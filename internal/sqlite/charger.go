@@ -22,6 +22,9 @@ const chargerColumns = `id, vendor, model, serial_number, firmware_version, icci
 // new password waits for the charger (never the hashes themselves).
 const chargerSelect = chargerColumns + `, next_password_hash <> ''`
 
+// getChargerSQL is GetCharger's read of the charger row.
+const getChargerSQL = `SELECT ` + chargerSelect + ` FROM chargers WHERE id = ?`
+
 func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) {
 	var c charging.Charger
 	var lastSeen, lastBoot, pwSet sql.NullInt64
@@ -62,7 +65,7 @@ func (s *Store) GetCharger(ctx context.Context, id string) (charging.Charger, er
 	}
 	defer done()
 
-	c, err := scanCharger(s.txQueryRow(ctx, tx, `SELECT `+chargerSelect+` FROM chargers WHERE id = ?`, id))
+	c, err := scanCharger(s.txQueryRow(ctx, tx, getChargerSQL, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return charging.Charger{}, fmt.Errorf("sqlite: get charger %s: %w", id, charging.Errorf(charging.ENOTFOUND, "charger %s not found", id))
 	}

@@ -15,17 +15,50 @@ import (
 // Only the reader pool is cached lazily: preparing on the single writer
 // connection would wait for the connection the committer holds. Writer
 // statements are prepared once at Open (see Store.prepare).
+//
+// Preparing takes a connection of the reader pool, so it is never done
+// with mu held, nor inside a read transaction (txQueryRow): a transaction
+// already holds a connection, and with every connection held by one that
+// waits for another (or for mu, held by a caller who waits for one), none
+// comes back until contexts end. After a restart, when every charger
+// reconnects at once and Admit reads each one's charger, that stalled the
+// node for seconds (found by internal/crashtest).
 type stmtCache struct {
 	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	m  map[string]*sql.Stmt // guarded by mu
 }
 
-// readStmt returns the statement for query on the reader pool.
-func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	c := &s.stmts
+// get returns the cached statement for query, or nil.
+func (c *stmtCache) get(query string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok {
+	return c.m[query]
+}
+
+// put caches st for query and returns it, unless another caller cached
+// one first: then st is closed and theirs returned.
+func (c *stmtCache) put(query string, st *sql.Stmt) *sql.Stmt {
+	c.mu.Lock()
+	old, ok := c.m[query]
+	if !ok {
+		if c.m == nil {
+			c.m = map[string]*sql.Stmt{}
+		}
+		c.m[query] = st
+	}
+	c.mu.Unlock()
+	if ok {
+		st.Close()
+		return old
+	}
+	return st
+}
+
+// readStmt returns the statement for query on the reader pool, preparing
+// it on first use. The caller must not hold a reader connection (be in a
+// read transaction): preparing waits for one.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st := s.stmts.get(query); st != nil {
 		return st, nil
 	}
 	if s.r == s.w {
@@ -35,11 +68,7 @@ func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.m == nil {
-		c.m = map[string]*sql.Stmt{}
-	}
-	c.m[query] = st
-	return st, nil
+	return s.stmts.put(query, st), nil
 }
 
 var errNoCache = errors.New("no statement cache")
@@ -51,6 +80,13 @@ var errNoCache = errors.New("no statement cache")
 // statement cannot be prepared lazily for later units.
 var unitReadSQL = []string{
 	getSessionSQL + sessionByTransaction,
+}
+
+// readSQL are the reads run inside read transactions (txQueryRow), which
+// may not prepare statements themselves: they are prepared on the reader
+// pool at Open.
+var readSQL = []string{
+	getChargerSQL,
 }
 
 // queryRow runs a one-row read through the statement cache.
@@ -82,17 +118,19 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 	return st.QueryContext(ctx, args...)
 }
 
-// txQueryRow is queryRow inside a read transaction from readTx.
+// txQueryRow is queryRow inside a read transaction from readTx. It uses a
+// cached statement (readSQL are prepared at Open) but never prepares one:
+// the transaction holds a reader connection already (see stmtCache).
 func (s *Store) txQueryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	tx, ok := q.(*sql.Tx)
 	if !ok || tx == s.tx {
 		return q.QueryRowContext(ctx, query, args...)
 	}
-	st, err := s.readStmt(ctx, query)
-	if err != nil {
-		return tx.QueryRowContext(ctx, query, args...)
+	if st := s.stmts.get(query); st != nil {
+		// Prepared again, if need be, on the transaction's own connection.
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return tx.QueryRowContext(ctx, query, args...)
 }
 
 // close closes every cached statement.

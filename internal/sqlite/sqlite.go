@@ -219,6 +219,11 @@ func (s *Store) prepare(ctx context.Context) error {
 		}
 		s.unitReads[q] = st
 	}
+	for _, q := range readSQL {
+		if _, err := s.readStmt(ctx, q); err != nil && !errors.Is(err, errNoCache) {
+			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+	}
 	return nil
 }
 
