@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -42,6 +43,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		lastID = q.Get("lastEventId")
 	}
 	var sub charging.Subscription
+	reset := false // the client missed events: tell it to reload
 	if lastID != "" {
 		after, err := strconv.ParseUint(lastID, 10, 64)
 		if err != nil {
@@ -49,7 +51,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rp, ok := s.bus.(replayer); ok {
-			sub = rp.SubscribeFrom(f, after)
+			var complete bool
+			sub, complete = rp.ResumeFrom(f, after)
+			reset = !complete
+		} else {
+			reset = true
 		}
 	}
 	if sub == nil {
@@ -58,9 +64,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer sub.Close()
 
 	rc := http.NewResponseController(w)
-	// A stream outlives any http.Server WriteTimeout; the heartbeat detects
-	// dead clients instead. Not every writer supports deadlines.
-	_ = rc.SetWriteDeadline(time.Time{})
+	// Every write has its own deadline (sseWriteTimeout): a client that
+	// stops reading is dropped instead of pinning this goroutine, while the
+	// stream itself may last for hours.
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) }
+	deadline()
+	// The server's ReadTimeout bounds reading a request, not a stream that
+	// lasts for hours (its expiry would cancel the request).
+	_ = rc.SetReadDeadline(time.Time{})
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -70,12 +81,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	bw := bufio.NewWriter(w)
 	flush := func() error {
+		deadline()
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 		return rc.Flush()
 	}
 	fmt.Fprint(bw, "retry: 2000\n\n")
+	if reset {
+		// The events after Last-Event-ID are gone (a restart, or more than
+		// the history): resuming would skip them silently. The client
+		// reloads its state through the REST API, then follows on.
+		fmt.Fprint(bw, "event: reset\ndata: {\"reason\":\"events after Last-Event-ID are no longer available; reload the state from the REST API\"}\n\n")
+	}
 	if err := flush(); err != nil {
 		return
 	}
@@ -98,18 +116,15 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(bw, ": ping\n\n")
 		case e, ok := <-sub.Events():
 			if !ok {
-				s.log.Debug("event stream dropped", "charger", f.ChargerID, "session", f.SessionID)
+				// The bus dropped this subscriber: it fell behind. Say so,
+				// with a later retry, so it resumes from its last id.
+				s.log.Info("slow event stream dropped", "charger", f.ChargerID, "session", f.SessionID)
+				fmt.Fprint(bw, "retry: 5000\nevent: dropped\ndata: {\"reason\":\"this stream fell behind and was dropped; reconnect with Last-Event-ID to resume\"}\n\n")
+				_ = flush()
 				return
 			}
-			var v any = e
-			if view != nil {
-				if v = view.event(r.Context(), e); v == nil {
-					continue
-				}
-			}
-			data, err := json.Marshal(v)
-			if err != nil {
-				s.log.Error("encode event", "type", e.Type, "err", err)
+			data, ok := s.encodeEvent(r.Context(), e, view)
+			if !ok {
 				continue
 			}
 			// encoding/json output has no newlines, so one data: line is enough.
@@ -119,6 +134,72 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// sseWriteTimeout bounds each write of an event stream.
+const sseWriteTimeout = 10 * time.Second
+
+// encodeEvent returns e as the stream's data line: the staff view is
+// encoded once for every stream (eventCache), a driver's view once per
+// event too, after the driver's own filter. ok is false when the driver
+// may not see e.
+func (s *Server) encodeEvent(ctx context.Context, e charging.Event, view *driverView) ([]byte, bool) {
+	if view != nil && !view.sees(ctx, e) {
+		return nil, false
+	}
+	key := eventKey{id: e.ID, driver: view != nil}
+	if b, ok := s.encoded.get(key); ok {
+		return b, true
+	}
+	var v any = e
+	if view != nil {
+		v = publicEvent(e)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode event", "type", e.Type, "err", err)
+		return nil, false
+	}
+	s.encoded.put(key, b)
+	return b, true
+}
+
+// eventCache keeps the encodings of recent events, so that N streams
+// encode an event once, not N times. It is a ring: the oldest goes first.
+type eventCache struct {
+	mu   sync.Mutex
+	m    map[eventKey][]byte
+	ring [eventCacheSize]eventKey
+	next int
+}
+
+const eventCacheSize = 1024
+
+type eventKey struct {
+	id     uint64
+	driver bool // the public view drivers get
+}
+
+func (c *eventCache) get(k eventKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[k]
+	return b, ok
+}
+
+func (c *eventCache) put(k eventKey, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[eventKey][]byte, eventCacheSize)
+	}
+	if _, ok := c.m[k]; ok {
+		return
+	}
+	delete(c.m, c.ring[c.next])
+	c.ring[c.next] = k
+	c.next = (c.next + 1) % eventCacheSize
+	c.m[k] = b
 }
 
 // driverView filters a driver's event stream: their own sessions' events,
@@ -143,14 +224,17 @@ type driverEvent struct {
 	Samples     []charging.MeterSample `json:"samples,omitempty"`
 }
 
-// event returns what the driver may see of e, or nil.
-func (v *driverView) event(ctx context.Context, e charging.Event) any {
+// sees reports whether the driver may see e.
+func (v *driverView) sees(ctx context.Context, e charging.Event) bool {
 	if e.SessionID != "" && !v.owns(ctx, e) {
-		return nil
+		return false
 	}
-	if e.Charger != nil && e.Charger.Admission != "" && e.Charger.Admission != charging.AdmissionAccepted {
-		return nil
-	}
+	return e.Charger == nil || e.Charger.Admission == "" || e.Charger.Admission == charging.AdmissionAccepted
+}
+
+// publicEvent is e with its charger and connector in their public view
+// (what a driver may see of them); the same for every driver.
+func publicEvent(e charging.Event) driverEvent {
 	d := driverEvent{ID: e.ID, Type: e.Type, Time: e.Time, ChargerID: e.ChargerID, ConnectorID: e.ConnectorID,
 		SessionID: e.SessionID, Session: e.Session, Samples: e.Samples}
 	if e.Charger != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -244,12 +245,100 @@ func TestEventsLastEventIDReplay(t *testing.T) {
 type subscribeOnly struct{ charging.EventBus }
 
 func TestEventsBusWithoutReplay(t *testing.T) {
-	bus := inmem.NewBus()
+	bus := inmem.NewBus(inmem.WithFirstID(1))
 	e := newEnvBus(t, subscribeOnly{bus}, bus, httpapi.Options{})
 	bus.Publish(bg, charging.Event{Type: "x"}) // 1: not replayed
 	s := e.openStream(t, "/api/v1/events", "Last-Event-ID", "0")
+	s.wantReset() // it cannot replay: the client is told to reload
 	bus.Publish(bg, charging.Event{Type: "y"})
 	s.wantEventIDs(2)
+}
+
+// wantReset reads the retry hint and the reset event that tells a client
+// to reload its state.
+func (s *stream) wantReset() {
+	s.t.Helper()
+	for {
+		f := s.next()
+		if f.event == "reset" {
+			if f.id != "" || !strings.Contains(f.data, "reload") {
+				s.t.Errorf("reset frame = %+v, want no id and a reason saying reload", f)
+			}
+			return
+		}
+		if f.data != "" {
+			s.t.Fatalf("frame %+v before the reset", f)
+		}
+	}
+}
+
+// TestEventsResumeAcrossRestart: ids keep growing across a restart (a new
+// bus), and a Last-Event-ID from before it, or older than the history,
+// gets a reset event first (never a silent skip), then the live events.
+func TestEventsResumeAcrossRestart(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	before := inmem.NewBus(inmem.WithClock(func() time.Time { return t0 }))
+	before.Publish(bg, charging.Event{Type: "x"})
+	old := before.LastID()
+
+	bus := inmem.NewBus(inmem.WithHistory(2), inmem.WithClock(func() time.Time { return t0.Add(time.Minute) }))
+	e := newEnvBus(t, bus, bus, httpapi.Options{})
+	for range 3 {
+		bus.Publish(bg, charging.Event{Type: "y"})
+	}
+	last := bus.LastID()
+	if last <= old {
+		t.Fatalf("ids went back across the restart: %d then %d", old, last)
+	}
+	s := e.openStream(t, "/api/v1/events", "Last-Event-ID", fmt.Sprint(old))
+	s.wantReset()
+	s.wantEventIDs(last-1, last) // what is kept, then live
+	bus.Publish(bg, charging.Event{Type: "z"})
+	s.wantEventIDs(last + 1)
+
+	// Older than the history (2 kept): reset too.
+	s2 := e.openStream(t, "/api/v1/events", "Last-Event-ID", fmt.Sprint(last-3))
+	s2.wantReset()
+	// Within the history: a plain resume.
+	s3 := e.openStream(t, "/api/v1/events", "Last-Event-ID", fmt.Sprint(last))
+	bus.Publish(bg, charging.Event{Type: "w"})
+	s3.wantEventIDs(last+1, last+2)
+}
+
+// TestEventsSlowClientDropped: a client that stops reading does not pin
+// its stream: the bus drops it once its buffer is full, and the stream
+// ends (told why, with a later retry) instead of waiting on the client.
+func TestEventsSlowClientDropped(t *testing.T) {
+	bus := inmem.NewBus(inmem.WithFirstID(1), inmem.WithBuffer(4))
+	e := newEnvBus(t, bus, bus, httpapi.Options{})
+	s := e.openStream(t, "/api/v1/events")
+	// The client reads nothing more while events pile up; the reader
+	// goroutine of openStream is what the stream writes into, so fill
+	// the bus faster than one event at a time can be written.
+	for i := range 10000 {
+		bus.Publish(bg, charging.Event{Type: "flood", ChargerID: fmt.Sprint(i)})
+		if bus.Dropped() > 0 {
+			break
+		}
+	}
+	if bus.Dropped() == 0 {
+		t.Skip("the stream kept up with 10,000 events: nothing to drop on this machine")
+	}
+	for {
+		f := s.next()
+		if f.event == "dropped" {
+			if f.retry == "" || !strings.Contains(f.data, "Last-Event-ID") {
+				t.Errorf("dropped frame = %+v, want a retry hint and a reason naming Last-Event-ID", f)
+			}
+			break
+		}
+	}
+	s.wantEnd()
+	for deadline := time.Now().Add(5 * time.Second); bus.Subscribers() != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Subscribers = %d after the drop, want 0", bus.Subscribers())
+		}
+	}
 }
 
 func TestEventsHeartbeat(t *testing.T) {

@@ -81,6 +81,9 @@ func (s *Server) filesDir(w http.ResponseWriter, r *http.Request, sub string) (s
 	return filepath.Join(s.opts.FilesDir, sub), true
 }
 
+// fileReadTimeout bounds the upload of one file.
+const fileReadTimeout = 30 * time.Minute
+
 // receivedFile is an uploaded file, hashed, in a temporary file of its directory.
 type receivedFile struct {
 	tmp       string
@@ -94,6 +97,9 @@ type receivedFile struct {
 // first part with a file name). The caller renames or removes it.
 func receiveFile(w http.ResponseWriter, r *http.Request, dir, field string) (receivedFile, error) {
 	var out receivedFile
+	// A firmware image or a charger's diagnostics over a slow link may take
+	// longer than the server's ReadTimeout: a file gets its own bound.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(fileReadTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxFileBytes)
 	src := io.Reader(r.Body)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {

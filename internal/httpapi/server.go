@@ -56,6 +56,8 @@ type Server struct {
 
 	accounts AccountService
 
+	encoded eventCache // encoded events, shared by the streams (events.go)
+
 	shutdownOnce sync.Once
 	shutdown     chan struct{} // closed by SetShuttingDown
 }

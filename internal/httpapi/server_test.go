@@ -88,7 +88,7 @@ func newAccounts(t *testing.T, cfg accounts.Config) (*accounts.Service, *sqlite.
 
 func newEnv(t *testing.T, opts httpapi.Options) *testEnv {
 	t.Helper()
-	bus := inmem.NewBus()
+	bus := inmem.NewBus(inmem.WithFirstID(1))
 	return newEnvBus(t, bus, bus, opts)
 }
 

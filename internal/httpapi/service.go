@@ -40,7 +40,9 @@ type Service interface {
 }
 
 // replayer is implemented by buses that keep recent events (inmem.Bus), so
-// an SSE client reconnecting with Last-Event-ID misses nothing.
+// an SSE client reconnecting with Last-Event-ID misses nothing. complete is
+// false when events after afterID are no longer kept (or afterID is from
+// before a restart): the client is told to reload.
 type replayer interface {
-	SubscribeFrom(f charging.EventFilter, afterID uint64) charging.Subscription
+	ResumeFrom(f charging.EventFilter, afterID uint64) (sub charging.Subscription, complete bool)
 }

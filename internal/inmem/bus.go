@@ -15,7 +15,7 @@ const (
 )
 
 // Bus is an in-process charging.EventBus. Publish assigns each event the next
-// id (1, 2, 3, ...) and hands it to every matching subscriber without
+// id and hands it to every matching subscriber without
 // waiting: a subscriber whose buffer is full is dropped (its channel is
 // closed) and counted in Dropped. The zero Bus is not usable; call NewBus.
 type Bus struct {
@@ -24,6 +24,7 @@ type Bus struct {
 
 	mu      sync.Mutex
 	lastID  uint64                     // guarded by mu; id of the last published event
+	firstID uint64                     // the id of this bus's first event (ids are consecutive from it)
 	history []charging.Event           // guarded by mu; ring of the last len(history) events
 	next    int                        // guarded by mu; where the next event goes in history
 	kept    int                        // guarded by mu; how many history slots are filled
@@ -77,7 +78,21 @@ func NewBus(opts ...Option) *Bus {
 	for _, o := range opts {
 		o(b)
 	}
+	// Ids continue across restarts: they start at the clock's microseconds,
+	// so a Last-Event-ID from an earlier process is below every id of this
+	// one (as long as it published under a million events a second), and
+	// ResumeFrom can tell the client that it missed what happened between.
+	if b.firstID == 0 {
+		b.firstID = uint64(b.now().UnixMicro())
+	}
+	b.lastID = b.firstID - 1
 	return b
+}
+
+// WithFirstID sets the id of the bus's first event (tests; 0 keeps the
+// clock-based default).
+func WithFirstID(id uint64) Option {
+	return func(b *Bus) { b.firstID = id }
 }
 
 // Publish assigns e the next id, stamps it with the current UTC time when
@@ -127,7 +142,21 @@ func (b *Bus) Subscribe(f charging.EventFilter) charging.Subscription {
 // replay starts at the oldest event kept). An afterID the bus never issued
 // (from before a restart) replays the whole history.
 func (b *Bus) SubscribeFrom(f charging.EventFilter, afterID uint64) charging.Subscription {
-	return b.subscribe(f, &afterID)
+	sub, _ := b.ResumeFrom(f, afterID)
+	return sub
+}
+
+// ResumeFrom is SubscribeFrom that also reports whether the replay is
+// complete: every event after afterID is still kept (or none was
+// published). It is not when afterID is from before this bus started (a
+// restart), is one the bus never issued, or is older than the history:
+// the client missed events and should reload its state.
+func (b *Bus) ResumeFrom(f charging.EventFilter, afterID uint64) (charging.Subscription, bool) {
+	b.mu.Lock()
+	oldest := b.lastID + 1 - uint64(b.kept) // the id of the oldest event kept
+	complete := afterID <= b.lastID && afterID+1 >= b.firstID && afterID+1 >= oldest
+	b.mu.Unlock()
+	return b.subscribe(f, &afterID), complete
 }
 
 func (b *Bus) subscribe(f charging.EventFilter, afterID *uint64) *subscription {
@@ -183,7 +212,8 @@ func (b *Bus) Subscribers() int {
 	return len(b.subs)
 }
 
-// LastID returns the id of the last published event, 0 before the first.
+// LastID returns the id of the last published event (the first id less
+// one before the first).
 func (b *Bus) LastID() uint64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -53,7 +53,7 @@ func equalIDs(got, want []uint64) bool {
 
 func TestBusAssignsIncreasingIDsAndTime(t *testing.T) {
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
-	b := inmem.NewBus(inmem.WithClock(func() time.Time { return now }))
+	b := inmem.NewBus(inmem.WithFirstID(1), inmem.WithClock(func() time.Time { return now }))
 	sub := b.Subscribe(charging.EventFilter{})
 	defer sub.Close()
 
@@ -80,7 +80,7 @@ func TestBusAssignsIncreasingIDsAndTime(t *testing.T) {
 }
 
 func TestBusFilter(t *testing.T) {
-	b := inmem.NewBus()
+	b := inmem.NewBus(inmem.WithFirstID(1))
 	all := b.Subscribe(charging.EventFilter{})
 	cp1 := b.Subscribe(charging.EventFilter{ChargerID: "CP-1"})
 	s1 := b.Subscribe(charging.EventFilter{SessionID: "S-1"})
@@ -109,7 +109,7 @@ func TestBusFilter(t *testing.T) {
 }
 
 func TestBusDropsSlowSubscriber(t *testing.T) {
-	b := inmem.NewBus(inmem.WithBuffer(2))
+	b := inmem.NewBus(inmem.WithFirstID(1), inmem.WithBuffer(2))
 	slow := b.Subscribe(charging.EventFilter{})
 	fast := b.Subscribe(charging.EventFilter{})
 	defer fast.Close()
@@ -149,7 +149,7 @@ func TestBusDropsSlowSubscriber(t *testing.T) {
 }
 
 func TestSubscriptionCloseIdempotent(t *testing.T) {
-	b := inmem.NewBus()
+	b := inmem.NewBus(inmem.WithFirstID(1))
 	sub := b.Subscribe(charging.EventFilter{})
 	sub.Close()
 	sub.Close()
@@ -166,7 +166,7 @@ func TestSubscriptionCloseIdempotent(t *testing.T) {
 }
 
 func TestSubscribeFromReplaysThenLive(t *testing.T) {
-	b := inmem.NewBus()
+	b := inmem.NewBus(inmem.WithFirstID(1))
 	for range 5 {
 		b.Publish(ctx, charging.Event{Type: "x", ChargerID: "CP-1"})
 	}
@@ -198,7 +198,7 @@ func TestSubscribeFromCases(t *testing.T) {
 		{"no history", 0, 3, 1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := inmem.NewBus(inmem.WithHistory(tc.history))
+			b := inmem.NewBus(inmem.WithFirstID(1), inmem.WithHistory(tc.history))
 			for range tc.publish {
 				b.Publish(ctx, charging.Event{Type: "x"})
 			}
@@ -213,7 +213,7 @@ func TestSubscribeFromCases(t *testing.T) {
 }
 
 func TestSubscribeFromReplayLargerThanBuffer(t *testing.T) {
-	b := inmem.NewBus(inmem.WithBuffer(2), inmem.WithHistory(10))
+	b := inmem.NewBus(inmem.WithFirstID(1), inmem.WithBuffer(2), inmem.WithHistory(10))
 	for range 8 {
 		b.Publish(ctx, charging.Event{Type: "x"})
 	}
@@ -231,7 +231,7 @@ func TestSubscribeFromReplayLargerThanBuffer(t *testing.T) {
 }
 
 func TestBusClose(t *testing.T) {
-	b := inmem.NewBus()
+	b := inmem.NewBus(inmem.WithFirstID(1))
 	sub := b.Subscribe(charging.EventFilter{})
 	b.Close()
 	b.Close()
@@ -253,7 +253,7 @@ func TestBusClose(t *testing.T) {
 // TestBusConcurrent publishes, subscribes and closes from many goroutines
 // (run with -race) and checks each subscriber sees increasing ids.
 func TestBusConcurrent(t *testing.T) {
-	b := inmem.NewBus(inmem.WithBuffer(64), inmem.WithHistory(32))
+	b := inmem.NewBus(inmem.WithFirstID(1), inmem.WithBuffer(64), inmem.WithHistory(32))
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -310,5 +310,46 @@ func TestBusConcurrent(t *testing.T) {
 	pub.Wait()
 	if n := b.Subscribers(); n != 0 {
 		t.Errorf("Subscribers = %d after every Close, want 0", n)
+	}
+}
+
+// TestResumeFrom: a replay is complete only when every event after the
+// client's id is still kept; ids continue across a restart (a new bus),
+// so an id from before it is recognised as such.
+func TestResumeFrom(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	b := inmem.NewBus(inmem.WithHistory(3), inmem.WithClock(func() time.Time { return now }))
+	first := b.LastID() + 1
+	if first != uint64(now.UnixMicro()) {
+		t.Fatalf("first id = %d, want the clock's microseconds %d", first, now.UnixMicro())
+	}
+	for range 5 {
+		b.Publish(context.Background(), charging.Event{Type: "x"})
+	}
+	last := b.LastID()
+	for _, tc := range []struct {
+		name     string
+		after    uint64
+		complete bool
+	}{
+		{"up to date", last, true},
+		{"within the history", last - 3, true},
+		{"just older than the history", last - 4, false},
+		{"from before the bus started", first - 1, false},
+		{"never issued", last + 1, false},
+	} {
+		sub, ok := b.ResumeFrom(charging.EventFilter{}, tc.after)
+		sub.Close()
+		if ok != tc.complete {
+			t.Errorf("%s: complete = %v, want %v", tc.name, ok, tc.complete)
+		}
+	}
+	// A restart: the new bus's ids are above the old ones.
+	later := inmem.NewBus(inmem.WithClock(func() time.Time { return now.Add(time.Second) }))
+	if later.LastID() < last {
+		t.Errorf("after a restart the ids start at %d, below the old %d", later.LastID()+1, last)
+	}
+	if _, ok := later.ResumeFrom(charging.EventFilter{}, last); ok {
+		t.Error("an id from before the restart resumed as complete")
 	}
 }

@@ -203,8 +203,13 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A whole request within a minute (event streams and file uploads
+		// set their own deadlines; WebSocket upgrades clear them); an idle
+		// keep-alive connection is closed after two.
+		ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return base },
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
