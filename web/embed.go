@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,7 +25,9 @@ var appFS embed.FS
 
 // appRoutes are the first path segments of the app's own pages; any path
 // under them is a deep link that gets the shell, and the app's router
-// draws the page. Everything else is a file or a 404.
+// draws the page. Everything else is a file or a 404: the shell (whose
+// router says the page does not exist) for what could be a page, a plain
+// 404 for a missing file.
 var appRoutes = map[string]bool{
 	"":           true, // /
 	"chargers":   true, // /chargers/{id}
@@ -67,7 +70,7 @@ type file struct {
 // stale shell after an upgrade; the service worker (sw.js) keeps the shell
 // for offline use and is versioned by a hash of every file.
 func Handler() http.Handler {
-	h := &handler{files: map[string]*file{}}
+	h := &handler{files: map[string]*file{}, dirs: map[string]bool{}}
 	sum := sha256.New()
 	err := fs.WalkDir(appFS, "app", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -85,6 +88,9 @@ func Handler() http.Handler {
 		sum.Write([]byte(name))
 		sum.Write(b)
 		h.files[name] = &file{name: name, body: b, ctype: ctype}
+		if dir, _, ok := strings.Cut(name, "/"); ok {
+			h.dirs[dir] = true
+		}
 		return nil
 	})
 	if err != nil {
@@ -103,6 +109,7 @@ func Handler() http.Handler {
 
 type handler struct {
 	files map[string]*file // by path relative to app/; never modified after Handler
+	dirs  map[string]bool  // the first segments of files in directories (js, icons)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -113,11 +120,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	f, ok := h.files[name]
+	status := http.StatusOK
 	if !ok {
 		first, _, _ := strings.Cut(name, "/")
-		if !appRoutes[first] {
-			http.NotFound(w, r) // includes directories: there is no listing
+		switch {
+		case appRoutes[first]:
+		case h.dirs[first] || first == "api" || strings.Contains(path.Base(name), "."):
+			// A file that is not there (or a directory: there is no
+			// listing), or an API path that reached the app.
+			http.NotFound(w, r)
 			return
+		default:
+			// Not a page of the app: the shell, whose router draws its
+			// "Page not found" with a link home, as a 404.
+			status = http.StatusNotFound
 		}
 		f = h.files["index.html"]
 	}
@@ -134,6 +150,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Let the worker control the whole origin even if it is ever
 		// served from a subpath.
 		hd.Set("Service-Worker-Allowed", "/")
+	}
+	if status != http.StatusOK {
+		hd.Del("ETag") // a 404 is not the shell's representation to revalidate
+		hd.Set("Content-Length", strconv.Itoa(len(f.body)))
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(f.body)
+		}
+		return
 	}
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
 }

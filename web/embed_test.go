@@ -106,6 +106,38 @@ func TestHandlerNotFound(t *testing.T) {
 	}
 }
 
+// A path that could be a page but is none gets the shell as a 404: the
+// app's router draws its "Page not found" with a link home.
+func TestHandlerNotFoundPage(t *testing.T) {
+	h := web.Handler()
+	shell := body(t, get(t, h, "GET", "/"))
+	for _, p := range []string{"/nope", "/no/such/page", "/Operator", "/settings/"} {
+		r := get(t, h, "GET", p)
+		if r.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: status = %d, want 404", p, r.StatusCode)
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: Content-Type = %q, want the shell's", p, ct)
+		}
+		if got := body(t, r); got != shell {
+			t.Errorf("GET %s: body is not the shell", p)
+		}
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("GET %s: Content-Security-Policy = %q, want default-src 'self'", p, csp)
+		}
+	}
+	if r := get(t, h, "HEAD", "/nope"); r.StatusCode != http.StatusNotFound || body(t, r) != "" {
+		t.Errorf("HEAD /nope: status = %d, want 404 with no body", r.StatusCode)
+	}
+	// Never for a missing file or an API path.
+	for _, p := range []string{"/api/v1/nope", "/api", "/js/nope", "/icons/x"} {
+		r := get(t, h, "GET", p)
+		if b := body(t, r); r.StatusCode != http.StatusNotFound || strings.Contains(b, "<main") {
+			t.Errorf("GET %s: status = %d, body %.40q; want a plain 404", p, r.StatusCode, b)
+		}
+	}
+}
+
 func TestHandlerConditional(t *testing.T) {
 	h := web.Handler()
 	r := get(t, h, "GET", "/app.css")

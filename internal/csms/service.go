@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -123,9 +124,19 @@ func (s *Service) lock(chargerID string) func() {
 	return mu.Unlock
 }
 
+// publish sends e on the bus. A charger in it is shown as GetCharger
+// shows it: connector 0 (the charger itself, which 1.6 chargers report
+// after every boot) is its Status, not one of its connectors. The copy
+// leaves the caller's charger as it was.
 func (s *Service) publish(ctx context.Context, e charging.Event) {
 	if e.Time.IsZero() {
 		e.Time = s.utcNow()
+	}
+	if e.Charger != nil {
+		c := *e.Charger
+		c.Connectors = slices.Clone(c.Connectors)
+		present(&c)
+		e.Charger = &c
 	}
 	s.bus.Publish(ctx, e)
 }

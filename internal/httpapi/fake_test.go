@@ -36,6 +36,7 @@ type fakeService struct {
 	variables     []charging.Variable       // ListVariables answers these (devicemodel_test.go)
 	sec           securityCalls             // the SecurityService part (fake_security_test.go)
 	diagJobs      []charging.DiagnosticsJob // ListDiagnosticsJobs answers these
+	powerQuery    *charging.PowerQuery      // PowerHistory's (stats_test.go)
 	commandCall   struct {
 		chargerID, action string
 		payload           json.RawMessage

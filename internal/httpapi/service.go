@@ -14,6 +14,7 @@ type Service interface {
 	StationService     // service_station.go
 	MaintenanceService // service_maintenance.go: local list, firmware, diagnostics
 	SecurityService    // service_security.go: registration, passwords, certificates, logs
+	StatsService       // stats.go: the fleet's power history
 
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
 

@@ -59,6 +59,10 @@ export const chargers = () => listAll("/api/v1/chargers");
 export const charger = (id) => api(`/api/v1/chargers/${encodeURIComponent(id)}`);
 export const session = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}`);
 export const meterValues = (id) => listAll(`/api/v1/sessions/${encodeURIComponent(id)}/meter-values`, 20000);
+// powerHistory answers the fleet's total charging power since a time, in
+// buckets of stepS seconds: {since, until, stepSeconds, items: [{time, powerW}]}.
+export const powerHistory = (since, stepS) =>
+  api(`/api/v1/stats/power?since=${encodeURIComponent(since.toISOString())}&step=${stepS}`);
 
 // sessions lists sessions; a driver gets their own only (the API filters).
 export function sessions(filter = {}, { limit = 50, cursor = "" } = {}) {

@@ -21,9 +21,15 @@ export class LineChart {
   }
 
   add(t, v) {
-    t = +new Date(t);
-    if (!isFinite(t) || v == null) return;
-    this.points.push([t, v]);
+    this.addAll([[t, v]]);
+  }
+
+  // addAll adds points [[t, value], ...] (t: a Date, ms or a time string).
+  addAll(points) {
+    for (let [t, v] of points) {
+      t = +new Date(t);
+      if (isFinite(t) && v != null) this.points.push([t, v]);
+    }
     this.points.sort((a, b) => a[0] - b[0]);
     if (this.windowMs) {
       const from = Date.now() - this.windowMs;

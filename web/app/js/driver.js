@@ -6,7 +6,7 @@ import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
-  statusTone, statusLabel, badge, onlineBadge, feedback,
+  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector,
 } from "./ui.js";
 
 // connectorLine shows a connector's type, status and rating.
@@ -24,7 +24,7 @@ const matches = (c, q) => !q || [c.id, c.vendor, c.model, ...c.connectors.map((k
 
 // --- Chargers -------------------------------------------------------------
 
-export async function chargersScreen(main) {
+export async function chargersScreen(main, _params, { alive }) {
   const input = h("input", { id: "search", type: "search", autocomplete: "off", placeholder: "Charger name, type (CCS2, Type 2…)", "aria-controls": "charger-list" });
   const list = h("div", { id: "charger-list", "aria-live": "polite" });
   const count = h("p", { class: "small muted", id: "charger-count" });
@@ -33,6 +33,7 @@ export async function chargersScreen(main) {
     count, list);
 
   let all = await API.chargers();
+  if (!alive()) return; // left while loading: the next screen has the stream
   const draw = () => {
     const q = input.value.trim().toLowerCase();
     const shown = all.filter((c) => matches(c, q));
@@ -48,13 +49,12 @@ export async function chargersScreen(main) {
   draw();
   watch({}, (e) => {
     if (e.charger) {
-      const i = all.findIndex((c) => c.id === e.charger.id);
-      if (i >= 0) all[i] = e.charger; else all.push(e.charger);
+      const c = asCharger(e.charger);
+      const i = all.findIndex((x) => x.id === c.id);
+      if (i >= 0) all[i] = c; else all.push(c);
       draw();
     } else if (e.connector) {
-      const c = all.find((c) => c.id === e.chargerId);
-      const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
-      if (i >= 0) { c.connectors[i] = e.connector; draw(); }
+      if (applyConnector(all.find((c) => c.id === e.chargerId), e.connector)) draw();
     }
   }, async () => { all = await API.chargers(); draw(); });
 }
@@ -129,11 +129,8 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
   });
 
   watch({ chargerId: id }, (e) => {
-    if (e.charger) c = e.charger;
-    else if (e.connector) {
-      const i = c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId);
-      if (i >= 0) c.connectors[i] = e.connector;
-    } else return;
+    if (e.charger) c = asCharger(e.charger);
+    else if (!e.connector || !applyConnector(c, e.connector)) return;
     draw();
   }, async () => { c = await API.charger(id); draw(); });
 }
@@ -221,13 +218,15 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     where.replaceChildren(h("a", { href: `/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), s.connectorId ? ` · connector ${s.connectorId}` : "",
       user && s.idTag === user.appIdTag ? " · with the app" : ` · card ${s.idTag}`);
 
-    m.power.set(kW(isLive ? s.powerW : 0));
+    // Live values while the session is open; once it ended, the summary
+    // shows its final ones, and nothing here is left to look live.
+    m.power.set(kW(isLive ? s.powerW : 0)); m.power.show(isLive);
     m.energy.set(kWh(s.energyWh));
     m.elapsed.set(duration(endMs - startMs));
     m.charging.set(duration(chargingMs(pts, isLive ? now : endMs)));
-    m.voltage.set(fixed(s.voltageV, 0)); m.voltage.show(s.voltageV != null);
-    m.current.set(fixed(s.currentA, 1)); m.current.show(s.currentA != null);
-    m.soc.set(fixed(s.socPercent, 0)); m.soc.show(s.socPercent != null);
+    m.voltage.set(fixed(s.voltageV, 0)); m.voltage.show(isLive && s.voltageV != null);
+    m.current.set(fixed(s.currentA, 1)); m.current.show(isLive && s.currentA != null);
+    m.soc.set(fixed(s.socPercent, 0)); m.soc.show(isLive && s.socPercent != null);
     // Cost only when the API prices the session; never estimated here.
     m.cost.show(s.cost != null);
     if (s.cost != null) m.cost.set(typeof s.cost === "object" ? `${fixed(s.cost.amount ?? s.cost.total, 2)} ${s.cost.currency || ""}` : String(s.cost));
@@ -242,18 +241,27 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     stop.hidden = s.status !== "active";
     stop.disabled = stopping;
     after.hidden = isLive;
-    live.querySelector(".metrics").hidden = s.status === "failed";
+    live.querySelector(".metrics").hidden = !isLive;
     if (s.status === "finished") drawSummary(summary, s, pts);
     summary.hidden = s.status !== "finished";
     chart.points = pts;
     chart.draw();
   };
 
+  // Answers can come out of order (the stop's answer after the stream said
+  // the session finished): the page never goes back to an older state.
+  const ended = (x) => x.status === "finished" || x.status === "failed";
+  const take = (next) => {
+    if (!next || (ended(s) && !ended(next)) || new Date(next.updatedAt) < new Date(s.updatedAt)) return;
+    s = next;
+  };
+
   const refresh = async () => {
     try {
-      s = await API.session(id);
+      take(await API.session(id));
       series.clear();
       addPower(series, await API.meterValues(id));
+      if (ended(s)) { stopping = false; clearInterval(pollTimer); }
       draw();
     } catch {}
   };
@@ -263,11 +271,14 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     draw();
     feedback(fb, "wait", "Waiting for the charger to stop…");
     try {
-      s = await API.stopSession(id);
-      feedback(fb, "wait", "Stop accepted — waiting for the final meter reading…");
-      // The stop is confirmed by the charger's StopTransaction; the stream
-      // brings it, and a slow poll covers a stream that was down.
-      pollTimer = setInterval(refresh, 3000);
+      take(await API.stopSession(id));
+      if (ended(s)) stopping = false; // the stream was first
+      else {
+        feedback(fb, "wait", "Stop accepted — waiting for the final meter reading…");
+        // The stop is confirmed by the charger's StopTransaction; the stream
+        // brings it, and a slow poll covers a stream that was down.
+        pollTimer = setInterval(refresh, 3000);
+      }
     } catch (e) {
       stopping = false;
       feedback(fb, "bad", API.explain(e, "stop"));
@@ -279,9 +290,9 @@ export async function sessionScreen(main, { id }, { alive, user }) {
   draw();
   const tick = setInterval(() => { if (s.status === "active" || s.status === "pending") draw(); }, 1000);
   watch({ sessionId: id }, (e) => {
-    if (e.session) s = e.session;
+    if (e.session) take(e.session);
     if (e.samples) addPower(series, e.samples);
-    if (s.status === "finished" || s.status === "failed") { stopping = false; clearInterval(pollTimer); }
+    if (ended(s)) { stopping = false; clearInterval(pollTimer); }
     draw();
   }, refresh);
   return () => { clearInterval(tick); clearInterval(pollTimer); };
@@ -308,6 +319,7 @@ function drawSummary(el, s, pts) {
     ["Reason", reasonText(s.stopReason) || "–"],
     ["Meter", s.meterStartWh != null && s.meterStopWh != null ? `${fixed(s.meterStartWh)} → ${fixed(s.meterStopWh)} Wh` : "–"],
   ];
+  if (s.socPercent != null) rows.push(["Battery at the end", `${fixed(s.socPercent, 0)} %`]);
   if (s.cost != null) rows.splice(1, 0, ["Cost", String(s.cost.amount ?? s.cost)]);
   el.replaceChildren(h("h2", { id: "summary-h" }, "Summary"),
     h("div", { class: "card" }, h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "num", dataset: { fact: k } }, v)]))));

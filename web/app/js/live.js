@@ -25,27 +25,51 @@ function banner(tone, text) {
 // watch opens a stream with the filter ({chargerId, sessionId}) and calls
 // onEvent(event) for each event. onResync() is called after a reconnect, so a
 // screen can reload what it may have missed if the server could not replay.
-// It replaces the previous screen's stream.
+// It replaces the previous screen's stream: a document has one at most.
 export function watch(filter, onEvent, onResync) {
   close();
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(filter || {})) if (v) q.set(k, v);
-  const me = { es: null, dropped: false, hideTimer: 0, retryTimer: 0 };
+  const me = { url: `/api/v1/events${q.toString() ? "?" + q : ""}`, onEvent, onResync, es: null, dropped: false, hideTimer: 0, retryTimer: 0 };
   current = me;
-  const open = () => {
-    me.es = new EventSource(`/api/v1/events${q.toString() ? "?" + q : ""}`);
-    listen(me, me.es, onEvent, onResync, () => {
-      whoAmI().catch(() => {}).finally(() => {
-        if (current === me) me.retryTimer = setTimeout(() => { if (current === me) open(); }, 3000);
-      });
-    });
-  };
-  open();
+  connect(me);
   return me;
 }
 
-function listen(me, es, onEvent, onResync, onClosed) {
+function connect(me) {
+  me.es = new EventSource(me.url);
+  listen(me, me.es, () => {
+    whoAmI().catch(() => {}).finally(() => {
+      if (current === me && me.es) me.retryTimer = setTimeout(() => { if (current === me && me.es) connect(me); }, 3000);
+    });
+  });
+}
+
+// The back/forward cache keeps a page that was left, with its open
+// connections: an EventSource kept there holds one of the six HTTP/1.1
+// connections the browser allows per host, and after a few pages the app
+// waits for a connection that never frees. So the stream closes when the
+// page is hidden, and opens again (reloading what it missed) when the
+// page comes back from the cache.
+window.addEventListener("pagehide", () => {
+  if (!current || !current.es) return;
+  current.es.close();
+  current.es = null;
+  clearTimeout(current.retryTimer);
+  clearTimeout(current.hideTimer);
+  banner();
+  delete document.body.dataset.live;
+});
+window.addEventListener("pageshow", (e) => {
+  if (!e.persisted || !current || current.es) return;
+  const me = current;
+  connect(me);
+  if (me.onResync) Promise.resolve().then(me.onResync).catch(() => {});
+});
+
+function listen(me, es, onClosed) {
   es.addEventListener("open", () => {
+    if (me.es !== es) return;
     if (me.dropped) {
       me.dropped = false;
       banner("ok", "Live updates are back.");
@@ -53,12 +77,12 @@ function listen(me, es, onEvent, onResync, onClosed) {
       me.hideTimer = setTimeout(() => { if (current === me && !me.dropped) banner(); }, 3000);
       // A resync that fails (the sign-in ended: the API's 401 handler
       // takes over) must not become an unhandled rejection.
-      if (onResync) Promise.resolve().then(onResync).catch(() => {});
+      if (me.onResync) Promise.resolve().then(me.onResync).catch(() => {});
     }
     document.body.dataset.live = "up";
   });
   es.addEventListener("error", () => {
-    if (current !== me) return;
+    if (current !== me || me.es !== es) return;
     me.dropped = true;
     document.body.dataset.live = "down";
     banner("bad", "Live updates interrupted — reconnecting…");
@@ -66,16 +90,18 @@ function listen(me, es, onEvent, onResync, onClosed) {
   });
   for (const t of TYPES) {
     es.addEventListener(t, (m) => {
+      if (me.es !== es) return;
       let e;
       try { e = JSON.parse(m.data); } catch { return; }
-      onEvent(e);
+      me.onEvent(e);
     });
   }
 }
 
 export function close() {
   if (current) {
-    current.es.close();
+    if (current.es) current.es.close();
+    current.es = null;
     clearTimeout(current.hideTimer);
     clearTimeout(current.retryTimer);
     current = null;

@@ -9,7 +9,7 @@ import { approvalPanel, profileBadge, admissionBadge, securityCard } from "./sec
 import { canChange, ROLE_LABEL } from "./account.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
-  statusTone, statusLabel, badge, onlineBadge, feedback,
+  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector,
 } from "./ui.js";
 
 const isOpen = (s) => s.status === "pending" || s.status === "active";
@@ -43,11 +43,19 @@ export async function dashboardScreen(main, _p, { alive, user }) {
     for (const c of cs) chargers.set(c.id, c);
     for (const s of [...today, ...open]) sessions.set(s.id, s);
   };
-  await load();
+  // The chart starts with the last 30 minutes as the meter log has them,
+  // then goes on live. Without them (an older server) it starts empty.
+  const CHART_MS = 30 * 60 * 1000;
+  const [, history] = await Promise.all([load(), API.powerHistory(new Date(Date.now() - CHART_MS), 15).catch(() => null)]);
   if (!alive()) return;
 
   const t = { online: tile("online", "Chargers online"), active: tile("active", "Sessions active"), power: tile("power", "Power now"), energy: tile("energy", "Energy today") };
-  const chart = new LineChart({ label: "Total charging power, last 30 minutes", format: (w) => `${kW(w)} kW`, windowMs: 30 * 60 * 1000, hold: true });
+  const chart = new LineChart({ label: "Total charging power, last 30 minutes", format: (w) => `${kW(w)} kW`, windowMs: CHART_MS, hold: true });
+  if (history) {
+    // Each bucket is a mean over its time: drawn at its middle.
+    const until = +new Date(history.until), half = history.stepSeconds * 500;
+    chart.addAll(history.items.map((b) => { const t = +new Date(b.time); return [Math.min(t + half, (t + until) / 2), b.powerW]; }));
+  }
   const statuses = h("div", { class: "row", id: "status-counts" });
   const activeBody = h("tbody", {});
   const offlineList = h("ul", { class: "log", id: "offline" });
@@ -91,13 +99,9 @@ export async function dashboardScreen(main, _p, { alive, user }) {
   const sample = setInterval(() => { chart.add(Date.now(), powerNow()); draw(); }, 5000);
   watch({}, (e) => {
     approvals.onEvent(e);
-    if (e.charger) chargers.set(e.charger.id, e.charger);
+    if (e.charger) chargers.set(e.charger.id, asCharger(e.charger));
     else if (e.type === "charger.disconnected") chargers.delete(e.chargerId); // deleted
-    if (e.connector) {
-      const c = chargers.get(e.chargerId);
-      const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
-      if (i >= 0) c.connectors[i] = e.connector;
-    }
+    if (e.connector) applyConnector(chargers.get(e.chargerId), e.connector);
     if (e.session) sessions.set(e.session.id, e.session);
     if (e.type.startsWith("session.")) chart.add(Date.now(), powerNow());
     draw();
@@ -157,13 +161,9 @@ export async function chargersScreen(main, _p, { alive, user }) {
   const tick = setInterval(draw, 15000); // keep "last seen" honest
   watch({}, (e) => {
     approvals.onEvent(e);
-    if (e.charger) upsert(e.charger);
+    if (e.charger) upsert(asCharger(e.charger));
     else if (e.type === "charger.disconnected") all = all.filter((c) => c.id !== e.chargerId); // deleted
-    else if (e.connector) {
-      const c = all.find((c) => c.id === e.chargerId);
-      const i = c ? c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId) : -1;
-      if (i >= 0) c.connectors[i] = e.connector;
-    } else return;
+    else if (!e.connector || !applyConnector(all.find((c) => c.id === e.chargerId), e.connector)) return;
     draw();
   }, async () => { [all] = await Promise.all([API.chargers(), approvals.load()]); draw(); });
   return () => clearInterval(tick);
@@ -187,7 +187,10 @@ const EVENT_TEXT = {
 
 function describe(e) {
   let text = EVENT_TEXT[e.type] || e.type;
-  if (e.connector) text += ` — connector ${e.connector.connectorId}: ${e.connector.status}${e.connector.errorCode && e.connector.errorCode !== "NoError" ? ` (${e.connector.errorCode})` : ""}`;
+  if (e.connector) {
+    const k = e.connector; // connector 0 is the charger itself (OCPP 1.6)
+    text = `${k.connectorId ? `${text} — connector ${k.connectorId}` : "charger status"}: ${k.status}${k.errorCode && k.errorCode !== "NoError" ? ` (${k.errorCode})` : ""}`;
+  }
   if (e.type === "charger.booted" && e.charger) text += ` — firmware ${e.charger.firmwareVersion || "?"}`;
   if (e.session && e.type !== "session.meter") text += ` — ${e.session.idTag} on connector ${e.session.connectorId || "?"}`;
   if (e.type === "session.meter" && e.session) text += ` — ${kW(e.session.powerW)} kW, ${kWh(e.session.energyWh)} kWh`;
@@ -228,7 +231,9 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       h("td", {}, badge(c.online ? statusLabel(k.status) : `Offline (last: ${statusLabel(k.status)})`, statusTone(k.status, c.online))),
       h("td", {}, k.errorCode || "–"),
       h("td", {}, ago(k.updatedAt)))));
+    if (fillChoices) fillChoices();
   };
+  let fillChoices = null; // set once the command panel exists
 
   const addEvent = (e) => {
     if (logEmpty) { log.replaceChildren(); logEmpty = false; }
@@ -237,10 +242,32 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   };
 
   // Command panel: one small form per OCPP action.
-  const connOptions = (withZero) => [withZero ? h("option", { value: 0 }, "0 — whole charger") : null,
-    ...c.connectors.map((k) => h("option", { value: k.connectorId }, `Connector ${k.connectorId}`))].filter(Boolean);
   const field = (label, el) => { el.id = el.id || `f-${Math.random().toString(36).slice(2, 8)}`; return h("div", {}, h("label", { for: el.id }, label), el); };
   const select = (id, opts) => h("select", { id }, opts.map((o) => (o instanceof Node ? o : h("option", { value: o }, o))));
+  // A connector list follows the charger's connectors, which may be
+  // reported after the page opened: first its fixed choices (the whole
+  // charger, any), then each connector. It keeps its choice, or shows the
+  // first; with nothing to choose it says so (value "").
+  const connectorSelect = (id, fixed = []) => {
+    const el = h("select", { id });
+    el.fill = () => {
+      const opts = [...fixed.map(([v, label]) => [String(v), label]), ...c.connectors.map((k) => [String(k.connectorId), `Connector ${k.connectorId}`])];
+      if (!opts.length) opts.push(["", "No connectors reported yet"]);
+      const same = el.options.length === opts.length && opts.every(([v, label], i) => el.options[i].value === v && el.options[i].textContent === label);
+      if (same) return false;
+      const was = el.value;
+      el.replaceChildren(...opts.map(([v, label]) => h("option", { value: v }, label)));
+      el.value = opts.some(([v]) => v === was) ? was : opts[0][0];
+      return el.value !== was;
+    };
+    el.fill();
+    return el;
+  };
+  const connectorOf = (sel) => {
+    const n = Number(sel.value);
+    if (!sel.value || !Number.isInteger(n) || n < 1) throw new Error("choose one of the charger's connectors");
+    return n;
+  };
   // run sends a typed, version-free command (Joule translates it for 1.6
   // and 2.0.1 chargers) and shows the charger's answer.
   const GOOD = new Set(["Accepted", "Unlocked", "Scheduled", "RebootRequired"]);
@@ -275,8 +302,8 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   // OCPP 2.0.1 has a device model instead of flat keys: Component.Variable.
   const v201 = c.ocppVersion === "ocpp2.0.1";
   const resetType = select("reset-type", ["Soft", "Hard"]);
-  const unlockConn = select("unlock-connector", connOptions(false));
-  const availConn = select("avail-connector", connOptions(true));
+  const unlockConn = connectorSelect("unlock-connector");
+  const availConn = connectorSelect("avail-connector", [[0, "0 — whole charger"]]);
   const availType = select("avail-type", ["Operative", "Inoperative"]);
   const getKeys = h("input", { id: "get-keys", placeholder: "empty = all keys" });
   const setKey = h("input", { id: "set-key", placeholder: v201 ? "SampledDataCtrlr.TxUpdatedInterval" : "MeterValueSampleInterval", required: true });
@@ -284,11 +311,11 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   const keyHint = h("p", { class: "small muted" }, v201 ? "OCPP 2.0.1 keys are Component.Variable, e.g. SampledDataCtrlr.TxUpdatedInterval (EVSE@1.AvailabilityState for one EVSE)." : "OCPP 1.6 configuration keys, e.g. MeterValueSampleInterval.");
   const trigMsg = select("trigger-message", ["StatusNotification", "BootNotification", "Heartbeat", "MeterValues", "DiagnosticsStatusNotification", "FirmwareStatusNotification"]
     .map((m) => h("option", { value: m }, v201 && m === "DiagnosticsStatusNotification" ? "LogStatusNotification" : m)));
-  const trigConn = select("trigger-connector", [h("option", { value: "" }, "Any / whole charger"), ...connOptions(false)]);
+  const trigConn = connectorSelect("trigger-connector", [["", "Any / whole charger"]]);
   const keysOf = (s) => s.split(",").map((k) => k.trim()).filter(Boolean);
   const commands = h("fieldset", { class: "commands", id: "commands", disabled: readOnly, "aria-describedby": readOnly ? "read-only" : undefined },
     form("Reset", "Reset", [field("Type", resetType)], () => API.reset(c.id, resetType.value), true),
-    form("UnlockConnector", "Unlock connector", [field("Connector", unlockConn)], () => API.unlock(c.id, +unlockConn.value)),
+    form("UnlockConnector", "Unlock connector", [field("Connector", unlockConn)], async () => API.unlock(c.id, connectorOf(unlockConn))),
     form("ChangeAvailability", "Change availability", [field("Connector", availConn), field("Availability", availType)],
       () => API.changeAvailability(c.id, +availConn.value, availType.value)),
     form("GetConfiguration", "Get configuration", [field("Keys (comma separated)", getKeys)], async () => {
@@ -305,7 +332,7 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       () => API.trigger(c.id, trigMsg.value, +trigConn.value || 0)));
 
   // Connector facts OCPP 1.6 does not report: type and rating.
-  const edConn = select("edit-connector", connOptions(false));
+  const edConn = connectorSelect("edit-connector");
   const edType = select("edit-type", [h("option", { value: "" }, "Unknown"), ...["CCS2", "CHAdeMO", "Type2", "CCS1", "Type1"].map((t) => h("option", { value: t }, typeLabel(t)))]);
   const edPower = h("input", { id: "edit-power", type: "number", min: 0, step: "0.1", inputmode: "decimal" });
   const edNote = h("div", { class: "feedback", role: "status" });
@@ -315,11 +342,19 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   const fillEdit = () => { const k = c.connectors.find((k) => k.connectorId === +edConn.value); if (k) { edType.value = k.type || ""; edPower.value = k.maxPowerW ? k.maxPowerW / 1000 : ""; } };
   edConn.addEventListener("change", fillEdit);
   fillEdit();
+  const unlockButton = commands.querySelector("#cmd-UnlockConnector");
+  fillChoices = () => {
+    for (const sel of [unlockConn, availConn, trigConn]) sel.fill();
+    if (edConn.fill()) fillEdit();
+    unlockButton.disabled = !c.connectors.length;
+    edSave.disabled = !c.connectors.length;
+  };
+  fillChoices();
   edit.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     edSave.disabled = true;
     try {
-      const k = await API.api(`/api/v1/chargers/${encodeURIComponent(c.id)}/connectors/${+edConn.value}`, { method: "PATCH", body: { type: edType.value, maxPowerW: Math.round((+edPower.value || 0) * 1000) } });
+      const k = await API.api(`/api/v1/chargers/${encodeURIComponent(c.id)}/connectors/${connectorOf(edConn)}`, { method: "PATCH", body: { type: edType.value, maxPowerW: Math.round((+edPower.value || 0) * 1000) } });
       const i = c.connectors.findIndex((x) => x.connectorId === k.connectorId);
       if (i >= 0) c.connectors[i] = k;
       draw();
@@ -343,11 +378,8 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   const tick = setInterval(draw, 15000);
   watch({ chargerId: id }, (e) => {
     if (e.type.startsWith("charger.")) security.refresh(); // a connection or boot may have been recorded
-    if (e.charger) c = e.charger;
-    else if (e.connector) {
-      const i = c.connectors.findIndex((k) => k.connectorId === e.connector.connectorId);
-      if (i >= 0) c.connectors[i] = e.connector; else c.connectors.push(e.connector);
-    }
+    if (e.charger) c = asCharger(e.charger);
+    else if (e.connector) applyConnector(c, e.connector, { add: true });
     addEvent(e);
     draw();
   }, async () => { c = await API.charger(id); draw(); security.refresh(); });
@@ -409,6 +441,7 @@ export async function sessionsScreen(main, _p, { alive }) {
   });
   more.addEventListener("click", () => load(false));
   await load(true);
+  if (!alive()) return; // left while loading: the next screen has the stream
   watch({}, (e) => {
     if (!e.session) return;
     const s = e.session, f = filter();

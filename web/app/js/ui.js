@@ -106,3 +106,27 @@ export function feedback(el, tone, text) {
   el.className = `feedback ${tone || ""}`;
   el.textContent = text || "";
 }
+
+// OCPP 1.6 chargers report connector 0 for the charger as a whole. It is
+// the charger's status, never one of its connectors: asCharger makes a
+// charger from an event or the API so, and applyConnector puts a
+// connector's new state in its charger (add: one not listed yet is added).
+// applyConnector answers whether the charger changed.
+export function asCharger(c) {
+  if (!c || !c.connectors || !c.connectors.some((k) => k.connectorId === 0)) return c;
+  const whole = c.connectors.find((k) => k.connectorId === 0);
+  return { ...c, status: whole.status || c.status, connectors: c.connectors.filter((k) => k.connectorId !== 0) };
+}
+
+export function applyConnector(c, k, { add = false } = {}) {
+  if (!c || !k) return false;
+  if (k.connectorId === 0) {
+    c.status = k.status;
+    return true;
+  }
+  const i = c.connectors.findIndex((x) => x.connectorId === k.connectorId);
+  if (i >= 0) c.connectors[i] = k;
+  else if (add) c.connectors = [...c.connectors, k].sort((a, b) => a.connectorId - b.connectorId);
+  else return false;
+  return true;
+}
