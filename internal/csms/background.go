@@ -26,6 +26,16 @@ type followUps struct {
 	// that reboots twice gets its profiles re-sent once, after the last
 	// boot. Guarded by mu.
 	pending map[string]*followUp
+	// early holds the tasks scheduled before Run started (a charger that
+	// connected while the node was starting), by key; Run starts them.
+	// After Run has stopped nothing is kept. Guarded by mu.
+	early   map[string]earlyTask
+	stopped bool // Run has ended; guarded by mu
+}
+
+type earlyTask struct {
+	chargerID, what string
+	fn              func(ctx context.Context) error
 }
 
 type followUp struct{ cancel context.CancelFunc }
@@ -34,10 +44,16 @@ type followUp struct{ cancel context.CancelFunc }
 func (s *Service) startFollowUps(ctx context.Context) (stop func()) {
 	s.follow.mu.Lock()
 	s.follow.ctx = ctx
+	early := s.follow.early
+	s.follow.early = nil
 	s.follow.mu.Unlock()
+	for _, t := range early {
+		s.later(t.chargerID, t.what, t.fn)
+	}
 	return func() {
 		s.follow.mu.Lock()
 		s.follow.ctx = nil
+		s.follow.stopped = true
 		s.follow.mu.Unlock()
 		s.follow.wg.Wait()
 	}
@@ -48,10 +64,17 @@ func (s *Service) later(chargerID, what string, fn func(ctx context.Context) err
 	s.follow.mu.Lock()
 	defer s.follow.mu.Unlock()
 	ctx := s.follow.ctx
+	key := chargerID + "\x00" + what
 	if ctx == nil {
+		if !s.follow.stopped {
+			// Before Run: kept until it starts (the latest per key).
+			if s.follow.early == nil {
+				s.follow.early = map[string]earlyTask{}
+			}
+			s.follow.early[key] = earlyTask{chargerID: chargerID, what: what, fn: fn}
+		}
 		return
 	}
-	key := chargerID + "\x00" + what
 	if prev := s.follow.pending[key]; prev != nil {
 		prev.cancel()
 	}
@@ -89,13 +112,20 @@ func (s *Service) later(chargerID, what string, fn func(ctx context.Context) err
 func (s *Service) cancelLater(chargerID, what string) {
 	s.follow.mu.Lock()
 	defer s.follow.mu.Unlock()
-	if t := s.follow.pending[chargerID+"\x00"+what]; t != nil {
+	key := chargerID + "\x00" + what
+	if t := s.follow.pending[key]; t != nil {
 		t.cancel()
 	}
+	delete(s.follow.early, key)
 }
 
 // followUpReconnect is the afterConnect task; a boot cancels it.
 const followUpReconnect = "trigger status after reconnect"
+
+// followUpBoot is the afterBoot task. A new connection cancels it: its
+// commands were meant for the connection that booted, never a later one
+// (a charger that boots on its new connection schedules its own).
+const followUpBoot = "apply settings after boot"
 
 func (s *Service) followUpDelay() time.Duration {
 	if s.cfg.FollowUpDelay > 0 {
@@ -125,7 +155,7 @@ func (s *Service) afterConnect(chargerID string, at time.Time) {
 // operator's desired configuration, reads the charger's configuration and
 // re-sends the charging profiles it had before it rebooted.
 func (s *Service) afterBoot(chargerID string) {
-	s.later(chargerID, "apply settings after boot", func(ctx context.Context) error {
+	s.later(chargerID, followUpBoot, func(ctx context.Context) error {
 		if !s.cmd.Connected(chargerID) {
 			return nil
 		}

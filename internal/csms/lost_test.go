@@ -167,3 +167,26 @@ func TestOfflineSessionNoPower(t *testing.T) {
 		t.Fatalf("session of the offline charger = %+v, want active at 0 W, no current, 20 Wh kept", got)
 	}
 }
+
+// TestForgedStopDoesNotTakeATransactionID: a StopTransaction for
+// transactions Joule never saw start is kept under the charger's ids; the
+// sequence then skips those ids, so every real transaction of the charger
+// has an id of its own.
+func TestForgedStopDoesNotTakeATransactionID(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, id := range []string{"1", "2", "3", "4", "5"} {
+		_, err := f.svc.TransactionStopped(ctx, "CP-1", charging.TransactionStop{TransactionID: id, MeterStopWh: 10, Timestamp: f.clock.now()})
+		must(t, err)
+	}
+	res := f.started(t, 1, "REAL", 0)
+	switch res.TransactionID {
+	case "1", "2", "3", "4", "5":
+		t.Fatalf("a real transaction got id %s, which a forged stop holds", res.TransactionID)
+	}
+	got, err := f.store.GetSessionByTransaction(ctx, "CP-1", res.TransactionID)
+	must(t, err)
+	if got.ID != res.SessionID || got.Status != charging.SessionActive {
+		t.Fatalf("session of transaction %s = %+v, want the new active one", res.TransactionID, got)
+	}
+}

@@ -47,6 +47,7 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 		s.addPending(1)
 	}
 	s.booting.Store(chargerID, c)
+	s.cancelLater(chargerID, followUpBoot) // it was for the connection that booted
 	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
 	s.afterConnect(chargerID, now)
 	return nil
@@ -273,11 +274,10 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 
 	txID := t.TransactionID
 	if txID == "" {
-		n, err := u.tx.NextTransactionID(ctx)
-		if err != nil {
+		var err error
+		if txID, err = s.newTransactionID(ctx, u, chargerID); err != nil {
 			return charging.TransactionStartResult{}, err
 		}
-		txID = strconv.FormatInt(n, 10)
 	}
 	now := s.utcNow()
 	// Free the connector of sessions the charger has evidently left behind.
@@ -325,6 +325,29 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 	}
 	u.publishSession(charging.EventSessionStarted, ses, nil)
 	return charging.TransactionStartResult{TransactionID: txID, SessionID: ses.ID, IDTagInfo: info}, nil
+}
+
+// newTransactionID hands out the next 1.6 transaction id that the charger
+// has no session of: a StopTransaction for a transaction Joule never saw
+// (forged, or from before a database restore) is kept under the charger's
+// id, and the sequence must not give that id to a real transaction too.
+func (s *Service) newTransactionID(ctx context.Context, u *unit, chargerID string) (string, error) {
+	for range 1000 {
+		n, err := u.tx.NextTransactionID(ctx)
+		if err != nil {
+			return "", err
+		}
+		id := strconv.FormatInt(n, 10)
+		_, err = u.tx.GetSessionByTransaction(ctx, chargerID, id)
+		switch {
+		case charging.ErrorCode(err) == charging.ENOTFOUND:
+			return id, nil
+		case err != nil:
+			return "", err
+		}
+		s.log.Warn("transaction id already used by a stop Joule never saw start; skipping it", "charger", chargerID, "tx", id)
+	}
+	return "", charging.Errorf(charging.EINTERNAL, "no free transaction id for charger %s in 1000 tries", chargerID)
 }
 
 func (s *Service) hasActiveTag(open []charging.Session, idTag string, except int) bool {
