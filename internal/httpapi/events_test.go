@@ -178,7 +178,7 @@ func TestEventsLive(t *testing.T) {
 		t.Errorf("X-Accel-Buffering = %q, want no", got)
 	}
 
-	sess := charging.Session{ID: "S-1", ChargerID: "CP-1", Status: charging.SessionActive, PowerW: 7208}
+	sess := charging.Session{ID: "S-1", ChargerID: "CP-1", Status: charging.SessionActive, Origin: charging.OriginRemote, PowerW: 7208}
 	e.bus.Publish(bg, charging.Event{Type: charging.EventSessionStarted, ChargerID: "CP-1", SessionID: "S-1", Session: &sess})
 	f, ev := s.nextEvent()
 	if f.id != "1" || f.event != "session.started" {
@@ -246,9 +246,9 @@ type subscribeOnly struct{ charging.EventBus }
 func TestEventsBusWithoutReplay(t *testing.T) {
 	bus := inmem.NewBus()
 	e := newEnvBus(t, subscribeOnly{bus}, bus, httpapi.Options{})
-	bus.Publish(bg, charging.Event{Type: "x"}) // 1: not replayed
+	bus.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: "CP-1"}) // 1: not replayed
 	s := e.openStream(t, "/api/v1/events", "Last-Event-ID", "0")
-	bus.Publish(bg, charging.Event{Type: "y"})
+	bus.Publish(bg, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: "CP-1"})
 	s.wantEventIDs(2)
 }
 
@@ -259,7 +259,7 @@ func TestEventsHeartbeat(t *testing.T) {
 	if len(f.comments) != 1 || f.comments[0] != "ping" || f.data != "" {
 		t.Errorf("frame = %+v, want the comment \": ping\" alone", f)
 	}
-	e.bus.Publish(bg, charging.Event{Type: "x"})
+	e.bus.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: "CP-1"})
 	s.wantEventIDs(1) // events still flow between heartbeats
 }
 
