@@ -273,6 +273,27 @@ func TestSecretsAreNotConfiguration(t *testing.T) {
 	wantCode(t, err, charging.EINVALID)
 }
 
+// TestSecurityEventsOfUnknownCharger: the events of an id that is not
+// registered (a refused stranger) are listed by that id, not refused as
+// not found.
+func TestSecurityEventsOfUnknownCharger(t *testing.T) {
+	svc, _, _ := newSecurityService(t, charging.RegistrationClosed)
+	ctx := context.Background()
+	svc.SecurityEvent(charging.SecurityEvent{ChargerID: "STRANGER", Type: charging.SecUnknownCharger, Remote: "192.0.2.7:4000"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		page, err := svc.ListSecurityEvents(ctx, charging.SecurityEventQuery{ChargerID: "STRANGER"})
+		must(t, err)
+		if len(page.Items) == 1 && page.Items[0].Type == charging.SecUnknownCharger {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("security events of STRANGER = %+v, want one %s", page.Items, charging.SecUnknownCharger)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestSecurityEventFloodIsSampled(t *testing.T) {
 	svc, _, _ := newSecurityService(t, charging.RegistrationOpen)
 	ctx := context.Background()

@@ -12,7 +12,8 @@ import (
 // operator's dashboard, read from the meter log. Each session's power is
 // what its meter reports said (Power.Active.Import, computed as the live
 // value is: see applyLive); it holds from one report to the next, and
-// until the session stopped, or until now while it is active.
+// until the session stopped, or until now while it is active (until its
+// charger went offline, if it did).
 
 // Defaults and limits of PowerHistory.
 const (
@@ -60,13 +61,27 @@ func (s *Service) PowerHistory(ctx context.Context, q charging.PowerQuery) (char
 	if err != nil {
 		return charging.PowerHistory{}, err
 	}
+	chargers := map[string]charging.Charger{}
 	for _, ses := range sessions {
 		readings, err := s.powerReadings(ctx, ses.ID, q.Since)
 		if err != nil {
 			return charging.PowerHistory{}, err
 		}
 		end := now
-		if ses.Status != charging.SessionActive {
+		if ses.Status == charging.SessionActive {
+			// An offline charger's last reading holds only until it went
+			// away: nothing is known to flow since (as the live values say).
+			c, ok := chargers[ses.ChargerID]
+			if !ok {
+				if c, err = s.store.GetCharger(ctx, ses.ChargerID); err != nil && charging.ErrorCode(err) != charging.ENOTFOUND {
+					return charging.PowerHistory{}, err
+				}
+				chargers[ses.ChargerID] = c
+			}
+			if c.ID != "" && !c.Online && c.LastSeenAt != nil && c.LastSeenAt.Before(end) {
+				end = *c.LastSeenAt
+			}
+		} else {
 			end = ses.UpdatedAt
 			if ses.StoppedAt != nil {
 				end = *ses.StoppedAt

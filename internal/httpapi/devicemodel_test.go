@@ -53,7 +53,7 @@ func (f *fakeService) SetOCPPVersionOverride(ctx context.Context, chargerID, ver
 
 func TestDeviceModelRoutes(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
-	e.svc.chargers["CP-1"] = charging.Charger{ID: "CP-1"}
+	e.svc.chargers["CP-1"] = charging.Charger{ID: "CP-1", Admission: charging.AdmissionAccepted, Connectors: []charging.Connector{}}
 	e.svc.variables = []charging.Variable{
 		{ChargerID: "CP-1", Component: "SampledDataCtrlr", Variable: "TxUpdatedInterval", AttributeType: "Actual", Value: "60", Mutability: "ReadWrite"},
 		{ChargerID: "CP-1", Component: "EVSE", EVSEID: 1, Variable: "Power", AttributeType: "MaxSet", Value: "22000"},

@@ -179,7 +179,7 @@ func TestEventsLive(t *testing.T) {
 		t.Errorf("X-Accel-Buffering = %q, want no", got)
 	}
 
-	sess := charging.Session{ID: "S-1", ChargerID: "CP-1", Status: charging.SessionActive, PowerW: 7208}
+	sess := charging.Session{ID: "S-1", ChargerID: "CP-1", Status: charging.SessionActive, Origin: charging.OriginRemote, PowerW: 7208}
 	e.bus.Publish(bg, charging.Event{Type: charging.EventSessionStarted, ChargerID: "CP-1", SessionID: "S-1", Session: &sess})
 	f, ev := s.nextEvent()
 	if f.id != "1" || f.event != "session.started" {
@@ -247,10 +247,10 @@ type subscribeOnly struct{ charging.EventBus }
 func TestEventsBusWithoutReplay(t *testing.T) {
 	bus := inmem.NewBus(inmem.WithFirstID(1))
 	e := newEnvBus(t, subscribeOnly{bus}, bus, httpapi.Options{})
-	bus.Publish(bg, charging.Event{Type: "x"}) // 1: not replayed
+	bus.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: "CP-1"}) // 1: not replayed
 	s := e.openStream(t, "/api/v1/events", "Last-Event-ID", "0")
 	s.wantReset() // it cannot replay: the client is told to reload
-	bus.Publish(bg, charging.Event{Type: "y"})
+	bus.Publish(bg, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: "CP-1"})
 	s.wantEventIDs(2)
 }
 
@@ -278,13 +278,13 @@ func (s *stream) wantReset() {
 func TestEventsResumeAcrossRestart(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
 	before := inmem.NewBus(inmem.WithClock(func() time.Time { return t0 }))
-	before.Publish(bg, charging.Event{Type: "x"})
+	before.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: "CP-1"})
 	old := before.LastID()
 
 	bus := inmem.NewBus(inmem.WithHistory(2), inmem.WithClock(func() time.Time { return t0.Add(time.Minute) }))
 	e := newEnvBus(t, bus, bus, httpapi.Options{})
 	for range 3 {
-		bus.Publish(bg, charging.Event{Type: "y"})
+		bus.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: "CP-1"})
 	}
 	last := bus.LastID()
 	if last <= old {
@@ -293,7 +293,7 @@ func TestEventsResumeAcrossRestart(t *testing.T) {
 	s := e.openStream(t, "/api/v1/events", "Last-Event-ID", fmt.Sprint(old))
 	s.wantReset()
 	s.wantEventIDs(last-1, last) // what is kept, then live
-	bus.Publish(bg, charging.Event{Type: "z"})
+	bus.Publish(bg, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: "CP-1"})
 	s.wantEventIDs(last + 1)
 
 	// Older than the history (2 kept): reset too.
@@ -301,7 +301,7 @@ func TestEventsResumeAcrossRestart(t *testing.T) {
 	s2.wantReset()
 	// Within the history: a plain resume.
 	s3 := e.openStream(t, "/api/v1/events", "Last-Event-ID", fmt.Sprint(last))
-	bus.Publish(bg, charging.Event{Type: "w"})
+	bus.Publish(bg, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: "CP-1"})
 	s3.wantEventIDs(last+1, last+2)
 }
 
@@ -316,7 +316,7 @@ func TestEventsSlowClientDropped(t *testing.T) {
 	// goroutine of openStream is what the stream writes into, so fill
 	// the bus faster than one event at a time can be written.
 	for i := range 10000 {
-		bus.Publish(bg, charging.Event{Type: "flood", ChargerID: fmt.Sprint(i)})
+		bus.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: fmt.Sprint("CP-", i)})
 		if bus.Dropped() > 0 {
 			break
 		}
@@ -348,7 +348,7 @@ func TestEventsHeartbeat(t *testing.T) {
 	if len(f.comments) != 1 || f.comments[0] != "ping" || f.data != "" {
 		t.Errorf("frame = %+v, want the comment \": ping\" alone", f)
 	}
-	e.bus.Publish(bg, charging.Event{Type: "x"})
+	e.bus.Publish(bg, charging.Event{Type: charging.EventChargerConnected, ChargerID: "CP-1"})
 	s.wantEventIDs(1) // events still flow between heartbeats
 }
 

@@ -28,13 +28,15 @@ func (f *fakeService) ListFirmware(ctx context.Context) ([]charging.Firmware, er
 	return []charging.Firmware{}, f.fail("ListFirmware")
 }
 func (f *fakeService) UpdateFirmware(ctx context.Context, chargerID, firmwareID string, u charging.FirmwareUpdate) (charging.FirmwareJob, error) {
-	return charging.FirmwareJob{ChargerID: chargerID, FirmwareID: firmwareID, FirmwareUpdate: u}, f.fail("UpdateFirmware")
+	return charging.FirmwareJob{ID: "FJ1", ChargerID: chargerID, FirmwareID: firmwareID, FirmwareUpdate: u, CommandID: "C1",
+		Status: charging.JobRequested, History: []charging.JobStatus{}}, f.fail("UpdateFirmware")
 }
 func (f *fakeService) ListFirmwareJobs(ctx context.Context, chargerID string) ([]charging.FirmwareJob, error) {
 	return []charging.FirmwareJob{}, f.fail("ListFirmwareJobs")
 }
 func (f *fakeService) RequestDiagnostics(ctx context.Context, chargerID string, d charging.DiagnosticsRequest, uploadURL func(string) string) (charging.DiagnosticsJob, error) {
-	return charging.DiagnosticsJob{ChargerID: chargerID, Location: uploadURL("t")}, f.fail("RequestDiagnostics")
+	return charging.DiagnosticsJob{ID: "D1", ChargerID: chargerID, Location: uploadURL("t"), CommandID: "C1",
+		Status: charging.JobRequested, History: []charging.JobStatus{}}, f.fail("RequestDiagnostics")
 }
 func (f *fakeService) DiagnosticsUploadJob(ctx context.Context, token string) (charging.DiagnosticsJob, error) {
 	return charging.DiagnosticsJob{Token: token}, f.fail("DiagnosticsUploadJob")

@@ -238,5 +238,5 @@ func (f *fakeService) UpdateFirmwareSigned(ctx context.Context, chargerID, firmw
 	s.RequestID = 9
 	f.sec.signed, f.sec.signedUpdate = &s, u
 	return charging.FirmwareJob{ID: "FJ1", ChargerID: chargerID, FirmwareID: firmwareID, FirmwareUpdate: u, Signed: &s,
-		Status: charging.JobRequested}, f.fail("UpdateFirmwareSigned")
+		CommandID: "C1", Status: charging.JobRequested, History: []charging.JobStatus{}}, f.fail("UpdateFirmwareSigned")
 }

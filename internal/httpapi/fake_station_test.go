@@ -8,9 +8,15 @@ import (
 )
 
 // The station-management methods of fakeService: they answer errors
-// injected by method name and otherwise empty values.
+// injected by method name and otherwise small values of the shape the
+// store gives (the answers are checked against the OpenAPI document).
 
 func (f *fakeService) SaveIDTags(ctx context.Context, tags []charging.IDTag) ([]charging.IDTag, error) {
+	for i := range tags {
+		if tags[i].Status == "" {
+			tags[i].Status = charging.AuthAccepted // the service's default
+		}
+	}
 	return tags, f.fail("SaveIDTags")
 }
 func (f *fakeService) GetIDTag(ctx context.Context, idTag string) (charging.IDTag, error) {
@@ -47,7 +53,7 @@ func (f *fakeService) ChangeConfiguration(ctx context.Context, chargerID, key, v
 	return charging.CommandOutcome{Status: charging.CommandAccepted}, f.fail("ChangeConfiguration")
 }
 func (f *fakeService) ListDesiredSettings(ctx context.Context, chargerID string) ([]charging.DesiredSetting, error) {
-	return nil, f.fail("ListDesiredSettings")
+	return []charging.DesiredSetting{}, f.fail("ListDesiredSettings")
 }
 func (f *fakeService) SetDesiredSetting(ctx context.Context, chargerID, key, value string) (charging.DesiredSetting, error) {
 	return charging.DesiredSetting{ChargerID: chargerID, Key: key, Value: value}, f.fail("SetDesiredSetting")
@@ -56,28 +62,30 @@ func (f *fakeService) DeleteDesiredSetting(ctx context.Context, chargerID, key s
 	return f.fail("DeleteDesiredSetting")
 }
 func (f *fakeService) Reserve(ctx context.Context, r httpapi.ReserveRequest) (charging.Reservation, error) {
-	return charging.Reservation{ID: 1, ChargerID: r.ChargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag, ExpiresAt: r.ExpiresAt}, f.fail("Reserve")
+	return charging.Reservation{ID: 1, ChargerID: r.ChargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag, ExpiresAt: r.ExpiresAt,
+		Status: charging.ReservationActive, ChargerAnswer: "Accepted"}, f.fail("Reserve")
 }
 func (f *fakeService) GetReservation(ctx context.Context, id int) (charging.Reservation, error) {
-	return charging.Reservation{ID: id}, f.fail("GetReservation")
+	return charging.Reservation{ID: id, ChargerID: "CP-1", ConnectorID: 1, IDTag: "TAG-1", Status: charging.ReservationActive}, f.fail("GetReservation")
 }
 func (f *fakeService) ListReservations(ctx context.Context, q charging.ReservationQuery) (charging.Page[charging.Reservation], error) {
 	return charging.Page[charging.Reservation]{}, f.fail("ListReservations")
 }
 func (f *fakeService) CancelReservation(ctx context.Context, id int) (charging.Reservation, error) {
-	return charging.Reservation{ID: id, Status: charging.ReservationCancelled}, f.fail("CancelReservation")
+	return charging.Reservation{ID: id, ChargerID: "CP-1", ConnectorID: 1, IDTag: "TAG-1", Status: charging.ReservationCancelled}, f.fail("CancelReservation")
 }
 func (f *fakeService) SaveChargingProfile(ctx context.Context, p charging.ChargingProfile) (charging.ChargingProfile, error) {
 	return p, f.fail("SaveChargingProfile")
 }
 func (f *fakeService) GetChargingProfile(ctx context.Context, id int) (charging.ChargingProfile, error) {
-	return charging.ChargingProfile{ID: id}, f.fail("GetChargingProfile")
+	return charging.ChargingProfile{ID: id, Purpose: "TxDefaultProfile", Kind: "Absolute",
+		Schedule: charging.ChargingSchedule{RateUnit: "W", Periods: []charging.SchedulePeriod{{Limit: 11000}}}}, f.fail("GetChargingProfile")
 }
 func (f *fakeService) ListChargingProfiles(ctx context.Context, q charging.ProfileQuery) (charging.Page[charging.ChargingProfile], error) {
 	return charging.Page[charging.ChargingProfile]{}, f.fail("ListChargingProfiles")
 }
 func (f *fakeService) ListInstalledProfiles(ctx context.Context, chargerID string) ([]charging.InstalledProfile, error) {
-	return nil, f.fail("ListInstalledProfiles")
+	return []charging.InstalledProfile{}, f.fail("ListInstalledProfiles")
 }
 func (f *fakeService) ApplyChargingProfile(ctx context.Context, chargerID string, connectorID, profileID int, sessionID string) (charging.CommandOutcome, error) {
 	return charging.CommandOutcome{Status: charging.CommandAccepted}, f.fail("ApplyChargingProfile")

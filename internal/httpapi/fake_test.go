@@ -51,6 +51,7 @@ func newFakeService() *fakeService {
 		sessions: map[string]charging.Session{},
 		samples:  map[string][]charging.MeterSample{},
 		err:      map[string]error{},
+		result:   charging.CommandResult{Status: charging.ResultAnswered, Response: json.RawMessage(`{"status":"Accepted"}`)},
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"github.com/joule-ev/joule/internal/charging"
@@ -50,6 +51,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 //go:embed openapi.yaml
 var openAPIDoc []byte
+
+// OpenAPIDocument returns the OpenAPI document served at
+// GET /api/v1/openapi.yaml (tests check the API's answers against it).
+func OpenAPIDocument() []byte { return bytes.Clone(openAPIDoc) }
 
 // GET /api/v1/openapi.yaml
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {

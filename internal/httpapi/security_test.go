@@ -257,7 +257,7 @@ func TestChargerPassword(t *testing.T) {
 func TestAcceptRejectCharger(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	fixtures(e.svc)
-	e.svc.chargers["CP-P"] = charging.Charger{ID: "CP-P", Admission: charging.AdmissionPending, SecurityProfile: 0}
+	e.svc.chargers["CP-P"] = charging.Charger{ID: "CP-P", Admission: charging.AdmissionPending, SecurityProfile: 0, Connectors: []charging.Connector{}}
 
 	var acc struct {
 		Charger  charging.Charger `json:"charger"`
@@ -290,7 +290,7 @@ func TestAcceptRejectCharger(t *testing.T) {
 func TestListChargersAdmission(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	fixtures(e.svc)
-	e.svc.chargers["CP-P"] = charging.Charger{ID: "CP-P", Admission: charging.AdmissionPending}
+	e.svc.chargers["CP-P"] = charging.Charger{ID: "CP-P", Admission: charging.AdmissionPending, Connectors: []charging.Connector{}}
 	var got struct {
 		Items []charging.Charger `json:"items"`
 	}
@@ -525,8 +525,8 @@ func TestLogs(t *testing.T) {
 
 	// The list holds the GetLog jobs only.
 	e.svc.diagJobs = []charging.DiagnosticsJob{
-		{ID: "L2", ChargerID: "CP-1", LogType: "DiagnosticsLog", RequestID: 8, Status: "Uploaded"},
-		{ID: "D1", ChargerID: "CP-1", Status: "Uploaded"},
+		{ID: "L2", ChargerID: "CP-1", LogType: "DiagnosticsLog", RequestID: 8, Status: "Uploaded", History: []charging.JobStatus{}},
+		{ID: "D1", ChargerID: "CP-1", Status: "Uploaded", History: []charging.JobStatus{}},
 	}
 	var list struct {
 		Items []map[string]any `json:"items"`

@@ -26,7 +26,7 @@ import (
 	"github.com/joule-ev/joule/internal/sqlite"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(openAPISummary{m}) }
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer struct {
@@ -105,7 +105,7 @@ func newEnvBus(t *testing.T, bus charging.EventBus, inbus *inmem.Bus, opts httpa
 		opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	e.api = httpapi.NewServer(e.svc, bus, opts)
-	e.srv = httptest.NewServer(e.api.Handler())
+	e.srv = httptest.NewServer(checker(t).Handler(t, e.api.Handler()))
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -171,7 +171,7 @@ func fixtures(f *fakeService) {
 	seen := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	f.chargers["CP-1"] = charging.Charger{
 		ID: "CP-1", Vendor: "Acme", Model: "X1", OCPPVersion: charging.OCPP16, Online: true,
-		LastSeenAt: &seen, RegistrationStatus: charging.RegistrationAccepted,
+		LastSeenAt: &seen, RegistrationStatus: charging.RegistrationAccepted, Admission: charging.AdmissionAccepted,
 		Connectors: []charging.Connector{
 			{ConnectorID: 1, Status: charging.StatusAvailable, ErrorCode: "NoError"},
 			{ConnectorID: 2, Status: charging.StatusCharging, ErrorCode: "NoError", Type: charging.ConnectorCCS2, MaxPowerW: 50000},
@@ -592,8 +592,10 @@ func TestProblemForEachErrorCode(t *testing.T) {
 	} {
 		t.Run(tc.code+"/"+tc.detail, func(t *testing.T) {
 			e := newEnv(t, httpapi.Options{})
-			e.svc.err["GetCharger"] = tc.err
-			p := wantProblem(t, e.do(t, "GET", "/api/v1/chargers/CP-1", ""), tc.status, tc.code)
+			// A start, whose answers the document lists for every code:
+			// the server's answers are checked against it (newEnvBus).
+			e.svc.err["StartSession"] = tc.err
+			p := wantProblem(t, e.do(t, "POST", "/api/v1/chargers/CP-1/connectors/1/start", `{"idTag":"T"}`), tc.status, tc.code)
 			if p.Detail != tc.detail {
 				t.Errorf("detail = %q, want %q", p.Detail, tc.detail)
 			}
@@ -686,22 +688,6 @@ func TestOpenAPI(t *testing.T) {
 	doc := string(body)
 	if !strings.HasPrefix(doc, "openapi: 3.1") {
 		t.Errorf("document starts %.20q, want openapi: 3.1", doc)
-	}
-	// Every route is documented, under its path, with its method.
-	for _, r := range e.api.Routes() {
-		method, path, _ := strings.Cut(r, " ")
-		i := strings.Index(doc, "\n  "+path+":\n")
-		if i < 0 {
-			t.Errorf("route %s: path %s not in openapi.yaml", r, path)
-			continue
-		}
-		rest := doc[i+len(path)+4:] // from the newline ending the path line
-		if j := strings.Index(rest, "\n  /"); j >= 0 {
-			rest = rest[:j]
-		}
-		if !strings.Contains(rest, "\n    "+strings.ToLower(method)+":") {
-			t.Errorf("route %s: method %s not documented under %s", r, method, path)
-		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/joule-ev/joule/internal/accounts"
 	"github.com/joule-ev/joule/internal/auth"
+	"github.com/joule-ev/joule/internal/httpapi"
+	"github.com/joule-ev/joule/internal/httpapi/openapitest"
 	"github.com/joule-ev/joule/internal/node"
 	"github.com/joule-ev/joule/internal/sim"
 )
@@ -64,7 +67,54 @@ func adminToken(dir string) (string, error) {
 // cheapParams keep argon2id fast under -race (the auth package measures the real ones).
 var cheapParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-func init() { http.DefaultClient.Transport = adminTransport{next: http.DefaultTransport} }
+func init() {
+	http.DefaultClient.Transport = adminTransport{next: openAPITransport{next: http.DefaultTransport}}
+}
+
+// Every answer a test gets through http.DefaultClient from a node started
+// here is checked against the OpenAPI document the node serves; a mismatch
+// fails the test that started the node. (The simulator's own firmware
+// downloads and log uploads use its own client and are not checked.)
+var (
+	apiDoc = sync.OnceValues(func() (*openapitest.Checker, error) {
+		return openapitest.New(context.Background(), httpapi.OpenAPIDocument())
+	})
+	nodeTests sync.Map // host:port -> *testing.T of the test that started the node there
+)
+
+type openAPITransport struct{ next http.RoundTripper }
+
+func (o openAPITransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	v, ok := nodeTests.Load(r.URL.Host)
+	if !ok {
+		return o.next.RoundTrip(r)
+	}
+	c, err := apiDoc()
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	t := v.(*testing.T)
+	return c.Transport(o.next, func(_ *http.Request, err error) { t.Errorf("%v", err) }).RoundTrip(r)
+}
+
+// checkAnswers makes the answers of the node at addr checked, and
+// reported to t, until t ends.
+func checkAnswers(t *testing.T, addr string) {
+	nodeTests.Store(addr, t)
+	t.Cleanup(func() { nodeTests.CompareAndDelete(addr, t) })
+}
+
+// TestMain loads the OpenAPI document before any test (under -race that
+// takes a second or more, which a test with a short deadline must not
+// pay), runs the tests, then says how many answers were checked.
+func TestMain(m *testing.M) {
+	_, _ = apiDoc() // an error is reported by the first call that needs it
+	code := m.Run()
+	if c, err := apiDoc(); err == nil {
+		c.Report(os.Stdout, testing.Verbose())
+	}
+	os.Exit(code)
+}
 
 // testNode is a real Joule node on a loopback port.
 type testNode struct {
@@ -110,6 +160,7 @@ func startNodeAt(t *testing.T, addr string, cfg node.Config, log *slog.Logger) *
 	n := &testNode{t: t, Base: "http://" + ln.Addr().String(), WS: "ws://" + ln.Addr().String() + "/ocpp",
 		Data: cfg.Data, cancel: cancel, done: make(chan error, 1)}
 	nodeData.Store(ln.Addr().String(), cfg.Data)
+	checkAnswers(t, ln.Addr().String())
 	go func() { n.done <- node.Run(ctx, cfg, ln, log) }()
 	t.Cleanup(n.Stop)
 	return n

@@ -86,6 +86,7 @@ func startSecureNode(t *testing.T, cfg node.Config) *secureNode {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	nodeData.Store(plain.Addr().String(), cfg.Data)
+	checkAnswers(t, plain.Addr().String())
 	go func() { done <- node.Run(ctx, cfg, ln, log) }()
 	t.Cleanup(func() {
 		cancel()
