@@ -105,6 +105,11 @@ func (s *fakeStation) HandleCall(_ context.Context, action string, payload json.
 		s.mu.Unlock()
 		return map[string]any{"status": p.Status, "interval": 60, "currentTime": "2026-01-01T00:00:00Z"}, nil
 	}
+	if action == "Sleep" { // a slow handler: {"ms": n}
+		var p struct{ MS int }
+		_ = json.Unmarshal(payload, &p)
+		time.Sleep(time.Duration(p.MS) * time.Millisecond)
+	}
 	return payload, nil
 }
 

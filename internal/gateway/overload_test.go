@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // TestMaxChargers: over the node's maximum a new charger gets 503 with a
@@ -55,4 +59,36 @@ func TestUpgradeRate(t *testing.T) {
 	}
 	h.clock.Add(time.Hour)
 	h.mustDial("RATE-LATER", nil, true)
+}
+
+// TestShutdownDrains: while the gateway drains, a new charger gets 503
+// with a Retry-After; the connected charger gets the answer to the CALL it
+// is being handled for, then 1001.
+func TestShutdownDrains(t *testing.T) {
+	h := newHarness(t, Options{}, nil)
+	c := h.mustDial("DRAIN-1", nil, true)
+	c.send(`[2,"slow","Sleep",{"ms":1500}]`)
+	time.Sleep(100 * time.Millisecond) // the handler is running
+	done := make(chan error, 1)
+	go func() { done <- h.g.Shutdown(context.Background()) }()
+	deadline := time.Now().Add(time.Second)
+	for {
+		_, resp, err := h.dial("DRAIN-NEW", nil, true)
+		if err != nil && resp != nil && resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a new charger while draining: %v %v, want 503 with Retry-After", resp, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if f := c.next(); !strings.HasPrefix(f, `[3,"slow"`) {
+		t.Fatalf("answer while draining = %s, want the CALLRESULT", f)
+	}
+	if err := c.closeErr(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("after the answer: %v, want close 1001", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
 }

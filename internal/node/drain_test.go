@@ -129,26 +129,3 @@ func TestShutdownDrainsUnderLoad(t *testing.T) {
 		}
 	}
 }
-
-// TestShutdownRefusesNewChargers: once a node drains, an upgrade gets 503
-// with Retry-After, not a connection that is closed at once.
-func TestShutdownRefusesNewChargers(t *testing.T) {
-	n := startNode(t, node.Config{})
-	// A connected charger keeps the drain busy long enough to look.
-	d := websocket.Dialer{Subprotocols: []string{"ocpp1.6"}}
-	ws, _, err := d.Dial(n.WS+"/DRAIN-HOLD", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	stopped := make(chan struct{})
-	go func() { n.Stop(); close(stopped) }()
-	eventually(t, 5*time.Second, "503 from a draining node", func() bool {
-		_, resp, err := d.Dial(n.WS+"/DRAIN-NEW", nil)
-		if err != nil && resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
-			return resp.Header.Get("Retry-After") != ""
-		}
-		return false
-	})
-	<-stopped
-}
