@@ -122,7 +122,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 }
 
 // driverView filters a driver's event stream: their own sessions' events,
-// and the public view of accepted chargers and their connectors.
+// and the public view of accepted chargers, their connectors and sites.
 type driverView struct {
 	s      *Server
 	userID string
@@ -137,9 +137,11 @@ type driverEvent struct {
 	ChargerID   string                 `json:"chargerId"`
 	ConnectorID int                    `json:"connectorId,omitempty"`
 	SessionID   string                 `json:"sessionId,omitempty"`
+	SiteID      string                 `json:"siteId,omitempty"`
 	Charger     *publicCharger         `json:"charger,omitempty"`
 	Connector   *publicConnector       `json:"connector,omitempty"`
 	Session     *charging.Session      `json:"session,omitempty"`
+	Site        *publicSite            `json:"site,omitempty"`
 	Samples     []charging.MeterSample `json:"samples,omitempty"`
 }
 
@@ -152,7 +154,11 @@ func (v *driverView) event(ctx context.Context, e charging.Event) any {
 		return nil
 	}
 	d := driverEvent{ID: e.ID, Type: e.Type, Time: e.Time, ChargerID: e.ChargerID, ConnectorID: e.ConnectorID,
-		SessionID: e.SessionID, Session: e.Session, Samples: e.Samples}
+		SessionID: e.SessionID, SiteID: e.SiteID, Session: e.Session, Samples: e.Samples}
+	if e.Site != nil {
+		x := toPublicSite(*e.Site) // not the operator's notes
+		d.Site = &x
+	}
 	if e.Charger != nil {
 		c := toPublicCharger(*e.Charger)
 		d.Charger = &c

@@ -16,6 +16,7 @@ type Service interface {
 	SecurityService    // service_security.go: registration, passwords, certificates, logs
 
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
+	SiteService        // sites.go: sites, a charger's name, site and connectors
 
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error

@@ -256,7 +256,7 @@ func TestChargersPendingIndex(t *testing.T) {
 	}
 	defer s.Close()
 	after := "CP-1"
-	query, args, err := listChargersQuery(charging.AdmissionPending, &after, 10)
+	query, args, err := listChargersQuery(charging.AdmissionPending, "", &after, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
