@@ -12,6 +12,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	// A site's time zone is checked against the IANA database
+	// (charging.Site.Validate): embedded, so that a container without
+	// /usr/share/zoneinfo accepts Europe/Berlin too.
+	_ "time/tzdata"
 )
 
 func main() {

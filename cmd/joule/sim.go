@@ -23,6 +23,7 @@ type simConfig struct {
 	Connectors    int
 	IDPrefix      string
 	OCPP          string // sim.OCPP16, sim.OCPP201 or sim.OCPPMixed
+	Kind          string // sim.KindAC, sim.KindDC or sim.KindMixed
 	MeterInterval time.Duration
 	MaxPowerW     float64
 	LogLevel      slog.Level
@@ -50,7 +51,8 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	fs.StringVar(&c.IDPrefix, "id-prefix", "SIM-", "charger ids are this prefix and a 4-digit number (SIM-0001, ...)")
 	fs.StringVar(&c.OCPP, "ocpp", "1.6", "OCPP version: 1.6, 2.0.1, or mixed (odd chargers 1.6, even 2.0.1)")
 	fs.DurationVar(&c.MeterInterval, "meter-interval", 30*time.Second, "initial MeterValueSampleInterval (the CSMS may change it)")
-	fs.Float64Var(&c.MaxPowerW, "max-power-w", 22000, "maximum power per connector, in W")
+	fs.Float64Var(&c.MaxPowerW, "max-power-w", 22000, "maximum power per connector of an AC charger, in W")
+	fs.StringVar(&c.Kind, "kind", sim.KindAC, "hardware: ac (--connectors Type 2 sockets of --max-power-w), dc (a 150 kW CCS2 and a 50 kW CHAdeMO cable), or mixed (odd chargers ac, even dc); 2.0.1 chargers report it in their device model")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&c.SecurityProfile, "security-profile", 0, "OCPP security profile: 0 none, 1 Basic auth over ws://, 2 TLS and Basic auth (wss://), 3 TLS with a client certificate (wss://)")
@@ -87,6 +89,11 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	case sim.OCPPMixed:
 	default:
 		errs = append(errs, fmt.Errorf("--ocpp must be 1.6, 2.0.1 or mixed, got %q", c.OCPP))
+	}
+	switch c.Kind {
+	case sim.KindAC, sim.KindDC, sim.KindMixed:
+	default:
+		errs = append(errs, fmt.Errorf("--kind must be ac, dc or mixed, got %q", c.Kind))
 	}
 	if c.MeterInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--meter-interval must be positive, got %s", c.MeterInterval))
@@ -151,12 +158,13 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	log.Info("starting simulated chargers", "url", cfg.URL, "chargers", cfg.Chargers,
-		"first", fmt.Sprintf("%s%04d", cfg.IDPrefix, 1), "ocpp", cfg.OCPP, "connectors", cfg.Connectors,
+		"first", fmt.Sprintf("%s%04d", cfg.IDPrefix, 1), "ocpp", cfg.OCPP, "kind", cfg.Kind, "connectors", cfg.Connectors,
 		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW, "security_profile", cfg.SecurityProfile)
 	err = sim.RunFleet(ctx, sim.Config{
 		URL:                      cfg.URL,
 		Connectors:               cfg.Connectors,
 		OCPPVersion:              cfg.OCPP,
+		Kind:                     cfg.Kind,
 		MaxPowerW:                cfg.MaxPowerW,
 		MeterValueSampleInterval: cfg.MeterInterval,
 		Logger:                   log,

@@ -31,3 +31,24 @@ func TestParseSimOCPP(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSimKind(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // Kind; "" means an error naming --kind
+	}{
+		{nil, sim.KindAC},
+		{[]string{"--kind", "dc"}, sim.KindDC},
+		{[]string{"--kind", "mixed"}, sim.KindMixed},
+		{[]string{"--kind", "DC"}, ""},
+		{[]string{"--kind", "hydrogen"}, ""},
+	} {
+		c, err := parseSim(tc.args, func(string) string { return "" }, io.Discard)
+		switch {
+		case tc.want == "" && (err == nil || !strings.Contains(err.Error(), "--kind")):
+			t.Errorf("parseSim(%q) error = %v, want one naming --kind", tc.args, err)
+		case tc.want != "" && (err != nil || c.Kind != tc.want):
+			t.Errorf("parseSim(%q) = %q, %v; want %q", tc.args, c.Kind, err, tc.want)
+		}
+	}
+}

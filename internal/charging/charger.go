@@ -19,7 +19,13 @@ const (
 
 // Charger is one charging station.
 type Charger struct {
-	ID                string `json:"id"`
+	ID string `json:"id"`
+	// Name is the operator's name for the charger ("" when it has none)
+	// and SiteID the site it stands at ("" when none). They are the
+	// operator's: SaveCharger writes them when it inserts a charger, never
+	// when it updates one, and SaveChargerDetails changes them.
+	Name              string `json:"name"`
+	SiteID            string `json:"siteId"`
 	Vendor            string `json:"vendor"`
 	Model             string `json:"model"`
 	SerialNumber      string `json:"serialNumber"`
@@ -75,27 +81,36 @@ const (
 	StatusUnknown       ConnectorStatus = "Unknown"  // never reported
 )
 
-// Connector types an operator can set (free text is accepted too).
-const (
-	ConnectorCCS2    = "CCS2"
-	ConnectorCCS1    = "CCS1"
-	ConnectorCHAdeMO = "CHAdeMO"
-	ConnectorType2   = "Type2"
-	ConnectorType1   = "Type1"
-)
-
-// Connector is one outlet of a charger. ConnectorID is the OCPP 1.6 connector
-// number, which is the EVSE id in 2.0.1's model (one connector per EVSE).
-// Connector 0 stands for the charger as a whole and is not listed.
+// Connector is one outlet of a charger. ConnectorID is the OCPP 1.6
+// connector number, which is the EVSE id in 2.0.1's model (one connector
+// per EVSE); it maps onto an OCPI EVSE with one Connector. Connector 0
+// stands for the charger as a whole and is not listed.
+//
+// What the connector is comes from two sources, both kept: what the
+// operator set (Operator; the only source for a 1.6 charger) and what the
+// charger reported (Reported: a 2.0.1 device model's Connector.ConnectorType,
+// EVSE.Power maxLimit and SupplyPhases). ConnectorType, Format, PowerType,
+// MaxPowerW and Type are the effective values, the operator's winning field
+// by field (Resolve); stores fill them in and never store them.
 type Connector struct {
 	ConnectorID     int             `json:"connectorId"`
 	Status          ConnectorStatus `json:"status"`
 	ErrorCode       string          `json:"errorCode"`
 	Info            string          `json:"info,omitempty"`
 	VendorErrorCode string          `json:"vendorErrorCode,omitempty"`
-	Type            string          `json:"type"`      // CCS2, CHAdeMO, Type2, ... ("" when unknown)
-	MaxPowerW       float64         `json:"maxPowerW"` // 0 when unknown
-	UpdatedAt       time.Time       `json:"updatedAt"`
+	// EVSEID is the connector's eMI3 EVSE ID (DE*ABC*E123456*1), set by the
+	// operator; "" when not set. It is unique across chargers.
+	EVSEID        string          `json:"evseId"`
+	ConnectorType ConnectorType   `json:"connectorType"` // "" when unknown
+	Format        ConnectorFormat `json:"format"`        // "" when unknown
+	PowerType     PowerType       `json:"powerType"`     // "" when unknown
+	MaxPowerW     float64         `json:"maxPowerW"`     // 0 when unknown
+	// Type is ConnectorType's short name (CCS2, CHAdeMO, Type2, CCS1,
+	// Type1, else the ConnectorType), for clients older than ConnectorType.
+	Type      string        `json:"type"`
+	Operator  ConnectorSpec `json:"operator"` // what the operator set
+	Reported  ConnectorSpec `json:"reported"` // what the charger reported
+	UpdatedAt time.Time     `json:"updatedAt"`
 }
 
 // Connector returns the connector with the id, and whether it exists.

@@ -1,35 +1,159 @@
 package charging
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strings"
+)
 
-// ConnectorUpdate sets operator-known facts about a connector that OCPP does
-// not report (1.6 has no connector type or rating). A nil field is left as it is.
+// MaxConnectorPowerW bounds an operator's maxPowerW: 10 MW is beyond any
+// charger (megawatt truck chargers stay under 4 MW).
+const MaxConnectorPowerW = 10_000_000
+
+// ConnectorUpdate is what an operator sets about a connector. A nil field
+// is left as it is; a pointer to the zero value clears the operator's
+// value (the charger's reported one shows again).
 type ConnectorUpdate struct {
-	Type      *string  `json:"type"`      // CCS2, CHAdeMO, Type2, ... or free text; "" clears it
-	MaxPowerW *float64 `json:"maxPowerW"` // 0 clears it
+	// ConnectorID names the connector (from 1) in a ChargerUpdate.
+	ConnectorID   int
+	EVSEID        *string // an eMI3 EVSE ID; "" clears it
+	ConnectorType *ConnectorType
+	Format        *ConnectorFormat
+	PowerType     *PowerType
+	MaxPowerW     *float64
+	// Type is the older way to set ConnectorType: a short name (CCS2,
+	// CHAdeMO, Type2, CCS1, Type1) or a ConnectorType value; "" clears it.
+	Type *string
 }
 
-// Validate returns an EINVALID *Error naming the first field that breaks a rule.
-func (u ConnectorUpdate) Validate() error {
-	if u.Type != nil && len(*u.Type) > 64 {
-		return Errorf(EINVALID, "type must be at most 64 characters")
+// Validate returns an EINVALID *Error naming the first field that breaks
+// a rule.
+func (u ConnectorUpdate) Validate() error { return u.validate("") }
+
+// validate is Validate with field names prefixed (connectors[0].).
+func (u ConnectorUpdate) validate(prefix string) error {
+	bad := func(field, format string, args ...any) error {
+		return Errorf(EINVALID, "%s%s %s", prefix, field, fmt.Sprintf(format, args...))
+	}
+	if u.EVSEID != nil && *u.EVSEID != "" {
+		if _, ok := NormalizeEVSEID(*u.EVSEID); !ok {
+			return bad("evseId", "must be an eMI3 EVSE ID of at most 48 characters: an ISO 3166-1 alpha-2 country code, '*', "+
+				"a 3-character operator id, '*', 'E' and the outlet id, e.g. DE*ABC*E123456*1; got %q", *u.EVSEID)
+		}
+	}
+	if u.Type != nil && u.ConnectorType != nil {
+		return bad("type", "and %sconnectorType set the same thing: give connectorType only", prefix)
+	}
+	if u.ConnectorType != nil && *u.ConnectorType != "" && !u.ConnectorType.Valid() {
+		return bad("connectorType", "must be an OCPI ConnectorType such as IEC_62196_T2_COMBO (CCS2), CHADEMO or IEC_62196_T2 (Type 2); got %q", *u.ConnectorType)
+	}
+	if u.Type != nil && *u.Type != "" {
+		if _, ok := ParseConnectorType(*u.Type); !ok {
+			return bad("type", "must be CCS2, CCS1, CHAdeMO, Type2, Type1 or an OCPI ConnectorType; got %q", *u.Type)
+		}
+	}
+	if u.Format != nil && *u.Format != "" && !u.Format.Valid() {
+		return bad("format", "must be SOCKET or CABLE; got %q", *u.Format)
+	}
+	if u.PowerType != nil && *u.PowerType != "" && !u.PowerType.Valid() {
+		return bad("powerType", "must be AC_1_PHASE, AC_2_PHASE, AC_2_PHASE_SPLIT, AC_3_PHASE or DC; got %q", *u.PowerType)
 	}
 	if u.MaxPowerW != nil {
 		p := *u.MaxPowerW
-		if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
-			return Errorf(EINVALID, "maxPowerW must be a non-negative number of watts")
+		if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 || p > MaxConnectorPowerW {
+			return bad("maxPowerW", "must be a number of watts from 0 (unknown) to %d; got %v", MaxConnectorPowerW, p)
 		}
 	}
 	return nil
 }
 
-// Apply returns c with the update's fields set.
+// Empty reports whether the update changes nothing.
+func (u ConnectorUpdate) Empty() bool {
+	return u.EVSEID == nil && u.ConnectorType == nil && u.Format == nil && u.PowerType == nil && u.MaxPowerW == nil && u.Type == nil
+}
+
+// Apply returns c with the update's fields set, normalized (an EVSE ID in
+// upper case, a short type name as its ConnectorType), and resolved.
+// The update must be valid.
 func (u ConnectorUpdate) Apply(c Connector) Connector {
+	if u.EVSEID != nil {
+		c.EVSEID, _ = NormalizeEVSEID(*u.EVSEID)
+	}
 	if u.Type != nil {
-		c.Type = *u.Type
+		t, _ := ParseConnectorType(*u.Type)
+		c.Operator.ConnectorType = t
+	}
+	if u.ConnectorType != nil {
+		c.Operator.ConnectorType = *u.ConnectorType
+	}
+	if u.Format != nil {
+		c.Operator.Format = *u.Format
+	}
+	if u.PowerType != nil {
+		c.Operator.PowerType = *u.PowerType
 	}
 	if u.MaxPowerW != nil {
-		c.MaxPowerW = *u.MaxPowerW
+		c.Operator.MaxPowerW = *u.MaxPowerW
 	}
+	c.Resolve()
 	return c
+}
+
+// MaxChargerName bounds a charger's name, in characters.
+const MaxChargerName = 255
+
+// ChargerUpdate is an operator's change to a charger (PATCH
+// /api/v1/chargers/{id}); nil fields stay as they are, and it applies as
+// one unit: all of it, or nothing.
+type ChargerUpdate struct {
+	Name   *string // "" clears it
+	SiteID *string // "" takes the charger off its site
+	// Connectors are changes to connectors, each naming its ConnectorID;
+	// a connector the charger has not reported yet is declared.
+	Connectors []ConnectorUpdate
+	// OCPPVersionOverride is "ocpp1.6", "ocpp2.0.1", or "" to let the
+	// charger choose again, from its next connection.
+	OCPPVersionOverride *string
+	// SecurityProfile is the profile the charger must connect with from
+	// its next connection; below its MinSecurityProfile it needs
+	// AllowDowngrade.
+	SecurityProfile *int
+	AllowDowngrade  bool
+}
+
+// Validate returns an EINVALID *Error naming the first field that breaks
+// a rule (the site's existence is checked when the update applies).
+func (u ChargerUpdate) Validate() error {
+	if u.Name != nil {
+		if n := len([]rune(strings.TrimSpace(*u.Name))); n > MaxChargerName {
+			return Errorf(EINVALID, "name must be at most %d characters, got %d", MaxChargerName, n)
+		}
+	}
+	if u.SiteID != nil && len(*u.SiteID) > 64 {
+		return Errorf(EINVALID, "siteId %q is not a site id", *u.SiteID)
+	}
+	seen := map[int]bool{}
+	for i, k := range u.Connectors {
+		prefix := fmt.Sprintf("connectors[%d].", i)
+		if k.ConnectorID < 1 {
+			return Errorf(EINVALID, "%sconnectorId must be 1 or more, got %d", prefix, k.ConnectorID)
+		}
+		if seen[k.ConnectorID] {
+			return Errorf(EINVALID, "%sconnectorId %d is in the list twice", prefix, k.ConnectorID)
+		}
+		seen[k.ConnectorID] = true
+		if err := k.validate(prefix); err != nil {
+			return err
+		}
+	}
+	if u.AllowDowngrade && u.SecurityProfile == nil {
+		return Errorf(EINVALID, "allowDowngrade applies to a securityProfile change; give securityProfile too")
+	}
+	if p := u.SecurityProfile; p != nil && (*p < ProfileNone || *p > ProfileMTLS) {
+		return Errorf(EINVALID, "securityProfile must be 0, 1, 2 or 3, got %d", *p)
+	}
+	if v := u.OCPPVersionOverride; v != nil && *v != "" && *v != OCPP16 && *v != OCPP201 {
+		return Errorf(EINVALID, "ocppVersionOverride must be %q, %q or empty, got %q", OCPP16, OCPP201, *v)
+	}
+	return nil
 }

@@ -120,6 +120,22 @@ type DeviceModelStore interface {
 	SetOCPPVersionOverride(ctx context.Context, chargerID, version string) error
 }
 
+// DeviceReport is one part of a device model report (2.0.1 NotifyReport):
+// its variables as reported, and what the adapter read from them about
+// the charger's connectors.
+type DeviceReport struct {
+	Variables  []Variable
+	Connectors []ConnectorReport
+}
+
+// ConnectorReport is what a charger reported about one connector's
+// hardware (a Joule connector: an EVSE). Zero fields of Spec were not in
+// the report and leave what an earlier report said.
+type ConnectorReport struct {
+	ConnectorID int
+	Spec        ConnectorSpec
+}
+
 // TransactionEvent is a version-free transaction event: 2.0.1's
 // TransactionEvent (Started, Updated, Ended), with its sequence number.
 type TransactionEvent struct {
@@ -162,8 +178,9 @@ type StationReports interface {
 	// TransactionEvent applies a transaction event, idempotently on
 	// (charger, transaction id, seqNo); seqNo gaps are flagged on the session.
 	TransactionEvent(ctx context.Context, chargerID string, e TransactionEvent) (TransactionEventResult, error)
-	// DeviceModelReported stores a part of the charger's device model.
-	DeviceModelReported(ctx context.Context, chargerID string, vs []Variable) error
+	// DeviceModelReported stores a part of the charger's device model,
+	// and what it says about the charger's connectors, as one write.
+	DeviceModelReported(ctx context.Context, chargerID string, r DeviceReport) error
 	// ChargerEventsReported stores what a charger notified.
 	ChargerEventsReported(ctx context.Context, chargerID string, es []ChargerEvent) error
 	// Registration returns the charger's registration status (Pending for

@@ -18,6 +18,9 @@ const (
 	EventSessionStopped      = "session.stopped"
 	EventSessionFailed       = "session.failed"
 	EventSessionUpdated      = "session.updated"
+	EventSiteCreated         = "site.created"
+	EventSiteUpdated         = "site.updated"
+	EventSiteDeleted         = "site.deleted"
 )
 
 // Event is something that happened, for apps that watch live.
@@ -25,12 +28,14 @@ type Event struct {
 	ID          uint64     `json:"id"` // assigned by the bus, increasing
 	Type        string     `json:"type"`
 	Time        time.Time  `json:"time"`
-	ChargerID   string     `json:"chargerId"`
+	ChargerID   string     `json:"chargerId"` // "" for a site event
 	ConnectorID int        `json:"connectorId,omitempty"`
 	SessionID   string     `json:"sessionId,omitempty"`
+	SiteID      string     `json:"siteId,omitempty"`
 	Charger     *Charger   `json:"charger,omitempty"`
 	Connector   *Connector `json:"connector,omitempty"`
 	Session     *Session   `json:"session,omitempty"`
+	Site        *Site      `json:"site,omitempty"` // site.created, site.updated
 	// Samples are the meter samples of a session.meter event.
 	Samples []MeterSample `json:"samples,omitempty"`
 }

@@ -45,7 +45,8 @@ type Store interface {
 type Tx interface {
 	DeviceModelStore // OCPP 2.0.1 device model, charger events, transaction events
 
-	// GetCharger returns the charger with its connectors (ordered by id).
+	// GetCharger returns the charger with its connectors (ordered by id,
+	// resolved: Connector.Resolve).
 	GetCharger(ctx context.Context, id string) (Charger, error)
 	// ListChargers returns chargers ordered by id, with their connectors.
 	ListChargers(ctx context.Context, q ChargerQuery) (Page[Charger], error)
@@ -63,13 +64,18 @@ type Tx interface {
 	SetChargerPresence(ctx context.Context, id string, p ChargerPresence) error
 	// SetAllOffline marks every charger offline (at start-up: no connection survives a restart).
 	SetAllOffline(ctx context.Context) error
-	// SaveConnector inserts or updates one connector of an existing charger.
+	// SaveConnector inserts or updates one connector of an existing
+	// charger: what the charger reported (status, error code, info, vendor
+	// error code, Reported) and the operator's fields (EVSEID, Operator);
+	// the effective fields are not stored. An EVSEID another connector has
+	// is ECONFLICT.
 	SaveConnector(ctx context.Context, chargerID string, c Connector) error
 	// SaveConnectorStatus records what a charger reported about one of its
 	// connectors without reading the charger first: the reported fields
 	// (status, error code, info, vendor error code, updated at) are
-	// written, the operator's (type, max power) kept, and the whole
-	// connector returned. A charger that does not exist is ENOTFOUND.
+	// written, the rest (EVSEID, Operator, Reported) kept, and the whole
+	// connector returned, resolved. A charger that does not exist is
+	// ENOTFOUND.
 	SaveConnectorStatus(ctx context.Context, chargerID string, c Connector) (Connector, error)
 
 	// CreateSession inserts a new session. It fails with ECONFLICT when the
@@ -136,6 +142,7 @@ type Tx interface {
 	FirmwareStore // firmware.go
 	SecurityStore // security.go
 	AccountStore  // account.go
+	SiteStore     // site.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.
@@ -147,6 +154,7 @@ type Page[T any] struct {
 // ChargerQuery selects chargers. Cursor is a NextCursor from an earlier page.
 type ChargerQuery struct {
 	Admission Admission // "" matches every charger
+	SiteID    string    // "" matches every charger
 	Cursor    string
 	Limit     int // 0 means 100
 }

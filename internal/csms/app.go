@@ -43,8 +43,9 @@ func present(c *charging.Charger) {
 }
 
 // UpdateConnector records what the operator knows about a connector (its
-// type and maximum power); OCPP 1.6 chargers do not report them. A connector
-// the charger has not reported yet is declared with status Unknown.
+// EVSE id, type, format, power type and maximum power); OCPP 1.6 chargers
+// report none of them. A connector the charger has not reported yet is
+// declared with status Unknown.
 func (s *Service) UpdateConnector(ctx context.Context, chargerID string, connectorID int, u charging.ConnectorUpdate) (charging.Connector, error) {
 	if connectorID < 1 {
 		return charging.Connector{}, charging.Errorf(charging.EINVALID, "connectorId must be 1 or more, got %d", connectorID)
@@ -54,20 +55,34 @@ func (s *Service) UpdateConnector(ctx context.Context, chargerID string, connect
 	}
 	unlock := s.lock(chargerID)
 	defer unlock()
-	c, err := s.store.GetCharger(ctx, chargerID)
+	var k charging.Connector
+	err := s.update(ctx, func(w *unit) error {
+		c, err := w.tx.GetCharger(ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		k, err = s.updateConnector(ctx, w.tx, c, connectorID, u)
+		return err
+	})
 	if err != nil {
 		return charging.Connector{}, err
 	}
-	k, ok := c.Connector(connectorID)
+	s.publish(ctx, charging.Event{Type: charging.EventConnectorStatus, ChargerID: chargerID, ConnectorID: connectorID, Connector: &k})
+	return k, nil
+}
+
+// updateConnector applies an operator's update to connector id of c
+// through tx, declaring the connector if the charger has not reported it.
+func (s *Service) updateConnector(ctx context.Context, tx charging.Tx, c charging.Charger, id int, u charging.ConnectorUpdate) (charging.Connector, error) {
+	k, ok := c.Connector(id)
 	if !ok {
-		k = charging.Connector{ConnectorID: connectorID, Status: charging.StatusUnknown}
+		k = charging.Connector{ConnectorID: id, Status: charging.StatusUnknown}
 	}
 	k = u.Apply(k)
 	k.UpdatedAt = s.utcNow()
-	if err := s.store.SaveConnector(ctx, chargerID, k); err != nil {
+	if err := tx.SaveConnector(ctx, c.ID, k); err != nil {
 		return charging.Connector{}, err
 	}
-	s.publish(ctx, charging.Event{Type: charging.EventConnectorStatus, ChargerID: chargerID, ConnectorID: connectorID, Connector: &k})
 	return k, nil
 }
 

@@ -654,22 +654,9 @@ func (s *Service) SetSecurityProfile(ctx context.Context, chargerID string, prof
 		if err != nil {
 			return err
 		}
-		if profile < c.MinSecurityProfile {
-			if !allowDowngrade {
-				return charging.Errorf(charging.ECONFLICT, "charger %s has connected at security profile %d; going back to %d needs allowDowngrade", chargerID, c.MinSecurityProfile, profile)
-			}
-			c.MinSecurityProfile = profile
+		if err := setSecurityProfile(ctx, s.store, &c, profile, allowDowngrade); err != nil {
+			return err
 		}
-		if profile == charging.ProfileBasic || profile == charging.ProfileTLS {
-			creds, err := s.store.GetCredentials(ctx, chargerID)
-			if err != nil {
-				return err
-			}
-			if creds.Password == "" && creds.NextPassword == "" {
-				return charging.Errorf(charging.ECONFLICT, "charger %s has no password: issue one before profile %d", chargerID, profile)
-			}
-		}
-		c.SecurityProfile = profile
 		return s.store.SaveCharger(ctx, c)
 	}()
 	if err != nil {
@@ -680,6 +667,29 @@ func (s *Service) SetSecurityProfile(ctx context.Context, chargerID string, prof
 		s.publish(ctx, charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
 	}
 	return c, err
+}
+
+// setSecurityProfile sets c's security profile, read through tx, if the
+// rules allow it: going below MinSecurityProfile needs allowDowngrade
+// (which lowers that floor too), and profiles 1 and 2 a password.
+func setSecurityProfile(ctx context.Context, tx charging.Tx, c *charging.Charger, profile int, allowDowngrade bool) error {
+	if profile < c.MinSecurityProfile {
+		if !allowDowngrade {
+			return charging.Errorf(charging.ECONFLICT, "charger %s has connected at security profile %d; going back to %d needs allowDowngrade", c.ID, c.MinSecurityProfile, profile)
+		}
+		c.MinSecurityProfile = profile
+	}
+	if profile == charging.ProfileBasic || profile == charging.ProfileTLS {
+		creds, err := tx.GetCredentials(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if creds.Password == "" && creds.NextPassword == "" {
+			return charging.Errorf(charging.ECONFLICT, "charger %s has no password: issue one before profile %d", c.ID, profile)
+		}
+	}
+	c.SecurityProfile = profile
+	return nil
 }
 
 // bootSerialMismatch applies 2.0.1 B01.FR.11/12 to a profile 3 charger

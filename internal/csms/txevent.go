@@ -1,6 +1,7 @@
 package csms
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -263,9 +264,13 @@ func withConnector(samples []charging.MeterSample, connectorID int) []charging.M
 	return samples
 }
 
-// DeviceModelReported stores a part of the charger's device model.
-func (s *Service) DeviceModelReported(ctx context.Context, chargerID string, vs []charging.Variable) error {
+// DeviceModelReported stores a part of the charger's device model and
+// what it says about the charger's connectors (their Reported specs), in
+// one unit of work. A connector the report names that the charger has not
+// reported a status for yet is declared with status Unknown.
+func (s *Service) DeviceModelReported(ctx context.Context, chargerID string, r charging.DeviceReport) error {
 	now := s.utcNow()
+	vs := r.Variables
 	for i := range vs {
 		vs[i].ChargerID = chargerID
 		if vs[i].AttributeType == "" {
@@ -273,7 +278,59 @@ func (s *Service) DeviceModelReported(ctx context.Context, chargerID string, vs 
 		}
 		vs[i].UpdatedAt = now
 	}
-	return s.store.SaveVariables(ctx, vs)
+	if len(r.Connectors) == 0 {
+		return s.store.SaveVariables(ctx, vs)
+	}
+	unlock := s.lock(chargerID)
+	defer unlock()
+	return s.update(ctx, func(u *unit) error {
+		if err := u.tx.SaveVariables(ctx, vs); err != nil {
+			return err
+		}
+		c, err := u.tx.GetCharger(ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, cr := range r.Connectors {
+			if reportedConnector(cr.ConnectorID, 1) != nil {
+				continue // kept in the variables; not a connector Joule can have
+			}
+			k, ok := c.Connector(cr.ConnectorID)
+			if !ok {
+				k = charging.Connector{ConnectorID: cr.ConnectorID, Status: charging.StatusUnknown, UpdatedAt: now}
+			}
+			rep := mergeSpec(k.Reported, cr.Spec)
+			if ok && rep == k.Reported {
+				continue
+			}
+			k.Reported = rep
+			k.Resolve()
+			if err := u.tx.SaveConnector(ctx, chargerID, k); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
+		c, err = u.tx.GetCharger(ctx, chargerID)
+		if err != nil {
+			return err
+		}
+		present(&c)
+		u.publish(charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
+		return nil
+	})
+}
+
+// mergeSpec returns old with the fields a report gave set.
+func mergeSpec(old, r charging.ConnectorSpec) charging.ConnectorSpec {
+	old.ConnectorType = cmp.Or(r.ConnectorType, old.ConnectorType)
+	old.Format = cmp.Or(r.Format, old.Format)
+	old.PowerType = cmp.Or(r.PowerType, old.PowerType)
+	old.MaxPowerW = cmp.Or(r.MaxPowerW, old.MaxPowerW)
+	return old
 }
 
 // ChargerEventsReported stores what a charger notified.

@@ -3,13 +3,14 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// GET /api/v1/chargers?admission=&limit=&cursor=
+// GET /api/v1/chargers?admission=&siteId=&limit=&cursor=
 func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := queryLimit(q)
@@ -31,7 +32,7 @@ func (s *Server) listChargers(w http.ResponseWriter, r *http.Request) {
 	if isDriver(r) {
 		adm = charging.AdmissionAccepted
 	}
-	p, err := s.svc.ListChargers(r.Context(), charging.ChargerQuery{Admission: adm, Cursor: q.Get("cursor"), Limit: limit})
+	p, err := s.svc.ListChargers(r.Context(), charging.ChargerQuery{Admission: adm, SiteID: q.Get("siteId"), Cursor: q.Get("cursor"), Limit: limit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -60,9 +61,14 @@ func (s *Server) getCharger(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-// chargerPatch is the body of PATCH /api/v1/chargers/{id}. Fields left
-// out are unchanged.
+// chargerPatch is the body of PATCH /api/v1/chargers/{id}, a merge
+// patch: members left out are unchanged, null clears name and siteId.
 type chargerPatch struct {
+	Name   optional[string] `json:"name"`
+	SiteID optional[string] `json:"siteId"`
+	// Connectors change connectors, each named by its connectorId (a
+	// list of changes, not a replacement of the list).
+	Connectors []connectorPatch `json:"connectors"`
 	// OCPPVersionOverride is "ocpp1.6", "ocpp2.0.1", or "" to let the
 	// charger choose again; it applies from the next connection.
 	OCPPVersionOverride *string `json:"ocppVersionOverride"`
@@ -72,44 +78,52 @@ type chargerPatch struct {
 	AllowDowngrade  bool `json:"allowDowngrade"`
 }
 
-// PATCH /api/v1/chargers/{id} {ocppVersionOverride?, securityProfile?, allowDowngrade?}
+// connectorFields are what an operator sets about a connector; null
+// clears the operator's value (the charger's reported one shows again).
+type connectorFields struct {
+	EVSEID        optional[string]                   `json:"evseId"`
+	ConnectorType optional[charging.ConnectorType]   `json:"connectorType"`
+	Format        optional[charging.ConnectorFormat] `json:"format"`
+	PowerType     optional[charging.PowerType]       `json:"powerType"`
+	MaxPowerW     optional[float64]                  `json:"maxPowerW"`
+	// Type is the older connectorType: CCS2, CHAdeMO, Type2, CCS1, Type1.
+	Type optional[string] `json:"type"`
+}
+
+func (f connectorFields) update(connectorID int) charging.ConnectorUpdate {
+	return charging.ConnectorUpdate{ConnectorID: connectorID, EVSEID: f.EVSEID.ptr(), ConnectorType: f.ConnectorType.ptr(),
+		Format: f.Format.ptr(), PowerType: f.PowerType.ptr(), MaxPowerW: f.MaxPowerW.ptr(), Type: f.Type.ptr()}
+}
+
+// connectorPatch is one item of chargerPatch.Connectors.
+type connectorPatch struct {
+	ConnectorID *int `json:"connectorId"`
+	connectorFields
+}
+
+// PATCH /api/v1/chargers/{id} {name?, siteId?, connectors?, ocppVersionOverride?, securityProfile?, allowDowngrade?}
 func (s *Server) patchCharger(w http.ResponseWriter, r *http.Request) {
 	var p chargerPatch
 	if err := decodeJSON(w, r, &p); err != nil {
 		s.reject(w, r, err)
 		return
 	}
-	// Validate every field before changing anything, so a bad request
-	// changes nothing.
-	var err error
-	switch {
-	case p.AllowDowngrade && p.SecurityProfile == nil:
-		err = invalidf("allowDowngrade applies to a securityProfile change; give securityProfile too")
-	case p.SecurityProfile != nil:
-		err = validProfile(*p.SecurityProfile)
+	u := charging.ChargerUpdate{Name: p.Name.ptr(), SiteID: p.SiteID.ptr(), OCPPVersionOverride: p.OCPPVersionOverride,
+		SecurityProfile: p.SecurityProfile, AllowDowngrade: p.AllowDowngrade}
+	for i, k := range p.Connectors {
+		if k.ConnectorID == nil {
+			s.invalid(w, r, fmt.Sprintf("connectors[%d].connectorId is required", i))
+			return
+		}
+		u.Connectors = append(u.Connectors, k.update(*k.ConnectorID))
 	}
-	if err == nil && p.OCPPVersionOverride != nil {
-		err = validVersionOverride(*p.OCPPVersionOverride)
-	}
-	if err != nil {
-		s.reject(w, r, err)
+	// The whole body is checked before anything changes; the service
+	// then applies it as one unit of work.
+	if err := u.Validate(); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	id := r.PathValue("id")
-	var c charging.Charger
-	switch {
-	case p.SecurityProfile == nil && p.OCPPVersionOverride == nil:
-		c, err = s.svc.GetCharger(r.Context(), id)
-	default:
-		// The security profile first: it is the change that may be refused
-		// (409 downgrade), and then nothing has changed.
-		if p.SecurityProfile != nil {
-			c, err = s.svc.SetSecurityProfile(r.Context(), id, *p.SecurityProfile, p.AllowDowngrade)
-		}
-		if err == nil && p.OCPPVersionOverride != nil {
-			c, err = s.svc.SetOCPPVersionOverride(r.Context(), id, *p.OCPPVersionOverride)
-		}
-	}
+	c, err := s.svc.UpdateCharger(r.Context(), r.PathValue("id"), u)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -125,11 +139,12 @@ func (s *Server) updateConnector(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
-	var u charging.ConnectorUpdate
-	if err := decodeJSON(w, r, &u); err != nil {
+	var f connectorFields
+	if err := decodeJSON(w, r, &f); err != nil {
 		s.reject(w, r, err)
 		return
 	}
+	u := f.update(connectorID)
 	if err := u.Validate(); err != nil {
 		s.fail(w, r, err)
 		return

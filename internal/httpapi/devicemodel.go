@@ -8,12 +8,13 @@ import (
 )
 
 // DeviceModelService is what the API needs for OCPP 2.0.1's additions: the
-// device model and the event log a charger reported, and the per-charger
-// OCPP version override. csms.Service implements it; Service embeds it.
+// device model and the event log a charger reported. csms.Service
+// implements it; Service embeds it. (The per-charger OCPP version override
+// is set through SiteService.UpdateCharger, with the rest of PATCH
+// /chargers/{id}.)
 type DeviceModelService interface {
 	ListVariables(ctx context.Context, q charging.VariableQuery) (charging.Page[charging.Variable], error)
 	ListChargerEvents(ctx context.Context, q charging.ChargerEventQuery) (charging.Page[charging.ChargerEvent], error)
-	SetOCPPVersionOverride(ctx context.Context, chargerID, version string) (charging.Charger, error)
 }
 
 // GET /api/v1/chargers/{id}/variables?component=&limit=&cursor=

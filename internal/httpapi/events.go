@@ -203,7 +203,7 @@ func (c *eventCache) put(k eventKey, b []byte) {
 }
 
 // driverView filters a driver's event stream: their own sessions' events,
-// and the public view of accepted chargers and their connectors.
+// and the public view of accepted chargers, their connectors and sites.
 type driverView struct {
 	s      *Server
 	userID string
@@ -218,9 +218,11 @@ type driverEvent struct {
 	ChargerID   string                 `json:"chargerId"`
 	ConnectorID int                    `json:"connectorId,omitempty"`
 	SessionID   string                 `json:"sessionId,omitempty"`
+	SiteID      string                 `json:"siteId,omitempty"`
 	Charger     *publicCharger         `json:"charger,omitempty"`
 	Connector   *publicConnector       `json:"connector,omitempty"`
 	Session     *charging.Session      `json:"session,omitempty"`
+	Site        *publicSite            `json:"site,omitempty"`
 	Samples     []charging.MeterSample `json:"samples,omitempty"`
 }
 
@@ -236,7 +238,11 @@ func (v *driverView) sees(ctx context.Context, e charging.Event) bool {
 // (what a driver may see of them); the same for every driver.
 func publicEvent(e charging.Event) driverEvent {
 	d := driverEvent{ID: e.ID, Type: e.Type, Time: e.Time, ChargerID: e.ChargerID, ConnectorID: e.ConnectorID,
-		SessionID: e.SessionID, Session: e.Session, Samples: e.Samples}
+		SessionID: e.SessionID, SiteID: e.SiteID, Session: e.Session, Samples: e.Samples}
+	if e.Site != nil {
+		x := toPublicSite(*e.Site) // not the operator's notes
+		d.Site = &x
+	}
 	if e.Charger != nil {
 		c := toPublicCharger(*e.Charger)
 		d.Charger = &c

@@ -33,6 +33,8 @@ type fakeService struct {
 	stopped       string
 	update        charging.ConnectorUpdate
 	updatedConn   int
+	chargerUpdate *charging.ChargerUpdate   // UpdateCharger's argument (fake_sites_test.go)
+	sites         httpapi.SiteService       // the real sites (fake_sites_test.go)
 	variables     []charging.Variable       // ListVariables answers these (devicemodel_test.go)
 	sec           securityCalls             // the SecurityService part (fake_security_test.go)
 	diagJobs      []charging.DiagnosticsJob // ListDiagnosticsJobs answers these

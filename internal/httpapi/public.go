@@ -6,10 +6,13 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// publicCharger is what a driver sees of a charger: whether it is there
-// and its connectors, not its identity, configuration or security.
+// publicCharger is what a driver sees of a charger: its name and site,
+// whether it is there and its connectors, not its identity, configuration
+// or security.
 type publicCharger struct {
 	ID         string                   `json:"id"`
+	Name       string                   `json:"name"`
+	SiteID     string                   `json:"siteId"`
 	Vendor     string                   `json:"vendor"`
 	Model      string                   `json:"model"`
 	Online     bool                     `json:"online"`
@@ -19,20 +22,25 @@ type publicCharger struct {
 }
 
 type publicConnector struct {
-	ConnectorID int                      `json:"connectorId"`
-	Status      charging.ConnectorStatus `json:"status"`
-	Type        string                   `json:"type"`
-	MaxPowerW   float64                  `json:"maxPowerW"`
-	UpdatedAt   time.Time                `json:"updatedAt"`
+	ConnectorID   int                      `json:"connectorId"`
+	Status        charging.ConnectorStatus `json:"status"`
+	EVSEID        string                   `json:"evseId"`
+	ConnectorType charging.ConnectorType   `json:"connectorType"`
+	Format        charging.ConnectorFormat `json:"format"`
+	PowerType     charging.PowerType       `json:"powerType"`
+	MaxPowerW     float64                  `json:"maxPowerW"`
+	Type          string                   `json:"type"`
+	UpdatedAt     time.Time                `json:"updatedAt"`
 }
 
 func toPublicCharger(c charging.Charger) publicCharger {
-	return publicCharger{ID: c.ID, Vendor: c.Vendor, Model: c.Model, Online: c.Online, LastSeenAt: c.LastSeenAt,
+	return publicCharger{ID: c.ID, Name: c.Name, SiteID: c.SiteID, Vendor: c.Vendor, Model: c.Model, Online: c.Online, LastSeenAt: c.LastSeenAt,
 		Status: c.Status, Connectors: mapSlice(c.Connectors, toPublicConnector)}
 }
 
 func toPublicConnector(k charging.Connector) publicConnector {
-	return publicConnector{ConnectorID: k.ConnectorID, Status: k.Status, Type: k.Type, MaxPowerW: k.MaxPowerW, UpdatedAt: k.UpdatedAt}
+	return publicConnector{ConnectorID: k.ConnectorID, Status: k.Status, EVSEID: k.EVSEID, ConnectorType: k.ConnectorType,
+		Format: k.Format, PowerType: k.PowerType, MaxPowerW: k.MaxPowerW, Type: k.Type, UpdatedAt: k.UpdatedAt}
 }
 
 func mapSlice[T, U any](in []T, f func(T) U) []U {

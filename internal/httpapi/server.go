@@ -133,6 +133,8 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/chargers/{id}/connectors/{connectorId}", []methodHandler{{http.MethodPatch, s.updateConnector, write}}},
 		{"/api/v1/chargers/{id}/connectors/{connectorId}/start", []methodHandler{{http.MethodPost, s.startSession, driverCommand}}},
 		{"/api/v1/chargers/{id}/commands/{action}", []methodHandler{{http.MethodPost, s.command, command}}},
+		{"/api/v1/sites", []methodHandler{{http.MethodGet, s.listSites, driverRead}, {http.MethodPost, s.createSite, write}}},
+		{"/api/v1/sites/{id}", []methodHandler{{http.MethodGet, s.getSite, driverRead}, {http.MethodPatch, s.patchSite, write}, {http.MethodDelete, s.deleteSite, write}}},
 		{"/api/v1/sessions", []methodHandler{{http.MethodGet, s.listSessions, driverRead}}},
 		{"/api/v1/sessions.csv", []methodHandler{{http.MethodGet, s.exportSessions, driverRead}}},
 		{"/api/v1/sessions/{id}", []methodHandler{{http.MethodGet, s.getSession, driverRead}}},

@@ -21,6 +21,7 @@ import (
 	"github.com/joule-ev/joule/internal/accounts"
 	"github.com/joule-ev/joule/internal/auth"
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/csms"
 	"github.com/joule-ev/joule/internal/httpapi"
 	"github.com/joule-ev/joule/internal/inmem"
 	"github.com/joule-ev/joule/internal/sqlite"
@@ -86,6 +87,17 @@ func newAccounts(t *testing.T, cfg accounts.Config) (*accounts.Service, *sqlite.
 	return acc, st, tok
 }
 
+// openStore opens a SQLite store in a temp dir, closed when the test ends.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "joule.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func newEnv(t *testing.T, opts httpapi.Options) *testEnv {
 	t.Helper()
 	bus := inmem.NewBus(inmem.WithFirstID(1))
@@ -104,6 +116,11 @@ func newEnvBus(t *testing.T, bus charging.EventBus, inbus *inmem.Bus, opts httpa
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	sites := e.store
+	if sites == nil {
+		sites = openStore(t)
+	}
+	e.svc.sites = csms.New(sites, bus, nil, nil, nil, csms.Config{})
 	e.api = httpapi.NewServer(e.svc, bus, opts)
 	e.srv = httptest.NewServer(checker(t).Handler(t, e.api.Handler()))
 	t.Cleanup(e.srv.Close)
@@ -167,6 +184,11 @@ func wantProblem(t *testing.T, res *http.Response, status int, code string) http
 	return p
 }
 
+func resolved(k charging.Connector) charging.Connector {
+	k.Resolve()
+	return k
+}
+
 func fixtures(f *fakeService) {
 	seen := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	f.chargers["CP-1"] = charging.Charger{
@@ -174,7 +196,8 @@ func fixtures(f *fakeService) {
 		LastSeenAt: &seen, RegistrationStatus: charging.RegistrationAccepted, Admission: charging.AdmissionAccepted,
 		Connectors: []charging.Connector{
 			{ConnectorID: 1, Status: charging.StatusAvailable, ErrorCode: "NoError"},
-			{ConnectorID: 2, Status: charging.StatusCharging, ErrorCode: "NoError", Type: charging.ConnectorCCS2, MaxPowerW: 50000},
+			resolved(charging.Connector{ConnectorID: 2, Status: charging.StatusCharging, ErrorCode: "NoError",
+				Operator: charging.ConnectorSpec{ConnectorType: charging.ConnectorCCS2, MaxPowerW: 50000}}),
 		},
 	}
 	f.sessions["S-1"] = charging.Session{ID: "S-1", ChargerID: "CP-1", ConnectorID: 2, IDTag: "TAG-1",
@@ -321,7 +344,7 @@ func TestUpdateConnector(t *testing.T) {
 	if e.svc.update.Type != nil || e.svc.update.MaxPowerW == nil || *e.svc.update.MaxPowerW != 150000 {
 		t.Errorf("update = %+v, want only maxPowerW set", e.svc.update)
 	}
-	if c.Type != charging.ConnectorCCS2 || c.MaxPowerW != 150000 {
+	if c.Type != "CCS2" || c.ConnectorType != charging.ConnectorCCS2 || c.MaxPowerW != 150000 {
 		t.Errorf("connector = %+v, want type kept, power 150000", c)
 	}
 

@@ -17,6 +17,7 @@ type Service interface {
 	StatsService       // stats.go: the fleet's power history
 
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
+	SiteService        // sites.go: sites, a charger's name, site and connectors
 
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error

@@ -28,10 +28,6 @@ type SecurityService interface {
 	// DeleteCharger removes a charger, ends its connection and frees its id;
 	// its sessions stay.
 	DeleteCharger(ctx context.Context, chargerID string) error
-	// SetSecurityProfile sets the profile the charger must connect with.
-	// Going below MinSecurityProfile is ECONFLICT unless allowDowngrade
-	// (an operator replacing a charger's hardware, say).
-	SetSecurityProfile(ctx context.Context, chargerID string, profile int, allowDowngrade bool) (charging.Charger, error)
 	ListSecurityEvents(ctx context.Context, q charging.SecurityEventQuery) (charging.Page[charging.SecurityEvent], error)
 
 	// Certificates on the charger (M03–M05) and its own certificate (A02/A03).

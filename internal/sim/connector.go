@@ -8,7 +8,7 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 )
 
-// Electrical constants of the simulated AC charger.
+// Electrical constants of a simulated AC outlet (outlet.go has DC's).
 const (
 	nominalVoltageV = 230.0 // line to neutral
 	defaultPhases   = 3
@@ -18,6 +18,7 @@ const (
 // Charger.mu.
 type connector struct {
 	id          int
+	outlet      Outlet // the hardware; never changes after New
 	status      ocpp16.ChargePointStatus
 	plugged     bool
 	inoperative bool  // ChangeAvailability Inoperative in force
@@ -146,7 +147,7 @@ func (c *Charger) timestamp() time.Time {
 // Callers hold mu.
 func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked chan struct{}) {
 	now := c.now()
-	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
+	cn.advance(now, cn.outlet.MaxPowerW, c.rampTime())
 	cn.plugged = true
 	if picked == nil {
 		// StartBeforeAnswer skips Preparing: its StatusNotification would be
@@ -179,7 +180,7 @@ func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked ch
 		c.nextSample = time.Now().Add(c.meterEvery)
 	}
 	c.setStatus(cn, cn.chargingStatus())
-	c.log.Info("transaction starting", "connector", cn.id, "id_tag", idTag, "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(c.cfg.MaxPowerW))
+	c.log.Info("transaction starting", "connector", cn.id, "id_tag", idTag, "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(cn.outlet.MaxPowerW))
 }
 
 // stopTx ends cn's transaction and queues StopTransaction with the begin
@@ -192,7 +193,7 @@ func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
 	}
 	// The energy up to now counts; end is the stop's timestamp.
 	now := c.now()
-	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
+	cn.advance(now, cn.outlet.MaxPowerW, c.rampTime())
 	end := now.UTC().Truncate(time.Millisecond)
 	if c.v2 != nil {
 		c.stopTx201(cn, tx, end, reason)
@@ -249,11 +250,11 @@ func defaultSampled() []ocpp16.Measurand { return append([]ocpp16.Measurand(nil)
 
 // meterValue samples cn now. Callers hold mu.
 func (c *Charger) meterValue(cn *connector, rc ocpp16.ReadingContext) ocpp16.MeterValue {
-	cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
-	phases := float64(defaultPhases)
-	limit := cn.limitW(c.cfg.MaxPowerW)
+	cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
+	phases := cn.outlet.conductors()
+	limit := cn.limitW(cn.outlet.MaxPowerW)
 	// A little voltage sag under load keeps the numbers lifelike.
-	voltage := nominalVoltageV - 2*cn.powerW/max(c.cfg.MaxPowerW, 1)
+	voltage := cn.outlet.voltageV() - 2*cn.powerW/max(cn.outlet.MaxPowerW, 1)
 	mv := ocpp16.MeterValue{Timestamp: c.timestamp()}
 	for _, m := range c.sampled {
 		var v float64
@@ -266,7 +267,7 @@ func (c *Charger) meterValue(cn *connector, rc ocpp16.ReadingContext) ocpp16.Met
 		case ocpp16.MeasurandPowerActiveImport:
 			v, unit = cn.powerW, ocpp16.UnitOfMeasureW
 		case ocpp16.MeasurandCurrentOffered:
-			v, unit = limit/(nominalVoltageV*phases), ocpp16.UnitOfMeasureA
+			v, unit = limit/(cn.outlet.voltageV()*phases), ocpp16.UnitOfMeasureA
 		case ocpp16.MeasurandEnergyActiveImportRegister:
 			v, unit = cn.energyWh, ocpp16.UnitOfMeasureWh
 		default:

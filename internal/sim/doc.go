@@ -24,6 +24,13 @@
 // the charger misbehave on purpose for tests (reject, never start, start
 // before answering, duplicate starts, ignore calls).
 //
+// Hardware (outlet.go): a charger is an AC post of Type 2 sockets (the
+// default) or a DC fast charger with a CCS2 and a CHAdeMO cable
+// (Config.Kind), or any outlets (Config.Outlets). A 2.0.1 charger reports
+// them in its device model (Connector.ConnectorType, EVSE.Power's
+// maxLimit, SupplyPhases); OCPP 1.6 has no way to, so an operator sets
+// them in the CSMS. The meter values follow (a DC outlet at about 400 V).
+//
 // Security (security.go): the charger connects with security profile 0 to
 // 3 (HTTP Basic with the 1.6 AuthorizationKey sent as the bytes its hex
 // stands for, or the 2.0.1 BasicAuthPassword as a string; TLS; a client

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +26,16 @@ import (
 type Config struct {
 	URL        string // CSMS base, e.g. ws://127.0.0.1:8080/ocpp; the charger connects to URL/ID
 	ID         string // charge point identity
-	Connectors int    // default 2 (2.0.1: EVSEs, each with connector 1)
+	Connectors int    // default 2 (2.0.1: EVSEs, each with connector 1); KindAC only
+
+	// Kind is the hardware: KindAC (the default, "ac"), Connectors Type 2
+	// sockets of MaxPowerW each, or KindDC ("dc"), a CCS2 cable of 150 kW
+	// and a CHAdeMO cable of 50 kW (outlet.go). RunFleet also takes
+	// KindMixed.
+	Kind string
+	// Outlets, when set, are the connectors' hardware (connector 1
+	// first), instead of Kind's; Connectors is their number.
+	Outlets []Outlet
 
 	// OCPPVersion is the protocol spoken: OCPP16 ("ocpp1.6", the default)
 	// or OCPP201 ("ocpp2.0.1"). RunFleet also takes OCPPMixed.
@@ -32,7 +43,7 @@ type Config struct {
 
 	Vendor, Model, SerialNumber, FirmwareVersion string // default "Joule", "Sim-22", "SN-"+ID, "1.0.0"
 
-	MaxPowerW float64 // per connector; default 22000 (3 × 32 A × 230 V)
+	MaxPowerW float64 // per connector of KindAC; default 22000 (3 × 32 A × 230 V)
 
 	// MeterValueSampleInterval is the initial value of that configuration
 	// key; default 30s. The wire has seconds granularity, but tests may set
@@ -145,11 +156,12 @@ const (
 // station (Config.OCPPVersion). Create it with New and run it with Run;
 // the control methods are safe for concurrent use.
 type Charger struct {
-	cfg  Config
-	url  string
-	log  *slog.Logger
-	now  func() time.Time
-	wake chan struct{} // buffered 1: pokes the worker
+	cfg    Config
+	cfgErr error // a Config New could not use (Run returns it)
+	url    string
+	log    *slog.Logger
+	now    func() time.Time
+	wake   chan struct{} // buffered 1: pokes the worker
 
 	running atomic.Bool
 
@@ -202,6 +214,17 @@ func New(cfg Config) *Charger {
 	if cfg.MaxPowerW <= 0 {
 		cfg.MaxPowerW = 22000
 	}
+	outs, outErr := outlets(cfg)
+	if outErr != nil {
+		cfg.Kind, cfg.Outlets = KindAC, nil
+		outs, _ = outlets(cfg) // Run reports outErr
+	}
+	cfg.Connectors = len(outs)
+	if cfg.Kind == KindDC || len(cfg.Outlets) > 0 {
+		// The charger's own maximum (connector 0's limit) is its
+		// largest outlet's.
+		cfg.MaxPowerW = slices.MaxFunc(outs, func(a, b Outlet) int { return cmp.Compare(a.MaxPowerW, b.MaxPowerW) }).MaxPowerW
+	}
 	if cfg.MeterValueSampleInterval <= 0 {
 		cfg.MeterValueSampleInterval = 30 * time.Second
 	}
@@ -225,6 +248,7 @@ func New(cfg Config) *Charger {
 	}
 	c := &Charger{
 		cfg:        cfg,
+		cfgErr:     outErr,
 		url:        strings.TrimRight(cfg.URL, "/") + "/" + url.PathEscape(cfg.ID),
 		log:        cfg.Logger.With("charger", cfg.ID),
 		now:        cfg.Now,
@@ -241,10 +265,15 @@ func New(cfg Config) *Charger {
 	at := c.now()
 	c.connectors = make([]*connector, cfg.Connectors+1)
 	for i := range c.connectors {
+		o := Outlet{MaxPowerW: cfg.MaxPowerW, Phases: defaultPhases} // connector 0: the charger
+		if i > 0 {
+			o = outs[i-1]
+		}
 		c.connectors[i] = &connector{
 			id:       i,
+			outlet:   o,
 			status:   ocpp16.ChargePointStatusAvailable,
-			targetW:  cfg.MaxPowerW,
+			targetW:  o.MaxPowerW,
 			energyWh: 1000 * float64(i),
 			at:       at,
 		}
@@ -289,9 +318,15 @@ func (c *Charger) Run(ctx context.Context) error {
 	if v := c.cfg.OCPPVersion; v != "" && v != OCPP16 && v != OCPP201 {
 		return fmt.Errorf("sim %s: unknown OCPP version %q (want %q or %q)", c.cfg.ID, v, OCPP16, OCPP201)
 	}
+	if c.cfgErr != nil {
+		return fmt.Errorf("sim %s: %w", c.cfg.ID, c.cfgErr)
+	}
 	if err := c.checkSecurity(); err != nil {
 		return fmt.Errorf("sim %s: %w", c.cfg.ID, err)
 	}
+	// What an operator sets in the CSMS for a 1.6 charger, which cannot
+	// report it (a 2.0.1 one reports it in its device model).
+	c.log.Info("simulated hardware", "outlets", describeOutlets(c.Outlets()))
 
 	backoff := c.cfg.ReconnectBackoff
 	for {
@@ -451,13 +486,13 @@ func (c *Charger) State(n int) ConnectorState {
 	if cn == nil {
 		return ConnectorState{}
 	}
-	cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
+	cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
 	s := ConnectorState{
 		Status:   string(cn.status),
 		Plugged:  cn.plugged,
 		PowerW:   cn.powerW,
 		EnergyWh: cn.energyWh,
-		LimitW:   cn.limitW(c.cfg.MaxPowerW),
+		LimitW:   cn.limitW(cn.outlet.MaxPowerW),
 		TargetW:  cn.targetW,
 	}
 	if cn.tx != nil {
@@ -518,7 +553,7 @@ func (c *Charger) SetPower(n int, w float64) {
 	if cn == nil {
 		return
 	}
-	cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
+	cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
 	cn.targetW = max(w, 0)
 	if cn.tx != nil {
 		c.setStatus(cn, cn.chargingStatus())

@@ -149,9 +149,15 @@ func (c *Charger) limitAt(connector int, at, now, txStart time.Time, unit ocpp16
 			limits[p.ChargingProfilePurpose] = lim
 		}
 	}
-	limit := c.cfg.MaxPowerW
+	// Without a profile, the outlet's maximum (the charger's, for
+	// connector 0).
+	out := Outlet{MaxPowerW: c.cfg.MaxPowerW, Phases: defaultPhases}
+	if cn := c.connector(connector); cn != nil && connector > 0 {
+		out = cn.outlet
+	}
+	limit := out.MaxPowerW
 	if unit == ocpp16.ChargingRateUnitA {
-		limit = c.cfg.MaxPowerW / (nominalVoltageV * defaultPhases)
+		limit = out.MaxPowerW / (out.voltageV() * out.conductors())
 	}
 	if v, ok := limits[ocpp16.ChargingProfilePurposeChargePointMaxProfile]; ok {
 		limit = math.Min(limit, v)

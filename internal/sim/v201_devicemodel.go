@@ -19,6 +19,7 @@ import (
 type dmVar struct {
 	component  string
 	perEVSE    bool // one instance per EVSE (component.evse.id 1..N)
+	onConn     bool // per EVSE, on its connector 1 (component.evse.connectorId 1): the Connector component
 	name       string
 	mutability ocpp201.MutabilityEnum
 	dataType   ocpp201.DataEnum
@@ -57,14 +58,25 @@ var dmVars = []dmVar{
 		live: func(c *Charger, _ *connector) string { return c.cfg.Model }},
 	{component: "ChargingStation", name: "VendorName", mutability: ro, dataType: ocpp201.DataEnumString,
 		live: func(c *Charger, _ *connector) string { return c.cfg.Vendor }},
+	// What each connector is (Part 2 Appendices, Connector component):
+	// Joule reads these, with EVSE.Power's maxLimit, as the connector's
+	// type and rating.
+	{component: "Connector", perEVSE: true, onConn: true, name: "ConnectorType", mutability: ro, dataType: ocpp201.DataEnumString,
+		live: func(_ *Charger, cn *connector) string { return cn.outlet.Type }},
+	{component: "Connector", perEVSE: true, onConn: true, name: "SupplyPhases", mutability: ro, dataType: ocpp201.DataEnumInteger,
+		live: func(_ *Charger, cn *connector) string { return strconv.Itoa(cn.outlet.Phases) }},
 	{component: "EVSE", perEVSE: true, name: "AvailabilityState", mutability: ro, dataType: ocpp201.DataEnumOptionList,
 		valuesList: "Available,Occupied,Reserved,Unavailable,Faulted",
 		live:       func(_ *Charger, cn *connector) string { return string(connectorStatus201(cn.status)) }},
+	// Power's Actual value is the power now; its maxLimit (reportData) is
+	// the EVSE's rating.
 	{component: "EVSE", perEVSE: true, name: "Power", mutability: ro, dataType: ocpp201.DataEnumDecimal, unit: "W",
 		live: func(c *Charger, cn *connector) string {
-			cn.advance(c.now(), c.cfg.MaxPowerW, c.rampTime())
+			cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
 			return strconv.FormatFloat(math.Round(cn.powerW), 'f', 0, 64)
 		}},
+	{component: "EVSE", perEVSE: true, name: "SupplyPhases", mutability: ro, dataType: ocpp201.DataEnumInteger,
+		live: func(_ *Charger, cn *connector) string { return strconv.Itoa(cn.outlet.Phases) }},
 	{component: "OCPPCommCtrlr", name: "HeartbeatInterval", mutability: rw, dataType: ocpp201.DataEnumInteger, unit: "s", key16: keyHeartbeatInterval},
 	{component: "SampledDataCtrlr", name: "TxEndedMeasurands", mutability: rw, dataType: ocpp201.DataEnumMemberList,
 		valuesList: measurandList, value: string(ocpp16.MeasurandEnergyActiveImportRegister)},
@@ -121,7 +133,7 @@ func (c *Charger) lookupVar(comp ocpp201.Component, v ocpp201.Variable) (k dmVar
 		}
 		if k.perEVSE {
 			cn = c.connector(comp.Evse.ID)
-			if cn == nil || (comp.Evse.ConnectorID != nil && *comp.Evse.ConnectorID != 1) {
+			if cn == nil || (comp.Evse.ConnectorID != nil && *comp.Evse.ConnectorID != 1) || (k.onConn && comp.Evse.ConnectorID == nil) {
 				continue
 			}
 		}
@@ -296,6 +308,9 @@ func (c *Charger) reportData(k dmVar, cn *connector) ocpp201.ReportData {
 	comp := ocpp201.Component{Name: k.component}
 	if cn != nil {
 		comp.Evse = &ocpp201.EVSE{ID: cn.id}
+		if k.onConn {
+			comp.Evse.ConnectorID = ptr(1)
+		}
 	}
 	chars := &ocpp201.VariableCharacteristics{DataType: k.dataType}
 	if k.unit != "" {
@@ -305,7 +320,7 @@ func (c *Charger) reportData(k dmVar, cn *connector) ocpp201.ReportData {
 		chars.ValuesList = ptr(k.valuesList)
 	}
 	if k.component == "EVSE" && k.name == "Power" {
-		chars.MaxLimit = ptr(c.cfg.MaxPowerW)
+		chars.MaxLimit = ptr(cn.outlet.MaxPowerW)
 	}
 	var value *string
 	if k.mutability != wo {

@@ -35,7 +35,7 @@ func (c *Charger) txEvent201(tx *txn, typ ocpp201.TransactionEventEnum, trigger 
 // startTx. Callers hold mu.
 func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float64, trigger ocpp201.TriggerReasonEnum, remoteStartID *int, picked chan struct{}) {
 	now := c.now()
-	cn.advance(now, c.cfg.MaxPowerW, c.rampTime())
+	cn.advance(now, cn.outlet.MaxPowerW, c.rampTime())
 	cn.plugged = true
 	if picked == nil {
 		c.setStatus(cn, ocpp16.ChargePointStatusPreparing) // see startTx
@@ -73,7 +73,7 @@ func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float6
 	}
 	c.setStatus(cn, cn.chargingStatus())
 	c.log.Info("transaction starting", "connector", cn.id, "tx", tx.v2.id, "id_tag", token.IDToken,
-		"trigger", string(trigger), "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(c.cfg.MaxPowerW))
+		"trigger", string(trigger), "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(cn.outlet.MaxPowerW))
 }
 
 // stopReason201 translates the internal (1.6) stop reason into 2.0.1's

@@ -16,7 +16,7 @@ import (
 const chargerColumns = `id, vendor, model, serial_number, firmware_version, iccid, imsi,
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
 	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override,
-	security_profile, min_security_profile, admission, password_set_at`
+	security_profile, min_security_profile, admission, password_set_at, name, site_id`
 
 // chargerSelect is what scanCharger reads: chargerColumns and whether a
 // new password waits for the charger (never the hashes themselves).
@@ -30,13 +30,15 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 	var lastSeen, lastBoot, pwSet sql.NullInt64
 	var created int64
 	var reg, adm string
+	var site sql.NullString
 	err := row.Scan(&c.ID, &c.Vendor, &c.Model, &c.SerialNumber, &c.FirmwareVersion, &c.ICCID, &c.IMSI,
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &lastSeen, &lastBoot, &reg,
 		&c.FirmwareStatus, &c.DiagnosticsStatus, &created, &c.OCPPVersionOverride,
-		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &pwSet, &c.PasswordPending)
+		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &pwSet, &c.Name, &site, &c.PasswordPending)
 	if err != nil {
 		return charging.Charger{}, err
 	}
+	c.SiteID = site.String
 	c.LastSeenAt, c.LastBootAt, c.PasswordSetAt = timePtr(lastSeen), timePtr(lastBoot), timePtr(pwSet)
 	c.RegistrationStatus = charging.RegistrationStatus(reg)
 	c.Admission = charging.Admission(adm)
@@ -45,15 +47,33 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 	return c, nil
 }
 
-const connectorColumns = `charger_id, connector_id, status, error_code, info, vendor_error_code, type, max_power_w, updated_at`
+// connectorColumns are a connector's columns: what the charger reported,
+// the operator's EVSE id and spec (connector_type ... max_power_w), and the
+// charger's reported spec.
+const connectorColumns = `charger_id, connector_id, status, error_code, info, vendor_error_code,
+	evse_id, connector_type, format, power_type, max_power_w,
+	reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at`
 
+// scanConnector reads connectorColumns and resolves the connector.
 func scanConnector(row interface{ Scan(...any) error }) (chargerID string, c charging.Connector, err error) {
 	var status string
 	var updated int64
-	err = row.Scan(&chargerID, &c.ConnectorID, &status, &c.ErrorCode, &c.Info, &c.VendorErrorCode, &c.Type, &c.MaxPowerW, &updated)
+	op, rep := &c.Operator, &c.Reported
+	err = row.Scan(&chargerID, &c.ConnectorID, &status, &c.ErrorCode, &c.Info, &c.VendorErrorCode,
+		&c.EVSEID, &op.ConnectorType, &op.Format, &op.PowerType, &op.MaxPowerW,
+		&rep.ConnectorType, &rep.Format, &rep.PowerType, &rep.MaxPowerW, &updated)
 	c.Status = charging.ConnectorStatus(status)
 	c.UpdatedAt = fromMicro(updated)
+	c.Resolve()
 	return chargerID, c, err
+}
+
+// connectorArgs are c's values for connectorColumns.
+func connectorArgs(chargerID string, c charging.Connector) []any {
+	op, rep := c.Operator, c.Reported
+	return []any{chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode,
+		c.EVSEID, string(op.ConnectorType), string(op.Format), string(op.PowerType), op.MaxPowerW,
+		string(rep.ConnectorType), string(rep.Format), string(rep.PowerType), rep.MaxPowerW, toMicro(c.UpdatedAt)}
 }
 
 // GetCharger returns the charger with its connectors ordered by id.
@@ -125,7 +145,7 @@ func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (char
 	if hasCursor {
 		afterp = &after
 	}
-	query, args, err := listChargersQuery(q.Admission, afterp, n+1)
+	query, args, err := listChargersQuery(q.Admission, q.SiteID, afterp, n+1)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list chargers: %w", err)
 	}
@@ -165,10 +185,15 @@ func (s *Store) ListChargers(ctx context.Context, q charging.ChargerQuery) (char
 }
 
 // listChargersQuery returns ListChargers' query: chargers with the
-// admission ("" any), after the id (nil: from the first), ordered by id.
-func listChargersQuery(admission charging.Admission, after *string, limit int) (string, []any, error) {
+// admission ("" any) at the site ("" any), after the id (nil: from the
+// first), ordered by id.
+func listChargersQuery(admission charging.Admission, siteID string, after *string, limit int) (string, []any, error) {
 	var where []string
 	var args []any
+	if siteID != "" {
+		// The site's chargers in id order: the index chargers_site.
+		where, args = append(where, `site_id = ?`), append(args, siteID)
+	}
 	if admission != "" {
 		// A literal, not a parameter: the planner then uses the partial
 		// index chargers_pending for 'Pending' whether or not it re-plans
@@ -226,7 +251,7 @@ func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *char
 	}
 	return s.write(ctx, "save charger "+c.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chargers (`+chargerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 				firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -241,7 +266,11 @@ func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *char
 			c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, nullTime(c.LastSeenAt), nullTime(c.LastBootAt),
 			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt),
 			c.OCPPVersionOverride, // kept on update: SetOCPPVersionOverride is its only writer
-			c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), nullTime(c.PasswordSetAt))
+			c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), nullTime(c.PasswordSetAt),
+			c.Name, nullString(c.SiteID)) // kept on update: SaveChargerDetails is their writer
+		if isForeignKey(err) {
+			return charging.Errorf(charging.ENOTFOUND, "site %s not found", c.SiteID)
+		}
 		if err != nil || creds == nil {
 			return err
 		}
@@ -329,7 +358,8 @@ func (s *Store) SetAllOffline(ctx context.Context) error {
 	})
 }
 
-// SaveConnector inserts or updates one connector of an existing charger.
+// SaveConnector inserts or updates one connector of an existing charger:
+// every stored column (the effective fields are derived, not stored).
 // Connector 0 is the charger itself (its 1.6 StatusNotification): it is
 // stored and returned like the others, first in Connectors; csms moves it
 // into Charger.Status when presenting a charger.
@@ -340,24 +370,43 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO connectors (`+connectorColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
 				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
-				vendor_error_code = excluded.vendor_error_code, type = excluded.type,
-				max_power_w = excluded.max_power_w, updated_at = excluded.updated_at`,
-			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode, c.Type, c.MaxPowerW, toMicro(c.UpdatedAt))
-		if isForeignKey(err) {
+				vendor_error_code = excluded.vendor_error_code, evse_id = excluded.evse_id,
+				connector_type = excluded.connector_type, format = excluded.format,
+				power_type = excluded.power_type, max_power_w = excluded.max_power_w,
+				reported_connector_type = excluded.reported_connector_type,
+				reported_format = excluded.reported_format, reported_power_type = excluded.reported_power_type,
+				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at`,
+			connectorArgs(chargerID, c)...)
+		switch {
+		case isForeignKey(err):
 			return charging.Errorf(charging.ENOTFOUND, "charger %s not found", chargerID)
+		case isUnique(err) && strings.Contains(err.Error(), "evse_id"):
+			return evseIDConflict(ctx, tx, c.EVSEID)
 		}
 		return err
 	})
 }
 
+// evseIDConflict explains a connectors_evse_id violation: which connector
+// has the EVSE id.
+func evseIDConflict(ctx context.Context, tx *sql.Tx, evseID string) error {
+	var chargerID string
+	var connectorID int
+	err := tx.QueryRowContext(ctx, `SELECT charger_id, connector_id FROM connectors WHERE evse_id = ?`, evseID).Scan(&chargerID, &connectorID)
+	if err != nil {
+		return charging.Errorf(charging.ECONFLICT, "evseId %s is another connector's", evseID)
+	}
+	return charging.Errorf(charging.ECONFLICT, "evseId %s is connector %d of charger %s already", evseID, connectorID, chargerID)
+}
+
 // SaveConnectorStatus records what a charger reports about one of its
 // connectors (status, error code, info, vendor error code, time) without
-// reading the charger first: the operator's fields (type, max power) of an
-// existing connector are kept, and the whole stored connector is returned.
-// A charger that does not exist is an ENOTFOUND.
+// reading the charger first: the rest of an existing connector (its EVSE
+// id and specs) is kept, and the whole stored connector is returned,
+// resolved. A charger that does not exist is an ENOTFOUND.
 func (s *Store) SaveConnectorStatus(ctx context.Context, chargerID string, c charging.Connector) (charging.Connector, error) {
 	op := fmt.Sprintf("save connector %d status of charger %s", c.ConnectorID, chargerID)
 	if c.ConnectorID < 0 {
@@ -366,12 +415,7 @@ func (s *Store) SaveConnectorStatus(ctx context.Context, chargerID string, c cha
 	var got charging.Connector
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
 		var err error
-		_, got, err = scanConnector(tx.QueryRowContext(ctx, `INSERT INTO connectors (`+connectorColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, '', 0, ?)
-			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
-				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
-				vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at
-			RETURNING `+connectorColumns,
+		_, got, err = scanConnector(tx.QueryRowContext(ctx, saveConnectorStatusSQL,
 			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode, toMicro(c.UpdatedAt)))
 		if isForeignKey(err) {
 			return charging.Errorf(charging.ENOTFOUND, "charger %s not found", chargerID)
@@ -380,3 +424,13 @@ func (s *Store) SaveConnectorStatus(ctx context.Context, chargerID string, c cha
 	})
 	return got, err
 }
+
+// saveConnectorStatusSQL is SaveConnectorStatus's upsert.
+const saveConnectorStatusSQL = `INSERT INTO connectors (charger_id, connector_id, status, error_code, info, vendor_error_code, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
+				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
+				vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at
+			RETURNING ` + connectorColumns
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

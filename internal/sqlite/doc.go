@@ -92,7 +92,10 @@
 // Tables are STRICT. Times are INTEGER unix microseconds and come back as
 // UTC time.Time values; sub-microsecond precision is dropped, as PostgreSQL
 // does. Nullable domain fields (*time.Time, *float64) are NULL columns;
-// Session.Flags is a JSON array in a TEXT column (NULL when empty).
+// Session.Flags is a JSON array in a TEXT column (NULL when empty), as is
+// Site.OpeningTimes (read and written whole, never queried). A connector's
+// effective type and power are not stored: scanConnector resolves them
+// from the operator's and the reported columns (charging.Connector.Resolve).
 //
 // Rules are enforced by the schema, not by read-then-write checks:
 //
@@ -107,7 +110,12 @@
 //     (migration 0011), not a foreign key, because sessions and
 //     reservations are history that outlives a deleted charger
 //     (DeleteCharger); what is only a charger's own (connectors, device
-//     model, configuration, ...) goes with it.
+//     model, configuration, ...) goes with it;
+//   - an EVSE id is one connector's: a partial UNIQUE index on
+//     connectors (evse_id) (migration 0014);
+//   - a charger's site exists, and a site with chargers is not deleted: a
+//     foreign key chargers.site_id without ON DELETE action (DeleteSite
+//     counts the chargers first, to say how many).
 //
 // Violations become *charging.Error values with code ECONFLICT (or
 // ENOTFOUND for a missing charger) and a message that says which rule was

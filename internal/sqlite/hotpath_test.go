@@ -23,12 +23,14 @@ func TestSaveConnectorStatusKeepsOperatorFields(t *testing.T) {
 	if err != nil || got.Status != charging.StatusAvailable || got.Type != "" || !got.UpdatedAt.Equal(now) {
 		t.Fatalf("new connector = %+v, %v", got, err)
 	}
-	if err := s.SaveConnector(ctx, "CP", charging.Connector{ConnectorID: 1, Status: charging.StatusAvailable, Type: "CCS2", MaxPowerW: 150000, UpdatedAt: now}); err != nil {
+	if err := s.SaveConnector(ctx, "CP", charging.Connector{ConnectorID: 1, Status: charging.StatusAvailable, EVSEID: "DE*JOU*E1*1",
+		Operator: charging.ConnectorSpec{ConnectorType: charging.ConnectorCCS2, MaxPowerW: 150000}, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.SaveConnectorStatus(ctx, "CP", charging.Connector{ConnectorID: 1, Status: charging.StatusFaulted, ErrorCode: "GroundFailure", UpdatedAt: now.Add(time.Second)})
-	if err != nil || got.Status != charging.StatusFaulted || got.ErrorCode != "GroundFailure" || got.Type != "CCS2" || got.MaxPowerW != 150000 {
-		t.Fatalf("updated connector = %+v, %v; want Faulted/GroundFailure keeping CCS2 150000", got, err)
+	if err != nil || got.Status != charging.StatusFaulted || got.ErrorCode != "GroundFailure" || got.Type != "CCS2" || got.MaxPowerW != 150000 ||
+		got.EVSEID != "DE*JOU*E1*1" || got.PowerType != charging.PowerDC {
+		t.Fatalf("updated connector = %+v, %v; want Faulted/GroundFailure keeping DE*JOU*E1*1 CCS2 (DC) 150000", got, err)
 	}
 	c, err := s.GetCharger(ctx, "CP")
 	if err != nil || len(c.Connectors) != 1 || c.Connectors[0] != got {

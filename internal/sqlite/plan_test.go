@@ -56,7 +56,7 @@ func TestHotQueryPlans(t *testing.T) {
 		newest = ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	)
 	chargers := func(adm charging.Admission, after *string) (string, []any) {
-		q, args, err := listChargersQuery(adm, after, page)
+		q, args, err := listChargersQuery(adm, "", after, page)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,6 +66,10 @@ func TestHotQueryPlans(t *testing.T) {
 	chargersFirst, chargersFirstArgs := chargers("", nil)
 	chargersNext, chargersNextArgs := chargers("", &cp1)
 	chargersPending, chargersPendingArgs := chargers(charging.AdmissionPending, nil)
+	chargersAtSite, chargersAtSiteArgs, err := listChargersQuery("", "S-1", &cp1, page)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []planCase{
 		// session.go, and the shapes of ListSessions that csms asks.
@@ -132,6 +136,14 @@ func TestHotQueryPlans(t *testing.T) {
 		{name: "ListChargers pending", sql: chargersPending, args: chargersPendingArgs,
 			want: []string{"SCAN chargers USING INDEX chargers_pending"},
 			walk: "the partial index holds only the chargers waiting for admission"},
+		{name: "ListChargers at a site, next page", sql: chargersAtSite, args: chargersAtSiteArgs,
+			want: []string{"chargers_site (site_id=? AND id>?)"}},
+		{name: "ListSites", sql: `SELECT ` + siteColumns + ` FROM sites ORDER BY name, id LIMIT ?`, args: []any{page},
+			want: []string{"SCAN sites USING INDEX sites_name"}, walk: "ordered by the index: LIMIT stops the walk"},
+		{name: "ListSites, next page", sql: `SELECT ` + siteColumns + ` FROM sites WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`,
+			args: []any{"Depot", "S-1", page}, want: []string{"sites_name ((name,id)>(?,?))"}},
+		{name: "DeleteSite count", sql: `SELECT count(*) FROM chargers WHERE site_id = ?`, args: []any{"S-1"},
+			want: []string{"chargers_site (site_id=?)"}},
 		{name: "GetCredentials (every connection)", sql: `SELECT password_hash, next_password_hash FROM chargers WHERE id = ?`,
 			args: []any{"CP-1"}, want: []string{"sqlite_autoindex_chargers_1 (id=?)"}},
 		{name: "TouchCharger flush (commit.go)", write: true,
@@ -140,12 +152,7 @@ func TestHotQueryPlans(t *testing.T) {
 		// An upsert: its conflict target is the primary key (the statement
 		// would not compile otherwise), so the plan has nothing to show.
 		{name: "SaveConnectorStatus", write: true,
-			sql: `INSERT INTO connectors (` + connectorColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, '', 0, ?)
-			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
-				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
-				vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at
-			RETURNING ` + connectorColumns,
+			sql:  saveConnectorStatusSQL,
 			args: []any{"CP-1", 1, "Available", "NoError", "", "", us}},
 
 		// devicemodel.go

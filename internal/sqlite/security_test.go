@@ -123,7 +123,7 @@ func TestMigration0011Upgrade(t *testing.T) {
 		"reservations_open", "sessions_ended"} {
 		delete(after, "index "+ix) // 0013
 	}
-	delete(after, "index sessions_active_created") // 0014
+	delete(after, "index sessions_active_created") // 0015
 	delete(before, "index sessions_transaction")   // replaced by sessions_transaction_created in 0013
 	for name, q := range before {
 		if after[name] != q {
@@ -258,7 +258,7 @@ func TestChargersPendingIndex(t *testing.T) {
 	}
 	defer s.Close()
 	after := "CP-1"
-	query, args, err := listChargersQuery(charging.AdmissionPending, &after, 10)
+	query, args, err := listChargersQuery(charging.AdmissionPending, "", &after, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

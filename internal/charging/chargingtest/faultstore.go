@@ -657,3 +657,33 @@ func (t *faultTx) AddAudit(ctx context.Context, e charging.AuditEntry) (int64, e
 	}
 	return t.Tx.AddAudit(ctx, e)
 }
+
+// SiteStore.
+
+func (t *faultTx) CreateSite(ctx context.Context, x charging.Site) error {
+	if err := t.write("CreateSite"); err != nil {
+		return err
+	}
+	return t.Tx.CreateSite(ctx, x)
+}
+
+func (t *faultTx) SaveSite(ctx context.Context, x charging.Site) error {
+	if err := t.write("SaveSite"); err != nil {
+		return err
+	}
+	return t.Tx.SaveSite(ctx, x)
+}
+
+func (t *faultTx) DeleteSite(ctx context.Context, id string) error {
+	if err := t.write("DeleteSite"); err != nil {
+		return err
+	}
+	return t.Tx.DeleteSite(ctx, id)
+}
+
+func (t *faultTx) SaveChargerDetails(ctx context.Context, chargerID string, d charging.ChargerDetails) error {
+	if err := t.write("SaveChargerDetails"); err != nil {
+		return err
+	}
+	return t.Tx.SaveChargerDetails(ctx, chargerID, d)
+}

@@ -85,6 +85,13 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"Firmware", testFirmware},                   // firmwaresuite.go
 		{"Security", testSecurity},                   // securitysuite.go
 		{"Accounts", testAccounts},                   // accountsuite.go
+		// Sites, chargers' details and connector specs: sitesuite.go.
+		{"SiteCreateGetSave", testSiteCreateGetSave},
+		{"ListSites", testListSites},
+		{"DeleteSite", testDeleteSite},
+		{"ChargerDetails", testChargerDetails},
+		{"ListChargersBySite", testListChargersBySite},
+		{"ConnectorSpecs", testConnectorSpecs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,17 +224,22 @@ func charger(id string) charging.Charger {
 	}
 }
 
+// connector returns a connector with every stored field set, resolved as
+// a store returns it. It has no EVSE id: those are unique.
 func connector(id int, status charging.ConnectorStatus) charging.Connector {
-	return charging.Connector{
+	k := charging.Connector{
 		ConnectorID:     id,
 		Status:          status,
 		ErrorCode:       "NoError",
 		Info:            "info",
 		VendorErrorCode: "V0",
-		Type:            charging.ConnectorType2,
-		MaxPowerW:       22000,
-		UpdatedAt:       at(time.Duration(id) * time.Second),
+		Operator:        charging.ConnectorSpec{ConnectorType: charging.ConnectorType2, MaxPowerW: 22000},
+		Reported: charging.ConnectorSpec{ConnectorType: charging.ConnectorType2, Format: charging.FormatSocket,
+			PowerType: charging.PowerAC3Phase, MaxPowerW: 11000},
+		UpdatedAt: at(time.Duration(id) * time.Second),
 	}
+	k.Resolve()
+	return k
 }
 
 func session(id, chargerID string, connectorID int, status charging.SessionStatus) charging.Session {
@@ -315,8 +327,12 @@ func testSaveConnector(t *testing.T, s charging.Store) {
 
 	// Upsert: the second save of connector 2 replaces every field.
 	k2 := connector(2, charging.StatusCharging)
-	k2.ErrorCode, k2.Info, k2.VendorErrorCode, k2.Type, k2.MaxPowerW = "GroundFailure", "", "", charging.ConnectorCCS2, 150000
+	k2.ErrorCode, k2.Info, k2.VendorErrorCode = "GroundFailure", "", ""
+	k2.EVSEID = "DE*JOU*E0001*2"
+	k2.Operator = charging.ConnectorSpec{ConnectorType: charging.ConnectorCCS2, MaxPowerW: 150000}
+	k2.Reported = charging.ConnectorSpec{}
 	k2.UpdatedAt = at(time.Hour)
+	k2.Resolve()
 	must(t, s.SaveConnector(ctx, "CP-1", k2), "SaveConnector upsert")
 
 	// Connector 0 is the charger itself (1.6 StatusNotification on connector

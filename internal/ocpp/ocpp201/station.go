@@ -171,7 +171,8 @@ func (s *Station) handle(ctx context.Context, action string, req any, raw json.R
 		return &MeterValuesResponse{}, err
 	case *NotifyReportRequest:
 		vs := variables(r.ReportData)
-		if err := s.events.DeviceModelReported(ctx, s.id, vs); err != nil {
+		rep := charging.DeviceReport{Variables: vs, Connectors: connectorReports(vs)}
+		if err := s.events.DeviceModelReported(ctx, s.id, rep); err != nil {
 			return nil, err
 		}
 		s.reports.deliver(r, vs)

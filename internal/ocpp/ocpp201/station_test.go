@@ -23,13 +23,14 @@ import (
 type fakeEvents struct {
 	charging.StationEvents // nil: methods the tests do not use panic
 
-	mu       sync.Mutex
-	boots    []charging.RegistrationStatus // answered in order; the last repeats
-	reg      charging.RegistrationStatus
-	needs    bool
-	events   []charging.ChargerEvent
-	vars     []charging.Variable
-	txEvents []charging.TransactionEvent
+	mu         sync.Mutex
+	boots      []charging.RegistrationStatus // answered in order; the last repeats
+	reg        charging.RegistrationStatus
+	needs      bool
+	events     []charging.ChargerEvent
+	vars       []charging.Variable
+	connectors []charging.ConnectorReport
+	txEvents   []charging.TransactionEvent
 
 	// The security events (station_security_test.go).
 	csrs       []charging.CertificateRequest
@@ -71,10 +72,11 @@ func (f *fakeEvents) ChargerEventsReported(ctx context.Context, id string, es []
 	return nil
 }
 
-func (f *fakeEvents) DeviceModelReported(ctx context.Context, id string, vs []charging.Variable) error {
+func (f *fakeEvents) DeviceModelReported(ctx context.Context, id string, r charging.DeviceReport) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.vars = append(f.vars, vs...)
+	f.vars = append(f.vars, r.Variables...)
+	f.connectors = append(f.connectors, r.Connectors...)
 	return nil
 }
 

@@ -1,4 +1,4 @@
--- 0014_session_closed_by: who ended a session the charger never reported
+-- 0015_session_closed_by: who ended a session the charger never reported
 -- stopped ('joule' for a lost session reconciled, 'operator' by hand); ''
 -- when the charger reported its end.
 ALTER TABLE sessions ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';

@@ -1,0 +1,231 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// Sites. Coordinates are two nullable REAL columns (both or neither);
+// opening times are JSON in a TEXT column, NULL when unknown: they are
+// read and written whole, never queried.
+
+const siteColumns = `id, name, street, city, postal_code, state, country, latitude, longitude,
+	time_zone, opening_times, notes, created_at, updated_at`
+
+func scanSite(row interface{ Scan(...any) error }) (charging.Site, error) {
+	var x charging.Site
+	var lat, lon sql.NullFloat64
+	var opening sql.NullString
+	var created, updated int64
+	a := &x.Address
+	err := row.Scan(&x.ID, &x.Name, &a.Street, &a.City, &a.PostalCode, &a.State, &a.Country, &lat, &lon,
+		&x.TimeZone, &opening, &x.Notes, &created, &updated)
+	if err != nil {
+		return charging.Site{}, err
+	}
+	if lat.Valid && lon.Valid {
+		x.Coordinates = &charging.Coordinates{Latitude: lat.Float64, Longitude: lon.Float64}
+	}
+	if opening.Valid {
+		x.OpeningTimes = new(charging.OpeningTimes)
+		if err := json.Unmarshal([]byte(opening.String), x.OpeningTimes); err != nil {
+			return charging.Site{}, fmt.Errorf("opening times of site %s: %w", x.ID, err)
+		}
+		utcPeriods(x.OpeningTimes.ExceptionalOpenings)
+		utcPeriods(x.OpeningTimes.ExceptionalClosings)
+	}
+	x.CreatedAt, x.UpdatedAt = fromMicro(created), fromMicro(updated)
+	return x, nil
+}
+
+// siteArgs are the values of siteColumns from name to notes, in order.
+func siteArgs(x charging.Site) ([]any, error) {
+	var lat, lon sql.NullFloat64
+	if c := x.Coordinates; c != nil {
+		lat, lon = sql.NullFloat64{Float64: c.Latitude, Valid: true}, sql.NullFloat64{Float64: c.Longitude, Valid: true}
+	}
+	var opening sql.NullString
+	if o := x.OpeningTimes; o != nil {
+		// Times in UTC microseconds, as every stored time.
+		c := *o
+		c.ExceptionalOpenings, c.ExceptionalClosings = storedPeriods(o.ExceptionalOpenings), storedPeriods(o.ExceptionalClosings)
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		opening = sql.NullString{String: string(b), Valid: true}
+	}
+	a := x.Address
+	return []any{x.Name, a.Street, a.City, a.PostalCode, a.State, a.Country, lat, lon,
+		x.TimeZone, opening, x.Notes}, nil
+}
+
+func storedPeriods(ps []charging.ExceptionalPeriod) []charging.ExceptionalPeriod {
+	if ps == nil {
+		return nil
+	}
+	out := make([]charging.ExceptionalPeriod, len(ps))
+	for i, p := range ps {
+		out[i] = charging.ExceptionalPeriod{PeriodBegin: fromMicro(toMicro(p.PeriodBegin)), PeriodEnd: fromMicro(toMicro(p.PeriodEnd))}
+	}
+	return out
+}
+
+func utcPeriods(ps []charging.ExceptionalPeriod) {
+	for i := range ps {
+		ps[i].PeriodBegin, ps[i].PeriodEnd = ps[i].PeriodBegin.UTC(), ps[i].PeriodEnd.UTC()
+	}
+}
+
+// CreateSite inserts a new site; an existing id is ECONFLICT.
+func (s *Store) CreateSite(ctx context.Context, x charging.Site) error {
+	if x.ID == "" {
+		return fmt.Errorf("sqlite: create site: %w", charging.Errorf(charging.EINVALID, "site id is empty"))
+	}
+	args, err := siteArgs(x)
+	if err != nil {
+		return fmt.Errorf("sqlite: create site %s: %w", x.ID, err)
+	}
+	return s.write(ctx, "create site "+x.ID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sites (`+siteColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append(append([]any{x.ID}, args...), toMicro(x.CreatedAt), toMicro(x.UpdatedAt))...)
+		if isUnique(err) {
+			return charging.Errorf(charging.ECONFLICT, "site %s exists", x.ID)
+		}
+		return err
+	})
+}
+
+// GetSite returns a site.
+func (s *Store) GetSite(ctx context.Context, id string) (charging.Site, error) {
+	x, err := scanSite(s.rd().QueryRowContext(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = charging.Errorf(charging.ENOTFOUND, "site %s not found", id)
+	}
+	if err != nil {
+		return charging.Site{}, fmt.Errorf("sqlite: get site %s: %w", id, err)
+	}
+	return x, nil
+}
+
+// ListSites returns sites ordered by name (byte order), then id: keyset
+// pages on (name, id), the index sites_name.
+func (s *Store) ListSites(ctx context.Context, q charging.SiteQuery) (charging.Page[charging.Site], error) {
+	var page charging.Page[charging.Site]
+	n, err := limit(q.Limit, 100)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list sites: %w", err)
+	}
+	var afterName, afterID string
+	hasCursor, err := decodeCursor(q.Cursor, &afterName, &afterID)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list sites: %w", err)
+	}
+	query := `SELECT ` + siteColumns + ` FROM sites`
+	var args []any
+	if hasCursor {
+		query += ` WHERE (name, id) > (?, ?)`
+		args = append(args, afterName, afterID)
+	}
+	rows, err := s.rd().QueryContext(ctx, query+` ORDER BY name, id LIMIT ?`, append(args, n+1)...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list sites: %w", err)
+	}
+	defer rows.Close()
+	page.Items = []charging.Site{}
+	for rows.Next() {
+		x, err := scanSite(rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list sites: %w", err)
+		}
+		page.Items = append(page.Items, x)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list sites: %w", err)
+	}
+	if len(page.Items) > n {
+		page.Items = page.Items[:n]
+		last := page.Items[n-1]
+		page.NextCursor = encodeCursor(last.Name, last.ID)
+	}
+	return page, nil
+}
+
+// SaveSite overwrites an existing site; its created_at stays.
+func (s *Store) SaveSite(ctx context.Context, x charging.Site) error {
+	args, err := siteArgs(x)
+	if err != nil {
+		return fmt.Errorf("sqlite: save site %s: %w", x.ID, err)
+	}
+	return s.write(ctx, "save site "+x.ID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, street = ?, city = ?, postal_code = ?, state = ?,
+			country = ?, latitude = ?, longitude = ?, time_zone = ?, opening_times = ?, notes = ?, updated_at = ?
+			WHERE id = ?`, append(args, toMicro(x.UpdatedAt), x.ID)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return charging.Errorf(charging.ENOTFOUND, "site %s not found", x.ID)
+		}
+		return nil
+	})
+}
+
+// DeleteSite deletes a site at which no charger is. The count is checked
+// in the same transaction as the delete; the foreign key of
+// chargers.site_id would refuse it anyway.
+func (s *Store) DeleteSite(ctx context.Context, id string) error {
+	return s.write(ctx, "delete site "+id, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chargers WHERE site_id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return charging.Errorf(charging.ECONFLICT, "site %s has %d %s: move them to another site or take them off it first", id, n, plural(n, "charger", "chargers"))
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sites WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return charging.Errorf(charging.ENOTFOUND, "site %s not found", id)
+		}
+		return nil
+	})
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// SaveChargerDetails sets a charger's name and site.
+func (s *Store) SaveChargerDetails(ctx context.Context, chargerID string, d charging.ChargerDetails) error {
+	return s.write(ctx, "save details of charger "+chargerID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE chargers SET name = ?, site_id = ? WHERE id = ?`, d.Name, nullString(d.SiteID), chargerID)
+		if isForeignKey(err) {
+			return charging.Errorf(charging.ENOTFOUND, "site %s not found", d.SiteID)
+		}
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return charging.Errorf(charging.ENOTFOUND, "charger %s not found", chargerID)
+		}
+		return nil
+	})
+}
