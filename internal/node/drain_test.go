@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/node"
 )
 
@@ -127,5 +128,46 @@ func TestShutdownDrainsUnderLoad(t *testing.T) {
 		if got := c.Connectors[0].Info; got != strconv.Itoa(r.lastAnswered) {
 			t.Errorf("%s: stored report %q, last answered %d: a report was handled but not answered", id, got, r.lastAnswered)
 		}
+	}
+}
+
+// TestConnectStormOverLimit: a storm of chargers above the node's connect
+// rate gets 503 with a Retry-After, each answered at once; none is left
+// to pile up until the kernel resets it.
+func TestConnectStormOverLimit(t *testing.T) {
+	n := startNode(t, node.Config{Gateway: gateway.Options{UpgradeRate: gateway.Rate{Burst: 10, Every: time.Hour}, MaxStrangersPerIP: -1}})
+	const storm = 100
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var errs []error
+	for i := range storm {
+		wg.Go(func() {
+			d := websocket.Dialer{Subprotocols: []string{"ocpp1.6"}, HandshakeTimeout: 10 * time.Second}
+			ws, resp, err := d.Dial(fmt.Sprintf("%s/STORM-%03d", n.WS, i), nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				statuses[http.StatusSwitchingProtocols]++
+				ws.Close()
+			case resp != nil:
+				statuses[resp.StatusCode]++
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+						errs = append(errs, fmt.Errorf("503 without a Retry-After: %q", resp.Header.Get("Retry-After")))
+					}
+				}
+			default:
+				errs = append(errs, err) // a reset or a timeout: what the limit prevents
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if statuses[http.StatusSwitchingProtocols] != 10 || statuses[http.StatusServiceUnavailable] != storm-10 {
+		t.Errorf("statuses %v, want 10 upgraded and %d refused with 503", statuses, storm-10)
 	}
 }
