@@ -70,7 +70,8 @@ func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 		return err
 	}
 	if err := s.offlineSessions(ctx, chargerID); err != nil {
-		return err
+		// The disconnection stands; only the sessions' live values lag.
+		s.log.Warn("zero the live values of an offline charger's sessions", "charger", chargerID, "err", err)
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerDisconnected, ChargerID: chargerID, Charger: &c})
 	return nil
