@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/pki"
 )
 
@@ -160,11 +161,14 @@ func certsCharger(args []string, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	var errs []error
+	idErr := charging.ValidChargerID(id) // the gateway's rule: a certificate for another id is useless
 	switch {
 	case id == "":
 		errs = append(errs, errors.New("--id is required"))
-	case strings.ContainsAny(id, ":/\\") || len(id) > 48:
-		errs = append(errs, fmt.Errorf("--id %q: a charger identity has at most 48 characters and no ':', '/' or '\\'", id))
+	case idErr != nil:
+		errs = append(errs, fmt.Errorf("--id %q: %s", id, charging.ErrorMessage(idErr)))
+	case strings.ContainsRune(id, '\\'):
+		errs = append(errs, fmt.Errorf("--id %q: the id names the certificate's files, so it must not contain '\\'", id))
 	}
 	if keyType != pki.KeyECDSA && keyType != pki.KeyRSA {
 		errs = append(errs, fmt.Errorf("--key-type must be ecdsa or rsa, got %q", keyType))

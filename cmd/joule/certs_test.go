@@ -97,6 +97,9 @@ func TestCertsCommand(t *testing.T) {
 		{"server", "--data", data, "--host", ","},
 		{"charger", "--data", data},
 		{"charger", "--data", data, "--id", "a:b"},
+		{"charger", "--data", data, "--id", "a b"}, // the gateway refuses it too
+		{"charger", "--data", data, "--id", `a\b`}, // the id names files
+		{"charger", "--data", data, "--id", strings.Repeat("x", 49)},
 		{"server", "--ca-cert", "x.pem"},
 		{"nonsense"},
 		{},

@@ -9,10 +9,8 @@ import (
 	"encoding/pem"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -58,23 +56,6 @@ type sample struct {
 // securityWindow is how often one kind of security event from one source
 // is recorded; occurrences in between are counted into the next record.
 const securityWindow = 10 * time.Second
-
-// ValidChargerID applies OCPP's identity rules (an identifierString of at
-// most 48 characters that is also the Basic-auth username): printable,
-// valid UTF-8, no ':', '/' or white space.
-func ValidChargerID(id string) error {
-	switch {
-	case id == "":
-		return charging.Errorf(charging.EINVALID, "charger id must not be empty")
-	case !utf8.ValidString(id):
-		return charging.Errorf(charging.EINVALID, "charger id must be valid UTF-8")
-	case utf8.RuneCountInString(id) > 48:
-		return charging.Errorf(charging.EINVALID, "charger id must be at most 48 characters")
-	case strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) || r == ':' || r == '/' }):
-		return charging.Errorf(charging.EINVALID, "charger id must be printable, without spaces, ':' or '/'")
-	}
-	return nil
-}
 
 func (s *Service) registrationPolicy() string {
 	if s.cfg.Registration == "" {
@@ -367,7 +348,7 @@ func (s *Service) ListSecurityEvents(ctx context.Context, q charging.SecurityEve
 // profile; profiles 1 and 2 get a password (generated unless the operator
 // gives the one the charger already has).
 func (s *Service) RegisterCharger(ctx context.Context, r charging.ChargerRegistration) (charging.Charger, string, error) {
-	if err := ValidChargerID(r.ID); err != nil {
+	if err := charging.ValidChargerID(r.ID); err != nil {
 		return charging.Charger{}, "", err
 	}
 	if r.SecurityProfile < charging.ProfileNone || r.SecurityProfile > charging.ProfileMTLS {

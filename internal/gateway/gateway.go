@@ -3,16 +3,14 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -247,15 +245,16 @@ func (g *Gateway) Negotiate(offers []string) (Protocol, bool) {
 // the connection upgraded and registered. A refused request is never
 // upgraded, so no frame meant for the charger can reach it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("chargerId")
-	if id == "" {
-		id = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	}
+	id := chargerID(r)
 	a := attempt{id: id, remote: r.RemoteAddr, ip: ipKey(r.RemoteAddr)}
-	if err := validChargerID(id); err != nil {
+	if err := charging.ValidChargerID(id); err != nil {
 		a.id = ""
+		text := charging.ErrorMessage(err)
+		if id == "" {
+			text += ": connect to /ocpp/{chargerId}"
+		}
 		g.refuse(w, a, refusal{status: http.StatusBadRequest, reason: RefusedInvalidID,
-			event: charging.SecUnknownCharger, text: err.Error(),
+			event: charging.SecUnknownCharger, text: text,
 			techInfo: "invalid charger id " + quoteShort(id)})
 		return
 	}
@@ -409,23 +408,22 @@ func (g *Gateway) serve(id string, c *conn, log *slog.Logger) {
 	log.Info("charger disconnected", "err", err)
 }
 
-// validChargerID applies OCPP's identity rules: 1 to 48 characters of
-// valid UTF-8, printable, and none of ':' (it separates the identity in
-// Basic auth), '/' or space (they would not survive the URL).
-func validChargerID(id string) error {
-	switch {
-	case id == "":
-		return errors.New("missing charger id: connect to /ocpp/{chargerId}")
-	case !utf8.ValidString(id):
-		return errors.New("charger id is not valid UTF-8")
-	case utf8.RuneCountInString(id) > 48:
-		return errors.New("charger id longer than 48 characters")
-	case strings.ContainsAny(id, ":/ "):
-		return errors.New("charger id must not contain ':', '/' or spaces")
-	case strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return errors.New("charger id must be printable (no control characters)")
+// chargerID returns the charger id a request names: the {chargerId} path
+// value when the Gateway is mounted at /ocpp/{chargerId}, else (mounted at
+// /ocpp/) the last segment of the escaped path, unescaped. Cutting the
+// escaped path, not r.URL.Path, keeps an escaped '/' inside the id, as the
+// pattern does: "/ocpp/a%2Fb" names "a/b" (which ValidChargerID refuses),
+// not "b". A segment that does not unescape names "" (refused).
+func chargerID(r *http.Request) string {
+	if id := r.PathValue("chargerId"); id != "" {
+		return id
 	}
-	return nil
+	p := r.URL.EscapedPath()
+	id, err := url.PathUnescape(p[strings.LastIndexByte(p, '/')+1:])
+	if err != nil {
+		return ""
+	}
+	return id
 }
 
 // register makes c the charger's connection, counts it in g.wg (Serve's

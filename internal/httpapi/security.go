@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -52,21 +51,15 @@ type chargerView struct {
 	Charger charging.Charger `json:"charger"`
 }
 
-// validChargerID applies OCPP's identity rules, as the gateway and the
-// service do: 1 to 48 characters of valid UTF-8, printable, without white
-// space, ':' (it ends the Basic-auth username) or '/' (it ends the path).
+// validChargerID applies charging.ValidChargerID, naming the field and
+// quoting the id.
 func validChargerID(id string) error {
-	switch {
-	case id == "":
-		return invalidf("id is required")
-	case !utf8.ValidString(id):
-		return invalidf("id must be valid UTF-8")
-	case utf8.RuneCountInString(id) > 48:
-		return invalidf("id must be at most 48 characters, got %d", utf8.RuneCountInString(id))
-	case strings.ContainsFunc(id, func(r rune) bool {
-		return !unicode.IsPrint(r) || unicode.IsSpace(r) || r == ':' || r == '/'
-	}):
-		return invalidf("id must be printable, without spaces, ':' or '/', got %s", quote(id))
+	if err := charging.ValidChargerID(id); err != nil {
+		msg := strings.Replace(charging.ErrorMessage(err), "charger id", "id", 1)
+		if id != "" && utf8.ValidString(id) {
+			msg += ", got " + quote(id)
+		}
+		return invalidf("%s", msg)
 	}
 	return nil
 }

@@ -157,6 +157,7 @@ func TestRegisterChargerRejects(t *testing.T) {
 		{"id with slash", "POST", "/api/v1/chargers", `{"id":"CP/1"}`, 400, "id"},
 		{"id with space", "POST", "/api/v1/chargers", `{"id":"CP 1"}`, 400, "id"},
 		{"id with control", "POST", "/api/v1/chargers", `{"id":"CP\u00071"}`, 400, "id"},
+		{"id a dot-segment", "POST", "/api/v1/chargers", `{"id":".."}`, 400, "dot-segment"},
 		{"id not a string", "POST", "/api/v1/chargers", `{"id":7}`, 400, "id"},
 		{"profile 4", "POST", "/api/v1/chargers", `{"id":"CP-9","securityProfile":4}`, 400, "securityProfile"},
 		{"profile -1", "POST", "/api/v1/chargers", `{"id":"CP-9","securityProfile":-1}`, 400, "securityProfile"},

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,7 +52,9 @@ type Options struct {
 
 	// CallTimeout bounds each outbound Call from the moment it is sent;
 	// default 30s. A timeout frees the in-flight slot; a late answer is
-	// dropped with a log line.
+	// dropped with a log line. A Call whose ctx ends first returns at
+	// once, but its CALL keeps the slot until the peer answers it, this
+	// timeout passes or the connection ends (see Call).
 	CallTimeout time.Duration
 	// PingInterval, when > 0, sends a WebSocket ping every interval and
 	// closes the connection when nothing (a pong or any other frame) was
@@ -159,6 +162,12 @@ type Conn struct {
 type pendingCall struct {
 	id, action string
 	ch         chan callResult // buffered 1; receives exactly one result
+
+	// abandoned: the caller gave up (its ctx ended) before the answer; the
+	// call still holds the in-flight slot, and whoever ends it (deliver,
+	// expire or finish) releases the slot. Guarded by mu.
+	abandoned bool
+	expiry    *time.Timer // set with abandoned: runs expire at the call's timeout
 }
 
 type callResult struct {
@@ -516,11 +525,15 @@ func (c *Conn) stopPinger() {
 }
 
 // finish marks the connection ended: waiting and in-flight Calls return
-// ErrClosed.
+// ErrClosed, and an abandoned call gives up the slot.
 func (c *Conn) finish() {
 	c.mu.Lock()
 	if !c.ended {
 		c.ended = true
+		if p := c.pending; p != nil && p.abandoned {
+			p.expiry.Stop()
+			c.releaseLocked()
+		}
 		c.pending = nil
 		close(c.done)
 	}
@@ -544,7 +557,7 @@ func (c *Conn) Close(code int, reason string) error {
 	serving := c.serving
 	c.mu.Unlock()
 	err := c.ws.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(code, truncate(reason, 123)),
+		websocket.FormatCloseMessage(code, truncate(strings.ToValidUTF8(reason, "\uFFFD"), 123)),
 		time.Now().Add(c.opts.WriteTimeout))
 	c.wmu.Unlock()
 
@@ -600,7 +613,11 @@ func (c *Conn) isClosing() bool {
 // At most one outbound CALL is in flight per connection (OCPP-J 1.6 §4.1.1,
 // 2.0.1 Part 4 §4.1.1); other Calls wait for the slot in FIFO order, giving
 // up when ctx is done. Once sent, a Call is bounded by CallTimeout
-// (ErrTimeout) and by ctx. A CALLERROR answer is returned as a *Error whose
+// (ErrTimeout) and by ctx. When ctx ends first, Call returns ctx's error at
+// once but the CALL, which the peer may still be working on, keeps the slot
+// until its answer arrives (and is dropped, logged at debug level), its
+// CallTimeout passes or the connection ends: the next Call's CALL is not
+// sent while it is unanswered. A CALLERROR answer is returned as a *Error whose
 // Code is parsed through the Dialect. If the connection ends, Call returns
 // ErrClosed (wrapped when a write failed). payload is any JSON-marshalable
 // value; a json.RawMessage or []byte is sent as is and nil as {}.
@@ -641,36 +658,44 @@ func (c *Conn) call(ctx context.Context, action string, payload any) (json.RawMe
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer c.release()
 
+	// From here every return settles p (frees the slot) or abandons it (the
+	// slot stays held until the CALL is answered, times out or the
+	// connection ends).
 	p := &pendingCall{id: c.newID(), action: action, ch: make(chan callResult, 1)}
 	c.mu.Lock()
 	if c.ended {
+		c.releaseLocked()
 		c.mu.Unlock()
 		return nil, ErrClosed
 	}
 	c.pending = p
 	c.mu.Unlock()
-	defer c.clearPending(p)
 
 	buf := getBuf()
 	*buf = AppendCall(*buf, p.id, action, body)
 	err = c.write(*buf)
 	putBuf(buf)
 	if err != nil {
+		c.settle(p)
 		return nil, err
 	}
+	deadline := time.Now().Add(c.opts.CallTimeout)
 	t := time.NewTimer(c.opts.CallTimeout)
 	defer t.Stop()
 	select {
 	case r := <-p.ch:
+		c.settle(p)
 		return r.payload, r.err
 	case <-t.C:
+		c.settle(p)
 		c.log.Warn("call timed out", "action", action, "msg_id", p.id, "err", ErrTimeout)
 		return nil, ErrTimeout
 	case <-ctx.Done():
+		c.abandon(p, deadline)
 		return nil, ctx.Err()
 	case <-c.done:
+		c.settle(p)
 		select {
 		case r := <-p.ch: // answered just before the end
 			return r.payload, r.err
@@ -725,6 +750,12 @@ func (c *Conn) acquire(ctx context.Context) error {
 // release frees the in-flight slot, handing it to the longest waiter.
 func (c *Conn) release() {
 	c.mu.Lock()
+	c.releaseLocked()
+	c.mu.Unlock()
+}
+
+// releaseLocked is release with mu held.
+func (c *Conn) releaseLocked() {
 	if len(c.waiters) > 0 {
 		close(c.waiters[0])
 		c.waiters[0] = nil
@@ -735,15 +766,46 @@ func (c *Conn) release() {
 	} else {
 		c.busy = false
 	}
-	c.mu.Unlock()
 }
 
-func (c *Conn) clearPending(p *pendingCall) {
+// settle ends the call p whose caller is returning: p is no longer pending
+// and the slot passes on.
+func (c *Conn) settle(p *pendingCall) {
 	c.mu.Lock()
 	if c.pending == p {
 		c.pending = nil
 	}
+	c.releaseLocked()
 	c.mu.Unlock()
+}
+
+// abandon is settle for a caller that gave up (its ctx ended) while p's
+// CALL is unanswered: the peer may still be working on it, and OCPP-J
+// allows one unanswered CALL, so p stays pending and keeps the slot until
+// its answer arrives (deliver), deadline passes (expire) or the connection
+// ends (finish); whichever comes first releases the slot.
+func (c *Conn) abandon(p *pendingCall, deadline time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending != p { // answered meanwhile, or the connection ended
+		c.releaseLocked()
+		return
+	}
+	p.abandoned = true
+	p.expiry = time.AfterFunc(time.Until(deadline), func() { c.expire(p) })
+}
+
+// expire ends the abandoned call p at its timeout, unless it ended before.
+func (c *Conn) expire(p *pendingCall) {
+	c.mu.Lock()
+	if c.pending != p {
+		c.mu.Unlock()
+		return
+	}
+	c.pending = nil
+	c.releaseLocked()
+	c.mu.Unlock()
+	c.log.Warn("call timed out", "action", p.action, "msg_id", p.id, "err", ErrTimeout, "abandoned", true)
 }
 
 // deliver hands an answer to the pending call with that id, or drops it.
@@ -757,6 +819,13 @@ func (c *Conn) deliver(id string, r callResult) {
 		return
 	}
 	c.pending = nil
+	if p.abandoned {
+		p.expiry.Stop()
+		c.releaseLocked()
+		c.mu.Unlock()
+		c.log.Debug("answer to an abandoned call consumed", "action", p.action, "msg_id", id, "err", r.err)
+		return
+	}
 	c.mu.Unlock()
 	r.payload = bytes.Clone(r.payload)
 	p.ch <- r // buffered, and only one result per call
@@ -764,7 +833,17 @@ func (c *Conn) deliver(id string, r callResult) {
 
 // write sends one text frame; frame is not used after write returns (gorilla
 // copies or sends it before WriteMessage returns), so it may be pooled.
+//
+// A text frame must be valid UTF-8 (RFC 6455 §8.1: a strict peer, a browser
+// say, fails the connection with 1007), and gorilla does not check what it
+// sends. Strings Joule encodes are made valid by appendString and
+// encoding/json, but raw payloads and details (a Handler's json.RawMessage,
+// a Call's) are sent as given: their invalid bytes, which in JSON can only
+// sit inside strings, become U+FFFD here.
 func (c *Conn) write(frame []byte) error {
+	if !utf8.Valid(frame) {
+		frame = bytes.ToValidUTF8(frame, []byte("\uFFFD"))
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closing {
@@ -876,7 +955,10 @@ func (c *Conn) runHandler(ctx context.Context, f Frame) (resp any, err error) {
 }
 
 func (c *Conn) sendError(id string, code ErrorCode, description string, details []byte) {
-	description = truncate(description, maxDescription)
+	// Replace invalid UTF-8 before truncating, so that the description the
+	// peer decodes is at most maxDescription bytes (appendString would turn
+	// each invalid byte into a 3-byte U+FFFD).
+	description = truncate(strings.ToValidUTF8(description, "\uFFFD"), maxDescription)
 	name := c.opts.Dialect.Name(code)
 	buf := getBuf()
 	*buf = AppendCallError(*buf, id, name, description, details)
@@ -906,7 +988,7 @@ func marshalPayload(v any) ([]byte, error) {
 	return b, nil
 }
 
-// truncate shortens s to at most n bytes on a rune boundary.
+// truncate shortens s, valid UTF-8, to at most n bytes on a rune boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

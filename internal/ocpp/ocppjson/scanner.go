@@ -182,7 +182,9 @@ func (s *Scanner) NextElem(i int) (bool, *Error) {
 }
 
 // rawString reads a string starting at the opening quote. The result aliases
-// the input unless the string contains escapes.
+// the input unless the string contains escapes or invalid UTF-8, which
+// becomes U+FFFD byte by byte, as in encoding/json: decoded strings are
+// always valid UTF-8, so they can be stored, logged and sent back out.
 func (s *Scanner) rawString() ([]byte, *Error) {
 	s.pos++ // opening quote
 	start := s.pos
@@ -192,6 +194,9 @@ func (s *Scanner) rawString() ([]byte, *Error) {
 		case c == '"':
 			b := s.buf[start:s.pos]
 			s.pos++
+			if !utf8.Valid(b) {
+				b = toValidUTF8(nil, b)
+			}
 			return b, nil
 		case c == '\\':
 			return s.escapedString(start)
@@ -232,6 +237,9 @@ func (s *Scanner) escapedString(start int) ([]byte, *Error) {
 		switch {
 		case c == '"':
 			s.pos++
+			if !utf8.Valid(out) {
+				out = toValidUTF8(make([]byte, 0, len(out)+8), out)
+			}
 			return out, nil
 		case c < 0x20:
 			return nil, s.syntaxError("control character in string")
@@ -284,6 +292,22 @@ func (s *Scanner) escapedString(start int) ([]byte, *Error) {
 		}
 	}
 	return nil, s.syntaxError("unterminated string")
+}
+
+// toValidUTF8 appends b to dst with each byte that is not part of a valid
+// UTF-8 sequence replaced by U+FFFD, as encoding/json decodes strings.
+// (strings.ToValidUTF8 would replace a run of such bytes by one U+FFFD.)
+func toValidUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
 }
 
 // ReadStringRaw reads a string; the result may alias the input, so it must
@@ -457,25 +481,77 @@ func (s *Scanner) ReadDateTime() (time.Time, *Error) {
 	return parseDateTime(raw)
 }
 
+// parseDateTime parses an RFC 3339 date-time (§5.6; 'T' and 'Z' in either
+// case) into UTC. time.Parse alone is too lax: when its strict RFC 3339
+// path fails it falls back to one that also takes a one-digit hour, ','
+// before the fraction and offsets of 24 hours or 60 minutes
+// (go.dev/issue/54580), so dateTimeShape checks the grammar first. A time
+// whose UTC year is outside 0 to 9999 is refused as out of range: JSON
+// (time.MarshalJSON) could not carry it back out.
 func parseDateTime(raw []byte) (time.Time, *Error) {
-	if len(raw) >= 20 && (raw[10] == 'T' || raw[10] == 't') {
+	if dateTimeShape(raw) {
 		str := bytesString(raw)
 		if raw[10] == 't' || raw[len(raw)-1] == 'z' {
-			str = strings.ToUpper(str)
+			str = strings.ToUpper(str) // all ASCII: dateTimeShape checked every byte
 		}
 		if t, err := time.Parse(time.RFC3339Nano, str); err == nil {
-			return t.UTC(), nil
+			t = t.UTC()
+			if y := t.Year(); y < 0 || y > 9999 {
+				return time.Time{}, Errorf(ocppj.PropertyConstraintViolation, "date-time %q is out of range (UTC year %d)", raw, y)
+			}
+			return t, nil
 		}
 	}
 	return time.Time{}, Errorf(ocppj.PropertyConstraintViolation, "%q is not a valid RFC 3339 date-time", raw)
 }
 
-// ReadRaw returns a copy of the next JSON value, whatever its type.
+// dateTimeShape reports whether b has the shape of an RFC 3339 date-time:
+// digits and separators in their places, a fraction after '.', and an
+// offset of Z or ±hh:mm with hh up to 23 and mm up to 59. time.Parse checks
+// the ranges of the date and the time of day.
+func dateTimeShape(b []byte) bool {
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't') || b[13] != ':' || b[16] != ':' {
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if !digit(b[i]) {
+			return false
+		}
+	}
+	rest := b[19:]
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && digit(rest[n]) {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	switch len(rest) {
+	case 1:
+		return rest[0] == 'Z' || rest[0] == 'z'
+	case 6:
+		return (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+			digit(rest[1]) && digit(rest[2]) && digit(rest[4]) && digit(rest[5]) &&
+			(rest[1] < '2' || (rest[1] == '2' && rest[2] <= '3')) && rest[4] <= '5'
+	}
+	return false
+}
+
+// ReadRaw returns a copy of the next JSON value, whatever its type, with
+// invalid UTF-8 (which can only be inside its strings) replaced as in
+// rawString.
 func (s *Scanner) ReadRaw() ([]byte, *Error) {
 	s.ws()
 	start := s.pos
 	if e := s.Skip(); e != nil {
 		return nil, e
+	}
+	if raw := s.buf[start:s.pos]; !utf8.Valid(raw) {
+		return toValidUTF8(nil, raw), nil
 	}
 	return append([]byte(nil), s.buf[start:s.pos]...), nil
 }

@@ -1,6 +1,7 @@
 package ocppjson_test
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -46,6 +47,12 @@ func TestReadString(t *testing.T) {
 		{`"\ud83d\ude00"`, "😀", ""},
 		{`"\ud83d"`, "\uFFFD", ""}, // a lone surrogate becomes U+FFFD, as in encoding/json
 		{`"é"`, "é", ""},
+		// Invalid UTF-8 (a Latin-1 charger, a surrogate encoded as UTF-8)
+		// becomes U+FFFD byte by byte, as in encoding/json.
+		{"\"Lades\xe4ule\"", "Lades\uFFFDule", ""},
+		{"\"\xed\xa0\x80\"", "\uFFFD\uFFFD\uFFFD", ""},
+		{"\"\xff\\n\xc3\\u00a9\"", "\uFFFD\n\uFFFD©", ""},
+		{"\"\xf0\x9f\x9a\"", "\uFFFD\uFFFD\uFFFD", ""}, // a cut 4-byte sequence
 		{`1`, "", ocppj.TypeConstraintViolation},
 		{`null`, "", ocppj.TypeConstraintViolation},
 		{`"\x"`, "", ocppj.FormatViolation},
@@ -59,6 +66,10 @@ func TestReadString(t *testing.T) {
 			got, e = s.ReadString()
 			return e
 		})
+		var std string
+		if tc.code == "" && json.Unmarshal([]byte(tc.in), &std) != nil || std != tc.want {
+			t.Errorf("test bug: encoding/json decodes %q to %q, not %q", tc.in, std, tc.want)
+		}
 		switch {
 		case tc.code == "" && (err != nil || got != tc.want):
 			t.Errorf("ReadString(%s) = %q, %v; want %q", tc.in, got, err, tc.want)
@@ -140,6 +151,15 @@ func TestReadDateTime(t *testing.T) {
 		{`"2024-05-01 12:00:00Z"`, time.Time{}, false},
 		{`"2024-05-01T12:00:00"`, time.Time{}, false},
 		{`"2024-13-01T12:00:00Z"`, time.Time{}, false},
+		// time.Parse's lax fallback takes these; RFC 3339 does not.
+		{`"2024-05-01T12:00:00,5Z"`, time.Time{}, false},
+		{`"2024-05-01T1:00:00.5Z"`, time.Time{}, false},
+		{`"2024-05-01T12:00:00+24:00"`, time.Time{}, false},
+		{`"2024-05-01T12:00:00+01:60"`, time.Time{}, false},
+		// Valid RFC 3339, but the UTC year is not 0..9999: JSON cannot carry it.
+		{`"0000-01-01T00:00:00+01:00"`, time.Time{}, false},
+		{`"9999-12-31T23:59:59-01:00"`, time.Time{}, false},
+		{`"0000-01-01T00:00:00Z"`, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), true},
 	} {
 		var got time.Time
 		err := decode(`{"v":`+tc.in+`}`, func(s *ocppjson.Scanner) *ocppjson.Error {
@@ -166,6 +186,14 @@ func TestSkipAndReadRaw(t *testing.T) {
 	})
 	if err != nil || string(raw) != v {
 		t.Errorf("ReadRaw = %s, %v; want %s", raw, err, v)
+	}
+	err = decode("{\"v\":[\"a\xffb\",{\"\xc3\":1}]}", func(s *ocppjson.Scanner) *ocppjson.Error {
+		var e *ocppjson.Error
+		raw, e = s.ReadRaw()
+		return e
+	})
+	if want := "[\"a\uFFFDb\",{\"\uFFFD\":1}]"; err != nil || string(raw) != want {
+		t.Errorf("ReadRaw of invalid UTF-8 = %q, %v; want %q", raw, err, want)
 	}
 	deep := strings.Repeat("[", 1002) + strings.Repeat("]", 1002)
 	err = decode(`{"v":`+deep+`}`, func(s *ocppjson.Scanner) *ocppjson.Error { return s.Skip() })

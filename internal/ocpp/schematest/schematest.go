@@ -278,8 +278,8 @@ func sameJSON(a, b any) bool {
 		if x == y {
 			return true
 		}
-		tx, e1 := time.Parse(time.RFC3339Nano, x)
-		ty, e2 := time.Parse(time.RFC3339Nano, y)
+		tx, e1 := time.Parse(time.RFC3339Nano, strings.ToUpper(x)) // RFC 3339 allows "t" and "z"
+		ty, e2 := time.Parse(time.RFC3339Nano, strings.ToUpper(y))
 		return e1 == nil && e2 == nil && tx.Equal(ty)
 	}
 	return reflect.DeepEqual(a, b)
