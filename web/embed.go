@@ -36,7 +36,7 @@ var appRoutes = map[string]bool{
 	"account":    true,
 	"signin":     true,
 	"signup":     true,
-	"operator":   true, // /operator, /operator/chargers/{id}, /operator/sessions, /operator/users, /operator/signin
+	"operator":   true, // /operator, /operator/chargers/{id}, /operator/sites, /operator/sessions, /operator/users, /operator/signin
 	"index.html": true,
 }
 

@@ -57,6 +57,18 @@ export async function listAll(path, max = 5000) {
 
 export const chargers = () => listAll("/api/v1/chargers");
 export const charger = (id) => api(`/api/v1/chargers/${encodeURIComponent(id)}`);
+// updateCharger sends a merge patch of the operator's side of a charger:
+// {name, siteId, connectors: [{connectorId, evseId, connectorType, ...}]}
+// (null clears). It answers the charger.
+export const updateCharger = (id, patch) => api(`/api/v1/chargers/${encodeURIComponent(id)}`, { method: "PATCH", body: patch });
+
+// Sites: places with chargers (a driver gets them without notes).
+const sitePath = (id) => `/api/v1/sites/${encodeURIComponent(id)}`;
+export const sites = () => listAll("/api/v1/sites");
+export const site = (id) => api(sitePath(id));
+export const createSite = (s) => api("/api/v1/sites", { method: "POST", body: s });
+export const updateSite = (id, patch) => api(sitePath(id), { method: "PATCH", body: patch });
+export const deleteSite = (id) => api(sitePath(id), { method: "DELETE" });
 export const session = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}`);
 export const meterValues = (id) => listAll(`/api/v1/sessions/${encodeURIComponent(id)}/meter-values`, 20000);
 // powerHistory answers the fleet's total charging power since a time, in

@@ -4,59 +4,151 @@
 import * as API from "./api.js";
 import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
+import { addressLine, groupBySite, hasCoordinates, siteMap } from "./sites.js";
+import { canLocate, distanceM, distanceText, locate, permission, recentPosition } from "./geo.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
-  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector,
+  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector, chargerName,
 } from "./ui.js";
 
-// connectorLine shows a connector's type, status and rating.
+// connectorLine shows a connector's type, status and rating, and the EVSE
+// id printed on the charger when the operator set one.
 function connectorLine(c, online) {
   return h("div", { class: "conn" },
     connectorIcon(c.type),
     h("div", { class: "grow" },
       h("div", {}, h("strong", {}, typeLabel(c.type)), " · ", h("span", { class: "num" }, c.maxPowerW ? `${kW(c.maxPowerW)} kW` : "power not stated")),
-      h("div", { class: "small muted" }, `Connector ${c.connectorId}`)),
+      h("div", { class: "small muted" }, `Connector ${c.connectorId}`, c.evseId ? h("span", { class: "code" }, ` · ${c.evseId}`) : "")),
     badge(online ? statusLabel(c.status) : "Offline", statusTone(c.status, online)));
 }
 
-const matches = (c, q) => !q || [c.id, c.vendor, c.model, ...c.connectors.map((k) => typeLabel(k.type))]
-  .some((s) => (s || "").toLowerCase().includes(q));
+// matches: the search finds a charger by its name or id, maker, connector
+// types, and its site's name and address.
+const matches = (c, site, q) => !q || [c.id, c.name, c.vendor, c.model, ...c.connectors.map((k) => typeLabel(k.type)),
+  site && site.name, site && addressLine(site)].some((s) => (s || "").toLowerCase().includes(q));
 
 // --- Chargers -------------------------------------------------------------
 
+// chargersScreen lists the chargers by site: each site with its name,
+// address and chargers; chargers at no site last. Sites are by name, or
+// nearest first once the browser gives a position (see geo.js): the list
+// never waits for it.
 export async function chargersScreen(main, _params, { alive }) {
-  const input = h("input", { id: "search", type: "search", autocomplete: "off", placeholder: "Charger name, type (CCS2, Type 2…)", "aria-controls": "charger-list" });
+  const input = h("input", { id: "search", type: "search", autocomplete: "off", placeholder: "Name, place, type (CCS2, Type 2…)", "aria-controls": "charger-list" });
   const list = h("div", { id: "charger-list", "aria-live": "polite" });
   const count = h("p", { class: "small muted", id: "charger-count" });
+  const nearest = h("button", { type: "button", id: "nearest", class: "quiet", hidden: true }, "Show nearest first");
+  const order = h("p", { class: "small muted", id: "sort-note", role: "status" });
   main.append(h("h1", {}, "Find a charger"),
     h("div", { class: "card" }, h("label", { for: "search" }, "Search"), input),
-    count, list);
+    h("div", { class: "row spread list-head" }, h("div", {}, count, order), nearest), list);
 
-  let all = await API.chargers();
+  let [all, list0] = await Promise.all([API.chargers(), API.sites()]);
   if (!alive()) return; // left while loading: the next screen has the stream
+  const sites = siteMap(list0);
+  let here = recentPosition();
+  let locating = false;
+  let why = ""; // why there is no position, in words
+  let asked = ""; // the geolocation permission: granted, prompt or denied; "" unknown
+
+  const card = (c) => h("a", { class: "card", href: `/chargers/${encodeURIComponent(c.id)}`, dataset: { charger: c.id } },
+    h("div", { class: "row spread" }, h("strong", { class: "charger-name" }, chargerName(c)), onlineBadge(c.online)),
+    h("div", { class: "small muted" }, [c.name ? c.id : "", [c.vendor, c.model].filter(Boolean).join(" ")].filter(Boolean).join(" · ")),
+    h("ul", { class: "connectors" }, c.connectors.map((k) => h("li", {}, connectorLine(k, c.online)))));
+  const section = ({ site, chargers }, dist) => {
+    const hid = site ? `site-${site.id}` : "site-none";
+    const addr = site && addressLine(site);
+    return h("section", { class: "site", dataset: { site: site ? site.id : "" }, "aria-labelledby": hid },
+      h("div", { class: "site-head" },
+        h("div", { class: "grow" },
+          h("h2", { id: hid }, site ? site.name : "Other chargers"),
+          site ? (addr ? h("address", { class: "small" }, addr) : "") : h("p", { class: "small muted" }, "Not at a listed place.")),
+        dist != null ? h("span", { class: "distance", title: "As the crow flies" }, distanceText(dist)) : ""),
+      chargers.map(card));
+  };
+
   const draw = () => {
     const q = input.value.trim().toLowerCase();
-    const shown = all.filter((c) => matches(c, q));
-    shown.sort((a, b) => (b.online - a.online) || a.id.localeCompare(b.id));
-    count.textContent = `${shown.length} of ${all.length} chargers`;
-    list.replaceChildren(...shown.map((c) => h("a", { class: "card", href: `/chargers/${encodeURIComponent(c.id)}`, dataset: { charger: c.id } },
-      h("div", { class: "row spread" }, h("strong", {}, c.id), onlineBadge(c.online)),
-      h("div", { class: "small muted" }, [c.vendor, c.model].filter(Boolean).join(" ")),
-      h("ul", { class: "connectors" }, c.connectors.map((k) => h("li", {}, connectorLine(k, c.online)))))));
+    const shown = all.filter((c) => matches(c, c.siteId && sites.get(c.siteId), q));
+    const groups = groupBySite(shown, sites);
+    const dist = new Map(here ? groups.filter((g) => hasCoordinates(g.site)).map((g) => [g.site, distanceM(here, g.site.coordinates)]) : []);
+    if (here) {
+      // Nearest first; sites without coordinates after them (by name);
+      // chargers at no site last.
+      const rank = (g) => (!g.site ? 2 : dist.has(g.site) ? 0 : 1);
+      groups.sort((a, b) => rank(a) - rank(b) || (rank(a) === 0 ? dist.get(a.site) - dist.get(b.site) : 0));
+    }
+    if (sites.size) list.replaceChildren(...groups.map((g) => section(g, g.site ? dist.get(g.site) : null)));
+    else list.replaceChildren(...groups.flatMap((g) => g.chargers.map(card))); // no sites at all: no headings
     if (!shown.length) list.append(h("p", { class: "muted" }, all.length ? "No charger matches your search." : "No chargers yet."));
+    const places = groups.filter((g) => g.site).length;
+    count.textContent = `${q ? `${shown.length} of ${all.length}` : shown.length} charger${all.length === 1 ? "" : "s"}${places ? ` at ${places} place${places === 1 ? "" : "s"}` : ""}`;
+    // Distances need sites; the button only where asking can help.
+    const located = sites.size > 0 && [...sites.values()].some(hasCoordinates);
+    nearest.hidden = !located || !!here || !canLocate() || asked === "denied";
+    nearest.disabled = locating;
+    order.textContent = !located ? "" : here ? "Nearest first, from your location." : locating ? "Finding your location…"
+      : why ? `By name: ${why}.` : asked === "denied" ? "By name: location is off for Joule in this browser." : "By name.";
   };
+
+  const useLocation = async () => {
+    if (locating) return;
+    locating = true;
+    draw();
+    try {
+      here = await locate();
+      why = "";
+    } catch (e) {
+      why = e.message;
+    }
+    locating = false;
+    if (alive()) draw();
+  };
+  nearest.addEventListener("click", useLocation);
   input.addEventListener("input", draw);
   draw();
+
+  // Ask only when the driver asks (the button), or by itself when they
+  // already allowed it; a denied permission is never asked again.
+  const perm = here || !canLocate() ? null : await permission();
+  if (!alive()) return;
+  const follow = () => {
+    asked = perm.state;
+    if (asked === "granted" && !here) useLocation();
+    else draw();
+  };
+  if (perm) {
+    perm.addEventListener("change", follow);
+    follow();
+  }
+
+  const unknown = new Set(); // site ids asked for, so each is asked once
+  const learnSite = (c) => {
+    if (!c.siteId || sites.has(c.siteId) || unknown.has(c.siteId)) return;
+    unknown.add(c.siteId); // a site event was missed: ask for it
+    API.site(c.siteId).then((s) => { sites.set(s.id, s); draw(); }, () => {});
+  };
+  all.forEach(learnSite);
   watch({}, (e) => {
-    if (e.charger) {
+    if (sites.apply(e)) draw();
+    else if (e.charger) {
       const c = asCharger(e.charger);
       const i = all.findIndex((x) => x.id === c.id);
       if (i >= 0) all[i] = c; else all.push(c);
+      learnSite(c);
       draw();
     } else if (e.connector) {
       if (applyConnector(all.find((c) => c.id === e.chargerId), e.connector)) draw();
     }
-  }, async () => { all = await API.chargers(); draw(); });
+  }, async () => {
+    let fresh;
+    [all, fresh] = await Promise.all([API.chargers(), API.sites()]);
+    sites.reset(fresh);
+    unknown.clear();
+    all.forEach(learnSite);
+    draw();
+  });
+  return () => { if (perm) perm.removeEventListener("change", follow); };
 }
 
 // --- One charger: pick a connector and start --------------------------------
@@ -79,9 +171,12 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
     if (alive()) notFound(main, "Charger not found", `There is no charger ${id} here. It may have been removed.`);
     return;
   }
-  // The driver's own open sessions here (the API lists only theirs).
-  const open = (await API.sessions({ chargerId: id, status: "pending,active" }, { limit: 10 })).items;
+  // The driver's own open sessions here (the API lists only theirs), and
+  // the charger's site.
+  const siteOf = (x) => (x.siteId ? API.site(x.siteId).catch(() => null) : null);
+  const [{ items: open }, site0] = await Promise.all([API.sessions({ chargerId: id, status: "pending,active" }, { limit: 10 }), siteOf(c)]);
   if (!alive()) return;
+  let site = site0;
 
   const status = h("div", { id: "charger-state" });
   const choices = h("div", { class: "connectors" });
@@ -90,7 +185,14 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
   const form = h("form", {}, h("fieldset", {}, h("legend", {}, "Choose a connector"), choices), fb, start);
   let picked = 0;
 
+  const title = h("h1", {});
+  const place = h("p", { id: "charger-site", class: "small" });
   const draw = () => {
+    title.textContent = chargerName(c);
+    // Where it is, and its id when the name is not the id.
+    place.hidden = !site && !c.name;
+    place.replaceChildren(...(site ? [h("strong", {}, site.name), addressLine(site) ? ` · ${addressLine(site)}` : ""] : []),
+      c.name ? h("span", { class: "muted" }, `${site ? " · " : ""}Charger ${c.id}`) : "");
     status.replaceChildren(h("div", { class: "row" }, onlineBadge(c.online), h("span", { class: "small muted" }, [c.vendor, c.model].filter(Boolean).join(" "))),
       c.online ? "" : h("p", { class: "small", role: "note" }, `This charger is offline (last seen ${ago(c.lastSeenAt)}). Starting will not work until it is back.`));
     choices.replaceChildren(...c.connectors.map((k) => {
@@ -105,7 +207,7 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
   if (c.connectors.length === 1) picked = c.connectors[0].connectorId;
   draw();
 
-  main.append(h("p", {}, h("a", { href: "/" }, "← All chargers")), h("h1", {}, c.id), status,
+  main.append(h("p", {}, h("a", { href: "/" }, "← All chargers")), title, place, status,
     open.length ? h("p", { class: "feedback ok" }, "You have a session here. ", h("a", { href: `/sessions/${encodeURIComponent(open[0].id)}` }, "Open your session")) : "",
     form);
 
@@ -128,11 +230,18 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
     }
   });
 
+  // A charger moved to another site: its site is asked for again.
+  const follow = async () => {
+    if ((c.siteId || "") === (site ? site.id : "")) return;
+    site = await siteOf(c);
+    if (alive()) draw();
+  };
   watch({ chargerId: id }, (e) => {
     if (e.charger) c = asCharger(e.charger);
     else if (!e.connector || !applyConnector(c, e.connector)) return;
     draw();
-  }, async () => { c = await API.charger(id); draw(); });
+    follow();
+  }, async () => { c = await API.charger(id); draw(); follow(); });
 }
 
 // --- Live session and summary ----------------------------------------------

@@ -10,6 +10,7 @@ import * as operator from "./operator.js";
 import * as signin from "./signin.js";
 import * as account from "./account.js";
 import { usersScreen } from "./users.js";
+import { sitesScreen } from "./sites.js";
 import { onUnauthorized } from "./api.js";
 import { close as closeLive } from "./live.js";
 import { h } from "./ui.js";
@@ -26,6 +27,7 @@ const routes = [
   ["/operator", operator.dashboardScreen, "operator", "staff"],
   ["/operator/chargers", operator.chargersScreen, "operator", "staff"],
   ["/operator/chargers/:id", operator.chargerScreen, "operator", "staff"],
+  ["/operator/sites", sitesScreen, "operator", "staff"],
   ["/operator/sessions", operator.sessionsScreen, "operator", "staff"],
   ["/operator/users", usersScreen, "operator", "admin"],
   ["/operator/account", account.accountScreen, "operator", "user"],
@@ -34,7 +36,7 @@ const routes = [
 
 const navs = {
   driver: [["/", "Chargers"], ["/history", "History"]],
-  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sessions", "Sessions"], ["/operator/users", "Users", "admin"]],
+  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/users", "Users", "admin"]],
 };
 
 function match(path) {

@@ -7,9 +7,11 @@ import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
 import { approvalPanel, profileBadge, admissionBadge, securityCard } from "./security.js";
 import { canChange, ROLE_LABEL } from "./account.js";
+import { addressLine, groupBySite, siteMap, siteSelect } from "./sites.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
-  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector,
+  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector, chargerName, sentence, byName,
+  CONNECTOR_TYPES, COMMON_CONNECTOR_TYPES, POWER_TYPES, FORMATS, powerTypeLabel, formatLabel,
 } from "./ui.js";
 
 const isOpen = (s) => s.status === "pending" || s.status === "active";
@@ -86,12 +88,12 @@ export async function dashboardScreen(main, _p, { alive, user }) {
     if (!cs.length) statuses.append(h("span", { class: "muted" }, "No chargers yet."));
 
     activeBody.replaceChildren(...open.map((s) => h("tr", {},
-      h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), ` #${s.connectorId || "–"}`),
+      h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(s.chargerId)}` }, chargerName(chargers.get(s.chargerId)) || s.chargerId), ` #${s.connectorId || "–"}`),
       h("td", {}, s.idTag), h("td", {}, when(s.startedAt || s.createdAt)),
       h("td", { class: "num" }, `${kW(s.powerW)} kW`), h("td", { class: "num" }, `${kWh(s.energyWh)} kWh`))));
     if (!open.length) activeBody.append(h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No session is running.")));
     const off = cs.filter((c) => !c.online);
-    offlineList.replaceChildren(...off.map((c) => h("li", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, c.id), ` — last seen ${ago(c.lastSeenAt)}`)));
+    offlineList.replaceChildren(...off.map((c) => h("li", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, chargerName(c)), ` — last seen ${ago(c.lastSeenAt)}`)));
     if (!off.length) offlineList.append(h("li", { class: "muted" }, "None."));
   };
   draw();
@@ -128,44 +130,83 @@ async function todaySessions() {
 
 // --- Chargers --------------------------------------------------------------
 
+// chargersScreen lists the chargers grouped by site: each site a row
+// group headed by its name, address and count; chargers at no site last.
 export async function chargersScreen(main, _p, { alive, user }) {
   const upsert = (c) => {
     const i = all.findIndex((x) => x.id === c.id);
     if (i >= 0) all[i] = c; else all.push(c);
   };
   const approvals = approvalPanel({ onChange: (c) => { upsert(c); draw(); }, readOnly: !canChange(user) });
-  let [all] = await Promise.all([API.chargers(), approvals.load()]);
+  let [all, list] = await Promise.all([API.chargers(), API.sites(), approvals.load()]);
   if (!alive()) return;
-  const body = h("tbody", {});
-  const input = h("input", { id: "filter", type: "search", placeholder: "Id, vendor, model, firmware, Pending" });
-  main.append(h("h1", {}, "Chargers"), approvals.el, h("div", { class: "filters" }, h("div", {}, h("label", { for: "filter" }, "Filter"), input)),
-    table(["Charger", "State", "Admission", "Security", "Last seen", "Vendor / model", "Firmware", "OCPP", "Connectors"], body, { id: "chargers" }));
+  const sites = siteMap(list);
+  const tbl = table(["Charger", "State", "Admission", "Security", "Last seen", "Vendor / model", "Firmware", "OCPP", "Connectors"], [], { id: "chargers" });
+  const t = tbl.querySelector("table");
+  const input = h("input", { id: "filter", type: "search", placeholder: "Name, id, site, vendor, model, firmware, Pending" });
+  // The site filter: ?site=<id> (the Sites page links here), or "none".
+  const only = h("select", { id: "site-filter" });
+  const fillOnly = () => {
+    const want = only.value || new URLSearchParams(location.search).get("site") || "";
+    only.replaceChildren(h("option", { value: "" }, "All sites"),
+      ...[...sites.values()].sort((a, b) => byName(a.name, b.name)).map((x) => h("option", { value: x.id }, x.name)),
+      h("option", { value: "none" }, "Not at a site"));
+    only.value = [...only.options].some((o) => o.value === want) ? want : "";
+  };
+  only.addEventListener("change", () => {
+    history.replaceState(null, "", `/operator/chargers${only.value ? `?site=${encodeURIComponent(only.value)}` : ""}`);
+    draw();
+  });
+  main.append(h("h1", {}, "Chargers"), approvals.el,
+    h("div", { class: "filters" }, h("div", {}, h("label", { for: "filter" }, "Filter"), input), h("div", {}, h("label", { for: "site-filter" }, "Site"), only)), tbl);
+  const COLS = 9;
+  const row = (c) => h("tr", { dataset: { charger: c.id } },
+    h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, chargerName(c)), c.name ? h("div", { class: "small muted code" }, c.id) : ""),
+    // The boot answer, when it says more than the admission does.
+    h("td", {}, onlineBadge(c.online), c.registrationStatus && c.registrationStatus !== "Accepted" && c.registrationStatus !== c.admission ? [" ", badge(c.registrationStatus, "warn")] : ""),
+    h("td", { dataset: { col: "admission" } }, admissionBadge(c.admission)),
+    h("td", { dataset: { col: "security" } }, profileBadge(c.securityProfile)),
+    h("td", { title: c.lastSeenAt || "" }, ago(c.lastSeenAt)),
+    h("td", {}, [c.vendor, c.model].filter(Boolean).join(" ") || "–"),
+    h("td", {}, c.firmwareVersion || "–"),
+    h("td", {}, c.ocppVersion || "–"),
+    h("td", {}, connectorBadges(c)));
+  // A group's heading: the site's name, address and how many chargers
+  // (and how many of them online); it stays in view when the table
+  // scrolls sideways.
+  const groupHead = (site, cs) => {
+    const on = cs.filter((c) => c.online).length;
+    const where = site ? [addressLine(site), site.address && site.address.country].filter(Boolean).join(", ") : "";
+    return h("tr", { class: "group" }, h("th", { colspan: COLS, scope: "rowgroup", id: site ? `site-${site.id}` : "site-none" },
+      h("div", { class: "group-head" },
+        h("span", { class: "group-name" }, site ? site.name : "Not at a site"),
+        where ? h("span", { class: "small muted" }, where) : "",
+        h("span", { class: "small muted", dataset: { count: "" } }, `${cs.length} charger${cs.length === 1 ? "" : "s"} · ${on} online`))));
+  };
   const draw = () => {
     const q = input.value.trim().toLowerCase();
-    const rows = all.filter((c) => !q || [c.id, c.vendor, c.model, c.firmwareVersion, c.admission].some((s) => (s || "").toLowerCase().includes(q)));
-    body.replaceChildren(...rows.map((c) => h("tr", { dataset: { charger: c.id } },
-      h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(c.id)}` }, c.id)),
-      // The boot answer, when it says more than the admission does.
-      h("td", {}, onlineBadge(c.online), c.registrationStatus && c.registrationStatus !== "Accepted" && c.registrationStatus !== c.admission ? [" ", badge(c.registrationStatus, "warn")] : ""),
-      h("td", { dataset: { col: "admission" } }, admissionBadge(c.admission)),
-      h("td", { dataset: { col: "security" } }, profileBadge(c.securityProfile)),
-      h("td", { title: c.lastSeenAt || "" }, ago(c.lastSeenAt)),
-      h("td", {}, [c.vendor, c.model].filter(Boolean).join(" ") || "–"),
-      h("td", {}, c.firmwareVersion || "–"),
-      h("td", {}, c.ocppVersion || "–"),
-      h("td", {}, connectorBadges(c)))));
-    if (!rows.length) body.append(h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No chargers.")));
+    const siteOf = (c) => c.siteId && sites.get(c.siteId);
+    const at = only.value;
+    const rows = all.filter((c) => (!at || (at === "none" ? !siteOf(c) : c.siteId === at)) &&
+      (!q || [c.id, c.name, siteOf(c)?.name, c.vendor, c.model, c.firmwareVersion, c.admission].some((s) => (s || "").toLowerCase().includes(q))));
+    const groups = groupBySite(rows, sites);
+    t.querySelectorAll("tbody").forEach((b) => b.remove());
+    if (!sites.size) t.append(h("tbody", {}, groups.flatMap((g) => g.chargers.map(row)))); // no sites: no headings
+    else t.append(...groups.map((g) => h("tbody", { dataset: { site: g.site ? g.site.id : "" } }, groupHead(g.site, g.chargers), g.chargers.map(row))));
+    if (!rows.length) t.append(h("tbody", {}, h("tr", {}, h("td", { colspan: COLS, class: "muted" }, "No chargers."))));
   };
   input.addEventListener("input", draw);
+  fillOnly();
   draw();
   const tick = setInterval(draw, 15000); // keep "last seen" honest
   watch({}, (e) => {
     approvals.onEvent(e);
+    if (sites.apply(e)) { fillOnly(); draw(); return; }
     if (e.charger) upsert(asCharger(e.charger));
     else if (e.type === "charger.disconnected") all = all.filter((c) => c.id !== e.chargerId); // deleted
     else if (!e.connector || !applyConnector(all.find((c) => c.id === e.chargerId), e.connector)) return;
     draw();
-  }, async () => { [all] = await Promise.all([API.chargers(), approvals.load()]); draw(); });
+  }, async () => { let fresh; [all, fresh] = await Promise.all([API.chargers(), API.sites(), approvals.load()]); sites.reset(fresh); fillOnly(); draw(); });
   return () => clearInterval(tick);
 }
 
@@ -198,8 +239,9 @@ function describe(e) {
 }
 
 export async function chargerScreen(main, { id }, { alive, navigate, user }) {
-  let c = await API.charger(id);
+  let [c, siteList] = await Promise.all([API.charger(id), API.sites()]);
   if (!alive()) return;
+  const siteName = (sid) => { const x = siteList.find((s) => s.id === sid); return x ? x.name : sid; };
   // A viewer sees everything; the forms that change the charger or send
   // it a command are disabled (the API would answer 403 anyway).
   const readOnly = !canChange(user);
@@ -214,9 +256,14 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
   const result = h("pre", { class: "result", id: "command-result", "aria-live": "polite", hidden: true });
   const resultNote = h("div", { id: "command-status", class: "feedback", role: "status" });
 
+  const title = h("h1", {});
+  const subtitle = h("span", { class: "muted code", id: "charger-id" });
   const draw = () => {
+    title.textContent = chargerName(c);
+    subtitle.textContent = c.name ? c.id : "";
     state.replaceChildren(onlineBadge(c.online));
     const rows = [
+      ["Site", c.siteId ? h("a", { href: `/operator/chargers?site=${encodeURIComponent(c.siteId)}` }, siteName(c.siteId)) : "–"],
       ["Last seen", ago(c.lastSeenAt)], ["Last boot", when(c.lastBootAt)], ["Registration", c.registrationStatus || "–"],
       ["Vendor / model", [c.vendor, c.model].filter(Boolean).join(" ") || "–"], ["Serial", c.serialNumber || "–"],
       ["Firmware", c.firmwareVersion || "–"], ["OCPP", c.ocppVersion || "–"], ["Charger status", c.status || "–"],
@@ -226,8 +273,10 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
     security.update(c);
     connBody.replaceChildren(...c.connectors.map((k) => h("tr", { dataset: { connector: k.connectorId } },
       h("td", {}, String(k.connectorId)),
-      h("td", {}, h("span", { class: "conn" }, connectorIcon(k.type), typeLabel(k.type))),
+      h("td", {}, h("span", { class: "conn" }, connectorIcon(k.type), h("span", {}, typeLabel(k.type),
+        k.format || k.powerType ? h("span", { class: "small muted" }, ` · ${[{ SOCKET: "socket", CABLE: "cable" }[k.format], powerTypeLabel(k.powerType)].filter(Boolean).join(", ")}`) : ""))),
       h("td", { class: "num" }, k.maxPowerW ? `${kW(k.maxPowerW)} kW` : "–"),
+      h("td", {}, k.evseId ? h("span", { class: "code" }, k.evseId) : "–"),
       h("td", {}, badge(c.online ? statusLabel(k.status) : `Offline (last: ${statusLabel(k.status)})`, statusTone(k.status, c.online))),
       h("td", {}, k.errorCode || "–"),
       h("td", {}, ago(k.updatedAt)))));
@@ -331,41 +380,153 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
     form("TriggerMessage", "Trigger message", [field("Message", trigMsg), field("Connector", trigConn)],
       () => API.trigger(c.id, trigMsg.value, +trigConn.value || 0)));
 
-  // Connector facts OCPP 1.6 does not report: type and rating.
-  const edConn = connectorSelect("edit-connector");
-  const edType = select("edit-type", [h("option", { value: "" }, "Unknown"), ...["CCS2", "CHAdeMO", "Type2", "CCS1", "Type1"].map((t) => h("option", { value: t }, typeLabel(t)))]);
-  const edPower = h("input", { id: "edit-power", type: "number", min: 0, step: "0.1", inputmode: "decimal" });
-  const edNote = h("div", { class: "feedback", role: "status" });
-  const edSave = h("button", { type: "submit", class: "primary" }, "Save connector");
-  const edit = h("form", { class: "card", "aria-label": "Connector type and rating" }, h("fieldset", { disabled: readOnly }, h("h3", {}, "Connector type and rating"),
-    h("div", { class: "filters" }, field("Connector", edConn), field("Type", edType), field("Max power (kW)", edPower)), edNote, edSave));
-  const fillEdit = () => { const k = c.connectors.find((k) => k.connectorId === +edConn.value); if (k) { edType.value = k.type || ""; edPower.value = k.maxPowerW ? k.maxPowerW / 1000 : ""; } };
-  edConn.addEventListener("change", fillEdit);
-  fillEdit();
+  // The operator's side of the charger (PATCH /chargers/{id}, one merge
+  // patch of what changed): its name, its site, and what each connector
+  // is, which OCPP 1.6 cannot report and a 2.0.1 charger may report
+  // wrongly: EVSE id, plug, format, power type and rating. A connector
+  // value the operator leaves unset (the first option) is what the
+  // charger reported, or what its plug implies. Live updates redraw the
+  // form but keep what the operator is changing.
+  const sName = h("input", { id: "charger-name", type: "text", maxlength: 255, autocomplete: "off", placeholder: c.id });
+  const sSite = siteSelect(siteList, c.siteId, { id: "charger-site" });
+  const connBox = h("div", { id: "connector-settings" });
+  const sNote = h("div", { class: "feedback", role: "status", id: "settings-status" });
+  const sSave = h("button", { type: "submit", class: "primary", id: "save-charger" }, "Save");
+  const settings = h("form", { class: "card", id: "charger-settings", "aria-labelledby": "settings-h", novalidate: true },
+    h("fieldset", { disabled: readOnly },
+      h("div", { class: "filters align-top" },
+        field("Name", sName), field("Site", sSite)),
+      h("p", { class: "hint" }, "Drivers see the name (the id when there is none) under the site, nearest sites first."),
+      connBox, sNote, sSave));
+  const dirty = new Set(); // fields changed and not saved yet
+  settings.addEventListener("input", (ev) => { dirty.add(ev.target); ev.target.removeAttribute("aria-invalid"); });
+  settings.addEventListener("change", (ev) => dirty.add(ev.target));
+  const put = (el, v) => { if (!dirty.has(el)) el.value = v; };
+  const typeOptions = () => [
+    h("optgroup", { label: "Common" }, CONNECTOR_TYPES.slice(0, COMMON_CONNECTOR_TYPES).map(([v, label]) => h("option", { value: v }, label))),
+    h("optgroup", { label: "Other (OCPI)" }, CONNECTOR_TYPES.slice(COMMON_CONNECTOR_TYPES).map(([v, label]) => h("option", { value: v }, label))),
+  ];
+  const editors = new Map(); // connectorId → its fields
+  const none = h("p", { class: "small muted" }, "No connectors reported yet: they appear here when the charger reports them.");
+  const editor = (n) => {
+    const id = (x) => `edit-${n}-${x}`;
+    const e = {
+      evse: h("input", { id: id("evse"), type: "text", maxlength: 48, autocomplete: "off", autocapitalize: "characters", placeholder: "DE*ABC*E123456*1" }),
+      type: h("select", { id: id("type") }, h("option", { value: "" }), typeOptions()),
+      format: h("select", { id: id("format") }, h("option", { value: "" }), FORMATS.map(([v, label]) => h("option", { value: v }, label))),
+      power: h("select", { id: id("power-type") }, h("option", { value: "" }), POWER_TYPES.map(([v, label]) => h("option", { value: v }, label))),
+      max: h("input", { id: id("max"), type: "text", inputmode: "decimal", autocomplete: "off" }),
+    };
+    e.el = h("fieldset", { class: "conn-edit", dataset: { connector: n } }, h("legend", {}, `Connector ${n}`),
+      h("div", { class: "filters align-top" },
+        field("EVSE id", e.evse), field("Connector type", e.type), field("Format", e.format), field("Power type", e.power), field("Max power (kW)", e.max)));
+    return e;
+  };
+  // auto names a connector value the operator leaves to the charger.
+  const auto = (k, key, label) => {
+    const rep = k.reported && k.reported[key], mine = k.operator && k.operator[key];
+    if (rep) return `Reported: ${label(rep)}`;
+    if (!mine && k[key]) return `From the plug: ${label(k[key])}`;
+    return "Not set";
+  };
+  // A site made after the page opened (the charger's stream does not
+  // carry site events): the sites are read again.
+  const asked = new Set();
+  const knowSite = (sid) => {
+    if (!sid || siteList.some((x) => x.id === sid) || asked.has(sid)) return;
+    asked.add(sid);
+    API.sites().then((list) => {
+      if (!alive()) return;
+      siteList = list;
+      sSite.fill(siteList);
+      draw();
+    }, () => {});
+  };
+  const fillSettings = () => {
+    put(sName, c.name || "");
+    knowSite(c.siteId);
+    put(sSite, [...sSite.options].some((o) => o.value === c.siteId) ? c.siteId : "");
+    for (const k of c.connectors) {
+      if (!editors.has(k.connectorId)) editors.set(k.connectorId, editor(k.connectorId));
+      const e = editors.get(k.connectorId), op = k.operator || {};
+      e.type.options[0].textContent = auto(k, "connectorType", typeLabel);
+      e.format.options[0].textContent = auto(k, "format", formatLabel);
+      e.power.options[0].textContent = auto(k, "powerType", powerTypeLabel);
+      e.max.placeholder = k.reported && k.reported.maxPowerW ? `${kW(k.reported.maxPowerW)} reported` : "";
+      put(e.evse, k.evseId || "");
+      put(e.type, op.connectorType || "");
+      put(e.format, op.format || "");
+      put(e.power, op.powerType || "");
+      put(e.max, op.maxPowerW ? String(op.maxPowerW / 1000) : "");
+    }
+    const ids = new Set(c.connectors.map((k) => k.connectorId));
+    for (const n of editors.keys()) if (!ids.has(n)) editors.delete(n);
+    // Moved only when the connectors changed: moving a field would take
+    // the focus from the operator typing in it.
+    const want = c.connectors.length ? c.connectors.map((k) => editors.get(k.connectorId).el) : [none];
+    if (want.length !== connBox.children.length || want.some((el, i) => connBox.children[i] !== el)) connBox.replaceChildren(...want);
+  };
+  const invalid = (el, text) => {
+    el.setAttribute("aria-invalid", "true");
+    el.focus();
+    feedback(sNote, "bad", text);
+  };
+  settings.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    // Only what the operator changed: a field they did not touch is not
+    // sent, whatever it shows.
+    const patch = {};
+    const name = sName.value.trim();
+    if (dirty.has(sName) && name !== (c.name || "")) patch.name = name || null;
+    if (dirty.has(sSite) && sSite.value !== (c.siteId || "")) patch.siteId = sSite.value || null;
+    const conns = [];
+    for (const k of c.connectors) {
+      const e = editors.get(k.connectorId), op = k.operator || {};
+      const d = { connectorId: k.connectorId };
+      const evse = e.evse.value.trim().toUpperCase();
+      if (dirty.has(e.evse) && evse !== (k.evseId || "")) d.evseId = evse || null;
+      for (const [key, sel] of [["connectorType", e.type], ["format", e.format], ["powerType", e.power]]) {
+        if (dirty.has(sel) && sel.value !== (op[key] || "")) d[key] = sel.value || null;
+      }
+      if (dirty.has(e.max)) {
+        const raw = e.max.value.trim().replace(",", ".");
+        if (raw && !(Number.isFinite(+raw) && +raw >= 0)) { invalid(e.max, `Connector ${k.connectorId}: the max power is a number of kW, like 22 or 150.`); return; }
+        const w = Math.round((+raw || 0) * 1000);
+        if (w !== (op.maxPowerW || 0)) d.maxPowerW = w || null;
+      }
+      if (Object.keys(d).length > 1) conns.push(d);
+    }
+    if (conns.length) patch.connectors = conns;
+    if (!Object.keys(patch).length) { dirty.clear(); fillSettings(); feedback(sNote, "ok", "Nothing to save: nothing was changed."); return; }
+    sSave.disabled = true;
+    feedback(sNote, "wait", "Saving…");
+    try {
+      c = asCharger(await API.updateCharger(c.id, patch));
+      dirty.clear();
+      draw();
+      feedback(sNote, "ok", "Saved.");
+    } catch (e) {
+      // The API's problem names the member: name, siteId, connectors[i].evseId ...
+      const m = /^(name|siteId|connectors\[(\d+)\]\.(\w+))\b/.exec(e.message);
+      const ed = m && m[2] != null && conns[+m[2]] && editors.get(conns[+m[2]].connectorId);
+      const el = !m ? null : m[1] === "name" ? sName : m[1] === "siteId" ? sSite
+        : ed && { evseId: ed.evse, connectorType: ed.type, type: ed.type, format: ed.format, powerType: ed.power, maxPowerW: ed.max }[m[3]];
+      if (el) invalid(el, sentence(e.message));
+      else feedback(sNote, "bad", sentence(e.message));
+    } finally { sSave.disabled = false; }
+  });
   const unlockButton = commands.querySelector("#cmd-UnlockConnector");
   fillChoices = () => {
     for (const sel of [unlockConn, availConn, trigConn]) sel.fill();
-    if (edConn.fill()) fillEdit();
     unlockButton.disabled = !c.connectors.length;
-    edSave.disabled = !c.connectors.length;
+    fillSettings();
   };
   fillChoices();
-  edit.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    edSave.disabled = true;
-    try {
-      const k = await API.api(`/api/v1/chargers/${encodeURIComponent(c.id)}/connectors/${connectorOf(edConn)}`, { method: "PATCH", body: { type: edType.value, maxPowerW: Math.round((+edPower.value || 0) * 1000) } });
-      const i = c.connectors.findIndex((x) => x.connectorId === k.connectorId);
-      if (i >= 0) c.connectors[i] = k;
-      draw();
-      feedback(edNote, "ok", "Saved.");
-    } catch (e) { feedback(edNote, "bad", e.message); } finally { edSave.disabled = false; }
-  });
 
   main.append(h("p", {}, h("a", { href: "/operator/chargers" }, "← Chargers")),
-    h("div", { class: "row" }, h("h1", {}, c.id), state),
+    h("div", { class: "row title" }, title, subtitle, state),
     h("div", { class: "card" }, facts),
-    h("h2", {}, "Connectors"), table(["#", "Type", "Max", "Status", "Error", "Updated"], connBody, { id: "connectors" }),
+    h("h2", {}, "Connectors"), table(["#", "Type", "Max", "EVSE id", "Status", "Error", "Updated"], connBody, { id: "connectors" }),
     security.el,
     h("h2", {}, "Commands"),
     readOnly ? h("p", { class: "feedback warn", id: "read-only" }, `You are signed in as ${ROLE_LABEL[user.role] || user.role}: you can see this charger but not send it commands or change it.`) : "",
@@ -373,7 +534,7 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
     h("h2", { id: "activity-h" }, "Recent activity"),
     h("p", { class: "small muted" }, "Live events for this charger since this page was opened (connections, boots, status changes, sessions). This is not a log of raw OCPP messages."),
     h("div", { class: "card" }, log),
-    h("h2", {}, "Settings"), edit);
+    h("h2", { id: "settings-h" }, "Name, site and connectors"), settings);
   draw();
   const tick = setInterval(draw, 15000);
   watch({ chargerId: id }, (e) => {

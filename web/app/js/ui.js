@@ -36,7 +36,47 @@ export function connectorIcon(type) {
   return el;
 }
 
-export const typeLabel = (t) => ({ CCS2: "CCS2", CHAdeMO: "CHAdeMO", Type2: "Type 2", CCS1: "CCS1", Type1: "Type 1" })[t] || t || "Unknown type";
+// CONNECTOR_TYPES are OCPI 2.2.1's connector types (what the API's
+// connectorType holds), the common ones first, with the words people use
+// for them. A connector's short `type` is CCS2, CHAdeMO, Type2, CCS1 or
+// Type1 for the common ones, else its connectorType.
+export const CONNECTOR_TYPES = [
+  ["IEC_62196_T2_COMBO", "CCS2"], ["CHADEMO", "CHAdeMO"], ["IEC_62196_T2", "Type 2"],
+  ["IEC_62196_T1_COMBO", "CCS1"], ["IEC_62196_T1", "Type 1"],
+  ["IEC_62196_T3A", "Type 3A"], ["IEC_62196_T3C", "Type 3C"],
+  ["GBT_AC", "GB/T AC"], ["GBT_DC", "GB/T DC"], ["CHAOJI", "ChaoJi"],
+  ["TESLA_S", "Tesla (Model S/X)"], ["TESLA_R", "Tesla Roadster"],
+  ["IEC_60309_2_single_16", "IEC 60309 single-phase 16 A"], ["IEC_60309_2_three_16", "IEC 60309 three-phase 16 A"],
+  ["IEC_60309_2_three_32", "IEC 60309 three-phase 32 A"], ["IEC_60309_2_three_64", "IEC 60309 three-phase 64 A"],
+  ["DOMESTIC_A", "Domestic A (NEMA 1-15)"], ["DOMESTIC_B", "Domestic B (NEMA 5-15)"], ["DOMESTIC_C", "Domestic C (CEE 7/17)"],
+  ["DOMESTIC_D", "Domestic D"], ["DOMESTIC_E", "Domestic E (CEE 7/5)"], ["DOMESTIC_F", "Domestic F (Schuko)"],
+  ["DOMESTIC_G", "Domestic G (BS 1363)"], ["DOMESTIC_H", "Domestic H (SI 32)"], ["DOMESTIC_I", "Domestic I (AS 3112)"],
+  ["DOMESTIC_J", "Domestic J (SEV 1011)"], ["DOMESTIC_K", "Domestic K (DS 60884-2-D1)"], ["DOMESTIC_L", "Domestic L (CEI 23-16-VII)"],
+  ["DOMESTIC_M", "Domestic M (BS 546)"], ["DOMESTIC_N", "Domestic N (NBR 14136)"], ["DOMESTIC_O", "Domestic O (TIS 166-2549)"],
+  ["NEMA_5_20", "NEMA 5-20"], ["NEMA_6_30", "NEMA 6-30"], ["NEMA_6_50", "NEMA 6-50"], ["NEMA_10_30", "NEMA 10-30"],
+  ["NEMA_10_50", "NEMA 10-50"], ["NEMA_14_30", "NEMA 14-30"], ["NEMA_14_50", "NEMA 14-50"],
+  ["PANTOGRAPH_BOTTOM_UP", "Pantograph (bottom-up)"], ["PANTOGRAPH_TOP_DOWN", "Pantograph (top-down)"],
+];
+export const COMMON_CONNECTOR_TYPES = 5; // the first five: CCS2, CHAdeMO, Type 2, CCS1, Type 1
+const TYPE_LABEL = Object.fromEntries([
+  ...CONNECTOR_TYPES,
+  ["CCS2", "CCS2"], ["CHAdeMO", "CHAdeMO"], ["Type2", "Type 2"], ["CCS1", "CCS1"], ["Type1", "Type 1"],
+]);
+// typeLabel names a connector type: a short type or an OCPI connectorType.
+export const typeLabel = (t) => TYPE_LABEL[t] || t || "Unknown type";
+
+export const POWER_TYPES = [["AC_1_PHASE", "AC, 1 phase"], ["AC_3_PHASE", "AC, 3 phases"], ["DC", "DC"],
+  ["AC_2_PHASE", "AC, 2 phases"], ["AC_2_PHASE_SPLIT", "AC, split phase"]];
+export const FORMATS = [["SOCKET", "Socket"], ["CABLE", "Cable"]];
+export const powerTypeLabel = (p) => (POWER_TYPES.find(([v]) => v === p) || [])[1] || p || "";
+export const formatLabel = (f) => (FORMATS.find(([v]) => v === f) || [])[1] || f || "";
+
+// chargerName is what people call a charger: the operator's name, else its id.
+export const chargerName = (c) => (c && c.name) || (c && c.id) || "";
+
+// byName compares names as people read them: "Bay 2" before "Bay 10".
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+export const byName = (a, b) => collator.compare(a, b);
 
 export const kW = (w) => (w == null ? "–" : (w / 1000).toLocaleString(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
 // kWh shows three decimals below 1 kWh, so the first watt-hours of a
