@@ -289,7 +289,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
 		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, LostSessionGrace: cfg.LostSessionGrace,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-		Gateway:         gateway.Options{MaxStrangersPerIP: cfg.MaxStrangersPerIP}, StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
+		Gateway:         cfg.gatewayOptions(), StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,
@@ -306,4 +306,9 @@ func connectRate(n int) gateway.Rate {
 		return gateway.Rate{Burst: -1}
 	}
 	return gateway.Rate{Burst: max(1, n/2), Every: time.Second / time.Duration(n)}
+}
+
+// gatewayOptions are the charger endpoint's limits from the flags.
+func (c serveConfig) gatewayOptions() gateway.Options {
+	return gateway.Options{MaxStrangersPerIP: c.MaxStrangersPerIP, MaxChargers: c.MaxChargers, UpgradeRate: connectRate(c.MaxConnectRate)}
 }
