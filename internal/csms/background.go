@@ -38,7 +38,10 @@ type earlyTask struct {
 	fn              func(ctx context.Context) error
 }
 
-type followUp struct{ cancel context.CancelFunc }
+type followUp struct {
+	ctx    context.Context // done once the task is cancelled or has run
+	cancel context.CancelFunc
+}
 
 // startFollowUps lets later schedule tasks under ctx; the returned stop waits for them.
 func (s *Service) startFollowUps(ctx context.Context) (stop func()) {
@@ -82,7 +85,7 @@ func (s *Service) later(chargerID, what string, fn func(ctx context.Context) err
 		s.follow.pending = map[string]*followUp{}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	task := &followUp{cancel: cancel}
+	task := &followUp{ctx: ctx, cancel: cancel}
 	s.follow.pending[key] = task
 	s.follow.wg.Add(1)
 	go func() {

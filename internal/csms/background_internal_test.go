@@ -2,9 +2,14 @@ package csms
 
 import (
 	"context"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/inmem"
+	"github.com/joule-ev/joule/internal/sqlite"
 )
 
 // TestFollowUpSuperseded: a newer follow-up of the same kind for the same
@@ -39,17 +44,41 @@ func TestFollowUpBeforeRun(t *testing.T) {
 	}
 }
 
-// TestBootFollowUpOnlyForTheBootingConnection: a new connection cancels
-// the follow-up of the previous connection's boot (its commands must not
-// reach a later connection).
+// TestBootFollowUpOnlyForTheBootingConnection: a charger that boots and
+// then connects again (a new connection) loses the first boot's follow-up:
+// its commands must not reach the later connection. Booted and Connected
+// are the real ones, on a real store.
 func TestBootFollowUpOnlyForTheBootingConnection(t *testing.T) {
-	s := New(nil, nil, nil, nil, nil, Config{FollowUpDelay: 50 * time.Millisecond})
-	stop := s.startFollowUps(context.Background())
-	var ran atomic.Int32
-	s.later("CP-1", followUpBoot, func(context.Context) error { ran.Add(1); return nil })
-	s.cancelLater("CP-1", followUpBoot) // what Connected does
-	stop()
-	if ran.Load() != 0 {
-		t.Fatalf("the boot follow-up ran %d times after a new connection, want 0", ran.Load())
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "joule.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := New(store, inmem.NewBus(), nil, nil, nil, Config{FollowUpDelay: time.Hour})
+	runCtx, cancel := context.WithCancel(ctx)
+	stop := s.startFollowUps(runCtx)
+	defer stop()
+	defer cancel() // before stop: the hour-long tasks end with Run's context
+	pending := func() *followUp {
+		s.follow.mu.Lock()
+		defer s.follow.mu.Unlock()
+		return s.follow.pending["CP-1\x00"+followUpBoot]
+	}
+	if err := s.Connected(ctx, "CP-1", charging.OCPP16); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Booted(ctx, "CP-1", charging.BootInfo{Vendor: "V", Model: "M"}); err != nil {
+		t.Fatal(err)
+	}
+	task := pending()
+	if task == nil {
+		t.Fatal("no follow-up after the boot")
+	}
+	if err := s.Connected(ctx, "CP-1", charging.OCPP16); err != nil {
+		t.Fatal(err)
+	}
+	if task.ctx.Err() == nil {
+		t.Fatal("the boot's follow-up is still pending after a new connection")
 	}
 }
