@@ -394,6 +394,14 @@ func (c *client) next() string {
 	case f := <-c.in:
 		return f
 	case err := <-c.readErr:
+		// The reader queues every frame before it reports the end, but
+		// select picks at random among ready cases: frames come first.
+		c.readErr <- err // for closeErr
+		select {
+		case f := <-c.in:
+			return f
+		default:
+		}
 		c.t.Fatalf("client: connection ended while waiting for a frame: %v", err)
 	case <-time.After(wait):
 		c.t.Fatal("client: no frame received")

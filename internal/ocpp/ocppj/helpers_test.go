@@ -147,6 +147,14 @@ func (p *peer) next() string {
 	case f := <-p.in:
 		return f
 	case err := <-p.readErr:
+		// The reader queues every frame before it reports the end, but
+		// select picks at random among ready cases: frames come first.
+		p.readErr <- err // for closeErr
+		select {
+		case f := <-p.in:
+			return f
+		default:
+		}
 		p.t.Fatalf("peer: connection ended while waiting for a frame: %v", err)
 	case <-time.After(wait):
 		p.t.Fatal("peer: no frame received")
