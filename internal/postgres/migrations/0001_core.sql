@@ -1,0 +1,1 @@
+-- 0001_core: chargers, connectors, sites, sessions, id tags, sequences (to be written).
