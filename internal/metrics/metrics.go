@@ -18,7 +18,8 @@ import (
 
 // Metrics is one node's registry and the instruments fed by hooks.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg     *prometheus.Registry
+	wrapped prometheus.Registerer // reg, with the node label in a cluster
 
 	calls        *prometheus.CounterVec   // direction, action, result
 	callDuration *prometheus.HistogramVec // direction, action
@@ -43,14 +44,21 @@ type Sources struct {
 	// UnbootedStrangers returns the charger connections not yet trusted
 	// whose boot was not yet Accepted (gateway.Strangers).
 	UnbootedStrangers func() int
+	// NodeID, when set (a cluster), labels every Joule metric with
+	// node="<id>", so that one dashboard can tell the nodes apart.
+	NodeID string
 }
 
 // New returns a registry with Go and process collectors and Joule's metrics.
 func New(src Sources) *Metrics {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var r prometheus.Registerer = reg
+	if src.NodeID != "" {
+		r = prometheus.WrapRegistererWith(prometheus.Labels{"node": src.NodeID}, reg)
+	}
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &Metrics{
-		reg: reg,
+		reg: reg, wrapped: r,
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "joule_ocpp_calls_total",
 			Help: "OCPP CALLs handled (direction=inbound, from chargers) or sent (direction=outbound), by action and result (ok, a CALLERROR code, timeout, closed).",
@@ -83,15 +91,15 @@ func New(src Sources) *Metrics {
 		Help:    "Writes per group-commit batch of the store.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
 	})
-	reg.MustRegister(m.calls, m.callDuration, m.connRefused, m.connReplaced, m.connClosed, m.batchDuration, m.batchWrites)
+	r.MustRegister(m.calls, m.callDuration, m.connRefused, m.connReplaced, m.connClosed, m.batchDuration, m.batchWrites)
 	gauge := func(name, help string, f func() int) {
 		if f != nil {
-			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
+			r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
 		}
 	}
 	counter := func(name, help string, f func() uint64) {
 		if f != nil {
-			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
+			r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
 		}
 	}
 	gauge("joule_chargers_connected", "Chargers with a live WebSocket connection to this node.", src.ConnectedChargers)
@@ -113,6 +121,10 @@ func (m *Metrics) Handler() http.Handler {
 
 // Registry returns the registry, for components that register their own.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Registerer is where components register their own metrics: the
+// registry, labelled with the node id in a cluster.
+func (m *Metrics) Registerer() prometheus.Registerer { return m.wrapped }
 
 // Directions of an OCPP call.
 const (
