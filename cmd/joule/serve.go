@@ -63,6 +63,11 @@ type serveConfig struct {
 	OIDCRoles        listFlag // claim value=role
 	OIDCDefaultRole  string
 	OIDCRedirectURL  string
+
+	// Scale-out (docs/deployment.md).
+	Postgres string
+	NATS     string
+	NodeID   string
 }
 
 // listFlag is a flag that may be given several times, or once with
@@ -118,11 +123,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Var(&c.OIDCRoles, "oidc-roles", "which claim value gives which Joule role, e.g. joule-admins=admin,noc=operator,support=viewer")
 	fs.StringVar(&c.OIDCDefaultRole, "oidc-default-role", "", "role of a signed-in user no --oidc-roles entry matches: viewer, operator, admin, or empty to refuse them")
 	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", "", "callback URL registered at the provider (default <public-url>/api/v1/auth/oidc/callback)")
+	fs.StringVar(&c.Postgres, "postgres", "", "PostgreSQL connection URL (postgres://user:password@host/db): keep state there instead of the embedded SQLite database (prefer the JOULE_POSTGRES environment variable: flags show in ps)")
+	fs.StringVar(&c.NATS, "nats", "", "NATS server URL(s), comma-separated (nats://host:4222): run as one node of a cluster sharing --postgres, with commands, charger ownership and live events over NATS JetStream")
+	fs.StringVar(&c.NodeID, "node-id", defaultNodeID(), "this node's name in a cluster (letters, digits, - and _), unique per node: it labels metrics and routes commands")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
 	// Report every problem at once, before anything listens.
 	var errs []error
+	if c.NATS != "" && c.Postgres == "" {
+		errs = append(errs, errors.New("--nats needs --postgres: the nodes of a cluster share one PostgreSQL database"))
+	}
+	if !validNodeID(c.NodeID) {
+		errs = append(errs, fmt.Errorf("--node-id must be 1 to 64 letters, digits, - or _, got %q", c.NodeID))
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat))
 	}
@@ -208,6 +222,37 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// defaultNodeID is the host name, made a valid node id (dots become -).
+func defaultNodeID() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "joule"
+	}
+	h = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, h)
+	if len(h) > 64 {
+		h = h[:64]
+	}
+	return h
+}
+
+// validNodeID: a node id is a NATS subject token and a metric label value.
+func validNodeID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // oidcRoleMap parses --oidc-roles (value=role pairs).
@@ -296,6 +341,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DriverSignupClosed: cfg.DriverSignup == "closed", CORSOrigins: cfg.CORSOrigins,
 		OIDC: auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			RedirectURL: cfg.OIDCRedirectURL, RoleClaim: cfg.OIDCRoleClaim, RoleMap: roles, DefaultRole: charging.Role(cfg.OIDCDefaultRole)},
+		Postgres: cfg.Postgres, NATS: cfg.NATS, NodeID: cfg.NodeID,
 	}, ln, log)
 }
 

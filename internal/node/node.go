@@ -93,6 +93,15 @@ type Config struct {
 	OIDC               auth.OIDCConfig
 	// PasswordParams are the argon2id parameters (zero: auth.DefaultParams).
 	PasswordParams auth.Params
+
+	// Postgres, when set, is the PostgreSQL connection URL of the store
+	// (instead of SQLite in Data). NATS, when set (it needs Postgres),
+	// makes this node one of a cluster: commands, charger ownership and
+	// events go over NATS, background work runs on one elected node.
+	// NodeID names this node (metrics, routing); default "joule".
+	Postgres string
+	NATS     string
+	NodeID   string
 }
 
 // DefaultShutdownTimeout bounds a node's drain.
