@@ -41,6 +41,9 @@ type Config struct {
 	Seed uint64
 	// Logf, when set, receives one progress line per cycle.
 	Logf func(format string, args ...any)
+	// Postgres, when set, runs joule on that PostgreSQL database
+	// (--postgres) instead of the embedded SQLite store.
+	Postgres string
 }
 
 // Report is the outcome of a run. OK reports whether it proved the
@@ -181,7 +184,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer logFile.Close()
-	srv := &server{bin: bin, data: filepath.Join(cfg.Dir, "data"), addr: addr, log: logFile}
+	srv := &server{bin: bin, data: filepath.Join(cfg.Dir, "data"), addr: addr, log: logFile, postgres: cfg.Postgres}
 	defer srv.stop()
 	if err := srv.start(ctx); err != nil {
 		return nil, err

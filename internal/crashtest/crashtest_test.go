@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/joule-ev/joule/internal/crashtest"
+	"github.com/joule-ev/joule/internal/postgres/pgtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -25,10 +26,24 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	JOULE_CRASH_DIR       work directory, kept afterwards (default a temporary one)
 //	JOULE_CRASH_BINARY    joule binary to test (default: go build ./cmd/joule)
 func TestCrashHarness(t *testing.T) {
+	runHarness(t, "")
+}
+
+// TestCrashHarnessPostgres is TestCrashHarness on the PostgreSQL store
+// (JOULE_TEST_POSTGRES_URL; a schema of its own).
+func TestCrashHarnessPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: builds joule and kills it several times")
+	}
+	runHarness(t, pgtest.URL(t))
+}
+
+func runHarness(t *testing.T, postgres string) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: builds joule and kills it several times")
 	}
 	cfg := crashtest.Config{
+		Postgres: postgres,
 		Dir:      os.Getenv("JOULE_CRASH_DIR"),
 		Binary:   os.Getenv("JOULE_CRASH_BINARY"),
 		Cycles:   int(envUint(t, "JOULE_CRASH_CYCLES", 4)),

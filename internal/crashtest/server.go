@@ -36,6 +36,7 @@ func Build(ctx context.Context, dir string) (string, error) {
 type server struct {
 	bin, data, addr string
 	log             *os.File // the children's stdout and stderr, appended to
+	postgres        string   // JOULE_POSTGRES of the children; "" for SQLite
 
 	gen int   // generations started; the current one while running
 	p   *proc // the running generation, nil when none
@@ -71,6 +72,10 @@ func (s *server) start(ctx context.Context) error {
 		"--log-level", "warn",
 	)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
+	if s.postgres != "" {
+		// In the environment, not the arguments: the URL may hold a password.
+		cmd.Env = append(os.Environ(), "JOULE_POSTGRES="+s.postgres)
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start joule: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/joule-ev/joule/internal/httpapi"
 	"github.com/joule-ev/joule/internal/httpapi/openapitest"
 	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/postgres/pgtest"
 	"github.com/joule-ev/joule/internal/sim"
 )
 
@@ -31,6 +32,10 @@ import (
 // its own Authorization (tests of authentication do). The token is read as
 // an operator would, from <data>/admin-token.
 var nodeData sync.Map // host:port -> data directory
+
+// nodeSchemas: with JOULE_TEST_NODE_POSTGRES set, each data directory's
+// PostgreSQL URL (a schema of its own).
+var nodeSchemas sync.Map
 
 type adminTransport struct{ next http.RoundTripper }
 
@@ -148,6 +153,15 @@ func startNodeAt(t *testing.T, addr string, cfg node.Config, log *slog.Logger) *
 	}
 	if cfg.Data == "" {
 		cfg.Data = t.TempDir()
+	}
+	if cfg.Postgres == "" && os.Getenv("JOULE_TEST_NODE_POSTGRES") != "" {
+		// Every node test on PostgreSQL (docs/testing.md): one schema per
+		// data directory, so a restarted node finds its state again.
+		v, ok := nodeSchemas.Load(cfg.Data)
+		if !ok {
+			v, _ = nodeSchemas.LoadOrStore(cfg.Data, pgtest.URL(t))
+		}
+		cfg.Postgres = v.(string)
 	}
 	if cfg.PasswordParams == (auth.Params{}) {
 		cfg.PasswordParams = cheapParams

@@ -32,6 +32,7 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/pki"
+	"github.com/joule-ev/joule/internal/postgres"
 	"github.com/joule-ev/joule/internal/sqlite"
 	"github.com/joule-ev/joule/web"
 )
@@ -121,19 +122,21 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	// The store is open before the metrics exist: its batches are observed
 	// from the moment they are.
 	var observer atomic.Pointer[metrics.Metrics]
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "joule.db"), sqlite.WithBatchHook(func(b sqlite.BatchInfo) {
-		if m := observer.Load(); m != nil {
-			m.ObserveStoreBatch(b.Writes, b.Duration, b.Run, b.Meter, b.Commit)
-		}
-	}))
+	st, err := openStore(ctx, cfg, &observer)
 	if err != nil {
 		closeListeners()
 		return fmt.Errorf("open store: %w", err)
 	}
+	store := st.Store
 	defer store.Close()
-	if err := store.SetAllOffline(ctx); err != nil {
-		closeListeners()
-		return fmt.Errorf("store: %w", err)
+	if cfg.NATS == "" {
+		// One node: no connection survives a restart. (In a cluster the
+		// other nodes' chargers are online; this node's own from before a
+		// crash are released by the cluster router.)
+		if err := store.SetAllOffline(ctx); err != nil {
+			closeListeners()
+			return fmt.Errorf("store: %w", err)
+		}
 	}
 	ca, err := loadCA(cfg)
 	if err != nil {
@@ -163,13 +166,15 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		MeterRetention:      cfg.MeterRetention,
 		LostSessionGrace:    cmp.Or(cfg.LostSessionGrace, -1),
 	})
-	// Live values are written lazily: after a crash, rebuild them from the
-	// meter log before any charger reports again.
-	if n, err := svc.RebuildLive(ctx); err != nil {
-		closeListeners()
-		return fmt.Errorf("rebuild live values: %w", err)
-	} else if n > 0 {
-		log.Info("rebuilt the live values of active sessions from the meter log", "sessions", n)
+	if st.lazyLive {
+		// Live values are written lazily: after a crash, rebuild them
+		// from the meter log before any charger reports again.
+		if n, err := svc.RebuildLive(ctx); err != nil {
+			closeListeners()
+			return fmt.Errorf("rebuild live values: %w", err)
+		} else if n > 0 {
+			log.Info("rebuilt the live values of active sessions from the meter log", "sessions", n)
+		}
 	}
 	scheme := "ws"
 	if tlsConf, err := serverTLS(cfg, ca); err != nil {
@@ -186,7 +191,8 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		EventsPublished:   bus.LastID,
 		EventsDropped:     bus.Dropped,
 		UnbootedStrangers: func() int { return gw.Strangers() },
-		StoreWrites:       func() (uint64, uint64) { st := store.Stats(); return st.Writes, st.Batches },
+		StoreWrites:       st.writes,
+		NodeID:            nodeLabel(cfg),
 	})
 	observer.Store(met)
 	gwOpts := cfg.Gateway
@@ -263,6 +269,50 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	<-sweepDone
 	log.Info("stopped")
 	return nil
+}
+
+// openedStore is the store a node runs on, with what differs by kind.
+type openedStore struct {
+	charging.Store
+	// lazyLive: the store keeps live values in memory and writes them
+	// later (SQLite), so they are rebuilt from the meter log at start-up.
+	lazyLive bool
+	// writes counts committed writes and commits (SQLite's group commit);
+	// nil where the store does not count them.
+	writes func() (uint64, uint64)
+	pg     *postgres.Store // nil on SQLite
+}
+
+// openStore opens PostgreSQL when cfg names it, else SQLite in cfg.Data.
+func openStore(ctx context.Context, cfg Config, observer *atomic.Pointer[metrics.Metrics]) (openedStore, error) {
+	if cfg.Postgres != "" {
+		pg, err := postgres.Open(ctx, cfg.Postgres)
+		if err != nil {
+			return openedStore{}, err
+		}
+		return openedStore{Store: pg, pg: pg}, nil
+	}
+	lite, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "joule.db"), sqlite.WithBatchHook(func(b sqlite.BatchInfo) {
+		if m := observer.Load(); m != nil {
+			m.ObserveStoreBatch(b.Writes, b.Duration, b.Run, b.Meter, b.Commit)
+		}
+	}))
+	if err != nil {
+		return openedStore{}, err
+	}
+	return openedStore{Store: lite, lazyLive: true, writes: func() (uint64, uint64) {
+		st := lite.Stats()
+		return st.Writes, st.Batches
+	}}, nil
+}
+
+// nodeLabel is the node label of metrics: the node id in a cluster, none
+// on a single node.
+func nodeLabel(cfg Config) string {
+	if cfg.NATS == "" {
+		return ""
+	}
+	return cmp.Or(cfg.NodeID, "joule")
 }
 
 // ocpp16Protocol plugs OCPP 1.6J into the gateway.
