@@ -46,7 +46,17 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("[-]service: not ready\n"))
 		return
 	}
-	_, _ = w.Write([]byte("[+]service ok\n[+]shutdown: not shutting down\nok\n"))
+	body := "[+]service ok\n"
+	for _, c := range s.opts.ReadyChecks {
+		if err := c.Check(ctx); err != nil {
+			s.log.Warn("not ready", "check", c.Name, "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(body + "[-]" + c.Name + ": not ready\n"))
+			return
+		}
+		body += "[+]" + c.Name + " ok\n"
+	}
+	_, _ = w.Write([]byte(body + "[+]shutdown: not shutting down\nok\n"))
 }
 
 //go:embed openapi.yaml

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -42,6 +43,15 @@ type Options struct {
 	// CORSOrigins are the web origins (https://app.example.com) that may
 	// call the API with bearer tokens from a browser; "*" allows any.
 	CORSOrigins []string
+	// ReadyChecks are what /readyz checks besides the service (its
+	// store): in a cluster, NATS and the cluster router.
+	ReadyChecks []ReadyCheck
+}
+
+// ReadyCheck is one named readiness check of /readyz.
+type ReadyCheck struct {
+	Name  string // e.g. "nats"
+	Check func(ctx context.Context) error
 }
 
 // Server is the app API. Create it with NewServer and serve Handler.

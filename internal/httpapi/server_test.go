@@ -741,3 +741,27 @@ func TestClientCancelIsNotAnError(t *testing.T) {
 		t.Errorf("client cancel logged as an error:\n%s", e.logs)
 	}
 }
+
+// TestReadyzChecks: in a cluster /readyz checks NATS and the router too,
+// naming each; a failing one makes it 503 and its error goes to the log.
+func TestReadyzChecks(t *testing.T) {
+	var natsErr error
+	e := newEnv(t, httpapi.Options{ReadyChecks: []httpapi.ReadyCheck{
+		{Name: "nats", Check: func(context.Context) error { return natsErr }},
+		{Name: "cluster", Check: func(context.Context) error { return nil }},
+	}})
+	res := e.do(t, "GET", "/readyz", "")
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "[+]nats ok") || !strings.Contains(string(body), "[+]cluster ok") {
+		t.Errorf("readyz = %d %q, want 200 listing nats and cluster", res.StatusCode, body)
+	}
+	natsErr = errors.New("nats: no servers available for connection")
+	res = e.do(t, "GET", "/readyz", "")
+	body, _ = io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "[-]nats: not ready") || strings.Contains(string(body), "no servers") {
+		t.Errorf("readyz with NATS down = %d %q, want 503 naming nats without the error", res.StatusCode, body)
+	}
+	if !strings.Contains(e.logs.String(), "no servers available") {
+		t.Errorf("log lacks the NATS error; log:\n%s", e.logs)
+	}
+}
