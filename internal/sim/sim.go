@@ -62,6 +62,12 @@ type Config struct {
 	// CallTimeout bounds each CALL the charger sends; default 30s.
 	CallTimeout time.Duration
 
+	// Acknowledged, when set, is told each message the CSMS answered with
+	// a valid CALLRESULT: its action and the request as sent (tests keep a
+	// journal of what the CSMS promised to have stored). It runs on the
+	// charger's worker: it must be quick.
+	Acknowledged func(action string, req any)
+
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now; used for timestamps and the energy model
 

@@ -301,6 +301,9 @@ func (c *Charger) answered(ctx context.Context, m *message, raw json.RawMessage,
 			c.dropped(m, verr)
 			return true
 		}
+		if c.cfg.Acknowledged != nil {
+			c.cfg.Acknowledged(m.action, m.req)
+		}
 		c.onAnswer(m, resp)
 		return true
 	case errors.Is(err, ocppj.ErrClosed) || ctx.Err() != nil:
