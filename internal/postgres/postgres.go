@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,8 @@ type Store struct {
 type core struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// conflicts notes the serialization failures of units' statements.
+	conflicts *conflictTracer
 }
 
 var _ charging.Store = (*Store)(nil)
@@ -70,6 +73,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	conflicts := &conflictTracer{}
+	cfg.ConnConfig.Tracer = conflicts
 	if o.schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = o.schema
 	}
@@ -77,7 +82,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", redact(err))
 	}
-	s := &Store{core: &core{pool: pool, now: time.Now}}
+	s := &Store{core: &core{pool: pool, now: time.Now, conflicts: conflicts}}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", redact(err))
@@ -196,11 +201,61 @@ func (s *Store) attempt(ctx context.Context, fn func(u *Store) error) error {
 	if err != nil {
 		return mapErr(err)
 	}
+	conn := tx.Conn()
+	s.conflicts.seen.Delete(conn)
 	if err := fn(&Store{core: s.core, tx: tx}); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
+		// A statement of the unit failed for serialization, and fn
+		// returned an error that does not say so (it handled the failure,
+		// or wrapped it with %v): the unit is run again all the same, as
+		// what fn decided may rest on the failed statement.
+		if pe, ok := s.conflicts.seen.LoadAndDelete(conn); ok && !retryable(err) {
+			return fmt.Errorf("%w (after %w)", err, pe.(error))
+		}
 		return err
 	}
+	s.conflicts.seen.Delete(conn)
 	return mapErr(tx.Commit(ctx))
+}
+
+// conflictTracer notes, per connection, the last serialization failure or
+// deadlock of a statement run inside a transaction, for attempt.
+type conflictTracer struct {
+	seen sync.Map // *pgx.Conn → error
+}
+
+func (t *conflictTracer) note(conn *pgx.Conn, err error) {
+	if retryable(err) && conn.PgConn().TxStatus() != 'I' {
+		t.seen.Store(conn, err)
+	}
+}
+
+func (t *conflictTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (t *conflictTracer) TraceQueryEnd(_ context.Context, conn *pgx.Conn, d pgx.TraceQueryEndData) {
+	t.note(conn, d.Err)
+}
+
+func (t *conflictTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (t *conflictTracer) TraceBatchQuery(_ context.Context, conn *pgx.Conn, d pgx.TraceBatchQueryData) {
+	t.note(conn, d.Err)
+}
+
+func (t *conflictTracer) TraceBatchEnd(_ context.Context, conn *pgx.Conn, d pgx.TraceBatchEndData) {
+	t.note(conn, d.Err)
+}
+
+func (t *conflictTracer) TraceCopyFromStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceCopyFromStartData) context.Context {
+	return ctx
+}
+
+func (t *conflictTracer) TraceCopyFromEnd(_ context.Context, conn *pgx.Conn, d pgx.TraceCopyFromEndData) {
+	t.note(conn, d.Err)
 }
 
 // retryable reports whether err is PostgreSQL telling a transaction to try
