@@ -284,28 +284,39 @@ func (s *Service) StopSession(ctx context.Context, id string) (charging.Session,
 	return s.markStopRequested(ctx, id)
 }
 
+// markStopRequested records that the charger accepted a stop of session
+// id. The check and the write are one unit of work: a StopTransaction
+// handled meanwhile (on any node) is never overwritten.
 func (s *Service) markStopRequested(ctx context.Context, id string) (charging.Session, error) {
-	ses, err := s.store.GetSession(ctx, id)
+	first, err := s.store.GetSession(ctx, id)
 	if err != nil {
 		return charging.Session{}, err
 	}
-	unlock := s.lock(ses.ChargerID)
+	unlock := s.lock(first.ChargerID)
 	defer unlock()
-	ses, err = s.store.GetSession(ctx, id)
+	var ses charging.Session
+	err = s.update(ctx, func(u *unit) error {
+		var err error
+		if ses, err = u.tx.GetSession(ctx, id); err != nil {
+			return err
+		}
+		if ses.Status != charging.SessionActive || ses.StopRequestedAt != nil {
+			return nil // the StopTransaction raced ahead of the answer
+		}
+		now := s.utcNow()
+		ses.StopRequestedAt = &now
+		ses.UpdatedAt = now
+		if err := u.tx.UpdateSession(ctx, ses); err != nil {
+			return err
+		}
+		written := ses
+		u.then(func() { s.rememberLive(&written) })
+		u.publishSession(charging.EventSessionUpdated, written, nil)
+		return nil
+	})
 	if err != nil {
 		return charging.Session{}, err
 	}
-	if ses.Status != charging.SessionActive || ses.StopRequestedAt != nil {
-		return ses, nil // the StopTransaction raced ahead of the answer
-	}
-	now := s.utcNow()
-	ses.StopRequestedAt = &now
-	ses.UpdatedAt = now
-	if err := s.store.UpdateSession(ctx, ses); err != nil {
-		return charging.Session{}, err
-	}
-	s.rememberLive(&ses)
-	s.publishSession(ctx, charging.EventSessionUpdated, ses, nil)
 	return ses, nil
 }
 

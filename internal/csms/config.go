@@ -119,15 +119,25 @@ func (s *Service) ChangeConfiguration(ctx context.Context, chargerID, key, value
 // configurationChanged records a ChangeConfiguration answer: the last
 // known value, and the desired setting's status when it asked for that value.
 func (s *Service) configurationChanged(ctx context.Context, chargerID, key, value, status string) error {
-	if status == "Accepted" || status == "RebootRequired" {
-		v := value
-		if err := s.store.SaveConfiguration(ctx, charging.ChargerConfiguration{
-			ChargerID: chargerID, Keys: []charging.ConfigurationKey{{Key: key, Value: &v}},
-		}, false); err != nil {
-			return err
+	// One unit: the desired setting is read and written together, so a
+	// value the operator set meanwhile (on any node) is not overwritten.
+	return s.update(ctx, func(u *unit) error {
+		if status == "Accepted" || status == "RebootRequired" {
+			v := value
+			if err := u.tx.SaveConfiguration(ctx, charging.ChargerConfiguration{
+				ChargerID: chargerID, Keys: []charging.ConfigurationKey{{Key: key, Value: &v}},
+			}, false); err != nil {
+				return err
+			}
 		}
-	}
-	desired, err := s.store.ListDesiredSettings(ctx, chargerID)
+		return s.desiredAnswered(ctx, u.tx, chargerID, key, value, status)
+	})
+}
+
+// desiredAnswered records, through tx, the charger's answer on the desired
+// setting of key if it still asks for value.
+func (s *Service) desiredAnswered(ctx context.Context, tx charging.Tx, chargerID, key, value, status string) error {
+	desired, err := tx.ListDesiredSettings(ctx, chargerID)
 	if err != nil {
 		return err
 	}
@@ -135,7 +145,7 @@ func (s *Service) configurationChanged(ctx context.Context, chargerID, key, valu
 		if strings.EqualFold(d.Key, key) && d.Value == value {
 			now := s.utcNow()
 			d.Status, d.AppliedAt, d.UpdatedAt = status, &now, now
-			return s.store.SaveDesiredSetting(ctx, d)
+			return tx.SaveDesiredSetting(ctx, d)
 		}
 	}
 	return nil
@@ -216,7 +226,7 @@ func (s *Service) applyOne(ctx context.Context, d charging.DesiredSetting) error
 	case charging.EINTERNAL:
 		return err
 	}
-	now := s.utcNow()
-	d.Status, d.AppliedAt, d.UpdatedAt = charging.ResultFailed, &now, now
-	return s.store.SaveDesiredSetting(ctx, d)
+	return s.update(ctx, func(u *unit) error {
+		return s.desiredAnswered(ctx, u.tx, d.ChargerID, d.Key, d.Value, charging.ResultFailed)
+	})
 }

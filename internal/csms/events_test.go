@@ -16,7 +16,9 @@ func TestChargerEventsListNoConnectorZero(t *testing.T) {
 	f := newFixture(t) // CP-1 reported connectors 0, 1 and 2
 	sub := f.bus.Subscribe(charging.EventFilter{ChargerID: "CP-1"})
 	defer sub.Close()
+	f.cmd.setOffline(true) // the gateway removed the connection
 	must(t, f.svc.Disconnected(ctx, "CP-1"))
+	f.cmd.setOffline(false)
 	must(t, f.svc.Connected(ctx, "CP-1", charging.OCPP16))
 	_, err := f.svc.Booted(ctx, "CP-1", charging.BootInfo{Vendor: "V", Model: "M"})
 	must(t, err)

@@ -129,7 +129,12 @@ func updateJob[J any](s *Service, ctx context.Context, chargerID string, list fu
 	save func(charging.Tx, context.Context, J) error, match func(*J) bool, change func(*J)) (J, error) {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	return changeJob(ctx, s.store, chargerID, list, save, match, change)
+	var j J
+	err := s.update(ctx, func(u *unit) (err error) {
+		j, err = changeJob(ctx, u.tx, chargerID, list, save, match, change)
+		return err
+	})
+	return j, err
 }
 
 // changeJob changes, through tx, the newest of the charger's jobs that
@@ -254,12 +259,15 @@ func (s *Service) updateDiagnosticsJob(ctx context.Context, chargerID, id string
 	}
 	unlock := s.lock(chargerID)
 	defer unlock()
-	j, err := s.store.GetDiagnosticsJob(ctx, id)
-	if err != nil {
-		return j, err
-	}
-	change(&j)
-	return j, s.store.SaveDiagnosticsJob(ctx, j)
+	var j charging.DiagnosticsJob
+	err := s.update(ctx, func(u *unit) (err error) {
+		if j, err = u.tx.GetDiagnosticsJob(ctx, id); err != nil {
+			return err
+		}
+		change(&j)
+		return u.tx.SaveDiagnosticsJob(ctx, j)
+	})
+	return j, err
 }
 
 // DiagnosticsStatus records a diagnostics upload's progress: the charger's
@@ -300,16 +308,20 @@ func (s *Service) DiagnosticsUploaded(ctx context.Context, token string, sizeByt
 	}
 	unlock := s.lock(j.ChargerID)
 	defer unlock()
-	// Read again under the lock: a concurrent upload may have won.
-	if j, err = s.store.GetDiagnosticsJob(ctx, j.ID); err != nil {
-		return j, err
-	}
-	if j.UploadedAt != nil {
-		return j, charging.Errorf(charging.ECONFLICT, "this upload URL was used already; request diagnostics again")
-	}
-	now := s.utcNow()
-	j.UploadedAt, j.SizeBytes, j.SHA256 = &now, sizeBytes, sha256
-	return j, s.store.SaveDiagnosticsJob(ctx, j)
+	// Read again in the unit: a concurrent upload (on any node) may have won.
+	id := j.ID
+	err = s.update(ctx, func(u *unit) (err error) {
+		if j, err = u.tx.GetDiagnosticsJob(ctx, id); err != nil {
+			return err
+		}
+		if j.UploadedAt != nil {
+			return charging.Errorf(charging.ECONFLICT, "this upload URL was used already; request diagnostics again")
+		}
+		now := s.utcNow()
+		j.UploadedAt, j.SizeBytes, j.SHA256 = &now, sizeBytes, sha256
+		return u.tx.SaveDiagnosticsJob(ctx, j)
+	})
+	return j, err
 }
 
 // GetDiagnosticsJob returns a diagnostics job.

@@ -62,20 +62,25 @@ func (s *Service) SaveIDTags(ctx context.Context, tags []charging.IDTag) ([]char
 	out := make([]charging.IDTag, 0, len(tags))
 	now := s.utcNow()
 	for _, t := range tags {
-		prev, err := s.store.GetIDTag(ctx, t.IDTag)
-		switch {
-		case err == nil:
-			t.CreatedAt = prev.CreatedAt
-			if t.OwnerID == "" {
-				t.OwnerID = prev.OwnerID
+		// What is kept of the stored tag is read in the tag's unit.
+		err := s.update(ctx, func(u *unit) error {
+			t := t
+			prev, err := u.tx.GetIDTag(ctx, t.IDTag)
+			switch {
+			case err == nil:
+				t.CreatedAt = prev.CreatedAt
+				if t.OwnerID == "" {
+					t.OwnerID = prev.OwnerID
+				}
+			case charging.ErrorCode(err) == charging.ENOTFOUND:
+				t.CreatedAt = now
+			default:
+				return err
 			}
-		case charging.ErrorCode(err) == charging.ENOTFOUND:
-			t.CreatedAt = now
-		default:
-			return nil, err
-		}
-		t.UpdatedAt = now
-		if err := s.store.SaveIDTag(ctx, t); err != nil {
+			t.UpdatedAt = now
+			return u.tx.SaveIDTag(ctx, t)
+		})
+		if err != nil {
 			return nil, err
 		}
 		got, err := s.store.GetIDTag(ctx, t.IDTag)

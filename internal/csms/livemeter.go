@@ -12,6 +12,15 @@ import (
 // which change nothing else on the session. Every write of a session the
 // service makes under the charger's lock refreshes or drops the cached
 // copy; a cache miss reads the session inside the unit.
+//
+// With several nodes on one store, another node may have changed a cached
+// session (a stop request from an app call, the charger's stop or meter
+// values while it was connected there). The cache is therefore only ever
+// written back as live values, which never overwrite a session that is no
+// longer active or was written at or after them (SetSessionLive): a stale
+// copy cannot undo another node's write. And a charger's cached sessions
+// are dropped when it connects, boots or disconnects, so a charger that
+// moved away and back starts from the store.
 
 // liveSessions are one charger's active sessions by transaction id.
 type liveSessions map[string]charging.Session

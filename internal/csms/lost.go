@@ -283,22 +283,25 @@ func (s *Service) endLostOnConnector(ctx context.Context, u *unit, chargerID str
 // offlineSessions zeroes the live power, current and voltage of a
 // charger's active sessions when it disconnects: nothing is known to flow
 // while it is away, and dashboards must not count it. The values come back
-// with its next meter values. The caller holds the charger's lock.
+// with its next meter values. The sessions are read and their live values
+// set in one unit of work. The caller holds the charger's lock.
 func (s *Service) offlineSessions(ctx context.Context, chargerID string) error {
-	open, err := s.openSessions(ctx, chargerID, 0)
-	if err != nil {
-		return err
-	}
-	for _, o := range open {
-		if o.Status != charging.SessionActive || o.PowerW == 0 && o.CurrentA == nil && o.VoltageV == nil {
-			continue
-		}
-		o.PowerW, o.CurrentA, o.VoltageV = 0, nil, nil
-		o.UpdatedAt = s.liveTime(&o)
-		if err := s.store.SetSessionLive(ctx, o.Live()); err != nil {
+	return s.update(ctx, func(u *unit) error {
+		open, err := s.openSessionsIn(ctx, u.tx, chargerID, 0)
+		if err != nil {
 			return err
 		}
-		s.publishSession(ctx, charging.EventSessionMeter, o, nil)
-	}
-	return nil
+		for _, o := range open {
+			if o.Status != charging.SessionActive || o.PowerW == 0 && o.CurrentA == nil && o.VoltageV == nil {
+				continue
+			}
+			o.PowerW, o.CurrentA, o.VoltageV = 0, nil, nil
+			o.UpdatedAt = s.liveTime(&o)
+			if err := u.tx.SetSessionLive(ctx, o.Live()); err != nil {
+				return err
+			}
+			u.publishSession(charging.EventSessionMeter, o, nil)
+		}
+		return nil
+	})
 }

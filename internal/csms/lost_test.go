@@ -160,6 +160,7 @@ func TestOfflineSessionNoPower(t *testing.T) {
 		{Timestamp: f.clock.now(), Measurand: charging.MeasurandEnergyActiveImportRegister, Value: 20, Unit: "Wh"},
 	}}))
 	f.clock.add(time.Second)
+	f.cmd.setOffline(true) // the gateway removed the connection
 	must(t, f.svc.Disconnected(ctx, "CP-1"))
 	got, err := f.svc.GetSession(ctx, res.SessionID)
 	must(t, err)

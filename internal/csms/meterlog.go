@@ -26,30 +26,35 @@ func (s *Service) RebuildLive(ctx context.Context) (int, error) {
 			return fixed, err
 		}
 		for _, ses := range page.Items {
-			samples, err := s.store.LastMeterSamples(ctx, ses.ID, rebuildElements)
+			if _, stale, err := s.rebuiltLive(ctx, s.store, ses); err != nil || !stale {
+				if err != nil {
+					return fixed, err
+				}
+				continue
+			}
+			// Read again and written in one unit: values another node
+			// wrote meanwhile are the ones compared.
+			done := false
+			err := s.update(ctx, func(u *unit) error {
+				done = false
+				cur, err := u.tx.GetSession(ctx, ses.ID)
+				if err != nil || cur.Status != charging.SessionActive {
+					return err
+				}
+				live, stale, err := s.rebuiltLive(ctx, u.tx, cur)
+				if err != nil || !stale {
+					return err
+				}
+				live.UpdatedAt = s.liveTime(&cur)
+				done = true
+				return u.tx.SetSessionLive(ctx, live.Live())
+			})
 			if err != nil {
 				return fixed, err
 			}
-			if len(samples) == 0 {
-				continue
+			if done {
+				fixed++
 			}
-			live := ses
-			for i := 0; i < len(samples); {
-				j := i + 1
-				for j < len(samples) && samples[j].Timestamp.Equal(samples[i].Timestamp) {
-					j++
-				}
-				applyLive(&live, samples[i:j])
-				i = j
-			}
-			if sameLive(live.Live(), ses.Live()) {
-				continue
-			}
-			live.UpdatedAt = s.liveTime(&ses)
-			if err := s.store.SetSessionLive(ctx, live.Live()); err != nil {
-				return fixed, err
-			}
-			fixed++
 		}
 		if page.NextCursor == "" {
 			return fixed, nil
@@ -88,4 +93,23 @@ func (s *Service) PurgeMeterLog(ctx context.Context) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// rebuiltLive returns ses with the live values of its last meterValue
+// elements, read through tx, and whether they differ from its own.
+func (s *Service) rebuiltLive(ctx context.Context, tx charging.Tx, ses charging.Session) (charging.Session, bool, error) {
+	samples, err := tx.LastMeterSamples(ctx, ses.ID, rebuildElements)
+	if err != nil || len(samples) == 0 {
+		return ses, false, err
+	}
+	live := ses
+	for i := 0; i < len(samples); {
+		j := i + 1
+		for j < len(samples) && samples[j].Timestamp.Equal(samples[i].Timestamp) {
+			j++
+		}
+		applyLive(&live, samples[i:j])
+		i = j
+	}
+	return live, !sameLive(live.Live(), ses.Live()), nil
 }

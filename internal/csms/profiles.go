@@ -25,10 +25,15 @@ func (s *Service) SaveChargingProfile(ctx context.Context, p charging.ChargingPr
 	}
 	now := s.utcNow()
 	p.CreatedAt, p.UpdatedAt = now, now
-	if prev, err := s.store.GetChargingProfile(ctx, p.ID); err == nil {
-		p.CreatedAt = prev.CreatedAt
-	}
-	if err := s.store.SaveChargingProfile(ctx, p); err != nil {
+	// The creation time kept is read in the write's unit.
+	err := s.update(ctx, func(u *unit) error {
+		p := p
+		if prev, err := u.tx.GetChargingProfile(ctx, p.ID); err == nil {
+			p.CreatedAt = prev.CreatedAt
+		}
+		return u.tx.SaveChargingProfile(ctx, p)
+	})
+	if err != nil {
 		return charging.ChargingProfile{}, err
 	}
 	return s.store.GetChargingProfile(ctx, p.ID)

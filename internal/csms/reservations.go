@@ -78,56 +78,63 @@ func (s *Service) Reserve(ctx context.Context, r charging.ReserveRequest) (charg
 }
 
 // reserveAnswered records the charger's answer to a ReserveNow. A ReserveNow
-// sent as a generic command creates the reservation it names.
+// sent as a generic command creates the reservation it names. The
+// reservation is read and written in one unit of work.
 func (s *Service) reserveAnswered(ctx context.Context, chargerID string, res charging.Reservation, answer string) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	now := s.utcNow()
-	cur, err := s.store.GetReservation(ctx, res.ID)
-	switch {
-	case charging.ErrorCode(err) == charging.ENOTFOUND:
-		if answer != string(charging.CommandAccepted) {
-			return nil
+	return s.update(ctx, func(u *unit) error {
+		now := s.utcNow()
+		cur, err := u.tx.GetReservation(ctx, res.ID)
+		switch {
+		case charging.ErrorCode(err) == charging.ENOTFOUND:
+			if answer != string(charging.CommandAccepted) {
+				return nil
+			}
+			res.ChargerID, res.Status, res.ChargerAnswer, res.CreatedAt, res.UpdatedAt = chargerID, charging.ReservationActive, answer, now, now
+			return u.tx.CreateReservation(ctx, res)
+		case err != nil:
+			return err
+		case cur.ChargerID != chargerID:
+			return charging.Errorf(charging.ECONFLICT, "reservation %d belongs to charger %s", res.ID, cur.ChargerID)
 		}
-		res.ChargerID, res.Status, res.ChargerAnswer, res.CreatedAt, res.UpdatedAt = chargerID, charging.ReservationActive, answer, now, now
-		return s.store.CreateReservation(ctx, res)
-	case err != nil:
-		return err
-	case cur.ChargerID != chargerID:
-		return charging.Errorf(charging.ECONFLICT, "reservation %d belongs to charger %s", res.ID, cur.ChargerID)
-	}
-	if answer == string(charging.CommandAccepted) {
-		// The charger replaces a reservation with the same id (OCPP 1.6 §5.13).
-		cur.ConnectorID, cur.IDTag, cur.ParentIDTag, cur.ExpiresAt = res.ConnectorID, res.IDTag, res.ParentIDTag, res.ExpiresAt
-		if cur.Status == charging.ReservationPending || cur.Status == charging.ReservationActive {
-			cur.Status = charging.ReservationActive
+		if answer == string(charging.CommandAccepted) {
+			// The charger replaces a reservation with the same id (OCPP 1.6 §5.13).
+			cur.ConnectorID, cur.IDTag, cur.ParentIDTag, cur.ExpiresAt = res.ConnectorID, res.IDTag, res.ParentIDTag, res.ExpiresAt
+			if cur.Status == charging.ReservationPending || cur.Status == charging.ReservationActive {
+				cur.Status = charging.ReservationActive
+			}
+		} else if cur.Status == charging.ReservationPending {
+			cur.Status = charging.ReservationRejected
 		}
-	} else if cur.Status == charging.ReservationPending {
-		cur.Status = charging.ReservationRejected
-	}
-	cur.ChargerAnswer, cur.UpdatedAt = answer, now
-	return s.store.UpdateReservation(ctx, cur)
+		cur.ChargerAnswer, cur.UpdatedAt = answer, now
+		return u.tx.UpdateReservation(ctx, cur)
+	})
 }
 
-// setReservationStatus moves an open reservation of a charger to a final status.
+// setReservationStatus moves an open reservation of a charger to a final
+// status, reading and writing it in one unit of work: a reservation used
+// or cancelled meanwhile (on any node) stays so.
 func (s *Service) setReservationStatus(ctx context.Context, id int, chargerID string, st charging.ReservationStatus, sessionID string) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	r, err := s.store.GetReservation(ctx, id)
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if r.ChargerID != chargerID || !r.Status.Open() {
-		return nil
-	}
-	r.Status, r.UpdatedAt = st, s.utcNow()
-	if sessionID != "" {
-		r.SessionID = sessionID
-	}
-	return s.store.UpdateReservation(ctx, r)
+	return s.update(ctx, func(u *unit) error {
+		r, err := u.tx.GetReservation(ctx, id)
+		if charging.ErrorCode(err) == charging.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if r.ChargerID != chargerID || !r.Status.Open() {
+			return nil
+		}
+		r.Status, r.UpdatedAt = st, s.utcNow()
+		if sessionID != "" {
+			r.SessionID = sessionID
+		}
+		return u.tx.UpdateReservation(ctx, r)
+	})
 }
 
 // GetReservation returns one reservation.

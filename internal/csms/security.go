@@ -184,14 +184,25 @@ func (s *Service) checkPassword(ctx context.Context, id string, a charging.Conne
 	case next:
 		unlock := s.lock(id)
 		defer unlock()
-		creds, err := s.store.GetCredentials(ctx, id)
-		if err != nil {
-			return err
-		}
-		if creds.NextPassword == "" || !charging.CheckPassword(creds.NextPassword, a.Password) {
-			return nil // promoted by a concurrent connection
-		}
-		if err := s.store.SetCredentials(ctx, id, charging.Credentials{Password: creds.NextPassword}); err != nil {
+		// Checked and promoted in one unit: a password issued meanwhile
+		// (on any node) is not overwritten.
+		// The hash checked above is compared, not the password again: a
+		// unit must be quick.
+		checked := creds.NextPassword
+		promoted := false
+		err := s.update(ctx, func(u *unit) error {
+			promoted = false
+			creds, err := u.tx.GetCredentials(ctx, id)
+			if err != nil {
+				return err
+			}
+			if creds.NextPassword == "" || creds.NextPassword != checked {
+				return nil // promoted by a concurrent connection
+			}
+			promoted = true
+			return u.tx.SetCredentials(ctx, id, charging.Credentials{Password: creds.NextPassword})
+		})
+		if err != nil || !promoted {
 			return err
 		}
 		s.SecurityEvent(charging.SecurityEvent{ChargerID: id, Type: charging.SecPasswordUsed, Remote: a.RemoteAddr,
@@ -225,16 +236,17 @@ func (s *Service) checkCertificate(c charging.Charger, a charging.ConnectAttempt
 func (s *Service) raiseProfileFloor(ctx context.Context, id string, profile int) error {
 	unlock := s.lock(id)
 	defer unlock()
-	s.booting.Delete(id)
-	c, err := s.store.GetCharger(ctx, id)
-	if err != nil {
-		return err
-	}
-	if c.MinSecurityProfile >= profile {
-		return nil
-	}
-	c.MinSecurityProfile = profile
-	return s.store.SaveCharger(ctx, c)
+	return s.update(ctx, func(u *unit) error {
+		c, err := u.tx.GetCharger(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.MinSecurityProfile >= profile {
+			return nil
+		}
+		c.MinSecurityProfile = profile
+		return u.tx.SaveCharger(ctx, c)
+	})
 }
 
 // SecurityEvent records one of Joule's own security events in the
@@ -370,12 +382,6 @@ func (s *Service) RegisterCharger(ctx context.Context, r charging.ChargerRegistr
 	}
 	unlock := s.lock(r.ID)
 	defer unlock()
-	s.booting.Delete(r.ID)
-	if _, err := s.store.GetCharger(ctx, r.ID); err == nil {
-		return charging.Charger{}, "", charging.Errorf(charging.ECONFLICT, "charger %s exists", r.ID)
-	} else if charging.ErrorCode(err) != charging.ENOTFOUND {
-		return charging.Charger{}, "", err
-	}
 	now := s.utcNow()
 	c := charging.Charger{ID: r.ID, SecurityProfile: r.SecurityProfile, Admission: charging.AdmissionAccepted,
 		OCPPVersionOverride: r.OCPPVersionOverride, CreatedAt: now, Connectors: []charging.Connector{}}
@@ -390,10 +396,20 @@ func (s *Service) RegisterCharger(ctx context.Context, r charging.ChargerRegistr
 		creds.Password = charging.HashPassword([]byte(pw))
 		c.PasswordSetAt = &now
 	}
-	if err := s.store.SaveChargerCredentials(ctx, c, creds); err != nil {
+	// The check and the insert are one unit of work: a charger that
+	// connected meanwhile (on any node) is not overwritten.
+	err := s.update(ctx, func(u *unit) error {
+		if _, err := u.tx.GetCharger(ctx, r.ID); err == nil {
+			return charging.Errorf(charging.ECONFLICT, "charger %s exists", r.ID)
+		} else if charging.ErrorCode(err) != charging.ENOTFOUND {
+			return err
+		}
+		return u.tx.SaveChargerCredentials(ctx, c, creds)
+	})
+	if err != nil {
 		return charging.Charger{}, "", err
 	}
-	c, err := s.store.GetCharger(ctx, c.ID)
+	c, err = s.store.GetCharger(ctx, c.ID)
 	if err != nil {
 		return charging.Charger{}, "", err
 	}
@@ -428,32 +444,33 @@ func (s *Service) issuePassword(ctx context.Context, chargerID, chosen string, c
 	if pw == "" {
 		pw = charging.NewPassword()
 	}
+	h := charging.HashPassword([]byte(pw))
 	err := func() error {
 		unlock := s.lock(chargerID)
 		defer unlock()
-		s.booting.Delete(chargerID)
-		c, err := s.store.GetCharger(ctx, chargerID)
-		if err != nil {
-			return err
-		}
-		creds, err := s.store.GetCredentials(ctx, chargerID)
-		if err != nil {
-			return err
-		}
-		h := charging.HashPassword([]byte(pw))
-		if creds.Password == "" || c.SecurityProfile == charging.ProfileNone {
-			// Nothing to keep: a charger without a password (or one that
-			// used none) has only the new one.
-			creds = charging.Credentials{Password: h}
-		} else {
-			creds.NextPassword = h
-		}
-		if err := change(&c); err != nil {
-			return err
-		}
-		now := s.utcNow()
-		c.PasswordSetAt = &now
-		return s.store.SaveChargerCredentials(ctx, c, creds)
+		return s.update(ctx, func(u *unit) error {
+			c, err := u.tx.GetCharger(ctx, chargerID)
+			if err != nil {
+				return err
+			}
+			creds, err := u.tx.GetCredentials(ctx, chargerID)
+			if err != nil {
+				return err
+			}
+			if creds.Password == "" || c.SecurityProfile == charging.ProfileNone {
+				// Nothing to keep: a charger without a password (or one that
+				// used none) has only the new one.
+				creds = charging.Credentials{Password: h}
+			} else {
+				creds.NextPassword = h
+			}
+			if err := change(&c); err != nil {
+				return err
+			}
+			now := s.utcNow()
+			c.PasswordSetAt = &now
+			return u.tx.SaveChargerCredentials(ctx, c, creds)
+		})
 	}()
 	if err != nil {
 		return charging.PasswordResult{}, err
@@ -523,13 +540,14 @@ func (s *Service) AcceptCharger(ctx context.Context, chargerID string) (charging
 		err := func() error {
 			unlock := s.lock(chargerID)
 			defer unlock()
-			s.booting.Delete(chargerID)
-			c, err := s.store.GetCharger(ctx, chargerID)
-			if err != nil {
-				return err
-			}
-			was, c.Admission = c.Admission, charging.AdmissionAccepted
-			return s.store.SaveCharger(ctx, c)
+			return s.update(ctx, func(u *unit) error {
+				c, err := u.tx.GetCharger(ctx, chargerID)
+				if err != nil {
+					return err
+				}
+				was, c.Admission = c.Admission, charging.AdmissionAccepted
+				return u.tx.SaveCharger(ctx, c)
+			})
 		}()
 		if err != nil {
 			return charging.Charger{}, nil, err
@@ -561,15 +579,16 @@ func (s *Service) RejectCharger(ctx context.Context, chargerID string) (charging
 	err := func() error {
 		unlock := s.lock(chargerID)
 		defer unlock()
-		s.booting.Delete(chargerID)
-		var err error
-		if c, err = s.store.GetCharger(ctx, chargerID); err != nil {
-			return err
-		}
-		was = c.Admission
-		c.Admission = charging.AdmissionRejected
-		c.RegistrationStatus = charging.RegistrationRejected
-		return s.store.SaveCharger(ctx, c)
+		return s.update(ctx, func(u *unit) error {
+			var err error
+			if c, err = u.tx.GetCharger(ctx, chargerID); err != nil {
+				return err
+			}
+			was = c.Admission
+			c.Admission = charging.AdmissionRejected
+			c.RegistrationStatus = charging.RegistrationRejected
+			return u.tx.SaveCharger(ctx, c)
+		})
 	}()
 	if err != nil {
 		return charging.Charger{}, err
@@ -598,13 +617,14 @@ func (s *Service) DeleteCharger(ctx context.Context, chargerID string) error {
 	err := func() error {
 		unlock := s.lock(chargerID)
 		defer unlock()
-		s.booting.Delete(chargerID)
-		c, err := s.store.GetCharger(ctx, chargerID)
-		if err != nil {
-			return err
-		}
-		was = c.Admission
-		return s.store.DeleteCharger(ctx, chargerID)
+		return s.update(ctx, func(u *unit) error {
+			c, err := u.tx.GetCharger(ctx, chargerID)
+			if err != nil {
+				return err
+			}
+			was = c.Admission
+			return u.tx.DeleteCharger(ctx, chargerID)
+		})
 	}()
 	if err != nil {
 		return err
@@ -630,15 +650,16 @@ func (s *Service) SetSecurityProfile(ctx context.Context, chargerID string, prof
 	err := func() error {
 		unlock := s.lock(chargerID)
 		defer unlock()
-		s.booting.Delete(chargerID)
-		c, err := s.store.GetCharger(ctx, chargerID)
-		if err != nil {
-			return err
-		}
-		if err := setSecurityProfile(ctx, s.store, &c, profile, allowDowngrade); err != nil {
-			return err
-		}
-		return s.store.SaveCharger(ctx, c)
+		return s.update(ctx, func(u *unit) error {
+			c, err := u.tx.GetCharger(ctx, chargerID)
+			if err != nil {
+				return err
+			}
+			if err := setSecurityProfile(ctx, u.tx, &c, profile, allowDowngrade); err != nil {
+				return err
+			}
+			return u.tx.SaveCharger(ctx, c)
+		})
 	}()
 	if err != nil {
 		return charging.Charger{}, err

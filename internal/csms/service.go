@@ -22,21 +22,20 @@ type Service struct {
 	now   func() time.Time
 	cfg   Config
 
-	// locks serialises read-modify-write of one charger's sessions, so that
-	// a StartTransaction and the RemoteStart answer it races with never
-	// overwrite each other. Values are *sync.Mutex keyed by charger id.
+	// locks serialises read-modify-write of one charger's sessions within
+	// this node, so that a StartTransaction and the RemoteStart answer it
+	// races with never overwrite each other. Values are *sync.Mutex keyed
+	// by charger id. Across nodes (one shared store) they serialise
+	// nothing: every read-modify-write reads what it changes inside its
+	// unit of work (Service.update), which the store runs as one
+	// serializable transaction.
 	locks sync.Map
 
 	// live holds each charger's active sessions for the meter hot path
 	// (livemeter.go): liveSessions keyed by charger id, used under the
-	// charger's lock.
+	// charger's lock. Dropped when the charger connects, boots or
+	// disconnects.
 	live sync.Map
-
-	// booting holds the charger as Connected saved it, until Booted
-	// consumes it (station.go): the boot that follows a connect skips
-	// reading the charger back. Used under the charger's lock; every other
-	// SaveCharger path drops the entry.
-	booting sync.Map
 
 	follow followUps // commands Joule sends on its own after a connect or boot
 
@@ -78,6 +77,12 @@ type Config struct {
 	// under an active session before the session ends as lost (default
 	// DefaultLostSessionGrace; negative: never).
 	LostSessionGrace time.Duration
+	// Leader says whether this node does the cluster's background work
+	// now (Run's sweeps: pending-start expiry, reservation expiry, lost
+	// sessions, meter retention). It is asked at every tick; nil means
+	// always (a single node). The follow-ups of a connection or a boot are
+	// not background work: the node holding the charger runs them.
+	Leader func() bool
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -151,9 +156,14 @@ func (s *Service) publishSession(ctx context.Context, typ string, ses charging.S
 // Ready reports whether the service can serve requests.
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
+// leader reports whether this node does the background work now.
+func (s *Service) leader() bool { return s.cfg.Leader == nil || s.cfg.Leader() }
+
 // Run fails pending sessions whose charger never started a transaction,
 // ends lost sessions, expires reservations and applies meter retention,
-// until ctx is cancelled.
+// until ctx is cancelled. It also runs the follow-ups of connections and
+// boots. In a cluster only the leader (Config.Leader) sweeps, at each
+// tick it is the leader; every node keeps ticking.
 func (s *Service) Run(ctx context.Context) error {
 	stopFollowUps := s.startFollowUps(ctx)
 	defer stopFollowUps()
@@ -161,31 +171,40 @@ func (s *Service) Run(ctx context.Context) error {
 	defer t.Stop()
 	var lastPurge, lastLost time.Time
 	for {
-		if s.cfg.LostSessionGrace >= 0 && time.Since(lastLost) >= s.lostSweepInterval() {
-			lastLost = time.Now()
-			if _, err := s.ReconcileLostSessions(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("end lost sessions", "err", err)
-			}
-		}
-		if s.cfg.MeterRetention > 0 && time.Since(lastPurge) >= purgeInterval {
-			lastPurge = time.Now()
-			if n, err := s.PurgeMeterLog(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("meter retention", "err", err)
-			} else if n > 0 {
-				s.log.Info("meter retention: deleted the samples of sessions that ended before the window", "elements", n, "window", s.cfg.MeterRetention.String())
-			}
-		}
-		if err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("expire pending sessions", "err", err)
-		}
-		if err := s.ExpireReservations(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("expire reservations", "err", err)
+		if s.leader() {
+			s.sweep(ctx, &lastLost, &lastPurge)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// sweep runs the background work once: the lost-session sweep and the
+// meter retention when their intervals since lastLost and lastPurge have
+// passed, the pending and reservation expiry every time.
+func (s *Service) sweep(ctx context.Context, lastLost, lastPurge *time.Time) {
+	if s.cfg.LostSessionGrace >= 0 && time.Since(*lastLost) >= s.lostSweepInterval() {
+		*lastLost = time.Now()
+		if _, err := s.ReconcileLostSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("end lost sessions", "err", err)
+		}
+	}
+	if s.cfg.MeterRetention > 0 && time.Since(*lastPurge) >= purgeInterval {
+		*lastPurge = time.Now()
+		if n, err := s.PurgeMeterLog(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("meter retention", "err", err)
+		} else if n > 0 {
+			s.log.Info("meter retention: deleted the samples of sessions that ended before the window", "elements", n, "window", s.cfg.MeterRetention.String())
+		}
+	}
+	if err := s.ExpirePending(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("expire pending sessions", "err", err)
+	}
+	if err := s.ExpireReservations(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("expire reservations", "err", err)
 	}
 }
 
@@ -206,7 +225,9 @@ func (s *Service) ExpirePending(ctx context.Context) error {
 	return nil
 }
 
-// failPending marks a session failed if it is still pending.
+// failPending marks a session failed if it is still pending, reading and
+// writing it in one unit of work: a transaction that bound it meanwhile
+// (on any node) is never overwritten.
 func (s *Service) failPending(ctx context.Context, id, reason string) error {
 	ses, err := s.store.GetSession(ctx, id)
 	if err != nil {
@@ -214,21 +235,23 @@ func (s *Service) failPending(ctx context.Context, id, reason string) error {
 	}
 	unlock := s.lock(ses.ChargerID)
 	defer unlock()
-	ses, err = s.store.GetSession(ctx, id)
-	if err != nil {
-		return err
-	}
-	if ses.Status != charging.SessionPending {
+	return s.update(ctx, func(u *unit) error {
+		ses, err := u.tx.GetSession(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ses.Status != charging.SessionPending {
+			return nil
+		}
+		ses.Status = charging.SessionFailed
+		ses.FailureReason = reason
+		ses.UpdatedAt = s.utcNow()
+		if err := u.tx.UpdateSession(ctx, ses); err != nil {
+			return err
+		}
+		u.publishSession(charging.EventSessionFailed, ses, nil)
 		return nil
-	}
-	ses.Status = charging.SessionFailed
-	ses.FailureReason = reason
-	ses.UpdatedAt = s.utcNow()
-	if err := s.store.UpdateSession(ctx, ses); err != nil {
-		return err
-	}
-	s.publishSession(ctx, charging.EventSessionFailed, ses, nil)
-	return nil
+	})
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -45,6 +45,14 @@ func (f *fakeCommander) Command(ctx context.Context, id, action string, p json.R
 	return charging.CommandResult{Status: charging.ResultAnswered, Response: json.RawMessage(`{"status":"Accepted"}`)}, nil
 }
 
+// setOffline says whether the charger's connection is gone (the gateway
+// removes it before it calls Disconnected).
+func (f *fakeCommander) setOffline(offline bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offline = offline
+}
+
 func (f *fakeCommander) Connected(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

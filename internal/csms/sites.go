@@ -102,7 +102,6 @@ func (s *Service) UpdateCharger(ctx context.Context, chargerID string, up chargi
 	}
 	unlock := s.lock(chargerID)
 	defer unlock()
-	s.booting.Delete(chargerID)
 	var c charging.Charger
 	err := s.update(ctx, func(u *unit) error {
 		var err error

@@ -14,58 +14,89 @@ import (
 
 // Connected records a new connection. A charger that connects for the first
 // time is registered (the embedded default admits every charger; its boot
-// decides the registration status).
+// decides the registration status). The charger's cached live sessions are
+// dropped: it may have charged through another node meanwhile.
 func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	c, err := s.getOrNewCharger(ctx, chargerID)
-	if err != nil {
+	s.forgetLive(chargerID, "")
+	c, err := s.store.GetCharger(ctx, chargerID)
+	isNew := charging.ErrorCode(err) == charging.ENOTFOUND
+	if err != nil && !isNew {
 		return err
 	}
 	now := s.utcNow()
-	isNew := c.Admission == ""
 	if isNew {
-		// A charger Joule did not know, admitted by the registration policy.
-		c.Admission = charging.AdmissionAccepted
-		if s.registrationPolicy() == charging.RegistrationApprove {
-			c.Admission = charging.AdmissionPending
+		// A charger Joule did not know, registered by the policy. The
+		// check and the insert are one unit of work: a charger another
+		// node (or an operator) created meanwhile is not overwritten.
+		err = s.update(ctx, func(u *unit) error {
+			cur, err := u.tx.GetCharger(ctx, chargerID)
+			switch {
+			case err == nil:
+				c, isNew = cur, false
+				return nil
+			case charging.ErrorCode(err) != charging.ENOTFOUND:
+				return err
+			}
+			c, isNew = s.newCharger(chargerID), true
+			c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
+			return u.tx.SaveCharger(ctx, c)
+		})
+		if err != nil {
+			return err
 		}
 	}
-	c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
-	if isNew {
-		err = s.store.SaveCharger(ctx, c)
-	} else {
+	if !isNew {
 		// A known charger: its presence only (the store writes it with a
 		// later batch); its boot, if one follows, writes the charger.
+		c.Online, c.OCPPVersion, c.LastSeenAt = true, ocppVersion, &now
 		err = s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{Online: true, OCPPVersion: ocppVersion, At: now})
-	}
-	if err != nil {
-		s.booting.Delete(chargerID)
-		return err
+		if err != nil {
+			return err
+		}
 	}
 	if isNew && c.Admission == charging.AdmissionPending {
 		s.addPending(1)
 	}
-	s.booting.Store(chargerID, c)
 	s.cancelLater(chargerID, followUpBoot) // it was for the connection that booted
 	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
 	s.afterConnect(chargerID, now)
 	return nil
 }
 
-// Disconnected records the end of a connection.
+// newCharger returns a charger Joule did not know, admitted by the
+// registration policy.
+func (s *Service) newCharger(id string) charging.Charger {
+	c := charging.Charger{ID: id, RegistrationStatus: charging.RegistrationPending, CreatedAt: s.utcNow(),
+		Admission: charging.AdmissionAccepted}
+	if s.registrationPolicy() == charging.RegistrationApprove {
+		c.Admission = charging.AdmissionPending
+	}
+	return c
+}
+
+// Disconnected records the end of a connection. The gateway calls it once
+// the connection is gone from its own registry; a charger the commander
+// still reports connected has connected again meanwhile (in a cluster: to
+// another node, whose Connected ran first), so it is neither marked
+// offline nor are its sessions touched: only this node's state of the
+// ended connection is dropped.
 func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	s.booting.Delete(chargerID)
 	s.sec.certCN.Delete(chargerID)
+	s.forgetLive(chargerID, "")
+	if s.cmd != nil && s.cmd.Connected(chargerID) {
+		s.log.Info("a connection ended, but the charger is connected again (another node holds it): kept online", "charger", chargerID)
+		return nil
+	}
 	c, err := s.store.GetCharger(ctx, chargerID)
 	if err != nil {
 		return err
 	}
 	now := s.utcNow()
 	c.Online, c.LastSeenAt = false, &now
-	s.forgetLive(chargerID, "")
 	if err := s.store.SetChargerPresence(ctx, chargerID, charging.ChargerPresence{At: now}); err != nil {
 		return err
 	}
@@ -77,46 +108,50 @@ func (s *Service) Disconnected(ctx context.Context, chargerID string) error {
 	return nil
 }
 
-func (s *Service) getOrNewCharger(ctx context.Context, id string) (charging.Charger, error) {
-	c, err := s.store.GetCharger(ctx, id)
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		return charging.Charger{ID: id, RegistrationStatus: charging.RegistrationPending, CreatedAt: s.utcNow()}, nil
-	}
-	return c, err
-}
-
-// Booted records a boot. The embedded default accepts every charger.
+// Booted records a boot. The embedded default accepts every charger. The
+// charger is read and written in one unit of work: an operator's change
+// made meanwhile (on any node) is kept. Its cached live sessions are
+// dropped, as on a connect.
 func (s *Service) Booted(ctx context.Context, chargerID string, info charging.BootInfo) (charging.BootResult, error) {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	// The first boot after a connect: the charger as Connected just saved
-	// it (only csms writes a charger's own fields, under this lock).
-	var c charging.Charger
-	if v, ok := s.booting.LoadAndDelete(chargerID); ok {
-		c = v.(charging.Charger)
-	} else {
+	s.forgetLive(chargerID, "")
+	var (
+		c        charging.Charger
+		now      time.Time
+		mismatch bool
+		isNew    bool
+	)
+	err := s.update(ctx, func(u *unit) error {
 		var err error
-		if c, err = s.getOrNewCharger(ctx, chargerID); err != nil {
-			return charging.BootResult{}, err
+		c, err = u.tx.GetCharger(ctx, chargerID)
+		isNew = charging.ErrorCode(err) == charging.ENOTFOUND
+		switch {
+		case isNew:
+			// Booted without Connected (a test, or a store that lost it).
+			c = charging.Charger{ID: chargerID, RegistrationStatus: charging.RegistrationPending, CreatedAt: s.utcNow()}
+		case err != nil:
+			return err
 		}
-	}
-	now := s.utcNow()
-	c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion = info.Vendor, info.Model, info.SerialNumber, info.FirmwareVersion
-	c.ICCID, c.IMSI, c.MeterType, c.MeterSerialNumber = info.ICCID, info.IMSI, info.MeterType, info.MeterSerialNumber
-	c.RegistrationStatus = charging.RegistrationAccepted
-	switch c.Admission {
-	case charging.AdmissionPending:
-		c.RegistrationStatus = charging.RegistrationPending
-	case charging.AdmissionRejected:
-		c.RegistrationStatus = charging.RegistrationRejected
-	}
-	mismatch := s.bootSerialMismatch(chargerID, info.SerialNumber)
-	if mismatch {
-		c.RegistrationStatus = charging.RegistrationRejected
-	}
-	c.LastBootAt, c.LastSeenAt = &now, &now
-	c.Online = true
-	if err := s.store.SaveCharger(ctx, c); err != nil {
+		now = s.utcNow()
+		c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion = info.Vendor, info.Model, info.SerialNumber, info.FirmwareVersion
+		c.ICCID, c.IMSI, c.MeterType, c.MeterSerialNumber = info.ICCID, info.IMSI, info.MeterType, info.MeterSerialNumber
+		c.RegistrationStatus = charging.RegistrationAccepted
+		switch c.Admission {
+		case charging.AdmissionPending:
+			c.RegistrationStatus = charging.RegistrationPending
+		case charging.AdmissionRejected:
+			c.RegistrationStatus = charging.RegistrationRejected
+		}
+		mismatch = s.bootSerialMismatch(chargerID, info.SerialNumber)
+		if mismatch {
+			c.RegistrationStatus = charging.RegistrationRejected
+		}
+		c.LastBootAt, c.LastSeenAt = &now, &now
+		c.Online = true
+		return u.tx.SaveCharger(ctx, c)
+	})
+	if err != nil {
 		return charging.BootResult{}, err
 	}
 	s.publish(ctx, charging.Event{Type: charging.EventChargerBooted, ChargerID: chargerID, Charger: &c})
@@ -639,7 +674,6 @@ func stationStatus[J any](s *Service, ctx context.Context, chargerID string, set
 	match func(*J) bool, change func(*J)) error {
 	unlock := s.lock(chargerID)
 	defer unlock()
-	s.booting.Delete(chargerID)
 	return s.update(ctx, func(u *unit) error {
 		c, err := u.tx.GetCharger(ctx, chargerID)
 		if err != nil {
@@ -674,26 +708,30 @@ func (s *Service) RemoteStartAnswered(ctx context.Context, chargerID string, r c
 	}
 	unlock := s.lock(chargerID)
 	defer unlock()
-	open, err := s.openSessions(ctx, chargerID, r.ConnectorID)
-	if err != nil {
-		return err
-	}
-	now := s.utcNow()
-	for _, o := range open {
-		if o.IDTag == r.IDTag && (o.Status == charging.SessionPending || now.Sub(o.CreatedAt) < time.Minute) {
-			return nil
+	// The check and the insert are one unit of work: a transaction the
+	// charger started meanwhile (handled on any node) is seen.
+	return s.update(ctx, func(u *unit) error {
+		open, err := s.openSessionsIn(ctx, u.tx, chargerID, r.ConnectorID)
+		if err != nil {
+			return err
 		}
-	}
-	ses := charging.Session{
-		ID: newID(), ChargerID: chargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag,
-		Status: charging.SessionPending, Origin: charging.OriginRemote, CreatedAt: now, UpdatedAt: now,
-		RemoteStartID: r.RemoteStartID,
-	}
-	if err := s.store.CreateSession(ctx, ses); err != nil {
-		return err
-	}
-	s.publishSession(ctx, charging.EventSessionPending, ses, nil)
-	return nil
+		now := s.utcNow()
+		for _, o := range open {
+			if o.IDTag == r.IDTag && (o.Status == charging.SessionPending || now.Sub(o.CreatedAt) < time.Minute) {
+				return nil
+			}
+		}
+		ses := charging.Session{
+			ID: newID(), ChargerID: chargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag,
+			Status: charging.SessionPending, Origin: charging.OriginRemote, CreatedAt: now, UpdatedAt: now,
+			RemoteStartID: r.RemoteStartID,
+		}
+		if err := u.tx.CreateSession(ctx, ses); err != nil {
+			return err
+		}
+		u.publishSession(charging.EventSessionPending, ses, nil)
+		return nil
+	})
 }
 
 // RemoteStopAnswered records a remote stop sent as a generic command.
