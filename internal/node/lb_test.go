@@ -18,6 +18,7 @@ type tcpBalancer struct {
 	down     map[string]bool
 	next     int
 	conns    map[string]map[net.Conn]bool // backend → client and server halves
+	held     []net.Conn                   // server halves Blackhole left open
 	wg       sync.WaitGroup
 }
 
@@ -37,6 +38,9 @@ func newBalancer(t *testing.T, backends ...string) *tcpBalancer {
 			for c := range cs {
 				c.Close()
 			}
+		}
+		for _, c := range b.held {
+			c.Close()
 		}
 		b.mu.Unlock()
 		b.wg.Wait()
@@ -59,6 +63,43 @@ func (b *tcpBalancer) Down(backend string) {
 	delete(b.conns, backend)
 }
 
+// Blackhole takes a backend out of rotation and cuts its connections on
+// the chargers' side only: the node keeps its half open and hears
+// nothing (a half-open connection, as after a network failure), until it
+// notices by itself or the test ends.
+func (b *tcpBalancer) Blackhole(backend string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.down[backend] = true
+	for c := range b.conns[backend] {
+		if c.LocalAddr().String() == b.Addr() {
+			c.Close() // the charger's side
+		} else {
+			b.held = append(b.held, c)
+		}
+	}
+	delete(b.conns, backend)
+}
+
+// Drain takes a backend out of rotation and leaves its connections alone
+// (a health check failing on a draining node).
+func (b *tcpBalancer) Drain(backend string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.down[backend] = true
+}
+
+// Replace puts backend new in old's place in the rotation.
+func (b *tcpBalancer) Replace(old, new string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, be := range b.backends {
+		if be == old {
+			b.backends[i] = new
+		}
+	}
+}
+
 // Up puts a backend back in rotation.
 func (b *tcpBalancer) Up(backend string) {
 	b.mu.Lock()
@@ -75,6 +116,17 @@ func (b *tcpBalancer) Prefer(backend string) {
 			b.next = i
 		}
 	}
+}
+
+func (b *tcpBalancer) isHeld(c net.Conn) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, h := range b.held {
+		if h == c {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *tcpBalancer) accept() {
@@ -118,8 +170,22 @@ func (b *tcpBalancer) proxy(client net.Conn) {
 		b.conns[be][client], b.conns[be][server] = true, true
 		b.mu.Unlock()
 		done := make(chan struct{}, 2)
-		go func() { io.Copy(server, client); server.Close(); done <- struct{}{} }()
-		go func() { io.Copy(client, server); client.Close(); done <- struct{}{} }()
+		go func() {
+			io.Copy(server, client)
+			if !b.isHeld(server) {
+				server.Close()
+			}
+			done <- struct{}{}
+		}()
+		go func() {
+			// After Blackhole the node's writes go nowhere: keep reading
+			// them until the node gives up or the test ends.
+			if _, err := io.Copy(client, server); err != nil && b.isHeld(server) {
+				io.Copy(io.Discard, server)
+			}
+			client.Close()
+			done <- struct{}{}
+		}()
 		<-done
 		<-done
 		b.mu.Lock()

@@ -22,12 +22,16 @@ import (
 
 	"github.com/joule-ev/joule/internal/accounts"
 	"github.com/joule-ev/joule/internal/auth"
+	"github.com/nats-io/nats.go"
+
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/cluster"
 	"github.com/joule-ev/joule/internal/csms"
 	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/httpapi"
 	"github.com/joule-ev/joule/internal/inmem"
 	"github.com/joule-ev/joule/internal/metrics"
+	"github.com/joule-ev/joule/internal/natsbus"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
@@ -103,6 +107,10 @@ type Config struct {
 	Postgres string
 	NATS     string
 	NodeID   string
+	// ClusterName prefixes the cluster's names on NATS (event stream,
+	// ownership bucket, command subjects); default "joule". Two clusters
+	// sharing one NATS need different names.
+	ClusterName string
 }
 
 // DefaultShutdownTimeout bounds a node's drain.
@@ -154,7 +162,41 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	} else if path != "" {
 		log.Info("first run: created the admin account; its API token is in the admin-token file (sign in to /operator with it once to set a password, or send it as Authorization: Bearer)", "file", path)
 	}
-	bus := inmem.NewBus()
+	var nc *nats.Conn
+	var bus nodeBus
+	if cfg.NATS != "" {
+		if st.pg == nil {
+			closeListeners()
+			return errors.New("a cluster (NATS) needs the PostgreSQL store")
+		}
+		if nc, err = connectNATS(cfg, log); err != nil {
+			closeListeners()
+			return err
+		}
+		defer nc.Close()
+		nb, err := newClusterBus(ctx, cfg, nc, log)
+		if err != nil {
+			closeListeners()
+			return fmt.Errorf("event bus: %w", err)
+		}
+		defer nb.Close()
+		bus = nb
+	} else {
+		bus = inmem.NewBus()
+	}
+	// In a cluster, background work runs on the node holding the leader
+	// lock; a single node always leads.
+	var leader func() bool
+	leaderCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLeading()
+	if nc != nil {
+		key, err := st.pg.LeaderKey(ctx)
+		if err != nil {
+			closeListeners()
+			return err
+		}
+		leader = st.pg.NewLeader(leaderCtx, key, 0, log).IsLeader
+	}
 	svc := csms.New(store, bus, nil, log, nil, csms.Config{
 		HeartbeatInterval:   cfg.HeartbeatInterval,
 		PendingTimeout:      cfg.PendingTimeout,
@@ -165,6 +207,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		Signer:              ca,
 		MeterRetention:      cfg.MeterRetention,
 		LostSessionGrace:    cmp.Or(cfg.LostSessionGrace, -1),
+		Leader:              leader,
 	})
 	if st.lazyLive {
 		// Live values are written lazily: after a crash, rebuild them
@@ -199,9 +242,27 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	gwOpts.Logger, gwOpts.CallTimeout, gwOpts.PingInterval = log, cfg.CallTimeout, cfg.PingInterval
 	gwOpts.Admitter, gwOpts.SecurityEvent, gwOpts.Observer, gwOpts.ConnObserver = svc, svc.SecurityEvent, met, met
 	gwOpts.VersionPolicy = versionPolicy(store)
-	gw = gateway.New(svc, gwOpts, ocpp201Protocol(), ocpp16Protocol())
-	svc.SetCommander(gw)
-	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout,
+	events := &lateEvents{domainEvents: svc}
+	gw = gateway.New(events, gwOpts, ocpp201Protocol(), ocpp16Protocol())
+	var readyChecks []httpapi.ReadyCheck
+	var router *cluster.Router
+	if nc != nil {
+		router, err = newRouter(ctx, cfg, nc, gw, log)
+		if err != nil {
+			closeListeners()
+			return fmt.Errorf("cluster: %w", err)
+		}
+		defer router.Close()
+		events.clustered = router.Events(svc)
+		svc.SetCommander(router)
+		readyChecks = append(readyChecks,
+			httpapi.ReadyCheck{Name: "nats", Check: bus.(*natsbus.Bus).Ping},
+			httpapi.ReadyCheck{Name: "cluster", Check: router.Ping})
+		go reconcilePresence(leaderCtx, svc, store, router, leader, log)
+	} else {
+		svc.SetCommander(gw)
+	}
+	api := httpapi.NewServer(svc, bus, httpapi.Options{Logger: log, StartTimeout: cfg.StartTimeout, ReadyChecks: readyChecks,
 		FilesDir: cfg.Data, PublicURL: cfg.PublicURL, Accounts: acc, CORSOrigins: cfg.CORSOrigins})
 
 	mux := http.NewServeMux()
@@ -260,6 +321,13 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	defer cancel()
 	if err := gw.Shutdown(shutCtx); err != nil {
 		log.Warn("chargers did not all disconnect in time", "err", err)
+	}
+	if router != nil {
+		// Chargers that left with the drain released themselves; this
+		// releases what is left, so the other nodes take them at once.
+		if err := router.ReleaseAll(shutCtx); err != nil {
+			log.Warn("cluster: release chargers", "err", err)
+		}
 	}
 	cancelBase() // ends live event streams
 	if err := srv.Shutdown(shutCtx); err != nil {
