@@ -19,6 +19,9 @@
 #   connecting, this row the steady state)
 #   SCENARIOS="mv-closed hb-closed mv-rate storm idle probe" (a subset runs only those)
 #   SERVER_CPU=0  LOAD_CPU=1  BASE_PORT=19100  KEEP=0 (keep the temp dir)
+#   BENCH_POSTGRES=URL (a PostgreSQL database the bench may create schemas in):
+#   the MeterValues and Heartbeat rows also run Joule on PostgreSQL (target
+#   joule-pg, a fresh schema each run; PostgreSQL itself is not pinned)
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -43,7 +46,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/joule-bench.XXXXXX")
 server_pid=""
 
+# pg_url URL SCHEMA: the URL with its search_path set to SCHEMA.
+pg_url() {
+	if [[ $1 == *\?* ]]; then echo "$1&search_path=$2"; else echo "$1?search_path=$2"; fi
+}
+
 cleanup() {
+	if [[ -s $TMP/pg-schemas ]]; then
+		while read -r schema; do psql -q "$BENCH_POSTGRES" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1 || true; done <"$TMP/pg-schemas"
+	fi
 	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
 		kill "$server_pid" 2>/dev/null || true
 		wait "$server_pid" 2>/dev/null || true
@@ -83,6 +94,14 @@ start_server() { # target
 		# --max-connect-rate 0: the connect storm measures raw accept throughput (the rate limit would refuse most of it with 503).
 		taskset -c "$SERVER_CPU" "$TMP/joule" serve --addr "127.0.0.1:$port" --data "$TMP/data" --log-level warn --max-strangers-per-ip -1 --max-connect-rate 0 2>>"$TMP/joule.log" &
 		;;
+	joule-pg)
+		local schema="bench_${port}_$$"
+		psql -q "$BENCH_POSTGRES" -c "CREATE SCHEMA $schema" >/dev/null
+		echo "$schema" >>"$TMP/pg-schemas"
+		rm -rf "$TMP/data"
+		mkdir -p "$TMP/data"
+		JOULE_POSTGRES="$(pg_url "$BENCH_POSTGRES" "$schema")" taskset -c "$SERVER_CPU" "$TMP/joule" serve --addr "127.0.0.1:$port" --data "$TMP/data" --log-level warn --max-strangers-per-ip -1 --max-connect-rate 0 2>>"$TMP/joule-pg.log" &
+		;;
 	esac
 	server_pid=$!
 	if ! wait_port "$port" "$server_pid"; then
@@ -117,8 +136,9 @@ scenario() {
 }
 
 echo "running (each scenario: echo, then joule; duration $DURATION) ..." >&2
-scenario mv-closed --mode closed --action MeterValues --chargers "$CHARGERS" --duration "$DURATION"
-scenario hb-closed --mode closed --action Heartbeat --chargers "$CHARGERS" --duration "$DURATION"
+PAIR="echo joule${BENCH_POSTGRES:+ joule-pg}"
+TARGETS=$PAIR scenario mv-closed --mode closed --action MeterValues --chargers "$CHARGERS" --duration "$DURATION"
+TARGETS=$PAIR scenario hb-closed --mode closed --action Heartbeat --chargers "$CHARGERS" --duration "$DURATION"
 scenario mv-rate --mode rate --action MeterValues --chargers "$CHARGERS" --rate "$RATE" --duration "$DURATION"
 scenario storm --mode idle --chargers "$STORM_CHARGERS" --dial-concurrency "$DIAL_CONC" --duration 1s --settle 0s
 TARGETS=joule scenario probe --mode rate --action MeterValues --chargers "$PROBE_CHARGERS" --rate "$PROBE_RATE" \
@@ -136,9 +156,10 @@ errors() { [[ -s $1 ]] || return 0; sed -n 's/.*"errors":\([0-9]*\).*"callErrors
 
 row() { # label scenario key best unit target-text
 	local e j
-	[[ -s $TMP/$2.echo && -s $TMP/$2.joule ]] || return 0
+	local jt=${JOULE:-joule}
+	[[ -s $TMP/$2.echo && -s $TMP/$2.$jt ]] || return 0
 	e=$(field "$TMP/$2.echo" "$3" "$4")
-	j=$(field "$TMP/$2.joule" "$3" "$4")
+	j=$(field "$TMP/$2.$jt" "$3" "$4")
 	awk -v l="$1" -v e="$e" -v j="$j" -v u="$5" -v t="$6" 'BEGIN {
 		r = (e + 0 > 0) ? sprintf("%.2f", j / e) : "n/a"
 		printf "| %-46s | %12s | %12s | %6s | %-14s |\n", l " (" u ")", e, j, r, t }'
@@ -151,6 +172,10 @@ printf "| %-46s | %12s | %12s | %6s | %-14s |\n" "scenario" "echo" "joule" "rati
 echo "|------------------------------------------------|--------------|--------------|--------|----------------|"
 row "MeterValues closed, $CHARGERS ch" mv-closed msgsPerS max "msgs/s" "≥ 0.5×"
 row "Heartbeat closed, $CHARGERS ch" hb-closed msgsPerS max "msgs/s" "≥ 0.8×"
+if [[ -n ${BENCH_POSTGRES:-} ]]; then
+	JOULE=joule-pg row "MeterValues closed, $CHARGERS ch, PostgreSQL" mv-closed msgsPerS max "msgs/s" "≥ 0.5×"
+	JOULE=joule-pg row "Heartbeat closed, $CHARGERS ch, PostgreSQL" hb-closed msgsPerS max "msgs/s" "≥ 0.8×"
+fi
 row "MeterValues p99 at $RATE msgs/s" mv-rate p99 min "ms" "—"
 row "Connect storm, $STORM_CHARGERS ch/$DIAL_CONC dials" storm connectPerS max "conn+boot/s" "≥ 0.7×"
 row "Idle memory, $IDLE_CHARGERS ch" idle kbPerCharger min "KB/charger" "≤ 12 KB"

@@ -25,7 +25,7 @@ import (
 // clusterEnv is a cluster of nodes on one PostgreSQL schema and one NATS,
 // under a name of its own, behind a TCP balancer.
 type clusterEnv struct {
-	t       *testing.T
+	t       testing.TB
 	pg, nat string
 	name    string
 	nodes   []*testNode
@@ -34,7 +34,7 @@ type clusterEnv struct {
 
 // newCluster starts n nodes; node 0 bootstraps the admin, whose token
 // every node's API calls use.
-func newCluster(t *testing.T, n int) *clusterEnv {
+func newCluster(t testing.TB, n int) *clusterEnv {
 	t.Helper()
 	natsURL := os.Getenv("JOULE_TEST_NATS_URL")
 	if natsURL == "" {
@@ -165,12 +165,12 @@ func TestCluster(t *testing.T) {
 		}
 	}
 
-	// A command from another node: GetConfiguration on CL-16 (on n2) from n3.
+	// A command from another node: GetConfiguration on CL-16 (on n2), asked on n3.
 	var cfg struct {
 		Keys []struct{ Key string } `json:"keys"`
 	}
-	if code, _ := call(t, http.MethodGet, n3.Base+"/api/v1/chargers/CL-16/configuration", nil, &cfg); code != 200 || len(cfg.Keys) == 0 {
-		t.Fatalf("GET configuration of CL-16 through n3 = %d %+v, want the charger's keys", code, cfg)
+	if code, _ := call(t, http.MethodPost, n3.Base+"/api/v1/chargers/CL-16/configuration/read", map[string]any{"keys": []string{}}, &cfg); code != 200 || len(cfg.Keys) == 0 {
+		t.Fatalf("read configuration of CL-16 through n3 = %d %+v, want the charger's keys", code, cfg)
 	}
 
 	// Start a session on each charger from a node it is not on.
@@ -348,7 +348,7 @@ func TestClusterRollingDeploy(t *testing.T) {
 
 // checkAcked fails the test unless every acknowledged meterValue timestamp
 // is among the session's stored samples.
-func checkAcked(t *testing.T, api, sessionID string, acked []time.Time) {
+func checkAcked(t testing.TB, api, sessionID string, acked []time.Time) {
 	t.Helper()
 	stored := map[time.Time]bool{}
 	cursor := ""

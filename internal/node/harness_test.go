@@ -98,13 +98,13 @@ func (o openAPITransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	t := v.(*testing.T)
+	t := v.(testing.TB)
 	return c.Transport(o.next, func(_ *http.Request, err error) { t.Errorf("%v", err) }).RoundTrip(r)
 }
 
 // checkAnswers makes the answers of the node at addr checked, and
 // reported to t, until t ends.
-func checkAnswers(t *testing.T, addr string) {
+func checkAnswers(t testing.TB, addr string) {
 	nodeTests.Store(addr, t)
 	t.Cleanup(func() { nodeTests.CompareAndDelete(addr, t) })
 }
@@ -123,7 +123,7 @@ func TestMain(m *testing.M) {
 
 // testNode is a real Joule node on a loopback port.
 type testNode struct {
-	t      *testing.T
+	t      testing.TB
 	Base   string // http://127.0.0.1:port
 	WS     string // ws://127.0.0.1:port/ocpp
 	Data   string
@@ -131,7 +131,7 @@ type testNode struct {
 	done   chan error
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("JOULE_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -139,14 +139,14 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // startNode runs a node until the test ends (or Stop is called).
-func startNode(t *testing.T, cfg node.Config) *testNode {
+func startNode(t testing.TB, cfg node.Config) *testNode {
 	t.Helper()
 	return startNodeAt(t, "127.0.0.1:0", cfg, nil)
 }
 
 // startNodeAt is startNode on a given address, logging to log (nil: the
 // test's logger).
-func startNodeAt(t *testing.T, addr string, cfg node.Config, log *slog.Logger) *testNode {
+func startNodeAt(t testing.TB, addr string, cfg node.Config, log *slog.Logger) *testNode {
 	t.Helper()
 	if log == nil {
 		log = testLogger(t)
@@ -199,14 +199,14 @@ func (n *testNode) Stop() {
 
 // startSim runs a simulated charger until the test ends; it returns once
 // the charger's boot was accepted.
-func startSim(t *testing.T, cfg sim.Config) (*sim.Charger, context.CancelFunc) {
+func startSim(t testing.TB, cfg sim.Config) (*sim.Charger, context.CancelFunc) {
 	t.Helper()
 	return startSimAt(t, cfg, "http://"+strings.TrimSuffix(strings.TrimPrefix(cfg.URL, "ws://"), "/ocpp"))
 }
 
 // startSimAt is startSim for a charger whose URL is not the API's (wss://):
 // base is the API's http:// base.
-func startSimAt(t *testing.T, cfg sim.Config, base string) (*sim.Charger, context.CancelFunc) {
+func startSimAt(t testing.TB, cfg sim.Config, base string) (*sim.Charger, context.CancelFunc) {
 	t.Helper()
 	if cfg.MeterValueSampleInterval == 0 {
 		cfg.MeterValueSampleInterval = 200 * time.Millisecond
@@ -239,7 +239,7 @@ func startSimAt(t *testing.T, cfg sim.Config, base string) (*sim.Charger, contex
 
 // call does an HTTP request with a JSON body (nil for none) and decodes a
 // JSON answer into out (nil to skip). It returns the status and headers.
-func call(t *testing.T, method, url string, body any, out any, hdr ...string) (int, http.Header) {
+func call(t testing.TB, method, url string, body any, out any, hdr ...string) (int, http.Header) {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -274,7 +274,7 @@ func call(t *testing.T, method, url string, body any, out any, hdr ...string) (i
 }
 
 // eventually polls cond until it is true or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -315,7 +315,7 @@ func (r *sseRecorder) has(typ, sessionID string) bool {
 }
 
 // subscribe opens an SSE stream and records it until the test ends.
-func subscribe(t *testing.T, url string, hdr ...string) *sseRecorder {
+func subscribe(t testing.TB, url string, hdr ...string) *sseRecorder {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

@@ -22,7 +22,7 @@ type tcpBalancer struct {
 	wg       sync.WaitGroup
 }
 
-func newBalancer(t *testing.T, backends ...string) *tcpBalancer {
+func newBalancer(t testing.TB, backends ...string) *tcpBalancer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
