@@ -44,6 +44,9 @@ type Sources struct {
 	// UnbootedStrangers returns the charger connections not yet trusted
 	// whose boot was not yet Accepted (gateway.Strangers).
 	UnbootedStrangers func() int
+	// Leader, when set (a cluster), reports whether this node runs the
+	// cluster's background work.
+	Leader func() bool
 	// NodeID, when set (a cluster), labels every Joule metric with
 	// node="<id>", so that one dashboard can tell the nodes apart.
 	NodeID string
@@ -101,6 +104,14 @@ func New(src Sources) *Metrics {
 		if f != nil {
 			r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
 		}
+	}
+	if src.Leader != nil {
+		gauge("joule_cluster_leader", "1 on the node that runs the cluster's background work (sweeps, expiries, retention), 0 on the others.", func() int {
+			if src.Leader() {
+				return 1
+			}
+			return 0
+		})
 	}
 	gauge("joule_chargers_connected", "Chargers with a live WebSocket connection to this node.", src.ConnectedChargers)
 	gauge("joule_charger_connections_unbooted", "Charger connections of unknown or pending chargers whose boot was not yet Accepted.", src.UnbootedStrangers)

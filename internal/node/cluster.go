@@ -22,6 +22,10 @@ func eventPrefix(cfg Config) string { return cmp.Or(cfg.ClusterName, "joule") + 
 func ownerBucket(cfg Config) string { return cmp.Or(cfg.ClusterName, "joule") + "_chargers" }
 func nodePrefix(cfg Config) string  { return cmp.Or(cfg.ClusterName, "joule") + ".node" }
 
+// natsSetupTimeout bounds creating the stream, the buckets and the
+// watchers at start-up (their lifetime is the node's, not this).
+const natsSetupTimeout = 30 * time.Second
+
 // connectNATS connects to the cluster's NATS, reconnecting for ever: a
 // NATS outage makes /readyz fail and cross-node commands answer offline,
 // it does not stop the node.
@@ -45,12 +49,16 @@ func connectNATS(cfg Config, log *slog.Logger) (*nats.Conn, error) {
 
 // newClusterBus is the cluster's event bus on JetStream.
 func newClusterBus(ctx context.Context, cfg Config, nc *nats.Conn, log *slog.Logger) (*natsbus.Bus, error) {
+	ctx, cancel := context.WithTimeout(ctx, natsSetupTimeout)
+	defer cancel()
 	return natsbus.New(ctx, nc, natsbus.Options{Stream: streamName(cfg), SubjectPrefix: eventPrefix(cfg), Logger: log})
 }
 
 // newRouter is this node's part of the cluster's charger ownership and
 // command routing, in front of its gateway.
 func newRouter(ctx context.Context, cfg Config, nc *nats.Conn, gw cluster.Local, log *slog.Logger) (*cluster.Router, error) {
+	ctx, cancel := context.WithTimeout(ctx, natsSetupTimeout)
+	defer cancel()
 	return cluster.New(ctx, nc, gw, cluster.Options{
 		NodeID: cmp.Or(cfg.NodeID, "joule"), Bucket: ownerBucket(cfg), SubjectPrefix: nodePrefix(cfg),
 		RequestTimeout: cfg.CallTimeout + 5*time.Second, Logger: log,

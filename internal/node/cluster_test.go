@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -97,6 +98,32 @@ func (c *clusterEnv) deleteNATSState() {
 // host is a node's host:port, as the balancer knows it.
 func host(n *testNode) string { return strings.TrimPrefix(n.Base, "http://") }
 
+// connectedOn is the node's joule_chargers_connected metric.
+func connectedOn(t testing.TB, n *testNode) int {
+	t.Helper()
+	return metricOn(t, n, "joule_chargers_connected")
+}
+
+// metricOn reads one of the node's gauges (labelled by node).
+func metricOn(t testing.TB, n *testNode, name string) int {
+	t.Helper()
+	resp, err := http.Get(n.Base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, name+"{") {
+			var v int
+			fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%d", &v)
+			return v
+		}
+	}
+	t.Fatalf("%s/metrics has no %s", n.Base, name)
+	return 0
+}
+
 // journal keeps the meterValue timestamps of every message the CSMS
 // acknowledged, per charger: what Joule promised to have stored.
 type journal struct {
@@ -153,6 +180,25 @@ func TestCluster(t *testing.T) {
 	cpA, _ := startSimAt(t, sim.Config{URL: ws, ID: "CL-16", OCPPVersion: sim.OCPP16, Connectors: 2, Acknowledged: j.hook("CL-16")}, n1.Base)
 	c.lb.Prefer(host(n3))
 	cpB, _ := startSimAt(t, sim.Config{URL: ws, ID: "CL-201", OCPPVersion: sim.OCPP201, Connectors: 2, Acknowledged: j.hook("CL-201")}, n2.Base)
+
+	// Each charger is on the node the balancer chose.
+	for _, w := range []struct {
+		n    *testNode
+		want int
+	}{{n1, 0}, {n2, 1}, {n3, 1}} {
+		if got := connectedOn(t, w.n); got != w.want {
+			t.Fatalf("%s holds %d chargers, want %d", w.n.Base, got, w.want)
+		}
+	}
+
+	// One node leads the background work.
+	leaders := 0
+	for _, nd := range c.nodes {
+		leaders += metricOn(t, nd, "joule_cluster_leader")
+	}
+	if leaders != 1 {
+		t.Errorf("%d nodes lead, want 1", leaders)
+	}
 
 	// Each node knows both chargers online.
 	for _, nd := range c.nodes {
@@ -217,6 +263,12 @@ func TestCluster(t *testing.T) {
 	}
 	_ = cpA
 	_ = cpB
+	// n3 let go of CL-201's half-open connection when n1 claimed it (a
+	// takeover), long before its pings would have told it.
+	eventually(t, 5*time.Second, "n3 lets go of CL-201", func() bool { return connectedOn(t, n3) == 0 })
+	if got := connectedOn(t, n1); got != 2 {
+		t.Errorf("n1 holds %d chargers, want both", got)
+	}
 	// The sessions go on: more energy after the move.
 	moved := map[string]float64{sA.ID: get(n1.Base, sA.ID).EnergyWh, sB.ID: get(n1.Base, sB.ID).EnergyWh}
 	for id, e := range moved {
@@ -228,13 +280,11 @@ func TestCluster(t *testing.T) {
 
 	// Stop both from a node other than the one each charger is on now (n1).
 	for _, id := range []string{sA.ID, sB.ID} {
-		var s charging.Session
-		var code int
 		// The old node may still hold the half-open CL-201 until the
 		// takeover reaches it: a 409 then is the charger being offline
 		// for a moment, tried again.
 		eventually(t, 15*time.Second, "stop "+id+" accepted", func() bool {
-			code, _ = call(t, http.MethodPost, n3.Base+"/api/v1/sessions/"+id+"/stop", nil, &s)
+			code, _ := call(t, http.MethodPost, n3.Base+"/api/v1/sessions/"+id+"/stop", nil, nil)
 			return code == http.StatusAccepted
 		})
 	}

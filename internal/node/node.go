@@ -236,6 +236,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		UnbootedStrangers: func() int { return gw.Strangers() },
 		StoreWrites:       st.writes,
 		NodeID:            nodeLabel(cfg),
+		Leader:            leader,
 	})
 	observer.Store(met)
 	gwOpts := cfg.Gateway
