@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,11 +20,14 @@ import (
 
 	"github.com/joule-ev/joule/internal/accounts"
 	"github.com/joule-ev/joule/internal/auth"
+	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/httpapi"
 	"github.com/joule-ev/joule/internal/httpapi/openapitest"
 	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/postgres"
 	"github.com/joule-ev/joule/internal/postgres/pgtest"
 	"github.com/joule-ev/joule/internal/sim"
+	"github.com/joule-ev/joule/internal/sqlite"
 )
 
 // The app API needs credentials. Tests act as the node's first-run admin:
@@ -372,4 +376,13 @@ func jsonRoundTrip(t *testing.T, in any, out any) {
 	if err != nil {
 		t.Fatalf("re-decode %v: %v", in, err)
 	}
+}
+
+// openNodeStore opens the store of a stopped node: its SQLite database,
+// or its PostgreSQL schema when the node tests run on PostgreSQL.
+func openNodeStore(n *testNode) (charging.Store, error) {
+	if v, ok := nodeSchemas.Load(n.Data); ok {
+		return postgres.Open(context.Background(), v.(string))
+	}
+	return sqlite.Open(context.Background(), filepath.Join(n.Data, "joule.db"))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/node"
 	"github.com/joule-ev/joule/internal/sim"
-	"github.com/joule-ev/joule/internal/sqlite"
 )
 
 type problem struct {
@@ -199,7 +197,7 @@ func seedFlow(t *testing.T, version string) {
 	apiSamples := len(mv.Items)
 	final := get(s1.ID)
 	n.Stop()
-	store, err := sqlite.Open(context.Background(), filepath.Join(n.Data, "joule.db"))
+	store, err := openNodeStore(n)
 	if err != nil {
 		t.Fatal(err)
 	}
