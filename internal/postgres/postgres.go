@@ -27,6 +27,8 @@ type core struct {
 	now  func() time.Time
 	// conflicts notes the serialization failures of units' statements.
 	conflicts *conflictTracer
+	// parts is how far the meter log's day partitions exist (meter.go).
+	parts meterPartitions
 }
 
 var _ charging.Store = (*Store)(nil)
@@ -89,6 +91,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		if err := s.EnsureMeterPartitions(ctx); err != nil {
 			pool.Close()
 			return nil, err
 		}

@@ -151,7 +151,11 @@ CREATE TABLE sessions (
 	closed_by         text NOT NULL DEFAULT '',
 	-- Set once meter retention deleted the samples of an ended session.
 	samples_purged    boolean NOT NULL DEFAULT false
-);
+-- Room in each page for HOT updates: a meter report's live values
+-- (SetSessionLive) change no indexed column, so they update the row in its
+-- page without touching any index, which also keeps units of work that
+-- read other sessions through an index from conflicting with them.
+) WITH (fillfactor = 80);
 
 CREATE TRIGGER sessions_charger_insert BEFORE INSERT ON sessions
 	FOR EACH ROW EXECUTE FUNCTION check_charger_exists();
@@ -183,8 +187,12 @@ CREATE INDEX sessions_open_created ON sessions (charger_id, created_at DESC, id 
 	WHERE status IN ('pending', 'active');
 CREATE INDEX sessions_pending_created ON sessions (created_at DESC, id DESC) WHERE status = 'pending';
 CREATE INDEX sessions_active_created ON sessions (created_at DESC, id DESC) WHERE status = 'active';
--- Ended sessions whose samples meter retention has not deleted yet.
-CREATE INDEX sessions_ended ON sessions (updated_at)
+-- Ended sessions whose samples meter retention has not deleted yet, by
+-- creation: a session was created before it was last written, so those
+-- last written before a cutoff are among those created before it. Not by
+-- updated_at, which every meter report changes: an index on it would keep
+-- those updates from being HOT. Not by stopped_at, the charger's clock.
+CREATE INDEX sessions_ended ON sessions (created_at)
 	WHERE status IN ('finished', 'failed') AND NOT samples_purged;
 
 -- OCPP 1.6 IdToken is a CiString20Type: compared case-insensitively (ASCII
