@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,9 +51,16 @@ func WithSchema(name string) Option { return func(o *options) { o.schema = name 
 // (joule migrate status). By default Open migrates.
 func WithMigrate(on bool) Option { return func(o *options) { o.migrate = on } }
 
-// WithMaxConns bounds the connection pool (default: pgxpool's, the larger
-// of 4 and the number of CPUs, unless the URL sets pool_max_conns).
+// WithMaxConns bounds the connection pool (default: defaultMaxConns,
+// unless the URL sets pool_max_conns).
 func WithMaxConns(n int32) Option { return func(o *options) { o.maxConns = n } }
+
+// defaultMaxConns is the pool's size when neither WithMaxConns nor the URL
+// says. A unit of work holds its connection until its COMMIT is flushed,
+// and PostgreSQL flushes the commits waiting together in one write: the
+// pool bounds how many share a flush. pgxpool's own default (the larger of
+// 4 and the CPUs) held a node to about 4 commits per WAL flush.
+const defaultMaxConns = 16
 
 // Open connects to the database at url (a PostgreSQL URL or keyword/value
 // connection string) and, unless WithMigrate(false), applies pending
@@ -66,8 +74,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", redact(err))
 	}
-	if o.maxConns > 0 {
+	switch {
+	case o.maxConns > 0:
 		cfg.MaxConns = o.maxConns
+	case !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	// Every connection speaks UTC: timestamptz comes back in UTC and
 	// date arithmetic in SQL (partitions) is in UTC.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/meterpack"
 )
 
 // Meter samples are a log of meterValue elements in the meter log
@@ -78,7 +79,7 @@ func packElements(samples []charging.MeterSample) []element {
 		}
 		m := &samples[i]
 		start := len(buf)
-		buf = packSamples(buf, samples[i:j])
+		buf = meterpack.Append(buf, samples[i:j])
 		p := buf[start:len(buf):len(buf)]
 		els = append(els, element{first: m, packed: p, digest: elementDigest(m.ChargerID, m.ConnectorID, m.TransactionID, p)})
 		i = j
@@ -92,7 +93,7 @@ func sameElement(a, b *charging.MeterSample) bool {
 }
 
 func (d *decodedElement) samples(dst []charging.MeterSample) ([]charging.MeterSample, error) {
-	dst, err := unpackSamples(dst, d.packed, d.tmpl, d.seq*sampleIDSpan)
+	dst, err := meterpack.Unpack(dst, d.packed, d.tmpl, d.seq*sampleIDSpan)
 	if err != nil {
 		return dst, fmt.Errorf("meter log element %d: %w", d.seq, err)
 	}

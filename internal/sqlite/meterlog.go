@@ -17,6 +17,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/meterpack"
 )
 
 // The meter log lives in a Pebble database (a pure-Go LSM tree) beside the
@@ -213,7 +214,7 @@ func decodeElement(sessionID string, ts int64, v []byte) (decodedElement, error)
 	d.tmpl.SessionID, d.tmpl.Timestamp = sessionID, fromMicro(ts)
 	seq, k := binary.Uvarint(v)
 	if k <= 0 {
-		return d, errBadPack
+		return d, meterpack.ErrCorrupt
 	}
 	d.seq, v = int64(seq), v[k:]
 	str := func() (string, bool) {
@@ -227,15 +228,15 @@ func decodeElement(sessionID string, ts int64, v []byte) (decodedElement, error)
 	}
 	var ok bool
 	if d.tmpl.ChargerID, ok = str(); !ok {
-		return d, errBadPack
+		return d, meterpack.ErrCorrupt
 	}
 	conn, k := binary.Varint(v)
 	if k <= 0 {
-		return d, errBadPack
+		return d, meterpack.ErrCorrupt
 	}
 	d.tmpl.ConnectorID, v = int(conn), v[k:]
 	if d.tmpl.TransactionID, ok = str(); !ok {
-		return d, errBadPack
+		return d, meterpack.ErrCorrupt
 	}
 	d.packed = v
 	return d, nil
