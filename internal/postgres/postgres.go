@@ -30,6 +30,8 @@ type core struct {
 	conflicts *conflictTracer
 	// parts is how far the meter log's day partitions exist (meter.go).
 	parts meterPartitions
+	// touch holds last-seen times not written yet (touch.go).
+	touch touches
 }
 
 var _ charging.Store = (*Store)(nil)
@@ -113,6 +115,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	s.startTouches()
 	return s, nil
 }
 
@@ -133,8 +136,9 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return errors.New("postgres: Close inside a unit of work")
 	}
+	err := s.stopTouches()
 	s.pool.Close()
-	return nil
+	return err
 }
 
 // Ping checks that the database answers (readiness).

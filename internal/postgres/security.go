@@ -78,6 +78,9 @@ func (s *Store) SaveChargerCredentials(ctx context.Context, c charging.Charger, 
 // The id can then be registered again as a new charger.
 func (s *Store) DeleteCharger(ctx context.Context, chargerID string) error {
 	op := "delete charger " + chargerID
+	// A last-seen time noted for it must not outlive it (and show on a
+	// charger that takes its id later).
+	s.touch.forget(chargerID)
 	return fail(op, s.stmt(ctx, func(q querier) error {
 		tag, err := q.Exec(ctx, `DELETE FROM chargers WHERE id = $1`, chargerID)
 		switch {
