@@ -151,15 +151,19 @@ func raiseNoFile() {
 // every field. In rate and idle modes a reader goroutine (listen) owns ws's
 // reads and in; writes take wmu.
 type charger struct {
-	id    string
-	ws    *websocket.Conn
-	seq   uint64
-	out   []byte // the frame being sent
-	in    []byte // the frame being read
-	tx    int64
-	hist  *hist // allocated when the charger starts loading
-	msgs  uint64
-	cerrs uint64
+	id  string
+	ws  *websocket.Conn
+	seq uint64
+	out []byte // the frame being sent
+	in  []byte // the frame being read
+	tx  int64
+	// tsAt is where the meterValue's timestamp sits in the frame's suffix
+	// (-1 for a Heartbeat); lastTS is the last one sent.
+	tsAt   int
+	lastTS time.Time
+	hist   *hist // allocated when the charger starts loading
+	msgs   uint64
+	cerrs  uint64
 
 	// rate mode: the reader hands the answer to the outstanding CALL (want)
 	// to the sender over got ('3' result, '4' error); dead closes when the
@@ -450,16 +454,26 @@ func callResult(id, action json.RawMessage) []byte {
 	return append(append(append(append([]byte(`[3,`), id...), ','), payload...), ']')
 }
 
-// frameParts returns the pre-encoded frame around the message id.
+// tsLayout is the meterValue timestamp's layout: fixed width, so each
+// message's is written over the last one's in place.
+const tsLayout = "2006-01-02T15:04:05.000Z"
+
+// frameParts returns the pre-encoded frame around the message id. A
+// MeterValues' timestamp is set per message (frame): a charger that sent
+// the same meterValue again would be retrying it, which the CSMS skips
+// instead of storing.
 func (ch *charger) frameParts(action string) (prefix, suffix []byte) {
 	prefix = []byte(`[2,"`)
+	ch.tsAt = -1
 	switch action {
 	case "Heartbeat":
 		suffix = []byte(`","Heartbeat",{}]`)
 	default:
-		ts := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
-		suffix = []byte(`","MeterValues",{"connectorId":1,"transactionId":` + strconv.FormatInt(ch.tx, 10) +
-			`,"meterValue":[{"timestamp":"` + ts + `","sampledValue":[` +
+		head := `","MeterValues",{"connectorId":1,"transactionId":` + strconv.FormatInt(ch.tx, 10) +
+			`,"meterValue":[{"timestamp":"`
+		ch.tsAt = len(head)
+		ts := time.Now().UTC().Format(tsLayout)
+		suffix = []byte(head + ts + `","sampledValue":[` +
 			`{"value":"230.1","context":"Sample.Periodic","format":"Raw","measurand":"Voltage","phase":"L1","location":"Outlet","unit":"V"},` +
 			`{"value":"31.95","context":"Sample.Periodic","format":"Raw","measurand":"Current.Import","phase":"L1","location":"Outlet","unit":"A"},` +
 			`{"value":"7351.2","context":"Sample.Periodic","format":"Raw","measurand":"Power.Active.Import","location":"Outlet","unit":"W"},` +
@@ -532,6 +546,18 @@ func (ch *charger) frame(prefix, suffix []byte) uint64 {
 	ch.out = append(ch.out[:0], prefix...)
 	ch.out = strconv.AppendUint(ch.out, ch.seq, 10)
 	ch.out = append(ch.out, suffix...)
+	if ch.tsAt >= 0 {
+		// A new reading: a later timestamp than the last, by at least a
+		// millisecond (the layout's precision).
+		ts := time.Now().UTC().Truncate(time.Millisecond)
+		if !ts.After(ch.lastTS) {
+			ts = ch.lastTS.Add(time.Millisecond)
+		}
+		ch.lastTS = ts
+		at := len(ch.out) - len(suffix) + ch.tsAt
+		var b [len(tsLayout)]byte
+		copy(ch.out[at:at+len(tsLayout)], ts.AppendFormat(b[:0], tsLayout))
+	}
 	return ch.seq
 }
 
