@@ -245,7 +245,7 @@ func (s *Store) ListUsers(ctx context.Context, q charging.UserQuery) (charging.P
 	if err != nil {
 		return page, fmt.Errorf("postgres: list users: %w", err)
 	}
-	var w peopleWhere
+	var w sqlWhere
 	if q.Role != "" {
 		w.add(`role = `, string(q.Role))
 	}
@@ -426,7 +426,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, q charging.APIKeyQuery) (chargi
 	if err != nil {
 		return page, fmt.Errorf("postgres: list API keys: %w", err)
 	}
-	var w peopleWhere
+	var w sqlWhere
 	if hasCursor {
 		w.add2(`(created_at, id) < (`, time.UnixMicro(afterCreated), `, `, afterID, `)`)
 	}
@@ -510,7 +510,7 @@ func (s *Store) ListAudit(ctx context.Context, q charging.AuditQuery) (charging.
 	if err != nil {
 		return page, fmt.Errorf("postgres: list audit: %w", err)
 	}
-	var w peopleWhere
+	var w sqlWhere
 	if q.ActorID != "" {
 		// "<> ''" lets the planner use the partial index.
 		w.conds = append(w.conds, `actor_id = `+w.arg(q.ActorID)+` AND actor_id <> ''`)

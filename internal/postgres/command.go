@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,19 +53,16 @@ func (s *Store) ListCommands(ctx context.Context, q charging.CommandQuery) (char
 	if err != nil {
 		return page, fail(op, err)
 	}
-	query := `SELECT ` + commandColumns + ` FROM commands WHERE charger_id = $1`
-	args := []any{q.ChargerID}
+	var w sqlWhere
+	w.add(`charger_id = `, q.ChargerID)
 	if q.Action != "" {
-		args = append(args, q.Action)
-		query += ` AND action = $` + strconv.Itoa(len(args))
+		w.add(`action = `, q.Action)
 	}
 	if hasCursor {
-		args = append(args, time.UnixMicro(afterUs).UTC(), afterID)
-		query += fmt.Sprintf(` AND (requested_at, id) < ($%d, $%d)`, len(args)-1, len(args))
+		w.add2(`(requested_at, id) < (`, time.UnixMicro(afterUs).UTC(), `, `, afterID, `)`)
 	}
-	args = append(args, n+1)
-	query += ` ORDER BY requested_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.q().Query(ctx, query, args...)
+	query := `SELECT ` + commandColumns + ` FROM commands` + w.sql() + ` ORDER BY requested_at DESC, id DESC LIMIT ` + w.arg(n+1)
+	rows, err := s.q().Query(ctx, query, w.args...)
 	if err != nil {
 		return page, fail(op, err)
 	}
@@ -87,14 +83,5 @@ func (s *Store) ListCommands(ctx context.Context, q charging.CommandQuery) (char
 	if err != nil {
 		return page, fail(op, err)
 	}
-	page.Items = items
-	if page.Items == nil {
-		page.Items = []charging.CommandRecord{}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		last := page.Items[n-1]
-		page.NextCursor = encodeCursor(last.RequestedAt.UnixMicro(), last.ID)
-	}
-	return page, nil
+	return pageOf(items, n, func(r charging.CommandRecord) []any { return []any{r.RequestedAt.UnixMicro(), r.ID} }), nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -108,4 +109,49 @@ func (s *Store) stmt(ctx context.Context, fn func(q querier) error) error {
 		return fn(s.pool)
 	}
 	return s.write(ctx, func(u *Store) error { return fn(u.tx) })
+}
+
+// sqlWhere builds a WHERE clause with numbered parameters (the list
+// methods' optional filters).
+type sqlWhere struct {
+	conds []string
+	args  []any
+}
+
+// arg adds a parameter and returns its placeholder.
+func (w *sqlWhere) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+// add adds the condition prefix followed by the placeholder of v.
+func (w *sqlWhere) add(prefix string, v any) {
+	w.conds = append(w.conds, prefix+w.arg(v))
+}
+
+// add2 adds a condition of two parameters: prefix v1 mid v2 suffix.
+func (w *sqlWhere) add2(prefix string, v1 any, mid string, v2 any, suffix string) {
+	w.conds = append(w.conds, prefix+w.arg(v1)+mid+w.arg(v2)+suffix)
+}
+
+func (w *sqlWhere) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(w.conds, ` AND `)
+}
+
+// pageOf returns the page of items read with LIMIT n+1: at most n items
+// (an empty list, never nil) and, when there were more, the cursor of the
+// last one kept, made of the sort key that key returns.
+func pageOf[T any](items []T, n int, key func(T) []any) charging.Page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	p := charging.Page[T]{Items: items}
+	if len(items) > n {
+		p.Items = items[:n]
+		p.NextCursor = encodeCursor(key(items[n-1])...)
+	}
+	return p
 }

@@ -159,16 +159,9 @@ func (s *Store) ListVariables(ctx context.Context, q charging.VariableQuery) (ch
 	if err != nil {
 		return page, fail(op, err)
 	}
-	page.Items = items
-	if page.Items == nil {
-		page.Items = []charging.Variable{}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		l := page.Items[n-1]
-		page.NextCursor = encodeCursor(l.Component, l.ComponentInstance, l.EVSEID, l.ConnectorID, l.Variable, l.VariableInstance, l.AttributeType)
-	}
-	return page, nil
+	return pageOf(items, n, func(l charging.Variable) []any {
+		return []any{l.Component, l.ComponentInstance, l.EVSEID, l.ConnectorID, l.Variable, l.VariableInstance, l.AttributeType}
+	}), nil
 }
 
 // HasVariables reports whether the charger has any stored variable.
@@ -228,20 +221,17 @@ func (s *Store) ListChargerEvents(ctx context.Context, q charging.ChargerEventQu
 	if err != nil {
 		return page, fail(op, err)
 	}
-	query := `SELECT id, charger_id, action, kind, occurred_at, evse_id, summary, payload, received_at
-		FROM charger_events WHERE charger_id = $1`
-	args := []any{q.ChargerID}
+	var w sqlWhere
+	w.add(`charger_id = `, q.ChargerID)
 	if q.Action != "" {
-		args = append(args, q.Action)
-		query += ` AND action = $` + strconv.Itoa(len(args))
+		w.add(`action = `, q.Action)
 	}
 	if hasCursor {
-		args = append(args, time.UnixMicro(afterUs).UTC(), afterID)
-		query += fmt.Sprintf(` AND (occurred_at, id) < ($%d, $%d)`, len(args)-1, len(args))
+		w.add2(`(occurred_at, id) < (`, time.UnixMicro(afterUs).UTC(), `, `, afterID, `)`)
 	}
-	args = append(args, n+1)
-	query += ` ORDER BY occurred_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.q().Query(ctx, query, args...)
+	query := `SELECT id, charger_id, action, kind, occurred_at, evse_id, summary, payload, received_at
+		FROM charger_events` + w.sql() + ` ORDER BY occurred_at DESC, id DESC LIMIT ` + w.arg(n+1)
+	rows, err := s.q().Query(ctx, query, w.args...)
 	if err != nil {
 		return page, fail(op, err)
 	}
@@ -255,16 +245,7 @@ func (s *Store) ListChargerEvents(ctx context.Context, q charging.ChargerEventQu
 	if err != nil {
 		return page, fail(op, err)
 	}
-	page.Items = items
-	if page.Items == nil {
-		page.Items = []charging.ChargerEvent{}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		l := page.Items[n-1]
-		page.NextCursor = encodeCursor(l.Timestamp.UnixMicro(), l.ID)
-	}
-	return page, nil
+	return pageOf(items, n, func(e charging.ChargerEvent) []any { return []any{e.Timestamp.UnixMicro(), e.ID} }), nil
 }
 
 // HasTransactionEvent reports whether the event key is stored.

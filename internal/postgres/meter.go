@@ -380,8 +380,9 @@ type meterPartitions struct {
 // days pass.
 func (s *Store) EnsureMeterPartitions(ctx context.Context) error {
 	var until time.Time
-	err := s.pool.QueryRow(ctx, `SELECT ensure_meter_partitions(current_date - 1, $1 + 1) >= 0,
-		(current_date + $1::integer)::timestamptz`, partitionDays).Scan(new(bool), &until)
+	var created int
+	err := s.pool.QueryRow(ctx, `SELECT ensure_meter_partitions(current_date - 1, $1 + 1),
+		(current_date + $1::integer)::timestamptz`, partitionDays).Scan(&created, &until)
 	if err != nil {
 		return fail("ensure meter partitions", err)
 	}

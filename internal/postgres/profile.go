@@ -106,15 +106,7 @@ func (s *Store) ListChargingProfiles(ctx context.Context, q charging.ProfileQuer
 	if err != nil {
 		return page, fail(op, err)
 	}
-	page.Items = items
-	if page.Items == nil {
-		page.Items = []charging.ChargingProfile{}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = encodeCursor(page.Items[n-1].ID)
-	}
-	return page, nil
+	return pageOf(items, n, func(p charging.ChargingProfile) []any { return []any{p.ID} }), nil
 }
 
 // InstallProfile records an accepted profile, replacing what the charger

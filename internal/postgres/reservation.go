@@ -145,13 +145,5 @@ func (s *Store) ListReservations(ctx context.Context, q charging.ReservationQuer
 	if err != nil {
 		return page, fail(op, err)
 	}
-	page.Items = items
-	if page.Items == nil {
-		page.Items = []charging.Reservation{}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = encodeCursor(page.Items[n-1].ID)
-	}
-	return page, nil
+	return pageOf(items, n, func(r charging.Reservation) []any { return []any{r.ID} }), nil
 }

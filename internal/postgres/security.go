@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -129,7 +127,7 @@ func (s *Store) ListSecurityEvents(ctx context.Context, q charging.SecurityEvent
 	if err != nil {
 		return page, fmt.Errorf("postgres: list security events: %w", err)
 	}
-	var w peopleWhere
+	var w sqlWhere
 	if q.ChargerID != "" {
 		w.add(`charger_id = `, q.ChargerID)
 	}
@@ -157,44 +155,7 @@ func (s *Store) ListSecurityEvents(ctx context.Context, q charging.SecurityEvent
 	if err != nil {
 		return charging.Page[charging.SecurityEvent]{}, fmt.Errorf("postgres: list security events: %w", mapErr(err))
 	}
-	if page.Items == nil {
-		page.Items = []charging.SecurityEvent{}
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		l := page.Items[n-1]
-		page.NextCursor = encodeCursor(l.Timestamp.UnixMicro(), l.ID)
-	}
-	return page, nil
-}
-
-// peopleWhere builds a WHERE clause with numbered parameters.
-type peopleWhere struct {
-	conds []string
-	args  []any
-}
-
-// arg adds a parameter and returns its placeholder.
-func (w *peopleWhere) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
-}
-
-// add adds the condition prefix followed by the placeholder of v.
-func (w *peopleWhere) add(prefix string, v any) {
-	w.conds = append(w.conds, prefix+w.arg(v))
-}
-
-// add2 adds a condition of two parameters: prefix v1 mid v2 suffix.
-func (w *peopleWhere) add2(prefix string, v1 any, mid string, v2 any, suffix string) {
-	w.conds = append(w.conds, prefix+w.arg(v1)+mid+w.arg(v2)+suffix)
-}
-
-func (w *peopleWhere) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return ` WHERE ` + strings.Join(w.conds, ` AND `)
+	return pageOf(page.Items, n, func(e charging.SecurityEvent) []any { return []any{e.Timestamp.UnixMicro(), e.ID} }), nil
 }
 
 // peopleConstraint returns the name of the constraint a PostgreSQL error
