@@ -296,47 +296,69 @@ func (s *Store) PurgeMeterSamples(ctx context.Context, before time.Time, limit i
 const partitionPrefix = "meter_elements_p"
 
 // dropMeterPartition drops the oldest day partition that ends at or
-// before the cutoff, if every session with samples in it ended before the
-// cutoff (or was purged already) and its samples without a session are
-// all older than the cutoff, and returns the elements it held. It runs in
+// before the cutoff and that retention may take whole: every session with
+// samples in it ended before the cutoff (or was purged already) and its
+// samples without a session are all older than the cutoff. It returns the
+// elements it held. A blocked day does not hold up the days after it. It runs in
 // the purge's transaction: a purge that fails drops nothing. Dropping a
 // partition locks the table for a moment; it waits at most lockWait for
 // that and otherwise leaves the partition to the next run.
 func (u *Store) dropMeterPartition(ctx context.Context, before time.Time) (int, error) {
+	// The day partitions old enough, oldest first (the names sort by day).
 	rows, err := u.tx.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'meter_elements'::regclass AND c.relname LIKE 'meter\_elements\_p%'
-		ORDER BY c.relname LIMIT 1`)
+			AND c.relname <= $1
+		ORDER BY c.relname`, partitionPrefix+before.UTC().AddDate(0, 0, -1).Format("20060102"))
 	if err != nil {
 		return 0, err
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || len(names) == 0 {
+	if err != nil {
 		return 0, err
 	}
-	name := names[0]
-	day, err := time.Parse("20060102", strings.TrimPrefix(name, partitionPrefix))
-	if err != nil || day.AddDate(0, 0, 1).After(before) {
-		return 0, nil // not a partition of ours, or not old enough
+	// A session still charging (or ended after the cutoff) blocks its
+	// days, not the days after them.
+	for _, name := range names {
+		day, err := time.Parse("20060102", strings.TrimPrefix(name, partitionPrefix))
+		if err != nil || day.AddDate(0, 0, 1).After(before) {
+			continue // not a partition of ours, or not old enough
+		}
+		part := pgx.Identifier{name}.Sanitize()
+		blocked, err := u.partitionBlocked(ctx, part, before)
+		if err != nil {
+			return 0, err
+		}
+		if !blocked {
+			return u.dropPartition(ctx, part)
+		}
 	}
-	part := pgx.Identifier{name}.Sanitize()
-	// The distinct sessions of the partition, one index probe each (a
-	// loose index scan), checked against the sessions table.
+	return 0, nil
+}
+
+// partitionBlocked reports whether a day partition holds samples that
+// retention must keep: of a session that has not ended before the cutoff
+// (and is not purged yet), or without a session and not older than it.
+// The distinct sessions of the partition are found by one index probe
+// each (a loose index scan) and checked against the sessions table.
+func (u *Store) partitionBlocked(ctx context.Context, part string, before time.Time) (bool, error) {
 	var blocked bool
-	err = u.tx.QueryRow(ctx, `WITH RECURSIVE ids (id) AS (
+	err := u.tx.QueryRow(ctx, `WITH RECURSIVE ids (id) AS (
 			SELECT min(session_id) FROM `+part+` WHERE session_id > ''
 			UNION ALL
 			SELECT (SELECT min(session_id) FROM `+part+` WHERE session_id > ids.id) FROM ids WHERE ids.id IS NOT NULL)
 		SELECT EXISTS (SELECT 1 FROM ids JOIN sessions s ON s.id = ids.id
 				WHERE NOT s.samples_purged AND NOT (s.status IN ('finished', 'failed') AND s.updated_at < $1))
 			OR EXISTS (SELECT 1 FROM `+part+` WHERE session_id = '' AND ts >= $1)`, before).Scan(&blocked)
-	if err != nil || blocked {
-		return 0, err
-	}
+	return blocked, err
+}
+
+// dropPartition drops a day partition and returns the elements it held.
+func (u *Store) dropPartition(ctx context.Context, part string) (int, error) {
 	var n int
 	if err := u.tx.QueryRow(ctx, `SELECT count(*) FROM `+part).Scan(&n); err != nil {
 		return 0, err
 	}
-	err = u.write(ctx, func(v *Store) error {
+	err := u.write(ctx, func(v *Store) error {
 		if _, err := v.tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, lockWait); err != nil {
 			return err
 		}

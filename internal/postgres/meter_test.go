@@ -133,13 +133,27 @@ func TestMeterPartitions(t *testing.T) {
 		}
 	}
 	end("OLD-FIN")
+	// The day after holds only an ended session: the blocked day before it
+	// does not keep it from being dropped.
+	next := old.AddDate(0, 0, 1)
+	if err := s.Pool().QueryRow(ctx, `SELECT ensure_meter_partitions($1::date, 1)`, next).Scan(&created); err != nil || created != 1 {
+		t.Fatalf("ensure_meter_partitions(next day) = %d, %v; want 1 created", created, err)
+	}
+	meterSession(t, s, "NEXT-FIN", 4, charging.SessionActive, next)
+	if err := s.AddMeterSamples(ctx, meterElement("NEXT-FIN", next, 7), nil); err != nil {
+		t.Fatal(err)
+	}
+	end("NEXT-FIN")
 	cutoff := now.AddDate(0, 0, -10)
 	n, more, err := s.PurgeMeterSamples(ctx, cutoff, 100)
-	if err != nil || n != 1 || more {
-		t.Fatalf("PurgeMeterSamples = %d, %v, %v; want 1 element (OLD-FIN's), false", n, more, err)
+	if err != nil || n != 2 || more {
+		t.Fatalf("PurgeMeterSamples = %d, %v, %v; want 2 elements (NEXT-FIN's day dropped, OLD-FIN's deleted), false", n, more, err)
 	}
 	if !partitionExists(t, s, day(old)) {
 		t.Fatalf("partition %s dropped while OLD-ACT is active", day(old))
+	}
+	if partitionExists(t, s, day(next)) {
+		t.Fatalf("partition %s kept: only its day before is blocked", day(next))
 	}
 	// OLD-ACT ends: the next purge drops the partition whole.
 	end("OLD-ACT")
