@@ -66,6 +66,17 @@ type Session struct {
 	// A stop the charger sends later still wins: its final reading
 	// replaces the last known one and ClosedBy is cleared.
 	ClosedBy string `json:"closedBy,omitempty"`
+	// TariffID is the tariff the session is priced by, chosen when it
+	// started ("" when charging is free); Tariff is that tariff as it was
+	// then, kept with the session so that a later change does not reprice it.
+	TariffID string  `json:"tariffId,omitempty"`
+	Tariff   *Tariff `json:"-"`
+	// Cost is the running cost while active, the final one when finished
+	// (Cost.Final); nil when free.
+	Cost *Cost `json:"cost,omitempty"`
+	// Payment is how the session is paid; nil when nothing is owed or no
+	// payment was asked for.
+	Payment *Payment `json:"payment,omitempty"`
 }
 
 // Who closed a session the charger never reported stopped.
