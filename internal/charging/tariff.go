@@ -1,10 +1,6 @@
 package charging
 
-import (
-	"time"
-
-	"github.com/shopspring/decimal"
-)
+import "time"
 
 // Tariff is what charging costs, modelled on OCPI 2.2.1's Tariff with
 // camelCase names: price components for energy, charging time, parking
@@ -41,8 +37,8 @@ type DisplayText struct {
 
 // Price is an amount excluding VAT and, when known, including it.
 type Price struct {
-	ExclVat decimal.Decimal  `json:"exclVat"`
-	InclVat *decimal.Decimal `json:"inclVat,omitempty"`
+	ExclVat Decimal `json:"exclVat"`
+	InclVat Decimal `json:"inclVat,omitempty"`
 }
 
 // TariffElement is a set of price components that apply together while
@@ -67,10 +63,10 @@ const (
 // billing step in Wh (ENERGY) or seconds (TIME, PARKING_TIME); 0 or 1 is
 // exact.
 type PriceComponent struct {
-	Type     TariffDimension  `json:"type"`
-	Price    decimal.Decimal  `json:"price"`
-	VAT      *decimal.Decimal `json:"vat,omitempty"` // percent; nil: no VAT
-	StepSize int              `json:"stepSize"`
+	Type     TariffDimension `json:"type"`
+	Price    Decimal         `json:"price"`
+	VAT      Decimal         `json:"vat,omitempty"` // percent; "": no VAT
+	StepSize int             `json:"stepSize"`
 }
 
 // TariffRestrictions say when an element applies (OCPI TariffRestrictions).
