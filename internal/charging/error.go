@@ -20,6 +20,9 @@ const (
 	EUNPROCESSABLE = "unprocessable"
 	// ESTORAGEFULL: the disk is full; nothing was written. Try again later.
 	ESTORAGEFULL = "storage_full"
+	// EPAYMENT: the payment was refused (a declined card, a wallet without
+	// enough balance); nothing was started.
+	EPAYMENT = "payment_required"
 )
 
 // Error is a domain error with a machine-readable code and a message meant

@@ -48,6 +48,8 @@ var httpStatus = map[string]int{
 	charging.ERATELIMITED:     http.StatusTooManyRequests,
 	// The disk is full: nothing was written (Retry-After says when to try again).
 	charging.ESTORAGEFULL: http.StatusServiceUnavailable,
+	// A declined card or a wallet without enough balance.
+	charging.EPAYMENT: http.StatusPaymentRequired,
 }
 
 // storageRetryAfter is the Retry-After of a storage_full problem, seconds.
@@ -69,6 +71,7 @@ var problemTitle = map[string]string{
 	charging.EFORBIDDEN:       "Forbidden",
 	charging.ERATELIMITED:     "Too many attempts",
 	charging.ESTORAGEFULL:     "Storage full",
+	charging.EPAYMENT:         "Payment required",
 }
 
 // fail writes err as a problem. Internal errors are logged here, and only
