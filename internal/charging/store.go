@@ -92,6 +92,10 @@ type Tx interface {
 	ListSessions(ctx context.Context, q SessionQuery) (Page[Session], error)
 	// NextTransactionID returns a new, never used OCPP 1.6 transaction id (> 0).
 	NextTransactionID(ctx context.Context) (int64, error)
+	// NextReceiptNumber returns the next receipt number (1, 2, ...):
+	// gapless, since taken inside a unit of work that rolls back it is
+	// given back.
+	NextReceiptNumber(ctx context.Context) (int64, error)
 
 	// AddMeterSamples stores samples in the meter log and, when s is not
 	// nil, overwrites that session, in one write. Samples are kept by

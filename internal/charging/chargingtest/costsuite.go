@@ -2,6 +2,7 @@ package chargingtest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -102,5 +103,31 @@ func testSessionCostPayment(t *testing.T, s charging.Store) {
 	must(t, err, "GetSession S-4")
 	if got.Cost != nil || got.Payment != nil || got.Tariff != nil || got.TariffID != "" {
 		t.Fatalf("a free session reads back with cost %+v, payment %+v, tariff %q", got.Cost, got.Payment, got.TariffID)
+	}
+}
+
+// testReceiptNumbers: receipt numbers count up without gaps, even when a
+// unit that took one rolls back.
+func testReceiptNumbers(t *testing.T, s charging.Store) {
+	ctx := context.Background()
+	n1, err := s.NextReceiptNumber(ctx)
+	must(t, err, "NextReceiptNumber")
+	errRollback := errors.New("roll back")
+	err = s.Update(ctx, func(tx charging.Tx) error {
+		if _, err := tx.NextReceiptNumber(ctx); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("Update: %v", err)
+	}
+	var n2 int64
+	must(t, s.Update(ctx, func(tx charging.Tx) (err error) {
+		n2, err = tx.NextReceiptNumber(ctx)
+		return err
+	}), "NextReceiptNumber in a unit")
+	if n1 != 1 || n2 != 2 {
+		t.Fatalf("receipt numbers %d then %d, want 1 then 2 (the rolled back unit gives its number back)", n1, n2)
 	}
 }

@@ -93,6 +93,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ListChargersBySite", testListChargersBySite},
 		// Tariffs, costs and payments on sessions: costsuite.go.
 		{"SessionCostPayment", testSessionCostPayment},
+		{"ReceiptNumbers", testReceiptNumbers},
 		{"ConnectorSpecs", testConnectorSpecs},
 	}
 	for _, tt := range tests {

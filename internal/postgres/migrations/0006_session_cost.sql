@@ -18,3 +18,12 @@ ALTER TABLE sessions
 -- writes updated_at and cost) stays a HOT update.
 CREATE INDEX sessions_payment_open ON sessions (payment_status)
 	WHERE payment_status IN ('authorized', 'unpaid');
+
+-- Receipt numbers: gapless (a sequence is not: nextval is never rolled
+-- back), so one counter row, taken in the unit of work that records a
+-- captured payment. Captures are rare; the row is not a hot spot.
+CREATE TABLE receipt_counter (
+	id    int PRIMARY KEY CHECK (id = 1),
+	value bigint NOT NULL
+);
+INSERT INTO receipt_counter (id, value) VALUES (1, 0);

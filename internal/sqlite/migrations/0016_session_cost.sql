@@ -16,3 +16,7 @@ ALTER TABLE sessions ADD COLUMN payment_status TEXT NOT NULL DEFAULT '';
 -- failed and is retried): the payment worker's queue, small by nature.
 CREATE INDEX sessions_payment_open ON sessions (payment_status)
 	WHERE payment_status IN ('authorized', 'unpaid');
+
+-- Receipt numbers: gapless, taken in the unit of work that records a
+-- captured payment (a unit that rolls back gives its number back).
+INSERT INTO sequences (name, value) VALUES ('receipt_number', 0);
