@@ -1,11 +1,15 @@
-// Package tariff validates tariffs and prices charging sessions under them.
+// Package tariff validates tariffs and prices charging sessions under them,
+// following OCPI 2.2.1's tariff module (mod_tariffs): for each dimension
+// (energy, charging time, parking time) the first element, in order, that
+// has a component of that dimension and whose restrictions all hold
+// prices it; step sizes round a dimension's session total up; FLAT is
+// charged once. All money is exact (math/big.Rat) until it is rounded to
+// the currency's minor unit, half away from zero.
 //
-// CONTRACT STUB: the signatures below are the contract; the tariff engine
-// replaces the bodies.
+// It imports charging and the standard library only.
 package tariff
 
 import (
-	"errors"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -41,18 +45,5 @@ type Quote struct {
 	IdlePrice   charging.Decimal `json:"idlePrice,omitempty"`   // per hour parked, not charging
 	FlatPrice   charging.Decimal `json:"flatPrice,omitempty"`   // per session
 	MinPrice    charging.Decimal `json:"minPrice,omitempty"`
-	Text        string           `json:"text"` // e.g. "0.30 EUR/kWh + 1.00 EUR per session"
+	Text        string           `json:"text"` // e.g. "0.36 EUR/kWh · 1.00 EUR per session"
 }
-
-var errStub = errors.New("tariff: not built yet")
-
-// Validate normalizes t (trims names, upper-cases the currency) and returns
-// an EINVALID *charging.Error naming the first field that breaks a rule
-// (e.g. elements[0].priceComponents[1].stepSize).
-func Validate(t *charging.Tariff) error { return errStub }
-
-// Price returns what u costs under t, rounded to the currency's minor unit.
-func Price(t charging.Tariff, u Usage) (charging.Cost, error) { return charging.Cost{}, errStub }
-
-// QuoteAt returns the prices that apply at a session starting at at.
-func QuoteAt(t charging.Tariff, at time.Time, loc *time.Location) Quote { return Quote{} }
