@@ -92,6 +92,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ChargerDetails", testChargerDetails},
 		{"ListChargersBySite", testListChargersBySite},
 		{"ConnectorSpecs", testConnectorSpecs},
+		{"Wallet", testWallet}, // walletsuite.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
