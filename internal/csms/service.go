@@ -83,6 +83,11 @@ type Config struct {
 	// always (a single node). The follow-ups of a connection or a boot are
 	// not background work: the node holding the charger runs them.
 	Leader func() bool
+	// Payments is how drivers pay (payment.Router): the provider of a
+	// user's next session, a session's provider by name, saved cards.
+	// nil: no cards (saving one is ECONFLICT); the wallet ledger's API
+	// works all the same.
+	Payments Payments
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).

@@ -35,6 +35,8 @@ type fakeService struct {
 	updatedConn   int
 	chargerUpdate *charging.ChargerUpdate   // UpdateCharger's argument (fake_sites_test.go)
 	sites         httpapi.SiteService       // the real sites (fake_sites_test.go)
+	payments      httpapi.PaymentService    // the real wallets (fake_payments_test.go)
+	cards         *fakeCards                // csms's payments, cards faked (fake_payments_test.go)
 	variables     []charging.Variable       // ListVariables answers these (devicemodel_test.go)
 	sec           securityCalls             // the SecurityService part (fake_security_test.go)
 	diagJobs      []charging.DiagnosticsJob // ListDiagnosticsJobs answers these

@@ -208,6 +208,13 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/me", []methodHandler{{http.MethodGet, s.me, signedIn}, {http.MethodPatch, s.updateMe, signedIn}}},
 		{"/api/v1/me/id-tags", []methodHandler{{http.MethodPost, s.linkIDTag, signedIn}}},
 		{"/api/v1/me/id-tags/{idTag}", []methodHandler{{http.MethodDelete, s.unlinkIDTag, signedIn}}},
+		// Wallets and saved cards (payments.go).
+		{"/api/v1/me/wallet", []methodHandler{{http.MethodGet, s.myWallet, signedIn}}},
+		{"/api/v1/me/wallet/entries", []methodHandler{{http.MethodGet, s.myWalletEntries, signedIn}}},
+		{"/api/v1/me/payment-methods", []methodHandler{{http.MethodGet, s.listPaymentMethods, signedIn}, {http.MethodPost, s.savePaymentMethod, signedIn}}},
+		{"/api/v1/me/payment-methods/{id}", []methodHandler{{http.MethodDelete, s.deletePaymentMethod, signedIn}}},
+		{"/api/v1/users/{id}/wallet", []methodHandler{{http.MethodGet, s.userWallet, write}}},
+		{"/api/v1/users/{id}/wallet/entries", []methodHandler{{http.MethodGet, s.userWalletEntries, write}, {http.MethodPost, s.addWalletEntry, write}}},
 		{"/api/v1/users", []methodHandler{{http.MethodGet, s.listUsers, admin}, {http.MethodPost, s.createUser, admin}}},
 		{"/api/v1/users/{id}", []methodHandler{{http.MethodGet, s.getUser, admin}, {http.MethodPatch, s.updateUser, admin}, {http.MethodDelete, s.deleteUser, admin}}},
 		{"/api/v1/api-keys", []methodHandler{{http.MethodGet, s.listAPIKeys, admin}, {http.MethodPost, s.createAPIKey, admin}}},

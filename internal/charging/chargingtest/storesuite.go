@@ -95,6 +95,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"SessionCostPayment", testSessionCostPayment},
 		{"ReceiptNumbers", testReceiptNumbers},
 		{"ConnectorSpecs", testConnectorSpecs},
+		{"Wallet", testWallet}, // walletsuite.go
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
