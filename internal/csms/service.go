@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/tariff"
 )
 
 // Service implements the use cases. Build it with New.
@@ -83,6 +84,10 @@ type Config struct {
 	// always (a single node). The follow-ups of a connection or a boot are
 	// not background work: the node holding the charger runs them.
 	Leader func() bool
+	// ValidateTariff normalizes and checks a tariff an operator writes
+	// (an EINVALID *charging.Error naming the field); nil is
+	// tariff.Validate.
+	ValidateTariff func(t *charging.Tariff) error
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -104,6 +109,9 @@ func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, lo
 	}
 	if cfg.LostSessionGrace == 0 {
 		cfg.LostSessionGrace = DefaultLostSessionGrace
+	}
+	if cfg.ValidateTariff == nil {
+		cfg.ValidateTariff = tariff.Validate
 	}
 	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
 	s.sec.writes = make(chan struct{}, 16)

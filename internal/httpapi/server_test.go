@@ -120,7 +120,8 @@ func newEnvBus(t *testing.T, bus charging.EventBus, inbus *inmem.Bus, opts httpa
 	if sites == nil {
 		sites = openStore(t)
 	}
-	e.svc.sites = csms.New(sites, bus, nil, nil, nil, csms.Config{})
+	svc := csms.New(sites, bus, nil, nil, nil, csms.Config{ValidateTariff: validateTariff})
+	e.svc.sites, e.svc.tariffs = svc, svc
 	e.api = httpapi.NewServer(e.svc, bus, opts)
 	e.srv = httptest.NewServer(checker(t).Handler(t, e.api.Handler()))
 	t.Cleanup(e.srv.Close)

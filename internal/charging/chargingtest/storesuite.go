@@ -92,6 +92,13 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ChargerDetails", testChargerDetails},
 		{"ListChargersBySite", testListChargersBySite},
 		{"ConnectorSpecs", testConnectorSpecs},
+		// Tariffs and where they are assigned: tariffsuite.go.
+		{"TariffCreateGetSave", testTariffCreateGetSave},
+		{"ListTariffs", testListTariffs},
+		{"TariffAssignments", testTariffAssignments},
+		{"DeleteTariffInUse", testDeleteTariffInUse},
+		{"DeleteTariffInUnit", testDeleteTariffInUnit},
+		{"UserDriverGroup", testUserDriverGroup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
