@@ -148,6 +148,7 @@ type Tx interface {
 	AccountStore  // account.go
 	SiteStore     // site.go
 	WalletStore   // wallet.go: prepaid wallets and saved cards
+	TariffStore   // tariffstore.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

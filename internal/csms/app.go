@@ -61,7 +61,7 @@ func (s *Service) UpdateConnector(ctx context.Context, chargerID string, connect
 		if err != nil {
 			return err
 		}
-		k, err = s.updateConnector(ctx, w.tx, c, connectorID, u)
+		k, err = s.updateConnector(ctx, w.tx, c, connectorID, u, "")
 		return err
 	})
 	if err != nil {
@@ -73,12 +73,19 @@ func (s *Service) UpdateConnector(ctx context.Context, chargerID string, connect
 
 // updateConnector applies an operator's update to connector id of c
 // through tx, declaring the connector if the charger has not reported it.
-func (s *Service) updateConnector(ctx context.Context, tx charging.Tx, c charging.Charger, id int, u charging.ConnectorUpdate) (charging.Connector, error) {
+// A tariff it assigns that does not exist is EUNPROCESSABLE, its field
+// named after prefix (connectors[0].).
+func (s *Service) updateConnector(ctx context.Context, tx charging.Tx, c charging.Charger, id int, u charging.ConnectorUpdate, prefix string) (charging.Connector, error) {
 	k, ok := c.Connector(id)
 	if !ok {
 		k = charging.Connector{ConnectorID: id, Status: charging.StatusUnknown}
 	}
 	k = u.Apply(k)
+	if u.TariffID != nil || u.GroupTariffs != nil {
+		if err := checkTariffs(ctx, tx, prefix, k.TariffID, k.GroupTariffs); err != nil {
+			return charging.Connector{}, err
+		}
+	}
 	k.UpdatedAt = s.utcNow()
 	if err := tx.SaveConnector(ctx, c.ID, k); err != nil {
 		return charging.Connector{}, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/tariff"
 )
 
 // Service implements the use cases. Build it with New.
@@ -88,6 +89,10 @@ type Config struct {
 	// nil: no cards (saving one is ECONFLICT); the wallet ledger's API
 	// works all the same.
 	Payments Payments
+	// ValidateTariff normalizes and checks a tariff an operator writes
+	// (an EINVALID *charging.Error naming the field); nil is
+	// tariff.Validate.
+	ValidateTariff func(t *charging.Tariff) error
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -109,6 +114,9 @@ func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, lo
 	}
 	if cfg.LostSessionGrace == 0 {
 		cfg.LostSessionGrace = DefaultLostSessionGrace
+	}
+	if cfg.ValidateTariff == nil {
+		cfg.ValidateTariff = tariff.Validate
 	}
 	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
 	s.sec.writes = make(chan struct{}, 16)

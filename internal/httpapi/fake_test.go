@@ -37,6 +37,7 @@ type fakeService struct {
 	sites         httpapi.SiteService       // the real sites (fake_sites_test.go)
 	payments      httpapi.PaymentService    // the real wallets (fake_payments_test.go)
 	cards         *fakeCards                // csms's payments, cards faked (fake_payments_test.go)
+	tariffs       httpapi.TariffService     // the real tariffs (fake_tariffs_test.go)
 	variables     []charging.Variable       // ListVariables answers these (devicemodel_test.go)
 	sec           securityCalls             // the SecurityService part (fake_security_test.go)
 	diagJobs      []charging.DiagnosticsJob // ListDiagnosticsJobs answers these
@@ -119,7 +120,11 @@ func (f *fakeService) UpdateConnector(ctx context.Context, chargerID string, con
 	}
 	for i, k := range c.Connectors {
 		if k.ConnectorID == connectorID {
-			c.Connectors[i] = u.Apply(k)
+			k = u.Apply(k)
+			if err := f.checkTariffs(ctx, "", k.TariffID, k.GroupTariffs); err != nil {
+				return charging.Connector{}, err
+			}
+			c.Connectors[i] = k
 			return c.Connectors[i], nil
 		}
 	}

@@ -121,8 +121,8 @@ func newEnvBus(t *testing.T, bus charging.EventBus, inbus *inmem.Bus, opts httpa
 		sites = openStore(t)
 	}
 	e.svc.cards = newFakeCards(sites)
-	cs := csms.New(sites, bus, nil, nil, nil, csms.Config{Payments: e.svc.cards})
-	e.svc.sites, e.svc.payments = cs, cs
+	cs := csms.New(sites, bus, nil, nil, nil, csms.Config{Payments: e.svc.cards, ValidateTariff: validateTariff})
+	e.svc.sites, e.svc.payments, e.svc.tariffs = cs, cs, cs
 	e.api = httpapi.NewServer(e.svc, bus, opts)
 	e.srv = httptest.NewServer(checker(t).Handler(t, e.api.Handler()))
 	t.Cleanup(e.srv.Close)

@@ -19,6 +19,7 @@ type Service interface {
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
 	SiteService        // sites.go: sites, a charger's name, site and connectors
 	PaymentService     // service_payments.go: wallets and saved cards
+	TariffService      // service_tariffs.go: tariffs, and the tariff a driver pays at a connector
 
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error

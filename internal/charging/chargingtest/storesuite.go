@@ -96,6 +96,13 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ReceiptNumbers", testReceiptNumbers},
 		{"ConnectorSpecs", testConnectorSpecs},
 		{"Wallet", testWallet}, // walletsuite.go
+		// Tariffs and where they are assigned: tariffsuite.go.
+		{"TariffCreateGetSave", testTariffCreateGetSave},
+		{"ListTariffs", testListTariffs},
+		{"TariffAssignments", testTariffAssignments},
+		{"DeleteTariffInUse", testDeleteTariffInUse},
+		{"DeleteTariffInUnit", testDeleteTariffInUnit},
+		{"UserDriverGroup", testUserDriverGroup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
