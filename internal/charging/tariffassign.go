@@ -136,6 +136,22 @@ type TariffAt struct {
 	Tariff      *Tariff     `json:"tariff"`
 	Level       TariffLevel `json:"level,omitempty"`       // where it was assigned
 	DriverGroup string      `json:"driverGroup,omitempty"` // the group it was resolved for
+	// Quote is what a session starting now pays, in words and per unit
+	// (VAT included); nil when free.
+	Quote *TariffQuote `json:"quote"`
+}
+
+// TariffQuote is what charging costs at one moment, for a driver about to
+// start: each dimension's price including VAT ("" when the tariff has
+// none), and the whole in words.
+type TariffQuote struct {
+	Currency    string  `json:"currency"`
+	EnergyPrice Decimal `json:"energyPrice,omitempty"` // per kWh
+	TimePrice   Decimal `json:"timePrice,omitempty"`   // per hour charging
+	IdlePrice   Decimal `json:"idlePrice,omitempty"`   // per hour parked, not charging
+	FlatPrice   Decimal `json:"flatPrice,omitempty"`   // per session
+	MinPrice    Decimal `json:"minPrice,omitempty"`
+	Text        string  `json:"text"` // e.g. "0.36 EUR/kWh · 1.00 EUR per session"
 }
 
 // GroupTariffsPatch changes a level's driver-group overrides as a JSON

@@ -159,6 +159,11 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 		Status: charging.SessionPending, Origin: charging.OriginRemote,
 		CreatedAt: now, UpdatedAt: now, IdempotencyKey: r.IdempotencyKey, RemoteStartID: remoteStartID,
 	}
+	// The price, and the driver's payment hold, before anything is written
+	// or sent: a declined hold starts nothing.
+	if err := s.authorizeStart(ctx, &ses); err != nil {
+		return charging.Session{}, err
+	}
 	start := charging.RemoteStart{
 		ConnectorID: r.ConnectorID, IDTag: r.IDTag, ChargingProfile: json.RawMessage(r.ChargingProfile), Profile: profile,
 		RemoteStartID: remoteStartID,
@@ -167,9 +172,11 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	// of its RemoteStartTransaction are durable together, before it is sent.
 	rec, err := s.newRecord(ctx, r.ChargerID, "RemoteStartTransaction", remoteStartRequest(start))
 	if err != nil {
+		s.releaseUnused(ctx, ses)
 		return charging.Session{}, err
 	}
 	if err := s.createPending(ctx, ses, rec); err != nil {
+		s.releaseUnused(ctx, ses)
 		if r.IdempotencyKey != "" && charging.ErrorCode(err) == charging.ECONFLICT {
 			// A concurrent retry with the same key won the race.
 			if prev, perr := s.store.GetSessionByIdempotencyKey(ctx, r.IdempotencyKey); perr == nil {

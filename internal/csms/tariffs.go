@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/tariff"
 )
 
 // Tariffs: what charging costs, and which tariff applies where. A tariff
@@ -22,6 +23,7 @@ func (s *Service) CreateTariff(ctx context.Context, t charging.Tariff) (charging
 	} else if !charging.ValidTariffID(t.ID) {
 		return charging.Tariff{}, charging.Errorf(charging.EINVALID, "id must be 1 to %d letters, digits, '.', '_' or '-', got %q", charging.MaxTariffID, t.ID)
 	}
+	t.TimeZone = "" // a session's copy carries its site's zone; a tariff has none
 	if err := s.cfg.ValidateTariff(&t); err != nil {
 		return charging.Tariff{}, err
 	}
@@ -48,6 +50,7 @@ func (s *Service) ListTariffs(ctx context.Context, q charging.TariffQuery) (char
 // ENOTFOUND (a PUT never creates one). Sessions keep the costs they were
 // priced at.
 func (s *Service) ReplaceTariff(ctx context.Context, t charging.Tariff) (charging.Tariff, error) {
+	t.TimeZone = "" // a session's copy carries its site's zone; a tariff has none
 	if err := s.cfg.ValidateTariff(&t); err != nil {
 		return charging.Tariff{}, err
 	}
@@ -104,7 +107,14 @@ func (s *Service) TariffAt(ctx context.Context, chargerID string, connectorID in
 		if err != nil {
 			return charging.TariffAt{}, err
 		}
-		return charging.TariffAt{Tariff: &t, Level: level, DriverGroup: driverGroup}, nil
+		at := charging.TariffAt{Tariff: &t, Level: level, DriverGroup: driverGroup}
+		if site != nil {
+			t.TimeZone = site.TimeZone
+		}
+		q := tariff.QuoteAt(t, s.utcNow(), location(&t))
+		t.TimeZone = ""
+		at.Quote = &q
+		return at, nil
 	}
 }
 

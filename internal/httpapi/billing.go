@@ -47,7 +47,7 @@ func (s *Server) ownReceipt(r *http.Request) (charging.Receipt, error) {
 	return s.svc.Receipt(r.Context(), id)
 }
 
-// GET /api/v1/sessions/totals?chargerId=&...: the same filters as the
+// GET /api/v1/stats/sessions?chargerId=&...: the same filters as the
 // session list; a driver's totals are of their own sessions.
 func (s *Server) sessionTotals(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

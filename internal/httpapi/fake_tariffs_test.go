@@ -1,7 +1,10 @@
 package httpapi_test
 
 import (
+	"time"
+
 	"context"
+	"github.com/joule-ev/joule/internal/tariff"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
@@ -65,7 +68,8 @@ func (f *fakeService) TariffAt(ctx context.Context, chargerID string, connectorI
 	if err != nil {
 		return charging.TariffAt{}, err
 	}
-	return charging.TariffAt{Tariff: &t, Level: level, DriverGroup: driverGroup}, nil
+	q := tariff.QuoteAt(t, time.Now(), time.UTC)
+	return charging.TariffAt{Tariff: &t, Level: level, DriverGroup: driverGroup, Quote: &q}, nil
 }
 
 // checkTariffs is csms's check of an assignment on the fake's chargers:

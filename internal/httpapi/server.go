@@ -154,6 +154,10 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/sessions/{id}/stop", []methodHandler{{http.MethodPost, s.stopSession, driverCommand}}},
 		{"/api/v1/sessions/{id}/close", []methodHandler{{http.MethodPost, s.closeSession, write}}},
 		{"/api/v1/sessions/{id}/meter-values", []methodHandler{{http.MethodGet, s.listMeterValues, driverRead}}},
+		{"/api/v1/stats/sessions", []methodHandler{{http.MethodGet, s.sessionTotals, driverRead}}},
+		{"/api/v1/sessions/{id}/receipt", []methodHandler{{http.MethodGet, s.getReceipt, driverRead}}},
+		{"/api/v1/sessions/{id}/receipt.html", []methodHandler{{http.MethodGet, s.getReceiptHTML, driverRead}}},
+		{"/api/v1/sessions/{id}/refund", []methodHandler{{http.MethodPost, s.refundSession, write}}},
 		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events, driverRead}}},
 		{"/api/v1/stats/power", []methodHandler{{http.MethodGet, s.powerStats, read}}},
 		// Station management (station.go).

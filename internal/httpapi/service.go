@@ -20,6 +20,7 @@ type Service interface {
 	SiteService        // sites.go: sites, a charger's name, site and connectors
 	PaymentService     // service_payments.go: wallets and saved cards
 	TariffService      // service_tariffs.go: tariffs, and the tariff a driver pays at a connector
+	BillingService     // billing.go: receipts, totals, refunds
 
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error

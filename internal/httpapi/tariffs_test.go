@@ -32,16 +32,6 @@ func (e *testEnv) createTariff(t *testing.T, body string) charging.Tariff {
 	return x
 }
 
-// signupDriver signs up a driver and returns their id and bearer header.
-func (e *testEnv) signupDriver(t *testing.T, email string) (string, []string) {
-	t.Helper()
-	ses, err := e.acc.Signup(bg, email, "long enough password", "D", "10.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ses.User.ID, []string{"Authorization", "Bearer " + ses.Token}
-}
-
 func TestTariffsCRUD(t *testing.T) {
 	e := newEnv(t, httpapi.Options{})
 	// The issue's example: the id is Joule's.
@@ -325,15 +315,18 @@ func TestConnectorTariff(t *testing.T) {
 		if at.Tariff == nil {
 			return "free"
 		}
+		if at.Quote == nil || at.Quote.Currency != at.Tariff.Currency || !strings.Contains(at.Quote.Text, "/kWh") {
+			t.Errorf("tariff %s comes without its quote: %+v", at.Tariff.ID, at.Quote)
+		}
 		return fmt.Sprintf("%s %s at %s for %q", at.Tariff.ID, at.Tariff.Elements[0].PriceComponents[0].Price, at.Level, at.DriverGroup)
 	}
 
-	// Not at the site yet: free, {"tariff": null}.
+	// Not at the site yet: free, {"tariff": null, "quote": null}.
 	res := e.do(t, "GET", "/api/v1/chargers/CP-1/connectors/1/tariff", "", asMember...)
 	var raw map[string]any
 	want(t, res, http.StatusOK, &raw)
-	if v, ok := raw["tariff"]; !ok || v != nil || len(raw) != 1 {
-		t.Errorf("free lookup = %v, want {\"tariff\": null}", raw)
+	if v, ok := raw["tariff"]; !ok || v != nil || raw["quote"] != nil || len(raw) != 2 {
+		t.Errorf("free lookup = %v, want {\"tariff\": null, \"quote\": null}", raw)
 	}
 
 	want(t, e.do(t, "PATCH", "/api/v1/chargers/CP-1", fmt.Sprintf(`{"siteId":%q}`, x.ID)), http.StatusOK, nil)

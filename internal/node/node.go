@@ -113,6 +113,11 @@ type Config struct {
 	// it they pay from their wallet. The key is never logged.
 	StripeKey string
 	StripeURL string
+	// PaymentHold is what an app start holds on a tariff without a
+	// maximum price (default csms.DefaultPaymentHold); Seller is printed
+	// on receipts.
+	PaymentHold charging.Decimal
+	Seller      charging.Seller
 	// ClusterName prefixes the cluster's names on NATS (event stream,
 	// ownership bucket, command subjects); default "joule". Two clusters
 	// sharing one NATS need different names.
@@ -215,6 +220,8 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	}
 	svc := csms.New(store, bus, nil, log, nil, csms.Config{
 		Payments:            payment.NewRouter(store, cards),
+		PaymentHold:         cfg.PaymentHold,
+		Seller:              cfg.Seller,
 		HeartbeatInterval:   cfg.HeartbeatInterval,
 		PendingTimeout:      cfg.PendingTimeout,
 		SweepInterval:       cfg.SweepInterval,
