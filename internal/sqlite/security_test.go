@@ -124,6 +124,7 @@ func TestMigration0011Upgrade(t *testing.T) {
 		delete(after, "index "+ix) // 0013
 	}
 	delete(after, "index sessions_active_created") // 0015
+	delete(after, "index sessions_payment_open")   // 0016
 	delete(before, "index sessions_transaction")   // replaced by sessions_transaction_created in 0013
 	for name, q := range before {
 		if after[name] != q {
