@@ -143,6 +143,7 @@ type Tx interface {
 	SecurityStore // security.go
 	AccountStore  // account.go
 	SiteStore     // site.go
+	ReportStore   // report.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -112,6 +113,7 @@ type committer struct {
 	mb   *meterBatch // the running batch's meter writes; committer goroutine only
 
 	staged []*unitState // effects of the running batch's units; committer goroutine only
+	moving []chargerPresence // the running batch's moves; committer goroutine only
 
 	// vis is held for writing while a batch becomes visible (COMMIT, live
 	// values, meter view), for reading by readers of sessions.
@@ -123,6 +125,10 @@ type committer struct {
 	lives   map[string]charging.SessionLive // session id -> live values, not yet written
 	writing map[string]charging.SessionLive // lives of the batch being committed
 	seeing  map[string]presence             // touches of the batch being committed
+	// moves are the connects and disconnects (SetChargerPresence) not yet
+	// written to the presence log, in order: unlike touches they are not
+	// merged, so a connect and a disconnect within one flush both count.
+	moves []chargerPresence
 	closed  bool
 
 	wake chan struct{} // capacity 1
@@ -209,6 +215,9 @@ func isFull(err error) bool {
 func (g *committer) setPresence(id string, p presence) {
 	g.mu.Lock()
 	g.touches[id] = mergePresence(g.touches[id], p)
+	if p.online != 0 {
+		g.moves = append(g.moves, chargerPresence{id: id, p: p})
+	}
 	g.mu.Unlock()
 }
 
@@ -326,6 +335,7 @@ func (g *committer) endMeterBatch(committed bool) {
 func (g *committer) forget(id string) {
 	g.mu.Lock()
 	delete(g.touches, id)
+	g.moves = slices.DeleteFunc(g.moves, func(m chargerPresence) bool { return m.id == id })
 	g.mu.Unlock()
 }
 
@@ -360,9 +370,10 @@ func (g *committer) run() {
 			}
 			closed := g.closed
 			var touches map[string]presence
-			if (n > 0 || flushTouches || closed) && len(g.touches) > 0 {
+			if (n > 0 || flushTouches || closed) && (len(g.touches) > 0 || len(g.moves) > 0) {
 				touches, g.touches = g.touches, map[string]presence{}
 				g.seeing = touches
+				g.moving, g.moves = g.moves, nil
 			}
 			var lives map[string]charging.SessionLive
 			if (flushTouches || closed) && len(g.lives) > 0 {
@@ -440,13 +451,14 @@ func (g *committer) commit(batch []*writeReq, touches map[string]presence, lives
 			for id, p := range touches {
 				g.touches[id] = mergePresence(g.touches[id], p)
 			}
+			g.moves = append(g.moving, g.moves...)
 			for id, l := range lives {
 				if old, ok := g.lives[id]; !ok || old.UpdatedAt.Before(l.UpdatedAt) {
 					g.lives[id] = l
 				}
 			}
 		}
-		g.writing, g.seeing = nil, nil
+		g.writing, g.seeing, g.moving = nil, nil, nil
 		g.mu.Unlock()
 		if g.hook != nil {
 			g.hook(info)
@@ -538,6 +550,10 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 		// Presence only: on an error keep the batch and drop these times
 		// (the next heartbeat brings a newer one).
 		_ = writeTouches(bg, tx, touches)
+	}
+	if len(g.moving) > 0 {
+		// Like last-seen times, presence: a failure must not fail the batch.
+		_ = writePresenceLog(bg, tx, g.moving)
 	}
 	if len(lives) > 0 {
 		// Like last-seen times, live values are rebuilt when lost (from
