@@ -43,12 +43,14 @@ type SessionLive struct {
 	CurrentA   *float64
 	VoltageV   *float64
 	SoCPercent *float64
+	// Cost is the running cost at UpdatedAt; nil keeps the stored one.
+	Cost *Cost
 }
 
 // Live returns the session's live values.
 func (s *Session) Live() SessionLive {
 	return SessionLive{SessionID: s.ID, UpdatedAt: s.UpdatedAt, EnergyWh: s.EnergyWh, PowerW: s.PowerW,
-		CurrentA: s.CurrentA, VoltageV: s.VoltageV, SoCPercent: s.SoCPercent}
+		CurrentA: s.CurrentA, VoltageV: s.VoltageV, SoCPercent: s.SoCPercent, Cost: s.Cost}
 }
 
 // ApplyLive sets the session's live values from l, when l was computed
@@ -59,4 +61,7 @@ func (s *Session) ApplyLive(l SessionLive) {
 	}
 	s.UpdatedAt, s.EnergyWh, s.PowerW = l.UpdatedAt, l.EnergyWh, l.PowerW
 	s.CurrentA, s.VoltageV, s.SoCPercent = l.CurrentA, l.VoltageV, l.SoCPercent
+	if l.Cost != nil {
+		s.Cost = l.Cost
+	}
 }

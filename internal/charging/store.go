@@ -162,11 +162,14 @@ type ChargerQuery struct {
 
 // SessionQuery selects sessions; empty fields match everything.
 type SessionQuery struct {
-	ChargerID     string
-	ConnectorID   int // 0 matches every connector
-	IDTag         string
-	OwnerID       string // "" matches every owner
-	Status        []SessionStatus
+	ChargerID   string
+	ConnectorID int // 0 matches every connector
+	IDTag       string
+	OwnerID     string // "" matches every owner
+	Status      []SessionStatus
+	// PaymentStatus matches sessions whose payment has one of these
+	// statuses (the payment worker's queue: authorized, unpaid).
+	PaymentStatus []PaymentStatus
 	CreatedFrom   time.Time // created at or after it; zero matches every time
 	CreatedBefore time.Time // created strictly before it; zero matches every time
 	Cursor        string

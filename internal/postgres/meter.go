@@ -224,10 +224,14 @@ func (s *Store) SetSessionLive(ctx context.Context, l charging.SessionLive) erro
 	if l.SessionID == "" {
 		return fail(op, charging.Errorf(charging.EINVALID, "session id is empty"))
 	}
+	var cost any // NULL keeps the stored cost
+	if l.Cost != nil {
+		cost = l.Cost // jsonb: pgx encodes it as JSON
+	}
 	_, err := s.q().Exec(ctx, `UPDATE sessions SET updated_at = $2, energy_wh = $3, power_w = $4,
-		current_a = $5, voltage_v = $6, soc_percent = $7
+		current_a = $5, voltage_v = $6, soc_percent = $7, cost = coalesce($8::jsonb, cost)
 		WHERE id = $1 AND status = 'active' AND updated_at < $2`,
-		l.SessionID, l.UpdatedAt, l.EnergyWh, l.PowerW, l.CurrentA, l.VoltageV, l.SoCPercent)
+		l.SessionID, l.UpdatedAt, l.EnergyWh, l.PowerW, l.CurrentA, l.VoltageV, l.SoCPercent, cost)
 	return fail(op, err)
 }
 

@@ -19,21 +19,23 @@ import (
 const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
-	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by`
+	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by,
+	tariff_id, tariff, cost, payment, cost_currency, cost_total_minor, payment_status`
 
 // sessionSelect is what scanSession reads.
 const sessionSelect = sessionColumns + `, owner_id`
 
-// tagOwnerSQL is the owner of the id tag in $28, matched as GetIDTag
+// tagOwnerSQL is the owner of the id tag in $35, matched as GetIDTag
 // matches (one primary-key probe), or the empty string.
-const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag_key = lower($28::text COLLATE "C")), '')`
+const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag_key = lower($35::text COLLATE "C")), '')`
 
-// insertSessionSQL takes sessionArgs, then the session's OwnerID ($27)
-// and IDTag ($28): an empty owner is the id tag's, read in the same
+// insertSessionSQL takes sessionArgs, then the session's OwnerID ($34)
+// and IDTag ($35): an empty owner is the id tag's, read in the same
 // statement.
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `, owner_id)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, coalesce(nullif($27::text, ''), ` + tagOwnerSQL + `))`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
+		coalesce(nullif($34::text, ''), ` + tagOwnerSQL + `))`
 
 // updateSessionSQL takes the same arguments as insertSessionSQL. A
 // non-empty owner overwrites; an empty one keeps the stored owner or, when
@@ -44,8 +46,9 @@ const updateSessionSQL = `UPDATE sessions SET
 	created_at = $8, updated_at = $9, started_at = $10, stopped_at = $11, meter_start_wh = $12, meter_stop_wh = $13,
 	energy_wh = $14, power_w = $15, current_a = $16, voltage_v = $17, soc_percent = $18, stop_reason = $19,
 	failure_reason = $20, stop_requested_at = $21, reservation_id = $22, idempotency_key = $23, flags = $24,
-	remote_start_id = $25, closed_by = $26,
-	owner_id = CASE WHEN $27::text <> '' THEN $27::text WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
+	remote_start_id = $25, closed_by = $26, tariff_id = $27, tariff = $28, cost = $29, payment = $30,
+	cost_currency = $31, cost_total_minor = $32, payment_status = $33,
+	owner_id = CASE WHEN $34::text <> '' THEN $34::text WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
 	WHERE id = $1`
 
 // sessionArgs returns the values of sessionColumns, then the OwnerID and
@@ -55,11 +58,23 @@ func sessionArgs(s *charging.Session) []any {
 	if len(s.Flags) > 0 {
 		flags = s.Flags // jsonb: pgx encodes it as JSON
 	}
+	var tariff, cost, payment any // NULL when nil
+	if s.Tariff != nil {
+		tariff = s.Tariff
+	}
+	if s.Cost != nil {
+		cost = s.Cost
+	}
+	if s.Payment != nil {
+		payment = s.Payment
+	}
+	total, currency := s.FinalTotalMinor()
 	return []any{
 		s.ID, s.ChargerID, s.ConnectorID, s.IDTag, s.TransactionID, string(s.Status), s.Origin,
 		s.CreatedAt, s.UpdatedAt, s.StartedAt, s.StoppedAt, s.MeterStartWh, s.MeterStopWh,
 		s.EnergyWh, s.PowerW, s.CurrentA, s.VoltageV, s.SoCPercent, s.StopReason, s.FailureReason,
 		s.StopRequestedAt, s.ReservationID, s.IdempotencyKey, flags, s.RemoteStartID, s.ClosedBy,
+		s.TariffID, tariff, cost, payment, currency, total, string(s.PaymentStatusOf()),
 		s.OwnerID, s.IDTag,
 	}
 }
@@ -67,11 +82,13 @@ func sessionArgs(s *charging.Session) []any {
 // scanSession reads one row of sessionSelect.
 func scanSession(row pgx.Row) (charging.Session, error) {
 	var s charging.Session
-	var status string
+	var status, costCurrency, paymentStatus string
+	var costTotal int64
 	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
 		&s.CreatedAt, &s.UpdatedAt, &s.StartedAt, &s.StoppedAt, &s.MeterStartWh, &s.MeterStopWh,
 		&s.EnergyWh, &s.PowerW, &s.CurrentA, &s.VoltageV, &s.SoCPercent, &s.StopReason, &s.FailureReason,
-		&s.StopRequestedAt, &s.ReservationID, &s.IdempotencyKey, &s.Flags, &s.RemoteStartID, &s.ClosedBy, &s.OwnerID)
+		&s.StopRequestedAt, &s.ReservationID, &s.IdempotencyKey, &s.Flags, &s.RemoteStartID, &s.ClosedBy,
+		&s.TariffID, &s.Tariff, &s.Cost, &s.Payment, &costCurrency, &costTotal, &paymentStatus, &s.OwnerID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -222,6 +239,15 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 			return page, fail(op, err)
 		}
 		where = append(where, in)
+	}
+	if len(q.PaymentStatus) > 0 {
+		// authorized and unpaid first: the worker's filter is then exactly
+		// the partial index sessions_payment_open's condition.
+		in, err := statusIn([]string{"authorized", "unpaid", "captured", "released", "refunded", "failed"}, q.PaymentStatus)
+		if err != nil {
+			return page, fail(op, err)
+		}
+		where = append(where, "payment_"+in)
 	}
 	if !q.CreatedFrom.IsZero() {
 		where = append(where, `created_at >= `+arg(q.CreatedFrom))

@@ -254,9 +254,18 @@ func (g *committer) lastSeen(id string) (presence, bool) {
 func (g *committer) setLive(l charging.SessionLive) {
 	g.mu.Lock()
 	if old, ok := g.lives[l.SessionID]; !ok || !l.UpdatedAt.Before(old.UpdatedAt) {
-		g.lives[l.SessionID] = l
+		g.lives[l.SessionID] = newerLive(old, l)
 	}
 	g.mu.Unlock()
+}
+
+// newerLive returns l, which replaces old: a running cost old has and l
+// has not is kept (a live update without a cost keeps the stored one).
+func newerLive(old, l charging.SessionLive) charging.SessionLive {
+	if l.Cost == nil {
+		l.Cost = old.Cost
+	}
+	return l
 }
 
 // live returns the not yet written (or being written) live values of a
@@ -290,7 +299,7 @@ func (g *committer) stageLives() (undo func()) {
 				old[l.SessionID] = prev{p, ok}
 			}
 			if cur, ok := g.lives[l.SessionID]; !ok || !l.UpdatedAt.Before(cur.UpdatedAt) {
-				g.lives[l.SessionID] = l
+				g.lives[l.SessionID] = newerLive(cur, l)
 			}
 		}
 	}
@@ -454,7 +463,7 @@ func (g *committer) commit(batch []*writeReq, touches map[string]presence, lives
 			g.moves = append(g.moving, g.moves...)
 			for id, l := range lives {
 				if old, ok := g.lives[id]; !ok || old.UpdatedAt.Before(l.UpdatedAt) {
-					g.lives[id] = l
+					g.lives[id] = newerLive(old, l)
 				}
 			}
 		}
@@ -650,19 +659,28 @@ func writeTouches(ctx context.Context, tx *sql.Tx, touches map[string]presence) 
 	return err
 }
 
+// liveFlushSQL writes one session's live values (writeLives); a NULL
+// cost keeps the stored one.
+const liveFlushSQL = `UPDATE sessions SET updated_at = ?, energy_wh = ?, power_w = ?,
+		current_a = ?, voltage_v = ?, soc_percent = ?, cost = coalesce(?, cost)
+		WHERE id = ? AND status = 'active' AND updated_at < ?`
+
 // writeLives writes sessions' live values inside their own savepoint, only
 // to sessions still active and not written since the values were computed.
 func writeLives(ctx context.Context, tx *sql.Tx, lives map[string]charging.SessionLive) error {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT l"); err != nil {
 		return err
 	}
-	st, err := tx.PrepareContext(ctx, `UPDATE sessions SET updated_at = ?, energy_wh = ?, power_w = ?,
-		current_a = ?, voltage_v = ?, soc_percent = ? WHERE id = ? AND status = 'active' AND updated_at < ?`)
+	st, err := tx.PrepareContext(ctx, liveFlushSQL)
 	if err == nil {
 		for id, l := range lives {
 			us := toMicro(l.UpdatedAt)
+			var cost sql.NullString
+			if cost, err = nullJSON(l.Cost); err != nil {
+				break
+			}
 			if _, err = st.ExecContext(ctx, us, l.EnergyWh, l.PowerW, nullFloat(l.CurrentA), nullFloat(l.VoltageV),
-				nullFloat(l.SoCPercent), id, us); err != nil {
+				nullFloat(l.SoCPercent), cost, id, us); err != nil {
 				break
 			}
 		}

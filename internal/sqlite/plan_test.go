@@ -106,9 +106,8 @@ func TestHotQueryPlans(t *testing.T) {
 			args: append(make([]any, nSessionColumns-1), "", "", "TAG", "S-1"),
 			want: []string{"sqlite_autoindex_sessions_1 (id=?)", "sqlite_autoindex_id_tags_1 (id_tag=?)"}},
 		{name: "live values flush (commit.go)", write: true,
-			sql: `UPDATE sessions SET updated_at = ?, energy_wh = ?, power_w = ?,
-		current_a = ?, voltage_v = ?, soc_percent = ? WHERE id = ? AND status = 'active' AND updated_at < ?`,
-			args: []any{us, 1.0, 1.0, nil, nil, nil, "S-1", us}, want: []string{"sqlite_autoindex_sessions_1 (id=?)"}},
+			sql:  liveFlushSQL,
+			args: []any{us, 1.0, 1.0, nil, nil, nil, nil, "S-1", us}, want: []string{"sqlite_autoindex_sessions_1 (id=?)"}},
 
 		// meter.go: the samples are in the meter log (meterlog.go), not in
 		// SQLite; retention finds the ended sessions here.

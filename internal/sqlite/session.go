@@ -19,7 +19,8 @@ import (
 const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
-	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by`
+	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by,
+	tariff_id, tariff, cost, payment, cost_currency, cost_total_minor, payment_status`
 
 // nSessionColumns is how many values sessionArgs returns.
 var nSessionColumns = strings.Count(sessionColumns, ",") + 1
@@ -35,7 +36,7 @@ const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag =
 // an empty owner is the id tag's owner, read in the same statement.
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `, owner_id)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		coalesce(nullif(?, ''), ` + tagOwnerSQL + `))`
+		?, ?, ?, ?, ?, ?, ?, coalesce(nullif(?, ''), ` + tagOwnerSQL + `))`
 
 // updateSessionSQL takes sessionArgs with the id moved last, after the
 // session's OwnerID (twice) and IDTag. A non-empty owner overwrites; an
@@ -47,6 +48,7 @@ const updateSessionSQL = `UPDATE sessions SET
 	created_at = ?, updated_at = ?, started_at = ?, stopped_at = ?, meter_start_wh = ?, meter_stop_wh = ?,
 	energy_wh = ?, power_w = ?, current_a = ?, voltage_v = ?, soc_percent = ?, stop_reason = ?, failure_reason = ?,
 	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?, closed_by = ?,
+	tariff_id = ?, tariff = ?, cost = ?, payment = ?, cost_currency = ?, cost_total_minor = ?, payment_status = ?,
 	owner_id = CASE WHEN ? <> '' THEN ? WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
 	WHERE id = ?`
 
@@ -60,6 +62,19 @@ func sessionArgs(s *charging.Session) ([]any, error) {
 		}
 		flags = sql.NullString{String: string(b), Valid: true}
 	}
+	tariff, err := nullJSON(s.Tariff)
+	if err != nil {
+		return nil, fmt.Errorf("encode tariff: %w", err)
+	}
+	cost, err := nullJSON(s.Cost)
+	if err != nil {
+		return nil, fmt.Errorf("encode cost: %w", err)
+	}
+	payment, err := nullJSON(s.Payment)
+	if err != nil {
+		return nil, fmt.Errorf("encode payment: %w", err)
+	}
+	total, currency := s.FinalTotalMinor()
 	return []any{
 		s.ID, s.ChargerID, s.ConnectorID, s.IDTag, s.TransactionID, string(s.Status), s.Origin,
 		toMicro(s.CreatedAt), toMicro(s.UpdatedAt), nullTime(s.StartedAt), nullTime(s.StoppedAt),
@@ -67,7 +82,32 @@ func sessionArgs(s *charging.Session) ([]any, error) {
 		s.EnergyWh, s.PowerW, nullFloat(s.CurrentA), nullFloat(s.VoltageV), nullFloat(s.SoCPercent),
 		s.StopReason, s.FailureReason, nullTime(s.StopRequestedAt), s.ReservationID, s.IdempotencyKey, flags,
 		s.RemoteStartID, s.ClosedBy,
+		s.TariffID, tariff, cost, payment, currency, total, string(s.PaymentStatusOf()),
 	}, nil
+}
+
+// nullJSON encodes v as JSON text, NULL when v is a nil pointer.
+func nullJSON[T any](v *T) (sql.NullString, error) {
+	if v == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+// scanJSON decodes a JSON column into a new T; NULL is nil.
+func scanJSON[T any](col sql.NullString) (*T, error) {
+	if !col.Valid || col.String == "" {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal([]byte(col.String), v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) {
@@ -76,11 +116,14 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 	var created, updated int64
 	var started, stopped, stopReq sql.NullInt64
 	var mStart, mStop, cur, volt, soc sql.NullFloat64
-	var flags sql.NullString
+	var flags, tariff, cost, payment sql.NullString
+	var costCurrency, paymentStatus string
+	var costTotal int64
 	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
 		&created, &updated, &started, &stopped, &mStart, &mStop,
 		&s.EnergyWh, &s.PowerW, &cur, &volt, &soc, &s.StopReason, &s.FailureReason,
-		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID, &s.ClosedBy, &s.OwnerID)
+		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID, &s.ClosedBy,
+		&s.TariffID, &tariff, &cost, &payment, &costCurrency, &costTotal, &paymentStatus, &s.OwnerID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -93,6 +136,15 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 		if err := json.Unmarshal([]byte(flags.String), &s.Flags); err != nil {
 			return charging.Session{}, fmt.Errorf("session %s: decode flags: %w", s.ID, err)
 		}
+	}
+	if s.Tariff, err = scanJSON[charging.Tariff](tariff); err != nil {
+		return charging.Session{}, fmt.Errorf("session %s: decode tariff: %w", s.ID, err)
+	}
+	if s.Cost, err = scanJSON[charging.Cost](cost); err != nil {
+		return charging.Session{}, fmt.Errorf("session %s: decode cost: %w", s.ID, err)
+	}
+	if s.Payment, err = scanJSON[charging.Payment](payment); err != nil {
+		return charging.Session{}, fmt.Errorf("session %s: decode payment: %w", s.ID, err)
 	}
 	return s, nil
 }
@@ -287,6 +339,13 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		}
 		where = append(where, in)
 	}
+	if len(q.PaymentStatus) > 0 {
+		in, err := paymentStatusIn(q.PaymentStatus)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list sessions: %w", err)
+		}
+		where = append(where, in)
+	}
 	if !q.CreatedFrom.IsZero() {
 		where, args = append(where, `created_at >= ?`), append(args, toMicro(q.CreatedFrom))
 	}
@@ -349,6 +408,18 @@ var sessionStatusOrder = []string{"pending", "active", "finished", "failed"}
 // status IN ('pending', 'active')): SQLite uses a partial index only for a
 // query whose terms imply its condition, and a bound parameter implies
 // nothing. A status not in order is EINVALID.
+// paymentStatuses are the payment statuses, in the order a filter lists
+// them: authorized and unpaid first, so that the worker's filter is
+// exactly the partial index sessions_payment_open's condition.
+var paymentStatuses = []string{"authorized", "unpaid", "captured", "released", "refunded", "failed"}
+
+// paymentStatusIn is the condition matching sessions whose payment has
+// one of the statuses.
+func paymentStatusIn(statuses []charging.PaymentStatus) (string, error) {
+	in, err := statusIn(paymentStatuses, statuses)
+	return strings.Replace(in, "status", "payment_status", 1), err
+}
+
 func statusIn[S ~string](order []string, statuses []S) (string, error) {
 	var lits []string
 	for _, o := range order {

@@ -91,6 +91,8 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"DeleteSite", testDeleteSite},
 		{"ChargerDetails", testChargerDetails},
 		{"ListChargersBySite", testListChargersBySite},
+		// Tariffs, costs and payments on sessions: costsuite.go.
+		{"SessionCostPayment", testSessionCostPayment},
 		{"ConnectorSpecs", testConnectorSpecs},
 	}
 	for _, tt := range tests {
