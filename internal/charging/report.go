@@ -2,7 +2,6 @@ package charging
 
 import (
 	"context"
-	"math/big"
 	"sort"
 	"time"
 )
@@ -140,9 +139,7 @@ type Money struct {
 
 // MinorMoney turns an amount in a currency's minor units into Money.
 func MinorMoney(currency string, minor int64) Money {
-	places := CurrencyPlaces(currency)
-	r := new(big.Rat).SetFrac(big.NewInt(minor), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil))
-	return Money{Currency: currency, Amount: DecimalFromRat(r, places)}
+	return Money{Currency: currency, Amount: FromMinorUnits(minor, currency)}
 }
 
 // MoneyList turns minor amounts per currency into Money ordered by
@@ -169,4 +166,15 @@ func CivilDay(t time.Time, loc *time.Location) int { return civilDay(t, loc) }
 func DayStart(day int, loc *time.Location) time.Time {
 	y, m, d := time.Unix(int64(day)*86400, 0).UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// ReportSummary is the dashboard's numbers: today and the last 30 days
+// (today included) in a location, and the chargers online now.
+type ReportSummary struct {
+	At             time.Time `json:"at"`
+	TimeZone       string    `json:"timeZone"`
+	Today          ReportRow `json:"today"`
+	Last30Days     ReportRow `json:"last30Days"`
+	ChargersOnline int       `json:"chargersOnline"`
+	Chargers       int       `json:"chargers"`
 }

@@ -35,9 +35,14 @@ type ReportSpan struct {
 }
 
 // ReportCell is one charger's activity on one day (a day number,
-// CivilDay, in the report's location).
+// CivilDay, in the report's location). A cell without ChargerID is
+// already summed over a group (a store's aggregate): over the chargers of
+// site SiteID for a report by site, over every charger the report's
+// filters match for a report of everything; its Day is any day of its
+// period.
 type ReportCell struct {
 	ChargerID  string
+	SiteID     string
 	Day        int
 	Sessions   int
 	EnergyWh   float64
@@ -328,6 +333,15 @@ func AssembleReport(q ReportQuery, now time.Time, chargers []ReportCharger, cell
 	}
 	for _, x := range cells {
 		g, ok := groupOf[x.ChargerID]
+		if x.ChargerID == "" {
+			g, ok = x.SiteID, q.GroupBy == ReportGroupSite
+			if q.GroupBy == ReportGroupAll {
+				g, ok = "", true
+			}
+			if _, known := gi[g]; !known {
+				ok = false
+			}
+		}
 		if !ok || x.Day < first || x.Day >= end {
 			continue
 		}
@@ -440,32 +454,37 @@ type ReportLive struct {
 	Open     []ReportSpan    // open presence spans
 }
 
-// MergeReport assembles a report from a roll-up's stored cells, less those
-// rebuilt (rebuilt, each the charger's days in rebuilds), plus what is
-// live. With full, rebuilt holds every cell and stored is ignored.
-func MergeReport(q ReportQuery, now time.Time, stored []ReportCell, rebuilds []ReportRebuild, rebuilt []ReportCell, full bool, live ReportLive) []ReportRow {
+// ExcludeRebuilt returns the stored cells that rebuilds do not replace.
+func ExcludeRebuilt(stored []ReportCell, rebuilds []ReportRebuild) []ReportCell {
+	if len(rebuilds) == 0 {
+		return stored
+	}
+	idx := map[string]ReportRebuild{}
+	for _, r := range rebuilds {
+		idx[r.ChargerID] = r
+	}
+	out := stored[:0:0]
+	for _, c := range stored {
+		if r, ok := idx[c.ChargerID]; ok && r.Covers(c.ChargerID, c.Day) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// MergeReport assembles a report from a roll-up's stored cells (less
+// those rebuilt: ExcludeRebuilt), the rebuilt cells and what is live.
+func MergeReport(q ReportQuery, now time.Time, stored, rebuilt []ReportCell, live ReportLive) []ReportRow {
 	first, end := q.ReportDays()
 	cells := NewReportCells(q.Loc(), first, end)
-	if !full {
-		idx := map[string]ReportRebuild{}
-		for _, r := range rebuilds {
-			idx[r.ChargerID] = r
-		}
-		for _, c := range stored {
-			if r, ok := idx[c.ChargerID]; ok && r.Covers(c.ChargerID, c.Day) {
-				continue
-			}
-			cells.Add(c)
-		}
-	}
-	for _, c := range rebuilt {
-		cells.Add(c)
-	}
 	for _, s := range live.Active {
 		cells.AddSession(s, now)
 	}
 	for _, sp := range live.Open {
 		cells.AddSpan(sp, now)
 	}
-	return AssembleReport(q, now, live.Chargers, cells.Cells())
+	all := make([]ReportCell, 0, len(stored)+len(rebuilt)+len(cells.m))
+	all = append(append(append(all, stored...), rebuilt...), cells.Cells()...)
+	return AssembleReport(q, now, live.Chargers, all)
 }

@@ -112,7 +112,7 @@ type committer struct {
 	ml   *meterLog   // the meter log, committed with every batch (meterlog.go)
 	mb   *meterBatch // the running batch's meter writes; committer goroutine only
 
-	staged []*unitState // effects of the running batch's units; committer goroutine only
+	staged []*unitState      // effects of the running batch's units; committer goroutine only
 	moving []chargerPresence // the running batch's moves; committer goroutine only
 
 	// vis is held for writing while a batch becomes visible (COMMIT, live
@@ -128,8 +128,8 @@ type committer struct {
 	// moves are the connects and disconnects (SetChargerPresence) not yet
 	// written to the presence log, in order: unlike touches they are not
 	// merged, so a connect and a disconnect within one flush both count.
-	moves []chargerPresence
-	closed  bool
+	moves  []chargerPresence
+	closed bool
 
 	wake chan struct{} // capacity 1
 	done chan struct{} // closed when run returns
@@ -512,6 +512,12 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 		}
 		g.staged = g.staged[:0]
 		clear(results)
+		if len(g.moving) > 0 {
+			// Before the batch's writes, so that a SetAllOffline among
+			// them closes the spans these open. Like last-seen times,
+			// presence: a failure must not fail the batch.
+			_ = writePresenceLog(bg, tx, g.moving)
+		}
 		again := false
 		for i, r := range todo {
 			if err := r.ctx.Err(); err != nil {
@@ -560,10 +566,7 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 		// (the next heartbeat brings a newer one).
 		_ = writeTouches(bg, tx, touches)
 	}
-	if len(g.moving) > 0 {
-		// Like last-seen times, presence: a failure must not fail the batch.
-		_ = writePresenceLog(bg, tx, g.moving)
-	}
+
 	if len(lives) > 0 {
 		// Like last-seen times, live values are rebuilt when lost (from
 		// the meter log); a failure here must not fail the batch.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -51,6 +52,14 @@ func (s *Store) usageReport(ctx context.Context, q charging.ReportQuery) ([]char
 		}
 	}
 
+	// Presence transitions wait in memory for the next batch: an empty
+	// write brings one about, so that the report reads them.
+	if s.tx == nil && s.gc.movesPending() {
+		if err := s.write(ctx, "flush presence", func(*sql.Tx) error { return nil }); err != nil {
+			return nil, err
+		}
+	}
+
 	// One snapshot for everything the report reads.
 	var (
 		rows     []charging.ReportRow
@@ -91,8 +100,7 @@ func (s *Store) usageReport(ctx context.Context, q charging.ReportQuery) ([]char
 		needSave = roll.to != roll.from || roll.full
 		var stored []charging.ReportCell
 		if !roll.full {
-			first, end := q.ReportDays()
-			if stored, err = storedCells(ctx, rq, zone, first, end); err != nil {
+			if stored, err = storedCells(ctx, rq, q, roll.rebuilds); err != nil {
 				return err
 			}
 		}
@@ -100,7 +108,7 @@ func (s *Store) usageReport(ctx context.Context, q charging.ReportQuery) ([]char
 		if err != nil {
 			return err
 		}
-		rows = charging.MergeReport(q, now, stored, roll.rebuilds, roll.cells, roll.full, live)
+		rows = charging.MergeReport(q, now, stored, roll.cells, live)
 		return nil
 	}()
 	if err != nil {
@@ -251,10 +259,55 @@ func rebuildCells(ctx context.Context, q querier, loc *time.Location, charger st
 	return cells.Cells(), nil
 }
 
-// storedCells reads a zone's roll-up for the days [first, end).
-func storedCells(ctx context.Context, q querier, zone string, first, end int) ([]charging.ReportCell, error) {
-	rows, err := q.QueryContext(ctx, `SELECT day, charger_id, sessions, energy_wh, occupied_us, online_us, revenue
-		FROM report_days WHERE zone = ? AND day >= ? AND day < ?`, zone, first, end)
+// maxExcluded bounds the rebuilt ranges storedCells leaves out in SQL;
+// with more, it reads every cell and leaves them out in Go.
+const maxExcluded = 64
+
+// storedCells reads a zone's roll-up for q's days, less the rebuilt
+// ranges, summed by SQLite per period and group as far as it can: by day
+// (the Monday of the week, the first of the month) and site, charger or
+// everything, for q's site and charger. With many rebuilt ranges it reads
+// every charger's cells instead.
+func storedCells(ctx context.Context, rq querier, q charging.ReportQuery, rebuilds []charging.ReportRebuild) ([]charging.ReportCell, error) {
+	first, end := q.ReportDays()
+	period, group := "r.day", "''"
+	switch q.Interval {
+	case charging.ReportWeek:
+		period = "(r.day + 3) / 7 * 7 - 3" // day 4 (1970-01-05) was a Monday
+	case charging.ReportMonth:
+		period = "CAST(julianday(r.day * 86400, 'unixepoch', 'start of month') - 2440587.5 AS INTEGER)"
+	}
+	switch q.GroupBy {
+	case charging.ReportGroupSite:
+		group = "coalesce(c.site_id, '')"
+	case charging.ReportGroupCharger:
+		group = "r.charger_id"
+	}
+	sep := len(rebuilds) > maxExcluded
+	if sep {
+		period, group = "r.day", "r.charger_id"
+	}
+	where := []string{"r.zone = ?", "r.day >= ?", "r.day < ?"}
+	args := []any{q.Loc().String(), first, end}
+	if q.SiteID != "" {
+		where, args = append(where, "c.site_id = ?"), append(args, q.SiteID)
+	}
+	if q.ChargerID != "" {
+		where, args = append(where, "r.charger_id = ?"), append(args, q.ChargerID)
+	}
+	if len(rebuilds) > 0 && !sep {
+		ex := make([]string, len(rebuilds))
+		for i, b := range rebuilds {
+			ex[i] = "(r.charger_id = ? AND r.day >= ? AND r.day < ?)"
+			args = append(args, b.ChargerID, b.FirstDay, b.EndDay)
+		}
+		where = append(where, "NOT ("+strings.Join(ex, " OR ")+")")
+	}
+	rows, err := rq.QueryContext(ctx, `SELECT `+period+`, `+group+`, sum(r.sessions), sum(r.energy_wh),
+			sum(r.occupied_us), sum(r.online_us), group_concat(nullif(r.revenue, ''), ';')
+		FROM report_days r JOIN chargers c ON c.id = r.charger_id
+		WHERE `+strings.Join(where, " AND ")+`
+		GROUP BY 1, 2`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -262,16 +315,29 @@ func storedCells(ctx context.Context, q querier, zone string, first, end int) ([
 	var out []charging.ReportCell
 	for rows.Next() {
 		var c charging.ReportCell
-		var rev string
-		if err := rows.Scan(&c.Day, &c.ChargerID, &c.Sessions, &c.EnergyWh, &c.OccupiedUS, &c.OnlineUS, &rev); err != nil {
+		var g string
+		var rev sql.NullString
+		if err := rows.Scan(&c.Day, &g, &c.Sessions, &c.EnergyWh, &c.OccupiedUS, &c.OnlineUS, &rev); err != nil {
 			return nil, err
 		}
-		if c.Revenue, err = charging.ParseRevenue(rev); err != nil {
+		c.Day = max(c.Day, first) // a week or month that began before the report
+		if sep || q.GroupBy == charging.ReportGroupCharger {
+			c.ChargerID = g
+		} else {
+			c.SiteID = g
+		}
+		if c.Revenue, err = charging.ParseRevenue(rev.String); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if sep {
+		out = charging.ExcludeRebuilt(out, rebuilds)
+	}
+	return out, nil
 }
 
 // reportLive reads the chargers, the active sessions (with their live
@@ -336,4 +402,3 @@ func (s *Store) reportLive(ctx context.Context, q querier) (charging.ReportLive,
 	}
 	return live, open.Err()
 }
-

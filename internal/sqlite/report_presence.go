@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // The presence log (reports' availability): a span per connection of a
@@ -51,8 +52,19 @@ const closePresenceSQL = `UPDATE presence_log SET online_to = max(online_from,
 // closePresence ends the open spans when the store closes: no connection
 // outlives the process.
 func (s *Store) closePresence() error {
-	if _, err := s.w.ExecContext(context.Background(), closePresenceSQL); err != nil {
+	_, err := s.w.ExecContext(context.Background(), closePresenceSQL)
+	if err != nil && strings.Contains(err.Error(), "no such table") {
+		return nil // a database not migrated yet (joule migrate status): nothing to close
+	}
+	if err != nil {
 		return fmt.Errorf("close presence log: %w", err)
 	}
 	return nil
+}
+
+// movesPending reports connects or disconnects not yet in the presence log.
+func (g *committer) movesPending() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.moves) > 0
 }

@@ -1,2 +1,0 @@
-ALTER TABLE sessions ADD COLUMN cost_currency TEXT NOT NULL DEFAULT '';
-ALTER TABLE sessions ADD COLUMN cost_total_minor INTEGER NOT NULL DEFAULT 0;
