@@ -149,6 +149,7 @@ type Tx interface {
 	SiteStore     // site.go
 	WalletStore   // wallet.go: prepaid wallets and saved cards
 	TariffStore   // tariffstore.go
+	ReportStore   // report.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

@@ -45,6 +45,7 @@ type fakeService struct {
 	sec           securityCalls               // the SecurityService part (fake_security_test.go)
 	diagJobs      []charging.DiagnosticsJob   // ListDiagnosticsJobs answers these
 	powerQuery    *charging.PowerQuery        // PowerHistory's (stats_test.go)
+	reports       reportCalls                 // UsageReport's and ReportSummary's (reports_test.go)
 	commandCall   struct {
 		chargerID, action string
 		payload           json.RawMessage

@@ -160,6 +160,8 @@ func (s *Server) mux() *http.ServeMux {
 		{"/api/v1/sessions/{id}/refund", []methodHandler{{http.MethodPost, s.refundSession, write}}},
 		{"/api/v1/events", []methodHandler{{http.MethodGet, s.events, driverRead}}},
 		{"/api/v1/stats/power", []methodHandler{{http.MethodGet, s.powerStats, read}}},
+		{"/api/v1/reports/usage", []methodHandler{{http.MethodGet, s.usageReport, read}}}, // reports.go
+		{"/api/v1/reports/summary", []methodHandler{{http.MethodGet, s.reportSummary, read}}},
 		// Station management (station.go).
 		{"/api/v1/id-tags", []methodHandler{{http.MethodGet, s.listIDTags, read}, {http.MethodPost, s.saveIDTags, write}}},
 		{"/api/v1/id-tags/{idTag}", []methodHandler{{http.MethodGet, s.getIDTag, read}, {http.MethodDelete, s.deleteIDTag, write}}},

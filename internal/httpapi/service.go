@@ -15,6 +15,7 @@ type Service interface {
 	MaintenanceService // service_maintenance.go: local list, firmware, diagnostics
 	SecurityService    // service_security.go: registration, passwords, certificates, logs
 	StatsService       // stats.go: the fleet's power history
+	ReportService      // service_reports.go: usage reports
 
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
 	SiteService        // sites.go: sites, a charger's name, site and connectors

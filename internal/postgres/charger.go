@@ -355,15 +355,30 @@ func (s *Store) TouchCharger(ctx context.Context, id string, at time.Time) error
 // write of the charger made after p.At: a charger whose last-seen time is
 // later is left as it is. An unknown charger is ignored.
 func (s *Store) SetChargerPresence(ctx context.Context, id string, p charging.ChargerPresence) error {
-	_, err := s.q().Exec(ctx, `UPDATE chargers SET online = $2,
-			ocpp_version = CASE WHEN $3 <> '' THEN $3 ELSE ocpp_version END, last_seen_at = $4
-		WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $4)`, id, p.Online, p.OCPPVersion, p.At)
+	// The presence log (report.go) gets a span per connection: a connect
+	// opens one unless one is open (a replaced connection), a disconnect
+	// closes the open one.
+	_, err := s.q().Exec(ctx, `WITH c AS (
+			UPDATE chargers SET online = $2,
+				ocpp_version = CASE WHEN $3 <> '' THEN $3 ELSE ocpp_version END, last_seen_at = $4
+			WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $4) RETURNING id
+		), closed AS (
+			UPDATE presence_log SET online_to = $4
+			WHERE NOT $2 AND charger_id IN (SELECT id FROM c) AND online_to IS NULL AND online_from <= $4
+		)
+		INSERT INTO presence_log (charger_id, online_from) SELECT id, $4 FROM c WHERE $2
+		ON CONFLICT (charger_id) WHERE online_to IS NULL DO NOTHING`, id, p.Online, p.OCPPVersion, p.At)
 	return fail("set presence of "+id, err)
 }
 
-// SetAllOffline marks every charger offline.
+// SetAllOffline marks every charger offline and closes its span in the
+// presence log at its last-seen time.
 func (s *Store) SetAllOffline(ctx context.Context) error {
-	_, err := s.q().Exec(ctx, `UPDATE chargers SET online = false WHERE online`)
+	_, err := s.q().Exec(ctx, `WITH closed AS (
+			UPDATE presence_log p SET online_to = greatest(p.online_from, coalesce(c.last_seen_at, p.online_from))
+			FROM chargers c WHERE p.online_to IS NULL AND c.id = p.charger_id
+		)
+		UPDATE chargers SET online = false WHERE online`)
 	return fail("set all offline", err)
 }
 

@@ -369,9 +369,13 @@ func (s *Store) SetChargerPresence(ctx context.Context, id string, p charging.Ch
 	return nil
 }
 
-// SetAllOffline marks every charger offline.
+// SetAllOffline marks every charger offline and closes its span in the
+// presence log (report_presence.go) at its last-seen time.
 func (s *Store) SetAllOffline(ctx context.Context) error {
 	return s.write(ctx, "set all offline", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, closePresenceSQL); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE chargers SET online = 0 WHERE online <> 0`)
 		return err
 	})

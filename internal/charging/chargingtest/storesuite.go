@@ -37,6 +37,9 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"TouchCharger", testTouchCharger},
 		{"SetChargerPresence", testSetChargerPresence},
 		{"SetAllOffline", testSetAllOffline},
+		{"UsageReport", testUsageReport}, // reportsuite.go
+		{"UsageReportInvalid", testUsageReportInvalid},
+		{"UsageReportPresence", testUsageReportPresence},
 		{"SessionCreateGetUpdate", testSessionCreateGetUpdate},
 		{"SessionNotFound", testSessionNotFound},
 		{"SessionUnknownCharger", testSessionUnknownCharger},

@@ -11,6 +11,7 @@ import * as signin from "./signin.js";
 import * as account from "./account.js";
 import { usersScreen } from "./users.js";
 import { sitesScreen } from "./sites.js";
+import { reportsScreen } from "./reports.js";
 import { onUnauthorized } from "./api.js";
 import { close as closeLive } from "./live.js";
 import { h } from "./ui.js";
@@ -29,6 +30,7 @@ const routes = [
   ["/operator/chargers/:id", operator.chargerScreen, "operator", "staff"],
   ["/operator/sites", sitesScreen, "operator", "staff"],
   ["/operator/sessions", operator.sessionsScreen, "operator", "staff"],
+  ["/operator/reports", reportsScreen, "operator", "staff"],
   ["/operator/users", usersScreen, "operator", "admin"],
   ["/operator/account", account.accountScreen, "operator", "user"],
   ["/operator/signin", signin.operatorSignIn, "operator", "public"],
@@ -36,7 +38,7 @@ const routes = [
 
 const navs = {
   driver: [["/", "Chargers"], ["/history", "History"]],
-  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/users", "Users", "admin"]],
+  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/reports", "Reports"], ["/operator/users", "Users", "admin"]],
 };
 
 function match(path) {
