@@ -131,15 +131,9 @@ type ReportRow struct {
 	Availability float64   `json:"availability"`
 }
 
-// Money is an exact amount of one currency.
-type Money struct {
-	Currency string  `json:"currency"`
-	Amount   Decimal `json:"amount"`
-}
-
 // MinorMoney turns an amount in a currency's minor units into Money.
 func MinorMoney(currency string, minor int64) Money {
-	return Money{Currency: currency, Amount: FromMinorUnits(minor, currency)}
+	return Money{Currency: currency, Amount: Decimal(FormatMinor(minor, currency))}
 }
 
 // MoneyList turns minor amounts per currency into Money ordered by

@@ -38,11 +38,11 @@ func reportCost(rng *rand.Rand, energy float64) *charging.Cost {
 	case n == 0:
 		return nil // free
 	case n == 1:
-		return &charging.Cost{Currency: "USD", Total: string(charging.FromMinorUnits(int64(energy)/3+17, "USD")), Final: true}
+		return &charging.Cost{Currency: "USD", Total: (charging.FormatMinor(int64(energy)/3+17, "USD")), Final: true}
 	case n == 2:
-		return &charging.Cost{Currency: "JPY", Total: string(charging.FromMinorUnits(int64(energy)/20, "JPY")), Final: true}
+		return &charging.Cost{Currency: "JPY", Total: (charging.FormatMinor(int64(energy)/20, "JPY")), Final: true}
 	default:
-		return &charging.Cost{Currency: "EUR", Total: string(charging.FromMinorUnits(int64(energy)*35/1000+50, "EUR")), Final: true}
+		return &charging.Cost{Currency: "EUR", Total: (charging.FormatMinor(int64(energy)*35/1000+50, "EUR")), Final: true}
 	}
 }
 
