@@ -57,7 +57,7 @@ func TestRouterStripe(t *testing.T) {
 	if err := r.DeleteCard(ctx, "u-1", "pm_card_visa"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(p.requests("/v1/payment_methods/pm_card_visa/detach")); n != 1 {
+	if n := len(p.Requests("/v1/payment_methods/pm_card_visa/detach")); n != 1 {
 		t.Errorf("%d detach requests, want 1", n)
 	}
 	got, err = r.For(ctx, "u-1")

@@ -1,22 +1,16 @@
 package payment_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/payment"
+	"github.com/joule-ev/joule/internal/payment/stripetest"
 	"github.com/joule-ev/joule/internal/sqlite"
 )
 
@@ -37,154 +31,11 @@ import (
 
 const stripeKey = "sk_test_joule123"
 
-func stripeMockURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("JOULE_TEST_STRIPE_URL")
-	if u == "" {
-		t.Skip("JOULE_TEST_STRIPE_URL is not set: run stripe-mock (go install github.com/stripe/stripe-mock@v0.203.0; stripe-mock -http-addr 127.0.0.1:12111) and set JOULE_TEST_STRIPE_URL=http://127.0.0.1:12111")
-	}
-	return u
-}
+func stripeMockURL(t *testing.T) string { return stripetest.MockURL(t) }
 
-// recorded is one request the proxy saw.
-type recorded struct {
-	Method, Path, IdempotencyKey, Authorization string
-	Form                                        url.Values
-}
+type stripeProxy = stripetest.Proxy
 
-type cachedAnswer struct {
-	status int
-	body   []byte
-}
-
-type stripeProxy struct {
-	t      *testing.T
-	mock   string
-	mu     sync.Mutex
-	seen   []recorded
-	replay map[string]cachedAnswer // by path and Idempotency-Key
-	URL    string
-}
-
-func newStripeProxy(t *testing.T) *stripeProxy {
-	p := &stripeProxy{t: t, mock: strings.TrimSuffix(stripeMockURL(t), "/"), replay: map[string]cachedAnswer{}}
-	srv := httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
-}
-
-// requests returns what the proxy saw for a path (all when "").
-func (p *stripeProxy) requests(path string) []recorded {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []recorded
-	for _, r := range p.seen {
-		if path == "" || r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// stripeErrorJSON is an error body as Stripe sends it.
-func stripeErrorJSON(typ, code, declineCode, message string) []byte {
-	e := map[string]any{"type": typ, "code": code, "message": message, "request_log_url": "https://dashboard.stripe.com/test/logs/req_test"}
-	if declineCode != "" {
-		e["decline_code"] = declineCode
-		e["doc_url"] = "https://stripe.com/docs/error-codes/" + strings.ReplaceAll(code, "_", "-")
-	}
-	b, _ := json.Marshal(map[string]any{"error": e})
-	return b
-}
-
-func (p *stripeProxy) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	if r.Method == http.MethodGet {
-		form = r.URL.Query()
-	}
-	rec := recorded{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"),
-		Authorization: r.Header.Get("Authorization"), Form: form}
-	p.mu.Lock()
-	p.seen = append(p.seen, rec)
-	cacheKey := r.URL.Path + " " + rec.IdempotencyKey
-	if c, ok := p.replay[cacheKey]; ok && rec.IdempotencyKey != "" {
-		p.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(c.status)
-		w.Write(c.body)
-		return
-	}
-	p.mu.Unlock()
-
-	status, out := p.answer(r, body, form)
-	if rec.IdempotencyKey != "" {
-		p.mu.Lock()
-		p.replay[cacheKey] = cachedAnswer{status, out}
-		p.mu.Unlock()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Request-Id", "req_proxy")
-	w.WriteHeader(status)
-	w.Write(out)
-}
-
-func (p *stripeProxy) answer(r *http.Request, body []byte, form url.Values) (int, []byte) {
-	path := r.URL.Path
-	switch {
-	case path == "/v1/payment_intents" && form.Get("payment_method") == "pm_decline":
-		return http.StatusPaymentRequired, stripeErrorJSON("card_error", "card_declined", "insufficient_funds", "Your card has insufficient funds.")
-	case strings.HasPrefix(path, "/v1/payment_intents/pi_5xx"):
-		return http.StatusInternalServerError, stripeErrorJSON("api_error", "", "", "An unknown error occurred")
-	case path == "/v1/payment_methods/pm_missing/attach":
-		return http.StatusNotFound, stripeErrorJSON("invalid_request_error", "resource_missing", "", "No such PaymentMethod: 'pm_missing'")
-	}
-	// Forward to stripe-mock.
-	req, err := http.NewRequest(r.Method, p.mock+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		p.t.Errorf("proxy: %v", err)
-		return http.StatusBadGateway, nil
-	}
-	for _, h := range []string{"Authorization", "Content-Type", "Stripe-Version", "Idempotency-Key", "User-Agent"} {
-		req.Header.Set(h, r.Header.Get(h))
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Errorf("proxy: %v", err)
-		return http.StatusBadGateway, nil
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		return res.StatusCode, out
-	}
-	// Real Stripe's answers for a card that authorizes.
-	var obj map[string]any
-	if err := json.Unmarshal(out, &obj); err != nil {
-		return res.StatusCode, out
-	}
-	switch {
-	case path == "/v1/payment_intents" && form.Get("payment_method") == "pm_3ds":
-		obj["status"] = "requires_action"
-	case path == "/v1/payment_intents":
-		obj["status"] = "requires_capture"
-		obj["amount_capturable"] = obj["amount"]
-		obj["last_payment_error"] = nil
-	case strings.HasSuffix(path, "/capture"):
-		obj["status"] = "succeeded"
-		obj["amount_received"] = json.Number(form.Get("amount_to_capture"))
-		obj["last_payment_error"] = nil
-	case strings.HasSuffix(path, "/cancel"):
-		obj["status"] = "canceled"
-		obj["cancellation_reason"] = "requested_by_customer"
-	default:
-		return res.StatusCode, out
-	}
-	out, _ = json.Marshal(obj)
-	return res.StatusCode, out
-}
+func newStripeProxy(t *testing.T) *stripeProxy { return stripetest.NewProxy(t) }
 
 func newStripe(t *testing.T, apiURL string, st *sqlite.Store) *payment.Stripe {
 	t.Helper()
@@ -248,22 +99,22 @@ func TestStripeSaveCard(t *testing.T) {
 	if len(ms) != 2 || ms[0].CustomerID != cus || ms[1].CustomerID != cus {
 		t.Errorf("cards %+v, want two with customer %s", ms, cus)
 	}
-	customers := p.requests("/v1/customers")
+	customers := p.Requests("/v1/customers")
 	if len(customers) != 1 || customers[0].Form.Get("email") != "driver@example.com" ||
 		customers[0].Form.Get("metadata[joule_user_id]") != "u-1" || customers[0].IdempotencyKey != "joule-customer-u-1" {
 		t.Errorf("customer requests %+v, want one for driver@example.com, u-1, key joule-customer-u-1", customers)
 	}
-	attach := p.requests("/v1/payment_methods/pm_card_visa/attach")
+	attach := p.Requests("/v1/payment_methods/pm_card_visa/attach")
 	if len(attach) != 1 || attach[0].Form.Get("customer") != cus || attach[0].Authorization != "Bearer "+stripeKey {
 		t.Errorf("attach requests %+v, want one for %s with the key", attach, cus)
 	}
 
 	_, err = s.SaveCard(ctx, "u-1", "driver@example.com", "pm_missing")
 	wantCode(t, err, charging.EINVALID, "SaveCard of a payment method Stripe does not have")
-	n := len(p.requests(""))
+	n := len(p.Requests(""))
 	_, err = s.SaveCard(ctx, "u-1", "driver@example.com", "card_123")
 	wantCode(t, err, charging.EINVALID, "SaveCard of something not a pm_ id")
-	if len(p.requests("")) != n {
+	if len(p.Requests("")) != n {
 		t.Error("SaveCard of a bad id sent a request")
 	}
 }
@@ -287,7 +138,7 @@ func TestStripePayments(t *testing.T) {
 	if err != nil || again != ref {
 		t.Errorf("Authorize again = %q, %v; want %q (the same intent, by its idempotency key)", again, err, ref)
 	}
-	intents := p.requests("/v1/payment_intents")
+	intents := p.Requests("/v1/payment_intents")
 	if len(intents) != 2 {
 		t.Fatalf("%d create requests, want 2", len(intents))
 	}
@@ -323,12 +174,12 @@ func TestStripePayments(t *testing.T) {
 			"/v1/payment_intents/pi_jpy/capture", "amount_to_capture=500", "joule-capture-pi_jpy-500"},
 	}
 	for _, st := range steps {
-		before := len(p.requests(st.path))
+		before := len(p.Requests(st.path))
 		if err := st.do(); err != nil {
 			t.Errorf("%s: %v", st.name, err)
 			continue
 		}
-		rs := p.requests(st.path)
+		rs := p.Requests(st.path)
 		if len(rs) != before+1 {
 			t.Errorf("%s: %d requests to %s, want 1", st.name, len(rs)-before, st.path)
 			continue
@@ -392,7 +243,7 @@ func TestStripeRefusals(t *testing.T) {
 		t.Errorf("message %q, want it to name 3-D Secure", msg)
 	}
 	var cancels int
-	for _, r := range p.requests("") {
+	for _, r := range p.Requests("") {
 		if strings.HasSuffix(r.Path, "/cancel") {
 			cancels++
 		}
