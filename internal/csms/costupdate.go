@@ -25,8 +25,9 @@ type costUpdates struct {
 // like every command Joule sends on its own; a newer one for the same
 // transaction replaces one not sent yet.
 func (s *Service) costUpdated(ses charging.Session) {
-	if ses.Cost == nil || ses.Cost.Final || ses.TransactionID == "" || ses.Status != charging.SessionActive {
-		return
+	if ses.Cost == nil || ses.Cost.Final || ses.TransactionID == "" || ses.Status != charging.SessionActive ||
+		charging.Decimal(ses.Cost.Total).Sign() == 0 {
+		return // nothing to tell yet
 	}
 	key := ses.ChargerID + "\x00" + ses.TransactionID
 	now := time.Now()

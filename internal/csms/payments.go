@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -284,4 +285,47 @@ func (s *Service) RefundSession(ctx context.Context, sessionID string, amount ch
 		return charging.Session{}, err
 	}
 	return s.store.GetSession(ctx, sessionID)
+}
+
+// reachedHold reports whether an active session's running cost has
+// reached what its payment holds: a card cannot be captured for more, and
+// a wallet's hold is what the driver could afford.
+func reachedHold(ses *charging.Session) bool {
+	p, c := ses.Payment, ses.Cost
+	if p == nil || c == nil || p.Status != charging.PaymentAuthorized || ses.StopRequestedAt != nil ||
+		ses.Status != charging.SessionActive || p.Authorized == "" || c.Currency != p.Currency {
+		return false
+	}
+	return charging.Decimal(c.Total).Rat().Cmp(charging.Decimal(p.Authorized).Rat()) >= 0
+}
+
+// stopAtHold asks the charger to stop a session whose running cost reached
+// its payment hold, once, as a follow-up of the node that holds the
+// charger; the session is flagged so the driver and the operator see why.
+func (s *Service) stopAtHold(ses charging.Session) {
+	if _, done := s.holdStops.LoadOrStore(ses.ID, true); done {
+		return
+	}
+	id, hold, cur := ses.ID, ses.Payment.Authorized, ses.Payment.Currency
+	s.later(ses.ChargerID, "stop at hold "+id, func(ctx context.Context) error {
+		flag := fmt.Sprintf("the running cost reached the %s %s held for the payment; Joule asked the charger to stop", hold, cur)
+		err := s.update(ctx, func(u *unit) error {
+			cur, err := u.tx.GetSession(ctx, id)
+			if err != nil || cur.Status != charging.SessionActive || slices.Contains(cur.Flags, flag) {
+				return err
+			}
+			cur.Flags = append(cur.Flags, flag)
+			cur.UpdatedAt = s.utcNow()
+			return u.tx.UpdateSession(ctx, cur)
+		})
+		if err != nil {
+			return err
+		}
+		s.log.Warn("stopping a session at its payment hold", "session", id, "hold", hold, "currency", cur)
+		_, err = s.StopSession(ctx, id)
+		if charging.ErrorCode(err) == charging.ECONFLICT {
+			return nil // it ended meanwhile
+		}
+		return err
+	})
 }

@@ -3,6 +3,7 @@ package csms_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -382,5 +383,104 @@ func TestDriverGroupPaysItsTariff(t *testing.T) {
 	must(t, err)
 	if other.TariffID != "STD" {
 		t.Fatalf("a guest's session is priced by %q, want STD", other.TariffID)
+	}
+}
+
+// run runs the service's background work (follow-ups, sweeps) until the
+// test ends.
+func (f *fixture) run(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func (f *fakeCommander) sent() (stops, commands []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.stops...), append([]string(nil), f.commands...)
+}
+
+// TestStopAtPaymentHold: a session whose running cost reaches what its
+// payment holds is stopped by Joule, once, and flagged.
+func TestStopAtPaymentHold(t *testing.T) {
+	f := newPayFixture(t, "50.00", priceTariff("STD", "0.30", ""))
+	f.svc = csms.New(f.store, f.bus, f.cmd, nil, f.clock.now, csms.Config{PendingTimeout: time.Minute,
+		Payments: flakyRouter{f.router, f.flaky}, PaymentHold: "5.00", FollowUpDelay: time.Millisecond})
+	f.run(t)
+	ctx := context.Background()
+	ses, err := f.svc.StartSession(ctx, charging.StartRequest{ChargerID: "CP-1", ConnectorID: 1, IDTag: "DRV-1"})
+	must(t, err)
+	res := f.started(t, 1, "DRV-1", 0)
+	f.clock.add(10 * time.Minute)
+	f.meter(t, res.TransactionID, 10000, 22000) // 3.00: below the hold
+	f.clock.add(10 * time.Minute)
+	f.meter(t, res.TransactionID, 17000, 22000) // 5.10: the hold is reached
+	f.clock.add(time.Minute)
+	f.meter(t, res.TransactionID, 17300, 22000) // still charging until the stop arrives
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		stops, _ := f.cmd.sent()
+		if len(stops) == 1 && stops[0] == res.TransactionID {
+			break
+		}
+		if time.Now().After(deadline) || len(stops) > 1 {
+			t.Fatalf("remote stops sent = %v, want one for %s", stops, res.TransactionID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := f.session(t, ses.ID)
+	if got.StopRequestedAt == nil || !slices.ContainsFunc(got.Flags, func(s string) bool { return strings.Contains(s, "5.00 EUR held") }) {
+		t.Fatalf("session after the stop at its hold: stop requested %v, flags %q", got.StopRequestedAt, got.Flags)
+	}
+}
+
+// TestCostUpdatedFor201: a 2.0.1 charger is sent the running cost of its
+// transaction (CostUpdated), at most once per interval.
+func TestCostUpdatedFor201(t *testing.T) {
+	f := newFixture(t)
+	f.svc = csms.New(f.store, f.bus, f.cmd, nil, f.clock.now, csms.Config{PendingTimeout: time.Minute, FollowUpDelay: time.Millisecond, CostUpdateInterval: time.Hour})
+	ctx := context.Background()
+	must(t, f.svc.Connected(ctx, "CP-1", charging.OCPP201))
+	f.run(t)
+	f.priceCharger(t, priceTariff("STD", "0.30", ""))
+	reg := func(v float64) []charging.MeterSample {
+		return []charging.MeterSample{{Timestamp: f.clock.now(), Measurand: charging.MeasurandEnergyActiveImportRegister, Unit: "Wh", Value: v}}
+	}
+	_, err := f.svc.TransactionEvent(ctx, "CP-1", charging.TransactionEvent{EventType: charging.TxEventStarted, TransactionID: "T-9", SeqNo: 0,
+		Timestamp: f.clock.now(), ConnectorID: 1, IDTag: "TAG-1", Samples: reg(0)})
+	must(t, err)
+	for i, wh := range []float64{2000, 3000, 4000} {
+		f.clock.add(time.Minute)
+		_, err := f.svc.TransactionEvent(ctx, "CP-1", charging.TransactionEvent{EventType: charging.TxEventUpdated, TransactionID: "T-9", SeqNo: i + 1,
+			Timestamp: f.clock.now(), ConnectorID: 1, Samples: reg(wh)})
+		must(t, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var costs []string
+	for time.Now().Before(deadline) {
+		_, commands := f.cmd.sent()
+		costs = costs[:0]
+		for _, c := range commands {
+			if strings.HasPrefix(c, "CostUpdated ") {
+				costs = append(costs, strings.TrimPrefix(c, "CostUpdated "))
+			}
+		}
+		if len(costs) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // a second one would have been sent by now
+	_, commands := f.cmd.sent()
+	n := 0
+	for _, c := range commands {
+		if strings.HasPrefix(c, "CostUpdated ") {
+			n++
+		}
+	}
+	if len(costs) == 0 || costs[0] != `{"totalCost":0.6,"transactionId":"T-9"}` || n != 1 {
+		t.Fatalf("CostUpdated sent: %q (%d in all), want one with totalCost 0.6 for T-9", costs, n)
 	}
 }

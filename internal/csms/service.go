@@ -44,6 +44,8 @@ type Service struct {
 
 	payKick chan struct{} // payments.go: run the payment worker now
 	costs   costUpdates   // costupdate.go: CostUpdated sent per transaction
+	// holdStops are the sessions stopped at their payment hold (payments.go).
+	holdStops sync.Map
 }
 
 // Config holds the service's policies; zero values take the defaults.

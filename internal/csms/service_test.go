@@ -22,6 +22,7 @@ type fakeCommander struct {
 	start     func(r charging.RemoteStart) (charging.CommandStatus, error)
 	stops     []string
 	stopReply charging.CommandStatus
+	commands  []string // action and payload of each Command
 }
 
 func (f *fakeCommander) RemoteStart(ctx context.Context, id string, r charging.RemoteStart) (charging.CommandStatus, error) {
@@ -42,6 +43,9 @@ func (f *fakeCommander) RemoteStop(ctx context.Context, id, tx string) (charging
 }
 
 func (f *fakeCommander) Command(ctx context.Context, id, action string, p json.RawMessage) (charging.CommandResult, error) {
+	f.mu.Lock()
+	f.commands = append(f.commands, action+" "+string(p))
+	f.mu.Unlock()
 	return charging.CommandResult{Status: charging.ResultAnswered, Response: json.RawMessage(`{"status":"Accepted"}`)}, nil
 }
 

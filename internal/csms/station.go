@@ -482,6 +482,9 @@ func (s *Service) meterValues(ctx context.Context, u *unit, chargerID string, m 
 	u.then(func() {
 		s.rememberLive(&live)
 		s.costUpdated(live)
+		if reachedHold(&live) {
+			s.stopAtHold(live)
+		}
 	})
 	u.publishSession(charging.EventSessionMeter, live, samples)
 	return nil
@@ -684,6 +687,7 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 	u.then(func() {
 		s.forgetLive(chargerID, t.TransactionID)
 		s.forgetCost(chargerID, t.TransactionID)
+		s.holdStops.Delete(ses.ID)
 	})
 	u.publishSession(charging.EventSessionStopped, ses, samples)
 	return info, nil
