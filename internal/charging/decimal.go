@@ -44,22 +44,40 @@ func DecimalFromRat(r *big.Rat, places int) Decimal {
 	return Decimal(RoundRat(r, places).FloatString(places))
 }
 
+// pow10 holds 10^0 ... 10^18, the scales RoundRat uses (read only).
+var pow10 = func() []*big.Int {
+	p := make([]*big.Int, 19)
+	p[0] = big.NewInt(1)
+	for i := 1; i < len(p); i++ {
+		p[i] = new(big.Int).Mul(p[i-1], big.NewInt(10))
+	}
+	return p
+}()
+
+// scale returns 10^places.
+func scale(places int) *big.Int {
+	if places >= 0 && places < len(pow10) {
+		return pow10[places]
+	}
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+}
+
 // RoundRat rounds r half away from zero to places fraction digits.
 func RoundRat(r *big.Rat, places int) *big.Rat {
-	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
-	n := new(big.Int).Mul(r.Num(), scale)
+	sc := scale(places)
+	n := new(big.Int).Mul(r.Num(), sc)
 	den := r.Denom()
-	q, m := new(big.Int).QuoRem(n, den, new(big.Int))
+	q, m := n.QuoRem(n, den, new(big.Int))
 	// |m|*2 >= den rounds away from zero.
-	m.Abs(m).Mul(m, big.NewInt(2))
+	m.Abs(m).Lsh(m, 1)
 	if m.Cmp(den) >= 0 {
-		if n.Sign() < 0 {
+		if r.Sign() < 0 {
 			q.Sub(q, big.NewInt(1))
 		} else {
 			q.Add(q, big.NewInt(1))
 		}
 	}
-	return new(big.Rat).SetFrac(q, scale)
+	return new(big.Rat).SetFrac(q, sc)
 }
 
 func (d Decimal) MarshalJSON() ([]byte, error) {

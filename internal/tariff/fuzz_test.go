@@ -132,3 +132,35 @@ func BenchmarkPrice(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPriceRunning is the running cost a meter report computes: the
+// session's start and its latest reading, under a one-element tariff (the
+// common case) and the three-element one above.
+func BenchmarkPriceRunning(b *testing.B) {
+	berlin := mustLoad(b, "Europe/Berlin")
+	start := at("2026-05-04T17:30:00Z")
+	p := 11000.0
+	u := Usage{Start: start, End: start.Add(40 * time.Minute), Location: berlin,
+		Readings: []Reading{{At: start.Add(40 * time.Minute), EnergyWh: 7333, PowerW: &p}}}
+	for _, c := range []struct {
+		name string
+		t    charging.Tariff
+	}{
+		{"energy", tariffOf(el(nil, pc(charging.DimensionEnergy, "0.30", "19", 1)))},
+		{"three-elements", tariffOf(
+			el(&charging.TariffRestrictions{StartTime: "08:00", EndTime: "20:00", MaxKWh: fptr(20)},
+				pc(charging.DimensionEnergy, "0.45", "19", 1), pc(charging.DimensionTime, "1.20", "19", 60)),
+			el(&charging.TariffRestrictions{MinKWh: fptr(20)}, pc(charging.DimensionEnergy, "0.35", "19", 1)),
+			el(nil, pc(charging.DimensionEnergy, "0.39", "19", 100), pc(charging.DimensionParkingTime, "6.00", "19", 300),
+				pc(charging.DimensionFlat, "0.50", "19", 0)))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Price(c.t, u); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
