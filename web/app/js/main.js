@@ -11,6 +11,8 @@ import * as signin from "./signin.js";
 import * as account from "./account.js";
 import { usersScreen } from "./users.js";
 import { sitesScreen } from "./sites.js";
+import { tariffsScreen } from "./tariffs.js";
+import * as opsession from "./opsession.js";
 import { onUnauthorized } from "./api.js";
 import { close as closeLive } from "./live.js";
 import { h } from "./ui.js";
@@ -29,6 +31,8 @@ const routes = [
   ["/operator/chargers/:id", operator.chargerScreen, "operator", "staff"],
   ["/operator/sites", sitesScreen, "operator", "staff"],
   ["/operator/sessions", operator.sessionsScreen, "operator", "staff"],
+  ["/operator/sessions/:id", opsession.sessionScreen, "operator", "staff"],
+  ["/operator/tariffs", tariffsScreen, "operator", "staff"],
   ["/operator/users", usersScreen, "operator", "admin"],
   ["/operator/account", account.accountScreen, "operator", "user"],
   ["/operator/signin", signin.operatorSignIn, "operator", "public"],
@@ -36,7 +40,7 @@ const routes = [
 
 const navs = {
   driver: [["/", "Chargers"], ["/history", "History"]],
-  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/users", "Users", "admin"]],
+  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/tariffs", "Tariffs"], ["/operator/users", "Users", "admin"]],
 };
 
 function match(path) {
