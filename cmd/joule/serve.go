@@ -21,6 +21,7 @@ import (
 	"github.com/joule-ev/joule/internal/csms"
 	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/payment"
 )
 
 // serveConfig is everything `joule serve` can be told.
@@ -63,6 +64,17 @@ type serveConfig struct {
 	OIDCRoles        listFlag // claim value=role
 	OIDCDefaultRole  string
 	OIDCRedirectURL  string
+
+	// Payments: cards at Stripe (the wallet needs nothing).
+	StripeKey string // never logged
+	StripeURL string
+	// What an app start holds when its tariff has no maximum price, and
+	// the seller printed on receipts.
+	PaymentHold   string
+	SellerName    string
+	SellerAddress string
+	SellerVATID   string
+	SellerEmail   string
 
 	// Scale-out (docs/deployment.md).
 	Postgres string
@@ -123,6 +135,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Var(&c.OIDCRoles, "oidc-roles", "which claim value gives which Joule role, e.g. joule-admins=admin,noc=operator,support=viewer")
 	fs.StringVar(&c.OIDCDefaultRole, "oidc-default-role", "", "role of a signed-in user no --oidc-roles entry matches: viewer, operator, admin, or empty to refuse them")
 	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", "", "callback URL registered at the provider (default <public-url>/api/v1/auth/oidc/callback)")
+	fs.StringVar(&c.StripeKey, "stripe-key", "", "Stripe secret API key (sk_live_..., sk_test_... or a restricted rk_ key): drivers can save cards and pay sessions with them; without it they pay from their prepaid wallet (prefer the JOULE_STRIPE_KEY environment variable: flags show in ps)")
+	fs.StringVar(&c.StripeURL, "stripe-url", payment.DefaultStripeURL, "base URL of Stripe's API (a stripe-mock in tests)")
+	fs.StringVar(&c.PaymentHold, "payment-hold", string(csms.DefaultPaymentHold), "amount held from a driver's card or wallet before an app start on a tariff without a maximum price, in the tariff's currency")
+	fs.StringVar(&c.SellerName, "seller-name", "", "seller's name printed on receipts (the operator's company)")
+	fs.StringVar(&c.SellerAddress, "seller-address", "", "seller's postal address printed on receipts")
+	fs.StringVar(&c.SellerVATID, "seller-vat-id", "", "seller's VAT identification number printed on receipts")
+	fs.StringVar(&c.SellerEmail, "seller-email", "", "seller's contact email printed on receipts")
 	fs.StringVar(&c.Postgres, "postgres", "", "PostgreSQL connection URL (postgres://user:password@host/db): keep state there instead of the embedded SQLite database (prefer the JOULE_POSTGRES environment variable: flags show in ps)")
 	fs.StringVar(&c.NATS, "nats", "", "NATS server URL(s), comma-separated (nats://host:4222): run as one node of a cluster sharing --postgres, with commands, charger ownership and live events over NATS JetStream")
 	fs.StringVar(&c.NodeID, "node-id", defaultNodeID(), "this node's name in a cluster (letters, digits, - and _), unique per node: it labels metrics and routes commands")
@@ -198,6 +217,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if (c.CACert == "") != (c.CAKey == "") {
 		errs = append(errs, errors.New("--ca-cert and --ca-key go together"))
+	}
+	if d, err := charging.ParseDecimal(c.PaymentHold); err != nil || d.Sign() <= 0 {
+		errs = append(errs, fmt.Errorf("--payment-hold must be a decimal amount above 0 such as 30.00, got %q", c.PaymentHold))
+	}
+	if c.StripeKey != "" {
+		if _, err := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeKey, APIURL: c.StripeURL}, nil); err != nil {
+			errs = append(errs, fmt.Errorf("--stripe-url: %q is not an absolute http or https URL", c.StripeURL))
+		}
 	}
 	if c.DriverSignup != "open" && c.DriverSignup != "closed" {
 		errs = append(errs, fmt.Errorf("--driver-signup must be open or closed, got %q", c.DriverSignup))
@@ -342,6 +369,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		OIDC: auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			RedirectURL: cfg.OIDCRedirectURL, RoleClaim: cfg.OIDCRoleClaim, RoleMap: roles, DefaultRole: charging.Role(cfg.OIDCDefaultRole)},
 		Postgres: cfg.Postgres, NATS: cfg.NATS, NodeID: cfg.NodeID,
+		StripeKey: cfg.StripeKey, StripeURL: cfg.StripeURL, PaymentHold: charging.Decimal(cfg.PaymentHold),
+		Seller: charging.Seller{Name: cfg.SellerName, Address: cfg.SellerAddress, VATID: cfg.SellerVATID, Email: cfg.SellerEmail},
 	}, ln, log)
 }
 

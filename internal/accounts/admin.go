@@ -55,6 +55,9 @@ type UserUpdate struct {
 	Role     *charging.Role `json:"role"`
 	Disabled *bool          `json:"disabled"`
 	Password *string        `json:"password"`
+	// DriverGroup puts the user in a driver group (tariffs assigned to
+	// the group apply to them); "" takes them out of it.
+	DriverGroup *string `json:"driverGroup"`
 }
 
 // UpdateUser changes a user. Disabling a user, changing their role or
@@ -91,6 +94,13 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (Use
 		losesAdmin = losesAdmin || (*up.Disabled && u.Role == charging.RoleAdmin)
 		u.Disabled = *up.Disabled
 		revoke = revoke || u.Disabled
+	}
+	if up.DriverGroup != nil {
+		g, ok := charging.NormalizeDriverGroup(*up.DriverGroup)
+		if !ok && g != "" {
+			return User{}, charging.Errorf(charging.EINVALID, "driverGroup must be 1 to %d of a-z, 0-9, '_' and '-' (e.g. members), or empty for none, got %q", charging.MaxDriverGroup, *up.DriverGroup)
+		}
+		u.DriverGroup = g
 	}
 	if up.Password != nil {
 		if err := auth.CheckPasswordPolicy(*up.Password); err != nil {

@@ -54,7 +54,11 @@ type User struct {
 	Subject string `json:"-"`
 	// AppIDTag is the id tag Joule generated for a driver at sign-up; the
 	// app starts sessions with it.
-	AppIDTag    string     `json:"appIdTag,omitempty"`
+	AppIDTag string `json:"appIdTag,omitempty"`
+	// DriverGroup is the driver group the user belongs to ("" for none),
+	// e.g. members: tariffs assigned to the group apply to them
+	// (ResolveTariff). Lower case, 1 to 64 of a-z, 0-9, '_' and '-'.
+	DriverGroup string     `json:"driverGroup,omitempty"`
 	CreatedAt   time.Time  `json:"createdAt"`
 	UpdatedAt   time.Time  `json:"updatedAt"`
 	LastLoginAt *time.Time `json:"lastLoginAt,omitempty"`

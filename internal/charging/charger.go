@@ -35,6 +35,11 @@ type Charger struct {
 	MeterType         string `json:"meterType,omitempty"`
 	MeterSerialNumber string `json:"meterSerialNumber,omitempty"`
 	OCPPVersion       string `json:"ocppVersion"` // subprotocol of the current or last connection
+	// TariffID is the charger's tariff ("" for none: its site's applies)
+	// and GroupTariffs driver groups' overrides of it, the operator's like
+	// Name (ResolveTariff).
+	TariffID     string            `json:"tariffId"`
+	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
 	// OCPPVersionOverride, when set, is the only subprotocol Joule accepts
 	// from this charger (an operator's choice, e.g. a buggy 2.0.1 firmware).
 	OCPPVersionOverride string             `json:"ocppVersionOverride,omitempty"`
@@ -107,10 +112,15 @@ type Connector struct {
 	MaxPowerW     float64         `json:"maxPowerW"`     // 0 when unknown
 	// Type is ConnectorType's short name (CCS2, CHAdeMO, Type2, CCS1,
 	// Type1, else the ConnectorType), for clients older than ConnectorType.
-	Type      string        `json:"type"`
-	Operator  ConnectorSpec `json:"operator"` // what the operator set
-	Reported  ConnectorSpec `json:"reported"` // what the charger reported
-	UpdatedAt time.Time     `json:"updatedAt"`
+	Type string `json:"type"`
+	// TariffID is the connector's tariff ("" for none: its charger's or
+	// site's applies) and GroupTariffs driver groups' overrides of it,
+	// set by the operator like EVSEID (ResolveTariff).
+	TariffID     string            `json:"tariffId"`
+	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
+	Operator     ConnectorSpec     `json:"operator"` // what the operator set
+	Reported     ConnectorSpec     `json:"reported"` // what the charger reported
+	UpdatedAt    time.Time         `json:"updatedAt"`
 }
 
 // Connector returns the connector with the id, and whether it exists.

@@ -24,6 +24,10 @@ type ConnectorUpdate struct {
 	// Type is the older way to set ConnectorType: a short name (CCS2,
 	// CHAdeMO, Type2, CCS1, Type1) or a ConnectorType value; "" clears it.
 	Type *string
+	// TariffID assigns a tariff to the connector; "" clears it.
+	TariffID *string
+	// GroupTariffs changes the connector's driver-group overrides.
+	GroupTariffs *GroupTariffsPatch
 }
 
 // Validate returns an EINVALID *Error naming the first field that breaks
@@ -64,12 +68,36 @@ func (u ConnectorUpdate) validate(prefix string) error {
 			return bad("maxPowerW", "must be a number of watts from 0 (unknown) to %d; got %v", MaxConnectorPowerW, p)
 		}
 	}
+	return validateTariffUpdate(prefix, u.TariffID, u.GroupTariffs)
+}
+
+// validateTariffUpdate checks the tariff fields of an update.
+func validateTariffUpdate(prefix string, id *string, groups *GroupTariffsPatch) error {
+	if id != nil {
+		if err := ValidateTariffAssignment(prefix, strings.TrimSpace(*id), nil); err != nil {
+			return err
+		}
+	}
+	if groups != nil {
+		return groups.validate(prefix)
+	}
 	return nil
+}
+
+// applyTariffUpdate sets an assignment's fields from an update's.
+func applyTariffUpdate(id *string, groups *GroupTariffsPatch, toID *string, toGroups *map[string]string) {
+	if id != nil {
+		*toID = strings.TrimSpace(*id)
+	}
+	if groups != nil {
+		*toGroups = groups.Apply(*toGroups)
+	}
 }
 
 // Empty reports whether the update changes nothing.
 func (u ConnectorUpdate) Empty() bool {
-	return u.EVSEID == nil && u.ConnectorType == nil && u.Format == nil && u.PowerType == nil && u.MaxPowerW == nil && u.Type == nil
+	return u.EVSEID == nil && u.ConnectorType == nil && u.Format == nil && u.PowerType == nil && u.MaxPowerW == nil && u.Type == nil &&
+		u.TariffID == nil && u.GroupTariffs == nil
 }
 
 // Apply returns c with the update's fields set, normalized (an EVSE ID in
@@ -95,6 +123,7 @@ func (u ConnectorUpdate) Apply(c Connector) Connector {
 	if u.MaxPowerW != nil {
 		c.Operator.MaxPowerW = *u.MaxPowerW
 	}
+	applyTariffUpdate(u.TariffID, u.GroupTariffs, &c.TariffID, &c.GroupTariffs)
 	c.Resolve()
 	return c
 }
@@ -119,6 +148,15 @@ type ChargerUpdate struct {
 	// AllowDowngrade.
 	SecurityProfile *int
 	AllowDowngrade  bool
+	// TariffID assigns a tariff to the charger; "" clears it.
+	TariffID *string
+	// GroupTariffs changes the charger's driver-group overrides.
+	GroupTariffs *GroupTariffsPatch
+}
+
+// ApplyTariffs sets d's tariff fields from the update's.
+func (u ChargerUpdate) ApplyTariffs(d *ChargerDetails) {
+	applyTariffUpdate(u.TariffID, u.GroupTariffs, &d.TariffID, &d.GroupTariffs)
 }
 
 // Validate returns an EINVALID *Error naming the first field that breaks
@@ -155,5 +193,5 @@ func (u ChargerUpdate) Validate() error {
 	if v := u.OCPPVersionOverride; v != nil && *v != "" && *v != OCPP16 && *v != OCPP201 {
 		return Errorf(EINVALID, "ocppVersionOverride must be %q, %q or empty, got %q", OCPP16, OCPP201, *v)
 	}
-	return nil
+	return validateTariffUpdate("", u.TariffID, u.GroupTariffs)
 }

@@ -28,22 +28,14 @@ func CurrencyPlaces(code string) int {
 	return 2
 }
 
-// MinorUnits returns d in the currency's minor unit (1.91 EUR is 191),
-// rounded half away from zero.
-func MinorUnits(d Decimal, currency string) int64 {
+// RoundMinorUnits returns d in the currency's minor unit (1.91 EUR is
+// 191), rounded half away from zero (MinorUnits refuses extra places).
+func RoundMinorUnits(d Decimal, currency string) int64 {
 	places := CurrencyPlaces(currency)
 	r := RoundRat(d.Rat(), places)
 	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
 	n := new(big.Int).Mul(r.Num(), scale)
 	return n.Quo(n, r.Denom()).Int64()
-}
-
-// FromMinorUnits formats n minor units of the currency as a Decimal
-// (191 EUR cents is "1.91").
-func FromMinorUnits(n int64, currency string) Decimal {
-	places := CurrencyPlaces(currency)
-	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
-	return Decimal(new(big.Rat).SetFrac(big.NewInt(n), scale).FloatString(places))
 }
 
 // FinalTotalMinor returns a session's final cost in minor units and its
@@ -52,7 +44,7 @@ func (s *Session) FinalTotalMinor() (int64, string) {
 	if s.Cost == nil || !s.Cost.Final || s.Cost.Currency == "" {
 		return 0, ""
 	}
-	return MinorUnits(Decimal(s.Cost.Total), s.Cost.Currency), s.Cost.Currency
+	return RoundMinorUnits(Decimal(s.Cost.Total), s.Cost.Currency), s.Cost.Currency
 }
 
 // PaymentStatusOf returns the session's payment status, "" without one.

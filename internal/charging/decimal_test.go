@@ -47,16 +47,16 @@ func TestMinorUnits(t *testing.T) {
 		cur  string
 		want int64
 	}{{"1.91", "EUR", 191}, {"1.915", "EUR", 192}, {"-0.005", "EUR", -1}, {"1200", "JPY", 1200}, {"1.2345", "KWD", 1235}, {"", "EUR", 0}} {
-		if got := MinorUnits(c.d, c.cur); got != c.want {
-			t.Errorf("MinorUnits(%s %s) = %d, want %d", c.d, c.cur, got, c.want)
+		if got := RoundMinorUnits(c.d, c.cur); got != c.want {
+			t.Errorf("RoundMinorUnits(%s %s) = %d, want %d", c.d, c.cur, got, c.want)
 		}
 		if c.d != "1.915" && c.d != "-0.005" && c.d != "1.2345" && c.d != "" {
-			if back := FromMinorUnits(c.want, c.cur); back.Rat().Cmp(c.d.Rat()) != 0 {
-				t.Errorf("FromMinorUnits(%d %s) = %s", c.want, c.cur, back)
+			if back := Decimal(FormatMinor(c.want, c.cur)); back.Rat().Cmp(c.d.Rat()) != 0 {
+				t.Errorf("FormatMinor(%d %s) = %s", c.want, c.cur, back)
 			}
 		}
 	}
-	if FromMinorUnits(190, "EUR") != "1.90" {
-		t.Errorf("FromMinorUnits(190) = %s", FromMinorUnits(190, "EUR"))
+	if FormatMinor(190, "EUR") != "1.90" {
+		t.Errorf("FormatMinor(190) = %s", FormatMinor(190, "EUR"))
 	}
 }

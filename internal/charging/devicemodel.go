@@ -170,6 +170,9 @@ type TransactionEventResult struct {
 	// Duplicate is set when the event was already applied (same charger,
 	// transaction id and seqNo): nothing changed.
 	Duplicate bool
+	// TotalCost is the final cost including taxes, answered to an Ended
+	// event of a priced session; "" otherwise.
+	TotalCost Decimal
 }
 
 // StationReports is the part of the inbound contract that OCPP 2.0.1

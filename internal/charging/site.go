@@ -3,6 +3,7 @@ package charging
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -24,8 +25,14 @@ type Site struct {
 	TimeZone     string        `json:"timeZone"`     // IANA, e.g. Europe/Berlin; "" when unknown
 	OpeningTimes *OpeningTimes `json:"openingTimes"` // nil when unknown
 	Notes        string        `json:"notes"`
-	CreatedAt    time.Time     `json:"createdAt"`
-	UpdatedAt    time.Time     `json:"updatedAt"`
+	// TariffID is the tariff of the site's chargers ("" for none: free
+	// charging, unless a charger or connector has one); GroupTariffs are
+	// driver groups' overrides of it (a driver group's name → a tariff
+	// id). See ResolveTariff.
+	TariffID     string            `json:"tariffId"`
+	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
 }
 
 // Address is a site's postal address (OCPI: address, city, postal_code,
@@ -87,6 +94,8 @@ func (s *Site) Normalize() {
 	a.Country = strings.ToUpper(strings.TrimSpace(a.Country))
 	s.TimeZone = strings.TrimSpace(s.TimeZone)
 	s.Notes = strings.TrimSpace(s.Notes)
+	s.TariffID = strings.TrimSpace(s.TariffID)
+	s.GroupTariffs = NormalizeGroupTariffs(s.GroupTariffs)
 }
 
 // hhmm is OCPI's time of day: 24-hour, with leading zeros.
@@ -143,7 +152,7 @@ func (s Site) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return ValidateTariffAssignment("", s.TariffID, s.GroupTariffs)
 }
 
 func (o OpeningTimes) validate() error {
@@ -198,6 +207,7 @@ func (s Site) Clone() Site {
 		o.ExceptionalClosings = slices.Clone(o.ExceptionalClosings)
 		s.OpeningTimes = &o
 	}
+	s.GroupTariffs = maps.Clone(s.GroupTariffs)
 	return s
 }
 
@@ -208,10 +218,13 @@ type SiteQuery struct {
 }
 
 // ChargerDetails are the operator's fields of a charger (Charger.Name,
-// Charger.SiteID), which SaveCharger never overwrites.
+// Charger.SiteID, Charger.TariffID, Charger.GroupTariffs), which
+// SaveCharger never overwrites.
 type ChargerDetails struct {
-	Name   string
-	SiteID string // "" when the charger is at no site
+	Name         string
+	SiteID       string // "" when the charger is at no site
+	TariffID     string // "" for none
+	GroupTariffs map[string]string
 }
 
 // SiteStore keeps sites and which site each charger is at. charging.Store
@@ -229,7 +242,8 @@ type SiteStore interface {
 	// DeleteSite deletes a site. ENOTFOUND when there is none; ECONFLICT,
 	// with a message that says how many, while chargers are at it.
 	DeleteSite(ctx context.Context, id string) error
-	// SaveChargerDetails sets a charger's name and site. ENOTFOUND for an
+	// SaveChargerDetails sets a charger's name, site and tariff
+	// assignment. ENOTFOUND for an
 	// unknown charger, or for an unknown site (a message naming the site).
 	SaveChargerDetails(ctx context.Context, chargerID string, d ChargerDetails) error
 }

@@ -147,6 +147,9 @@ type Tx interface {
 	SecurityStore // security.go
 	AccountStore  // account.go
 	SiteStore     // site.go
+	WalletStore   // wallet.go: prepaid wallets and saved cards
+	TariffStore   // tariffstore.go
+	ReportStore   // report.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

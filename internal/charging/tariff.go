@@ -25,8 +25,12 @@ type Tariff struct {
 	Elements      []TariffElement `json:"elements"`
 	StartDateTime *time.Time      `json:"startDateTime,omitempty"`
 	EndDateTime   *time.Time      `json:"endDateTime,omitempty"`
-	CreatedAt     time.Time       `json:"createdAt"`
-	UpdatedAt     time.Time       `json:"updatedAt"`
+	// TimeZone is the IANA zone a session's copy reads its times and
+	// dates in: its site's (OCPI: the Location's). Empty is UTC; it is set
+	// on a session's copy, never stored on the tariff itself.
+	TimeZone  string    `json:"timeZone,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // DisplayText is a text in one language (OCPI DisplayText).

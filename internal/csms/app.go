@@ -61,7 +61,7 @@ func (s *Service) UpdateConnector(ctx context.Context, chargerID string, connect
 		if err != nil {
 			return err
 		}
-		k, err = s.updateConnector(ctx, w.tx, c, connectorID, u)
+		k, err = s.updateConnector(ctx, w.tx, c, connectorID, u, "")
 		return err
 	})
 	if err != nil {
@@ -73,12 +73,19 @@ func (s *Service) UpdateConnector(ctx context.Context, chargerID string, connect
 
 // updateConnector applies an operator's update to connector id of c
 // through tx, declaring the connector if the charger has not reported it.
-func (s *Service) updateConnector(ctx context.Context, tx charging.Tx, c charging.Charger, id int, u charging.ConnectorUpdate) (charging.Connector, error) {
+// A tariff it assigns that does not exist is EUNPROCESSABLE, its field
+// named after prefix (connectors[0].).
+func (s *Service) updateConnector(ctx context.Context, tx charging.Tx, c charging.Charger, id int, u charging.ConnectorUpdate, prefix string) (charging.Connector, error) {
 	k, ok := c.Connector(id)
 	if !ok {
 		k = charging.Connector{ConnectorID: id, Status: charging.StatusUnknown}
 	}
 	k = u.Apply(k)
+	if u.TariffID != nil || u.GroupTariffs != nil {
+		if err := checkTariffs(ctx, tx, prefix, k.TariffID, k.GroupTariffs); err != nil {
+			return charging.Connector{}, err
+		}
+	}
 	k.UpdatedAt = s.utcNow()
 	if err := tx.SaveConnector(ctx, c.ID, k); err != nil {
 		return charging.Connector{}, err
@@ -152,6 +159,11 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 		Status: charging.SessionPending, Origin: charging.OriginRemote,
 		CreatedAt: now, UpdatedAt: now, IdempotencyKey: r.IdempotencyKey, RemoteStartID: remoteStartID,
 	}
+	// The price, and the driver's payment hold, before anything is written
+	// or sent: a declined hold starts nothing.
+	if err := s.authorizeStart(ctx, &ses); err != nil {
+		return charging.Session{}, err
+	}
 	start := charging.RemoteStart{
 		ConnectorID: r.ConnectorID, IDTag: r.IDTag, ChargingProfile: json.RawMessage(r.ChargingProfile), Profile: profile,
 		RemoteStartID: remoteStartID,
@@ -160,9 +172,11 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	// of its RemoteStartTransaction are durable together, before it is sent.
 	rec, err := s.newRecord(ctx, r.ChargerID, "RemoteStartTransaction", remoteStartRequest(start))
 	if err != nil {
+		s.releaseUnused(ctx, ses)
 		return charging.Session{}, err
 	}
 	if err := s.createPending(ctx, ses, rec); err != nil {
+		s.releaseUnused(ctx, ses)
 		if r.IdempotencyKey != "" && charging.ErrorCode(err) == charging.ECONFLICT {
 			// A concurrent retry with the same key won the race.
 			if prev, perr := s.store.GetSessionByIdempotencyKey(ctx, r.IdempotencyKey); perr == nil {

@@ -49,6 +49,7 @@ func (s *Service) closeSession(ctx context.Context, u *unit, o charging.Session,
 	if o.Status == charging.SessionPending {
 		o.Status = charging.SessionFailed
 		o.FailureReason = flag
+		o.Cost = nil // nothing was charged
 	} else {
 		o.Status = charging.SessionFinished
 		o.StoppedAt = &at
@@ -62,6 +63,15 @@ func (s *Service) closeSession(ctx context.Context, u *unit, o charging.Session,
 	}
 	o.ClosedBy = by
 	o.UpdatedAt = now
+	if o.Status == charging.SessionFinished {
+		// Priced from the meter log up to the last known reading.
+		if err := s.finalCost(ctx, u.tx, &o, nil); err != nil {
+			return err
+		}
+	}
+	if o.Payment != nil {
+		u.then(s.kickPayments)
+	}
 	if err := u.tx.UpdateSession(ctx, o); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/tariff"
 )
 
 // Service implements the use cases. Build it with New.
@@ -40,6 +41,9 @@ type Service struct {
 	follow followUps // commands Joule sends on its own after a connect or boot
 
 	sec security // security.go
+
+	payKick chan struct{} // payments.go: run the payment worker now
+	costs   costUpdates   // costupdate.go: CostUpdated sent per transaction
 }
 
 // Config holds the service's policies; zero values take the defaults.
@@ -77,12 +81,31 @@ type Config struct {
 	// under an active session before the session ends as lost (default
 	// DefaultLostSessionGrace; negative: never).
 	LostSessionGrace time.Duration
+	// PaymentHold is the amount held before an app start on a tariff
+	// without a maximum price (default DefaultPaymentHold), in the
+	// tariff's currency.
+	PaymentHold charging.Decimal
+	// Seller is printed on every receipt.
+	Seller charging.Seller
+	// CostUpdateInterval is the least time between two CostUpdated sent to
+	// a 2.0.1 charger about one transaction (default 1 minute).
+	CostUpdateInterval time.Duration
 	// Leader says whether this node does the cluster's background work
 	// now (Run's sweeps: pending-start expiry, reservation expiry, lost
 	// sessions, meter retention). It is asked at every tick; nil means
 	// always (a single node). The follow-ups of a connection or a boot are
 	// not background work: the node holding the charger runs them.
 	Leader func() bool
+	// Payments is how drivers pay (payment.Router): the provider of a
+	// user's next session, a session's provider by name, saved cards.
+	// nil: sessions are priced but nothing is held or captured, and no
+	// cards (saving one is ECONFLICT); the wallet ledger's API works all
+	// the same.
+	Payments Payments
+	// ValidateTariff normalizes and checks a tariff an operator writes
+	// (an EINVALID *charging.Error naming the field); nil is
+	// tariff.Validate.
+	ValidateTariff func(t *charging.Tariff) error
 }
 
 // New returns a Service. log and now may be nil (discard, time.Now).
@@ -105,7 +128,13 @@ func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, lo
 	if cfg.LostSessionGrace == 0 {
 		cfg.LostSessionGrace = DefaultLostSessionGrace
 	}
-	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg}
+	if cfg.ValidateTariff == nil {
+		cfg.ValidateTariff = tariff.Validate
+	}
+	if cfg.CostUpdateInterval <= 0 {
+		cfg.CostUpdateInterval = time.Minute
+	}
+	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg, payKick: make(chan struct{}, 1)}
 	s.sec.writes = make(chan struct{}, 16)
 	return s
 }
@@ -178,6 +207,11 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-s.payKick:
+			if s.leader() {
+				s.settle1(ctx)
+			}
+			continue
 		}
 	}
 }
@@ -205,6 +239,14 @@ func (s *Service) sweep(ctx context.Context, lastLost, lastPurge *time.Time) {
 	}
 	if err := s.ExpireReservations(ctx); err != nil && ctx.Err() == nil {
 		s.log.Error("expire reservations", "err", err)
+	}
+	s.settle1(ctx)
+}
+
+// settle1 runs the payment worker once.
+func (s *Service) settle1(ctx context.Context) {
+	if _, err := s.SettlePayments(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("settle payments", "err", err)
 	}
 }
 
@@ -246,8 +288,12 @@ func (s *Service) failPending(ctx context.Context, id, reason string) error {
 		ses.Status = charging.SessionFailed
 		ses.FailureReason = reason
 		ses.UpdatedAt = s.utcNow()
+		ses.Cost = nil // nothing was charged; a held payment is released (payments.go)
 		if err := u.tx.UpdateSession(ctx, ses); err != nil {
 			return err
+		}
+		if ses.Payment != nil {
+			u.then(s.kickPayments)
 		}
 		u.publishSession(charging.EventSessionFailed, ses, nil)
 		return nil

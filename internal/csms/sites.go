@@ -2,6 +2,7 @@ package csms
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -22,7 +23,13 @@ func (s *Service) CreateSite(ctx context.Context, x charging.Site) (charging.Sit
 	}
 	now := s.storedNow()
 	x.ID, x.CreatedAt, x.UpdatedAt = newID(), now, now
-	if err := s.store.CreateSite(ctx, x); err != nil {
+	err := s.update(ctx, func(u *unit) error {
+		if err := checkTariffs(ctx, u.tx, "", x.TariffID, x.GroupTariffs); err != nil {
+			return err
+		}
+		return u.tx.CreateSite(ctx, x)
+	})
+	if err != nil {
 		return charging.Site{}, err
 	}
 	s.publishSite(ctx, charging.EventSiteCreated, x)
@@ -60,6 +67,9 @@ func (s *Service) UpdateSite(ctx context.Context, id string, apply func(*chargin
 		if err := x.Validate(); err != nil {
 			return err
 		}
+		if err := checkTariffs(ctx, u.tx, "", x.TariffID, x.GroupTariffs); err != nil {
+			return err
+		}
 		return u.tx.SaveSite(ctx, x)
 	})
 	if err != nil {
@@ -89,15 +99,16 @@ func (s *Service) publishSite(ctx context.Context, typ string, x charging.Site) 
 }
 
 // UpdateCharger applies an operator's change to a charger (name, site,
-// connectors, OCPP version override, security profile) as one unit of
-// work: every part, or none when one is refused. A siteId that names no
-// site is EUNPROCESSABLE; an EVSE id another connector has is ECONFLICT.
+// connectors, OCPP version override, security profile, tariffs) as one
+// unit of work: every part, or none when one is refused. A siteId or a
+// tariff id that names none is EUNPROCESSABLE; an EVSE id another connector has is ECONFLICT.
 // Once durable, the change is published as charger.updated.
 func (s *Service) UpdateCharger(ctx context.Context, chargerID string, up charging.ChargerUpdate) (charging.Charger, error) {
 	if err := up.Validate(); err != nil {
 		return charging.Charger{}, err
 	}
-	if up.Name == nil && up.SiteID == nil && len(up.Connectors) == 0 && up.OCPPVersionOverride == nil && up.SecurityProfile == nil {
+	tariffs := up.TariffID != nil || up.GroupTariffs != nil
+	if up.Name == nil && up.SiteID == nil && len(up.Connectors) == 0 && up.OCPPVersionOverride == nil && up.SecurityProfile == nil && !tariffs {
 		return s.GetCharger(ctx, chargerID)
 	}
 	unlock := s.lock(chargerID)
@@ -118,8 +129,14 @@ func (s *Service) UpdateCharger(ctx context.Context, chargerID string, up chargi
 				return err
 			}
 		}
-		if up.Name != nil || up.SiteID != nil {
-			d := charging.ChargerDetails{Name: c.Name, SiteID: c.SiteID}
+		if up.Name != nil || up.SiteID != nil || tariffs {
+			d := charging.ChargerDetails{Name: c.Name, SiteID: c.SiteID, TariffID: c.TariffID, GroupTariffs: c.GroupTariffs}
+			if tariffs {
+				up.ApplyTariffs(&d)
+				if err := checkTariffs(ctx, u.tx, "", d.TariffID, d.GroupTariffs); err != nil {
+					return err
+				}
+			}
 			if up.Name != nil {
 				d.Name = strings.TrimSpace(*up.Name)
 			}
@@ -137,8 +154,8 @@ func (s *Service) UpdateCharger(ctx context.Context, chargerID string, up chargi
 				return err
 			}
 		}
-		for _, ku := range up.Connectors {
-			if _, err := s.updateConnector(ctx, u.tx, c, ku.ConnectorID, ku); err != nil {
+		for i, ku := range up.Connectors {
+			if _, err := s.updateConnector(ctx, u.tx, c, ku.ConnectorID, ku, fmt.Sprintf("connectors[%d].", i)); err != nil {
 				return err
 			}
 		}

@@ -348,6 +348,15 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 	if info.Status != charging.AuthAccepted && t.IDTag != "" { // 2.0.1 may start before any id token
 		ses.Flags = append(ses.Flags, fmt.Sprintf("started with idTag %s", info.Status))
 	}
+	if ses.Tariff == nil {
+		// Started at the charger, or an app start priced as free: the
+		// tariff of the connector it runs on.
+		if err := s.priceNew(ctx, u.tx, &ses); err != nil {
+			return charging.TransactionStartResult{}, err
+		}
+	} else {
+		runningCost(&ses, ts) // an app start's tariff, from the transaction's start
+	}
 	if bind != nil {
 		err = u.tx.UpdateSession(ctx, ses)
 	} else {
@@ -465,13 +474,32 @@ func (s *Service) meterValues(ctx context.Context, u *unit, chargerID string, m 
 	}
 	live := *ses
 	applyLive(&live, samples)
+	runningCost(&live, latestSample(samples, s.utcNow()))
 	live.UpdatedAt = s.liveTime(ses)
 	if err := u.tx.SetSessionLive(ctx, live.Live()); err != nil {
 		return err
 	}
-	u.then(func() { s.rememberLive(&live) })
+	u.then(func() {
+		s.rememberLive(&live)
+		s.costUpdated(live)
+	})
 	u.publishSession(charging.EventSessionMeter, live, samples)
 	return nil
+}
+
+// latestSample returns the newest timestamp of samples, or def when there
+// are none.
+func latestSample(samples []charging.MeterSample, def time.Time) time.Time {
+	var latest time.Time
+	for _, x := range samples {
+		if x.Timestamp.After(latest) {
+			latest = x.Timestamp
+		}
+	}
+	if latest.IsZero() {
+		return def
+	}
+	return latest
 }
 
 // liveTime is when live values computed now from ses are: now, but always
@@ -632,6 +660,14 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 			samples[i].ConnectorID = ses.ConnectorID
 		}
 	}
+	// The final cost, from the meter log and this message's transaction
+	// data, in the same unit: the stop and its price are one write.
+	if err := s.finalCost(ctx, u.tx, &ses, samples); err != nil {
+		return charging.IDTagInfo{}, err
+	}
+	if ses.Payment != nil {
+		u.then(s.kickPayments)
+	}
 	if isNew {
 		// The session and its transaction data in the same unit: a stop
 		// that is acknowledged is stored whole.
@@ -645,7 +681,10 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 	if err != nil {
 		return charging.IDTagInfo{}, err
 	}
-	u.then(func() { s.forgetLive(chargerID, t.TransactionID) })
+	u.then(func() {
+		s.forgetLive(chargerID, t.TransactionID)
+		s.forgetCost(chargerID, t.TransactionID)
+	})
 	u.publishSession(charging.EventSessionStopped, ses, samples)
 	return info, nil
 }

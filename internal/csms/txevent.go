@@ -56,6 +56,9 @@ func (s *Service) transactionEvent(ctx context.Context, u *unit, chargerID strin
 		res.Duplicate = true
 		if ses, err := u.tx.GetSessionByTransaction(ctx, chargerID, e.TransactionID); err == nil {
 			res.SessionID = ses.ID
+			if e.EventType == charging.TxEventEnded && ses.Cost != nil && ses.Cost.Final {
+				res.TotalCost = charging.Decimal(ses.Cost.Total) // the same answer again
+			}
 		}
 		if e.IDTag != "" {
 			info, err := s.authorizeIn(ctx, u.tx, e.IDTag)
@@ -145,6 +148,9 @@ func (s *Service) transactionEvent(ctx context.Context, u *unit, chargerID strin
 		return res, err
 	}
 	res.SessionID = ses.ID
+	if e.EventType == charging.TxEventEnded && ses.Cost != nil && ses.Cost.Final {
+		res.TotalCost = charging.Decimal(ses.Cost.Total)
+	}
 	err = u.tx.AddTransactionEvent(ctx, charging.TransactionEventRecord{
 		ChargerID: chargerID, TransactionID: e.TransactionID, SeqNo: e.SeqNo, EventType: e.EventType,
 		Timestamp: ts, TriggerReason: e.TriggerReason, Offline: e.Offline, NumberOfPhasesUsed: e.NumberOfPhasesUsed,

@@ -278,7 +278,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u)
 }
 
-// PATCH /api/v1/users/{id} {email, name, role, disabled, password}
+// PATCH /api/v1/users/{id} {email, name, role, disabled, password, driverGroup}
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	var body accounts.UserUpdate
 	if err := decodeSecretJSON(w, r, &body); err != nil {
@@ -299,6 +299,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	if body.Password != nil {
 		what = append(what, "password set")
+	}
+	if body.DriverGroup != nil {
+		what = append(what, "driver group "+quote(u.DriverGroup))
 	}
 	noteAudit(r, func(a *auditRecord) { a.detail = strings.Join(what, ", ") })
 	writeJSON(w, http.StatusOK, u)

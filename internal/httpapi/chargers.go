@@ -76,6 +76,34 @@ type chargerPatch struct {
 	// its next connection; below MinSecurityProfile it needs AllowDowngrade.
 	SecurityProfile *int `json:"securityProfile"`
 	AllowDowngrade  bool `json:"allowDowngrade"`
+	tariffFields
+}
+
+// tariffFields assign tariffs (a site's, a charger's, a connector's):
+// tariffId null or "" clears it; groupTariffs is merged as a merge patch
+// (a group set to null loses its override, groupTariffs null clears all).
+type tariffFields struct {
+	TariffID     optional[string]             `json:"tariffId"`
+	GroupTariffs optional[map[string]*string] `json:"groupTariffs"`
+}
+
+// groups is the domain's form of GroupTariffs: nil when left out.
+func (f tariffFields) groups() *charging.GroupTariffsPatch {
+	g := f.GroupTariffs
+	if !g.Set {
+		return nil
+	}
+	p := &charging.GroupTariffsPatch{Clear: g.Null}
+	for k, v := range g.Value {
+		if p.Set == nil {
+			p.Set = map[string]string{}
+		}
+		p.Set[k] = ""
+		if v != nil {
+			p.Set[k] = *v
+		}
+	}
+	return p
 }
 
 // connectorFields are what an operator sets about a connector; null
@@ -88,11 +116,13 @@ type connectorFields struct {
 	MaxPowerW     optional[float64]                  `json:"maxPowerW"`
 	// Type is the older connectorType: CCS2, CHAdeMO, Type2, CCS1, Type1.
 	Type optional[string] `json:"type"`
+	tariffFields
 }
 
 func (f connectorFields) update(connectorID int) charging.ConnectorUpdate {
 	return charging.ConnectorUpdate{ConnectorID: connectorID, EVSEID: f.EVSEID.ptr(), ConnectorType: f.ConnectorType.ptr(),
-		Format: f.Format.ptr(), PowerType: f.PowerType.ptr(), MaxPowerW: f.MaxPowerW.ptr(), Type: f.Type.ptr()}
+		Format: f.Format.ptr(), PowerType: f.PowerType.ptr(), MaxPowerW: f.MaxPowerW.ptr(), Type: f.Type.ptr(),
+		TariffID: f.TariffID.ptr(), GroupTariffs: f.groups()}
 }
 
 // connectorPatch is one item of chargerPatch.Connectors.
@@ -101,7 +131,7 @@ type connectorPatch struct {
 	connectorFields
 }
 
-// PATCH /api/v1/chargers/{id} {name?, siteId?, connectors?, ocppVersionOverride?, securityProfile?, allowDowngrade?}
+// PATCH /api/v1/chargers/{id} {name?, siteId?, connectors?, ocppVersionOverride?, securityProfile?, allowDowngrade?, tariffId?, groupTariffs?}
 func (s *Server) patchCharger(w http.ResponseWriter, r *http.Request) {
 	var p chargerPatch
 	if err := decodeJSON(w, r, &p); err != nil {
@@ -109,7 +139,7 @@ func (s *Server) patchCharger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := charging.ChargerUpdate{Name: p.Name.ptr(), SiteID: p.SiteID.ptr(), OCPPVersionOverride: p.OCPPVersionOverride,
-		SecurityProfile: p.SecurityProfile, AllowDowngrade: p.AllowDowngrade}
+		SecurityProfile: p.SecurityProfile, AllowDowngrade: p.AllowDowngrade, TariffID: p.TariffID.ptr(), GroupTariffs: p.groups()}
 	for i, k := range p.Connectors {
 		if k.ConnectorID == nil {
 			s.invalid(w, r, fmt.Sprintf("connectors[%d].connectorId is required", i))

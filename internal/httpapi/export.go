@@ -19,6 +19,7 @@ var csvHeader = []string{
 	"id", "chargerId", "connectorId", "idTag", "transactionId", "status", "origin",
 	"createdAt", "startedAt", "stoppedAt", "durationS",
 	"meterStartWh", "meterStopWh", "energyWh", "stopReason", "failureReason",
+	"tariffId", "currency", "totalCost", "totalExclVat", "tax", "paymentStatus", "paid", "refunded", "receiptNumber",
 }
 
 // GET /api/v1/sessions.csv?chargerId=&connectorId=&idTag=&status=
@@ -84,12 +85,21 @@ func csvRow(s charging.Session) []string {
 	if s.StartedAt != nil && s.StoppedAt != nil {
 		dur = strconv.FormatInt(int64(s.StoppedAt.Sub(*s.StartedAt)/time.Second), 10)
 	}
+	// Costs only once final: a running cost is not a price.
+	var currency, total, exclVat, tax, paymentStatus, paid, refunded, receipt string
+	if c := s.Cost; c != nil && c.Final {
+		currency, total, exclVat, tax = c.Currency, c.Total, c.TotalExclVat, c.Tax
+	}
+	if p := s.Payment; p != nil {
+		paymentStatus, paid, refunded, receipt = string(p.Status), p.Captured, p.Refunded, p.ReceiptNumber
+	}
 	return []string{
 		s.ID, cell(s.ChargerID), strconv.Itoa(s.ConnectorID), cell(s.IDTag), cell(s.TransactionID),
 		string(s.Status), s.Origin,
 		csvTime(&s.CreatedAt), csvTime(s.StartedAt), csvTime(s.StoppedAt), dur,
 		csvNum(s.MeterStartWh), csvNum(s.MeterStopWh), csvNum(&s.EnergyWh),
 		cell(s.StopReason), cell(s.FailureReason),
+		cell(s.TariffID), currency, total, exclVat, tax, paymentStatus, paid, refunded, receipt,
 	}
 }
 

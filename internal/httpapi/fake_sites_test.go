@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/joule-ev/joule/internal/charging"
 )
@@ -66,12 +67,23 @@ func (f *fakeService) UpdateCharger(ctx context.Context, id string, u charging.C
 	if u.SiteID != nil {
 		c.SiteID = *u.SiteID
 	}
-	for _, ku := range u.Connectors {
+	if u.TariffID != nil || u.GroupTariffs != nil {
+		d := charging.ChargerDetails{TariffID: c.TariffID, GroupTariffs: c.GroupTariffs}
+		u.ApplyTariffs(&d)
+		if err := f.checkTariffs(ctx, "", d.TariffID, d.GroupTariffs); err != nil {
+			return charging.Charger{}, err
+		}
+		c.TariffID, c.GroupTariffs = d.TariffID, d.GroupTariffs
+	}
+	for i, ku := range u.Connectors {
 		k, ok := c.Connector(ku.ConnectorID)
 		if !ok {
 			k = charging.Connector{ConnectorID: ku.ConnectorID, Status: charging.StatusUnknown}
 		}
 		k = ku.Apply(k)
+		if err := f.checkTariffs(ctx, fmt.Sprintf("connectors[%d].", i), k.TariffID, k.GroupTariffs); err != nil {
+			return charging.Charger{}, err
+		}
 		c.Connectors = append(c.Connectors[:0:0], c.Connectors...)
 		replaced := false
 		for i := range c.Connectors {

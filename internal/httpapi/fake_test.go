@@ -33,12 +33,19 @@ type fakeService struct {
 	stopped       string
 	update        charging.ConnectorUpdate
 	updatedConn   int
-	chargerUpdate *charging.ChargerUpdate   // UpdateCharger's argument (fake_sites_test.go)
-	sites         httpapi.SiteService       // the real sites (fake_sites_test.go)
-	variables     []charging.Variable       // ListVariables answers these (devicemodel_test.go)
-	sec           securityCalls             // the SecurityService part (fake_security_test.go)
-	diagJobs      []charging.DiagnosticsJob // ListDiagnosticsJobs answers these
-	powerQuery    *charging.PowerQuery      // PowerHistory's (stats_test.go)
+	chargerUpdate *charging.ChargerUpdate     // UpdateCharger's argument (fake_sites_test.go)
+	sites         httpapi.SiteService         // the real sites (fake_sites_test.go)
+	payments      httpapi.PaymentService      // the real wallets (fake_payments_test.go)
+	cards         *fakeCards                  // csms's payments, cards faked (fake_payments_test.go)
+	tariffs       httpapi.TariffService       // the real tariffs (fake_tariffs_test.go)
+	receipts      map[string]charging.Receipt // by session id (fake_billing_test.go)
+	totalsQuery   *charging.SessionQuery      // SessionTotals' argument
+	refund        []string                    // RefundSession's session, amount, reason
+	variables     []charging.Variable         // ListVariables answers these (devicemodel_test.go)
+	sec           securityCalls               // the SecurityService part (fake_security_test.go)
+	diagJobs      []charging.DiagnosticsJob   // ListDiagnosticsJobs answers these
+	powerQuery    *charging.PowerQuery        // PowerHistory's (stats_test.go)
+	reports       reportCalls                 // UsageReport's and ReportSummary's (reports_test.go)
 	commandCall   struct {
 		chargerID, action string
 		payload           json.RawMessage
@@ -117,7 +124,11 @@ func (f *fakeService) UpdateConnector(ctx context.Context, chargerID string, con
 	}
 	for i, k := range c.Connectors {
 		if k.ConnectorID == connectorID {
-			c.Connectors[i] = u.Apply(k)
+			k = u.Apply(k)
+			if err := f.checkTariffs(ctx, "", k.TariffID, k.GroupTariffs); err != nil {
+				return charging.Connector{}, err
+			}
+			c.Connectors[i] = k
 			return c.Connectors[i], nil
 		}
 	}

@@ -15,9 +15,13 @@ type Service interface {
 	MaintenanceService // service_maintenance.go: local list, firmware, diagnostics
 	SecurityService    // service_security.go: registration, passwords, certificates, logs
 	StatsService       // stats.go: the fleet's power history
+	ReportService      // service_reports.go: usage reports
 
 	DeviceModelService // OCPP 2.0.1 device model, charger events, version override
 	SiteService        // sites.go: sites, a charger's name, site and connectors
+	PaymentService     // service_payments.go: wallets and saved cards
+	TariffService      // service_tariffs.go: tariffs, and the tariff a driver pays at a connector
+	BillingService     // billing.go: receipts, totals, refunds
 
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error

@@ -34,6 +34,10 @@ type siteDoc struct {
 	TimeZone     string           `json:"timeZone"`
 	OpeningTimes *openingTimesDoc `json:"openingTimes"`
 	Notes        string           `json:"notes"`
+	// TariffID is "" for none; GroupTariffs (a driver group → a tariff
+	// id) merges member by member in a PATCH, as the rest.
+	TariffID     string            `json:"tariffId"`
+	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
 }
 
 type coordinatesDoc struct {
@@ -58,7 +62,7 @@ var siteReadOnly = []string{"id", "createdAt", "updatedAt"}
 
 // docOf returns x's writable part.
 func docOf(x charging.Site) siteDoc {
-	d := siteDoc{Name: x.Name, Address: x.Address, TimeZone: x.TimeZone, Notes: x.Notes}
+	d := siteDoc{Name: x.Name, Address: x.Address, TimeZone: x.TimeZone, Notes: x.Notes, TariffID: x.TariffID, GroupTariffs: x.GroupTariffs}
 	if c := x.Coordinates; c != nil {
 		d.Coordinates = &coordinatesDoc{Latitude: &c.Latitude, Longitude: &c.Longitude}
 	}
@@ -78,6 +82,7 @@ func docOf(x charging.Site) siteDoc {
 // apply sets x's writable fields from d; errors name the field.
 func (d siteDoc) apply(x *charging.Site) error {
 	x.Name, x.Address, x.TimeZone, x.Notes = d.Name, d.Address, d.TimeZone, d.Notes
+	x.TariffID, x.GroupTariffs = d.TariffID, d.GroupTariffs
 	x.Coordinates = nil
 	if c := d.Coordinates; c != nil {
 		switch {

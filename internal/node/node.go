@@ -35,6 +35,7 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/payment"
 	"github.com/joule-ev/joule/internal/pki"
 	"github.com/joule-ev/joule/internal/postgres"
 	"github.com/joule-ev/joule/internal/sqlite"
@@ -107,6 +108,16 @@ type Config struct {
 	Postgres string
 	NATS     string
 	NodeID   string
+	// StripeKey, when set, lets drivers save cards and pay with them at
+	// Stripe (StripeURL: the API's base URL, default Stripe's); without
+	// it they pay from their wallet. The key is never logged.
+	StripeKey string
+	StripeURL string
+	// PaymentHold is what an app start holds on a tariff without a
+	// maximum price (default csms.DefaultPaymentHold); Seller is printed
+	// on receipts.
+	PaymentHold charging.Decimal
+	Seller      charging.Seller
 	// ClusterName prefixes the cluster's names on NATS (event stream,
 	// ownership bucket, command subjects); default "joule". Two clusters
 	// sharing one NATS need different names.
@@ -197,7 +208,20 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		}
 		leader = st.pg.NewLeader(leaderCtx, key, 0, log).IsLeader
 	}
+	// Payments: the wallet always; cards when a Stripe key is given.
+	var cards *payment.Stripe
+	if cfg.StripeKey != "" {
+		var err error
+		if cards, err = payment.NewStripe(payment.StripeConfig{SecretKey: cfg.StripeKey, APIURL: cfg.StripeURL}, store); err != nil {
+			closeListeners()
+			return err
+		}
+		log.Info("card payments are enabled (Stripe)", "url", cmp.Or(cfg.StripeURL, payment.DefaultStripeURL))
+	}
 	svc := csms.New(store, bus, nil, log, nil, csms.Config{
+		Payments:            payment.NewRouter(store, cards),
+		PaymentHold:         cfg.PaymentHold,
+		Seller:              cfg.Seller,
 		HeartbeatInterval:   cfg.HeartbeatInterval,
 		PendingTimeout:      cfg.PendingTimeout,
 		SweepInterval:       cfg.SweepInterval,

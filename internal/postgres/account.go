@@ -18,7 +18,7 @@ import (
 // subjects exactly. Hashes are credentials: no error message repeats one.
 
 const userColumns = `id, email, name, role, disabled, password_hash, subject, app_id_tag,
-	created_at, updated_at, last_login_at`
+	created_at, updated_at, last_login_at, driver_group`
 
 // userColumnsOf is userColumns qualified by a table alias, for joins.
 func userColumnsOf(alias string) string {
@@ -36,7 +36,7 @@ func scanUser(row pgx.Row, extra ...any) (charging.User, error) {
 	var u charging.User
 	var role string
 	dest := append(extra, &u.ID, &u.Email, &u.Name, &role, &u.Disabled, &u.PasswordHash, &u.Subject, &u.AppIDTag,
-		&u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt)
+		&u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.DriverGroup)
 	if err := row.Scan(dest...); err != nil {
 		return charging.User{}, err
 	}
@@ -96,9 +96,9 @@ func (s *Store) CreateUser(ctx context.Context, u charging.User, tag *charging.I
 		return fmt.Errorf("postgres: %s: %w", op, charging.Errorf(charging.EINVALID, "token hash is empty"))
 	}
 	insert := func(q querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		_, err := q.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.Subject, u.AppIDTag,
-			u.CreatedAt, u.UpdatedAt, u.LastLoginAt)
+			u.CreatedAt, u.UpdatedAt, u.LastLoginAt, u.DriverGroup)
 		if err != nil {
 			return userConflict(err, &u)
 		}
@@ -171,9 +171,9 @@ func (s *Store) UpdateUser(ctx context.Context, u charging.User, revokeTokens bo
 	}
 	update := func(q querier) error {
 		tag, err := q.Exec(ctx, `UPDATE users SET email = $2, name = $3, role = $4, disabled = $5, password_hash = $6,
-			subject = $7, app_id_tag = $8, updated_at = $9, last_login_at = $10 WHERE id = $1`,
+			subject = $7, app_id_tag = $8, updated_at = $9, last_login_at = $10, driver_group = $11 WHERE id = $1`,
 			u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.Subject, u.AppIDTag,
-			u.UpdatedAt, u.LastLoginAt)
+			u.UpdatedAt, u.LastLoginAt, u.DriverGroup)
 		if err != nil {
 			return userConflict(err, &u)
 		}

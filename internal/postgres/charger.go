@@ -19,7 +19,8 @@ import (
 const chargerColumns = `id, vendor, model, serial_number, firmware_version, iccid, imsi,
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
 	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override,
-	security_profile, min_security_profile, admission, password_set_at, name, site_id`
+	security_profile, min_security_profile, admission, password_set_at, name, site_id,
+	tariff_id, group_tariffs`
 
 // chargerSelect is what scanCharger reads (columns of chargers aliased c):
 // chargerColumns and whether a new password waits for the charger (never
@@ -28,7 +29,7 @@ const chargerSelect = `c.id, c.vendor, c.model, c.serial_number, c.firmware_vers
 	c.meter_type, c.meter_serial_number, c.ocpp_version, c.online, c.last_seen_at, c.last_boot_at,
 	c.registration_status, c.firmware_status, c.diagnostics_status, c.created_at, c.ocpp_version_override,
 	c.security_profile, c.min_security_profile, c.admission, c.password_set_at, c.name, c.site_id,
-	c.next_password_hash <> ''`
+	c.tariff_id, c.group_tariffs, c.next_password_hash <> ''`
 
 // chargerDest returns the scan destinations of chargerSelect into c; fin
 // completes c after the scan.
@@ -38,7 +39,8 @@ func chargerDest(c *charging.Charger) (dest []any, fin func()) {
 	dest = []any{&c.ID, &c.Vendor, &c.Model, &c.SerialNumber, &c.FirmwareVersion, &c.ICCID, &c.IMSI,
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &c.LastSeenAt, &c.LastBootAt, &reg,
 		&c.FirmwareStatus, &c.DiagnosticsStatus, &c.CreatedAt, &c.OCPPVersionOverride,
-		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &c.PasswordSetAt, &c.Name, &site, &c.PasswordPending}
+		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &c.PasswordSetAt, &c.Name, &site,
+		&c.TariffID, &c.GroupTariffs, &c.PasswordPending}
 	return dest, func() {
 		c.RegistrationStatus = charging.RegistrationStatus(reg)
 		c.Admission = charging.Admission(adm)
@@ -46,6 +48,7 @@ func chargerDest(c *charging.Charger) (dest []any, fin func()) {
 			c.SiteID = *site
 		}
 		c.CreatedAt = utc(c.CreatedAt)
+		c.GroupTariffs = emptyGroups(c.GroupTariffs)
 		c.LastSeenAt, c.LastBootAt, c.PasswordSetAt = utcPtr(c.LastSeenAt), utcPtr(c.LastBootAt), utcPtr(c.PasswordSetAt)
 		c.Connectors = []charging.Connector{}
 	}
@@ -67,7 +70,8 @@ func scanCharger(row pgx.Row) (charging.Charger, error) {
 // (connector_type ... max_power_w), and the charger's reported spec.
 const connectorColumns = `k.connector_id, k.status, k.error_code, k.info, k.vendor_error_code,
 	k.evse_id, k.connector_type, k.format, k.power_type, k.max_power_w,
-	k.reported_connector_type, k.reported_format, k.reported_power_type, k.reported_max_power_w, k.updated_at`
+	k.reported_connector_type, k.reported_format, k.reported_power_type, k.reported_max_power_w, k.updated_at,
+	k.tariff_id, k.group_tariffs`
 
 // nullConnector holds connectorColumns of an outer join, where a charger
 // without connectors gives NULLs.
@@ -81,12 +85,14 @@ type nullConnector struct {
 	repType, repFormat, repPowr *string
 	repMax                      *float64
 	updated                     *time.Time
+	tariffID                    *string
+	groups                      map[string]string
 }
 
 func (n *nullConnector) dest() []any {
 	return []any{&n.id, &n.status, &n.errorCode, &n.info, &n.vendorErrorCode,
 		&n.evseID, &n.opType, &n.opFormat, &n.opPower, &n.opMax,
-		&n.repType, &n.repFormat, &n.repPowr, &n.repMax, &n.updated}
+		&n.repType, &n.repFormat, &n.repPowr, &n.repMax, &n.updated, &n.tariffID, &n.groups}
 }
 
 // connector returns the scanned connector, resolved, and whether there
@@ -118,6 +124,8 @@ func (n *nullConnector) connector() (charging.Connector, bool) {
 			Format: charging.ConnectorFormat(s(n.opFormat)), PowerType: charging.PowerType(s(n.opPower)), MaxPowerW: f(n.opMax)},
 		Reported: charging.ConnectorSpec{ConnectorType: charging.ConnectorType(s(n.repType)),
 			Format: charging.ConnectorFormat(s(n.repFormat)), PowerType: charging.PowerType(s(n.repPowr)), MaxPowerW: f(n.repMax)},
+		TariffID:     s(n.tariffID),
+		GroupTariffs: emptyGroups(n.groups),
 	}
 	if n.updated != nil {
 		k.UpdatedAt = n.updated.UTC()
@@ -266,10 +274,11 @@ func validSecurity(c charging.Charger) error {
 
 // upsertChargerSQL inserts a charger or updates its own fields. Kept on
 // update: created_at (the first save's), ocpp_version_override
-// (SetOCPPVersionOverride), name and site_id (SaveChargerDetails), and the
+// (SetOCPPVersionOverride), name, site_id, tariff_id and group_tariffs
+// (SaveChargerDetails), and the
 // password hashes (never written here).
 const upsertChargerSQL = `INSERT INTO chargers (` + chargerColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
 	ON CONFLICT (id) DO UPDATE SET
 		vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 		firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -291,7 +300,7 @@ func chargerArgs(c *charging.Charger) []any {
 		c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, c.LastSeenAt, c.LastBootAt,
 		string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, c.CreatedAt,
 		c.OCPPVersionOverride, c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), c.PasswordSetAt,
-		c.Name, site}
+		c.Name, site, c.TariffID, groupTariffsArg(c.GroupTariffs)}
 }
 
 // prepareCharger checks c and fills its defaults (an empty Admission is
@@ -346,23 +355,39 @@ func (s *Store) TouchCharger(ctx context.Context, id string, at time.Time) error
 // write of the charger made after p.At: a charger whose last-seen time is
 // later is left as it is. An unknown charger is ignored.
 func (s *Store) SetChargerPresence(ctx context.Context, id string, p charging.ChargerPresence) error {
-	_, err := s.q().Exec(ctx, `UPDATE chargers SET online = $2,
-			ocpp_version = CASE WHEN $3 <> '' THEN $3 ELSE ocpp_version END, last_seen_at = $4
-		WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $4)`, id, p.Online, p.OCPPVersion, p.At)
+	// The presence log (report.go) gets a span per connection: a connect
+	// opens one unless one is open (a replaced connection), a disconnect
+	// closes the open one.
+	_, err := s.q().Exec(ctx, `WITH c AS (
+			UPDATE chargers SET online = $2,
+				ocpp_version = CASE WHEN $3 <> '' THEN $3 ELSE ocpp_version END, last_seen_at = $4
+			WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $4) RETURNING id
+		), closed AS (
+			UPDATE presence_log SET online_to = $4
+			WHERE NOT $2 AND charger_id IN (SELECT id FROM c) AND online_to IS NULL AND online_from <= $4
+		)
+		INSERT INTO presence_log (charger_id, online_from) SELECT id, $4 FROM c WHERE $2
+		ON CONFLICT (charger_id) WHERE online_to IS NULL DO NOTHING`, id, p.Online, p.OCPPVersion, p.At)
 	return fail("set presence of "+id, err)
 }
 
-// SetAllOffline marks every charger offline.
+// SetAllOffline marks every charger offline and closes its span in the
+// presence log at its last-seen time.
 func (s *Store) SetAllOffline(ctx context.Context) error {
-	_, err := s.q().Exec(ctx, `UPDATE chargers SET online = false WHERE online`)
+	_, err := s.q().Exec(ctx, `WITH closed AS (
+			UPDATE presence_log p SET online_to = greatest(p.online_from, coalesce(c.last_seen_at, p.online_from))
+			FROM chargers c WHERE p.online_to IS NULL AND c.id = p.charger_id
+		)
+		UPDATE chargers SET online = false WHERE online`)
 	return fail("set all offline", err)
 }
 
 // connectorInsert is the column list and values of a whole connector.
 const connectorInsert = `INSERT INTO connectors (charger_id, connector_id, status, error_code, info, vendor_error_code,
 		evse_id, connector_type, format, power_type, max_power_w,
-		reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+		reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at,
+		tariff_id, group_tariffs)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 // errEVSEIDTaken marks a connectors_evse_id violation, explained once the
 // failed statement's savepoint is gone (evseIDConflict).
@@ -387,10 +412,12 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 				power_type = excluded.power_type, max_power_w = excluded.max_power_w,
 				reported_connector_type = excluded.reported_connector_type,
 				reported_format = excluded.reported_format, reported_power_type = excluded.reported_power_type,
-				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at`,
+				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at,
+				tariff_id = excluded.tariff_id, group_tariffs = excluded.group_tariffs`,
 			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode,
 			c.EVSEID, string(o.ConnectorType), string(o.Format), string(o.PowerType), o.MaxPowerW,
-			string(r.ConnectorType), string(r.Format), string(r.PowerType), r.MaxPowerW, c.UpdatedAt)
+			string(r.ConnectorType), string(r.Format), string(r.PowerType), r.MaxPowerW, c.UpdatedAt,
+			c.TariffID, groupTariffsArg(c.GroupTariffs))
 		var pe *pgconn.PgError
 		switch {
 		case isCode(err, codeForeignKeyViolation):

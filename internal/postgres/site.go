@@ -15,14 +15,14 @@ import (
 // whole, never queried.
 
 const siteColumns = `id, name, street, city, postal_code, state, country, latitude, longitude,
-	time_zone, opening_times, notes, created_at, updated_at`
+	time_zone, opening_times, notes, tariff_id, group_tariffs, created_at, updated_at`
 
 func scanSite(row pgx.Row) (charging.Site, error) {
 	var x charging.Site
 	var lat, lon *float64
 	a := &x.Address
 	err := row.Scan(&x.ID, &x.Name, &a.Street, &a.City, &a.PostalCode, &a.State, &a.Country, &lat, &lon,
-		&x.TimeZone, &x.OpeningTimes, &x.Notes, &x.CreatedAt, &x.UpdatedAt)
+		&x.TimeZone, &x.OpeningTimes, &x.Notes, &x.TariffID, &x.GroupTariffs, &x.CreatedAt, &x.UpdatedAt)
 	if err != nil {
 		return charging.Site{}, err
 	}
@@ -33,11 +33,12 @@ func scanSite(row pgx.Row) (charging.Site, error) {
 		utcPeriods(o.ExceptionalOpenings)
 		utcPeriods(o.ExceptionalClosings)
 	}
+	x.GroupTariffs = emptyGroups(x.GroupTariffs)
 	x.CreatedAt, x.UpdatedAt = utc(x.CreatedAt), utc(x.UpdatedAt)
 	return x, nil
 }
 
-// siteArgs are the values of siteColumns from name to notes, in order.
+// siteArgs are the values of siteColumns from name to group_tariffs, in order.
 func siteArgs(x charging.Site) []any {
 	var lat, lon *float64
 	if c := x.Coordinates; c != nil {
@@ -51,7 +52,8 @@ func siteArgs(x charging.Site) []any {
 		opening = c // jsonb: pgx encodes it as JSON
 	}
 	a := x.Address
-	return []any{x.Name, a.Street, a.City, a.PostalCode, a.State, a.Country, lat, lon, x.TimeZone, opening, x.Notes}
+	return []any{x.Name, a.Street, a.City, a.PostalCode, a.State, a.Country, lat, lon, x.TimeZone, opening, x.Notes,
+		x.TariffID, groupTariffsArg(x.GroupTariffs)}
 }
 
 func storedPeriods(ps []charging.ExceptionalPeriod) []charging.ExceptionalPeriod {
@@ -82,7 +84,7 @@ func (s *Store) CreateSite(ctx context.Context, x charging.Site) error {
 	// ON CONFLICT DO NOTHING: an existing id is no error of the statement,
 	// so it needs no savepoint inside a unit.
 	tag, err := s.q().Exec(ctx, `INSERT INTO sites (`+siteColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (id) DO NOTHING`, args...)
 	if err != nil {
 		return fail(op, err)
@@ -155,8 +157,9 @@ func (s *Store) ListSites(ctx context.Context, q charging.SiteQuery) (charging.P
 func (s *Store) SaveSite(ctx context.Context, x charging.Site) error {
 	op := "save site " + x.ID
 	tag, err := s.q().Exec(ctx, `UPDATE sites SET name = $1, street = $2, city = $3, postal_code = $4, state = $5,
-		country = $6, latitude = $7, longitude = $8, time_zone = $9, opening_times = $10, notes = $11, updated_at = $12
-		WHERE id = $13`, append(siteArgs(x), x.UpdatedAt, x.ID)...)
+		country = $6, latitude = $7, longitude = $8, time_zone = $9, opening_times = $10, notes = $11,
+		tariff_id = $12, group_tariffs = $13, updated_at = $14
+		WHERE id = $15`, append(siteArgs(x), x.UpdatedAt, x.ID)...)
 	if err != nil {
 		return fail(op, err)
 	}
@@ -200,7 +203,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// SaveChargerDetails sets a charger's name and site.
+// SaveChargerDetails sets a charger's name, site and tariff assignment.
 func (s *Store) SaveChargerDetails(ctx context.Context, chargerID string, d charging.ChargerDetails) error {
 	op := "save details of charger " + chargerID
 	var site *string
@@ -208,7 +211,8 @@ func (s *Store) SaveChargerDetails(ctx context.Context, chargerID string, d char
 		site = &d.SiteID
 	}
 	err := s.stmt(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `UPDATE chargers SET name = $1, site_id = $2 WHERE id = $3`, d.Name, site, chargerID)
+		tag, err := q.Exec(ctx, `UPDATE chargers SET name = $1, site_id = $2, tariff_id = $3, group_tariffs = $4 WHERE id = $5`,
+			d.Name, site, d.TariffID, groupTariffsArg(d.GroupTariffs), chargerID)
 		switch {
 		case isCode(err, codeForeignKeyViolation):
 			return charging.Errorf(charging.ENOTFOUND, "site %s not found", d.SiteID)

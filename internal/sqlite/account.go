@@ -16,7 +16,7 @@ import (
 // as id tags do.
 
 const userColumns = `id, email, name, role, disabled, password_hash, subject, app_id_tag,
-	created_at, updated_at, last_login_at`
+	created_at, updated_at, last_login_at, driver_group`
 
 // userColumnsOf is userColumns qualified by a table alias, for joins.
 func userColumnsOf(alias string) string {
@@ -36,7 +36,7 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (charging.User,
 	var created, updated int64
 	var lastLogin sql.NullInt64
 	dest := append(extra, &u.ID, &u.Email, &u.Name, &role, &u.Disabled, &u.PasswordHash, &u.Subject, &u.AppIDTag,
-		&created, &updated, &lastLogin)
+		&created, &updated, &lastLogin, &u.DriverGroup)
 	if err := row.Scan(dest...); err != nil {
 		return charging.User{}, err
 	}
@@ -95,9 +95,9 @@ func (s *Store) CreateUser(ctx context.Context, u charging.User, tag *charging.I
 		t.OwnerID = u.ID
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.Subject, u.AppIDTag,
-			toMicro(u.CreatedAt), toMicro(u.UpdatedAt), nullTime(u.LastLoginAt))
+			toMicro(u.CreatedAt), toMicro(u.UpdatedAt), nullTime(u.LastLoginAt), u.DriverGroup)
 		if err != nil {
 			return userConflict(err, &u)
 		}
@@ -150,9 +150,9 @@ func (s *Store) UpdateUser(ctx context.Context, u charging.User, revokeTokens bo
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, name = ?, role = ?, disabled = ?, password_hash = ?,
-			subject = ?, app_id_tag = ?, updated_at = ?, last_login_at = ? WHERE id = ?`,
+			subject = ?, app_id_tag = ?, updated_at = ?, last_login_at = ?, driver_group = ? WHERE id = ?`,
 			u.Email, u.Name, string(u.Role), u.Disabled, u.PasswordHash, u.Subject, u.AppIDTag,
-			toMicro(u.UpdatedAt), nullTime(u.LastLoginAt), u.ID)
+			toMicro(u.UpdatedAt), nullTime(u.LastLoginAt), u.DriverGroup, u.ID)
 		if err != nil {
 			return userConflict(err, &u)
 		}

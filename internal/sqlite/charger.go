@@ -16,7 +16,8 @@ import (
 const chargerColumns = `id, vendor, model, serial_number, firmware_version, iccid, imsi,
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
 	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override,
-	security_profile, min_security_profile, admission, password_set_at, name, site_id`
+	security_profile, min_security_profile, admission, password_set_at, name, site_id,
+	tariff_id, group_tariffs`
 
 // chargerSelect is what scanCharger reads: chargerColumns and whether a
 // new password waits for the charger (never the hashes themselves).
@@ -30,13 +31,17 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 	var lastSeen, lastBoot, pwSet sql.NullInt64
 	var created int64
 	var reg, adm string
-	var site sql.NullString
+	var site, groups sql.NullString
 	err := row.Scan(&c.ID, &c.Vendor, &c.Model, &c.SerialNumber, &c.FirmwareVersion, &c.ICCID, &c.IMSI,
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &lastSeen, &lastBoot, &reg,
 		&c.FirmwareStatus, &c.DiagnosticsStatus, &created, &c.OCPPVersionOverride,
-		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &pwSet, &c.Name, &site, &c.PasswordPending)
+		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &pwSet, &c.Name, &site,
+		&c.TariffID, &groups, &c.PasswordPending)
 	if err != nil {
 		return charging.Charger{}, err
+	}
+	if c.GroupTariffs, err = scanGroupTariffs(groups); err != nil {
+		return charging.Charger{}, fmt.Errorf("group tariffs of charger %s: %w", c.ID, err)
 	}
 	c.SiteID = site.String
 	c.LastSeenAt, c.LastBootAt, c.PasswordSetAt = timePtr(lastSeen), timePtr(lastBoot), timePtr(pwSet)
@@ -52,16 +57,21 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 // charger's reported spec.
 const connectorColumns = `charger_id, connector_id, status, error_code, info, vendor_error_code,
 	evse_id, connector_type, format, power_type, max_power_w,
-	reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at`
+	reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at,
+	tariff_id, group_tariffs`
 
 // scanConnector reads connectorColumns and resolves the connector.
 func scanConnector(row interface{ Scan(...any) error }) (chargerID string, c charging.Connector, err error) {
 	var status string
 	var updated int64
+	var groups sql.NullString
 	op, rep := &c.Operator, &c.Reported
 	err = row.Scan(&chargerID, &c.ConnectorID, &status, &c.ErrorCode, &c.Info, &c.VendorErrorCode,
 		&c.EVSEID, &op.ConnectorType, &op.Format, &op.PowerType, &op.MaxPowerW,
-		&rep.ConnectorType, &rep.Format, &rep.PowerType, &rep.MaxPowerW, &updated)
+		&rep.ConnectorType, &rep.Format, &rep.PowerType, &rep.MaxPowerW, &updated, &c.TariffID, &groups)
+	if err == nil {
+		c.GroupTariffs, err = scanGroupTariffs(groups)
+	}
 	c.Status = charging.ConnectorStatus(status)
 	c.UpdatedAt = fromMicro(updated)
 	c.Resolve()
@@ -69,11 +79,16 @@ func scanConnector(row interface{ Scan(...any) error }) (chargerID string, c cha
 }
 
 // connectorArgs are c's values for connectorColumns.
-func connectorArgs(chargerID string, c charging.Connector) []any {
+func connectorArgs(chargerID string, c charging.Connector) ([]any, error) {
+	groups, err := groupTariffsArg(c.GroupTariffs)
+	if err != nil {
+		return nil, err
+	}
 	op, rep := c.Operator, c.Reported
 	return []any{chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode,
 		c.EVSEID, string(op.ConnectorType), string(op.Format), string(op.PowerType), op.MaxPowerW,
-		string(rep.ConnectorType), string(rep.Format), string(rep.PowerType), rep.MaxPowerW, toMicro(c.UpdatedAt)}
+		string(rep.ConnectorType), string(rep.Format), string(rep.PowerType), rep.MaxPowerW, toMicro(c.UpdatedAt),
+		c.TariffID, groups}, nil
 }
 
 // GetCharger returns the charger with its connectors ordered by id.
@@ -249,9 +264,13 @@ func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *char
 	if err := validSecurity(c); err != nil {
 		return fmt.Errorf("sqlite: save charger %s: %w", c.ID, err)
 	}
+	groups, err := groupTariffsArg(c.GroupTariffs)
+	if err != nil {
+		return fmt.Errorf("sqlite: save charger %s: %w", c.ID, err)
+	}
 	return s.write(ctx, "save charger "+c.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chargers (`+chargerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 				firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -267,7 +286,7 @@ func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *char
 			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt),
 			c.OCPPVersionOverride, // kept on update: SetOCPPVersionOverride is its only writer
 			c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), nullTime(c.PasswordSetAt),
-			c.Name, nullString(c.SiteID)) // kept on update: SaveChargerDetails is their writer
+			c.Name, nullString(c.SiteID), c.TariffID, groups) // kept on update: SaveChargerDetails is their writer
 		if isForeignKey(err) {
 			return charging.Errorf(charging.ENOTFOUND, "site %s not found", c.SiteID)
 		}
@@ -350,9 +369,13 @@ func (s *Store) SetChargerPresence(ctx context.Context, id string, p charging.Ch
 	return nil
 }
 
-// SetAllOffline marks every charger offline.
+// SetAllOffline marks every charger offline and closes its span in the
+// presence log (report_presence.go) at its last-seen time.
 func (s *Store) SetAllOffline(ctx context.Context) error {
 	return s.write(ctx, "set all offline", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, closePresenceSQL); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE chargers SET online = 0 WHERE online <> 0`)
 		return err
 	})
@@ -368,9 +391,13 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 	if c.ConnectorID < 0 {
 		return fmt.Errorf("sqlite: %s: %w", op, charging.Errorf(charging.EINVALID, "connector id %d is negative", c.ConnectorID))
 	}
+	args, err := connectorArgs(chargerID, c)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO connectors (`+connectorColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
 				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
 				vendor_error_code = excluded.vendor_error_code, evse_id = excluded.evse_id,
@@ -378,8 +405,9 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 				power_type = excluded.power_type, max_power_w = excluded.max_power_w,
 				reported_connector_type = excluded.reported_connector_type,
 				reported_format = excluded.reported_format, reported_power_type = excluded.reported_power_type,
-				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at`,
-			connectorArgs(chargerID, c)...)
+				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at,
+				tariff_id = excluded.tariff_id, group_tariffs = excluded.group_tariffs`,
+			args...)
 		switch {
 		case isForeignKey(err):
 			return charging.Errorf(charging.ENOTFOUND, "charger %s not found", chargerID)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -111,7 +112,8 @@ type committer struct {
 	ml   *meterLog   // the meter log, committed with every batch (meterlog.go)
 	mb   *meterBatch // the running batch's meter writes; committer goroutine only
 
-	staged []*unitState // effects of the running batch's units; committer goroutine only
+	staged []*unitState      // effects of the running batch's units; committer goroutine only
+	moving []chargerPresence // the running batch's moves; committer goroutine only
 
 	// vis is held for writing while a batch becomes visible (COMMIT, live
 	// values, meter view), for reading by readers of sessions.
@@ -123,7 +125,11 @@ type committer struct {
 	lives   map[string]charging.SessionLive // session id -> live values, not yet written
 	writing map[string]charging.SessionLive // lives of the batch being committed
 	seeing  map[string]presence             // touches of the batch being committed
-	closed  bool
+	// moves are the connects and disconnects (SetChargerPresence) not yet
+	// written to the presence log, in order: unlike touches they are not
+	// merged, so a connect and a disconnect within one flush both count.
+	moves  []chargerPresence
+	closed bool
 
 	wake chan struct{} // capacity 1
 	done chan struct{} // closed when run returns
@@ -209,6 +215,9 @@ func isFull(err error) bool {
 func (g *committer) setPresence(id string, p presence) {
 	g.mu.Lock()
 	g.touches[id] = mergePresence(g.touches[id], p)
+	if p.online != 0 {
+		g.moves = append(g.moves, chargerPresence{id: id, p: p})
+	}
 	g.mu.Unlock()
 }
 
@@ -335,6 +344,7 @@ func (g *committer) endMeterBatch(committed bool) {
 func (g *committer) forget(id string) {
 	g.mu.Lock()
 	delete(g.touches, id)
+	g.moves = slices.DeleteFunc(g.moves, func(m chargerPresence) bool { return m.id == id })
 	g.mu.Unlock()
 }
 
@@ -369,9 +379,10 @@ func (g *committer) run() {
 			}
 			closed := g.closed
 			var touches map[string]presence
-			if (n > 0 || flushTouches || closed) && len(g.touches) > 0 {
+			if (n > 0 || flushTouches || closed) && (len(g.touches) > 0 || len(g.moves) > 0) {
 				touches, g.touches = g.touches, map[string]presence{}
 				g.seeing = touches
+				g.moving, g.moves = g.moves, nil
 			}
 			var lives map[string]charging.SessionLive
 			if (flushTouches || closed) && len(g.lives) > 0 {
@@ -449,13 +460,14 @@ func (g *committer) commit(batch []*writeReq, touches map[string]presence, lives
 			for id, p := range touches {
 				g.touches[id] = mergePresence(g.touches[id], p)
 			}
+			g.moves = append(g.moving, g.moves...)
 			for id, l := range lives {
 				if old, ok := g.lives[id]; !ok || old.UpdatedAt.Before(l.UpdatedAt) {
 					g.lives[id] = newerLive(old, l)
 				}
 			}
 		}
-		g.writing, g.seeing = nil, nil
+		g.writing, g.seeing, g.moving = nil, nil, nil
 		g.mu.Unlock()
 		if g.hook != nil {
 			g.hook(info)
@@ -500,6 +512,12 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 		}
 		g.staged = g.staged[:0]
 		clear(results)
+		if len(g.moving) > 0 {
+			// Before the batch's writes, so that a SetAllOffline among
+			// them closes the spans these open. Like last-seen times,
+			// presence: a failure must not fail the batch.
+			_ = writePresenceLog(bg, tx, g.moving)
+		}
 		again := false
 		for i, r := range todo {
 			if err := r.ctx.Err(); err != nil {
@@ -548,6 +566,7 @@ func (g *committer) runBatch(todo []*writeReq, touches map[string]presence, live
 		// (the next heartbeat brings a newer one).
 		_ = writeTouches(bg, tx, touches)
 	}
+
 	if len(lives) > 0 {
 		// Like last-seen times, live values are rebuilt when lost (from
 		// the meter log); a failure here must not fail the batch.

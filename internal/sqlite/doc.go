@@ -93,7 +93,10 @@
 // UTC time.Time values; sub-microsecond precision is dropped, as PostgreSQL
 // does. Nullable domain fields (*time.Time, *float64) are NULL columns;
 // Session.Flags is a JSON array in a TEXT column (NULL when empty), as is
-// Site.OpeningTimes (read and written whole, never queried). A connector's
+// Site.OpeningTimes (read and written whole, never queried); a tariff is
+// JSON in tariffs.tariff, and the driver groups' tariff overrides of a
+// site, charger or connector a JSON object in group_tariffs (NULL when
+// none), which DeleteTariff searches with json_each. A connector's
 // effective type and power are not stored: scanConnector resolves them
 // from the operator's and the reported columns (charging.Connector.Resolve).
 //
@@ -116,6 +119,11 @@
 //   - a charger's site exists, and a site with chargers is not deleted: a
 //     foreign key chargers.site_id without ON DELETE action (DeleteSite
 //     counts the chargers first, to say how many).
+//
+// One rule is a read-then-write check, which the single writer makes safe:
+// a tariff assigned anywhere is not deleted (DeleteTariff looks for it in
+// the transaction that deletes; the overrides are JSON, which no foreign
+// key can reference).
 //
 // Violations become *charging.Error values with code ECONFLICT (or
 // ENOTFOUND for a missing charger) and a message that says which rule was

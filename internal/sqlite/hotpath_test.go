@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestSaveConnectorStatusKeepsOperatorFields(t *testing.T) {
 		t.Fatalf("updated connector = %+v, %v; want Faulted/GroundFailure keeping DE*JOU*E1*1 CCS2 (DC) 150000", got, err)
 	}
 	c, err := s.GetCharger(ctx, "CP")
-	if err != nil || len(c.Connectors) != 1 || c.Connectors[0] != got {
+	if err != nil || len(c.Connectors) != 1 || !reflect.DeepEqual(c.Connectors[0], got) {
 		t.Fatalf("GetCharger connectors = %+v, %v; want [%+v]", c.Connectors, err, got)
 	}
 }

@@ -15,18 +15,21 @@ import (
 // read and written whole, never queried.
 
 const siteColumns = `id, name, street, city, postal_code, state, country, latitude, longitude,
-	time_zone, opening_times, notes, created_at, updated_at`
+	time_zone, opening_times, notes, tariff_id, group_tariffs, created_at, updated_at`
 
 func scanSite(row interface{ Scan(...any) error }) (charging.Site, error) {
 	var x charging.Site
 	var lat, lon sql.NullFloat64
-	var opening sql.NullString
+	var opening, groups sql.NullString
 	var created, updated int64
 	a := &x.Address
 	err := row.Scan(&x.ID, &x.Name, &a.Street, &a.City, &a.PostalCode, &a.State, &a.Country, &lat, &lon,
-		&x.TimeZone, &opening, &x.Notes, &created, &updated)
+		&x.TimeZone, &opening, &x.Notes, &x.TariffID, &groups, &created, &updated)
 	if err != nil {
 		return charging.Site{}, err
+	}
+	if x.GroupTariffs, err = scanGroupTariffs(groups); err != nil {
+		return charging.Site{}, fmt.Errorf("group tariffs of site %s: %w", x.ID, err)
 	}
 	if lat.Valid && lon.Valid {
 		x.Coordinates = &charging.Coordinates{Latitude: lat.Float64, Longitude: lon.Float64}
@@ -43,7 +46,7 @@ func scanSite(row interface{ Scan(...any) error }) (charging.Site, error) {
 	return x, nil
 }
 
-// siteArgs are the values of siteColumns from name to notes, in order.
+// siteArgs are the values of siteColumns from name to group_tariffs, in order.
 func siteArgs(x charging.Site) ([]any, error) {
 	var lat, lon sql.NullFloat64
 	if c := x.Coordinates; c != nil {
@@ -60,9 +63,13 @@ func siteArgs(x charging.Site) ([]any, error) {
 		}
 		opening = sql.NullString{String: string(b), Valid: true}
 	}
+	groups, err := groupTariffsArg(x.GroupTariffs)
+	if err != nil {
+		return nil, err
+	}
 	a := x.Address
 	return []any{x.Name, a.Street, a.City, a.PostalCode, a.State, a.Country, lat, lon,
-		x.TimeZone, opening, x.Notes}, nil
+		x.TimeZone, opening, x.Notes, x.TariffID, groups}, nil
 }
 
 func storedPeriods(ps []charging.ExceptionalPeriod) []charging.ExceptionalPeriod {
@@ -93,7 +100,7 @@ func (s *Store) CreateSite(ctx context.Context, x charging.Site) error {
 	}
 	return s.write(ctx, "create site "+x.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sites (`+siteColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append(append([]any{x.ID}, args...), toMicro(x.CreatedAt), toMicro(x.UpdatedAt))...)
 		if isUnique(err) {
 			return charging.Errorf(charging.ECONFLICT, "site %s exists", x.ID)
@@ -165,7 +172,8 @@ func (s *Store) SaveSite(ctx context.Context, x charging.Site) error {
 	}
 	return s.write(ctx, "save site "+x.ID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, street = ?, city = ?, postal_code = ?, state = ?,
-			country = ?, latitude = ?, longitude = ?, time_zone = ?, opening_times = ?, notes = ?, updated_at = ?
+			country = ?, latitude = ?, longitude = ?, time_zone = ?, opening_times = ?, notes = ?,
+			tariff_id = ?, group_tariffs = ?, updated_at = ?
 			WHERE id = ?`, append(args, toMicro(x.UpdatedAt), x.ID)...)
 		if err != nil {
 			return err
@@ -211,10 +219,15 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// SaveChargerDetails sets a charger's name and site.
+// SaveChargerDetails sets a charger's name, site and tariff assignment.
 func (s *Store) SaveChargerDetails(ctx context.Context, chargerID string, d charging.ChargerDetails) error {
+	groups, err := groupTariffsArg(d.GroupTariffs)
+	if err != nil {
+		return fmt.Errorf("sqlite: save details of charger %s: %w", chargerID, err)
+	}
 	return s.write(ctx, "save details of charger "+chargerID, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE chargers SET name = ?, site_id = ? WHERE id = ?`, d.Name, nullString(d.SiteID), chargerID)
+		res, err := tx.ExecContext(ctx, `UPDATE chargers SET name = ?, site_id = ?, tariff_id = ?, group_tariffs = ? WHERE id = ?`,
+			d.Name, nullString(d.SiteID), d.TariffID, groups, chargerID)
 		if isForeignKey(err) {
 			return charging.Errorf(charging.ENOTFOUND, "site %s not found", d.SiteID)
 		}

@@ -238,6 +238,9 @@ func (s *Store) close() error {
 	var errs []error
 	if s.gc != nil {
 		s.gc.close() // runs what is queued, flushes last-seen times
+		if s.w != nil {
+			errs = append(errs, s.closePresence())
+		}
 	}
 	if s.ml != nil {
 		errs = append(errs, s.ml.close())

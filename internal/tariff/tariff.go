@@ -36,14 +36,5 @@ type Reading struct {
 	CurrentA *float64 // nil when not measured
 }
 
-// Quote is what charging costs at one moment, for a driver about to start:
-// each dimension's price including VAT ("" when the tariff has none).
-type Quote struct {
-	Currency    string           `json:"currency"`
-	EnergyPrice charging.Decimal `json:"energyPrice,omitempty"` // per kWh
-	TimePrice   charging.Decimal `json:"timePrice,omitempty"`   // per hour charging
-	IdlePrice   charging.Decimal `json:"idlePrice,omitempty"`   // per hour parked, not charging
-	FlatPrice   charging.Decimal `json:"flatPrice,omitempty"`   // per session
-	MinPrice    charging.Decimal `json:"minPrice,omitempty"`
-	Text        string           `json:"text"` // e.g. "0.36 EUR/kWh · 1.00 EUR per session"
-}
+// Quote is what charging costs at one moment (charging.TariffQuote).
+type Quote = charging.TariffQuote

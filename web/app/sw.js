@@ -7,7 +7,7 @@ const CACHE = "joule-shell-__VERSION__";
 const SHELL = [
   "/", "/app.css", "/manifest.webmanifest",
   "/js/main.js", "/js/api.js", "/js/account.js", "/js/ui.js", "/js/live.js", "/js/chart.js",
-  "/js/driver.js", "/js/operator.js", "/js/security.js", "/js/signin.js", "/js/users.js", "/js/sites.js", "/js/geo.js",
+  "/js/driver.js", "/js/operator.js", "/js/security.js", "/js/signin.js", "/js/users.js", "/js/sites.js", "/js/geo.js", "/js/reports.js",
   "/js/money.js", "/js/tariffs.js", "/js/opsession.js",
   "/icons/joule.svg", "/icons/joule-maskable.svg", "/icons/connectors.svg",
 ];

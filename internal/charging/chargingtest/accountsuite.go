@@ -48,6 +48,7 @@ func user(id string, role charging.Role) charging.User {
 		Role:         role,
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA-" + id,
 		Subject:      "https://issuer.example " + id,
+		DriverGroup:  "members",
 		CreatedAt:    at(time.Second),
 		UpdatedAt:    at(2 * time.Second),
 		LastLoginAt:  ptr(at(3 * time.Second)),

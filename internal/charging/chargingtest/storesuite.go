@@ -37,6 +37,9 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"TouchCharger", testTouchCharger},
 		{"SetChargerPresence", testSetChargerPresence},
 		{"SetAllOffline", testSetAllOffline},
+		{"UsageReport", testUsageReport}, // reportsuite.go
+		{"UsageReportInvalid", testUsageReportInvalid},
+		{"UsageReportPresence", testUsageReportPresence},
 		{"SessionCreateGetUpdate", testSessionCreateGetUpdate},
 		{"SessionNotFound", testSessionNotFound},
 		{"SessionUnknownCharger", testSessionUnknownCharger},
@@ -95,6 +98,14 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"SessionCostPayment", testSessionCostPayment},
 		{"ReceiptNumbers", testReceiptNumbers},
 		{"ConnectorSpecs", testConnectorSpecs},
+		{"Wallet", testWallet}, // walletsuite.go
+		// Tariffs and where they are assigned: tariffsuite.go.
+		{"TariffCreateGetSave", testTariffCreateGetSave},
+		{"ListTariffs", testListTariffs},
+		{"TariffAssignments", testTariffAssignments},
+		{"DeleteTariffInUse", testDeleteTariffInUse},
+		{"DeleteTariffInUnit", testDeleteTariffInUnit},
+		{"UserDriverGroup", testUserDriverGroup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

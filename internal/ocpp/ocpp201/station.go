@@ -307,6 +307,12 @@ func (s *Station) transactionEvent(ctx context.Context, r *TransactionEventReque
 		return nil, err
 	}
 	out := &TransactionEventResponse{}
+	if res.TotalCost != "" {
+		// OCPP's totalCost is a JSON number; a decimal of at most a few
+		// places reads back exactly as the same number.
+		total, _ := res.TotalCost.Rat().Float64()
+		out.TotalCost = &total
+	}
 	if res.IDTagInfo != nil {
 		info := idTokenInfo(*res.IDTagInfo)
 		out.IDTokenInfo = &info

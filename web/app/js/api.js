@@ -73,6 +73,8 @@ export const session = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}`)
 export const meterValues = (id) => listAll(`/api/v1/sessions/${encodeURIComponent(id)}/meter-values`, 20000);
 // powerHistory answers the fleet's total charging power since a time, in
 // buckets of stepS seconds: {since, until, stepSeconds, items: [{time, powerW}]}.
+export const usageReport = (query) => api(`/api/v1/reports/usage?${query}`);
+export const reportSummary = (tz) => api(`/api/v1/reports/summary?tz=${encodeURIComponent(tz)}`);
 export const powerHistory = (since, stepS) =>
   api(`/api/v1/stats/power?since=${encodeURIComponent(since.toISOString())}&step=${stepS}`);
 

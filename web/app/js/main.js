@@ -13,6 +13,7 @@ import { usersScreen } from "./users.js";
 import { sitesScreen } from "./sites.js";
 import { tariffsScreen } from "./tariffs.js";
 import * as opsession from "./opsession.js";
+import { reportsScreen } from "./reports.js";
 import { onUnauthorized } from "./api.js";
 import { close as closeLive } from "./live.js";
 import { h } from "./ui.js";
@@ -33,6 +34,7 @@ const routes = [
   ["/operator/sessions", operator.sessionsScreen, "operator", "staff"],
   ["/operator/sessions/:id", opsession.sessionScreen, "operator", "staff"],
   ["/operator/tariffs", tariffsScreen, "operator", "staff"],
+  ["/operator/reports", reportsScreen, "operator", "staff"],
   ["/operator/users", usersScreen, "operator", "admin"],
   ["/operator/account", account.accountScreen, "operator", "user"],
   ["/operator/signin", signin.operatorSignIn, "operator", "public"],
@@ -40,7 +42,7 @@ const routes = [
 
 const navs = {
   driver: [["/", "Chargers"], ["/history", "History"]],
-  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/tariffs", "Tariffs"], ["/operator/users", "Users", "admin"]],
+  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/tariffs", "Tariffs"], ["/operator/reports", "Reports"], ["/operator/users", "Users", "admin"]],
 };
 
 function match(path) {

@@ -29,22 +29,24 @@ function connectorBadges(c) {
   return h("div", { class: "row" }, c.connectors.map((k) => badge(`${k.connectorId}: ${c.online ? statusLabel(k.status) : "Offline"}`, statusTone(k.status, c.online))));
 }
 
-const midnight = () => { const d = new Date(); d.setHours(0, 0, 0, 0); return d; };
-
 // --- Dashboard -------------------------------------------------------------
 
 export async function dashboardScreen(main, _p, { alive, user }) {
   const chargers = new Map();
-  const sessions = new Map(); // open sessions and sessions created today
+  const sessions = new Map(); // open sessions
+  let summary = null; // today's and the last 30 days' numbers, as the server counts them
+  const loadSummary = async () => {
+    summary = await API.reportSummary(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC").catch(() => summary);
+  };
   const load = async () => {
-    const [cs, open, today] = await Promise.all([
+    const [cs, open] = await Promise.all([
       API.chargers(),
       API.listAll("/api/v1/sessions?status=pending,active"),
-      todaySessions(),
+      loadSummary(),
     ]);
     chargers.clear(); sessions.clear();
     for (const c of cs) chargers.set(c.id, c);
-    for (const s of [...today, ...open]) sessions.set(s.id, s);
+    for (const s of open) sessions.set(s.id, s);
   };
   // The chart starts with the last 30 minutes as the meter log has them,
   // then goes on live. Without them (an older server) it starts empty.
@@ -52,7 +54,9 @@ export async function dashboardScreen(main, _p, { alive, user }) {
   const [, history] = await Promise.all([load(), API.powerHistory(new Date(Date.now() - CHART_MS), 15).catch(() => null)]);
   if (!alive()) return;
 
-  const t = { online: tile("online", "Chargers online"), active: tile("active", "Sessions active"), power: tile("power", "Power now"), energy: tile("energy", "Energy today") };
+  const t = { online: tile("online", "Chargers online"), active: tile("active", "Sessions active"), power: tile("power", "Power now"), energy: tile("energy", "Energy today"),
+    sessions: tile("sessions", "Sessions today"), revenue: tile("revenue", "Revenue today"), utilisation: tile("utilisation", "Utilisation today"),
+    availability: tile("availability", "Availability, 30 days") };
   const chart = new LineChart({ label: "Total charging power, last 30 minutes", format: (w) => `${kW(w)} kW`, windowMs: CHART_MS, hold: true });
   if (history) {
     // Each bucket is a mean over its time: drawn at its middle.
@@ -76,12 +80,18 @@ export async function dashboardScreen(main, _p, { alive, user }) {
     const cs = [...chargers.values()];
     const online = cs.filter((c) => c.online).length;
     const open = [...sessions.values()].filter(isOpen);
-    const since = midnight();
-    const energy = [...sessions.values()].filter((s) => new Date(s.startedAt || s.createdAt) >= since).reduce((a, s) => a + s.energyWh, 0);
     t.online.set(`${online} / ${cs.length}`, cs.length - online ? `${cs.length - online} offline` : "all online");
     t.active.set(String(open.filter((s) => s.status === "active").length), open.some((s) => s.status === "pending") ? `${open.filter((s) => s.status === "pending").length} starting` : "");
     t.power.set(`${kW(powerNow())} kW`);
-    t.energy.set(`${kWh(energy)} kWh`, "sessions started since midnight");
+    if (summary) {
+      const d = summary.today, m = summary.last30Days;
+      const money = (list) => (list.length ? list.map((x) => `${x.amount} ${x.currency}`).join(" + ") : "–");
+      t.energy.set(`${kWh(d.energyWh)} kWh`, "sessions started since midnight");
+      t.sessions.set(String(d.sessions), `${m.sessions} in 30 days`);
+      t.revenue.set(money(d.revenue), "sessions finished since midnight");
+      t.utilisation.set(`${fixed(d.utilisation * 100, 1)} %`, `${fixed(m.utilisation * 100, 1)} % over 30 days`);
+      t.availability.set(`${fixed(m.availability * 100, 1)} %`, "time chargers were online");
+    }
 
     const counts = {};
     for (const c of cs) for (const k of c.connectors) { const st = c.online ? k.status : "Offline"; counts[st] = (counts[st] || 0) + 1; }
@@ -100,33 +110,22 @@ export async function dashboardScreen(main, _p, { alive, user }) {
   draw();
   chart.add(Date.now(), powerNow());
   const sample = setInterval(() => { chart.add(Date.now(), powerNow()); draw(); }, 5000);
+  const numbers = setInterval(() => loadSummary().then(() => alive() && draw()), 30000);
+  // A session's news changes today's numbers: ask again, at most every 2 s.
+  let soon = 0;
+  const refreshSoon = () => {
+    if (!soon) soon = setTimeout(async () => { await loadSummary(); soon = 0; if (alive()) draw(); }, 2000);
+  };
   watch({}, (e) => {
     approvals.onEvent(e);
     if (e.charger) chargers.set(e.charger.id, asCharger(e.charger));
     else if (e.type === "charger.disconnected") chargers.delete(e.chargerId); // deleted
     if (e.connector) applyConnector(chargers.get(e.chargerId), e.connector);
     if (e.session) sessions.set(e.session.id, e.session);
-    if (e.type.startsWith("session.")) chart.add(Date.now(), powerNow());
+    if (e.type.startsWith("session.")) { chart.add(Date.now(), powerNow()); refreshSoon(); }
     draw();
   }, async () => { await Promise.all([load(), approvals.load()]); draw(); });
-  return () => clearInterval(sample);
-}
-
-async function todaySessions() {
-  // Sessions come newest first: page until one was created before midnight.
-  const since = midnight();
-  const out = [];
-  let cursor = "";
-  for (let i = 0; i < 20; i++) {
-    const p = await API.sessions({}, { limit: 1000, cursor });
-    for (const s of p.items) {
-      if (new Date(s.createdAt) < since) return out;
-      out.push(s);
-    }
-    cursor = p.nextCursor;
-    if (!cursor) break;
-  }
-  return out;
+  return () => { clearInterval(sample); clearInterval(numbers); clearTimeout(soon); };
 }
 
 // --- Chargers --------------------------------------------------------------

@@ -1,0 +1,56 @@
+package csms
+
+import (
+	"context"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+)
+
+// Usage reports for the operator: computed by the store
+// (charging.ReportStore), at the service's clock.
+
+// UsageReport returns a usage report; q.Now, when zero, is now.
+func (s *Service) UsageReport(ctx context.Context, q charging.ReportQuery) ([]charging.ReportRow, error) {
+	if q.Now.IsZero() {
+		q.Now = s.utcNow()
+	}
+	return s.store.UsageReport(ctx, q)
+}
+
+// ReportSummary returns the dashboard's numbers in loc (nil: UTC): today's
+// and the last 30 days' totals, and how many chargers are online now.
+func (s *Service) ReportSummary(ctx context.Context, loc *time.Location) (charging.ReportSummary, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := s.utcNow()
+	y, m, d := now.In(loc).Date()
+	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	rows, err := s.store.UsageReport(ctx, charging.ReportQuery{
+		From: time.Date(y, m, d-29, 0, 0, 0, 0, loc), To: tomorrow,
+		Interval: charging.ReportDay, Location: loc, Now: now,
+	})
+	if err != nil {
+		return charging.ReportSummary{}, err
+	}
+	sum := charging.ReportSummary{At: now, TimeZone: loc.String(), Last30Days: charging.ReportTotal(rows)}
+	if len(rows) > 0 {
+		sum.Today = rows[len(rows)-1]
+	}
+	for q := (charging.ChargerQuery{Limit: 1000}); ; {
+		page, err := s.store.ListChargers(ctx, q)
+		if err != nil {
+			return charging.ReportSummary{}, err
+		}
+		for _, c := range page.Items {
+			sum.Chargers++
+			if c.Online {
+				sum.ChargersOnline++
+			}
+		}
+		if q.Cursor = page.NextCursor; q.Cursor == "" {
+			return sum, nil
+		}
+	}
+}
