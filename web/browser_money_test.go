@@ -132,10 +132,19 @@ func TestBrowserMoney(t *testing.T) {
 		if got, want := eval[string](tb, shownText("#cost-total")), total+" EUR"; got != want {
 			t.Errorf("summary total = %q, want %q", got, want)
 		}
-		for key, want := range map[string]string{"energy": ses.Cost.Energy, "time": ses.Cost.Time, "tax": ses.Cost.Tax, "total": total} {
-			if got := eval[string](tb, shownText(`#cost-breakdown [data-cost="`+key+`"]`)); got != want+" EUR" {
-				t.Errorf("breakdown %s = %q, want %q", key, got, want+" EUR")
+		// Energy and time are shown when they cost something (a short
+		// session's energy may round to 0.00); VAT and the total always.
+		for key, amount := range map[string]string{"energy": ses.Cost.Energy, "time": ses.Cost.Time, "tax": ses.Cost.Tax, "total": total} {
+			want := amount + " EUR"
+			if r, ok := new(big.Rat).SetString(amount); (key == "energy" || key == "time") && ok && r.Sign() == 0 {
+				want = ""
 			}
+			if got := eval[string](tb, shownText(`#cost-breakdown [data-cost="`+key+`"]`)); got != want {
+				t.Errorf("breakdown %s = %q, want %q (cost %+v)", key, got, want, ses.Cost)
+			}
+		}
+		if r, _ := new(big.Rat).SetString(ses.Cost.Time); r == nil || r.Sign() <= 0 {
+			t.Errorf("time cost = %q, want above zero after seconds at 36 EUR/h", ses.Cost.Time)
 		}
 		if st := eval[string](tb, shownText("#payment-state")); !strings.Contains(st, "Paid "+ses.Payment.Captured+" EUR") {
 			t.Errorf("payment state = %q, want it paid %s EUR", st, ses.Payment.Captured)

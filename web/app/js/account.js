@@ -254,7 +254,10 @@ function cardsSection(getUser, setUser) {
 
 // --- Paying: the wallet and saved cards ---------------------------------------
 
-const ENTRY_KIND = { topup: "Top-up", hold: "Held for a session", release: "Hold released", capture: "Charging", charge: "Charging", refund: "Refund", adjustment: "Adjustment" };
+// ENTRY_KIND words a wallet entry's kind. A hold and its release change
+// what is available, not the balance.
+const ENTRY_KIND = { topup: "Top-up", grant: "Credit from the operator", hold: "Held for a session", release: "Hold given back",
+  debit: "Charging", refund: "Refund", adjustment: "Correction by the operator" };
 
 // walletSection: the driver's wallet: what is available to start
 // charging, what is held for sessions running, and its recent entries.

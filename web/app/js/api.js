@@ -162,7 +162,7 @@ export function sessionTotals({ from, to } = {}) {
   const q = new URLSearchParams();
   if (from) q.set("from", from.toISOString());
   if (to) q.set("to", to.toISOString());
-  return api(`/api/v1/sessions/totals${q.toString() ? "?" + q : ""}`);
+  return api(`/api/v1/stats/sessions${q.toString() ? "?" + q : ""}`);
 }
 export const refund = (id, amount, reason) => api(`${sessionPath(id)}/refund`, { method: "POST", body: reason ? { amount, reason } : { amount } });
 // wallet answers {userId, currency, balance, held, available}.
