@@ -5,7 +5,8 @@
 
 import * as API from "./api.js";
 import { confirmDialog } from "./security.js";
-import { h, feedback, sentence } from "./ui.js";
+import { h, feedback, sentence, when } from "./ui.js";
+import { money, isZero } from "./money.js";
 
 let me;          // undefined: not asked yet; null: signed out; else the user
 let asking = null;
@@ -183,6 +184,7 @@ export async function accountScreen(main, _p, { alive, mode, navigate }) {
     h("h2", { id: "password-h" }, "Password"), password);
 
   if (u.role === "driver" || u.appIdTag) main.append(...cardsSection(() => u, (next) => { u = me = next; }));
+  if (u.role === "driver") main.append(...walletSection(alive), ...paymentMethodsSection(alive));
 
   const out = h("button", { type: "button", id: "account-sign-out" }, "Sign out");
   out.addEventListener("click", () => signOutTo(mode, navigate));
@@ -248,4 +250,112 @@ function cardsSection(getUser, setUser) {
   });
   draw();
   return [h("h2", { id: "cards-h" }, "Charging cards"), h("section", { "aria-labelledby": "cards-h" }, list, h("div", { class: "card" }, form, note))];
+}
+
+// --- Paying: the wallet and saved cards ---------------------------------------
+
+// ENTRY_KIND words a wallet entry's kind. A hold and its release change
+// what is available, not the balance.
+const ENTRY_KIND = { topup: "Top-up", grant: "Credit from the operator", hold: "Held for a session", release: "Hold given back",
+  debit: "Charging", refund: "Refund", adjustment: "Correction by the operator" };
+
+// walletSection: the driver's wallet: what is available to start
+// charging, what is held for sessions running, and its recent entries.
+function walletSection(alive) {
+  const facts = h("dl", { class: "facts", id: "wallet" }, h("dt", {}, "Available"), h("dd", {}, "…"));
+  const entries = h("ul", { class: "entries", id: "wallet-entries", "aria-live": "polite" });
+  const note = h("div", { class: "feedback", role: "status", id: "wallet-status" });
+  const load = async () => {
+    let w;
+    try {
+      w = await API.wallet();
+    } catch (e) {
+      // A server that wants the currency named: the usual one.
+      if (!(e instanceof API.ApiError) || e.status !== 400) throw e;
+      w = await API.wallet("EUR");
+    }
+    if (!alive()) return;
+    facts.replaceChildren(
+      h("dt", {}, "Available"), h("dd", { class: "num strong", dataset: { wallet: "available" } }, money(w.available, w.currency)),
+      h("dt", {}, "Held"), h("dd", { class: "num", dataset: { wallet: "held" } }, money(w.held, w.currency),
+        isZero(w.held) ? "" : h("span", { class: "small muted" }, " for sessions running: what they do not use comes back")),
+      h("dt", {}, "Balance"), h("dd", { class: "num", dataset: { wallet: "balance" } }, money(w.balance, w.currency)));
+    const list = API.itemsOf(await API.walletEntries(20));
+    if (!alive()) return;
+    entries.replaceChildren(...list.map((x) => h("li", { dataset: { entry: x.id } },
+      h("div", { class: "grow" },
+        h("div", {}, ENTRY_KIND[x.kind] || x.kind, x.sessionId ? [" · ", h("a", { href: `/sessions/${encodeURIComponent(x.sessionId)}` }, "session")] : ""),
+        h("div", { class: "small muted" }, when(x.createdAt), x.note ? ` · ${x.note}` : "")),
+      h("span", { class: `num strong${String(x.amount).startsWith("-") ? "" : " plus"}` }, money(x.amount, x.currency)))));
+    if (!list.length) entries.append(h("li", { class: "muted small" }, "No entries yet."));
+  };
+  load().catch((e) => { if (alive()) feedback(note, "bad", `The wallet could not be read: ${sentence(e.message)}`); });
+  return [h("h2", { id: "wallet-h" }, "Wallet"),
+    h("section", { class: "card", "aria-labelledby": "wallet-h" }, facts, note,
+      h("h3", { class: "sub" }, "Recent entries"), entries)];
+}
+
+// brand names a card's brand as printed on it (Stripe answers "visa").
+const BRANDS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover", diners: "Diners Club", jcb: "JCB", unionpay: "UnionPay" };
+const brand = (b) => BRANDS[b] || (b ? b.charAt(0).toUpperCase() + b.slice(1) : "Card");
+
+// paymentMethodsSection: the driver's saved cards, with a form to add one
+// by its payment method id and a button to remove one.
+function paymentMethodsSection(alive) {
+  const list = h("ul", { class: "cards-list", id: "payment-methods", "aria-live": "polite" });
+  const note = h("div", { class: "feedback", role: "status", id: "payment-methods-status" });
+  const input = h("input", { type: "text", autocomplete: "off", spellcheck: "false", maxlength: 255, placeholder: "pm_card_visa" });
+  const add = h("button", { type: "submit", class: "primary", id: "add-payment-method" }, "Add card");
+  const form = h("form", { class: "stack", "aria-label": "Add a card" },
+    field("payment-method-id", "Payment method id", input,
+      "A real deployment takes the card in Stripe's own form here. This form takes a payment method id, such as a Stripe test id like pm_card_visa."),
+    h("div", {}, add));
+
+  const draw = (methods) => {
+    list.replaceChildren(...methods.map((m) => {
+      const name = `${brand(m.brand)} ending ${m.last4 || "····"}`;
+      const rm = h("button", { type: "button", class: "danger-quiet", dataset: { remove: m.id }, "aria-label": `Remove ${name}` }, "Remove");
+      rm.addEventListener("click", () => remove(m, name, rm));
+      return h("li", { class: "card", dataset: { method: m.id } },
+        h("div", { class: "grow" }, h("strong", {}, name),
+          m.expMonth ? h("div", { class: "small muted" }, `Expires ${String(m.expMonth).padStart(2, "0")}/${m.expYear}`) : ""), rm);
+    }));
+    if (!methods.length) list.append(h("li", { class: "muted small", id: "no-payment-methods" }, "No card saved. Charging is paid from your wallet."));
+  };
+  const reload = async () => {
+    const methods = API.itemsOf(await API.paymentMethods());
+    if (alive()) draw(methods);
+  };
+  const remove = async (m, name, button) => {
+    if (!(await confirmDialog({ title: `Remove ${name}?`, text: `${name} is no longer used to pay for charging. Sessions already paid stay paid.`, confirm: "Remove card", danger: true, fallback: input }))) return;
+    button.disabled = true;
+    feedback(note, "wait", `Removing ${name}…`);
+    try {
+      await API.removePaymentMethod(m.id);
+      await reload();
+      feedback(note, "ok", `${name} removed.`);
+      input.focus();
+    } catch (e) {
+      feedback(note, "bad", sentence(e.message));
+      button.disabled = false;
+    }
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const id = input.value.trim();
+    if (!id) { feedback(note, "bad", "Enter the payment method id."); input.focus(); return; }
+    add.disabled = true;
+    feedback(note, "wait", "Adding the card…");
+    try {
+      const m = await API.addPaymentMethod(id);
+      input.value = "";
+      await reload();
+      feedback(note, "ok", m && m.last4 ? `${brand(m.brand)} ending ${m.last4} added.` : "Card added.");
+    } catch (e) {
+      feedback(note, "bad", sentence(e.message));
+      input.focus();
+    } finally { add.disabled = false; }
+  });
+  reload().catch((e) => { if (alive()) { list.replaceChildren(); feedback(note, "bad", `Your cards could not be read: ${sentence(e.message)}`); } });
+  return [h("h2", { id: "payment-methods-h" }, "Payment cards"), h("section", { "aria-labelledby": "payment-methods-h" }, list, h("div", { class: "card" }, form, note))];
 }

@@ -150,6 +150,41 @@ export const apiKeys = () => listAll("/api/v1/api-keys");
 export const createApiKey = (name, role) => api("/api/v1/api-keys", { method: "POST", body: { name, role } });
 export const deleteApiKey = (id) => api(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
 
+// Money: prices before starting, costs, receipts, totals, the wallet and
+// saved cards (a driver's own), tariffs and refunds (staff).
+const sessionPath = (id) => `/api/v1/sessions/${encodeURIComponent(id)}`;
+// connectorTariff answers {tariff, level, driverGroup, quote} for the
+// signed-in user; tariff and quote are null when charging there is free.
+export const connectorTariff = (chargerId, connectorId) => api(`${chargerPath(chargerId)}/connectors/${connectorId}/tariff`);
+export const receipt = (id) => api(`${sessionPath(id)}/receipt`);
+// sessionTotals: {sessions, energyWh, costs, paid, unpaid} (amounts per currency).
+export function sessionTotals({ from, to } = {}) {
+  const q = new URLSearchParams();
+  if (from) q.set("from", from.toISOString());
+  if (to) q.set("to", to.toISOString());
+  return api(`/api/v1/stats/sessions${q.toString() ? "?" + q : ""}`);
+}
+export const refund = (id, amount, reason) => api(`${sessionPath(id)}/refund`, { method: "POST", body: reason ? { amount, reason } : { amount } });
+// wallet answers {userId, currency, balance, held, available}.
+export const wallet = (currency) => api(`/api/v1/me/wallet${currency ? "?currency=" + encodeURIComponent(currency) : ""}`);
+export const walletEntries = (limit = 20) => api(`/api/v1/me/wallet/entries?limit=${limit}`);
+export const paymentMethods = () => api("/api/v1/me/payment-methods");
+export const addPaymentMethod = (paymentMethodId) => api("/api/v1/me/payment-methods", { method: "POST", body: { paymentMethodId } });
+export const removePaymentMethod = (id) => api(`/api/v1/me/payment-methods/${encodeURIComponent(id)}`, { method: "DELETE" });
+const tariffPath = (id) => `/api/v1/tariffs/${encodeURIComponent(id)}`;
+// tariffs lists every tariff (a paged list, or a plain one).
+export async function tariffs() {
+  const first = await api("/api/v1/tariffs?limit=1000");
+  if (Array.isArray(first) || !first.nextCursor) return itemsOf(first);
+  return listAll("/api/v1/tariffs");
+}
+export const tariff = (id) => api(tariffPath(id));
+export const createTariff = (t) => api("/api/v1/tariffs", { method: "POST", body: t });
+export const updateTariff = (id, t) => api(tariffPath(id), { method: "PUT", body: t });
+export const deleteTariff = (id) => api(tariffPath(id), { method: "DELETE" });
+// itemsOf: a list answer as an array, whether paged ({items}) or not.
+export const itemsOf = (x) => (Array.isArray(x) ? x : (x && x.items) || []);
+
 // explain turns an API error from a start or stop into words for a driver.
 export function explain(err, verb = "start") {
   if (!(err instanceof ApiError)) return `Could not ${verb}: ${err.message}`;
@@ -160,6 +195,7 @@ export function explain(err, verb = "start") {
     case "timeout": return `No answer from the charger. It may be out of reach; try again in a moment.`;
     case "not_found": return "This charger or session no longer exists.";
     case "network": return err.message;
+    case "payment_required": return `Payment needed: ${err.message}.`.replace(/\.\.$/, ".");
     default: return `Could not ${verb}: ${err.message}`;
   }
 }

@@ -6,20 +6,34 @@ import { watch } from "./live.js";
 import { LineChart } from "./chart.js";
 import { addressLine, groupBySite, hasCoordinates, siteMap } from "./sites.js";
 import { canLocate, distanceM, distanceText, locate, permission, recentPosition } from "./geo.js";
+import { isZero, money, moneyList, costTable, receiptURL, hasReceipt, paymentWords, paymentSettled, sessionCost } from "./money.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
-  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector, chargerName,
+  statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector, chargerName, sentence,
 } from "./ui.js";
 
 // connectorLine shows a connector's type, status and rating, and the EVSE
-// id printed on the charger when the operator set one.
-function connectorLine(c, online) {
+// id printed on the charger when the operator set one; price, when given,
+// is what charging there costs (see priceLine).
+function connectorLine(c, online, price) {
   return h("div", { class: "conn" },
     connectorIcon(c.type),
     h("div", { class: "grow" },
       h("div", {}, h("strong", {}, typeLabel(c.type)), " · ", h("span", { class: "num" }, c.maxPowerW ? `${kW(c.maxPowerW)} kW` : "power not stated")),
-      h("div", { class: "small muted" }, `Connector ${c.connectorId}`, c.evseId ? h("span", { class: "code" }, ` · ${c.evseId}`) : "")),
+      h("div", { class: "small muted" }, `Connector ${c.connectorId}`, c.evseId ? h("span", { class: "code" }, ` · ${c.evseId}`) : ""),
+      price || ""),
     badge(online ? statusLabel(c.status) : "Offline", statusTone(c.status, online)));
+}
+
+// priceLine shows a connector's price for this driver before they start:
+// the tariff's quote ("0.36 EUR/kWh · 1.00 EUR per session", VAT
+// included) or Free. p is the API's answer; nothing when it is unknown.
+function priceLine(connectorId, p) {
+  if (!p) return "";
+  const free = !p.quote;
+  return h("div", { class: `price${free ? " free" : ""}`, dataset: { price: connectorId } },
+    free ? "Free" : p.quote.text || money(p.quote.energyPrice, p.quote.currency) + "/kWh",
+    free ? "" : h("span", { class: "small muted" }, " · VAT included"));
 }
 
 // matches: the search finds a charger by its name or id, maker, connector
@@ -177,12 +191,21 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
   const [{ items: open }, site0] = await Promise.all([API.sessions({ chargerId: id, status: "pending,active" }, { limit: 10 }), siteOf(c)]);
   if (!alive()) return;
   let site = site0;
+  // Each connector's price for this driver, before they start (a price
+  // the API cannot tell is left out rather than guessed).
+  const prices = new Map();
+  const loadPrice = (n) => API.connectorTariff(c.id, n).then((p) => { prices.set(n, p); }, () => { prices.set(n, null); });
+  await Promise.all(c.connectors.map((k) => loadPrice(k.connectorId)));
+  if (!alive()) return;
 
   const status = h("div", { id: "charger-state" });
   const choices = h("div", { class: "connectors" });
   const fb = h("div", { id: "feedback", class: "feedback", role: "status", "aria-live": "polite" });
   const start = h("button", { id: "start", type: "submit", class: "primary big" }, "Start charging");
-  const form = h("form", {}, h("fieldset", {}, h("legend", {}, "Choose a connector"), choices), fb, start);
+  // A start refused for payment (402): why, next to the button, and where
+  // to add money or a card.
+  const payError = h("div", { id: "start-error", class: "feedback bad", role: "alert", hidden: true });
+  const form = h("form", {}, h("fieldset", {}, h("legend", {}, "Choose a connector"), choices), fb, payError, start);
   let picked = 0;
 
   const title = h("h1", {});
@@ -201,7 +224,7 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
         "aria-describedby": `conn-${k.connectorId}-d` });
       input.addEventListener("change", () => { picked = k.connectorId; });
       return h("label", { class: "choice", for: `conn-${k.connectorId}` }, input,
-        h("div", { class: "card", id: `conn-${k.connectorId}-d` }, connectorLine(k, c.online)));
+        h("div", { class: "card", id: `conn-${k.connectorId}-d` }, connectorLine(k, c.online, priceLine(k.connectorId, prices.get(k.connectorId)))));
     }));
   };
   if (c.connectors.length === 1) picked = c.connectors[0].connectorId;
@@ -215,6 +238,7 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
     ev.preventDefault();
     if (!picked) { feedback(fb, "bad", "Choose a connector first."); choices.querySelector("input:not(:disabled)")?.focus(); return; }
     start.disabled = true;
+    payError.hidden = true;
     feedback(fb, "wait", "Waiting for the charger…");
     const slow = setTimeout(() => feedback(fb, "wait", "Still waiting for the charger to answer…"), 6000);
     try {
@@ -225,7 +249,12 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
       navigate(`/sessions/${encodeURIComponent(s.id)}`);
     } catch (e) {
       clearTimeout(slow);
-      feedback(fb, "bad", API.explain(e, "start"));
+      if (e instanceof API.ApiError && (e.status === 402 || e.code === "payment_required")) {
+        feedback(fb, "", "");
+        payError.replaceChildren(h("strong", {}, "Payment needed. "), sentence(e.message.replace(/\.$/, "")), ". ",
+          h("a", { href: "/account#wallet-h" }, "Add money or a card in your account"), ".");
+        payError.hidden = false;
+      } else feedback(fb, "bad", API.explain(e, "start"));
       start.disabled = false;
     }
   });
@@ -236,12 +265,17 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
     site = await siteOf(c);
     if (alive()) draw();
   };
+  const priceNew = () => {
+    const missing = c.connectors.filter((k) => !prices.has(k.connectorId)).map((k) => loadPrice(k.connectorId));
+    if (missing.length) Promise.all(missing).then(() => { if (alive()) draw(); });
+  };
   watch({ chargerId: id }, (e) => {
     if (e.charger) c = asCharger(e.charger);
     else if (!e.connector || !applyConnector(c, e.connector)) return;
     draw();
     follow();
-  }, async () => { c = await API.charger(id); draw(); follow(); });
+    priceNew();
+  }, async () => { c = await API.charger(id); draw(); follow(); priceNew(); });
 }
 
 // --- Live session and summary ----------------------------------------------
@@ -302,11 +336,16 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     voltage: metric("voltage", "Voltage", "V"),
     current: metric("current", "Current", "A"),
     soc: metric("soc", "Battery", "%"),
-    cost: metric("cost", "Cost"),
   };
+  // The running cost: priced by the API with each meter value, an
+  // estimate until the session ends and the final cost is computed.
+  const costValue = h("span", { class: "value", dataset: { value: "cost" } }, "–");
+  const costNote = h("div", { class: "small muted", id: "cost-note" });
+  const costTile = h("div", { class: "metric cost", dataset: { metric: "cost" }, hidden: true },
+    h("div", { class: "label" }, "Cost so far"), h("div", {}, costValue), costNote);
   const chart = new LineChart({ label: "Charging power over time", format: (w) => `${kW(w)} kW` });
   const live = h("section", { id: "live", "aria-label": "Live session" },
-    h("div", { class: "metrics" }, Object.values(m).map((x) => x.el)),
+    h("div", { class: "metrics" }, Object.values(m).map((x) => x.el), costTile),
     h("h2", {}, "Power over time"), h("div", { class: "card" }, chart.wrap));
   const summary = h("section", { id: "summary", "aria-labelledby": "summary-h", hidden: true });
   const stop = h("button", { id: "stop", type: "button", class: "danger big" }, "Stop charging");
@@ -316,6 +355,22 @@ export async function sessionScreen(main, { id }, { alive, user }) {
   let stopping = false;
   let lastStatus = "";
   let pollTimer = 0;
+  // After the end, the final cost and the payment's capture follow; a
+  // slow poll shows them (and the receipt) for a few minutes at most.
+  let settleTimer = 0;
+  let settleUntil = 0;
+  const settle = () => {
+    const waiting = s.status === "finished" && (s.tariffId || s.cost || s.payment) &&
+      (!s.cost || !s.cost.final || (s.payment && !paymentSettled(s.payment) && s.payment.status !== "unpaid"));
+    if (!waiting) { clearInterval(settleTimer); settleTimer = 0; return; }
+    if (settleTimer) return;
+    settleUntil = settleUntil || Date.now() + 3 * 60000;
+    if (Date.now() > settleUntil) return;
+    settleTimer = setInterval(async () => {
+      if (Date.now() > settleUntil) { clearInterval(settleTimer); return; }
+      try { take(await API.session(id)); draw(); } catch {}
+    }, 2000);
+  };
 
   const draw = () => {
     const pts = seriesPoints(series);
@@ -336,9 +391,10 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     m.voltage.set(fixed(s.voltageV, 0)); m.voltage.show(isLive && s.voltageV != null);
     m.current.set(fixed(s.currentA, 1)); m.current.show(isLive && s.currentA != null);
     m.soc.set(fixed(s.socPercent, 0)); m.soc.show(isLive && s.socPercent != null);
-    // Cost only when the API prices the session; never estimated here.
-    m.cost.show(s.cost != null);
-    if (s.cost != null) m.cost.set(typeof s.cost === "object" ? `${fixed(s.cost.amount ?? s.cost.total, 2)} ${s.cost.currency || ""}` : String(s.cost));
+    // Cost only when the API prices the session; never computed here.
+    costTile.hidden = !s.cost && !s.tariffId;
+    costValue.textContent = s.cost ? money(s.cost.total, s.cost.currency) : "–";
+    costNote.textContent = s.cost ? "Estimate, VAT included: the final price comes when charging stops." : "Priced from the first meter reading.";
 
     if (s.status !== lastStatus) {
       lastStatus = s.status;
@@ -353,6 +409,7 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     live.querySelector(".metrics").hidden = !isLive;
     if (s.status === "finished") drawSummary(summary, s, pts);
     summary.hidden = s.status !== "finished";
+    settle();
     chart.points = pts;
     chart.draw();
   };
@@ -404,7 +461,7 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     if (ended(s)) { stopping = false; clearInterval(pollTimer); }
     draw();
   }, refresh);
-  return () => { clearInterval(tick); clearInterval(pollTimer); };
+  return () => { clearInterval(tick); clearInterval(pollTimer); clearInterval(settleTimer); };
 }
 
 const reasonText = (r) => ({
@@ -429,9 +486,29 @@ function drawSummary(el, s, pts) {
     ["Meter", s.meterStartWh != null && s.meterStopWh != null ? `${fixed(s.meterStartWh)} → ${fixed(s.meterStopWh)} Wh` : "–"],
   ];
   if (s.socPercent != null) rows.push(["Battery at the end", `${fixed(s.socPercent, 0)} %`]);
-  if (s.cost != null) rows.splice(1, 0, ["Cost", String(s.cost.amount ?? s.cost)]);
   el.replaceChildren(h("h2", { id: "summary-h" }, "Summary"),
+    costCard(s),
     h("div", { class: "card" }, h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "num", dataset: { fact: k } }, v)]))));
+}
+
+// costCard shows what a finished session costs: the total, its breakdown
+// (energy, time, parking, fee, VAT), where the payment is and, once it
+// was taken, the receipt. A free session says so.
+function costCard(s) {
+  if (!s.cost && !s.tariffId && !s.payment) {
+    return h("div", { class: "card", id: "cost-summary" }, h("p", { class: "price free", dataset: { fact: "Cost" } }, "Free: this session cost nothing."));
+  }
+  const c = s.cost;
+  const pay = paymentWords(s.payment);
+  const final = c && c.final;
+  return h("div", { class: "card stack", id: "cost-summary", "aria-labelledby": "cost-h" },
+    h("div", { class: "row spread" }, h("h3", { id: "cost-h" }, final ? "Cost" : "Cost (estimate)"),
+      h("strong", { class: "total num", id: "cost-total" }, c ? money(c.total, c.currency) : "–")),
+    c ? costTable(c, { id: "cost-breakdown" }) : "",
+    final ? "" : h("p", { class: "small muted", id: "cost-pending" }, "Working out the final price…"),
+    pay ? h("p", { class: `feedback ${pay.tone}`, id: "payment-state" }, pay.text) : "",
+    hasReceipt(s.payment) ? h("p", {}, h("a", { class: "button", id: "receipt-link", href: receiptURL(s.id), target: "_blank", rel: "noopener" }, "Receipt"),
+      h("span", { class: "small muted" }, " opens in a new tab, to print or save")) : "");
 }
 
 // --- History ---------------------------------------------------------------
@@ -440,10 +517,16 @@ export async function historyScreen(main, _params, { alive }) {
   const totals = h("div", { class: "tiles", id: "totals" });
   const list = h("div", { id: "history" });
   const more = h("button", { type: "button", hidden: true }, "Show older sessions");
-  main.append(h("h1", {}, "Your sessions"), h("p", { class: "small muted" }, "Sessions started with the app or with your cards."), totals, h("h2", {}, "Sessions"), list, more);
+  const csv = h("a", { class: "button", id: "export", href: "/api/v1/sessions.csv", download: "sessions.csv" }, "Export CSV");
+  main.append(h("h1", {}, "Your sessions"), h("p", { class: "small muted" }, "Sessions started with the app or with your cards."), totals,
+    h("div", { class: "row spread" }, h("h2", {}, "Sessions"), csv), list, more);
 
   const items = [];
   let cursor = "";
+  // The totals of every session, from the API (what was spent, paid and
+  // still owed, per currency); without them, what the page has loaded.
+  let sums = null;
+  API.sessionTotals().then((t) => { sums = t; if (alive()) draw(); }, () => {});
   const load = async () => {
     const p = await API.sessions({}, { limit: 50, cursor }); // the driver's own
     if (!alive()) return;
@@ -456,13 +539,22 @@ export async function historyScreen(main, _params, { alive }) {
     const done = items.filter((s) => s.status === "finished");
     const energy = done.reduce((a, s) => a + s.energyWh, 0);
     const ms = done.reduce((a, s) => a + (s.stoppedAt && s.startedAt ? new Date(s.stoppedAt) - new Date(s.startedAt) : 0), 0);
-    const tile = (label, value) => h("div", { class: "metric" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
-    totals.replaceChildren(tile("Sessions", String(done.length)), tile("Energy", `${kWh(energy)} kWh`), tile("Time plugged in", duration(ms)),
-      tile("Average", done.length ? `${kWh(energy / done.length)} kWh` : "–"));
+    const tile = (key, label, value) => h("div", { class: "metric", dataset: { tile: key } }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
+    if (sums) {
+      const owed = (sums.unpaid || []).filter((x) => !isZero(x.amount));
+      totals.replaceChildren(tile("sessions", "Sessions", String(sums.sessions)), tile("energy", "Energy", `${kWh(sums.energyWh)} kWh`),
+        tile("spent", "Spent", moneyList(sums.costs)),
+        owed.length ? tile("unpaid", "Not paid yet", moneyList(owed)) : tile("average", "Average", sums.sessions ? `${kWh(sums.energyWh / sums.sessions)} kWh` : "–"));
+    } else {
+      totals.replaceChildren(tile("sessions", "Sessions", String(done.length)), tile("energy", "Energy", `${kWh(energy)} kWh`), tile("time", "Time plugged in", duration(ms)),
+        tile("average", "Average", done.length ? `${kWh(energy / done.length)} kWh` : "–"));
+    }
     list.replaceChildren(...items.map((s) => h("a", { class: "card", href: `/sessions/${encodeURIComponent(s.id)}` },
       h("div", { class: "row spread" }, h("strong", {}, when(s.startedAt || s.createdAt)), badge(s.status, { active: "info", pending: "info", finished: "ok", failed: "bad" }[s.status] || "muted")),
       h("div", { class: "small muted" }, `${s.chargerId} · connector ${s.connectorId || "–"}`),
-      h("div", { class: "num" }, `${kWh(s.energyWh)} kWh`, s.stoppedAt && s.startedAt ? ` · ${duration(new Date(s.stoppedAt) - new Date(s.startedAt))}` : ""))));
+      h("div", { class: "row spread" },
+        h("span", { class: "num" }, `${kWh(s.energyWh)} kWh`, s.stoppedAt && s.startedAt ? ` · ${duration(new Date(s.stoppedAt) - new Date(s.startedAt))}` : ""),
+        sessionCost(s)))));
     if (!items.length) list.append(h("p", { class: "muted" }, "No sessions yet. ", h("a", { href: "/" }, "Find a charger"), " to start one."));
   };
   more.addEventListener("click", load);

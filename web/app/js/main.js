@@ -11,6 +11,8 @@ import * as signin from "./signin.js";
 import * as account from "./account.js";
 import { usersScreen } from "./users.js";
 import { sitesScreen } from "./sites.js";
+import { tariffsScreen } from "./tariffs.js";
+import * as opsession from "./opsession.js";
 import { reportsScreen } from "./reports.js";
 import { onUnauthorized } from "./api.js";
 import { close as closeLive } from "./live.js";
@@ -30,6 +32,8 @@ const routes = [
   ["/operator/chargers/:id", operator.chargerScreen, "operator", "staff"],
   ["/operator/sites", sitesScreen, "operator", "staff"],
   ["/operator/sessions", operator.sessionsScreen, "operator", "staff"],
+  ["/operator/sessions/:id", opsession.sessionScreen, "operator", "staff"],
+  ["/operator/tariffs", tariffsScreen, "operator", "staff"],
   ["/operator/reports", reportsScreen, "operator", "staff"],
   ["/operator/users", usersScreen, "operator", "admin"],
   ["/operator/account", account.accountScreen, "operator", "user"],
@@ -38,7 +42,7 @@ const routes = [
 
 const navs = {
   driver: [["/", "Chargers"], ["/history", "History"]],
-  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/reports", "Reports"], ["/operator/users", "Users", "admin"]],
+  operator: [["/operator", "Dashboard"], ["/operator/chargers", "Chargers"], ["/operator/sites", "Sites"], ["/operator/sessions", "Sessions"], ["/operator/tariffs", "Tariffs"], ["/operator/reports", "Reports"], ["/operator/users", "Users", "admin"]],
 };
 
 function match(path) {

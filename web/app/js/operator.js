@@ -8,6 +8,7 @@ import { LineChart } from "./chart.js";
 import { approvalPanel, profileBadge, admissionBadge, securityCard } from "./security.js";
 import { canChange, ROLE_LABEL } from "./account.js";
 import { addressLine, groupBySite, siteMap, siteSelect } from "./sites.js";
+import { sessionCost } from "./money.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
   statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector, chargerName, sentence, byName,
@@ -563,24 +564,25 @@ export async function sessionsScreen(main, _p, { alive }) {
   const body = h("tbody", {});
   const more = h("button", { type: "button", hidden: true }, "Load more");
   main.append(h("h1", {}, "Sessions"), filters,
-    table(["Started", "Charger", "Tag", "Status", "Energy", "Power", "Duration", "Stop reason"], body, { id: "sessions" }), h("p", {}, more));
+    table(["Started", "Charger", "Tag", "Status", "Energy", "Power", "Duration", "Stop reason", "Cost"], body, { id: "sessions" }), h("p", {}, more));
 
   let items = [];
   let cursor = "";
   const filter = () => ({ chargerId: fCharger.value.trim(), idTag: fTag.value.trim(), status: fStatus.value });
   const q = () => { const p = new URLSearchParams(); for (const [k, v] of Object.entries(filter())) if (v) p.set(k, v); return p; };
   const row = (s) => h("tr", { dataset: { session: s.id } },
-    h("td", {}, when(s.startedAt || s.createdAt)),
+    h("td", {}, h("a", { href: `/operator/sessions/${encodeURIComponent(s.id)}`, title: "Cost, payment and refund" }, when(s.startedAt || s.createdAt))),
     h("td", {}, h("a", { href: `/operator/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), ` #${s.connectorId || "–"}`),
     h("td", {}, s.idTag),
     h("td", {}, badge(s.status, { active: "info", pending: "info", finished: "ok", failed: "bad" }[s.status] || "muted"), s.failureReason ? h("div", { class: "small muted" }, s.failureReason) : ""),
     h("td", { class: "num" }, `${kWh(s.energyWh)} kWh`),
     h("td", { class: "num" }, s.status === "active" ? `${kW(s.powerW)} kW` : "–"),
     h("td", { class: "num" }, s.startedAt ? duration((s.stoppedAt ? new Date(s.stoppedAt) : Date.now()) - new Date(s.startedAt)) : "–"),
-    h("td", {}, s.stopReason || "–"));
+    h("td", {}, s.stopReason || "–"),
+    h("td", { class: "num" }, sessionCost(s)));
   const draw = () => {
     body.replaceChildren(...items.map(row));
-    if (!items.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No sessions match.")));
+    if (!items.length) body.append(h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No sessions match.")));
     more.hidden = !cursor;
     const p = q();
     exportLink.href = `/api/v1/sessions.csv${p.toString() ? "?" + p : ""}`;
