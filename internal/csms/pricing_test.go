@@ -2,7 +2,9 @@ package csms_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -11,7 +13,9 @@ import (
 
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/csms"
+	"github.com/joule-ev/joule/internal/inmem"
 	"github.com/joule-ev/joule/internal/payment"
+	"github.com/joule-ev/joule/internal/sqlite"
 )
 
 // Issue 14: sessions are priced by the tariff where they run, live and at
@@ -486,5 +490,44 @@ func TestCostUpdatedFor201(t *testing.T) {
 	}
 	if len(costs) == 0 || costs[0] != `{"totalCost":0.6,"transactionId":"T-9"}` || n != 1 {
 		t.Fatalf("CostUpdated sent: %q (%d in all), want one with totalCost 0.6 for T-9", costs, n)
+	}
+}
+
+// TestRunWarmsReportRollups: once a node does the background work, it
+// builds the report roll-ups of UTC and of each site's time zone, so the
+// first dashboard does not wait for them.
+func TestRunWarmsReportRollups(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "joule.db")
+	store, err := sqlite.Open(ctx, path)
+	must(t, err)
+	t.Cleanup(func() { store.Close() })
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	must(t, store.CreateSite(ctx, charging.Site{ID: "S-1", Name: "Depot", TimeZone: "Europe/Berlin", CreatedAt: now, UpdatedAt: now}))
+	f := &fixture{svc: csms.New(store, inmem.NewBus(), &fakeCommander{}, nil, nil, csms.Config{}), store: store}
+	f.run(t)
+	db, err := sql.Open("sqlite", path)
+	must(t, err)
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var zones []string
+		rows, err := db.QueryContext(ctx, `SELECT zone FROM report_zones ORDER BY zone`)
+		if err == nil {
+			for rows.Next() {
+				var z string
+				if rows.Scan(&z) == nil {
+					zones = append(zones, z)
+				}
+			}
+			rows.Close()
+		}
+		if strings.Join(zones, ",") == "Europe/Berlin,UTC" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("report roll-ups built for %v (err %v), want Europe/Berlin and UTC", zones, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

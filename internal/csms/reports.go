@@ -54,3 +54,45 @@ func (s *Service) ReportSummary(ctx context.Context, loc *time.Location) (chargi
 		}
 	}
 }
+
+// warmReports builds the report roll-ups of the zones reports are likely
+// asked in (UTC and every site's time zone) in the background, so that
+// the first report or dashboard after a start does not pay for the build
+// (seconds for a year of a large fleet, ADR 10). A zone already built
+// costs a small report.
+func (s *Service) warmReports(ctx context.Context) {
+	zones := map[string]bool{"UTC": true}
+	for q := (charging.SiteQuery{Limit: 1000}); ; {
+		page, err := s.store.ListSites(ctx, q)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("warm the report roll-ups: list sites", "err", err)
+			}
+			return
+		}
+		for _, site := range page.Items {
+			if site.TimeZone != "" {
+				zones[site.TimeZone] = true
+			}
+		}
+		if q.Cursor = page.NextCursor; q.Cursor == "" {
+			break
+		}
+	}
+	for name := range zones {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			continue
+		}
+		start := time.Now()
+		if _, err := s.ReportSummary(ctx, loc); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("warm the report roll-ups", "zone", name, "err", err)
+			}
+			return
+		}
+		if d := time.Since(start); d > time.Second {
+			s.log.Info("built the report roll-up of a time zone", "zone", name, "took", d.Round(time.Millisecond).String())
+		}
+	}
+}

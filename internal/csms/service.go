@@ -201,8 +201,17 @@ func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	var lastPurge, lastLost time.Time
+	var warm sync.WaitGroup
+	defer warm.Wait()
+	warmed := false
 	for {
 		if s.leader() {
+			if !warmed {
+				// Once this node does the background work: the report
+				// roll-ups, in the background (reports.go).
+				warmed = true
+				warm.Go(func() { s.warmReports(ctx) })
+			}
 			s.sweep(ctx, &lastLost, &lastPurge)
 		}
 		select {

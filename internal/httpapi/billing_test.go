@@ -119,3 +119,16 @@ func TestRefundSession(t *testing.T) {
 	e.svc.err["RefundSession"] = charging.Errorf(charging.ECONFLICT, "session S-1 has no captured payment to refund")
 	want(t, e.do(t, "POST", "/api/v1/sessions/S-1/refund", `{}`), http.StatusConflict, nil)
 }
+
+func TestSessionsByPaymentStatus(t *testing.T) {
+	e := newEnv(t, httpapi.Options{})
+	want(t, e.do(t, "GET", "/api/v1/sessions?paymentStatus=unpaid,authorized", ""), http.StatusOK, nil)
+	if q := e.svc.sessionQuery; len(q.PaymentStatus) != 2 || q.PaymentStatus[0] != charging.PaymentUnpaid || q.PaymentStatus[1] != charging.PaymentAuthorized {
+		t.Fatalf("query = %+v, want payment statuses unpaid and authorized", q)
+	}
+	var p struct{ Detail string }
+	want(t, e.do(t, "GET", "/api/v1/sessions?paymentStatus=late", ""), http.StatusBadRequest, &p)
+	if !strings.Contains(p.Detail, `paymentStatus "late"`) {
+		t.Errorf("a bad payment status: %q", p.Detail)
+	}
+}

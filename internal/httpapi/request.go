@@ -242,6 +242,27 @@ func queryStatuses(q url.Values) ([]charging.SessionStatus, error) {
 	return out, nil
 }
 
+// paymentStatuses are the values of the paymentStatus filter.
+var paymentStatuses = []charging.PaymentStatus{charging.PaymentAuthorized, charging.PaymentUnpaid, charging.PaymentCaptured,
+	charging.PaymentReleased, charging.PaymentRefunded, charging.PaymentFailed}
+
+// queryPaymentStatuses reads paymentStatus: one or several, comma-separated.
+func queryPaymentStatuses(q url.Values) ([]charging.PaymentStatus, error) {
+	v := q.Get("paymentStatus")
+	if v == "" {
+		return nil, nil
+	}
+	var out []charging.PaymentStatus
+	for _, p := range strings.Split(v, ",") {
+		st := charging.PaymentStatus(strings.TrimSpace(p))
+		if !slices.Contains(paymentStatuses, st) {
+			return nil, invalidf("paymentStatus %q is not one of authorized, unpaid, captured, released, refunded, failed", st)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
 // writeJSON writes v as JSON with the status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -39,7 +39,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 // see only their own), and the route's own parameters (more). Any other
 // parameter is refused: a typo must not widen the list to everything.
 func sessionFilter(q url.Values, more ...string) (charging.SessionQuery, error) {
-	known := append([]string{"chargerId", "connectorId", "idTag", "status", "from", "to", "ownerId"}, more...)
+	known := append([]string{"chargerId", "connectorId", "idTag", "status", "paymentStatus", "from", "to", "ownerId"}, more...)
 	sq := charging.SessionQuery{ChargerID: q.Get("chargerId"), IDTag: q.Get("idTag")}
 	err := knownParams(q, known...)
 	if err == nil {
@@ -56,6 +56,9 @@ func sessionFilter(q url.Values, more ...string) (charging.SessionQuery, error) 
 	}
 	if err == nil {
 		sq.Status, err = queryStatuses(q)
+	}
+	if err == nil {
+		sq.PaymentStatus, err = queryPaymentStatuses(q)
 	}
 	return sq, err
 }
