@@ -139,7 +139,7 @@ func (s *Server) usageReport(w http.ResponseWriter, r *http.Request) {
 	if rows == nil {
 		rows = []charging.ReportRow{}
 	}
-	writeJSON(w, http.StatusOK, usageReport{
+	writeUsageReport(w, usageReport{
 		Interval: rq.Interval, GroupBy: rq.GroupBy, TimeZone: rq.Location.String(),
 		From: rq.From.UTC(), To: rq.To.UTC(), Rows: rows, Totals: totalsOf(charging.ReportTotal(rows)),
 	})
