@@ -48,6 +48,9 @@ func (s *Service) costUpdated(ses charging.Session) {
 		if err != nil || c.OCPPVersion != charging.OCPP201 || !s.cmd.Connected(chargerID) {
 			return err
 		}
+		if ses, err := s.store.GetSessionByTransaction(ctx, chargerID, txID); err != nil || ses.Status != charging.SessionActive {
+			return nil // it ended meanwhile: the Ended answer carries the final cost
+		}
 		f, _ := total.Rat().Float64()
 		payload, err := json.Marshal(struct {
 			TotalCost     float64 `json:"totalCost"`

@@ -31,7 +31,7 @@ func paidSessions(t *testing.T, version string) {
 	n := startNode(t, node.Config{CallTimeout: 5 * time.Second, StripeKey: "sk_test_joule123", StripeURL: stripe.URL,
 		PaymentHold: "20.00", Seller: charging.Seller{Name: "Joule Charging GmbH", VATID: "DE123456789"}})
 	api := n.Base + "/api/v1"
-	startSim(t, sim.Config{URL: n.WS, ID: "CP-1", Connectors: 2, MaxPowerW: 50000, OCPPVersion: version})
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-1", Connectors: 2, MaxPowerW: 50000, OCPPVersion: version})
 
 	// The operator prices the charger: 0.30 EUR/kWh + 19 % VAT.
 	if code, _ := call(t, http.MethodPost, api+"/tariffs", map[string]any{"id": "STD", "currency": "EUR", "elements": []any{
@@ -91,6 +91,7 @@ func paidSessions(t *testing.T, version string) {
 
 	// The card driver on connector 1, the wallet driver on connector 2.
 	paid := map[string]person{}
+	connectorOf := map[string]int{}
 	for i, who := range []person{card, wallet} {
 		var s charging.Session
 		code, _ := call(t, http.MethodPost, fmt.Sprintf("%s/chargers/CP-1/connectors/%d/start", api, i+1), map[string]any{}, &s, who.auth()...)
@@ -102,6 +103,7 @@ func paidSessions(t *testing.T, version string) {
 			t.Fatalf("session of %s: tariff %q payment %+v, want STD with 20.00 authorized by %s", who.Email, s.TariffID, s.Payment, wantProvider)
 		}
 		paid[s.ID] = who
+		connectorOf[s.ID] = i + 1
 	}
 	get := func(id string, who person) charging.Session {
 		t.Helper()
@@ -142,6 +144,13 @@ func paidSessions(t *testing.T, version string) {
 		}
 		if rc.Total != total || rc.Paid != total || rc.Seller.VATID != "DE123456789" || rc.Buyer.Email != who.Email || !strings.HasPrefix(rc.Number, "R-") {
 			t.Fatalf("receipt = %+v, want total and paid %s for %s", rc, total, who.Email)
+		}
+		if version == sim.OCPP201 {
+			// The charger was told the final cost in the Ended answer.
+			want, _ := total.Rat().Float64()
+			if got := cp.State(connectorOf[id]).Cost; got != want {
+				t.Errorf("the 2.0.1 charger's connector %d shows cost %v, want the final %v", connectorOf[id], got, want)
+			}
 		}
 		if who == card {
 			// What Stripe was asked to capture is the receipt's total, in cents.

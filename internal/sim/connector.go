@@ -18,7 +18,9 @@ const (
 // Charger.mu.
 type connector struct {
 	id          int
-	outlet      Outlet // the hardware; never changes after New
+	cost        float64 // 2.0.1: the last cost the CSMS sent (CostUpdated, or an Ended answer's totalCost)
+	lastTx      string  // 2.0.1: the id of the connector's last transaction (its Ended event names no EVSE)
+	outlet      Outlet  // the hardware; never changes after New
 	status      ocpp16.ChargePointStatus
 	plugged     bool
 	inoperative bool  // ChangeAvailability Inoperative in force

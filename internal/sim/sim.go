@@ -144,6 +144,10 @@ type ConnectorState struct {
 	EnergyWh      float64 // energy register, monotonic across sessions
 	LimitW        float64 // what the connector offers: min(MaxPowerW, charging profile)
 	TargetW       float64 // what the EV would draw
+	// Cost is, for 2.0.1, the last cost the CSMS sent about the
+	// connector's transaction: the running cost (CostUpdated) or, once it
+	// ended, the final one (the TransactionEvent answer's totalCost).
+	Cost float64
 }
 
 // ErrOffline is returned by SwipeCard when the charger cannot reach the CSMS.
@@ -500,6 +504,7 @@ func (c *Charger) State(n int) ConnectorState {
 		EnergyWh: cn.energyWh,
 		LimitW:   cn.limitW(cn.outlet.MaxPowerW),
 		TargetW:  cn.targetW,
+		Cost:     cn.cost,
 	}
 	if cn.tx != nil {
 		s.TransactionID = cn.tx.wireID()

@@ -182,6 +182,16 @@ func (c *Charger) onAnswer201(m *message, resp any) {
 	switch r := resp.(type) {
 	case *ocpp201.TransactionEventResponse:
 		req := m.req.(*ocpp201.TransactionEventRequest)
+		if r.TotalCost != nil && req.EventType == ocpp201.TransactionEventEnumEnded {
+			c.mu.Lock()
+			for _, cn := range c.connectors[1:] {
+				if cn.lastTx == req.TransactionInfo.TransactionID {
+					cn.cost = *r.TotalCost
+					c.log.Info("final cost", "connector", cn.id, "tx", cn.lastTx, "total", *r.TotalCost)
+				}
+			}
+			c.mu.Unlock()
+		}
 		if r.IDTokenInfo != nil && r.IDTokenInfo.Status != ocpp201.AuthorizationStatusEnumAccepted &&
 			req.EventType != ocpp201.TransactionEventEnumEnded {
 			c.mu.Lock()

@@ -44,6 +44,14 @@ func (c *Charger) handle201(ctx context.Context, action string, payload json.Raw
 		return &ocpp201.ClearCacheResponse{Status: ocpp201.ClearCacheStatusEnumAccepted}, nil
 	case *ocpp201.DataTransferRequest:
 		return &ocpp201.DataTransferResponse{Status: ocpp201.DataTransferStatusEnumUnknownVendorId}, nil
+	case *ocpp201.CostUpdatedRequest:
+		c.mu.Lock()
+		if cn := c.txConnector201(r.TransactionID); cn != nil {
+			cn.cost = r.TotalCost // a display would show it
+			c.log.Info("running cost", "connector", cn.id, "tx", r.TransactionID, "total", r.TotalCost)
+		}
+		c.mu.Unlock()
+		return &ocpp201.CostUpdatedResponse{}, nil
 	}
 	if resp, ok := c.handleSmart201(req); ok {
 		return resp, nil

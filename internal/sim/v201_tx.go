@@ -55,6 +55,7 @@ func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float6
 		},
 	}
 	cn.tx = tx
+	cn.lastTx = tx.v2.id
 	cn.powerW = 0
 	req := c.txEvent201(tx, ocpp201.TransactionEventEnumStarted, trigger, tx.startedAt)
 	req.TransactionInfo.ChargingState = ptr(tx.v2.chargingState)
