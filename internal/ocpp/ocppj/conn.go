@@ -449,6 +449,13 @@ func (c *Conn) Probe(ctx context.Context, window time.Duration) bool {
 		c.mu.Unlock()
 		return false
 	}
+	// Again under mu: a pong that answered another probe while this one
+	// waited for mu has just been recorded (alive is set under mu before
+	// the probe is cleared), and it answers this probe too.
+	if last := c.alive.Load(); last >= 0 && time.Since(c.start)-time.Duration(last) < window {
+		c.mu.Unlock()
+		return true
+	}
 	ch, first := c.probe, c.probe == nil
 	if first {
 		ch = make(chan struct{})
