@@ -54,14 +54,11 @@ func (s *Service) holdAmount(t *charging.Tariff) charging.Decimal {
 // ses gets its tariff, a zero running cost and the authorized payment.
 // Nothing is written; a declined hold is EPAYMENT.
 func (s *Service) authorizeStart(ctx context.Context, ses *charging.Session) error {
-	owner := ses.OwnerID
-	if owner == "" {
-		var err error
-		if owner, err = ownerOf(ctx, s.store, ses.IDTag); err != nil {
-			return err
-		}
+	owner, err := ownerOf(ctx, s.store, ses)
+	if err != nil {
+		return err
 	}
-	if err := s.priceNew(ctx, s.store, ses); err != nil || ses.Tariff == nil {
+	if err := s.priceNew(ctx, s.store, ses, owner); err != nil || ses.Tariff == nil {
 		return err
 	}
 	if owner == "" || s.cfg.Payments == nil {

@@ -3,6 +3,7 @@ package csms
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -64,10 +65,12 @@ func (s *Service) tariffFor(ctx context.Context, tx charging.Tx, chargerID strin
 	return &t, nil
 }
 
-// ownerOf returns the owner of an id tag ("" when it has none or is unknown).
-func ownerOf(ctx context.Context, tx charging.Tx, idTag string) (string, error) {
-	if idTag == "" {
-		return "", nil
+// ownerOf returns who a session belongs to: its owner when set, else the
+// owner of its id tag ("" when it has none or is unknown).
+func ownerOf(ctx context.Context, tx charging.Tx, ses *charging.Session) (string, error) {
+	idTag := ses.IDTag
+	if ses.OwnerID != "" || idTag == "" {
+		return ses.OwnerID, nil
 	}
 	t, err := tx.GetIDTag(ctx, idTag)
 	switch {
@@ -80,15 +83,8 @@ func ownerOf(ctx context.Context, tx charging.Tx, idTag string) (string, error) 
 }
 
 // priceNew sets a new session's tariff (and a zero running cost) from
-// where it runs and who it belongs to.
-func (s *Service) priceNew(ctx context.Context, tx charging.Tx, ses *charging.Session) error {
-	owner := ses.OwnerID
-	if owner == "" {
-		var err error
-		if owner, err = ownerOf(ctx, tx, ses.IDTag); err != nil {
-			return err
-		}
-	}
+// where it runs and who it belongs to (owner: "" for no account).
+func (s *Service) priceNew(ctx context.Context, tx charging.Tx, ses *charging.Session, owner string) error {
 	t, err := s.tariffFor(ctx, tx, ses.ChargerID, ses.ConnectorID, owner)
 	if err != nil || t == nil {
 		return err
@@ -107,15 +103,25 @@ func (s *Service) priceNew(ctx context.Context, tx charging.Tx, ses *charging.Se
 	return nil
 }
 
-// location is the time zone a session's tariff reads its times in.
+// zones caches loaded time zones by name: time.LoadLocation reads the
+// zone database from disk on every call, and the running cost needs one
+// per meter report.
+var zones sync.Map // string → *time.Location
+
+// location is the time zone a session's tariff reads its times in; UTC
+// when it has none or the name is unknown.
 func location(t *charging.Tariff) *time.Location {
 	if t == nil || t.TimeZone == "" {
 		return time.UTC
 	}
+	if loc, ok := zones.Load(t.TimeZone); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(t.TimeZone)
 	if err != nil {
-		return time.UTC
+		loc = time.UTC
 	}
+	zones.Store(t.TimeZone, loc)
 	return loc
 }
 

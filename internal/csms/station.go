@@ -351,7 +351,11 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 	if ses.Tariff == nil {
 		// Started at the charger, or an app start priced as free: the
 		// tariff of the connector it runs on.
-		if err := s.priceNew(ctx, u.tx, &ses); err != nil {
+		owner, err := ownerOf(ctx, u.tx, &ses)
+		if err != nil {
+			return charging.TransactionStartResult{}, err
+		}
+		if err := s.priceNew(ctx, u.tx, &ses, owner); err != nil {
 			return charging.TransactionStartResult{}, err
 		}
 	} else {
