@@ -56,11 +56,7 @@ func (s *Server) sessionTotals(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
-	if p := principal(r); p.Role == charging.RoleDriver {
-		sq.OwnerID = p.UserID
-	} else {
-		sq.OwnerID = q.Get("ownerId")
-	}
+	sq.OwnerID = sessionOwner(r)
 	t, err := s.svc.SessionTotals(r.Context(), sq)
 	if err != nil {
 		s.fail(w, r, err)

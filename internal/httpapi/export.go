@@ -34,11 +34,7 @@ func (s *Server) exportSessions(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
-	if p := principal(r); p.Role == charging.RoleDriver {
-		sq.OwnerID = p.UserID
-	} else {
-		sq.OwnerID = q.Get("ownerId")
-	}
+	sq.OwnerID = sessionOwner(r)
 	// The first page is read before the header is written, so a failing
 	// store still gets a problem response rather than an empty file.
 	p, err := s.svc.ListSessions(r.Context(), sq)

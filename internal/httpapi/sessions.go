@@ -20,17 +20,22 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, err)
 		return
 	}
-	if p := principal(r); p.Role == charging.RoleDriver {
-		sq.OwnerID = p.UserID // a driver's list holds their sessions only
-	} else {
-		sq.OwnerID = q.Get("ownerId")
-	}
+	sq.OwnerID = sessionOwner(r)
 	p, err := s.svc.ListSessions(r.Context(), sq)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toPage(p))
+}
+
+// sessionOwner is the ownerId filter of the session routes: a driver sees
+// their own sessions only, whatever they ask; staff may name an owner.
+func sessionOwner(r *http.Request) string {
+	if p := principal(r); p.Role == charging.RoleDriver {
+		return p.UserID
+	}
+	return r.URL.Query().Get("ownerId")
 }
 
 // sessionFilter reads the filters of the session list and its CSV export:

@@ -69,7 +69,7 @@ func pageLimit(n, def int) (int, error) {
 // status IN ('pending', 'active')) and the planner can use the index even
 // with a generic plan of a cached statement. A status not in order is
 // EINVALID, so no other text reaches the SQL.
-func statusIn[S ~string](order []string, statuses []S) (string, error) {
+func statusIn[S ~string](column string, order []string, statuses []S) (string, error) {
 	for _, st := range statuses {
 		if !slices.Contains(order, string(st)) {
 			return "", charging.Errorf(charging.EINVALID, "unknown status %q", st)
@@ -82,9 +82,9 @@ func statusIn[S ~string](order []string, statuses []S) (string, error) {
 		}
 	}
 	if len(lits) == 1 {
-		return "status = " + lits[0], nil
+		return column + " = " + lits[0], nil
 	}
-	return "status IN (" + strings.Join(lits, ", ") + ")", nil
+	return column + " IN (" + strings.Join(lits, ", ") + ")", nil
 }
 
 // fail returns a method's error: a domain error (*charging.Error) as it

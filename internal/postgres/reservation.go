@@ -120,7 +120,7 @@ func (s *Store) ListReservations(ctx context.Context, q charging.ReservationQuer
 		where = append(where, "connector_id = "+arg(q.ConnectorID)+" AND connector_id > 0")
 	}
 	if len(q.Status) > 0 {
-		in, err := statusIn(reservationStatusOrder, q.Status)
+		in, err := statusIn("status", reservationStatusOrder, q.Status)
 		if err != nil {
 			return page, fail(op, err)
 		}

@@ -234,7 +234,7 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		where = append(where, `owner_id = `+arg(q.OwnerID)+` AND owner_id <> ''`)
 	}
 	if len(q.Status) > 0 {
-		in, err := statusIn(sessionStatusOrder, q.Status)
+		in, err := statusIn("status", sessionStatusOrder, q.Status)
 		if err != nil {
 			return page, fail(op, err)
 		}
@@ -243,11 +243,11 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 	if len(q.PaymentStatus) > 0 {
 		// authorized and unpaid first: the worker's filter is then exactly
 		// the partial index sessions_payment_open's condition.
-		in, err := statusIn([]string{"authorized", "unpaid", "captured", "released", "refunded", "failed"}, q.PaymentStatus)
+		in, err := statusIn("payment_status", []string{"authorized", "unpaid", "captured", "released", "refunded", "failed"}, q.PaymentStatus)
 		if err != nil {
 			return page, fail(op, err)
 		}
-		where = append(where, "payment_"+in)
+		where = append(where, in)
 	}
 	if !q.CreatedFrom.IsZero() {
 		where = append(where, `created_at >= `+arg(q.CreatedFrom))

@@ -114,7 +114,7 @@ func (s *Store) ListReservations(ctx context.Context, q charging.ReservationQuer
 		where, args = append(where, "connector_id = ? AND connector_id > 0"), append(args, q.ConnectorID)
 	}
 	if len(q.Status) > 0 {
-		in, err := statusIn(reservationStatusOrder, q.Status)
+		in, err := statusIn("status", reservationStatusOrder, q.Status)
 		if err != nil {
 			return page, fmt.Errorf("sqlite: list reservations: %w", err)
 		}

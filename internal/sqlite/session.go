@@ -333,7 +333,7 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		where, args = append(where, `owner_id = ? AND owner_id <> ''`), append(args, q.OwnerID)
 	}
 	if len(q.Status) > 0 {
-		in, err := statusIn(sessionStatusOrder, q.Status)
+		in, err := statusIn("status", sessionStatusOrder, q.Status)
 		if err != nil {
 			return page, fmt.Errorf("sqlite: list sessions: %w", err)
 		}
@@ -416,11 +416,10 @@ var paymentStatuses = []string{"authorized", "unpaid", "captured", "released", "
 // paymentStatusIn is the condition matching sessions whose payment has
 // one of the statuses.
 func paymentStatusIn(statuses []charging.PaymentStatus) (string, error) {
-	in, err := statusIn(paymentStatuses, statuses)
-	return strings.Replace(in, "status", "payment_status", 1), err
+	return statusIn("payment_status", paymentStatuses, statuses)
 }
 
-func statusIn[S ~string](order []string, statuses []S) (string, error) {
+func statusIn[S ~string](column string, order []string, statuses []S) (string, error) {
 	var lits []string
 	for _, o := range order {
 		for _, st := range statuses {
@@ -436,7 +435,7 @@ func statusIn[S ~string](order []string, statuses []S) (string, error) {
 		}
 	}
 	if len(lits) == 1 {
-		return "status = " + lits[0], nil
+		return column + " = " + lits[0], nil
 	}
-	return "status IN (" + strings.Join(lits, ", ") + ")", nil
+	return column + " IN (" + strings.Join(lits, ", ") + ")", nil
 }
