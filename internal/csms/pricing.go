@@ -23,20 +23,6 @@ import (
 // charging there is free. A tariff assignment that names a tariff deleted
 // since is treated as free, and logged.
 func (s *Service) tariffFor(ctx context.Context, tx charging.Tx, chargerID string, connectorID int, ownerID string) (*charging.Tariff, error) {
-	c, err := tx.GetCharger(ctx, chargerID)
-	if err != nil {
-		return nil, err
-	}
-	var site *charging.Site
-	if c.SiteID != "" {
-		st, err := tx.GetSite(ctx, c.SiteID)
-		switch {
-		case err == nil:
-			site = &st
-		case charging.ErrorCode(err) != charging.ENOTFOUND:
-			return nil, err
-		}
-	}
 	group := ""
 	if ownerID != "" {
 		u, err := tx.GetUser(ctx, ownerID)
@@ -47,22 +33,12 @@ func (s *Service) tariffFor(ctx context.Context, tx charging.Tx, chargerID strin
 			return nil, err
 		}
 	}
-	id := charging.ResolveTariff(site, c, connectorID, group)
-	if id == "" {
+	t, level, err := resolveTariff(ctx, tx, chargerID, connectorID, group)
+	if charging.ErrorCode(err) == charging.ENOTFOUND && level != "" {
+		s.log.Warn("a tariff assignment names a tariff that does not exist; charging is free", "charger", chargerID, "level", level)
 		return nil, nil
 	}
-	t, err := tx.GetTariff(ctx, id)
-	if charging.ErrorCode(err) == charging.ENOTFOUND {
-		s.log.Warn("a tariff assignment names a tariff that does not exist; charging is free", "charger", chargerID, "tariff", id)
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if site != nil {
-		t.TimeZone = site.TimeZone
-	}
-	return &t, nil
+	return t, err
 }
 
 // ownerOf returns who a session belongs to: its owner when set, else the

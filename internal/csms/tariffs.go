@@ -84,38 +84,49 @@ func (s *Service) TariffAt(ctx context.Context, chargerID string, connectorID in
 	// it may be unassigned and deleted between the reads: then they run
 	// again.
 	for attempt := 1; ; attempt++ {
-		c, err := s.store.GetCharger(ctx, chargerID)
-		if err != nil {
-			return charging.TariffAt{}, err
-		}
-		var site *charging.Site
-		if c.SiteID != "" {
-			x, err := s.store.GetSite(ctx, c.SiteID)
-			if err != nil {
-				return charging.TariffAt{}, err
-			}
-			site = &x
-		}
-		id, level := charging.ResolveTariffLevel(site, c, connectorID, driverGroup)
-		if id == "" {
-			return charging.TariffAt{}, nil
-		}
-		t, err := s.store.GetTariff(ctx, id)
-		if charging.ErrorCode(err) == charging.ENOTFOUND && attempt < 3 {
+		t, level, err := resolveTariff(ctx, s.store, chargerID, connectorID, driverGroup)
+		if charging.ErrorCode(err) == charging.ENOTFOUND && level != "" && attempt < 3 {
 			continue
 		}
-		if err != nil {
+		if err != nil || t == nil {
 			return charging.TariffAt{}, err
 		}
-		at := charging.TariffAt{Tariff: &t, Level: level, DriverGroup: driverGroup}
-		if site != nil {
-			t.TimeZone = site.TimeZone
-		}
-		q := tariff.QuoteAt(t, s.utcNow(), location(&t))
+		q := tariff.QuoteAt(*t, s.utcNow(), location(t))
 		t.TimeZone = ""
-		at.Quote = &q
-		return at, nil
+		return charging.TariffAt{Tariff: t, Level: level, DriverGroup: driverGroup, Quote: &q}, nil
 	}
+}
+
+// resolveTariff reads, through tx, the tariff that applies to a driver of
+// driverGroup at a charger's connector (charging.ResolveTariffLevel), with
+// its site's time zone (Tariff.TimeZone), and the level it was assigned
+// at; nil and "" when charging there is free. A tariff assigned but gone
+// is ENOTFOUND with its level.
+func resolveTariff(ctx context.Context, tx charging.Tx, chargerID string, connectorID int, driverGroup string) (*charging.Tariff, charging.TariffLevel, error) {
+	c, err := tx.GetCharger(ctx, chargerID)
+	if err != nil {
+		return nil, "", err
+	}
+	var site *charging.Site
+	if c.SiteID != "" {
+		x, err := tx.GetSite(ctx, c.SiteID)
+		if err != nil {
+			return nil, "", err
+		}
+		site = &x
+	}
+	id, level := charging.ResolveTariffLevel(site, c, connectorID, driverGroup)
+	if id == "" {
+		return nil, "", nil
+	}
+	t, err := tx.GetTariff(ctx, id)
+	if err != nil {
+		return nil, level, err
+	}
+	if site != nil {
+		t.TimeZone = site.TimeZone
+	}
+	return &t, level, nil
 }
 
 // checkTariffs returns EUNPROCESSABLE, naming the field (after prefix),
