@@ -74,27 +74,30 @@ func receiptLines(c *charging.Cost) []charging.ReceiptLine {
 // singleVAT returns the tariff's VAT rate when all its price components
 // have the same one, else "".
 func singleVAT(t *charging.Tariff) charging.Decimal {
-	if t == nil {
-		return ""
-	}
-	var rates []string
-	for _, e := range t.Elements {
+	var first charging.Decimal
+	seen := false
+	for _, e := range tariffElements(t) {
 		for _, p := range e.PriceComponents {
-			r := p.VAT.Rat().RatString()
-			if !slices.Contains(rates, r) {
-				rates = append(rates, r)
+			switch {
+			case !seen:
+				first, seen = p.VAT, true
+			case p.VAT.Rat().Cmp(first.Rat()) != 0:
+				return "" // several rates
 			}
 		}
 	}
-	if len(rates) != 1 || rates[0] == "0" {
+	if first.Sign() == 0 {
 		return ""
 	}
-	for _, e := range t.Elements {
-		for _, p := range e.PriceComponents {
-			return p.VAT
-		}
+	return first
+}
+
+// tariffElements is t's elements, none for nil.
+func tariffElements(t *charging.Tariff) []charging.TariffElement {
+	if t == nil {
+		return nil
 	}
-	return ""
+	return t.Elements
 }
 
 // siteAddress is one line of a site's address.

@@ -142,7 +142,7 @@ func paidSessions(t *testing.T, version string) {
 		if code, _ := call(t, http.MethodGet, api+"/sessions/"+id+"/receipt", nil, &rc, who.auth()...); code != http.StatusOK {
 			t.Fatalf("receipt of %s = %d", id, code)
 		}
-		if rc.Total != total || rc.Paid != total || rc.Seller.VATID != "DE123456789" || rc.Buyer.Email != who.Email || !strings.HasPrefix(rc.Number, "R-") {
+		if rc.Total != total || rc.Paid != total || rc.VATRate != "19" || rc.Tax != tax || rc.Seller.VATID != "DE123456789" || rc.Buyer.Email != who.Email || !strings.HasPrefix(rc.Number, "R-") {
 			t.Fatalf("receipt = %+v, want total and paid %s for %s", rc, total, who.Email)
 		}
 		if version == sim.OCPP201 {
