@@ -101,23 +101,11 @@ func (s *Store) ListTariffs(ctx context.Context, q charging.TariffQuery) (chargi
 	if err != nil {
 		return page, fail(op, err)
 	}
-	defer rows.Close()
-	page.Items = []charging.Tariff{}
-	for rows.Next() {
-		t, err := scanTariff(rows)
-		if err != nil {
-			return charging.Page[charging.Tariff]{}, fail(op, err)
-		}
-		page.Items = append(page.Items, t)
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (charging.Tariff, error) { return scanTariff(row) })
+	if err != nil {
+		return page, fail(op, err)
 	}
-	if err := rows.Err(); err != nil {
-		return charging.Page[charging.Tariff]{}, fail(op, err)
-	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = encodeCursor(page.Items[n-1].ID)
-	}
-	return page, nil
+	return pageOf(items, n, func(t charging.Tariff) []any { return []any{t.ID} }), nil
 }
 
 // SaveTariff overwrites an existing tariff; its created_at stays.
