@@ -58,3 +58,20 @@ func minor(field string, amount charging.Decimal, currency string, min int64) (i
 	}
 	return n, nil
 }
+
+// checkHold checks a hold a provider (what: "card", "wallet") is asked for
+// and returns its amount in minor units and its idempotency key (the
+// session id when none is given).
+func checkHold(h Hold, what string) (amount int64, key string, err error) {
+	if amount, err = minor("amount", h.Amount, h.Currency, 1); err != nil {
+		return 0, "", err
+	}
+	key = h.IdempotencyKey
+	if key == "" {
+		key = h.SessionID
+	}
+	if key == "" || h.UserID == "" {
+		return 0, "", charging.Errorf(charging.EINVALID, "a %s hold needs a user and a session id or idempotency key", what)
+	}
+	return amount, key, nil
+}

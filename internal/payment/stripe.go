@@ -161,16 +161,9 @@ func (s *Stripe) customer(ctx context.Context, userID, email string) (string, er
 // EPAYMENT error, and the intent is cancelled. A user without a card is
 // EPAYMENT too.
 func (s *Stripe) Authorize(ctx context.Context, h Hold) (string, error) {
-	n, err := minor("amount", h.Amount, h.Currency, 1)
+	n, key, err := checkHold(h, "card")
 	if err != nil {
 		return "", err
-	}
-	key := h.IdempotencyKey
-	if key == "" {
-		key = h.SessionID
-	}
-	if key == "" || h.UserID == "" {
-		return "", charging.Errorf(charging.EINVALID, "a card hold needs a user and a session id or idempotency key")
 	}
 	card, err := s.card(ctx, h.UserID)
 	if err != nil {

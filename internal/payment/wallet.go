@@ -32,16 +32,9 @@ func (w *Wallet) Name() string { return NameWallet }
 // 20.00 EUR needed to start"). The same hold again returns the same
 // reference and holds nothing more.
 func (w *Wallet) Authorize(ctx context.Context, h Hold) (string, error) {
-	n, err := minor("amount", h.Amount, h.Currency, 1)
+	n, key, err := checkHold(h, "wallet")
 	if err != nil {
 		return "", err
-	}
-	key := h.IdempotencyKey
-	if key == "" {
-		key = h.SessionID
-	}
-	if key == "" || h.UserID == "" {
-		return "", charging.Errorf(charging.EINVALID, "a wallet hold needs a user and a session id or idempotency key")
 	}
 	ref := "wallet-" + key
 	_, err = w.store.AddWalletEntry(ctx, charging.WalletEntry{UserID: h.UserID, Currency: h.Currency, Kind: charging.WalletHold,
