@@ -179,6 +179,17 @@ func TestBrowserMoney(t *testing.T) {
 		if !eval[bool](tb, visible("#export")) {
 			t.Error("the history has no CSV export link")
 		}
+
+		// A fresh load of the session (a reload, the app reopened): the
+		// final cost, the payment and the receipt link, from the server.
+		tb.open("/sessions/" + sessionID)
+		tb.wait("the finished session after a reload", visible("#cost-total")+` && `+visible("#receipt-link"), 10*time.Second)
+		if got := eval[string](tb, shownText("#cost-total")); got != total+" EUR" {
+			t.Errorf("after a reload the summary total = %q, want %s EUR", got, total)
+		}
+		if st := eval[string](tb, shownText("#payment-state")); !strings.Contains(st, "Paid "+total+" EUR") {
+			t.Errorf("after a reload the payment state = %q, want it paid %s EUR", st, total)
+		}
 	})
 
 	t.Run("NoBalance", func(t *testing.T) {
