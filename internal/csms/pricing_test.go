@@ -67,10 +67,22 @@ func TestSessionPricedLiveAndFinal(t *testing.T) {
 		t.Fatalf("pending session: tariff %q cost %+v payment %+v; want STD, 0.00, no payment (a bare id tag)", ses.TariffID, ses.Cost, ses.Payment)
 	}
 	res := f.started(t, 1, "TAG-1", 1000)
+	sub := f.bus.Subscribe(charging.EventFilter{ChargerID: "CP-1"})
+	defer sub.Close()
 	f.clock.add(10 * time.Minute)
 	f.meter(t, res.TransactionID, 4000, 11000)
 	if c := f.session(t, ses.ID).Cost; c == nil || c.Total != "0.90" || c.Final {
 		t.Fatalf("running cost = %+v, want 0.90 (3,000 Wh), not final", c)
+	}
+	// The event stream carries it too.
+	var meterCost *charging.Cost
+	for len(sub.Events()) > 0 {
+		if e := <-sub.Events(); e.Type == charging.EventSessionMeter && e.Session != nil {
+			meterCost = e.Session.Cost
+		}
+	}
+	if meterCost == nil || meterCost.Total != "0.90" {
+		t.Fatalf("session.meter event cost = %+v, want the running 0.90", meterCost)
 	}
 	f.clock.add(10 * time.Minute)
 	_, err = f.svc.TransactionStopped(ctx, "CP-1", charging.TransactionStop{TransactionID: res.TransactionID, MeterStopWh: 7379, Timestamp: f.clock.now(), Reason: "Remote"})
