@@ -77,6 +77,9 @@ type Session struct {
 	// Payment is how the session is paid; nil when nothing is owed or no
 	// payment was asked for.
 	Payment *Payment `json:"payment,omitempty"`
+	// Smart is the driver's departure wish, the operator's priority and
+	// Joule's allocation at a site with a grid limit; nil when none.
+	Smart *SessionSmart `json:"smart,omitempty"`
 }
 
 // Who closed a session the charger never reported stopped.
@@ -102,4 +105,8 @@ type StartRequest struct {
 	ChargingProfileID int
 	// IdempotencyKey makes a retried request return the session of the first.
 	IdempotencyKey string
+	// DepartureTime and EnergyWantedWh ask Joule to plan the session to
+	// deliver that much by then, in the cheapest hours (both or neither).
+	DepartureTime  *time.Time
+	EnergyWantedWh float64
 }

@@ -31,8 +31,16 @@ type Site struct {
 	// id). See ResolveTariff.
 	TariffID     string            `json:"tariffId"`
 	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
-	CreatedAt    time.Time         `json:"createdAt"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
+	// GridLimit is the site's grid connection limit (nil: none, no load
+	// balancing); Reserve is kept for the building's own load when no
+	// Meter measures it. GridSignal is a live limit set from outside (PUT
+	// /sites/{id}/grid-limit), never by a site PATCH. See smart.go.
+	GridLimit  *GridLimit  `json:"gridLimit"`
+	Reserve    *GridLimit  `json:"reserve,omitempty"`
+	Meter      *SiteMeter  `json:"meter,omitempty"`
+	GridSignal *GridSignal `json:"gridSignal,omitempty"`
+	CreatedAt  time.Time   `json:"createdAt"`
+	UpdatedAt  time.Time   `json:"updatedAt"`
 }
 
 // Address is a site's postal address (OCPI: address, city, postal_code,
@@ -152,6 +160,9 @@ func (s Site) Validate() error {
 			return err
 		}
 	}
+	if err := s.validateSmart(); err != nil {
+		return err
+	}
 	return ValidateTariffAssignment("", s.TariffID, s.GroupTariffs)
 }
 
@@ -208,7 +219,21 @@ func (s Site) Clone() Site {
 		s.OpeningTimes = &o
 	}
 	s.GroupTariffs = maps.Clone(s.GroupTariffs)
+	s.GridLimit, s.Reserve, s.Meter = clonePtr(s.GridLimit), clonePtr(s.Reserve), clonePtr(s.Meter)
+	if g := s.GridSignal; g != nil {
+		c := *g
+		c.Until = clonePtr(g.Until)
+		s.GridSignal = &c
+	}
 	return s
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
 
 // SiteQuery selects sites.

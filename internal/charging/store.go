@@ -172,6 +172,7 @@ type SessionQuery struct {
 	ConnectorID int // 0 matches every connector
 	IDTag       string
 	OwnerID     string // "" matches every owner
+	SiteID      string // "" matches every site; else sessions of the site's chargers
 	Status      []SessionStatus
 	// PaymentStatus matches sessions whose payment has one of these
 	// statuses (the payment worker's queue: authorized, unpaid).
