@@ -35,6 +35,7 @@ type serveConfig struct {
 	PendingTimeout      time.Duration
 	MeterRetention      time.Duration
 	LostSessionGrace    time.Duration
+	SmartLease          time.Duration
 	ShutdownTimeout     time.Duration
 	MaxChargers         int
 	MaxConnectRate      int
@@ -112,6 +113,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.MaxChargers, "max-chargers", 0, "most chargers this node serves at once; a new one over it gets 503 with Retry-After (0: no limit)")
 	fs.IntVar(&c.MaxConnectRate, "max-connect-rate", 1000, "most charger connections accepted per second (bursts up to half of it); over it a connection gets 503 with a spread Retry-After instead of piling up until the kernel resets connections (0: no limit)")
 	fs.DurationVar(&c.MeterRetention, "meter-retention", 0, "how long the meter samples of ended sessions are kept, e.g. 2160h (0 keeps them all; sessions keep their totals)")
+	fs.DurationVar(&c.SmartLease, "smart-lease", csms.DefaultSmartLease, "how long a site limit Joule sends a charger (a TxProfile) stays valid without Joule; renewed at half of it. Within one lease of Joule becoming unreachable, chargers fall back to the site's safe share")
 	fs.DurationVar(&c.LostSessionGrace, "lost-session-grace", csms.DefaultLostSessionGrace, "how long a connector may be reported Available under an active session before Joule ends the session as lost (finished, flagged, last known reading); 0 never ends one")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", node.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C: how long to drain (answer the CALLs chargers sent, close them with 1001 so they reconnect elsewhere, finish API requests) before stopping anyway")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
@@ -173,6 +175,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.MaxConnectRate < 0 {
 		errs = append(errs, fmt.Errorf("--max-connect-rate must be 0 (no limit) or positive, got %d", c.MaxConnectRate))
+	}
+	if c.SmartLease < time.Minute || c.SmartLease > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--smart-lease must be from 1m to 24h, got %s", c.SmartLease))
 	}
 	if c.LostSessionGrace < 0 {
 		errs = append(errs, fmt.Errorf("--lost-session-grace must be 0 (never) or positive, got %s", c.LostSessionGrace))
@@ -360,8 +365,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return node.Run(ctx, node.Config{
 		Data: cfg.Data, HeartbeatInterval: cfg.HeartbeatInterval, CallTimeout: cfg.CallTimeout,
 		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, LostSessionGrace: cfg.LostSessionGrace,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Gateway:         cfg.gatewayOptions(), StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
+		ShutdownTimeout: cfg.ShutdownTimeout, SmartLease: cfg.SmartLease,
+		Gateway: cfg.gatewayOptions(), StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
 		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,

@@ -21,6 +21,14 @@ const (
 	EventSiteCreated         = "site.created"
 	EventSiteUpdated         = "site.updated"
 	EventSiteDeleted         = "site.deleted"
+	// EventSiteLoad: Joule changed a site's allocation (Event.Load).
+	EventSiteLoad = "site.load"
+	// EventSiteMeter: a site meter reading (Event.Reading), pushed to the
+	// API or read from a charger's connector-0 meter values (Samples).
+	EventSiteMeter = "site.meter"
+	// EventChargerMeter: meter values of a charger's connector 0 outside
+	// any transaction (Samples).
+	EventChargerMeter = "charger.meter"
 )
 
 // Event is something that happened, for apps that watch live.
@@ -38,6 +46,9 @@ type Event struct {
 	Site        *Site      `json:"site,omitempty"` // site.created, site.updated
 	// Samples are the meter samples of a session.meter event.
 	Samples []MeterSample `json:"samples,omitempty"`
+	// Load is a site.load event's allocation; Reading a site.meter event's.
+	Load    *SiteLoad         `json:"load,omitempty"`
+	Reading *SiteMeterReading `json:"reading,omitempty"`
 }
 
 // EventFilter selects events; empty fields match everything.

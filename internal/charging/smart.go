@@ -224,3 +224,37 @@ type SiteLoadStore interface {
 	// PurgeSiteLoad deletes samples older than before; it returns how many.
 	PurgeSiteLoad(ctx context.Context, before time.Time) (int, error)
 }
+
+// SiteLoad is a site's load now: its limit, what its sessions draw and
+// what Joule gives each (GET /api/v1/sites/{id}/load, site.load events).
+// Currents are amperes per phase, L1..L3.
+type SiteLoad struct {
+	SiteID string `json:"siteId"`
+	// LimitA is the limit in force (the grid signal's when it is lower);
+	// NormalLimitA the site's own (gridLimit); both 0 without a gridLimit.
+	LimitA       float64     `json:"limitA"`
+	NormalLimitA float64     `json:"normalLimitA"`
+	GridSignal   *GridSignal `json:"gridSignal,omitempty"` // in force
+	ReserveA     float64     `json:"reserveA"`
+	// BuildingA is the building's own load, measured by the site meter
+	// (the meter's reading less what the chargers draw); nil unmetered.
+	BuildingA *[3]float64   `json:"buildingA,omitempty"`
+	BudgetA   [3]float64    `json:"budgetA"` // what the chargers may draw
+	DrawA     [3]float64    `json:"drawA"`   // what they draw (latest readings)
+	AllocA    [3]float64    `json:"allocA"`  // what Joule gave them
+	Sessions  []SessionLoad `json:"sessions"`
+	At        time.Time     `json:"at"`
+}
+
+// SessionLoad is one active session of a SiteLoad.
+type SessionLoad struct {
+	SessionID      string      `json:"sessionId"`
+	ChargerID      string      `json:"chargerId"`
+	ConnectorID    int         `json:"connectorId"`
+	Priority       bool        `json:"priority"`
+	DepartureTime  *time.Time  `json:"departureTime,omitempty"`
+	EnergyWantedWh float64     `json:"energyWantedWh,omitempty"`
+	EnergyWh       float64     `json:"energyWh"`
+	DrawA          [3]float64  `json:"drawA"`
+	Allocation     *Allocation `json:"allocation"`
+}

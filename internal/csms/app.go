@@ -107,6 +107,10 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 	case r.ConnectorID < 0:
 		return charging.Session{}, charging.Errorf(charging.EINVALID, "connectorId must be 0 (charger chooses) or more, got %d", r.ConnectorID)
 	}
+	wish, err := smartStart(r, s.utcNow())
+	if err != nil {
+		return charging.Session{}, err
+	}
 	if r.IdempotencyKey != "" {
 		prev, err := s.store.GetSessionByIdempotencyKey(ctx, r.IdempotencyKey)
 		if err == nil {
@@ -158,6 +162,7 @@ func (s *Service) StartSession(ctx context.Context, r charging.StartRequest) (ch
 		ID: newID(), ChargerID: r.ChargerID, ConnectorID: r.ConnectorID, IDTag: r.IDTag,
 		Status: charging.SessionPending, Origin: charging.OriginRemote,
 		CreatedAt: now, UpdatedAt: now, IdempotencyKey: r.IdempotencyKey, RemoteStartID: remoteStartID,
+		Smart: wish,
 	}
 	// The price, and the driver's payment hold, before anything is written
 	// or sent: a declined hold starts nothing.

@@ -46,6 +46,8 @@ type Service struct {
 	costs   costUpdates   // costupdate.go: CostUpdated sent per transaction
 	// holdStops are the sessions stopped at their payment hold (payments.go).
 	holdStops sync.Map
+
+	smart smartState // smart.go: the site balancer's memory
 }
 
 // Config holds the service's policies; zero values take the defaults.
@@ -104,6 +106,16 @@ type Config struct {
 	// cards (saving one is ECONFLICT); the wallet ledger's API works all
 	// the same.
 	Payments Payments
+	// SmartDelay is how long the balancer gathers changes before it
+	// reallocates a site (default DefaultSmartDelay); SmartInterval how
+	// often it looks at every site with a limit (DefaultSmartInterval);
+	// SmartLease how long a limit Joule sends stays valid without Joule
+	// (DefaultSmartLease); SiteLoadEvery how often a site's load is
+	// recorded for its history (DefaultSiteLoadEvery). See smart.go.
+	SmartDelay    time.Duration
+	SmartInterval time.Duration
+	SmartLease    time.Duration
+	SiteLoadEvery time.Duration
 	// ValidateTariff normalizes and checks a tariff an operator writes
 	// (an EINVALID *charging.Error naming the field); nil is
 	// tariff.Validate.
@@ -138,6 +150,7 @@ func New(store charging.Store, bus charging.EventBus, cmd charging.Commander, lo
 	}
 	s := &Service{store: store, bus: bus, cmd: cmd, log: log, now: now, cfg: cfg, payKick: make(chan struct{}, 1)}
 	s.sec.writes = make(chan struct{}, 16)
+	s.smart.init()
 	return s
 }
 
@@ -198,6 +211,9 @@ func (s *Service) leader() bool { return s.cfg.Leader == nil || s.cfg.Leader() }
 func (s *Service) Run(ctx context.Context) error {
 	stopFollowUps := s.startFollowUps(ctx)
 	defer stopFollowUps()
+	var smart sync.WaitGroup
+	defer smart.Wait()
+	smart.Go(func() { s.runSmart(ctx) })
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	var lastPurge, lastLost time.Time

@@ -469,6 +469,11 @@ func (s *Service) meterValues(ctx context.Context, u *unit, chargerID string, m 
 	if err := u.tx.AddMeterSamples(ctx, samples, nil); err != nil {
 		return err
 	}
+	if ses == nil && m.ConnectorID == 0 && len(samples) > 0 {
+		// The charger's own meter (a site meter, say): smart charging
+		// reads it from the bus.
+		u.publish(charging.Event{Type: charging.EventChargerMeter, ChargerID: chargerID, Samples: samples})
+	}
 	if ses == nil || ses.Status != charging.SessionActive {
 		// Finished sessions keep their final values.
 		if len(samples) > 0 && samples[0].SessionID != "" {

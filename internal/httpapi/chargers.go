@@ -195,6 +195,10 @@ type startBody struct {
 	ChargingProfile json.RawMessage `json:"chargingProfile"`
 	// ChargingProfileID names a stored TxProfile to send instead.
 	ChargingProfileID int `json:"chargingProfileId"`
+	// DepartureTime (RFC 3339) and EnergyWantedWh ask Joule to deliver
+	// that much by then, in the cheapest hours (smart charging).
+	DepartureTime  *string `json:"departureTime"`
+	EnergyWantedWh float64 `json:"energyWantedWh"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header's length.
@@ -250,9 +254,16 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request) {
 		}
 		profile = p
 	}
+	departure, err := bodyTime("departureTime", b.DepartureTime)
+	if err != nil {
+		s.reject(w, r, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.StartTimeout)
 	defer cancel()
 	sess, err := s.svc.StartSession(ctx, charging.StartRequest{
+		DepartureTime:     departure,
+		EnergyWantedWh:    b.EnergyWantedWh,
 		ChargerID:         r.PathValue("id"),
 		ConnectorID:       connectorID,
 		IDTag:             b.IDTag,

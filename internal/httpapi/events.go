@@ -228,6 +228,11 @@ type driverEvent struct {
 
 // sees reports whether the driver may see e.
 func (v *driverView) sees(ctx context.Context, e charging.Event) bool {
+	switch e.Type {
+	case charging.EventSiteLoad, charging.EventSiteMeter, charging.EventChargerMeter:
+		// A site's load names other drivers' sessions; meters are the operator's.
+		return false
+	}
 	if e.SessionID != "" && !v.owns(ctx, e) {
 		return false
 	}

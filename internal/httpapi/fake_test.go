@@ -35,6 +35,7 @@ type fakeService struct {
 	updatedConn   int
 	chargerUpdate *charging.ChargerUpdate     // UpdateCharger's argument (fake_sites_test.go)
 	sites         httpapi.SiteService         // the real sites (fake_sites_test.go)
+	smart         httpapi.SmartService        // the real smart charging (fake_smart_test.go)
 	payments      httpapi.PaymentService      // the real wallets (fake_payments_test.go)
 	cards         *fakeCards                  // csms's payments, cards faked (fake_payments_test.go)
 	tariffs       httpapi.TariffService       // the real tariffs (fake_tariffs_test.go)

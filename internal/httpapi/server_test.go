@@ -122,7 +122,7 @@ func newEnvBus(t *testing.T, bus charging.EventBus, inbus *inmem.Bus, opts httpa
 	}
 	e.svc.cards = newFakeCards(sites)
 	cs := csms.New(sites, bus, nil, nil, nil, csms.Config{Payments: e.svc.cards, ValidateTariff: validateTariff})
-	e.svc.sites, e.svc.payments, e.svc.tariffs = cs, cs, cs
+	e.svc.sites, e.svc.payments, e.svc.tariffs, e.svc.smart = cs, cs, cs, cs
 	e.api = httpapi.NewServer(e.svc, bus, opts)
 	e.srv = httptest.NewServer(checker(t).Handler(t, e.api.Handler()))
 	t.Cleanup(e.srv.Close)

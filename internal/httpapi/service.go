@@ -22,6 +22,7 @@ type Service interface {
 	PaymentService     // service_payments.go: wallets and saved cards
 	TariffService      // service_tariffs.go: tariffs, and the tariff a driver pays at a connector
 	BillingService     // billing.go: receipts, totals, refunds
+	SmartService       // smart.go: site load balancing, grid signals, priorities
 
 	// Ready reports whether the service can serve requests (its store answers).
 	Ready(ctx context.Context) error

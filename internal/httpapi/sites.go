@@ -38,6 +38,12 @@ type siteDoc struct {
 	// id) merges member by member in a PATCH, as the rest.
 	TariffID     string            `json:"tariffId"`
 	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
+	// Smart charging: the grid connection's limit, the building's reserve
+	// and the site meter (null removes each). gridSignal is set with PUT
+	// /sites/{id}/grid-limit.
+	GridLimit *charging.GridLimit `json:"gridLimit"`
+	Reserve   *charging.GridLimit `json:"reserve,omitempty"`
+	Meter     *charging.SiteMeter `json:"meter,omitempty"`
 }
 
 type coordinatesDoc struct {
@@ -58,11 +64,12 @@ type periodDoc struct {
 }
 
 // siteReadOnly are a site's members that Joule sets.
-var siteReadOnly = []string{"id", "createdAt", "updatedAt"}
+var siteReadOnly = []string{"id", "createdAt", "updatedAt", "gridSignal"}
 
 // docOf returns x's writable part.
 func docOf(x charging.Site) siteDoc {
-	d := siteDoc{Name: x.Name, Address: x.Address, TimeZone: x.TimeZone, Notes: x.Notes, TariffID: x.TariffID, GroupTariffs: x.GroupTariffs}
+	d := siteDoc{Name: x.Name, Address: x.Address, TimeZone: x.TimeZone, Notes: x.Notes, TariffID: x.TariffID, GroupTariffs: x.GroupTariffs,
+		GridLimit: x.GridLimit, Reserve: x.Reserve, Meter: x.Meter}
 	if c := x.Coordinates; c != nil {
 		d.Coordinates = &coordinatesDoc{Latitude: &c.Latitude, Longitude: &c.Longitude}
 	}
@@ -83,6 +90,7 @@ func docOf(x charging.Site) siteDoc {
 func (d siteDoc) apply(x *charging.Site) error {
 	x.Name, x.Address, x.TimeZone, x.Notes = d.Name, d.Address, d.TimeZone, d.Notes
 	x.TariffID, x.GroupTariffs = d.TariffID, d.GroupTariffs
+	x.GridLimit, x.Reserve, x.Meter = d.GridLimit, d.Reserve, d.Meter
 	x.Coordinates = nil
 	if c := d.Coordinates; c != nil {
 		switch {

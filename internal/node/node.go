@@ -56,11 +56,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LostSessionGrace is how long a connector may be reported Available
 	// under an active session before it ends as lost (0: never).
-	LostSessionGrace    time.Duration
-	StartTimeout        time.Duration
-	PingInterval        time.Duration
-	SweepInterval       time.Duration // how often expired pending sessions are failed
-	RejectUnknownIDTags bool
+	LostSessionGrace time.Duration
+	StartTimeout     time.Duration
+	PingInterval     time.Duration
+	SweepInterval    time.Duration // how often expired pending sessions are failed
+	// Smart charging's timing (csms.Config: SmartDelay, SmartInterval,
+	// SmartLease, SiteLoadEvery); zero values take csms's defaults.
+	SmartDelay, SmartInterval, SmartLease, SiteLoadEvery time.Duration
+	RejectUnknownIDTags                                  bool
 	// PublicURL is the base URL chargers reach Joule at (firmware downloads,
 	// diagnostics uploads); "" means the Host of the API request.
 	PublicURL string
@@ -232,6 +235,10 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		MeterRetention:      cfg.MeterRetention,
 		LostSessionGrace:    cmp.Or(cfg.LostSessionGrace, -1),
 		Leader:              leader,
+		SmartDelay:          cfg.SmartDelay,
+		SmartInterval:       cfg.SmartInterval,
+		SmartLease:          cfg.SmartLease,
+		SiteLoadEvery:       cfg.SiteLoadEvery,
 	})
 	if st.lazyLive {
 		// Live values are written lazily: after a crash, rebuild them

@@ -1,0 +1,460 @@
+package node_test
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/sim"
+)
+
+// smartConfig is a node whose balancer is quick enough for a test:
+// reallocations 100 ms after a change, every site looked at each second.
+func smartConfig() node.Config {
+	return node.Config{CallTimeout: 5 * time.Second, SmartDelay: 100 * time.Millisecond, SmartInterval: time.Second,
+		SmartLease: time.Minute, SiteLoadEvery: 500 * time.Millisecond}
+}
+
+// phaseWatch checks the site's total per phase on every meter value: the
+// simulated charger samples all its connectors at one instant, so the
+// samples of one timestamp are the site's load then.
+type phaseWatch struct {
+	mu      sync.Mutex
+	limits  []limitSpan // the limit in force over time
+	byTime  map[string]*[3]float64
+	seen    int
+	worst   [3]float64
+	failure string
+}
+
+type limitSpan struct {
+	from  time.Time
+	limit float64
+}
+
+func (w *phaseWatch) setLimit(from time.Time, limit float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.limits = append(w.limits, limitSpan{from, limit})
+}
+
+// allowed is the limit in force at t: the latest span started by then; a
+// span that lowers the limit counts from its start plus grace (the time a
+// new limit takes to reach the charger).
+func (w *phaseWatch) allowed(t time.Time, grace time.Duration) float64 {
+	limit := math.Inf(1)
+	for i, s := range w.limits {
+		start := s.from
+		if i > 0 && s.limit < w.limits[i-1].limit {
+			start = start.Add(grace)
+		}
+		if !t.Before(start) {
+			limit = s.limit
+		}
+	}
+	return limit
+}
+
+// add takes one session.meter event's samples.
+func (w *phaseWatch) add(samples []any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range samples {
+		m, _ := s.(map[string]any)
+		if m["measurand"] != "Current.Import" {
+			continue
+		}
+		p := phaseIdx(fmt.Sprint(m["phase"]))
+		if p < 0 {
+			continue
+		}
+		ts, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(m["timestamp"]))
+		key := ts.Truncate(100 * time.Millisecond).Format(time.RFC3339Nano)
+		tot := w.byTime[key]
+		if tot == nil {
+			tot = new([3]float64)
+			w.byTime[key] = tot
+		}
+		v, _ := m["value"].(float64)
+		tot[p] += v
+		w.seen++
+		lim := w.allowed(ts, 3*time.Second)
+		for q := range 3 {
+			w.worst[q] = max(w.worst[q], tot[q])
+		}
+		if tot[p] > lim+0.2 && w.failure == "" {
+			w.failure = fmt.Sprintf("at %s phase L%d drew %.1f A, over the %.1f A in force", ts.Format(time.RFC3339Nano), p+1, tot[p], lim)
+		}
+	}
+}
+
+func phaseIdx(p string) int {
+	switch p {
+	case "L1", "L1-N":
+		return 0
+	case "L2", "L2-N":
+		return 1
+	case "L3", "L3-N":
+		return 2
+	}
+	return -1
+}
+
+// TestSiteLoadBalancing is issue 15's first two "done when" end to end: a
+// site limited to 32 A per phase (4 A of it kept for the building) with
+// six simulated vehicles on one charger. Every meter value of the whole
+// test is checked against the limit in force.
+func TestSiteLoadBalancing(t *testing.T) {
+	for _, version := range []string{sim.OCPP16, sim.OCPP201} {
+		t.Run(version, func(t *testing.T) { siteLoadBalancing(t, version) })
+	}
+}
+
+func siteLoadBalancing(t *testing.T, version string) {
+	n := startNode(t, smartConfig())
+	api := n.Base + "/api/v1"
+	events := subscribe(t, api+"/events")
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-S", Connectors: 6, MaxPowerW: 22000, OCPPVersion: version})
+	for k := 1; k <= 6; k++ {
+		v := sim.Vehicle{CapacityWh: 80000, SoCPercent: 20, MaxA: 32, Phases: 3}
+		if k == 6 {
+			v.Phases, v.MaxA = 1, 32 // a 1-phase vehicle, on L1
+		}
+		if err := cp.SetVehicle(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var site charging.Site
+	if code, _ := call(t, http.MethodPost, api+"/sites", map[string]any{"name": "Depot", "gridLimit": map[string]any{"value": 32, "unit": "A"},
+		"reserve": map[string]any{"value": 4, "unit": "A"}}, &site); code != http.StatusCreated {
+		t.Fatalf("POST /sites = %d", code)
+	}
+	if site.GridLimit == nil || site.GridLimit.Value != 32 || site.Reserve == nil || site.Reserve.Value != 4 {
+		t.Fatalf("site = %+v, want gridLimit 32 A and reserve 4 A", site)
+	}
+	watch := &phaseWatch{byTime: map[string]*[3]float64{}}
+	watch.setLimit(time.Now().Add(-time.Hour), 28)
+	if code, _ := call(t, http.MethodPatch, api+"/chargers/CP-S", map[string]any{"siteId": site.ID}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH charger site = %d", code)
+	}
+	// The failsafe is installed before anything charges.
+	eventually(t, 10*time.Second, "failsafe profiles on CP-S", func() bool {
+		var ps []charging.InstalledProfile
+		call(t, http.MethodGet, api+"/chargers/CP-S/charging-profiles", nil, &ps)
+		var max, def bool
+		for _, p := range ps {
+			max = max || p.Purpose == charging.PurposeChargePointMax && p.ConnectorID == 0
+			def = def || p.Purpose == charging.PurposeTxDefault && p.ConnectorID == 0
+		}
+		return max && def
+	})
+
+	// Every meter value, as the operator's event stream carries it.
+	stopWatch := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		done := 0
+		for {
+			all := events.all()
+			for _, e := range all[done:] {
+				if e.Type == charging.EventSessionMeter {
+					samples, _ := e.Data["samples"].([]any)
+					watch.add(samples)
+				}
+			}
+			done = len(all)
+			select {
+			case <-stopWatch:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+
+	start := func(k int) string {
+		t.Helper()
+		var ses charging.Session
+		code, _ := call(t, http.MethodPost, fmt.Sprintf("%s/chargers/CP-S/connectors/%d/start", api, k), map[string]any{"idTag": fmt.Sprintf("TAG-%d", k)}, &ses)
+		if code != http.StatusAccepted {
+			t.Fatalf("start connector %d = %d", k, code)
+		}
+		eventually(t, 10*time.Second, fmt.Sprintf("session on connector %d active", k), func() bool {
+			var s charging.Session
+			call(t, http.MethodGet, api+"/sessions/"+ses.ID, nil, &s)
+			return s.Status == charging.SessionActive
+		})
+		return ses.ID
+	}
+	stop := func(id string) {
+		t.Helper()
+		if code, _ := call(t, http.MethodPost, api+"/sessions/"+id+"/stop", nil, nil); code != http.StatusAccepted && code != http.StatusOK {
+			t.Fatalf("stop %s = %d", id, code)
+		}
+		eventually(t, 10*time.Second, "session "+id+" finished", func() bool {
+			var s charging.Session
+			call(t, http.MethodGet, api+"/sessions/"+id, nil, &s)
+			return s.Status == charging.SessionFinished
+		})
+	}
+	load := func() charging.SiteLoad {
+		var l charging.SiteLoad
+		if code, _ := call(t, http.MethodGet, api+"/sites/"+site.ID+"/load", nil, &l); code != http.StatusOK {
+			t.Fatalf("GET load = %d", code)
+		}
+		return l
+	}
+	alloc := func(l charging.SiteLoad, id string) *charging.Allocation {
+		for _, s := range l.Sessions {
+			if s.SessionID == id {
+				return s.Allocation
+			}
+		}
+		return nil
+	}
+	// drawing waits until the vehicles on the connectors draw about want
+	// amperes per phase each (the simulator's truth).
+	drawing := func(what string, want float64, connectors ...int) {
+		t.Helper()
+		eventually(t, 15*time.Second, what, func() bool {
+			for _, k := range connectors {
+				st, ok := cp.VehicleState(k)
+				if !ok || math.Abs(slices.Max(st.CurrentA[:])-want) > 0.6 {
+					return false
+				}
+			}
+			return true
+		})
+	}
+
+	// Four 3-phase sessions share the 28 A the chargers may draw: 7 A each.
+	ids := map[int]string{}
+	for k := 1; k <= 4; k++ {
+		ids[k] = start(k)
+	}
+	drawing("four sessions at 7 A", 7, 1, 2, 3, 4)
+	l := load()
+	if l.LimitA != 32 || l.BudgetA != [3]float64{28, 28, 28} || len(l.Sessions) != 4 {
+		t.Fatalf("load = limit %v budget %v sessions %d, want 32, 28 per phase, 4", l.LimitA, l.BudgetA, len(l.Sessions))
+	}
+	for k := 1; k <= 4; k++ {
+		a := alloc(l, ids[k])
+		if a == nil || a.State != charging.AllocLimited || a.Reason != charging.ReasonSiteLimit || a.LimitA != 7 || a.Phases != 3 || a.ProfileID == 0 || !strings.Contains(a.Message, "shared with 3 other sessions") {
+			t.Fatalf("allocation of connector %d = %+v, want limited to 7 A by the site", k, a)
+		}
+	}
+	// The driver sees it on their session.
+	var s1 charging.Session
+	call(t, http.MethodGet, api+"/sessions/"+ids[1], nil, &s1)
+	if s1.Smart == nil || s1.Smart.Allocation == nil || s1.Smart.Allocation.LimitA != 7 {
+		t.Fatalf("session 1's smart = %+v, want its allocation of 7 A", s1.Smart)
+	}
+
+	// A fifth would need 5 × 6 A = 30 A: it waits, suspended.
+	ids[5] = start(5)
+	eventually(t, 10*time.Second, "the fifth session waiting", func() bool {
+		a := alloc(load(), ids[5])
+		return a != nil && a.State == charging.AllocWaiting && a.QueuePosition == 1 && a.Reason == charging.ReasonNoCapacity
+	})
+	if st, _ := cp.VehicleState(5); slices.Max(st.CurrentA[:]) != 0 {
+		t.Fatalf("the waiting vehicle draws %v", st.CurrentA)
+	}
+	time.Sleep(time.Second)
+	if st, _ := cp.VehicleState(5); slices.Max(st.CurrentA[:]) != 0 {
+		t.Fatalf("the waiting vehicle draws %v", st.CurrentA)
+	}
+
+	// One ends: the fifth starts, at the others' 7 A.
+	stop(ids[1])
+	drawing("the fifth session charging at 7 A", 7, 2, 3, 4, 5)
+	// Another ends: the three left rise to 28 / 3 = 9.3 A.
+	stop(ids[2])
+	drawing("three sessions at 9.3 A", 9.3, 3, 4, 5)
+
+	// A 1-phase vehicle on L1: L1 is shared by four (7 A each), L2 and L3
+	// keep the 7 A it does not use.
+	ids[6] = start(6)
+	drawing("four sessions at 7 A on L1", 7, 3, 4, 5, 6)
+	if st, _ := cp.VehicleState(6); st.CurrentA[1] != 0 || st.CurrentA[2] != 0 || st.CurrentA[0] < 6 {
+		t.Fatalf("the 1-phase vehicle draws %v, want L1 only", st.CurrentA)
+	}
+	eventually(t, 10*time.Second, "L2 and L3 less allocated than L1", func() bool {
+		l := load()
+		a := alloc(l, ids[6])
+		return a != nil && a.Phases == 1 && a.Phase == 1 && math.Abs(l.AllocA[0]-28) < 0.5 && math.Abs(l.AllocA[1]-21) < 0.5 && math.Abs(l.AllocA[2]-21) < 0.5
+	})
+
+	// A grid operator's signal: 20 A per phase for a few seconds. The
+	// chargers get 16 A: two 3-phase sessions at 8 A, the two latest wait.
+	until := time.Now().Add(8 * time.Second).UTC().Truncate(time.Second)
+	signalAt := time.Now()
+	watch.setLimit(signalAt, 16)
+	var signalled charging.Site
+	if code, _ := call(t, http.MethodPut, api+"/sites/"+site.ID+"/grid-limit", map[string]any{"limit": 20, "unit": "A", "until": until.Format(time.RFC3339)}, &signalled); code != http.StatusOK {
+		t.Fatalf("PUT grid-limit = %d", code)
+	}
+	if signalled.GridSignal == nil || signalled.GridSignal.Limit != 20 {
+		t.Fatalf("site after the signal = %+v", signalled.GridSignal)
+	}
+	drawing("two sessions at 8 A under the signal", 8, 3, 4)
+	if d := time.Since(signalAt); d > 4*time.Second {
+		t.Errorf("the signal took %s to lower the site", d)
+	}
+	l = load()
+	if l.LimitA != 20 || l.NormalLimitA != 32 || l.GridSignal == nil {
+		t.Fatalf("load under the signal = limit %v normal %v signal %+v", l.LimitA, l.NormalLimitA, l.GridSignal)
+	}
+	for _, k := range []int{5, 6} {
+		if a := alloc(l, ids[k]); a == nil || a.State != charging.AllocWaiting || a.Reason != charging.ReasonGridSignal {
+			t.Fatalf("allocation of connector %d under the signal = %+v, want waiting for the grid signal", k, a)
+		}
+	}
+	// Its expiry restores the normal limit: all four charge again.
+	watch.setLimit(until, 28)
+	drawing("four sessions at 7 A after the signal", 7, 3, 4, 5, 6)
+	if d := time.Since(until); d > 5*time.Second {
+		t.Errorf("the normal limit came back %s after the signal's end", d)
+	}
+	var after charging.Site
+	call(t, http.MethodGet, api+"/sites/"+site.ID, nil, &after)
+	if after.GridSignal != nil {
+		t.Errorf("the expired signal is still on the site: %+v", after.GridSignal)
+	}
+
+	// The load history has samples for the operator's chart.
+	var hist struct{ Items []charging.SiteLoadSample }
+	call(t, http.MethodGet, api+"/sites/"+site.ID+"/load/history", nil, &hist)
+	if len(hist.Items) < 5 {
+		t.Fatalf("load history has %d samples", len(hist.Items))
+	}
+	sawSignal := false
+	for _, h := range hist.Items {
+		sawSignal = sawSignal || h.SignalSet && h.LimitA == 20
+	}
+	if !sawSignal {
+		t.Errorf("no history sample under the signal: %+v", hist.Items)
+	}
+	if !events.has(charging.EventSiteLoad, "") {
+		t.Error("no site.load event")
+	}
+
+	for _, k := range []int{3, 4, 5, 6} {
+		stop(ids[k])
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stopWatch)
+	<-watched
+	watch.mu.Lock()
+	defer watch.mu.Unlock()
+	if watch.failure != "" {
+		t.Fatal(watch.failure)
+	}
+	if watch.seen < 200 {
+		t.Fatalf("checked only %d per-phase current readings", watch.seen)
+	}
+	t.Logf("checked %d per-phase readings in %d instants; the highest total per phase was %.1f / %.1f / %.1f A", watch.seen, len(watch.byTime), watch.worst[0], watch.worst[1], watch.worst[2])
+}
+
+// TestDepartureSchedule is issue 15's third "done when": a session that
+// must have 100 Wh by its departure waits for the cheap period of a
+// two-period tariff, charges then, and has its energy by the departure.
+func TestDepartureSchedule(t *testing.T) {
+	n := startNode(t, smartConfig())
+	api := n.Base + "/api/v1"
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-D", Connectors: 1, MaxPowerW: 11000})
+	if err := cp.SetVehicle(1, sim.Vehicle{CapacityWh: 60000, SoCPercent: 40, MaxA: 16, Phases: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// The cheap period starts at the next whole minute at least 20 s away
+	// and lasts two minutes; the rest of the day is four times dearer.
+	now := time.Now().UTC()
+	cheap := now.Truncate(time.Minute).Add(time.Minute)
+	if cheap.Sub(now) < 20*time.Second {
+		cheap = cheap.Add(time.Minute)
+	}
+	hhmm := func(t time.Time) string { return t.Format("15:04") }
+	tariff := map[string]any{"id": "NIGHT", "currency": "EUR", "elements": []any{
+		map[string]any{"priceComponents": []any{map[string]any{"type": "ENERGY", "price": "0.10", "stepSize": 1}},
+			"restrictions": map[string]any{"startTime": hhmm(cheap), "endTime": hhmm(cheap.Add(2 * time.Minute))}},
+		map[string]any{"priceComponents": []any{map[string]any{"type": "ENERGY", "price": "0.40", "stepSize": 1}}},
+	}}
+	if code, _ := call(t, http.MethodPost, api+"/tariffs", tariff, nil); code != http.StatusCreated {
+		t.Fatalf("POST /tariffs = %d", code)
+	}
+	var site charging.Site
+	call(t, http.MethodPost, api+"/sites", map[string]any{"name": "Home", "timeZone": "UTC", "tariffId": "NIGHT", "gridLimit": map[string]any{"value": 32, "unit": "A"}}, &site)
+	if code, _ := call(t, http.MethodPatch, api+"/chargers/CP-D", map[string]any{"siteId": site.ID}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH charger = %d", code)
+	}
+	eventually(t, 10*time.Second, "failsafe profiles on CP-D", func() bool {
+		var ps []charging.InstalledProfile
+		call(t, http.MethodGet, api+"/chargers/CP-D/charging-profiles", nil, &ps)
+		return len(ps) >= 2
+	})
+
+	departure := cheap.Add(100 * time.Second)
+	var ses charging.Session
+	code, _ := call(t, http.MethodPost, api+"/chargers/CP-D/connectors/1/start", map[string]any{"idTag": "DEPART",
+		"departureTime": departure.Format(time.RFC3339), "energyWantedWh": 100}, &ses)
+	if code != http.StatusAccepted || ses.Smart == nil || ses.Smart.DepartureTime == nil || ses.Smart.EnergyWantedWh != 100 {
+		t.Fatalf("start with a departure = %d %+v", code, ses.Smart)
+	}
+	// Before the cheap period it waits, with a plan that charges in it.
+	var waiting charging.Session
+	eventually(t, 10*time.Second, "the session paused for cheaper hours", func() bool {
+		call(t, http.MethodGet, api+"/sessions/"+ses.ID, nil, &waiting)
+		a := waiting.Smart.Allocation
+		return waiting.Status == charging.SessionActive && a != nil && a.Reason == charging.ReasonDeparture && a.LimitA == 0
+	})
+	plan := waiting.Smart.Allocation.Plan
+	charges := false
+	for _, p := range plan {
+		if p.LimitA > 0 {
+			charges = true
+			if p.From.Before(cheap) || p.PricePerKWh != "0.1000" {
+				t.Fatalf("plan charges outside the cheap period: %+v", plan)
+			}
+		}
+	}
+	if !charges || !strings.Contains(waiting.Smart.Allocation.Message, hhmm(cheap)) {
+		t.Fatalf("plan %+v / message %q, want charging from %s", plan, waiting.Smart.Allocation.Message, hhmm(cheap))
+	}
+	// Nothing is drawn until the cheap period.
+	for time.Now().Before(cheap.Add(-2 * time.Second)) {
+		if st, _ := cp.VehicleState(1); st.PowerW > 0 {
+			t.Fatalf("the vehicle draws %.0f W before the cheap period", st.PowerW)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	var before charging.Session
+	call(t, http.MethodGet, api+"/sessions/"+ses.ID, nil, &before)
+	// By the departure it has what it asked for.
+	eventually(t, time.Until(departure)+2*time.Second, "100 Wh delivered", func() bool {
+		var s charging.Session
+		call(t, http.MethodGet, api+"/sessions/"+ses.ID, nil, &s)
+		return s.EnergyWh >= 100
+	})
+	if time.Now().After(departure) {
+		t.Fatalf("the energy came after the departure")
+	}
+	if code, _ := call(t, http.MethodPost, api+"/sessions/"+ses.ID+"/stop", nil, nil); code != http.StatusAccepted {
+		t.Fatalf("stop = %d", code)
+	}
+	var done charging.Session
+	eventually(t, 10*time.Second, "session finished and priced", func() bool {
+		call(t, http.MethodGet, api+"/sessions/"+ses.ID, nil, &done)
+		return done.Status == charging.SessionFinished && done.Cost != nil && done.Cost.Final
+	})
+	if before.EnergyWh > 1 {
+		t.Errorf("%.1f Wh were delivered before the cheap period", before.EnergyWh)
+	}
+	t.Logf("delivered %.0f Wh (wanted 100) for %s %s; %.1f Wh before the cheap period", done.EnergyWh, done.Cost.Total, done.Cost.Currency, before.EnergyWh)
+}
