@@ -8,7 +8,7 @@ const SHELL = [
   "/", "/app.css", "/manifest.webmanifest",
   "/js/main.js", "/js/api.js", "/js/account.js", "/js/ui.js", "/js/live.js", "/js/chart.js",
   "/js/driver.js", "/js/operator.js", "/js/security.js", "/js/signin.js", "/js/users.js", "/js/sites.js", "/js/geo.js", "/js/reports.js",
-  "/js/money.js", "/js/tariffs.js", "/js/opsession.js",
+  "/js/money.js", "/js/tariffs.js", "/js/opsession.js", "/js/siteload.js",
   "/icons/joule.svg", "/icons/joule-maskable.svg", "/icons/connectors.svg",
 ];
 

@@ -69,6 +69,20 @@ export const site = (id) => api(sitePath(id));
 export const createSite = (s) => api("/api/v1/sites", { method: "POST", body: s });
 export const updateSite = (id, patch) => api(sitePath(id), { method: "PATCH", body: patch });
 export const deleteSite = (id) => api(sitePath(id), { method: "DELETE" });
+// Smart charging: a site's load now (limit, budget, draw and each
+// session's allocation), its recorded load over time, and a grid
+// operator's signal (PUT sets it, DELETE ends it; both answer the site).
+export const siteLoad = (id) => api(`${sitePath(id)}/load`);
+export const siteLoadHistory = (id, from, to) => {
+  const q = new URLSearchParams({ from: from.toISOString() });
+  if (to) q.set("to", to.toISOString());
+  return api(`${sitePath(id)}/load/history?${q}`);
+};
+export const setGridSignal = (id, signal) => api(`${sitePath(id)}/grid-limit`, { method: "PUT", body: signal });
+export const endGridSignal = (id) => api(`${sitePath(id)}/grid-limit`, { method: "DELETE" });
+// setPriority sets the operator's priority flag of a session; it answers
+// the session.
+export const setPriority = (id, priority) => api(`/api/v1/sessions/${encodeURIComponent(id)}`, { method: "PATCH", body: { priority } });
 export const session = (id) => api(`/api/v1/sessions/${encodeURIComponent(id)}`);
 export const meterValues = (id) => listAll(`/api/v1/sessions/${encodeURIComponent(id)}/meter-values`, 20000);
 // powerHistory answers the fleet's total charging power since a time, in
@@ -88,11 +102,12 @@ export function sessions(filter = {}, { limit = 50, cursor = "" } = {}) {
 }
 
 // startSession starts charging; without an idTag the API uses the signed-in
-// driver's app id tag.
-export function startSession(chargerId, connectorId) {
+// driver's app id tag. wish is the driver's departure, {departureTime
+// (RFC 3339), energyWantedWh}, or nothing.
+export function startSession(chargerId, connectorId, wish = {}) {
   return api(`/api/v1/chargers/${encodeURIComponent(chargerId)}/connectors/${connectorId}/start`, {
     method: "POST",
-    body: {},
+    body: { ...wish },
     // A retried tap (or a flaky network) must not start twice.
     headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random() },
   });

@@ -205,7 +205,33 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
   // A start refused for payment (402): why, next to the button, and where
   // to add money or a card.
   const payError = h("div", { id: "start-error", class: "feedback bad", role: "alert", hidden: true });
-  const form = h("form", {}, h("fieldset", {}, h("legend", {}, "Choose a connector"), choices), fb, payError, start);
+  // Ready by (optional): the time the driver leaves and the energy they
+  // want by then; Joule plans the charging into the cheapest hours.
+  const departure = h("input", { id: "departure-time", type: "datetime-local", "aria-describedby": "departure-hint" });
+  const energyWanted = h("input", { id: "energy-wanted", type: "number", inputmode: "decimal", min: 1, max: 1000, step: "any", autocomplete: "off",
+    placeholder: "e.g. 30", "aria-describedby": "departure-hint" });
+  const ready = h("details", { class: "card ready-by", id: "ready-by" },
+    h("summary", {}, "Ready by (optional)"),
+    h("p", { class: "hint", id: "departure-hint" }, "When you leave and how much energy you need by then: the charger may charge later, when it is cheaper, and the car is ready on time."),
+    h("div", { class: "filters align-top" },
+      h("div", {}, h("label", { for: "departure-time" }, "I leave at"), departure),
+      h("div", {}, h("label", { for: "energy-wanted" }, "Energy wanted (kWh)"), energyWanted)));
+  const form = h("form", { novalidate: true }, h("fieldset", {}, h("legend", {}, "Choose a connector"), choices), ready, fb, payError, start);
+  ready.addEventListener("input", (ev) => ev.target.removeAttribute("aria-invalid"));
+  // wish reads Ready by: {departureTime, energyWantedWh}, {} when empty,
+  // or null after saying what is wrong.
+  const wish = () => {
+    const t = departure.value, kWhWanted = energyWanted.value.trim().replace(",", ".");
+    if (!t && !kWhWanted) return {};
+    const bad = (el, text) => { ready.open = true; el.setAttribute("aria-invalid", "true"); el.focus(); feedback(fb, "bad", text); return null; };
+    if (!t) return bad(departure, "Say when you leave, or clear the energy wanted.");
+    if (!kWhWanted) return bad(energyWanted, "Say how much energy you want by then, in kWh, or clear the time.");
+    const at = new Date(t), e = Number(kWhWanted);
+    if (!(at - Date.now() > 60000)) return bad(departure, "The time you leave must be later than a minute from now.");
+    if (at - Date.now() > 7 * 24 * 3600 * 1000) return bad(departure, "The time you leave must be within a week.");
+    if (!(e > 0 && e <= 1000)) return bad(energyWanted, "The energy wanted is a number of kWh, above 0 and at most 1000.");
+    return { departureTime: at.toISOString(), energyWantedWh: Math.round(e * 1000) };
+  };
   let picked = 0;
 
   const title = h("h1", {});
@@ -237,13 +263,15 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (!picked) { feedback(fb, "bad", "Choose a connector first."); choices.querySelector("input:not(:disabled)")?.focus(); return; }
+    const w = wish();
+    if (!w) return;
     start.disabled = true;
     payError.hidden = true;
     feedback(fb, "wait", "Waiting for the charger…");
     const slow = setTimeout(() => feedback(fb, "wait", "Still waiting for the charger to answer…"), 6000);
     try {
       // No id tag: the API starts with the driver's app tag.
-      const s = await API.startSession(c.id, picked);
+      const s = await API.startSession(c.id, picked, w);
       clearTimeout(slow);
       feedback(fb, "ok", "Accepted — the charger is starting.");
       navigate(`/sessions/${encodeURIComponent(s.id)}`);
@@ -254,6 +282,12 @@ export async function chargerScreen(main, { id }, { navigate, alive }) {
         payError.replaceChildren(h("strong", {}, "Payment needed. "), sentence(e.message.replace(/\.$/, "")), ". ",
           h("a", { href: "/account#wallet-h" }, "Add money or a card in your account"), ".");
         payError.hidden = false;
+      } else if (e instanceof API.ApiError && e.code === "invalid" && /^(departureTime|energyWantedWh)/.test(e.message)) {
+        // The API's word on the departure wish, next to its fields.
+        ready.open = true;
+        const el = e.message.startsWith("energyWantedWh") ? energyWanted : departure;
+        el.setAttribute("aria-invalid", "true");
+        feedback(fb, "bad", sentence(e.message.replace(/^(departureTime|energyWantedWh)/, (m) => (m === "departureTime" ? "the time you leave" : "the energy wanted"))) + ".");
       } else feedback(fb, "bad", API.explain(e, "start"));
       start.disabled = false;
     }
@@ -350,7 +384,11 @@ export async function sessionScreen(main, { id }, { alive, user }) {
   const summary = h("section", { id: "summary", "aria-labelledby": "summary-h", hidden: true });
   const stop = h("button", { id: "stop", type: "button", class: "danger big" }, "Stop charging");
   const after = h("p", { hidden: true }, h("a", { class: "button primary", href: "/" }, "Find another charger"), " ", h("a", { class: "button", href: "/history" }, "History"));
-  main.append(title, where, fb, live, summary, h("p", {}, stop), after);
+  // Smart charging: when the site shares its current, why this session
+  // gets less (or waits), and when a departure plan charges.
+  const smart = h("div", { id: "smart-notice", class: "smart-notice", role: "status", "aria-live": "polite", hidden: true });
+  const readyBy = h("p", { id: "ready-info", class: "small", hidden: true });
+  main.append(title, where, fb, smart, readyBy, live, summary, h("p", {}, stop), after);
 
   let stopping = false;
   let lastStatus = "";
@@ -403,6 +441,7 @@ export async function sessionScreen(main, { id }, { alive, user }) {
       else if (s.status === "finished") feedback(fb, "ok", `Charging stopped${s.stopReason ? ` (${reasonText(s.stopReason)})` : ""}.`);
       else if (s.status === "failed") feedback(fb, "bad", `The charger did not start charging${s.failureReason ? `: ${s.failureReason}` : ""}.`);
     }
+    drawSmart(smart, readyBy, s, isLive);
     stop.hidden = s.status !== "active";
     stop.disabled = stopping;
     after.hidden = isLive;
@@ -462,6 +501,60 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     draw();
   }, refresh);
   return () => { clearInterval(tick); clearInterval(pollTimer); clearInterval(settleTimer); };
+}
+
+// nextCharge is the departure plan's next period with current, from now:
+// {from, to, limitA}, or null.
+function nextCharge(plan, now = Date.now()) {
+  for (const p of plan || []) {
+    if (p.limitA > 0 && +new Date(p.to) > now) return p;
+  }
+  return null;
+}
+
+// priceText is a plan's energy price with the session's currency when the
+// price does not name one: "0.20 EUR".
+const priceText = (p, s) => (/[A-Za-z]/.test(p) ? p : `${p} ${(s.cost && s.cost.currency) || ""}`.trim());
+
+// ampsText: a current with a decimal only when it has one ("16", "6.7").
+const ampsText = (a) => fixed(a, 1).replace(/\.0$/, "");
+
+const clock = (t) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// dayClock is a time, with its day when not today: "06:00", "Tue 06:00".
+const dayClock = (t) => {
+  const d = new Date(t);
+  return d.toDateString() === new Date().toDateString() ? clock(d) : `${d.toLocaleDateString([], { weekday: "short" })} ${clock(d)}`;
+};
+
+// drawSmart shows a live session's allocation when it is limited or
+// waiting: a notice the driver cannot miss, with Joule's message, the
+// limit in amperes, the place in line, and when a departure plan charges.
+function drawSmart(el, ready, s, isLive) {
+  const sm = s.smart || {};
+  const a = sm.allocation;
+  ready.hidden = !isLive || !sm.departureTime;
+  if (!ready.hidden) {
+    ready.replaceChildren(h("strong", {}, `Ready by ${dayClock(sm.departureTime)}`),
+      sm.energyWantedWh ? ` · ${kWh(sm.energyWantedWh)} kWh wanted` : "");
+  }
+  if (!isLive || !a || (a.state !== "limited" && a.state !== "waiting")) { el.hidden = true; el.replaceChildren(); return; }
+  const waiting = a.state === "waiting";
+  const head = waiting
+    ? (a.queuePosition ? `Waiting, number ${a.queuePosition} in line` : "Waiting for room at this site")
+    : `Limited to ${ampsText(a.limitA)} A${a.phases === 1 ? " (1 phase)" : ""}`;
+  const next = nextCharge(a.plan);
+  const planLine = next
+    ? (+new Date(next.from) > Date.now()
+      ? `Your plan charges from ${dayClock(next.from)} to ${dayClock(next.to)} at ${ampsText(next.limitA)} A${next.pricePerKWh ? `, ${priceText(next.pricePerKWh, s)}/kWh` : ""}.`
+      : `Your plan charges now, until ${dayClock(next.to)}, at ${ampsText(next.limitA)} A.`)
+    : "";
+  el.className = `smart-notice ${waiting ? "waiting" : "limited"}`;
+  el.dataset.state = a.state;
+  el.replaceChildren(h("strong", { class: "smart-head", id: "smart-head" }, head),
+    a.message ? h("p", { id: "smart-message" }, a.message) : "",
+    planLine ? h("p", { id: "smart-plan", class: "small" }, planLine) : "",
+    waiting ? h("p", { class: "small muted" }, "You do not need to do anything: charging starts by itself when the site has room.") : "");
+  el.hidden = false;
 }
 
 const reasonText = (r) => ({

@@ -10,7 +10,7 @@ import { me as whoAmI } from "./api.js";
 const TYPES = [
   "charger.connected", "charger.disconnected", "charger.booted", "charger.updated", "connector.status",
   "session.pending", "session.started", "session.meter", "session.stopped", "session.failed", "session.updated",
-  "site.created", "site.updated", "site.deleted",
+  "site.created", "site.updated", "site.deleted", "site.load",
 ];
 
 let current = null;

@@ -11,6 +11,7 @@ import * as signin from "./signin.js";
 import * as account from "./account.js";
 import { usersScreen } from "./users.js";
 import { sitesScreen } from "./sites.js";
+import { siteScreen } from "./siteload.js";
 import { tariffsScreen } from "./tariffs.js";
 import * as opsession from "./opsession.js";
 import { reportsScreen } from "./reports.js";
@@ -31,6 +32,7 @@ const routes = [
   ["/operator/chargers", operator.chargersScreen, "operator", "staff"],
   ["/operator/chargers/:id", operator.chargerScreen, "operator", "staff"],
   ["/operator/sites", sitesScreen, "operator", "staff"],
+  ["/operator/sites/:id", siteScreen, "operator", "staff"],
   ["/operator/sessions", operator.sessionsScreen, "operator", "staff"],
   ["/operator/sessions/:id", opsession.sessionScreen, "operator", "staff"],
   ["/operator/tariffs", tariffsScreen, "operator", "staff"],

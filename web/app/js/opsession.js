@@ -73,6 +73,16 @@ export async function sessionScreen(main, { id }, { alive, user }) {
       ["Stop reason", s.stopReason || s.failureReason || "–"],
       ["Tariff", s.tariffId ? h("a", { href: "/operator/tariffs" }, s.tariffId) : "None (free)"],
     ];
+    // Smart charging: what the site's balancer gives the session, and the
+    // driver's departure wish.
+    const sm = s.smart;
+    if (sm && sm.allocation && s.status === "active") {
+      const a = sm.allocation;
+      rows.push(["Allocation", badge({ charging: "Charging", limited: "Limited", waiting: "Waiting" }[a.state] || a.state, { charging: "ok", limited: "warn", waiting: "info" }[a.state] || "muted"),
+        ` ${a.limitA.toFixed(1)} A`, a.queuePosition ? ` · number ${a.queuePosition} in line` : "", sm.priority ? " · priority" : "",
+        a.message ? h("div", { class: "small muted" }, a.message) : ""]);
+    }
+    if (sm && sm.departureTime) rows.push(["Ready by", when(sm.departureTime), sm.energyWantedWh ? ` · ${kWh(sm.energyWantedWh)} kWh wanted` : ""]);
     facts.replaceChildren(...rows.flatMap(([k, ...v]) => [h("dt", {}, k), h("dd", { dataset: { fact: k } }, ...v)]));
 
     const c = s.cost;

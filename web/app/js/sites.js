@@ -79,6 +79,9 @@ function field(id, label, el, { hint, wide } = {}) {
   return h("div", { class: wide ? "wide" : undefined }, h("label", { for: id }, label), el, hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : "");
 }
 
+// gridLimitText: "32 A per phase", "22 kW" (the site page has the rest).
+const gridLimitText = (g) => (g.unit === "W" ? `${+(g.value / 1000).toFixed(1)} kW` : `${g.value} A per phase`);
+
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 export async function sitesScreen(main, _p, { alive, user }) {
@@ -93,7 +96,7 @@ export async function sitesScreen(main, _p, { alive, user }) {
   const add = h("button", { type: "button", class: "primary", id: "add-site" }, "Add site");
   add.addEventListener("click", () => edit(null, add));
   main.append(heading,
-    h("p", { class: "small muted" }, "A site is a place with chargers: a car park, a depot. Drivers see its name and address, and how far it is; notes are for staff only."),
+    h("p", { class: "small muted" }, "A site is a place with chargers: a car park, a depot. Drivers see its name and address, and how far it is; notes are for staff only. Open a site for its load management: its grid limit, and what each session gets."),
     readOnly ? h("p", { class: "feedback warn", id: "read-only" }, `You are signed in as ${ROLE_LABEL[user.role] || user.role}: you can see the sites but not change them.`) : h("p", {}, add),
     note, table(["Site", "Address", "Location", "Time zone", "Chargers", ""], body, { id: "sites" }));
 
@@ -111,7 +114,9 @@ export async function sitesScreen(main, _p, { alive, user }) {
     const c = s.coordinates;
     // data-label names a cell where a phone shows the rows as cards.
     return h("tr", { dataset: { site: s.id } },
-      h("td", {}, h("div", { class: "strong" }, s.name), s.notes ? h("div", { class: "small muted notes" }, s.notes) : ""),
+      h("td", {}, h("a", { class: "strong", href: `/operator/sites/${encodeURIComponent(s.id)}`, dataset: { open: "site" } }, s.name),
+        s.gridLimit ? h("div", { class: "small", dataset: { col: "grid-limit" } }, `Grid limit ${gridLimitText(s.gridLimit)}`) : "",
+        s.notes ? h("div", { class: "small muted notes" }, s.notes) : ""),
       h("td", { dataset: { label: "Address" } }, fullAddress(s) || h("span", { class: "muted" }, "–")),
       h("td", { class: "num nowrap", dataset: { label: "Location" } }, hasCoordinates(s) ? `${c.latitude.toFixed(5)}, ${c.longitude.toFixed(5)}` : h("span", { class: "muted" }, "–")),
       h("td", { dataset: { label: "Time zone" } }, s.timeZone || h("span", { class: "muted" }, "–")),
