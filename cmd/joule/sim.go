@@ -26,6 +26,7 @@ type simConfig struct {
 	Kind          string // sim.KindAC, sim.KindDC or sim.KindMixed
 	MeterInterval time.Duration
 	MaxPowerW     float64
+	Vehicle       sim.Vehicle // every connector's EV
 	LogLevel      slog.Level
 	LogFormat     string
 
@@ -53,6 +54,12 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	fs.DurationVar(&c.MeterInterval, "meter-interval", 30*time.Second, "initial MeterValueSampleInterval (the CSMS may change it)")
 	fs.Float64Var(&c.MaxPowerW, "max-power-w", 22000, "maximum power per connector of an AC charger, in W")
 	fs.StringVar(&c.Kind, "kind", sim.KindAC, "hardware: ac (--connectors Type 2 sockets of --max-power-w), dc (a 150 kW CCS2 and a 50 kW CHAdeMO cable), or mixed (odd chargers ac, even dc); 2.0.1 chargers report it in their device model")
+	ev := sim.DefaultVehicle()
+	var kwh float64
+	fs.Float64Var(&kwh, "vehicle-kwh", ev.CapacityWh/1000, "battery capacity of the simulated EVs, in kWh")
+	fs.Float64Var(&c.Vehicle.SoCPercent, "vehicle-soc", ev.SoCPercent, "state of charge of the EVs when they plug in, in %; they take less from 80 % and stop when full")
+	fs.Float64Var(&c.Vehicle.MaxA, "vehicle-max-a", ev.MaxA, "most current per phase the EVs draw on AC, in A (the charging profiles may allow less)")
+	fs.IntVar(&c.Vehicle.Phases, "vehicle-phases", ev.Phases, "AC phases the EVs charge on: 1 (on L1) or 3")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&c.SecurityProfile, "security-profile", 0, "OCPP security profile: 0 none, 1 Basic auth over ws://, 2 TLS and Basic auth (wss://), 3 TLS with a client certificate (wss://)")
@@ -65,6 +72,7 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
+	c.Vehicle.CapacityWh = kwh * 1000
 	// Report every problem at once, before anything connects.
 	var errs []error
 	u, err := url.Parse(c.URL)
@@ -100,6 +108,18 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	}
 	if c.MaxPowerW <= 0 {
 		errs = append(errs, fmt.Errorf("--max-power-w must be positive, got %v", c.MaxPowerW))
+	}
+	if !(kwh > 0) {
+		errs = append(errs, fmt.Errorf("--vehicle-kwh must be positive, got %v", kwh))
+	}
+	if !(c.Vehicle.SoCPercent >= 0 && c.Vehicle.SoCPercent <= 100) {
+		errs = append(errs, fmt.Errorf("--vehicle-soc must be within 0–100, got %v", c.Vehicle.SoCPercent))
+	}
+	if !(c.Vehicle.MaxA > 0) {
+		errs = append(errs, fmt.Errorf("--vehicle-max-a must be positive, got %v", c.Vehicle.MaxA))
+	}
+	if c.Vehicle.Phases != 1 && c.Vehicle.Phases != 3 {
+		errs = append(errs, fmt.Errorf("--vehicle-phases must be 1 or 3, got %d", c.Vehicle.Phases))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat))
@@ -159,13 +179,16 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	log.Info("starting simulated chargers", "url", cfg.URL, "chargers", cfg.Chargers,
 		"first", fmt.Sprintf("%s%04d", cfg.IDPrefix, 1), "ocpp", cfg.OCPP, "kind", cfg.Kind, "connectors", cfg.Connectors,
-		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW, "security_profile", cfg.SecurityProfile)
+		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW, "security_profile", cfg.SecurityProfile,
+		"vehicle_kwh", cfg.Vehicle.CapacityWh/1000, "vehicle_soc", cfg.Vehicle.SoCPercent,
+		"vehicle_max_a", cfg.Vehicle.MaxA, "vehicle_phases", cfg.Vehicle.Phases)
 	err = sim.RunFleet(ctx, sim.Config{
 		URL:                      cfg.URL,
 		Connectors:               cfg.Connectors,
 		OCPPVersion:              cfg.OCPP,
 		Kind:                     cfg.Kind,
 		MaxPowerW:                cfg.MaxPowerW,
+		Vehicle:                  cfg.Vehicle,
 		MeterValueSampleInterval: cfg.MeterInterval,
 		Logger:                   log,
 		SecurityProfile:          cfg.SecurityProfile,

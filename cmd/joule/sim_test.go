@@ -52,3 +52,28 @@ func TestParseSimKind(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSimVehicle(t *testing.T) {
+	def := sim.DefaultVehicle()
+	for _, tc := range []struct {
+		args []string
+		want sim.Vehicle
+		flag string // an error naming this flag is wanted
+	}{
+		{nil, def, ""},
+		{[]string{"--vehicle-kwh", "40", "--vehicle-soc", "85", "--vehicle-max-a", "32", "--vehicle-phases", "1"},
+			sim.Vehicle{CapacityWh: 40000, SoCPercent: 85, MaxA: 32, Phases: 1}, ""},
+		{[]string{"--vehicle-kwh", "0"}, sim.Vehicle{}, "--vehicle-kwh"},
+		{[]string{"--vehicle-soc", "101"}, sim.Vehicle{}, "--vehicle-soc"},
+		{[]string{"--vehicle-max-a", "-1"}, sim.Vehicle{}, "--vehicle-max-a"},
+		{[]string{"--vehicle-phases", "2"}, sim.Vehicle{}, "--vehicle-phases"},
+	} {
+		c, err := parseSim(tc.args, func(string) string { return "" }, io.Discard)
+		switch {
+		case tc.flag != "" && (err == nil || !strings.Contains(err.Error(), tc.flag)):
+			t.Errorf("parseSim(%q) error = %v, want one naming %s", tc.args, err, tc.flag)
+		case tc.flag == "" && (err != nil || c.Vehicle != tc.want):
+			t.Errorf("parseSim(%q) vehicle = %+v, %v; want %+v", tc.args, c.Vehicle, err, tc.want)
+		}
+	}
+}

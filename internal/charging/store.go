@@ -150,6 +150,7 @@ type Tx interface {
 	WalletStore   // wallet.go: prepaid wallets and saved cards
 	TariffStore   // tariffstore.go
 	ReportStore   // report.go
+	SiteLoadStore // smart.go
 }
 
 // Page is one page of a list; NextCursor is "" on the last page.

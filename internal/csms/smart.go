@@ -851,7 +851,9 @@ func (s *Service) apply(ctx context.Context, site charging.Site, sessions []char
 			a.UpdatedAt = prev.UpdatedAt
 			continue
 		}
-		down := prev == nil || a.LimitA < prev.LimitA
+		// A new session is held at 0 A by the failsafe TxDefaultProfile
+		// until its first limit: that limit is a raise, unless it is 0.
+		down := prev != nil && a.LimitA < prev.LimitA || prev == nil && a.LimitA == 0
 		changes = append(changes, change{ses: ses, a: a, down: down, send: send})
 	}
 	// Cuts before raises: the site never goes over its limit in between.
@@ -899,11 +901,23 @@ func samePlanSlot(a, b charging.PlanSlot) bool {
 // transaction, valid for one lease.
 func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *charging.Allocation, now time.Time) error {
 	if a.ProfileID == 0 {
-		id, err := s.store.NextChargingProfileID(ctx)
+		// One profile id per connector, kept from session to session: the
+		// charger replaces it, and the profiles table does not grow with
+		// every session.
+		installed, err := s.store.ListInstalledProfiles(ctx, ses.ChargerID)
 		if err != nil {
 			return err
 		}
-		a.ProfileID = id
+		for _, ip := range installed {
+			if ip.Purpose == charging.PurposeTx && ip.StackLevel == smartStackLevel && ip.ConnectorID == ses.ConnectorID {
+				a.ProfileID = ip.ProfileID
+			}
+		}
+		if a.ProfileID == 0 {
+			if a.ProfileID, err = s.store.NextChargingProfileID(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	start := now.Truncate(time.Second)
 	until := start.Add(s.smartLease())
@@ -1027,7 +1041,9 @@ func (s *Service) ensureFailsafe(ctx context.Context, site charging.Site, charge
 			}
 		}
 	}
-	budget := min(load.BudgetA[0], load.BudgetA[1], load.BudgetA[2])
+	// The safe share is of the site's own budget (its limit less the
+	// reserve), not of a measured one that changes all the time.
+	budget := max(0, load.LimitA-load.ReserveA)
 	share := 0.0
 	if connectors > 0 {
 		share = math.Floor(budget/float64(connectors)*10) / 10

@@ -31,7 +31,9 @@ func paidSessions(t *testing.T, version string) {
 	n := startNode(t, node.Config{CallTimeout: 5 * time.Second, StripeKey: "sk_test_joule123", StripeURL: stripe.URL,
 		PaymentHold: "20.00", Seller: charging.Seller{Name: "Joule Charging GmbH", VATID: "DE123456789"}})
 	api := n.Base + "/api/v1"
-	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-1", Connectors: 2, MaxPowerW: 50000, OCPPVersion: version})
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-1", Connectors: 2, MaxPowerW: 50000, OCPPVersion: version,
+		// A car that takes the outlet's 50 kW, so the test is quick.
+		Vehicle: sim.Vehicle{CapacityWh: 60000, SoCPercent: 30, MaxA: 80, Phases: 3}})
 
 	// The operator prices the charger: 0.30 EUR/kWh + 19 % VAT.
 	if code, _ := call(t, http.MethodPost, api+"/tariffs", map[string]any{"id": "STD", "currency": "EUR", "elements": []any{

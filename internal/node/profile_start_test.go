@@ -15,7 +15,9 @@ import (
 // the charger honours its limit; a profile that breaks the schema is a 400.
 func TestStartWithTxProfile(t *testing.T) {
 	n := startNode(t, node.Config{})
-	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "TXP-1", MaxPowerW: 22000})
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "TXP-1", MaxPowerW: 22000,
+		// A 1-phase car: the 3,700 W profile is 16 A on its one phase.
+		Vehicle: sim.Vehicle{CapacityWh: 60000, SoCPercent: 30, MaxA: 16, Phases: 1}})
 	profile := map[string]any{
 		"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Absolute",
 		"chargingSchedule": map[string]any{"chargingRateUnit": "W", "chargingSchedulePeriod": []any{map[string]any{"startPeriod": 0, "limit": 3700}}},

@@ -147,10 +147,10 @@ func siteLoadBalancing(t *testing.T, version string) {
 	}
 	// The failsafe is installed before anything charges.
 	eventually(t, 10*time.Second, "failsafe profiles on CP-S", func() bool {
-		var ps []charging.InstalledProfile
+		var ps page[charging.InstalledProfile]
 		call(t, http.MethodGet, api+"/chargers/CP-S/charging-profiles", nil, &ps)
 		var max, def bool
-		for _, p := range ps {
+		for _, p := range ps.Items {
 			max = max || p.Purpose == charging.PurposeChargePointMax && p.ConnectorID == 0
 			def = def || p.Purpose == charging.PurposeTxDefault && p.ConnectorID == 0
 		}
@@ -373,11 +373,11 @@ func TestDepartureSchedule(t *testing.T) {
 	if err := cp.SetVehicle(1, sim.Vehicle{CapacityWh: 60000, SoCPercent: 40, MaxA: 16, Phases: 3}); err != nil {
 		t.Fatal(err)
 	}
-	// The cheap period starts at the next whole minute at least 20 s away
+	// The cheap period starts at the next whole minute at least 10 s away
 	// and lasts two minutes; the rest of the day is four times dearer.
 	now := time.Now().UTC()
 	cheap := now.Truncate(time.Minute).Add(time.Minute)
-	if cheap.Sub(now) < 20*time.Second {
+	if cheap.Sub(now) < 10*time.Second {
 		cheap = cheap.Add(time.Minute)
 	}
 	hhmm := func(t time.Time) string { return t.Format("15:04") }
@@ -395,9 +395,9 @@ func TestDepartureSchedule(t *testing.T) {
 		t.Fatalf("PATCH charger = %d", code)
 	}
 	eventually(t, 10*time.Second, "failsafe profiles on CP-D", func() bool {
-		var ps []charging.InstalledProfile
+		var ps page[charging.InstalledProfile]
 		call(t, http.MethodGet, api+"/chargers/CP-D/charging-profiles", nil, &ps)
-		return len(ps) >= 2
+		return len(ps.Items) >= 2
 	})
 
 	departure := cheap.Add(100 * time.Second)

@@ -13,29 +13,29 @@ import (
 	"github.com/joule-ev/joule/internal/charging"
 )
 
-// sessionColumns are the columns sessionArgs fills, in order ($1 ... $26).
+// sessionColumns are the columns sessionArgs fills, in order ($1 ... $34).
 // owner_id is not among them: the writes compute it (tagOwnerSQL), and
 // reads select it last (sessionSelect).
 const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, status, origin,
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
 	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by,
-	tariff_id, tariff, cost, payment, cost_currency, cost_total_minor, payment_status`
+	tariff_id, tariff, cost, payment, cost_currency, cost_total_minor, payment_status, smart`
 
 // sessionSelect is what scanSession reads.
 const sessionSelect = sessionColumns + `, owner_id`
 
-// tagOwnerSQL is the owner of the id tag in $35, matched as GetIDTag
+// tagOwnerSQL is the owner of the id tag in $36, matched as GetIDTag
 // matches (one primary-key probe), or the empty string.
-const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag_key = lower($35::text COLLATE "C")), '')`
+const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag_key = lower($36::text COLLATE "C")), '')`
 
-// insertSessionSQL takes sessionArgs, then the session's OwnerID ($34)
-// and IDTag ($35): an empty owner is the id tag's, read in the same
+// insertSessionSQL takes sessionArgs, then the session's OwnerID ($35)
+// and IDTag ($36): an empty owner is the id tag's, read in the same
 // statement.
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `, owner_id)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
-		coalesce(nullif($34::text, ''), ` + tagOwnerSQL + `))`
+		$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,
+		coalesce(nullif($35::text, ''), ` + tagOwnerSQL + `))`
 
 // updateSessionSQL takes the same arguments as insertSessionSQL. A
 // non-empty owner overwrites; an empty one keeps the stored owner or, when
@@ -47,8 +47,8 @@ const updateSessionSQL = `UPDATE sessions SET
 	energy_wh = $14, power_w = $15, current_a = $16, voltage_v = $17, soc_percent = $18, stop_reason = $19,
 	failure_reason = $20, stop_requested_at = $21, reservation_id = $22, idempotency_key = $23, flags = $24,
 	remote_start_id = $25, closed_by = $26, tariff_id = $27, tariff = $28, cost = $29, payment = $30,
-	cost_currency = $31, cost_total_minor = $32, payment_status = $33,
-	owner_id = CASE WHEN $34::text <> '' THEN $34::text WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
+	cost_currency = $31, cost_total_minor = $32, payment_status = $33, smart = $34,
+	owner_id = CASE WHEN $35::text <> '' THEN $35::text WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
 	WHERE id = $1`
 
 // sessionArgs returns the values of sessionColumns, then the OwnerID and
@@ -58,7 +58,7 @@ func sessionArgs(s *charging.Session) []any {
 	if len(s.Flags) > 0 {
 		flags = s.Flags // jsonb: pgx encodes it as JSON
 	}
-	var tariff, cost, payment any // NULL when nil
+	var tariff, cost, payment, smart any // NULL when nil
 	if s.Tariff != nil {
 		tariff = s.Tariff
 	}
@@ -68,13 +68,16 @@ func sessionArgs(s *charging.Session) []any {
 	if s.Payment != nil {
 		payment = s.Payment
 	}
+	if s.Smart != nil {
+		smart = storedSmart(s.Smart)
+	}
 	total, currency := s.FinalTotalMinor()
 	return []any{
 		s.ID, s.ChargerID, s.ConnectorID, s.IDTag, s.TransactionID, string(s.Status), s.Origin,
 		s.CreatedAt, s.UpdatedAt, s.StartedAt, s.StoppedAt, s.MeterStartWh, s.MeterStopWh,
 		s.EnergyWh, s.PowerW, s.CurrentA, s.VoltageV, s.SoCPercent, s.StopReason, s.FailureReason,
 		s.StopRequestedAt, s.ReservationID, s.IdempotencyKey, flags, s.RemoteStartID, s.ClosedBy,
-		s.TariffID, tariff, cost, payment, currency, total, string(s.PaymentStatusOf()),
+		s.TariffID, tariff, cost, payment, currency, total, string(s.PaymentStatusOf()), smart,
 		s.OwnerID, s.IDTag,
 	}
 }
@@ -88,7 +91,7 @@ func scanSession(row pgx.Row) (charging.Session, error) {
 		&s.CreatedAt, &s.UpdatedAt, &s.StartedAt, &s.StoppedAt, &s.MeterStartWh, &s.MeterStopWh,
 		&s.EnergyWh, &s.PowerW, &s.CurrentA, &s.VoltageV, &s.SoCPercent, &s.StopReason, &s.FailureReason,
 		&s.StopRequestedAt, &s.ReservationID, &s.IdempotencyKey, &s.Flags, &s.RemoteStartID, &s.ClosedBy,
-		&s.TariffID, &s.Tariff, &s.Cost, &s.Payment, &costCurrency, &costTotal, &paymentStatus, &s.OwnerID)
+		&s.TariffID, &s.Tariff, &s.Cost, &s.Payment, &costCurrency, &costTotal, &paymentStatus, &s.Smart, &s.OwnerID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -232,6 +235,11 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		// The second term lets the planner use the partial index
 		// sessions_owner_created, which also gives the order.
 		where = append(where, `owner_id = `+arg(q.OwnerID)+` AND owner_id <> ''`)
+	}
+	if q.SiteID != "" {
+		// The chargers at the site now (chargers_site): a session moves
+		// with its charger, as the site's chargers list does.
+		where = append(where, `charger_id IN (SELECT id FROM chargers WHERE site_id = `+arg(q.SiteID)+`)`)
 	}
 	if len(q.Status) > 0 {
 		in, err := statusIn("status", sessionStatusOrder, q.Status)

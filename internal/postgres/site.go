@@ -11,18 +11,21 @@ import (
 )
 
 // Sites. Coordinates are two nullable double precision columns (both or
-// neither); opening times are jsonb, NULL when unknown: read and written
-// whole, never queried.
+// neither); opening times and the load-management fields (grid limit,
+// reserve, meter, grid signal) are jsonb, NULL when unknown or unset: read
+// and written whole, never queried.
 
 const siteColumns = `id, name, street, city, postal_code, state, country, latitude, longitude,
-	time_zone, opening_times, notes, tariff_id, group_tariffs, created_at, updated_at`
+	time_zone, opening_times, notes, tariff_id, group_tariffs, grid_limit, reserve, meter, grid_signal,
+	created_at, updated_at`
 
 func scanSite(row pgx.Row) (charging.Site, error) {
 	var x charging.Site
 	var lat, lon *float64
 	a := &x.Address
 	err := row.Scan(&x.ID, &x.Name, &a.Street, &a.City, &a.PostalCode, &a.State, &a.Country, &lat, &lon,
-		&x.TimeZone, &x.OpeningTimes, &x.Notes, &x.TariffID, &x.GroupTariffs, &x.CreatedAt, &x.UpdatedAt)
+		&x.TimeZone, &x.OpeningTimes, &x.Notes, &x.TariffID, &x.GroupTariffs,
+		&x.GridLimit, &x.Reserve, &x.Meter, &x.GridSignal, &x.CreatedAt, &x.UpdatedAt)
 	if err != nil {
 		return charging.Site{}, err
 	}
@@ -33,12 +36,15 @@ func scanSite(row pgx.Row) (charging.Site, error) {
 		utcPeriods(o.ExceptionalOpenings)
 		utcPeriods(o.ExceptionalClosings)
 	}
+	if g := x.GridSignal; g != nil {
+		g.SetAt, g.Until = utc(g.SetAt), utcPtr(g.Until)
+	}
 	x.GroupTariffs = emptyGroups(x.GroupTariffs)
 	x.CreatedAt, x.UpdatedAt = utc(x.CreatedAt), utc(x.UpdatedAt)
 	return x, nil
 }
 
-// siteArgs are the values of siteColumns from name to group_tariffs, in order.
+// siteArgs are the values of siteColumns from name to grid_signal, in order.
 func siteArgs(x charging.Site) []any {
 	var lat, lon *float64
 	if c := x.Coordinates; c != nil {
@@ -51,9 +57,30 @@ func siteArgs(x charging.Site) []any {
 		c.ExceptionalOpenings, c.ExceptionalClosings = storedPeriods(o.ExceptionalOpenings), storedPeriods(o.ExceptionalClosings)
 		opening = c // jsonb: pgx encodes it as JSON
 	}
+	// jsonb, NULL when nil (as opening_times).
+	var gridLimit, reserve, meter, signal any
+	if x.GridLimit != nil {
+		gridLimit = x.GridLimit
+	}
+	if x.Reserve != nil {
+		reserve = x.Reserve
+	}
+	if x.Meter != nil {
+		meter = x.Meter
+	}
+	if g := x.GridSignal; g != nil {
+		// Times in UTC microseconds, as every stored time.
+		c := *g
+		c.SetAt = g.SetAt.UTC().Truncate(time.Microsecond)
+		if g.Until != nil {
+			u := g.Until.UTC().Truncate(time.Microsecond)
+			c.Until = &u
+		}
+		signal = c
+	}
 	a := x.Address
 	return []any{x.Name, a.Street, a.City, a.PostalCode, a.State, a.Country, lat, lon, x.TimeZone, opening, x.Notes,
-		x.TariffID, groupTariffsArg(x.GroupTariffs)}
+		x.TariffID, groupTariffsArg(x.GroupTariffs), gridLimit, reserve, meter, signal}
 }
 
 func storedPeriods(ps []charging.ExceptionalPeriod) []charging.ExceptionalPeriod {
@@ -84,7 +111,7 @@ func (s *Store) CreateSite(ctx context.Context, x charging.Site) error {
 	// ON CONFLICT DO NOTHING: an existing id is no error of the statement,
 	// so it needs no savepoint inside a unit.
 	tag, err := s.q().Exec(ctx, `INSERT INTO sites (`+siteColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		ON CONFLICT (id) DO NOTHING`, args...)
 	if err != nil {
 		return fail(op, err)
@@ -158,8 +185,9 @@ func (s *Store) SaveSite(ctx context.Context, x charging.Site) error {
 	op := "save site " + x.ID
 	tag, err := s.q().Exec(ctx, `UPDATE sites SET name = $1, street = $2, city = $3, postal_code = $4, state = $5,
 		country = $6, latitude = $7, longitude = $8, time_zone = $9, opening_times = $10, notes = $11,
-		tariff_id = $12, group_tariffs = $13, updated_at = $14
-		WHERE id = $15`, append(siteArgs(x), x.UpdatedAt, x.ID)...)
+		tariff_id = $12, group_tariffs = $13, grid_limit = $14, reserve = $15, meter = $16, grid_signal = $17,
+		updated_at = $18
+		WHERE id = $19`, append(siteArgs(x), x.UpdatedAt, x.ID)...)
 	if err != nil {
 		return fail(op, err)
 	}

@@ -23,10 +23,11 @@ type connector struct {
 	outlet      Outlet  // the hardware; never changes after New
 	status      ocpp16.ChargePointStatus
 	plugged     bool
-	inoperative bool  // ChangeAvailability Inoperative in force
-	scheduled   *bool // availability change waiting for the transaction to end: true = inoperative
-	targetW     float64
+	inoperative bool    // ChangeAvailability Inoperative in force
+	scheduled   *bool   // availability change waiting for the transaction to end: true = inoperative
+	targetW     float64 // SetPower: the most the EV asks for, on top of the vehicle model
 	powerW      float64
+	vehicle     Vehicle   // the vehicle of the next transaction (SetVehicle)
 	energyWh    float64   // Energy.Active.Import.Register
 	at          time.Time // when energyWh was last integrated
 	tx          *txn
@@ -40,7 +41,8 @@ type txn struct {
 	failed     bool
 	connector  int
 	idTag      string
-	limitW     float64 // TxProfile limit; 0: none
+	ev         Vehicle // the vehicle charging
+	socPercent float64 // its state of charge now
 	startedAt  time.Time
 	startWh    float64
 	meterStart int
@@ -55,40 +57,6 @@ func (t *txn) wireID() int {
 	return t.local
 }
 
-// limitW is the power the connector offers.
-func (cn *connector) limitW(maxW float64) float64 {
-	l := maxW
-	if cn.tx != nil && cn.tx.limitW > 0 {
-		l = min(l, cn.tx.limitW)
-	}
-	return l
-}
-
-// advance integrates energy up to now. While a transaction runs the power
-// ramps linearly towards min(target, limit) over ramp, and drops at once
-// when the limit or the target falls below it.
-func (cn *connector) advance(now time.Time, maxW float64, ramp time.Duration) {
-	dt := now.Sub(cn.at)
-	if dt <= 0 {
-		return
-	}
-	cn.at = now
-	want := 0.0
-	if cn.tx != nil {
-		want = min(cn.targetW, cn.limitW(maxW))
-	}
-	p0 := cn.powerW
-	if p0 > want {
-		p0 = want
-	}
-	p1 := want
-	if p0 < want && ramp > 0 {
-		p1 = min(want, p0+want*dt.Seconds()/ramp.Seconds())
-	}
-	cn.energyWh += (p0 + p1) / 2 * dt.Hours()
-	cn.powerW = p1
-}
-
 // idleStatus is the status of a connector without a transaction.
 func (cn *connector) idleStatus() ocpp16.ChargePointStatus {
 	switch {
@@ -100,14 +68,6 @@ func (cn *connector) idleStatus() ocpp16.ChargePointStatus {
 		return ocpp16.ChargePointStatusPreparing
 	}
 	return ocpp16.ChargePointStatusAvailable
-}
-
-// chargingStatus is the status of a connector with a transaction.
-func (cn *connector) chargingStatus() ocpp16.ChargePointStatus {
-	if cn.targetW <= 0 {
-		return ocpp16.ChargePointStatusSuspendedEV
-	}
-	return ocpp16.ChargePointStatusCharging
 }
 
 // setStatus changes a connector's status and reports it. Callers hold mu.
@@ -144,12 +104,14 @@ func (c *Charger) timestamp() time.Time {
 	return c.now().UTC().Truncate(time.Millisecond)
 }
 
-// startTx starts a transaction on cn and queues StartTransaction. picked,
-// if not nil, is closed when the worker hands the CALL to the connection.
-// Callers hold mu.
-func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked chan struct{}) {
+// startTx starts a transaction on cn and queues StartTransaction: the
+// connector's vehicle plugs in with its state of charge. profile, if not
+// nil, is the TxProfile of a remote start, installed for the transaction.
+// picked, if not nil, is closed when the worker hands the CALL to the
+// connection. Callers hold mu.
+func (c *Charger) startTx(cn *connector, idTag string, profile *ocpp16.ChargingProfile, picked chan struct{}) {
 	now := c.now()
-	cn.advance(now, cn.outlet.MaxPowerW, c.rampTime())
+	c.advance(cn, now)
 	cn.plugged = true
 	if picked == nil {
 		// StartBeforeAnswer skips Preparing: its StatusNotification would be
@@ -161,7 +123,8 @@ func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked ch
 		local:      c.localSeq,
 		connector:  cn.id,
 		idTag:      idTag,
-		limitW:     limitW,
+		ev:         cn.vehicle,
+		socPercent: cn.vehicle.SoCPercent,
 		startedAt:  now.UTC().Truncate(time.Millisecond),
 		startWh:    cn.energyWh,
 		meterStart: int(math.Floor(cn.energyWh)),
@@ -181,8 +144,13 @@ func (c *Charger) startTx(cn *connector, idTag string, limitW float64, picked ch
 	if c.nextSample.IsZero() || c.nextSample.After(time.Now().Add(c.meterEvery)) {
 		c.nextSample = time.Now().Add(c.meterEvery)
 	}
-	c.setStatus(cn, cn.chargingStatus())
-	c.log.Info("transaction starting", "connector", cn.id, "id_tag", idTag, "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(cn.outlet.MaxPowerW))
+	if profile != nil {
+		c.put(cn.id, *profile) // only this transaction is concerned, and it starts now
+	}
+	d := c.evaluate(cn, now)
+	c.setStatus(cn, d.status)
+	c.log.Info("transaction starting", "connector", cn.id, "id_tag", idTag, "meter_start_wh", tx.meterStart,
+		"limit_w", math.Round(d.limitW), "soc", tx.socPercent)
 }
 
 // stopTx ends cn's transaction and queues StopTransaction with the begin
@@ -195,7 +163,7 @@ func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
 	}
 	// The energy up to now counts; end is the stop's timestamp.
 	now := c.now()
-	cn.advance(now, cn.outlet.MaxPowerW, c.rampTime())
+	c.advance(cn, now)
 	end := now.UTC().Truncate(time.Millisecond)
 	if c.v2 != nil {
 		c.stopTx201(cn, tx, end, reason)
@@ -228,6 +196,7 @@ func (c *Charger) stopTx(cn *connector, reason ocpp16.Reason) {
 func (c *Charger) endTx(cn *connector, reason ocpp16.Reason) {
 	cn.tx = nil
 	cn.powerW = 0
+	c.dropTxProfiles(cn.id)
 	if reason != ocpp16.ReasonEVDisconnected {
 		c.setStatus(cn, ocpp16.ChargePointStatusFinishing)
 		cn.plugged = false // the driver takes the cable
@@ -246,43 +215,71 @@ var measurands = []ocpp16.Measurand{
 	ocpp16.MeasurandPowerActiveImport,
 	ocpp16.MeasurandCurrentOffered,
 	ocpp16.MeasurandEnergyActiveImportRegister,
+	ocpp16.MeasurandSoC,
 }
 
 func defaultSampled() []ocpp16.Measurand { return append([]ocpp16.Measurand(nil), measurands...) }
 
-// meterValue samples cn now. Callers hold mu.
+// acPhases names the AC phases for per-phase readings.
+var acPhases = [3]ocpp16.Phase{ocpp16.PhaseL1, ocpp16.PhaseL2, ocpp16.PhaseL3}
+
+// meterValue samples cn now. On AC, Current.Import is per phase (0 on the
+// phases the vehicle does not use) and Current.Offered is the limit per
+// phase; the vehicle's SoC is sampled while a transaction runs. Callers
+// hold mu.
 func (c *Charger) meterValue(cn *connector, rc ocpp16.ReadingContext) ocpp16.MeterValue {
-	cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
-	phases := cn.outlet.conductors()
-	limit := cn.limitW(cn.outlet.MaxPowerW)
+	now := c.now()
+	c.advance(cn, now)
+	d := c.evaluate(cn, now)
+	if cn.tx == nil {
+		// No vehicle: what is on offer is the composite limit without a
+		// transaction.
+		d.limitW = c.limitAt(cn.id, now, now, time.Time{}, ocpp16.ChargingRateUnitW)
+		d.offeredA = c.limitAt(cn.id, now, now, time.Time{}, ocpp16.ChargingRateUnitA)
+	}
 	// A little voltage sag under load keeps the numbers lifelike.
 	voltage := cn.outlet.voltageV() - 2*cn.powerW/max(cn.outlet.MaxPowerW, 1)
 	mv := ocpp16.MeterValue{Timestamp: c.timestamp()}
-	for _, m := range c.sampled {
-		var v float64
-		var unit ocpp16.UnitOfMeasure
-		switch m {
-		case ocpp16.MeasurandVoltage:
-			v, unit = voltage, ocpp16.UnitOfMeasureV
-		case ocpp16.MeasurandCurrentImport:
-			v, unit = cn.powerW/(voltage*phases), ocpp16.UnitOfMeasureA
-		case ocpp16.MeasurandPowerActiveImport:
-			v, unit = cn.powerW, ocpp16.UnitOfMeasureW
-		case ocpp16.MeasurandCurrentOffered:
-			v, unit = limit/(cn.outlet.voltageV()*phases), ocpp16.UnitOfMeasureA
-		case ocpp16.MeasurandEnergyActiveImportRegister:
-			v, unit = cn.energyWh, ocpp16.UnitOfMeasureWh
-		default:
-			continue
-		}
+	add := func(m ocpp16.Measurand, v float64, unit ocpp16.UnitOfMeasure, loc ocpp16.Location, phase *ocpp16.Phase) {
 		mv.SampledValue = append(mv.SampledValue, ocpp16.SampledValue{
 			Value:     decimal(v),
 			Context:   ptr(rc),
 			Format:    ptr(ocpp16.ValueFormatRaw),
 			Measurand: ptr(m),
-			Location:  ptr(ocpp16.LocationOutlet),
+			Phase:     phase,
+			Location:  ptr(loc),
 			Unit:      ptr(unit),
 		})
+	}
+	out := ocpp16.LocationOutlet
+	for _, m := range c.sampled {
+		switch m {
+		case ocpp16.MeasurandVoltage:
+			add(m, voltage, ocpp16.UnitOfMeasureV, out, nil)
+		case ocpp16.MeasurandCurrentImport:
+			a := cn.currents(d.phases)
+			if cn.outlet.DC() {
+				add(m, a[0], ocpp16.UnitOfMeasureA, out, nil)
+				break
+			}
+			for i, ph := range acPhases {
+				add(m, a[i], ocpp16.UnitOfMeasureA, out, ptr(ph))
+			}
+		case ocpp16.MeasurandPowerActiveImport:
+			add(m, cn.powerW, ocpp16.UnitOfMeasureW, out, nil)
+		case ocpp16.MeasurandCurrentOffered:
+			offered := d.offeredA
+			if cn.outlet.DC() {
+				offered = d.limitW / dcVoltageV
+			}
+			add(m, offered, ocpp16.UnitOfMeasureA, out, nil)
+		case ocpp16.MeasurandEnergyActiveImportRegister:
+			add(m, cn.energyWh, ocpp16.UnitOfMeasureWh, out, nil)
+		case ocpp16.MeasurandSoC:
+			if cn.tx != nil {
+				add(m, cn.tx.socPercent, ocpp16.UnitOfMeasurePercent, ocpp16.LocationEV, nil)
+			}
+		}
 	}
 	if len(mv.SampledValue) == 0 { // the schema wants at least one
 		mv.SampledValue = append(mv.SampledValue, energySample(cn.energyWh, rc))

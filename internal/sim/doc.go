@@ -31,6 +31,18 @@
 // maxLimit, SupplyPhases); OCPP 1.6 has no way to, so an operator sets
 // them in the CSMS. The meter values follow (a DC outlet at about 400 V).
 //
+// Vehicle (vehicle.go): each connector charges a Vehicle (Config.Vehicle,
+// SetVehicle): a battery with a state of charge and an on-board charger of
+// MaxA per phase on 1 or 3 phases (DC: MaxPowerW). At every moment of a
+// transaction it draws the least of its acceptance (tapering from 80 % to
+// nothing when full), the composite limit of the installed charging
+// profiles then (smart.go's limitAt: ChargePointMaxProfile and the
+// TxProfile or else the TxDefaultProfile, validity, periods, numberPhases)
+// and the outlet's maximum; a limit below 6 A per phase suspends it
+// (SuspendedEVSE), a full battery stops (SuspendedEV). Meter values carry
+// the current per phase and the EV's SoC, 2.0.1 events numberOfPhasesUsed,
+// so that a site's real load can be measured from them.
+//
 // Security (security.go): the charger connects with security profile 0 to
 // 3 (HTTP Basic with the 1.6 AuthorizationKey sent as the bytes its hex
 // stands for, or the 2.0.1 BasicAuthPassword as a string; TLS; a client

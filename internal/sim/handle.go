@@ -96,10 +96,9 @@ func (c *Charger) handle(ctx context.Context, action string, payload json.RawMes
 }
 
 func (c *Charger) remoteStart(ctx context.Context, r *ocpp16.RemoteStartTransactionRequest) *ocpp16.RemoteStartTransactionResponse {
-	limitW, ok := profileLimitW(r.ChargingProfile)
 	log := c.log.With("id_tag", r.IDTag)
-	start := func(cn *connector, picked chan struct{}) { c.startTx(cn, r.IDTag, limitW, picked) }
-	if !c.acceptRemoteStart(ctx, log, r.ConnectorID, ok, "connector", start) {
+	start := func(cn *connector, picked chan struct{}) { c.startTx(cn, r.IDTag, r.ChargingProfile, picked) }
+	if !c.acceptRemoteStart(ctx, log, r.ConnectorID, txProfileOK(r.ChargingProfile), "connector", start) {
 		return &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
 	}
 	return &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusAccepted}
@@ -199,35 +198,10 @@ func (c *Charger) pickConnector(id *int) *connector {
 	return nil
 }
 
-// profileLimitW reads the power limit of a RemoteStartTransaction's
-// charging profile: its first period's limit, in W (amperes are converted
-// at 230 V per phase, 3 phases unless numberPhases says otherwise). ok is
-// false for a profile that is not a TxProfile (OCPP 1.6 §5.11).
-func profileLimitW(p *ocpp16.ChargingProfile) (w float64, ok bool) {
-	if p == nil {
-		return 0, true
-	}
-	if p.ChargingProfilePurpose != ocpp16.ChargingProfilePurposeTxProfile {
-		return 0, false
-	}
-	periods := p.ChargingSchedule.ChargingSchedulePeriod
-	if len(periods) == 0 {
-		return 0, true
-	}
-	first := periods[0]
-	for _, per := range periods[1:] {
-		if per.StartPeriod < first.StartPeriod {
-			first = per
-		}
-	}
-	if p.ChargingSchedule.ChargingRateUnit == ocpp16.ChargingRateUnitA {
-		phases := defaultPhases
-		if first.NumberPhases != nil && *first.NumberPhases > 0 {
-			phases = *first.NumberPhases
-		}
-		return first.Limit * nominalVoltageV * float64(phases), true
-	}
-	return first.Limit, true
+// txProfileOK reports whether a RemoteStartTransaction may come with
+// charging profile p: none, or a TxProfile (OCPP 1.6 §5.11).
+func txProfileOK(p *ocpp16.ChargingProfile) bool {
+	return p == nil || p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTxProfile
 }
 
 func (c *Charger) remoteStop(r *ocpp16.RemoteStopTransactionRequest) *ocpp16.RemoteStopTransactionResponse {

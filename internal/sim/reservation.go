@@ -96,13 +96,12 @@ func (c *Charger) reservedStart(r *ocpp16.RemoteStartTransactionRequest) *ocpp16
 		c.log.Info("remote start rejected: connector reserved for another id tag", "connector", cn.id, "id_tag", r.IDTag)
 		return &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
 	}
-	limitW, ok := profileLimitW(r.ChargingProfile)
-	if !ok || cn.tx != nil || cn.inoperative {
+	if !txProfileOK(r.ChargingProfile) || cn.tx != nil || cn.inoperative {
 		return &ocpp16.RemoteStartTransactionResponse{Status: ocpp16.RemoteStartStopStatusRejected}
 	}
 	cn.reserved = nil
 	c.holdUntil = time.Now().Add(followUpDelay)
-	c.startTx(cn, r.IDTag, limitW, nil)
+	c.startTx(cn, r.IDTag, r.ChargingProfile, nil)
 	for i := len(c.outbox) - 1; i >= 0; i-- {
 		if m := c.outbox[i]; m.action == "StartTransaction" && m.tx == cn.tx {
 			id := res.id

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -67,6 +68,10 @@ type Config struct {
 	// journal of what the CSMS promised to have stored). It runs on the
 	// charger's worker: it must be quick.
 	Acknowledged func(action string, req any)
+
+	// Vehicle is the EV every connector charges (SetVehicle changes one
+	// connector's); the zero value is DefaultVehicle().
+	Vehicle Vehicle
 
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now; used for timestamps and the energy model
@@ -142,8 +147,14 @@ type ConnectorState struct {
 	Plugged       bool
 	PowerW        float64 // active import power now
 	EnergyWh      float64 // energy register, monotonic across sessions
-	LimitW        float64 // what the connector offers: min(MaxPowerW, charging profile)
-	TargetW       float64 // what the EV would draw
+	// LimitW is what the connector offers now: the composite limit of
+	// the charging profiles and the outlet's maximum, in W for the phases
+	// the vehicle uses.
+	LimitW float64
+	// TargetW is what the EV would draw without a limit: its vehicle's
+	// acceptance (SetPower caps it); without a transaction, SetPower's
+	// value.
+	TargetW float64
 	// Cost is, for 2.0.1, the last cost the CSMS sent about the
 	// connector's transaction: the running cost (CostUpdated) or, once it
 	// ended, the final one (the TransactionEvent answer's totalCost).
@@ -256,6 +267,13 @@ func New(cfg Config) *Charger {
 	if cfg.CertificateOrg == "" {
 		cfg.CertificateOrg = defaultCertificateOrg
 	}
+	if cfg.Vehicle == (Vehicle{}) {
+		cfg.Vehicle = DefaultVehicle()
+	}
+	if err := cfg.Vehicle.Validate(); err != nil && outErr == nil {
+		outErr = err
+		cfg.Vehicle = DefaultVehicle() // Run reports err
+	}
 	c := &Charger{
 		cfg:        cfg,
 		cfgErr:     outErr,
@@ -284,6 +302,7 @@ func New(cfg Config) *Charger {
 			outlet:   o,
 			status:   ocpp16.ChargePointStatusAvailable,
 			targetW:  o.MaxPowerW,
+			vehicle:  cfg.Vehicle,
 			energyWh: 1000 * float64(i),
 			at:       at,
 		}
@@ -496,17 +515,20 @@ func (c *Charger) State(n int) ConnectorState {
 	if cn == nil {
 		return ConnectorState{}
 	}
-	cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
+	now := c.now()
+	c.advance(cn, now)
 	s := ConnectorState{
 		Status:   string(cn.status),
 		Plugged:  cn.plugged,
 		PowerW:   cn.powerW,
 		EnergyWh: cn.energyWh,
-		LimitW:   cn.limitW(cn.outlet.MaxPowerW),
+		LimitW:   c.limitAt(cn.id, now, now, time.Time{}, ocpp16.ChargingRateUnitW),
 		TargetW:  cn.targetW,
 		Cost:     cn.cost,
 	}
 	if cn.tx != nil {
+		d := c.evaluate(cn, now)
+		s.LimitW, s.TargetW = math.Round(d.limitW*10)/10, d.acceptW
 		s.TransactionID = cn.tx.wireID()
 		s.IDTag = cn.tx.idTag
 		if cn.tx.id != 0 {
@@ -564,11 +586,9 @@ func (c *Charger) SetPower(n int, w float64) {
 	if cn == nil {
 		return
 	}
-	cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
+	c.advance(cn, c.now())
 	cn.targetW = max(w, 0)
-	if cn.tx != nil {
-		c.setStatus(cn, cn.chargingStatus())
-	}
+	c.refresh(cn)
 }
 
 // SwipeCard simulates a local RFID start on connector n: Authorize, then,
@@ -600,7 +620,7 @@ func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
 		// Offline, authorized by the local list (OCPP 1.6 §3.5): the
 		// StartTransaction is delivered after the reconnection.
 		c.log.Info("id tag authorized by the local list", "id_tag", idTag)
-		c.startTx(cn, idTag, 0, nil)
+		c.startTx(cn, idTag, nil, nil)
 		c.mu.Unlock()
 		c.poke()
 		return nil
@@ -619,7 +639,7 @@ func (c *Charger) SwipeCard(ctx context.Context, n int, idTag string) error {
 	if cn.tx != nil || cn.inoperative {
 		return fmt.Errorf("sim %s: connector %d became %s", c.cfg.ID, n, cn.status)
 	}
-	c.startTx(cn, idTag, 0, nil)
+	c.startTx(cn, idTag, nil, nil)
 	return nil
 }
 

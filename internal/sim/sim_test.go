@@ -107,6 +107,7 @@ func TestRemoteStartMeterValuesRemoteStop(t *testing.T) {
 		ocpp16.MeasurandPowerActiveImport:          ocpp16.UnitOfMeasureW,
 		ocpp16.MeasurandCurrentOffered:             ocpp16.UnitOfMeasureA,
 		ocpp16.MeasurandEnergyActiveImportRegister: ocpp16.UnitOfMeasureWh,
+		ocpp16.MeasurandSoC:                        ocpp16.UnitOfMeasurePercent,
 	}
 	var lastWh, firstW, lastW float64
 	for i, mv := range mvs {
@@ -135,9 +136,20 @@ func TestRemoteStartMeterValuesRemoteStop(t *testing.T) {
 		if a, _ := value(t, mv.MeterValue[0], ocpp16.MeasurandCurrentOffered); a < 31 || a > 33 {
 			t.Errorf("Current.Offered = %v A, want 32 (22 kW on 3 phases)", a)
 		}
+		// The current is reported per phase, one value each.
+		var phases []ocpp16.Phase
+		for _, sv := range mv.MeterValue[0].SampledValue {
+			if deref(sv.Measurand) == ocpp16.MeasurandCurrentImport {
+				phases = append(phases, deref(sv.Phase))
+			}
+		}
+		if !slices.Equal(phases, []ocpp16.Phase{ocpp16.PhaseL1, ocpp16.PhaseL2, ocpp16.PhaseL3}) {
+			t.Errorf("MeterValues #%d Current.Import phases = %v, want L1, L2, L3", i, phases)
+		}
 	}
-	if !(firstW < lastW && lastW <= 22000) {
-		t.Errorf("power went from %v W to %v W, want a ramp up to at most 22000", firstW, lastW)
+	// The default vehicle takes 16 A on 3 phases: 11040 W of the 22 kW.
+	if !(firstW < lastW && lastW <= 11040) {
+		t.Errorf("power went from %v W to %v W, want a ramp up to at most 11040", firstW, lastW)
 	}
 	if st := ch.State(1); st.TransactionID != tx || st.IDTag != "TAG-1" || st.Status != "Charging" || st.EnergyWh <= 1000 {
 		t.Errorf("State(1) = %+v, want Charging transaction %d with energy above 1000 Wh", st, tx)

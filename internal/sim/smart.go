@@ -36,19 +36,47 @@ func (c *Charger) setChargingProfile(r *ocpp16.SetChargingProfileRequest) *ocpp1
 		if cn == nil || cn.tx == nil || p.TransactionID != nil && *p.TransactionID != cn.tx.id {
 			return rejected
 		}
-		w, ok := profileLimitW(&p)
-		if !ok {
-			return rejected
-		}
-		cn.tx.limitW = w
 	}
+	c.install(r.ConnectorID, p)
+	return &ocpp16.SetChargingProfileResponse{Status: ocpp16.ChargingProfileStatusAccepted}
+}
+
+// install puts p in force on connector (0: the whole charger): it replaces
+// a profile with the same id, or with the same connector, purpose and
+// stack level. Running transactions take the new limit at once: the
+// energy up to now is counted under the old one. Callers hold mu.
+func (c *Charger) install(connector int, p ocpp16.ChargingProfile) {
+	c.refreshAll()
+	c.put(connector, p)
+	c.refreshAll()
+}
+
+// put is install without bringing the transactions up to date. Callers
+// hold mu.
+func (c *Charger) put(connector int, p ocpp16.ChargingProfile) {
 	c.profiles = slices.DeleteFunc(c.profiles, func(ip installedProfile) bool {
 		return ip.profile.ChargingProfileID == p.ChargingProfileID ||
-			ip.connector == r.ConnectorID && ip.profile.ChargingProfilePurpose == p.ChargingProfilePurpose && ip.profile.StackLevel == p.StackLevel
+			ip.connector == connector && ip.profile.ChargingProfilePurpose == p.ChargingProfilePurpose && ip.profile.StackLevel == p.StackLevel
 	})
-	c.profiles = append(c.profiles, installedProfile{connector: r.ConnectorID, profile: p, installedAt: c.now().Truncate(time.Second)}) // schedules are in whole seconds: a composite schedule starting this second includes it
-	c.log.Info("charging profile installed", "connector", r.ConnectorID, "profile", p.ChargingProfileID, "purpose", string(p.ChargingProfilePurpose))
-	return &ocpp16.SetChargingProfileResponse{Status: ocpp16.ChargingProfileStatusAccepted}
+	c.profiles = append(c.profiles, installedProfile{connector: connector, profile: p, installedAt: c.now().Truncate(time.Second)}) // schedules are in whole seconds: a composite schedule starting this second includes it
+	c.log.Info("charging profile installed", "connector", connector, "profile", p.ChargingProfileID, "purpose", string(p.ChargingProfilePurpose))
+}
+
+// refreshAll brings every running transaction up to now (refresh).
+// Callers hold mu.
+func (c *Charger) refreshAll() {
+	for _, cn := range c.connectors[1:] {
+		c.refresh(cn)
+	}
+}
+
+// dropTxProfiles removes the TxProfiles of connector's transaction, which
+// has ended: a TxProfile applies to one transaction only (OCPP 1.6
+// §3.13.1). Callers hold mu.
+func (c *Charger) dropTxProfiles(connector int) {
+	c.profiles = slices.DeleteFunc(c.profiles, func(ip installedProfile) bool {
+		return ip.connector == connector && ip.profile.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTxProfile
+	})
 }
 
 // clearChargingProfile removes profiles by id, or by connector, purpose and
@@ -56,6 +84,8 @@ func (c *Charger) setChargingProfile(r *ocpp16.SetChargingProfileRequest) *ocpp1
 func (c *Charger) clearChargingProfile(r *ocpp16.ClearChargingProfileRequest) *ocpp16.ClearChargingProfileResponse {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.refreshAll()
+	defer c.refreshAll()
 	n := len(c.profiles)
 	c.profiles = slices.DeleteFunc(c.profiles, func(ip installedProfile) bool {
 		if r.ID != nil {
@@ -126,29 +156,6 @@ func (c *Charger) compositeSchedule(r *ocpp16.GetCompositeScheduleRequest) *ocpp
 // limitAt is the composite limit at a moment, in unit; without any profile
 // it is the charger's maximum. Callers hold mu.
 func (c *Charger) limitAt(connector int, at, now, txStart time.Time, unit ocpp16.ChargingRateUnit) float64 {
-	best := map[ocpp16.ChargingProfilePurpose]*installedProfile{}
-	limits := map[ocpp16.ChargingProfilePurpose]float64{}
-	for i, ip := range c.profiles {
-		p := ip.profile
-		switch {
-		case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeChargePointMaxProfile:
-		case ip.connector != connector && ip.connector != 0:
-			continue
-		case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTxProfile && txStart.IsZero():
-			continue
-		}
-		if p.ValidFrom != nil && at.Before(*p.ValidFrom) || p.ValidTo != nil && !at.Before(*p.ValidTo) {
-			continue
-		}
-		lim, ok := periodLimit(ip, at, now, txStart, unit)
-		if !ok {
-			continue
-		}
-		if b := best[p.ChargingProfilePurpose]; b == nil || p.StackLevel > b.profile.StackLevel {
-			best[p.ChargingProfilePurpose] = &c.profiles[i]
-			limits[p.ChargingProfilePurpose] = lim
-		}
-	}
 	// Without a profile, the outlet's maximum (the charger's, for
 	// connector 0).
 	out := Outlet{MaxPowerW: c.cfg.MaxPowerW, Phases: defaultPhases}
@@ -159,15 +166,82 @@ func (c *Charger) limitAt(connector int, at, now, txStart time.Time, unit ocpp16
 	if unit == ocpp16.ChargingRateUnitA {
 		limit = out.MaxPowerW / (out.voltageV() * out.conductors())
 	}
-	if v, ok := limits[ocpp16.ChargingProfilePurposeChargePointMaxProfile]; ok {
-		limit = math.Min(limit, v)
-	}
-	if v, ok := limits[ocpp16.ChargingProfilePurposeTxProfile]; ok {
-		limit = math.Min(limit, v)
-	} else if v, ok := limits[ocpp16.ChargingProfilePurposeTxDefaultProfile]; ok {
-		limit = math.Min(limit, v)
+	for _, l := range c.limitsAt(connector, at, now, txStart) {
+		limit = math.Min(limit, l.in(unit))
 	}
 	return math.Round(limit*10) / 10
+}
+
+// activeLimit is the period of one profile in force at a moment.
+type activeLimit struct {
+	limit  float64
+	unit   ocpp16.ChargingRateUnit
+	phases int // the period's numberPhases; 0 when it gives none
+}
+
+// in converts the limit to unit at the nominal voltage, on its
+// numberPhases (3 when it gives none).
+func (l activeLimit) in(unit ocpp16.ChargingRateUnit) float64 {
+	phases := float64(defaultPhases)
+	if l.phases > 0 {
+		phases = float64(l.phases)
+	}
+	switch {
+	case l.unit == unit:
+		return l.limit
+	case unit == ocpp16.ChargingRateUnitW:
+		return l.limit * nominalVoltageV * phases
+	}
+	return l.limit / (nominalVoltageV * phases)
+}
+
+// limitsAt returns the limits in force on a connector at a moment (OCPP
+// 1.6 §3.13.6): the ChargePointMaxProfile's and the TxProfile's or, when
+// none is in force, the TxDefaultProfile's; each purpose takes its highest
+// stack level valid at that moment. txStart is zero without a
+// transaction. Callers hold mu.
+func (c *Charger) limitsAt(connector int, at, now, txStart time.Time) []activeLimit {
+	type pick struct {
+		level int
+		limit activeLimit
+	}
+	var best [3]*pick // ChargePointMax, TxDefault, Tx
+	for _, ip := range c.profiles {
+		p := ip.profile
+		var slot int
+		switch {
+		case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeChargePointMaxProfile:
+			slot = 0
+		case ip.connector != connector && ip.connector != 0:
+			continue
+		case p.ChargingProfilePurpose == ocpp16.ChargingProfilePurposeTxDefaultProfile:
+			slot = 1
+		case txStart.IsZero():
+			continue // a TxProfile needs a transaction
+		default:
+			slot = 2
+		}
+		if p.ValidFrom != nil && at.Before(*p.ValidFrom) || p.ValidTo != nil && !at.Before(*p.ValidTo) {
+			continue
+		}
+		per, ok := periodAt(ip, at, now, txStart)
+		if !ok {
+			continue
+		}
+		if b := best[slot]; b == nil || p.StackLevel > b.level {
+			best[slot] = &pick{level: p.StackLevel, limit: activeLimit{limit: per.Limit, unit: p.ChargingSchedule.ChargingRateUnit, phases: deref(per.NumberPhases)}}
+		}
+	}
+	var out []activeLimit
+	if best[0] != nil {
+		out = append(out, best[0].limit)
+	}
+	if best[2] != nil {
+		out = append(out, best[2].limit)
+	} else if best[1] != nil {
+		out = append(out, best[1].limit)
+	}
+	return out
 }
 
 // profileStart is when a profile's schedule starts as seen from now:
@@ -202,36 +276,26 @@ func profileStart(ip installedProfile, now, txStart time.Time) (time.Time, bool)
 	return *s, true
 }
 
-// periodLimit is a profile's limit at a moment, converted to unit; ok is
-// false outside its schedule.
-func periodLimit(ip installedProfile, at, now, txStart time.Time, unit ocpp16.ChargingRateUnit) (float64, bool) {
+// periodAt is a profile's period in force at a moment; ok is false
+// outside its schedule.
+func periodAt(ip installedProfile, at, now, txStart time.Time) (ocpp16.ChargingSchedulePeriod, bool) {
 	base, ok := profileStart(ip, now, txStart)
 	if !ok || at.Before(base) {
-		return 0, false
+		return ocpp16.ChargingSchedulePeriod{}, false
 	}
 	sch := ip.profile.ChargingSchedule
 	off := int(at.Sub(base).Seconds())
 	if sch.Duration != nil && off >= *sch.Duration {
-		return 0, false
+		return ocpp16.ChargingSchedulePeriod{}, false
 	}
 	var cur *ocpp16.ChargingSchedulePeriod
 	for i, per := range sch.ChargingSchedulePeriod {
-		if per.StartPeriod <= off {
+		if per.StartPeriod <= off && (cur == nil || per.StartPeriod >= cur.StartPeriod) {
 			cur = &sch.ChargingSchedulePeriod[i]
 		}
 	}
 	if cur == nil {
-		return 0, false
+		return ocpp16.ChargingSchedulePeriod{}, false
 	}
-	phases := float64(defaultPhases)
-	if cur.NumberPhases != nil && *cur.NumberPhases > 0 {
-		phases = float64(*cur.NumberPhases)
-	}
-	switch {
-	case sch.ChargingRateUnit == unit:
-		return cur.Limit, true
-	case unit == ocpp16.ChargingRateUnitW:
-		return cur.Limit * nominalVoltageV * phases, true
-	}
-	return cur.Limit / (nominalVoltageV * phases), true
+	return *cur, true
 }

@@ -49,6 +49,7 @@ type tx201 struct {
 	remoteStartID *int
 	token         ocpp201.IDToken
 	chargingState ocpp201.ChargingStateEnum // last reported
+	phasesUsed    int                       // numberOfPhasesUsed last reported; 0: none yet (or DC)
 }
 
 // newUUID returns a random (version 4) UUID, the station's transactionId
@@ -77,12 +78,37 @@ func connectorStatus201(s ocpp16.ChargePointStatus) ocpp201.ConnectorStatusEnum 
 	return ocpp201.ConnectorStatusEnumOccupied
 }
 
-// chargingState201 is the chargingState of cn's transaction.
-func chargingState201(cn *connector) ocpp201.ChargingStateEnum {
-	if cn.targetW <= 0 {
+// chargingState201 is the chargingState of cn's transaction as the model
+// gives it now. Callers hold mu.
+func (c *Charger) chargingState201(cn *connector) ocpp201.ChargingStateEnum {
+	switch c.evaluate(cn, c.now()).status {
+	case ocpp16.ChargePointStatusSuspendedEV:
 		return ocpp201.ChargingStateEnumSuspendedEV
+	case ocpp16.ChargePointStatusSuspendedEVSE:
+		return ocpp201.ChargingStateEnumSuspendedEVSE
 	}
 	return ocpp201.ChargingStateEnumCharging
+}
+
+// phasesUsed201 is the numberOfPhasesUsed of cn's transaction now: the
+// vehicle's phases capped by the outlet's and the limit's; nil on DC.
+// Callers hold mu.
+func (c *Charger) phasesUsed201(cn *connector) *int {
+	if cn.outlet.DC() {
+		return nil
+	}
+	return ptr(c.evaluate(cn, c.now()).phases)
+}
+
+// notePhases201 puts numberOfPhasesUsed in req when it differs from what
+// the transaction's events last said. Callers hold mu.
+func (c *Charger) notePhases201(cn *connector, req *ocpp201.TransactionEventRequest) {
+	n := c.phasesUsed201(cn)
+	if n == nil || *n == cn.tx.v2.phasesUsed {
+		return
+	}
+	cn.tx.v2.phasesUsed = *n
+	req.NumberOfPhasesUsed = n
 }
 
 // snapshot201 adjusts a State snapshot to 2.0.1's vocabulary. Callers hold
@@ -92,7 +118,7 @@ func (c *Charger) snapshot201(cn *connector, s *ConnectorState) {
 	s.TransactionID = 0
 	if cn.tx != nil && cn.tx.v2 != nil {
 		s.TxID = cn.tx.v2.id
-		s.ChargingState = string(chargingState201(cn))
+		s.ChargingState = string(c.chargingState201(cn))
 	}
 }
 
@@ -154,10 +180,11 @@ func (c *Charger) queueStatus201(cn *connector, force bool) {
 		return // 2.0.1 reports connectors of EVSEs only
 	}
 	if tx := cn.tx; tx != nil && tx.v2 != nil {
-		if st := chargingState201(cn); st != tx.v2.chargingState {
+		if st := c.chargingState201(cn); st != tx.v2.chargingState {
 			tx.v2.chargingState = st
 			req := c.txEvent201(tx, ocpp201.TransactionEventEnumUpdated, ocpp201.TriggerReasonEnumChargingStateChanged, c.timestamp())
 			req.TransactionInfo.ChargingState = ptr(st)
+			c.notePhases201(cn, req)
 			c.push(&message{action: "TransactionEvent", req: req, durable: true})
 		}
 	}

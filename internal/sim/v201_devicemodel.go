@@ -72,7 +72,7 @@ var dmVars = []dmVar{
 	// the EVSE's rating.
 	{component: "EVSE", perEVSE: true, name: "Power", mutability: ro, dataType: ocpp201.DataEnumDecimal, unit: "W",
 		live: func(c *Charger, cn *connector) string {
-			cn.advance(c.now(), cn.outlet.MaxPowerW, c.rampTime())
+			c.advance(cn, c.now())
 			return strconv.FormatFloat(math.Round(cn.powerW), 'f', 0, 64)
 		}},
 	{component: "EVSE", perEVSE: true, name: "SupplyPhases", mutability: ro, dataType: ocpp201.DataEnumInteger,

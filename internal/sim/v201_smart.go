@@ -69,6 +69,17 @@ func (c *Charger) setChargingProfile201(r *ocpp201.SetChargingProfileRequest) *o
 			return rejected
 		}
 	}
+	cp := profile16(p, purpose)
+	resp := c.setChargingProfile(&ocpp16.SetChargingProfileRequest{ConnectorID: r.EvseID, CsChargingProfiles: cp})
+	if resp.Status != ocpp16.ChargingProfileStatusAccepted {
+		return rejected
+	}
+	return &ocpp201.SetChargingProfileResponse{Status: ocpp201.ChargingProfileStatusEnumAccepted}
+}
+
+// profile16 translates a 2.0.1 profile with at least one schedule into
+// the simulator's (1.6) form, with purpose; its first schedule only.
+func profile16(p ocpp201.ChargingProfile, purpose ocpp16.ChargingProfilePurpose) ocpp16.ChargingProfile {
 	sch := p.ChargingSchedule[0]
 	cp := ocpp16.ChargingProfile{
 		ChargingProfileID: p.ID, StackLevel: p.StackLevel, ChargingProfilePurpose: purpose,
@@ -83,11 +94,7 @@ func (c *Charger) setChargingProfile201(r *ocpp201.SetChargingProfileRequest) *o
 		cp.ChargingSchedule.ChargingSchedulePeriod = append(cp.ChargingSchedule.ChargingSchedulePeriod,
 			ocpp16.ChargingSchedulePeriod{StartPeriod: per.StartPeriod, Limit: per.Limit, NumberPhases: per.NumberPhases})
 	}
-	resp := c.setChargingProfile(&ocpp16.SetChargingProfileRequest{ConnectorID: r.EvseID, CsChargingProfiles: cp})
-	if resp.Status != ocpp16.ChargingProfileStatusAccepted {
-		return rejected
-	}
-	return &ocpp201.SetChargingProfileResponse{Status: ocpp201.ChargingProfileStatusEnumAccepted}
+	return cp
 }
 
 func (c *Charger) clearChargingProfile201(r *ocpp201.ClearChargingProfileRequest) *ocpp201.ClearChargingProfileResponse {

@@ -185,6 +185,7 @@ func TestV201RemoteStartUpdatedRemoteStop(t *testing.T) {
 		ocpp201.MeasurandEnumPowerActiveImport:          "W",
 		ocpp201.MeasurandEnumCurrentOffered:             "A",
 		ocpp201.MeasurandEnumEnergyActiveImportRegister: "Wh",
+		ocpp201.MeasurandEnumSoC:                        "Percent",
 	}
 	lastWh := begin.Value
 	for i, u := range updated {

@@ -31,11 +31,12 @@ func (c *Charger) txEvent201(tx *txn, typ ocpp201.TransactionEventEnum, trigger 
 }
 
 // startTx201 starts a transaction on cn and queues TransactionEvent
-// Started with the Transaction.Begin register reading. picked is as for
-// startTx. Callers hold mu.
-func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float64, trigger ocpp201.TriggerReasonEnum, remoteStartID *int, picked chan struct{}) {
+// Started with the Transaction.Begin register reading and, on AC, the
+// phases the vehicle uses. profile and picked are as for startTx. Callers
+// hold mu.
+func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, profile *ocpp16.ChargingProfile, trigger ocpp201.TriggerReasonEnum, remoteStartID *int, picked chan struct{}) {
 	now := c.now()
-	cn.advance(now, cn.outlet.MaxPowerW, c.rampTime())
+	c.advance(cn, now)
 	cn.plugged = true
 	if picked == nil {
 		c.setStatus(cn, ocpp16.ChargePointStatusPreparing) // see startTx
@@ -43,7 +44,8 @@ func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float6
 	tx := &txn{
 		connector:  cn.id,
 		idTag:      token.IDToken,
-		limitW:     limitW,
+		ev:         cn.vehicle,
+		socPercent: cn.vehicle.SoCPercent,
 		startedAt:  now.UTC().Truncate(time.Millisecond),
 		startWh:    cn.energyWh,
 		meterStart: int(math.Floor(cn.energyWh)),
@@ -51,17 +53,24 @@ func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float6
 			id:            newUUID(),
 			remoteStartID: remoteStartID,
 			token:         token,
-			chargingState: chargingState201(cn),
 		},
 	}
 	cn.tx = tx
 	cn.lastTx = tx.v2.id
 	cn.powerW = 0
+	if profile != nil {
+		// Installed before the Started event so that its chargingState
+		// and phases are the profile's; the energy so far is untouched
+		// (the transaction starts now).
+		c.put(cn.id, *profile)
+	}
+	tx.v2.chargingState = c.chargingState201(cn)
 	req := c.txEvent201(tx, ocpp201.TransactionEventEnumStarted, trigger, tx.startedAt)
 	req.TransactionInfo.ChargingState = ptr(tx.v2.chargingState)
 	req.TransactionInfo.RemoteStartID = remoteStartID
 	req.IDToken = &tx.v2.token
 	req.Evse = &ocpp201.EVSE{ID: cn.id, ConnectorID: ptr(1)}
+	c.notePhases201(cn, req)
 	req.MeterValue = []ocpp201.MeterValue{{Timestamp: tx.startedAt, SampledValue: []ocpp201.SampledValue{
 		energy201(tx.startWh, ocpp201.ReadingContextEnumTransactionBegin)}}}
 	c.push(&message{action: "TransactionEvent", req: req, durable: true, picked: picked})
@@ -72,9 +81,10 @@ func (c *Charger) startTx201(cn *connector, token ocpp201.IDToken, limitW float6
 	if c.nextSample.IsZero() || c.nextSample.After(time.Now().Add(c.meterEvery)) {
 		c.nextSample = time.Now().Add(c.meterEvery)
 	}
-	c.setStatus(cn, cn.chargingStatus())
+	d := c.evaluate(cn, now)
+	c.setStatus(cn, d.status)
 	c.log.Info("transaction starting", "connector", cn.id, "tx", tx.v2.id, "id_tag", token.IDToken,
-		"trigger", string(trigger), "meter_start_wh", tx.meterStart, "limit_w", cn.limitW(cn.outlet.MaxPowerW))
+		"trigger", string(trigger), "meter_start_wh", tx.meterStart, "limit_w", math.Round(d.limitW), "soc", tx.socPercent)
 }
 
 // stopReason201 translates the internal (1.6) stop reason into 2.0.1's
@@ -173,8 +183,9 @@ func (c *Charger) queueTxUpdated201(cn *connector, rc ocpp16.ReadingContext) {
 	}
 	mv := c.meterValue201(cn, rc)
 	req := c.txEvent201(tx, ocpp201.TransactionEventEnumUpdated, trigger, mv.Timestamp)
-	tx.v2.chargingState = chargingState201(cn)
+	tx.v2.chargingState = c.chargingState201(cn)
 	req.TransactionInfo.ChargingState = ptr(tx.v2.chargingState)
+	c.notePhases201(cn, req)
 	req.MeterValue = []ocpp201.MeterValue{mv}
 	c.push(&message{action: "TransactionEvent", req: req, durable: true})
 	if trigger == ocpp201.TriggerReasonEnumMeterValuePeriodic {
@@ -185,7 +196,7 @@ func (c *Charger) queueTxUpdated201(cn *connector, rc ocpp16.ReadingContext) {
 
 // meterValue201 samples cn now, with the measurands of
 // SampledDataCtrlr.TxUpdatedMeasurands. It is the 1.6 sample translated:
-// the measurand, context and location names are the same in both
+// the measurand, context, phase and location names are the same in both
 // versions; 2.0.1 values are numbers and units are unitOfMeasure objects.
 // Callers hold mu.
 func (c *Charger) meterValue201(cn *connector, rc ocpp16.ReadingContext) ocpp201.MeterValue {
@@ -202,6 +213,9 @@ func (c *Charger) meterValue201(cn *connector, rc ocpp16.ReadingContext) ocpp201
 		}
 		if sv.Location != nil {
 			s.Location = ptr(ocpp201.LocationEnum(*sv.Location))
+		}
+		if sv.Phase != nil {
+			s.Phase = ptr(ocpp201.PhaseEnum(*sv.Phase))
 		}
 		if sv.Unit != nil {
 			s.UnitOfMeasure = &ocpp201.UnitOfMeasure{Unit: ptr(string(*sv.Unit))}
@@ -227,48 +241,21 @@ func energy201(wh float64, rc ocpp201.ReadingContextEnum) ocpp201.SampledValue {
 // (TxStartPoint Authorized) with triggerReason RemoteStart and the
 // request's remoteStartId. Behaviour flags act as for 1.6.
 func (c *Charger) requestStart201(ctx context.Context, r *ocpp201.RequestStartTransactionRequest) *ocpp201.RequestStartTransactionResponse {
-	limitW, ok := profileLimit201(r.ChargingProfile)
+	p := r.ChargingProfile
+	ok := p == nil || p.ChargingProfilePurpose == ocpp201.ChargingProfilePurposeEnumTxProfile && len(p.ChargingSchedule) > 0
+	var profile *ocpp16.ChargingProfile
+	if p != nil && ok {
+		profile = ptr(profile16(*p, ocpp16.ChargingProfilePurposeTxProfile))
+	}
 	log := c.log.With("id_tag", r.IDToken.IDToken, "remote_start_id", r.RemoteStartID)
 	start := func(cn *connector, picked chan struct{}) {
 		id := r.RemoteStartID
-		c.startTx201(cn, r.IDToken, limitW, ocpp201.TriggerReasonEnumRemoteStart, &id, picked)
+		c.startTx201(cn, r.IDToken, profile, ocpp201.TriggerReasonEnumRemoteStart, &id, picked)
 	}
 	if !c.acceptRemoteStart(ctx, log, r.EvseID, ok, "EVSE", start) {
 		return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumRejected}
 	}
 	return &ocpp201.RequestStartTransactionResponse{Status: ocpp201.RequestStartStopStatusEnumAccepted}
-}
-
-// profileLimit201 reads the power limit of a RequestStartTransaction's
-// charging profile: the earliest period of its first schedule, in W
-// (amperes at 230 V per phase, 3 phases unless numberPhases says
-// otherwise). ok is false for a profile that is not a TxProfile (F01: the
-// purpose SHALL be TxProfile).
-func profileLimit201(p *ocpp201.ChargingProfile) (w float64, ok bool) {
-	if p == nil {
-		return 0, true
-	}
-	if p.ChargingProfilePurpose != ocpp201.ChargingProfilePurposeEnumTxProfile {
-		return 0, false
-	}
-	if len(p.ChargingSchedule) == 0 || len(p.ChargingSchedule[0].ChargingSchedulePeriod) == 0 {
-		return 0, true
-	}
-	s := p.ChargingSchedule[0]
-	first := s.ChargingSchedulePeriod[0]
-	for _, per := range s.ChargingSchedulePeriod[1:] {
-		if per.StartPeriod < first.StartPeriod {
-			first = per
-		}
-	}
-	if s.ChargingRateUnit == ocpp201.ChargingRateUnitEnumA {
-		phases := defaultPhases
-		if first.NumberPhases != nil && *first.NumberPhases > 0 {
-			phases = *first.NumberPhases
-		}
-		return first.Limit * nominalVoltageV * float64(phases), true
-	}
-	return first.Limit, true
 }
 
 // requestStop201 obeys RequestStopTransaction (F03): Ended with
@@ -321,6 +308,6 @@ func (c *Charger) swipeCard201(ctx context.Context, n int, idTag string) error {
 	if cn.tx != nil || cn.inoperative {
 		return fmt.Errorf("sim %s: EVSE %d became %s", c.cfg.ID, n, connectorStatus201(cn.status))
 	}
-	c.startTx201(cn, token, 0, ocpp201.TriggerReasonEnumAuthorized, nil, nil)
+	c.startTx201(cn, token, nil, ocpp201.TriggerReasonEnumAuthorized, nil, nil)
 	return nil
 }

@@ -212,6 +212,9 @@ func (c *Charger) tick(now time.Time) time.Duration {
 		}
 		c.nextBeat = now.Add(c.beatEvery)
 	}
+	// The status follows the model between samples too: a schedule
+	// period, an expired profile or a full battery.
+	c.refreshAll()
 	if c.meterEvery > 0 && !c.nextSample.IsZero() && !now.Before(c.nextSample) {
 		charging := false
 		for _, cn := range c.connectors[1:] {
@@ -242,6 +245,9 @@ func (c *Charger) tick(now time.Time) time.Duration {
 		until(c.firmwareDue())
 	}
 	until(c.nextSample)
+	if c.transacting() {
+		wait = min(wait, statusCheckEvery)
+	}
 	return wait
 }
 

@@ -20,7 +20,7 @@ const sessionColumns = `id, charger_id, connector_id, id_tag, transaction_id, st
 	created_at, updated_at, started_at, stopped_at, meter_start_wh, meter_stop_wh,
 	energy_wh, power_w, current_a, voltage_v, soc_percent, stop_reason, failure_reason,
 	stop_requested_at, reservation_id, idempotency_key, flags, remote_start_id, closed_by,
-	tariff_id, tariff, cost, payment, cost_currency, cost_total_minor, payment_status`
+	tariff_id, tariff, cost, payment, cost_currency, cost_total_minor, payment_status, smart`
 
 // nSessionColumns is how many values sessionArgs returns.
 var nSessionColumns = strings.Count(sessionColumns, ",") + 1
@@ -36,7 +36,7 @@ const tagOwnerSQL = `coalesce((SELECT t.owner_id FROM id_tags t WHERE t.id_tag =
 // an empty owner is the id tag's owner, read in the same statement.
 const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `, owner_id)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		?, ?, ?, ?, ?, ?, ?, coalesce(nullif(?, ''), ` + tagOwnerSQL + `))`
+		?, ?, ?, ?, ?, ?, ?, ?, coalesce(nullif(?, ''), ` + tagOwnerSQL + `))`
 
 // updateSessionSQL takes sessionArgs with the id moved last, after the
 // session's OwnerID (twice) and IDTag. A non-empty owner overwrites; an
@@ -49,6 +49,7 @@ const updateSessionSQL = `UPDATE sessions SET
 	energy_wh = ?, power_w = ?, current_a = ?, voltage_v = ?, soc_percent = ?, stop_reason = ?, failure_reason = ?,
 	stop_requested_at = ?, reservation_id = ?, idempotency_key = ?, flags = ?, remote_start_id = ?, closed_by = ?,
 	tariff_id = ?, tariff = ?, cost = ?, payment = ?, cost_currency = ?, cost_total_minor = ?, payment_status = ?,
+	smart = ?,
 	owner_id = CASE WHEN ? <> '' THEN ? WHEN owner_id <> '' THEN owner_id ELSE ` + tagOwnerSQL + ` END
 	WHERE id = ?`
 
@@ -74,6 +75,10 @@ func sessionArgs(s *charging.Session) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode payment: %w", err)
 	}
+	smart, err := nullJSON(storedSmart(s.Smart))
+	if err != nil {
+		return nil, fmt.Errorf("encode smart: %w", err)
+	}
 	total, currency := s.FinalTotalMinor()
 	return []any{
 		s.ID, s.ChargerID, s.ConnectorID, s.IDTag, s.TransactionID, string(s.Status), s.Origin,
@@ -82,7 +87,7 @@ func sessionArgs(s *charging.Session) ([]any, error) {
 		s.EnergyWh, s.PowerW, nullFloat(s.CurrentA), nullFloat(s.VoltageV), nullFloat(s.SoCPercent),
 		s.StopReason, s.FailureReason, nullTime(s.StopRequestedAt), s.ReservationID, s.IdempotencyKey, flags,
 		s.RemoteStartID, s.ClosedBy,
-		s.TariffID, tariff, cost, payment, currency, total, string(s.PaymentStatusOf()),
+		s.TariffID, tariff, cost, payment, currency, total, string(s.PaymentStatusOf()), smart,
 	}, nil
 }
 
@@ -116,14 +121,14 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 	var created, updated int64
 	var started, stopped, stopReq sql.NullInt64
 	var mStart, mStop, cur, volt, soc sql.NullFloat64
-	var flags, tariff, cost, payment sql.NullString
+	var flags, tariff, cost, payment, smart sql.NullString
 	var costCurrency, paymentStatus string
 	var costTotal int64
 	err := row.Scan(&s.ID, &s.ChargerID, &s.ConnectorID, &s.IDTag, &s.TransactionID, &status, &s.Origin,
 		&created, &updated, &started, &stopped, &mStart, &mStop,
 		&s.EnergyWh, &s.PowerW, &cur, &volt, &soc, &s.StopReason, &s.FailureReason,
 		&stopReq, &s.ReservationID, &s.IdempotencyKey, &flags, &s.RemoteStartID, &s.ClosedBy,
-		&s.TariffID, &tariff, &cost, &payment, &costCurrency, &costTotal, &paymentStatus, &s.OwnerID)
+		&s.TariffID, &tariff, &cost, &payment, &costCurrency, &costTotal, &paymentStatus, &smart, &s.OwnerID)
 	if err != nil {
 		return charging.Session{}, err
 	}
@@ -145,6 +150,9 @@ func scanSession(row interface{ Scan(...any) error }) (charging.Session, error) 
 	}
 	if s.Payment, err = scanJSON[charging.Payment](payment); err != nil {
 		return charging.Session{}, fmt.Errorf("session %s: decode payment: %w", s.ID, err)
+	}
+	if s.Smart, err = scanJSON[charging.SessionSmart](smart); err != nil {
+		return charging.Session{}, fmt.Errorf("session %s: decode smart: %w", s.ID, err)
 	}
 	return s, nil
 }
@@ -331,6 +339,11 @@ func (s *Store) ListSessions(ctx context.Context, q charging.SessionQuery) (char
 		// The second term lets the planner use the partial index
 		// sessions_owner_created, which also gives the order.
 		where, args = append(where, `owner_id = ? AND owner_id <> ''`), append(args, q.OwnerID)
+	}
+	if q.SiteID != "" {
+		// The chargers at the site now (chargers_site): a session moves
+		// with its charger, as the site's chargers list does.
+		where, args = append(where, `charger_id IN (SELECT id FROM chargers WHERE site_id = ?)`), append(args, q.SiteID)
 	}
 	if len(q.Status) > 0 {
 		in, err := statusIn("status", sessionStatusOrder, q.Status)

@@ -11,23 +11,38 @@ import (
 )
 
 // Sites. Coordinates are two nullable REAL columns (both or neither);
-// opening times are JSON in a TEXT column, NULL when unknown: they are
-// read and written whole, never queried.
+// opening times and the load-management fields (grid limit, reserve,
+// meter, grid signal) are JSON in TEXT columns, NULL when unknown or
+// unset: they are read and written whole, never queried.
 
 const siteColumns = `id, name, street, city, postal_code, state, country, latitude, longitude,
-	time_zone, opening_times, notes, tariff_id, group_tariffs, created_at, updated_at`
+	time_zone, opening_times, notes, tariff_id, group_tariffs, grid_limit, reserve, meter, grid_signal,
+	created_at, updated_at`
 
 func scanSite(row interface{ Scan(...any) error }) (charging.Site, error) {
 	var x charging.Site
 	var lat, lon sql.NullFloat64
-	var opening, groups sql.NullString
+	var opening, groups, gridLimit, reserve, meter, signal sql.NullString
 	var created, updated int64
 	a := &x.Address
 	err := row.Scan(&x.ID, &x.Name, &a.Street, &a.City, &a.PostalCode, &a.State, &a.Country, &lat, &lon,
-		&x.TimeZone, &opening, &x.Notes, &x.TariffID, &groups, &created, &updated)
+		&x.TimeZone, &opening, &x.Notes, &x.TariffID, &groups, &gridLimit, &reserve, &meter, &signal, &created, &updated)
 	if err != nil {
 		return charging.Site{}, err
 	}
+	if x.GridLimit, err = scanJSON[charging.GridLimit](gridLimit); err != nil {
+		return charging.Site{}, fmt.Errorf("grid limit of site %s: %w", x.ID, err)
+	}
+	if x.Reserve, err = scanJSON[charging.GridLimit](reserve); err != nil {
+		return charging.Site{}, fmt.Errorf("reserve of site %s: %w", x.ID, err)
+	}
+	if x.Meter, err = scanJSON[charging.SiteMeter](meter); err != nil {
+		return charging.Site{}, fmt.Errorf("meter of site %s: %w", x.ID, err)
+	}
+	if x.GridSignal, err = scanJSON[charging.GridSignal](signal); err != nil {
+		return charging.Site{}, fmt.Errorf("grid signal of site %s: %w", x.ID, err)
+	}
+	utcSignal(x.GridSignal)
 	if x.GroupTariffs, err = scanGroupTariffs(groups); err != nil {
 		return charging.Site{}, fmt.Errorf("group tariffs of site %s: %w", x.ID, err)
 	}
@@ -46,7 +61,7 @@ func scanSite(row interface{ Scan(...any) error }) (charging.Site, error) {
 	return x, nil
 }
 
-// siteArgs are the values of siteColumns from name to group_tariffs, in order.
+// siteArgs are the values of siteColumns from name to grid_signal, in order.
 func siteArgs(x charging.Site) ([]any, error) {
 	var lat, lon sql.NullFloat64
 	if c := x.Coordinates; c != nil {
@@ -67,9 +82,53 @@ func siteArgs(x charging.Site) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	gridLimit, err := nullJSON(x.GridLimit)
+	if err != nil {
+		return nil, fmt.Errorf("encode grid limit: %w", err)
+	}
+	reserve, err := nullJSON(x.Reserve)
+	if err != nil {
+		return nil, fmt.Errorf("encode reserve: %w", err)
+	}
+	meter, err := nullJSON(x.Meter)
+	if err != nil {
+		return nil, fmt.Errorf("encode meter: %w", err)
+	}
+	signal, err := nullJSON(storedSignal(x.GridSignal))
+	if err != nil {
+		return nil, fmt.Errorf("encode grid signal: %w", err)
+	}
 	a := x.Address
 	return []any{x.Name, a.Street, a.City, a.PostalCode, a.State, a.Country, lat, lon,
-		x.TimeZone, opening, x.Notes, x.TariffID, groups}, nil
+		x.TimeZone, opening, x.Notes, x.TariffID, groups, gridLimit, reserve, meter, signal}, nil
+}
+
+// storedSignal is g with its times in UTC microseconds, as every stored
+// time; nil stays nil.
+func storedSignal(g *charging.GridSignal) *charging.GridSignal {
+	if g == nil {
+		return nil
+	}
+	c := *g
+	c.SetAt = fromMicro(toMicro(g.SetAt))
+	if g.Until != nil {
+		u := fromMicro(toMicro(*g.Until))
+		c.Until = &u
+	}
+	return &c
+}
+
+// utcSignal puts a read signal's times in UTC, as utcPeriods does for
+// opening times.
+func utcSignal(g *charging.GridSignal) {
+	if g == nil {
+		return
+	}
+	g.SetAt = g.SetAt.UTC()
+	if g.Until != nil {
+		u := g.Until.UTC()
+		g.Until = &u
+	}
 }
 
 func storedPeriods(ps []charging.ExceptionalPeriod) []charging.ExceptionalPeriod {
@@ -100,7 +159,7 @@ func (s *Store) CreateSite(ctx context.Context, x charging.Site) error {
 	}
 	return s.write(ctx, "create site "+x.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sites (`+siteColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (`+placeholders(20)+`)`,
 			append(append([]any{x.ID}, args...), toMicro(x.CreatedAt), toMicro(x.UpdatedAt))...)
 		if isUnique(err) {
 			return charging.Errorf(charging.ECONFLICT, "site %s exists", x.ID)
@@ -173,7 +232,7 @@ func (s *Store) SaveSite(ctx context.Context, x charging.Site) error {
 	return s.write(ctx, "save site "+x.ID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, street = ?, city = ?, postal_code = ?, state = ?,
 			country = ?, latitude = ?, longitude = ?, time_zone = ?, opening_times = ?, notes = ?,
-			tariff_id = ?, group_tariffs = ?, updated_at = ?
+			tariff_id = ?, group_tariffs = ?, grid_limit = ?, reserve = ?, meter = ?, grid_signal = ?, updated_at = ?
 			WHERE id = ?`, append(args, toMicro(x.UpdatedAt), x.ID)...)
 		if err != nil {
 			return err

@@ -41,6 +41,9 @@ func site(id, name string) charging.Site {
 func normSite(x charging.Site) charging.Site {
 	x = x.Clone()
 	x.CreatedAt, x.UpdatedAt = utc(x.CreatedAt), utc(x.UpdatedAt)
+	if g := x.GridSignal; g != nil { // a copy (Clone)
+		g.SetAt, g.Until = utc(g.SetAt), utcPtr(g.Until)
+	}
 	if o := x.OpeningTimes; o != nil {
 		for _, ps := range [][]charging.ExceptionalPeriod{o.ExceptionalOpenings, o.ExceptionalClosings} {
 			for i := range ps {

@@ -106,6 +106,12 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"DeleteTariffInUse", testDeleteTariffInUse},
 		{"DeleteTariffInUnit", testDeleteTariffInUnit},
 		{"UserDriverGroup", testUserDriverGroup},
+		// Smart charging: smartsuite.go.
+		{"SiteSmart", testSiteSmart},
+		{"SessionSmart", testSessionSmart},
+		{"ListSessionsBySite", testListSessionsBySite},
+		{"SiteLoad", testSiteLoad},
+		{"SiteLoadDeletedWithSite", testSiteLoadDeletedWithSite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +177,7 @@ func normSession(s charging.Session) charging.Session {
 	if len(s.Flags) == 0 {
 		s.Flags = nil
 	}
+	s.Smart = normSmart(s.Smart)
 	return s
 }
 
