@@ -229,10 +229,14 @@ func TestBrowserSmart(t *testing.T) {
 		rowsMatch(t, s, tb, site, "the rows under the signal")
 		tb.fullScreenshot("operator-site-signal.png")
 
-		// Dana's page follows: her notice says what the API says now.
-		noticeMatches(t, "the 12 A signal", func(a *allocation) bool {
+		// Dana's page follows: her notice says what the API says now, and
+		// a session that waits does not say Charging.
+		a := noticeMatches(t, "the 12 A signal", func(a *allocation) bool {
 			return a.State == "waiting" || (a.State == "limited" && a.LimitA <= 6.5)
 		})
+		if a.State == "waiting" {
+			dana.wait("the waiting title", textOf("h1")+` === "Waiting to charge"`, 5*time.Second)
+		}
 		dana.screenshot("driver-smart-signal.png")
 
 		// Priority for the waiting session: the API has it, the toggle

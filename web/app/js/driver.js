@@ -416,7 +416,9 @@ export async function sessionScreen(main, { id }, { alive, user }) {
     const startMs = +new Date(s.startedAt || s.createdAt);
     const endMs = s.stoppedAt ? +new Date(s.stoppedAt) : s.status === "active" || s.status === "pending" ? now : +new Date(s.updatedAt);
     const isLive = s.status === "active" || s.status === "pending";
-    title.textContent = { pending: "Starting…", active: "Charging", finished: "Session summary", failed: "Session did not start" }[s.status] || s.status;
+    const waiting = s.status === "active" && s.smart && s.smart.allocation && s.smart.allocation.state === "waiting";
+    title.textContent = waiting ? "Waiting to charge"
+      : { pending: "Starting…", active: "Charging", finished: "Session summary", failed: "Session did not start" }[s.status] || s.status;
     where.replaceChildren(h("a", { href: `/chargers/${encodeURIComponent(s.chargerId)}` }, s.chargerId), s.connectorId ? ` · connector ${s.connectorId}` : "",
       user && s.idTag === user.appIdTag ? " · with the app" : ` · card ${s.idTag}`);
 
