@@ -69,7 +69,19 @@ type smartState struct {
 	sent        map[string]time.Time   // session → when its TxProfile was last sent
 	failsafe    map[string]string      // charger → the failsafe it has ("" none)
 	loadLogged  map[string]time.Time   // site → its last load sample
-	lastLoad    map[string]charging.SiteLoad
+	// limited says which sites have a gridLimit, as last seen: events of
+	// a site known to have none cost nothing (a fleet without smart
+	// charging never pays for the balancer).
+	limited map[string]bool
+	// peakBuilding is the highest building load a site's meter showed in
+	// the last hour, per site: the failsafe keeps it free.
+	peakBuilding map[string]peak
+	lastLoad     map[string]charging.SiteLoad
+}
+
+type peak struct {
+	a  float64
+	at time.Time
 }
 
 type sessionDraw struct {
@@ -98,6 +110,8 @@ func (st *smartState) init() {
 	st.sent = map[string]time.Time{}
 	st.failsafe = map[string]string{}
 	st.loadLogged = map[string]time.Time{}
+	st.limited = map[string]bool{}
+	st.peakBuilding = map[string]peak{}
 	st.lastLoad = map[string]charging.SiteLoad{}
 }
 
@@ -110,13 +124,18 @@ func (s *Service) siteLoadEvery() time.Duration {
 	return cmp.Or(s.cfg.SiteLoadEvery, DefaultSiteLoadEvery)
 }
 
-// markSite queues a site for reallocation.
+// markSite queues a site for reallocation, unless it is known to have no
+// limit.
 func (s *Service) markSite(siteID string) {
 	if siteID == "" {
 		return
 	}
 	st := &s.smart
 	st.mu.Lock()
+	if lim, known := st.limited[siteID]; known && !lim {
+		st.mu.Unlock()
+		return
+	}
 	st.dirty[siteID] = struct{}{}
 	st.mu.Unlock()
 	select {
@@ -245,10 +264,16 @@ func (s *Service) smartEvent(ctx context.Context, e charging.Event) {
 			s.noteMeter(e.SiteID, *e.Reading)
 		}
 	case charging.EventSiteUpdated, charging.EventSiteCreated:
+		// Look again, whether it has a limit now or lost one (its
+		// allocations are then removed).
+		st.mu.Lock()
+		delete(st.limited, e.SiteID)
+		st.mu.Unlock()
 		s.markSite(e.SiteID)
 	case charging.EventSiteDeleted:
 		st.mu.Lock()
 		delete(st.lastLoad, e.SiteID)
+		delete(st.limited, e.SiteID)
 		for c, site := range st.chargerSite {
 			if site == e.SiteID {
 				delete(st.chargerSite, c)
@@ -517,8 +542,14 @@ func (s *Service) Rebalance(ctx context.Context, siteID string) (charging.SiteLo
 
 	if site.GridLimit == nil {
 		s.unbalance(ctx, sessions)
+		st.mu.Lock()
+		st.limited[siteID] = false
+		st.mu.Unlock()
 		return charging.SiteLoad{SiteID: siteID, At: now, Sessions: []charging.SessionLoad{}}, nil
 	}
+	st.mu.Lock()
+	st.limited[siteID] = true
+	st.mu.Unlock()
 	load := s.allocate(ctx, site, chargers, sessions, now)
 	s.ensureFailsafe(ctx, site, chargers, load)
 	s.apply(ctx, site, sessions, &load, now)
@@ -630,6 +661,12 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 		}
 		load.BuildingA = &b
 		building = b
+		st.mu.Lock()
+		pk := st.peakBuilding[site.ID]
+		if m := max(b[0], b[1], b[2]); m >= pk.a || time.Since(pk.at) > time.Hour {
+			st.peakBuilding[site.ID] = peak{a: m, at: time.Now()}
+		}
+		st.mu.Unlock()
 	}
 	for p := range 3 {
 		load.BudgetA[p] = max(0, load.LimitA-building[p])
@@ -1041,9 +1078,16 @@ func (s *Service) ensureFailsafe(ctx context.Context, site charging.Site, charge
 			}
 		}
 	}
-	// The safe share is of the site's own budget (its limit less the
-	// reserve), not of a measured one that changes all the time.
-	budget := max(0, load.LimitA-load.ReserveA)
+	// The safe share is of the site's own budget: its limit less the
+	// reserve, or less the highest building load its meter showed in the
+	// last hour (not the latest reading, which changes all the time).
+	keep := load.ReserveA
+	s.smart.mu.Lock()
+	if pk, ok := s.smart.peakBuilding[site.ID]; ok && site.Meter != nil && time.Since(pk.at) <= time.Hour {
+		keep = max(keep, pk.a)
+	}
+	s.smart.mu.Unlock()
+	budget := max(0, load.LimitA-keep)
 	share := 0.0
 	if connectors > 0 {
 		share = math.Floor(budget/float64(connectors)*10) / 10

@@ -458,3 +458,152 @@ func TestDepartureSchedule(t *testing.T) {
 	}
 	t.Logf("delivered %.0f Wh (wanted 100) for %s %s; %.1f Wh before the cheap period", done.EnergyWh, done.Cost.Total, done.Cost.Currency, before.EnergyWh)
 }
+
+// TestSmartPriorityMeterFailsafe: a site whose building load is measured
+// by a meter pushed to the API; an operator's priority; and the failsafe
+// that keeps the site under its limit when Joule is gone.
+func TestSmartPriorityMeterFailsafe(t *testing.T) {
+	cfg := smartConfig()
+	cfg.SmartLease = 4 * time.Second // short, so that the failsafe shows within the test
+	n := startNode(t, cfg)
+	api := n.Base + "/api/v1"
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-P", Connectors: 3, MaxPowerW: 22000,
+		Vehicle: sim.Vehicle{CapacityWh: 80000, SoCPercent: 20, MaxA: 32, Phases: 3}})
+	var site charging.Site
+	if code, _ := call(t, http.MethodPost, api+"/sites", map[string]any{"name": "Office", "gridLimit": map[string]any{"value": 32, "unit": "A"},
+		"meter": map[string]any{"source": "api"}}, &site); code != http.StatusCreated {
+		t.Fatalf("POST /sites = %d", code)
+	}
+	call(t, http.MethodPatch, api+"/chargers/CP-P", map[string]any{"siteId": site.ID}, nil)
+
+	// The site meter sees the building's 20 A plus what the chargers draw.
+	meterDone := make(chan struct{})
+	meterStopped := make(chan struct{})
+	go func() {
+		defer close(meterStopped)
+		for {
+			reading := [3]float64{20, 20, 20}
+			for k := 1; k <= 3; k++ {
+				if st, ok := cp.VehicleState(k); ok {
+					for p := range 3 {
+						reading[p] += st.CurrentA[p]
+					}
+				}
+			}
+			select {
+			case <-meterDone:
+				return
+			default:
+			}
+			code, _ := call(t, http.MethodPost, api+"/sites/"+site.ID+"/meter", map[string]any{"currentA": reading}, nil)
+			if code != http.StatusNoContent {
+				t.Errorf("POST meter = %d", code)
+				return
+			}
+			select {
+			case <-meterDone:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() {
+		if meterDone != nil {
+			close(meterDone)
+			<-meterStopped
+		}
+	}()
+	// A meter push to a site without an api meter is a 409 that says why.
+	var other charging.Site
+	call(t, http.MethodPost, api+"/sites", map[string]any{"name": "Elsewhere"}, &other)
+	var p problem
+	if code, _ := call(t, http.MethodPost, api+"/sites/"+other.ID+"/meter", map[string]any{"currentA": []float64{1, 2, 3}}, &p); code != http.StatusConflict || !strings.Contains(p.Detail, "api") {
+		t.Fatalf("meter push to a site without one = %d %+v", code, p)
+	}
+
+	load := func() charging.SiteLoad {
+		var l charging.SiteLoad
+		call(t, http.MethodGet, api+"/sites/"+site.ID+"/load", nil, &l)
+		return l
+	}
+	allocOf := func(l charging.SiteLoad, id string) *charging.Allocation {
+		for _, s := range l.Sessions {
+			if s.SessionID == id {
+				return s.Allocation
+			}
+		}
+		return nil
+	}
+	start := func(k int) string {
+		var ses charging.Session
+		if code, _ := call(t, http.MethodPost, fmt.Sprintf("%s/chargers/CP-P/connectors/%d/start", api, k), map[string]any{"idTag": fmt.Sprintf("P-%d", k)}, &ses); code != http.StatusAccepted {
+			t.Fatalf("start %d = %d", k, code)
+		}
+		eventually(t, 10*time.Second, "session active", func() bool {
+			var s charging.Session
+			call(t, http.MethodGet, api+"/sessions/"+ses.ID, nil, &s)
+			return s.Status == charging.SessionActive
+		})
+		return ses.ID
+	}
+
+	// 12 A are left for the chargers: two sessions at 6 A, a third waits.
+	a, b := start(1), start(2)
+	eventually(t, 15*time.Second, "two sessions sharing what the building leaves", func() bool {
+		l := load()
+		x, y := allocOf(l, a), allocOf(l, b)
+		return l.BuildingA != nil && math.Abs(l.BuildingA[0]-20) < 1.5 && x != nil && y != nil && x.LimitA >= 5.9 && x.LimitA <= 6.5 && y.LimitA >= 5.9 && y.LimitA <= 6.5
+	})
+	c := start(3)
+	eventually(t, 10*time.Second, "the third waiting", func() bool {
+		x := allocOf(load(), c)
+		return x != nil && x.State == charging.AllocWaiting
+	})
+
+	// The operator gives the third priority: it charges, the latest of
+	// the others waits in its place.
+	var ses charging.Session
+	if code, _ := call(t, http.MethodPatch, api+"/sessions/"+c, map[string]any{"priority": true}, &ses); code != http.StatusOK || ses.Smart == nil || !ses.Smart.Priority {
+		t.Fatalf("PATCH priority = %d %+v", code, ses.Smart)
+	}
+	if code, _ := call(t, http.MethodPatch, api+"/sessions/"+c, map[string]any{"priority": "yes"}, &p); code != http.StatusBadRequest {
+		t.Fatalf("PATCH priority with a string = %d", code)
+	}
+	eventually(t, 10*time.Second, "the priority session charging, the latest other waiting", func() bool {
+		l := load()
+		x, y := allocOf(l, c), allocOf(l, b)
+		return x != nil && x.State != charging.AllocWaiting && x.LimitA >= 5.9 && y != nil && y.State == charging.AllocWaiting
+	})
+	eventually(t, 10*time.Second, "the priority vehicle drawing", func() bool {
+		st, ok := cp.VehicleState(3)
+		return ok && st.CurrentA[0] > 5
+	})
+
+	// Joule goes away. Within one lease every connector falls to the safe
+	// share: what the limit leaves beside the building's highest metered
+	// load, over the three connectors; the site stays under 32 A.
+	close(meterDone)
+	<-meterStopped
+	meterDone = nil
+	n.Stop()
+	time.Sleep(cfg.SmartLease + 2*time.Second)
+	var total [3]float64
+	for k := 1; k <= 3; k++ {
+		st, ok := cp.VehicleState(k)
+		if !ok {
+			t.Fatalf("connector %d has no transaction", k)
+		}
+		if st.OfferedA > 4 {
+			t.Errorf("connector %d is offered %.1f A without Joule, above a third of the 12 A the building leaves", k, st.OfferedA)
+		}
+		for p := range 3 {
+			total[p] += st.CurrentA[p]
+		}
+	}
+	for p := range 3 {
+		if total[p]+20 > 32.1 {
+			t.Errorf("without Joule, phase L%d draws %.1f A beside the building's 20 A, over the site's 32 A", p+1, total[p])
+		}
+	}
+	t.Logf("without Joule the three vehicles draw %.1f / %.1f / %.1f A", total[0], total[1], total[2])
+}
