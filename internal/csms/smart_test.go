@@ -1,0 +1,232 @@
+package csms_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/csms"
+)
+
+// profileFake is a charger that accepts charging profiles and records
+// them in order. The other station commands are not used by smart
+// charging; the embedded nil StationCommander would panic if they were.
+type profileFake struct {
+	*fakeCommander
+	charging.StationCommander
+	mu       sync.Mutex
+	sent     []sentProfile
+	cleared  []charging.ProfileFilter
+	rejectTx bool
+}
+
+type sentProfile struct {
+	connector int
+	p         charging.ChargingProfile
+}
+
+func (f *profileFake) SetChargingProfile(ctx context.Context, chargerID string, connectorID int, p charging.ChargingProfile) (charging.CommandStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rejectTx && p.Purpose == charging.PurposeTx {
+		return charging.CommandRejected, nil
+	}
+	f.sent = append(f.sent, sentProfile{connectorID, p})
+	return charging.CommandAccepted, nil
+}
+
+func (f *profileFake) ClearChargingProfile(ctx context.Context, chargerID string, pf charging.ProfileFilter) (charging.CommandStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleared = append(f.cleared, pf)
+	return charging.CommandAccepted, nil
+}
+
+func (f *profileFake) take() []sentProfile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.sent
+	f.sent = nil
+	return out
+}
+
+// Commander methods, named here because both embedded types have them.
+func (f *profileFake) Connected(id string) bool { return f.fakeCommander.Connected(id) }
+func (f *profileFake) RemoteStart(ctx context.Context, id string, r charging.RemoteStart) (charging.CommandStatus, error) {
+	return f.fakeCommander.RemoteStart(ctx, id, r)
+}
+func (f *profileFake) RemoteStop(ctx context.Context, id, tx string) (charging.CommandStatus, error) {
+	return f.fakeCommander.RemoteStop(ctx, id, tx)
+}
+
+// smartFixture is newFixture with a charger that takes profiles, at a site
+// with a 20 A limit.
+func smartFixture(t *testing.T) (*fixture, *profileFake, charging.Site) {
+	t.Helper()
+	f := newFixture(t)
+	pf := &profileFake{fakeCommander: f.cmd}
+	f.svc.SetCommander(pf)
+	ctx := context.Background()
+	site, err := f.svc.CreateSite(ctx, charging.Site{Name: "Yard", GridLimit: &charging.GridLimit{Value: 20, Unit: charging.UnitAmperes}})
+	must(t, err)
+	id := site.ID
+	_, err = f.svc.UpdateCharger(ctx, "CP-1", charging.ChargerUpdate{SiteID: &id})
+	must(t, err)
+	return f, pf, site
+}
+
+func allocationOf(t *testing.T, l charging.SiteLoad, sessionID string) charging.Allocation {
+	t.Helper()
+	for _, s := range l.Sessions {
+		if s.SessionID == sessionID && s.Allocation != nil {
+			return *s.Allocation
+		}
+	}
+	t.Fatalf("no allocation for session %s in %+v", sessionID, l.Sessions)
+	return charging.Allocation{}
+}
+
+// A new session takes half of the first one's limit: the cut goes out
+// before the raise, and the charger gets the failsafe profiles first.
+func TestRebalanceCutsBeforeRaises(t *testing.T) {
+	f, pf, site := smartFixture(t)
+	ctx := context.Background()
+	a := f.started(t, 1, "TAG-A", 0)
+	l, err := f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if got := allocationOf(t, l, a.SessionID); got.LimitA != 20 || got.State != charging.AllocLimited || got.Reason != charging.ReasonSiteLimit {
+		t.Fatalf("one session's allocation = %+v, want 20 A limited by the site", got)
+	}
+	first := pf.take()
+	if len(first) != 3 || first[0].p.Purpose != charging.PurposeChargePointMax || first[0].connector != 0 || first[0].p.Schedule.Periods[0].Limit != 20 ||
+		first[1].p.Purpose != charging.PurposeTxDefault || first[1].p.Kind != charging.KindRelative || first[1].p.Schedule.Periods[0].Limit != 0 ||
+		first[1].p.Schedule.Periods[1].Limit != 10 || first[1].p.Schedule.Periods[1].StartPeriodS != int(csms.DefaultSmartLease.Seconds()) ||
+		first[2].p.Purpose != charging.PurposeTx || first[2].connector != 1 || first[2].p.Schedule.Periods[0].Limit != 20 || first[2].p.ValidTo == nil ||
+		first[2].p.TransactionID != a.TransactionID {
+		t.Fatalf("first profiles = %+v, want the site max (20 A), the failsafe default (0 A, then 10 A) and a 20 A TxProfile", first)
+	}
+
+	b := f.started(t, 2, "TAG-B", 0)
+	l, err = f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if x, y := allocationOf(t, l, a.SessionID), allocationOf(t, l, b.SessionID); x.LimitA != 10 || y.LimitA != 10 {
+		t.Fatalf("two sessions = %v A and %v A, want 10 each", x.LimitA, y.LimitA)
+	}
+	second := pf.take()
+	if len(second) != 2 || second[0].connector != 1 || second[0].p.Schedule.Periods[0].Limit != 10 || second[1].connector != 2 {
+		t.Fatalf("profiles = %+v, want the cut on connector 1 before the raise on connector 2", second)
+	}
+	if second[0].p.ID != first[2].p.ID {
+		t.Errorf("connector 1's TxProfile changed id: %d, then %d", first[2].p.ID, second[0].p.ID)
+	}
+	// Nothing changed: nothing is sent.
+	_, err = f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if again := pf.take(); len(again) != 0 {
+		t.Fatalf("an unchanged site sent %+v", again)
+	}
+	// The allocation is stored on the session, for its driver.
+	ses, err := f.svc.GetSession(ctx, b.SessionID)
+	must(t, err)
+	if ses.Smart == nil || ses.Smart.Allocation == nil || ses.Smart.Allocation.LimitA != 10 || ses.Smart.Allocation.Message == "" {
+		t.Fatalf("session smart = %+v", ses.Smart)
+	}
+}
+
+// A limit in W is shared per phase (22 kW: 31.8 A); removing the limit
+// clears Joule's TxProfiles and the sessions' allocations.
+func TestRebalanceWattsAndRemovedLimit(t *testing.T) {
+	f, pf, site := smartFixture(t)
+	ctx := context.Background()
+	_, err := f.svc.UpdateSite(ctx, site.ID, func(x *charging.Site) error {
+		x.GridLimit = &charging.GridLimit{Value: 22080, Unit: charging.UnitWatts}
+		return nil
+	})
+	must(t, err)
+	a := f.started(t, 1, "TAG-A", 0)
+	b := f.started(t, 2, "TAG-B", 0)
+	l, err := f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if l.LimitA != 32 || allocationOf(t, l, a.SessionID).LimitA != 16 || allocationOf(t, l, b.SessionID).LimitA != 16 {
+		t.Fatalf("22,080 W = %v A per phase, sessions %+v, want 32 A and 16 A each", l.LimitA, l.Sessions)
+	}
+	pf.take()
+	_, err = f.svc.UpdateSite(ctx, site.ID, func(x *charging.Site) error { x.GridLimit = nil; return nil })
+	must(t, err)
+	l, err = f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if len(l.Sessions) != 0 || len(pf.cleared) != 2 {
+		t.Fatalf("after the limit went: load %+v, cleared %+v", l, pf.cleared)
+	}
+	ses, err := f.svc.GetSession(ctx, a.SessionID)
+	must(t, err)
+	if ses.Smart != nil && ses.Smart.Allocation != nil {
+		t.Fatalf("session still has an allocation: %+v", ses.Smart.Allocation)
+	}
+}
+
+// A charger that rejects the TxProfile: the allocation stands and it is
+// sent again at the next reallocation.
+func TestRebalanceRetriesARejectedLimit(t *testing.T) {
+	f, pf, site := smartFixture(t)
+	ctx := context.Background()
+	pf.rejectTx = true
+	a := f.started(t, 1, "TAG-A", 0)
+	_, err := f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	pf.take()
+	pf.mu.Lock()
+	pf.rejectTx = false
+	pf.mu.Unlock()
+	_, err = f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	sent := pf.take()
+	if len(sent) != 1 || sent[0].connector != 1 || sent[0].p.Schedule.Periods[0].Limit != 20 {
+		t.Fatalf("after a rejection, sent %+v, want the 20 A limit again", sent)
+	}
+	_ = a
+}
+
+// A charger's connector-0 meter values are the site meter: the
+// building's load (the meter less what the chargers draw) leaves the
+// chargers the rest.
+func TestSiteMeterFromACharger(t *testing.T) {
+	f, _, site := smartFixture(t)
+	// Run listens to the bus, where the meter values arrive.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.svc.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	_, err := f.svc.UpdateSite(ctx, site.ID, func(x *charging.Site) error {
+		x.Meter = &charging.SiteMeter{Source: charging.MeterSourceCharger, ChargerID: "CP-1"}
+		return nil
+	})
+	must(t, err)
+	// The balancer learns the meter's charger at its first look.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := f.svc.Rebalance(ctx, site.ID)
+		must(t, err)
+		reading := func(a float64) charging.MeterSample {
+			return charging.MeterSample{Timestamp: f.clock.now(), Measurand: "Current.Import", Unit: "A", Value: a}
+		}
+		ss := []charging.MeterSample{reading(12), reading(14), reading(9)}
+		ss[0].Phase, ss[1].Phase, ss[2].Phase = "L1", "L2", "L3"
+		must(t, f.svc.MeterValues(ctx, "CP-1", charging.MeterReport{ConnectorID: 0, Samples: ss}))
+		time.Sleep(100 * time.Millisecond)
+		l, err := f.svc.Rebalance(ctx, site.ID)
+		must(t, err)
+		if l.BuildingA != nil {
+			if *l.BuildingA != [3]float64{12, 14, 9} || l.BudgetA != [3]float64{8, 6, 11} {
+				t.Fatalf("building %v, budget %v; want 12/14/9 and 8/6/11", *l.BuildingA, l.BudgetA)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the site meter's reading never counted")
+		}
+	}
+}
