@@ -124,7 +124,7 @@ func (s *Server) siteLoadHistory(w http.ResponseWriter, r *http.Request) {
 
 // siteMeterBody is POST /sites/{id}/meter's body.
 type siteMeterBody struct {
-	CurrentA *[3]float64 `json:"currentA"`
+	CurrentA []float64 `json:"currentA"`
 	At       *string     `json:"at"`
 }
 
@@ -140,11 +140,14 @@ func (s *Server) pushSiteMeter(w http.ResponseWriter, r *http.Request) {
 	if err == nil && b.CurrentA == nil {
 		err = invalidf("currentA is required: the site's current per phase [L1, L2, L3] in amperes")
 	}
+	if err == nil && len(b.CurrentA) != 3 {
+		err = invalidf("currentA must have 3 values, the current on L1, L2 and L3 in amperes; got %d", len(b.CurrentA))
+	}
 	if err != nil {
 		s.reject(w, r, err)
 		return
 	}
-	rd := charging.SiteMeterReading{CurrentA: *b.CurrentA}
+	rd := charging.SiteMeterReading{CurrentA: [3]float64(b.CurrentA)}
 	if at != nil {
 		rd.At = at.UTC()
 	}
