@@ -125,7 +125,7 @@ func (s *Server) siteLoadHistory(w http.ResponseWriter, r *http.Request) {
 // siteMeterBody is POST /sites/{id}/meter's body.
 type siteMeterBody struct {
 	CurrentA []float64 `json:"currentA"`
-	At       *string     `json:"at"`
+	At       *string   `json:"at"`
 }
 
 // POST /api/v1/sites/{id}/meter {currentA: [L1, L2, L3], at}: a reading of
