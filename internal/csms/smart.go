@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -76,7 +77,9 @@ type smartState struct {
 	// peakBuilding is the highest building load a site's meter showed in
 	// the last hour, per site: the failsafe keeps it free.
 	peakBuilding map[string]peak
-	lastLoad     map[string]charging.SiteLoad
+	// subscribed is 1 while the balancer listens to the bus.
+	subscribed atomic.Int32
+	lastLoad   map[string]charging.SiteLoad
 }
 
 type peak struct {
@@ -172,7 +175,8 @@ func (s *Service) runSmart(ctx context.Context) {
 	defer tick.Stop()
 	var delay <-chan time.Time
 	sub := s.bus.Subscribe(charging.EventFilter{})
-	defer func() { sub.Close() }()
+	s.smart.subscribed.Store(1)
+	defer func() { sub.Close(); s.smart.subscribed.Store(0) }()
 	everything := true // reallocate every site with a limit at the next chance
 	for {
 		select {
@@ -210,6 +214,10 @@ func (s *Service) runSmart(ctx context.Context) {
 		}
 	}
 }
+
+// Subscriptions is how many bus subscriptions the service itself holds
+// (the balancer's), so that a count of subscribers can leave them out.
+func (s *Service) Subscriptions() int { return int(s.smart.subscribed.Load()) }
 
 // smartEvent notes what an event changes for the balancer.
 func (s *Service) smartEvent(ctx context.Context, e charging.Event) {

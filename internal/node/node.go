@@ -261,7 +261,8 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	var gw *gateway.Gateway
 	met := metrics.New(metrics.Sources{
 		ConnectedChargers: func() int { return gw.Count() },
-		SSESubscribers:    bus.Subscribers,
+		// The bus's subscribers less the balancer's own (csms).
+		SSESubscribers:    func() int { return max(0, bus.Subscribers()-svc.Subscriptions()) },
 		EventsPublished:   bus.LastID,
 		EventsDropped:     bus.Dropped,
 		UnbootedStrangers: func() int { return gw.Strangers() },
