@@ -133,6 +133,9 @@ type SessionSmart struct {
 	EnergyWantedWh float64    `json:"energyWantedWh,omitempty"`
 	// Priority is the operator's flag: served before the others.
 	Priority bool `json:"priority,omitempty"`
+	// PhasesUsed is how many phases the vehicle uses, as the charger
+	// reported it (OCPP 2.0.1 numberOfPhasesUsed); 0 when not reported.
+	PhasesUsed int `json:"phasesUsed,omitempty"`
 	// Allocation is the limit Joule gives the session now; nil before the
 	// first one or at a site without a limit.
 	Allocation *Allocation `json:"allocation,omitempty"`

@@ -705,6 +705,16 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 		if a != nil {
 			d.PrevA, d.PrevWaiting = a.LimitA, a.State == charging.AllocWaiting
 		}
+		if ses.Smart != nil && !spec.dc {
+			// What the charger says the vehicle uses (2.0.1), until its
+			// readings say more.
+			switch ses.Smart.PhasesUsed {
+			case 1:
+				d.PhaseMask = 1
+			case 2:
+				d.PhaseMask = 3 & spec.mask
+			}
+		}
 		if known[i] {
 			dr := draws[i]
 			if dr.mask != 0 && !spec.dc {

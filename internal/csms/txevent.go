@@ -194,6 +194,14 @@ func (s *Service) amendSession(ctx context.Context, u *unit, chargerID string, e
 	if ses.IDTag == "" && e.IDTag != "" {
 		ses.IDTag, changed = e.IDTag, true
 	}
+	if n := e.NumberOfPhasesUsed; n >= 1 && n <= 3 && (ses.Smart == nil || ses.Smart.PhasesUsed != n) {
+		// Smart charging counts the vehicle on these phases only.
+		sm := charging.SessionSmart{}
+		if ses.Smart != nil {
+			sm = *ses.Smart
+		}
+		sm.PhasesUsed, ses.Smart, changed = n, &sm, true
+	}
 	if ses.ConnectorID == 0 && e.ConnectorID > 0 && ses.Status == charging.SessionActive {
 		ses.ConnectorID, changed = e.ConnectorID, true
 	}

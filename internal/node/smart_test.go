@@ -286,6 +286,14 @@ func siteLoadBalancing(t *testing.T, version string) {
 	if st, _ := cp.VehicleState(6); st.CurrentA[1] != 0 || st.CurrentA[2] != 0 || st.CurrentA[0] < 6 {
 		t.Fatalf("the 1-phase vehicle draws %v, want L1 only", st.CurrentA)
 	}
+	if version == sim.OCPP201 {
+		// A 2.0.1 charger says so itself (numberOfPhasesUsed).
+		var s6 charging.Session
+		call(t, http.MethodGet, api+"/sessions/"+ids[6], nil, &s6)
+		if s6.Smart == nil || s6.Smart.PhasesUsed != 1 {
+			t.Errorf("session 6's smart = %+v, want phasesUsed 1", s6.Smart)
+		}
+	}
 	eventually(t, 10*time.Second, "L2 and L3 less allocated than L1", func() bool {
 		l := load()
 		a := alloc(l, ids[6])
