@@ -921,21 +921,27 @@ func (s *Service) apply(ctx context.Context, site charging.Site, sessions []char
 		}
 		return 0
 	})
+	writes := make([]allocWrite, 0, len(changes))
 	for _, c := range changes {
+		w := allocWrite{ses: c.ses, a: c.a}
 		if c.send {
-			if err := s.sendAllocation(ctx, c.ses, c.a, now); err != nil {
+			p, err := s.sendAllocation(ctx, c.ses, c.a, now)
+			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Warn("smart charging: could not send a session's limit", "site", site.ID, "session", c.ses.ID, "charger", c.ses.ChargerID, "err", err)
 				}
 			} else {
+				w.profile = &p
 				st.mu.Lock()
 				st.sent[c.ses.ID] = now
 				st.mu.Unlock()
 			}
 		}
-		if err := s.writeAllocation(ctx, c.ses, c.a); err != nil && ctx.Err() == nil {
-			s.log.Error("smart charging: record a session's allocation", "session", c.ses.ID, "err", err)
-		}
+		writes = append(writes, w)
+	}
+	// The site's allocations and the profiles sent for them are one write.
+	if err := s.writeAllocations(ctx, writes); err != nil && ctx.Err() == nil {
+		s.log.Error("smart charging: record the site's allocations", "site", site.ID, "err", err)
 	}
 	changed := len(changes) > 0
 	st.mu.Lock()
@@ -953,15 +959,16 @@ func samePlanSlot(a, b charging.PlanSlot) bool {
 }
 
 // sendAllocation sends a session's limit as Joule's TxProfile for its
-// transaction, valid for one lease.
-func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *charging.Allocation, now time.Time) error {
+// transaction, valid for one lease, and returns the profile (to store).
+func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *charging.Allocation, now time.Time) (charging.ChargingProfile, error) {
+	fresh := false
 	if a.ProfileID == 0 {
 		// One profile id per connector, kept from session to session: the
 		// charger replaces it, and the profiles table does not grow with
 		// every session.
 		installed, err := s.store.ListInstalledProfiles(ctx, ses.ChargerID)
 		if err != nil {
-			return err
+			return charging.ChargingProfile{}, err
 		}
 		for _, ip := range installed {
 			if ip.Purpose == charging.PurposeTx && ip.StackLevel == smartStackLevel && ip.ConnectorID == ses.ConnectorID {
@@ -970,8 +977,9 @@ func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *c
 		}
 		if a.ProfileID == 0 {
 			if a.ProfileID, err = s.store.NextChargingProfileID(ctx); err != nil {
-				return err
+				return charging.ChargingProfile{}, err
 			}
+			fresh = true
 		}
 	}
 	start := now.Truncate(time.Second)
@@ -989,8 +997,12 @@ func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *c
 		n := a.Phases
 		p.Schedule.Periods[0].NumberPhases = &n
 	}
-	if err := s.store.SaveChargingProfile(ctx, p); err != nil {
-		return err
+	if fresh {
+		// A new id is reserved at once (the next id is above every stored
+		// one); otherwise the profile is stored with the allocation.
+		if err := s.store.SaveChargingProfile(ctx, p); err != nil {
+			return charging.ChargingProfile{}, err
+		}
 	}
 	p.TransactionID = ses.TransactionID
 	out, err := s.simple(ctx, ses.ChargerID, "SetChargingProfile", map[string]any{"connectorId": ses.ConnectorID, "csChargingProfiles": p},
@@ -1002,48 +1014,72 @@ func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *c
 			return st, err
 		})
 	if err != nil {
-		return err
+		return charging.ChargingProfile{}, err
 	}
 	if out.Status != charging.CommandAccepted {
-		return fmt.Errorf("the charger answered %s", out.Status)
+		return charging.ChargingProfile{}, fmt.Errorf("the charger answered %s", out.Status)
 	}
-	return nil
+	p.TransactionID = ""
+	return p, nil
 }
 
-// writeAllocation records a session's allocation and tells its driver.
-func (s *Service) writeAllocation(ctx context.Context, ses charging.Session, a *charging.Allocation) error {
-	unlock := s.lock(ses.ChargerID)
-	defer unlock()
-	var out charging.Session
+// allocWrite is one session's new allocation, and the profile sent for
+// it (nil when none was).
+type allocWrite struct {
+	ses     charging.Session
+	a       *charging.Allocation
+	profile *charging.ChargingProfile
+}
+
+// writeAllocations records a site's new allocations, and the profiles
+// sent for them, in one unit of work, and tells each driver.
+func (s *Service) writeAllocations(ctx context.Context, ws []allocWrite) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	var out []charging.Session
 	err := s.update(ctx, func(u *unit) error {
-		cur, err := u.tx.GetSession(ctx, ses.ID)
-		if err != nil {
-			return err
+		out = out[:0]
+		for _, w := range ws {
+			if w.profile != nil {
+				if err := u.tx.SaveChargingProfile(ctx, *w.profile); err != nil {
+					return err
+				}
+			}
+			cur, err := u.tx.GetSession(ctx, w.ses.ID)
+			if err != nil {
+				return err
+			}
+			if cur.Status != charging.SessionActive {
+				continue
+			}
+			sm := charging.SessionSmart{}
+			if cur.Smart != nil {
+				sm = *cur.Smart
+			}
+			al := *w.a
+			sm.Allocation = &al
+			cur.Smart = &sm
+			cur.UpdatedAt = w.a.UpdatedAt
+			if err := u.tx.UpdateSession(ctx, cur); err != nil {
+				return err
+			}
+			out = append(out, cur)
+			u.publishSession(charging.EventSessionUpdated, cur, nil)
 		}
-		if cur.Status != charging.SessionActive {
-			return nil
-		}
-		sm := charging.SessionSmart{}
-		if cur.Smart != nil {
-			sm = *cur.Smart
-		}
-		al := *a
-		sm.Allocation = &al
-		cur.Smart = &sm
-		cur.UpdatedAt = a.UpdatedAt
-		if err := u.tx.UpdateSession(ctx, cur); err != nil {
-			return err
-		}
-		out = cur
-		u.publishSession(charging.EventSessionUpdated, cur, nil)
 		return nil
 	})
-	if err != nil || out.ID == "" {
+	if err != nil {
 		return err
 	}
-	if cached, ok := s.cachedSession(out.ChargerID, out.TransactionID); ok {
-		cached.Smart = out.Smart
-		s.rememberLive(cached)
+	// The meter hot path's copies carry the new allocation in its events.
+	for _, ses := range out {
+		unlock := s.lock(ses.ChargerID)
+		if cached, ok := s.cachedSession(ses.ChargerID, ses.TransactionID); ok {
+			cached.Smart = ses.Smart
+			s.rememberLive(cached)
+		}
+		unlock()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package csms_test
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -229,4 +230,71 @@ func TestSiteMeterFromACharger(t *testing.T) {
 			t.Fatal("the site meter's reading never counted")
 		}
 	}
+}
+
+// BenchmarkRebalance200 is one reallocation of a site with 200 active
+// sessions through the whole balancer: the site, its sessions and
+// chargers read from SQLite, the allocation, and (changed) 200 TxProfiles
+// sent to a charger that answers at once and 200 allocations written, or
+// (steady) nothing to send.
+func BenchmarkRebalance200(b *testing.B) {
+	for _, changed := range []bool{true, false} {
+		name := "steady"
+		if changed {
+			name = "changed"
+		}
+		b.Run(name, func(b *testing.B) {
+			f, _, site := smartFixtureB(b)
+			ctx := context.Background()
+			for k := 1; k <= 200; k++ {
+				_, err := f.svc.TransactionStarted(ctx, "CP-1", charging.TransactionStart{ConnectorID: k, IDTag: "T", Timestamp: f.clock.now()})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			limits := []float64{3200, 2400} // 16 A, then 12 A each
+			if _, err := f.svc.Rebalance(ctx, site.ID); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if changed {
+					b.StopTimer()
+					_, err := f.svc.UpdateSite(ctx, site.ID, func(x *charging.Site) error {
+						x.GridLimit.Value = limits[i%2]
+						return nil
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+				}
+				l, err := f.svc.Rebalance(ctx, site.ID)
+				if err != nil || len(l.Sessions) != 200 {
+					b.Fatal(err, len(l.Sessions))
+				}
+				if want := l.BudgetA[0] / 200; changed && math.Abs(l.Sessions[0].Allocation.LimitA-want) > 0.1 {
+					b.Fatalf("allocation %v A, want %v", l.Sessions[0].Allocation.LimitA, want)
+				}
+			}
+		})
+	}
+}
+
+// smartFixtureB is smartFixture for a benchmark.
+func smartFixtureB(b *testing.B) (*fixture, *profileFake, charging.Site) {
+	b.Helper()
+	f := newFixture(b)
+	pf := &profileFake{fakeCommander: f.cmd}
+	f.svc.SetCommander(pf)
+	ctx := context.Background()
+	site, err := f.svc.CreateSite(ctx, charging.Site{Name: "Depot", GridLimit: &charging.GridLimit{Value: 2400, Unit: charging.UnitAmperes}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := site.ID
+	if _, err = f.svc.UpdateCharger(ctx, "CP-1", charging.ChargerUpdate{SiteID: &id}); err != nil {
+		b.Fatal(err)
+	}
+	return f, pf, site
 }
