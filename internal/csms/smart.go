@@ -924,12 +924,19 @@ func (s *Service) apply(ctx context.Context, site charging.Site, sessions []char
 	writes := make([]allocWrite, 0, len(changes))
 	for _, c := range changes {
 		w := allocWrite{ses: c.ses, a: c.a}
-		if c.send {
+		// An offline charger gets its limit when it is back (its connection
+		// marks the site).
+		if c.send && s.cmd.Connected(c.ses.ChargerID) {
 			p, err := s.sendAllocation(ctx, c.ses, c.a, now)
 			if err != nil {
 				if ctx.Err() == nil {
-					s.log.Warn("smart charging: could not send a session's limit", "site", site.ID, "session", c.ses.ID, "charger", c.ses.ChargerID, "err", err)
+					s.log.Warn("smart charging: could not send a session's limit; trying again in a minute", "site", site.ID, "session", c.ses.ID, "charger", c.ses.ChargerID, "err", err)
 				}
+				// Not at every look: a charger that refuses profiles would
+				// fill its command history.
+				st.mu.Lock()
+				st.sent[c.ses.ID] = now.Add(-s.smartLease()/2 + time.Minute)
+				st.mu.Unlock()
 			} else {
 				w.profile = &p
 				st.mu.Lock()

@@ -169,7 +169,8 @@ func TestRebalanceWattsAndRemovedLimit(t *testing.T) {
 }
 
 // A charger that rejects the TxProfile: the allocation stands and it is
-// sent again at the next reallocation.
+// sent again a minute later, not at every look (which would fill the
+// charger's command history).
 func TestRebalanceRetriesARejectedLimit(t *testing.T) {
 	f, pf, site := smartFixture(t)
 	ctx := context.Background()
@@ -181,6 +182,13 @@ func TestRebalanceRetriesARejectedLimit(t *testing.T) {
 	pf.mu.Lock()
 	pf.rejectTx = false
 	pf.mu.Unlock()
+	f.clock.add(30 * time.Second)
+	_, err = f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if sent := pf.take(); len(sent) != 0 {
+		t.Fatalf("30 s after a rejection, sent %+v again", sent)
+	}
+	f.clock.add(31 * time.Second)
 	_, err = f.svc.Rebalance(ctx, site.ID)
 	must(t, err)
 	sent := pf.take()
