@@ -620,3 +620,61 @@ func TestSmartPriorityMeterFailsafe(t *testing.T) {
 	}
 	t.Logf("without Joule the three vehicles draw %.1f / %.1f / %.1f A", total[0], total[1], total[2])
 }
+
+// TestClusterSmartCharging: two chargers of one site on two nodes. The
+// leader's balancer learns both sessions from the bus and limits both,
+// the other node's charger through that node.
+func TestClusterSmartCharging(t *testing.T) {
+	c := newCluster(t, 2)
+	n1, n2 := c.nodes[0], c.nodes[1]
+	ws := "ws://" + c.lb.Addr() + "/ocpp"
+	vehicle := sim.Vehicle{CapacityWh: 80000, SoCPercent: 20, MaxA: 32, Phases: 3}
+	c.lb.Prefer(host(n1))
+	cpA, _ := startSimAt(t, sim.Config{URL: ws, ID: "SM-A", Connectors: 1, MaxPowerW: 22000, Vehicle: vehicle}, n1.Base)
+	c.lb.Prefer(host(n2))
+	cpB, _ := startSimAt(t, sim.Config{URL: ws, ID: "SM-B", Connectors: 1, MaxPowerW: 22000, OCPPVersion: sim.OCPP201, Vehicle: vehicle}, n2.Base)
+
+	api := n1.Base + "/api/v1"
+	var site charging.Site
+	if code, _ := call(t, http.MethodPost, api+"/sites", map[string]any{"name": "Shared", "gridLimit": map[string]any{"value": 20, "unit": "A"}}, &site); code != http.StatusCreated {
+		t.Fatalf("POST /sites = %d", code)
+	}
+	for _, id := range []string{"SM-A", "SM-B"} {
+		if code, _ := call(t, http.MethodPatch, api+"/chargers/"+id, map[string]any{"siteId": site.ID}, nil); code != http.StatusOK {
+			t.Fatalf("PATCH %s = %d", id, code)
+		}
+	}
+	for _, id := range []string{"SM-A", "SM-B"} {
+		var ses charging.Session
+		// Each start is asked on the node that does not hold the charger.
+		base := n2.Base
+		if id == "SM-B" {
+			base = n1.Base
+		}
+		if code, _ := call(t, http.MethodPost, base+"/api/v1/chargers/"+id+"/connectors/1/start", map[string]any{"idTag": "C-" + id}, &ses); code != http.StatusAccepted {
+			t.Fatalf("start %s = %d", id, code)
+		}
+	}
+	eventually(t, 30*time.Second, "both vehicles at 10 A", func() bool {
+		for _, cp := range []*sim.Charger{cpA, cpB} {
+			st, ok := cp.VehicleState(1)
+			if !ok || math.Abs(st.CurrentA[0]-10) > 0.6 {
+				return false
+			}
+		}
+		return true
+	})
+	// Both nodes tell the same allocation.
+	for _, nd := range c.nodes {
+		var l charging.SiteLoad
+		call(t, http.MethodGet, nd.Base+"/api/v1/sites/"+site.ID+"/load", nil, &l)
+		if len(l.Sessions) != 2 {
+			t.Fatalf("load on %s has %d sessions", nd.Base, len(l.Sessions))
+		}
+		for _, s := range l.Sessions {
+			if s.Allocation == nil || s.Allocation.LimitA != 10 {
+				t.Fatalf("load on %s: %s has %+v, want 10 A", nd.Base, s.ChargerID, s.Allocation)
+			}
+		}
+	}
+}
