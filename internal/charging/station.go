@@ -72,6 +72,9 @@ type TransactionStart struct {
 	ReservationID int    // 0: none
 	RemoteStartID int    // 2.0.1 only; 0: none
 	TransactionID string // 2.0.1: the station's id; 1.6: "" (Joule assigns one)
+	// PhasesUsed is the vehicle's phases when the charger says
+	// (2.0.1 numberOfPhasesUsed); 0 when not.
+	PhasesUsed int
 }
 
 // TransactionStartResult is the answer to a transaction start.

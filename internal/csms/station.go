@@ -345,6 +345,9 @@ func (s *Service) transactionStarted(ctx context.Context, u *unit, chargerID str
 	if t.RemoteStartID != 0 {
 		ses.RemoteStartID = t.RemoteStartID
 	}
+	if n := t.PhasesUsed; n >= 1 && n <= 3 {
+		setPhasesUsed(&ses, n)
+	}
 	if info.Status != charging.AuthAccepted && t.IDTag != "" { // 2.0.1 may start before any id token
 		ses.Flags = append(ses.Flags, fmt.Sprintf("started with idTag %s", info.Status))
 	}

@@ -102,6 +102,7 @@ func (s *Service) transactionEvent(ctx context.Context, u *unit, chargerID strin
 		r, err := s.transactionStarted(ctx, u, chargerID, charging.TransactionStart{
 			ConnectorID: e.ConnectorID, IDTag: e.IDTag, MeterStartWh: start, Timestamp: ts,
 			ReservationID: e.ReservationID, RemoteStartID: e.RemoteStartID, TransactionID: e.TransactionID,
+			PhasesUsed: e.NumberOfPhasesUsed,
 		})
 		if err != nil {
 			return res, err
@@ -162,6 +163,16 @@ func (s *Service) transactionEvent(ctx context.Context, u *unit, chargerID strin
 	return res, nil
 }
 
+// setPhasesUsed records the phases the charger says the vehicle uses:
+// smart charging counts it on those only.
+func setPhasesUsed(ses *charging.Session, n int) {
+	sm := charging.SessionSmart{}
+	if ses.Smart != nil {
+		sm = *ses.Smart
+	}
+	sm.PhasesUsed, ses.Smart = n, &sm
+}
+
 // meterSamples stores an event's samples as meter values of its transaction.
 func (s *Service) meterSamples(ctx context.Context, u *unit, chargerID string, e charging.TransactionEvent) error {
 	if len(e.Samples) == 0 {
@@ -194,13 +205,12 @@ func (s *Service) amendSession(ctx context.Context, u *unit, chargerID string, e
 	if ses.IDTag == "" && e.IDTag != "" {
 		ses.IDTag, changed = e.IDTag, true
 	}
-	if n := e.NumberOfPhasesUsed; n >= 1 && n <= 3 && (ses.Smart == nil || ses.Smart.PhasesUsed != n) {
-		// Smart charging counts the vehicle on these phases only.
-		sm := charging.SessionSmart{}
-		if ses.Smart != nil {
-			sm = *ses.Smart
-		}
-		sm.PhasesUsed, ses.Smart, changed = n, &sm, true
+	if n := e.NumberOfPhasesUsed; n >= 1 && n <= 3 && e.EventType != charging.TxEventEnded && (ses.Smart == nil || ses.Smart.PhasesUsed != n) {
+		// The vehicle's phases changed during the transaction (those of
+		// its start are written with the start; after its end they do not
+		// matter).
+		setPhasesUsed(&ses, n)
+		changed = true
 	}
 	if ses.ConnectorID == 0 && e.ConnectorID > 0 && ses.Status == charging.SessionActive {
 		ses.ConnectorID, changed = e.ConnectorID, true
