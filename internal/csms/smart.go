@@ -54,6 +54,8 @@ const (
 	// defaultMaxA is a connector's maximum current per phase when Joule
 	// does not know its maximum power.
 	defaultMaxA = 32.0
+	// smartParallel is how many chargers a reallocation asks at once.
+	smartParallel = 16
 	// meterFresh is how long a site meter reading counts.
 	meterFresh = 2 * time.Minute
 )
@@ -77,6 +79,9 @@ type smartState struct {
 	// peakBuilding is the highest building load a site's meter showed in
 	// the last hour, per site: the failsafe keeps it free.
 	peakBuilding map[string]peak
+	// ids serialises taking a new profile id (NextChargingProfileID, then
+	// saving it) between parallel sends.
+	ids sync.Mutex
 	// subscribed is 1 while the balancer listens to the bus.
 	subscribed atomic.Int32
 	lastLoad   map[string]charging.SiteLoad
@@ -911,18 +916,7 @@ func (s *Service) apply(ctx context.Context, site charging.Site, sessions []char
 		down := prev != nil && a.LimitA < prev.LimitA || prev == nil && a.LimitA == 0
 		changes = append(changes, change{ses: ses, a: a, down: down, send: send})
 	}
-	// Cuts before raises: the site never goes over its limit in between.
-	slices.SortStableFunc(changes, func(x, y change) int {
-		switch {
-		case x.down && !y.down:
-			return -1
-		case !x.down && y.down:
-			return 1
-		}
-		return 0
-	})
-	writes := make([]allocWrite, 0, len(changes))
-	for _, c := range changes {
+	send := func(c change) allocWrite {
 		w := allocWrite{ses: c.ses, a: c.a}
 		// An offline charger gets its limit when it is back (its connection
 		// marks the site).
@@ -944,7 +938,45 @@ func (s *Service) apply(ctx context.Context, site charging.Site, sessions []char
 				st.mu.Unlock()
 			}
 		}
-		writes = append(writes, w)
+		return w
+	}
+	// Cuts before raises: every cut is accepted before the first raise
+	// goes out, so the site never goes over its limit in between. Within
+	// each, chargers are asked in parallel (each charger's own commands
+	// one after the other, as its connection takes them): over a mobile
+	// network a round trip is a few hundred milliseconds.
+	writes := make([]allocWrite, len(changes))
+	var cuts, raises []int
+	for i, c := range changes {
+		if c.down {
+			cuts = append(cuts, i)
+		} else {
+			raises = append(raises, i)
+		}
+	}
+	for _, phase := range [][]int{cuts, raises} {
+		byCharger := map[string][]int{}
+		var order []string
+		for _, i := range phase {
+			id := changes[i].ses.ChargerID
+			if _, ok := byCharger[id]; !ok {
+				order = append(order, id)
+			}
+			byCharger[id] = append(byCharger[id], i)
+		}
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, smartParallel)
+		for _, id := range order {
+			idx := byCharger[id]
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				for _, i := range idx {
+					writes[i] = send(changes[i])
+				}
+			})
+		}
+		wg.Wait()
 	}
 	// The site's allocations and the profiles sent for them are one write.
 	if err := s.writeAllocations(ctx, writes); err != nil && ctx.Err() == nil {
@@ -965,30 +997,35 @@ func samePlanSlot(a, b charging.PlanSlot) bool {
 	return a.From.Equal(b.From) && a.To.Equal(b.To) && a.LimitA == b.LimitA && a.PricePerKWh == b.PricePerKWh
 }
 
+// smartProfileID returns the id of Joule's TxProfile on a session's
+// connector: one id per connector, kept from session to session (the
+// charger replaces it, and the profiles table does not grow with every
+// session). A new id is reserved at once by storing p under it (the next
+// id is above every stored one); chargers are asked in parallel, so one
+// at a time.
+func (s *Service) smartProfileID(ctx context.Context, ses charging.Session, p charging.ChargingProfile) (int, error) {
+	s.smart.ids.Lock()
+	defer s.smart.ids.Unlock()
+	installed, err := s.store.ListInstalledProfiles(ctx, ses.ChargerID)
+	if err != nil {
+		return 0, err
+	}
+	for _, ip := range installed {
+		if ip.Purpose == charging.PurposeTx && ip.StackLevel == smartStackLevel && ip.ConnectorID == ses.ConnectorID {
+			return ip.ProfileID, nil
+		}
+	}
+	id, err := s.store.NextChargingProfileID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p.ID = id
+	return id, s.store.SaveChargingProfile(ctx, p)
+}
+
 // sendAllocation sends a session's limit as Joule's TxProfile for its
 // transaction, valid for one lease, and returns the profile (to store).
 func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *charging.Allocation, now time.Time) (charging.ChargingProfile, error) {
-	fresh := false
-	if a.ProfileID == 0 {
-		// One profile id per connector, kept from session to session: the
-		// charger replaces it, and the profiles table does not grow with
-		// every session.
-		installed, err := s.store.ListInstalledProfiles(ctx, ses.ChargerID)
-		if err != nil {
-			return charging.ChargingProfile{}, err
-		}
-		for _, ip := range installed {
-			if ip.Purpose == charging.PurposeTx && ip.StackLevel == smartStackLevel && ip.ConnectorID == ses.ConnectorID {
-				a.ProfileID = ip.ProfileID
-			}
-		}
-		if a.ProfileID == 0 {
-			if a.ProfileID, err = s.store.NextChargingProfileID(ctx); err != nil {
-				return charging.ChargingProfile{}, err
-			}
-			fresh = true
-		}
-	}
 	start := now.Truncate(time.Second)
 	until := start.Add(s.smartLease())
 	p := charging.ChargingProfile{
@@ -1004,12 +1041,12 @@ func (s *Service) sendAllocation(ctx context.Context, ses charging.Session, a *c
 		n := a.Phases
 		p.Schedule.Periods[0].NumberPhases = &n
 	}
-	if fresh {
-		// A new id is reserved at once (the next id is above every stored
-		// one); otherwise the profile is stored with the allocation.
-		if err := s.store.SaveChargingProfile(ctx, p); err != nil {
+	if p.ID == 0 {
+		id, err := s.smartProfileID(ctx, ses, p)
+		if err != nil {
 			return charging.ChargingProfile{}, err
 		}
+		p.ID, a.ProfileID = id, id
 	}
 	p.TransactionID = ses.TransactionID
 	out, err := s.simple(ctx, ses.ChargerID, "SetChargingProfile", map[string]any{"connectorId": ses.ConnectorID, "csChargingProfiles": p},
