@@ -1,6 +1,9 @@
 package charging
 
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // RegistrationStatus is the answer Joule gave to the charger's last boot.
 type RegistrationStatus string
@@ -11,10 +14,14 @@ const (
 	RegistrationRejected RegistrationStatus = "Rejected"
 )
 
-// OCPP versions, as negotiated in the WebSocket subprotocol.
+// OCPP versions, as negotiated in the WebSocket subprotocol; OCPP-S
+// chargers (SOAP, no subprotocol) are named after their version with an
+// "s".
 const (
 	OCPP16  = "ocpp1.6"
 	OCPP201 = "ocpp2.0.1"
+	OCPP15S = "ocpp1.5s"
+	OCPP16S = "ocpp1.6s"
 )
 
 // Charger is one charging station.
@@ -35,6 +42,10 @@ type Charger struct {
 	MeterType         string `json:"meterType,omitempty"`
 	MeterSerialNumber string `json:"meterSerialNumber,omitempty"`
 	OCPPVersion       string `json:"ocppVersion"` // subprotocol of the current or last connection
+	// SOAPAddress is an OCPP-S charger's own service address (the
+	// wsa:From of its messages, recorded at boot and when it changes):
+	// where Joule calls it. "" for an OCPP-J charger.
+	SOAPAddress string `json:"soapAddress,omitempty"`
 	// TariffID is the charger's tariff ("" for none: its site's applies)
 	// and GroupTariffs driver groups' overrides of it, the operator's like
 	// Name (ResolveTariff).
@@ -143,4 +154,15 @@ type BootInfo struct {
 	IMSI              string
 	MeterType         string
 	MeterSerialNumber string
+}
+
+// ValidSOAPAddress checks an OCPP-S charger's service address (its
+// wsa:From): Joule calls the charger there, so it must be an absolute http
+// or https URL with a host.
+func ValidSOAPAddress(address string) error {
+	u, err := url.Parse(address)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Errorf(EINVALID, "soapAddress %q is not an http or https URL", address)
+	}
+	return nil
 }

@@ -118,7 +118,7 @@ const presenceEvery = 30 * time.Second
 // and did not reconnect elsewhere. A charger seen in the last minute is
 // left alone: it may be connecting right now (claimed a moment after this
 // read).
-func reconcilePresence(ctx context.Context, events charging.StationEvents, store charging.Store, router *cluster.Router, leader func() bool, log *slog.Logger) {
+func reconcilePresence(ctx context.Context, events charging.StationEvents, store charging.Store, router *cluster.Router, leader func() bool, soapSilence time.Duration, log *slog.Logger) {
 	t := time.NewTicker(presenceEvery)
 	defer t.Stop()
 	for {
@@ -130,7 +130,8 @@ func reconcilePresence(ctx context.Context, events charging.StationEvents, store
 		if leader != nil && !leader() {
 			continue
 		}
-		n, err := reconcilePresenceOnce(ctx, events, store, router, time.Now().Add(-time.Minute))
+		now := time.Now()
+		n, err := reconcilePresenceOnce(ctx, events, store, router, now.Add(-time.Minute), now.Add(-soapSilence))
 		if err != nil {
 			log.Warn("cluster: reconcile charger presence", "err", err)
 		} else if n > 0 {
@@ -140,8 +141,9 @@ func reconcilePresence(ctx context.Context, events charging.StationEvents, store
 }
 
 // reconcilePresenceOnce is one pass of reconcilePresence over the chargers
-// last seen before seenBefore.
-func reconcilePresenceOnce(ctx context.Context, events charging.StationEvents, store charging.Store, router *cluster.Router, seenBefore time.Time) (int, error) {
+// last seen before seenBefore; a SOAP charger, which no node holds a
+// connection for, before soapSeenBefore (its heartbeats stopped).
+func reconcilePresenceOnce(ctx context.Context, events charging.StationEvents, store charging.Store, router *cluster.Router, seenBefore, soapSeenBefore time.Time) (int, error) {
 	n := 0
 	q := charging.ChargerQuery{Limit: 500}
 	for {
@@ -150,7 +152,11 @@ func reconcilePresenceOnce(ctx context.Context, events charging.StationEvents, s
 			return n, err
 		}
 		for _, c := range page.Items {
-			if !c.Online || router.Connected(c.ID) || (c.LastSeenAt != nil && c.LastSeenAt.After(seenBefore)) {
+			before := seenBefore
+			if c.SOAPAddress != "" {
+				before = soapSeenBefore
+			}
+			if !c.Online || router.Connected(c.ID) || (c.LastSeenAt != nil && c.LastSeenAt.After(before)) {
 				continue
 			}
 			if err := events.Disconnected(ctx, c.ID); err != nil {

@@ -35,6 +35,7 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/soapcs"
 	"github.com/joule-ev/joule/internal/payment"
 	"github.com/joule-ev/joule/internal/pki"
 	"github.com/joule-ev/joule/internal/postgres"
@@ -291,7 +292,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		readyChecks = append(readyChecks,
 			httpapi.ReadyCheck{Name: "nats", Check: bus.(*natsbus.Bus).Ping},
 			httpapi.ReadyCheck{Name: "cluster", Check: router.Ping})
-		go reconcilePresence(leaderCtx, svc, store, router, leader, log)
+		go reconcilePresence(leaderCtx, svc, store, router, leader, soapSilence(cfg), log)
 	} else {
 		svc.SetCommander(gw)
 	}
@@ -300,6 +301,14 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 
 	mux := http.NewServeMux()
 	mux.Handle("/ocpp/{chargerId}", gw)
+	// OCPP 1.5 and 1.6 over SOAP: one endpoint for every charger, which
+	// names itself in the envelope. It is more specific than the
+	// WebSocket pattern above, which would otherwise take "soap" for a
+	// charger id.
+	soapSrv := soapcs.NewServer(soapcs.Options{Events: events, Admit: gw.AdmitHTTP,
+		Addresses: svc, Sessions: svc, Logger: log,
+		Silence: soapSilence(cfg)})
+	mux.Handle("POST /ocpp/soap", soapSrv)
 	apiHandler := api.Handler()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/livez", apiHandler)
@@ -324,6 +333,15 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	defer stopRun()
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); _ = svc.Run(runCtx) }()
+	soapDone := make(chan struct{})
+	if router == nil {
+		// One node hears every SOAP message. In a cluster any node may,
+		// and the leader's presence pass marks silent ones offline.
+		go func() { defer close(soapDone); soapSrv.Run(runCtx) }()
+	} else {
+		close(soapDone)
+	}
+	defer func() { <-soapDone }()
 	accDone := make(chan struct{})
 	go func() { defer close(accDone); _ = acc.Run(runCtx) }()
 	defer func() { stopRun(); <-accDone }()
@@ -520,4 +538,10 @@ func newAccounts(ctx context.Context, cfg Config, store charging.Store, log *slo
 		ac.OIDC = o
 	}
 	return accounts.New(store, ac), nil
+}
+
+// soapSilence is how long a SOAP charger may be silent before it is
+// offline: two heartbeat intervals and a minute.
+func soapSilence(cfg Config) time.Duration {
+	return 2*cmp.Or(cfg.HeartbeatInterval, 5*time.Minute) + time.Minute
 }

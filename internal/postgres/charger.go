@@ -20,7 +20,7 @@ const chargerColumns = `id, vendor, model, serial_number, firmware_version, icci
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
 	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override,
 	security_profile, min_security_profile, admission, password_set_at, name, site_id,
-	tariff_id, group_tariffs`
+	tariff_id, group_tariffs, soap_address`
 
 // chargerSelect is what scanCharger reads (columns of chargers aliased c):
 // chargerColumns and whether a new password waits for the charger (never
@@ -29,7 +29,7 @@ const chargerSelect = `c.id, c.vendor, c.model, c.serial_number, c.firmware_vers
 	c.meter_type, c.meter_serial_number, c.ocpp_version, c.online, c.last_seen_at, c.last_boot_at,
 	c.registration_status, c.firmware_status, c.diagnostics_status, c.created_at, c.ocpp_version_override,
 	c.security_profile, c.min_security_profile, c.admission, c.password_set_at, c.name, c.site_id,
-	c.tariff_id, c.group_tariffs, c.next_password_hash <> ''`
+	c.tariff_id, c.group_tariffs, c.soap_address, c.next_password_hash <> ''`
 
 // chargerDest returns the scan destinations of chargerSelect into c; fin
 // completes c after the scan.
@@ -40,7 +40,7 @@ func chargerDest(c *charging.Charger) (dest []any, fin func()) {
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &c.LastSeenAt, &c.LastBootAt, &reg,
 		&c.FirmwareStatus, &c.DiagnosticsStatus, &c.CreatedAt, &c.OCPPVersionOverride,
 		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &c.PasswordSetAt, &c.Name, &site,
-		&c.TariffID, &c.GroupTariffs, &c.PasswordPending}
+		&c.TariffID, &c.GroupTariffs, &c.SOAPAddress, &c.PasswordPending}
 	return dest, func() {
 		c.RegistrationStatus = charging.RegistrationStatus(reg)
 		c.Admission = charging.Admission(adm)
@@ -278,7 +278,7 @@ func validSecurity(c charging.Charger) error {
 // (SaveChargerDetails), and the
 // password hashes (never written here).
 const upsertChargerSQL = `INSERT INTO chargers (` + chargerColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
 	ON CONFLICT (id) DO UPDATE SET
 		vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 		firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -288,7 +288,8 @@ const upsertChargerSQL = `INSERT INTO chargers (` + chargerColumns + `)
 		registration_status = excluded.registration_status,
 		firmware_status = excluded.firmware_status, diagnostics_status = excluded.diagnostics_status,
 		security_profile = excluded.security_profile, min_security_profile = excluded.min_security_profile,
-		admission = excluded.admission, password_set_at = excluded.password_set_at`
+		admission = excluded.admission, password_set_at = excluded.password_set_at,
+		soap_address = excluded.soap_address`
 
 // chargerArgs are c's values for chargerColumns.
 func chargerArgs(c *charging.Charger) []any {
@@ -300,7 +301,7 @@ func chargerArgs(c *charging.Charger) []any {
 		c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, c.LastSeenAt, c.LastBootAt,
 		string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, c.CreatedAt,
 		c.OCPPVersionOverride, c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), c.PasswordSetAt,
-		c.Name, site, c.TariffID, groupTariffsArg(c.GroupTariffs)}
+		c.Name, site, c.TariffID, groupTariffsArg(c.GroupTariffs), c.SOAPAddress}
 }
 
 // prepareCharger checks c and fills its defaults (an empty Admission is

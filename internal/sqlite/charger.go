@@ -17,7 +17,7 @@ const chargerColumns = `id, vendor, model, serial_number, firmware_version, icci
 	meter_type, meter_serial_number, ocpp_version, online, last_seen_at, last_boot_at,
 	registration_status, firmware_status, diagnostics_status, created_at, ocpp_version_override,
 	security_profile, min_security_profile, admission, password_set_at, name, site_id,
-	tariff_id, group_tariffs`
+	tariff_id, group_tariffs, soap_address`
 
 // chargerSelect is what scanCharger reads: chargerColumns and whether a
 // new password waits for the charger (never the hashes themselves).
@@ -36,7 +36,7 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 		&c.MeterType, &c.MeterSerialNumber, &c.OCPPVersion, &c.Online, &lastSeen, &lastBoot, &reg,
 		&c.FirmwareStatus, &c.DiagnosticsStatus, &created, &c.OCPPVersionOverride,
 		&c.SecurityProfile, &c.MinSecurityProfile, &adm, &pwSet, &c.Name, &site,
-		&c.TariffID, &groups, &c.PasswordPending)
+		&c.TariffID, &groups, &c.SOAPAddress, &c.PasswordPending)
 	if err != nil {
 		return charging.Charger{}, err
 	}
@@ -270,7 +270,7 @@ func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *char
 	}
 	return s.write(ctx, "save charger "+c.ID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chargers (`+chargerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET
 				vendor = excluded.vendor, model = excluded.model, serial_number = excluded.serial_number,
 				firmware_version = excluded.firmware_version, iccid = excluded.iccid, imsi = excluded.imsi,
@@ -280,13 +280,15 @@ func (s *Store) saveCharger(ctx context.Context, c charging.Charger, creds *char
 				registration_status = excluded.registration_status,
 				firmware_status = excluded.firmware_status, diagnostics_status = excluded.diagnostics_status,
 				security_profile = excluded.security_profile, min_security_profile = excluded.min_security_profile,
-				admission = excluded.admission, password_set_at = excluded.password_set_at`,
+				admission = excluded.admission, password_set_at = excluded.password_set_at,
+				soap_address = excluded.soap_address`,
 			c.ID, c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion, c.ICCID, c.IMSI,
 			c.MeterType, c.MeterSerialNumber, c.OCPPVersion, c.Online, nullTime(c.LastSeenAt), nullTime(c.LastBootAt),
 			string(c.RegistrationStatus), c.FirmwareStatus, c.DiagnosticsStatus, toMicro(c.CreatedAt),
 			c.OCPPVersionOverride, // kept on update: SetOCPPVersionOverride is its only writer
 			c.SecurityProfile, c.MinSecurityProfile, string(c.Admission), nullTime(c.PasswordSetAt),
-			c.Name, nullString(c.SiteID), c.TariffID, groups) // kept on update: SaveChargerDetails is their writer
+			c.Name, nullString(c.SiteID), c.TariffID, groups, // kept on update: SaveChargerDetails is their writer
+			c.SOAPAddress)
 		if isForeignKey(err) {
 			return charging.Errorf(charging.ENOTFOUND, "site %s not found", c.SiteID)
 		}

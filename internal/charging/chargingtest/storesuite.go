@@ -36,6 +36,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"ListChargers", testListChargers},
 		{"TouchCharger", testTouchCharger},
 		{"SetChargerPresence", testSetChargerPresence},
+		{"ChargerSOAPAddress", testChargerSOAPAddress},
 		{"SetAllOffline", testSetAllOffline},
 		{"UsageReport", testUsageReport}, // reportsuite.go
 		{"UsageReportInvalid", testUsageReportInvalid},
@@ -449,6 +450,32 @@ func testTouchCharger(t *testing.T, s charging.Store) {
 	must(t, s.TouchCharger(ctx, "nope", seen), "TouchCharger of a missing charger")
 	_, err = s.GetCharger(ctx, "nope")
 	wantCode(t, err, charging.ENOTFOUND, "GetCharger after TouchCharger of a missing charger")
+}
+
+// testChargerSOAPAddress: an OCPP-S charger's service address round-trips
+// through SaveCharger, in GetCharger and ListChargers, is changed by a later
+// save, and is empty for a charger saved without one.
+func testChargerSOAPAddress(t *testing.T, s charging.Store) {
+	ctx := context.Background()
+	c := charger("CP-S")
+	c.OCPPVersion, c.SOAPAddress = charging.OCPP16S, "http://10.0.0.5:8080/ocpp/ChargePointService"
+	must(t, s.SaveCharger(ctx, c), "SaveCharger")
+	must(t, s.SaveCharger(ctx, charger("CP-J")), "SaveCharger without an address")
+	got, err := s.GetCharger(ctx, "CP-S")
+	must(t, err, "GetCharger")
+	checkEqual(t, "saved with an address", normCharger(got), normCharger(c))
+
+	c.SOAPAddress = "https://cp.example.com/ocpp"
+	must(t, s.SaveCharger(ctx, c), "SaveCharger with a new address")
+	page, err := s.ListChargers(ctx, charging.ChargerQuery{})
+	must(t, err, "ListChargers")
+	addr := map[string]string{}
+	for _, x := range page.Items {
+		addr[x.ID] = x.SOAPAddress
+	}
+	if addr["CP-S"] != c.SOAPAddress || addr["CP-J"] != "" || len(addr) != 2 {
+		t.Errorf("listed addresses = %v, want CP-S at %s and CP-J at none", addr, c.SOAPAddress)
+	}
 }
 
 func testSetChargerPresence(t *testing.T, s charging.Store) {

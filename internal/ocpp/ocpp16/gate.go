@@ -34,7 +34,11 @@ func (s *Station) gate(ctx context.Context, action string) error {
 		s.mu.Unlock()
 	}
 	if reg != charging.RegistrationAccepted {
-		s.bootAsker.Ask(ctx, s.conn, s.log, reg, &TriggerMessageRequest{RequestedMessage: MessageTriggerBootNotification})
+		// A Station serving an OCPP-S charger has no connection to ask
+		// over: that charger boots again at its own interval.
+		if s.conn != nil {
+			s.bootAsker.Ask(ctx, s.conn, s.log, reg, &TriggerMessageRequest{RequestedMessage: MessageTriggerBootNotification})
+		}
 		return ocppj.Errorf(ocppj.SecurityError, "%s before the BootNotification was Accepted (registration %s)", action, reg)
 	}
 	return nil

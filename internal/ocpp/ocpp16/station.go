@@ -30,7 +30,9 @@ type Station struct {
 	bootAsker ocppdomain.BootAsker        // asks a Pending charger to boot, once
 }
 
-// NewStation returns the adapter for one connection.
+// NewStation returns the adapter for one connection. conn is nil for a
+// charger speaking OCPP 1.6 over SOAP: HandleCall then serves its requests
+// (and never calls the charger back), and it gets no commands over conn.
 func NewStation(chargerID string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) *Station {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

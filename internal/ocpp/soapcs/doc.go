@@ -1,0 +1,12 @@
+// Package soapcs is Joule's central-system service for chargers that speak
+// OCPP 1.5 or 1.6 over SOAP (OCPP-S): one HTTP endpoint that reads an
+// envelope, admits its charger by the rules OCPP-J chargers follow, turns
+// the typed SOAP body into the 1.6 JSON request the ocpp16 adapter already
+// answers, and turns its answer back into the typed SOAP response.
+//
+// Reusing ocpp16.Station keeps one translation into the domain: a SOAP
+// charger's messages are validated twice (against the WSDL's schema by the
+// generated types, then against the OCA JSON schema) and reach
+// charging.StationEvents exactly as an OCPP-J 1.6 charger's do. OCPP 1.5
+// bodies are first mapped to their 1.6 shapes (convert15.go).
+package soapcs

@@ -1,0 +1,393 @@
+package soapcs
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
+	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/soap"
+	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
+	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
+)
+
+// Addresses records where a SOAP charger's own service listens, so that
+// Joule can call it (csms.Service.SOAPChargerSeen).
+type Addresses interface {
+	SOAPChargerSeen(ctx context.Context, chargerID, address string) error
+}
+
+// Sessions lists sessions; the server asks it whether a transaction runs
+// on a 1.5 connector that reports Occupied.
+type Sessions interface {
+	ListSessions(ctx context.Context, q charging.SessionQuery) (charging.Page[charging.Session], error)
+}
+
+// Options configure a Server. Events is required.
+type Options struct {
+	Events charging.StationEvents
+	// Admit applies the OCPP-J admission rules to a request that speaks
+	// for chargerID (gateway.Gateway.AdmitHTTP); when it returns false it
+	// has answered. nil admits every request.
+	Admit func(w http.ResponseWriter, r *http.Request, chargerID string) bool
+	// Addresses records the charger's wsa:From; nil records nothing.
+	Addresses Addresses
+	// Sessions resolves 1.5's Occupied; nil maps it to Preparing always.
+	Sessions Sessions
+	Logger   *slog.Logger
+	// MaxBytes bounds an envelope (soap.DefaultMaxBytes if <= 0).
+	MaxBytes int64
+	// Silence is how long a charger that this server heard from may stay
+	// silent before Run marks it offline: its heartbeats stopped (default
+	// DefaultSilence: two 5-minute heartbeat intervals and a minute).
+	Silence time.Duration
+}
+
+// DefaultSilence is Options.Silence's default.
+const DefaultSilence = 11 * time.Minute
+
+// Server is the central-system service at POST /ocpp/soap.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	refresh time.Duration // onlineRefresh; shorter in tests
+
+	mu sync.Mutex
+	// stations keeps one adapter per charger, so that the registration a
+	// BootNotification set gates the next messages as on a connection.
+	// It holds admitted chargers only. Guarded by mu.
+	stations map[string]*ocpp16.Station
+	// heard holds when this server last heard from each charger;
+	// addresses the service address last recorded for each. Guarded by mu.
+	heard     map[string]time.Time
+	addresses map[string]string
+}
+
+// NewServer returns the service.
+func NewServer(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Silence <= 0 {
+		opts.Silence = DefaultSilence
+	}
+	return &Server{opts: opts, log: log, refresh: onlineRefresh, stations: map[string]*ocpp16.Station{},
+		heard: map[string]time.Time{}, addresses: map[string]string{}}
+}
+
+// operations indexes each version's central-system operations by name.
+var operations = map[soap.Version]map[string]op{}
+
+// op is one operation of either version's table.
+type op struct {
+	newRequest  func() validator
+	newResponse func() validator
+}
+
+type validator interface{ Validate() error }
+
+func init() {
+	operations[soap.V16] = map[string]op{}
+	for _, o := range ocpp16s.CentralSystemOperations {
+		operations[soap.V16][o.Name] = op{
+			newRequest:  func() validator { return o.NewRequest() },
+			newResponse: func() validator { return o.NewResponse() },
+		}
+	}
+	operations[soap.V15] = map[string]op{}
+	for _, o := range ocpp15.CentralSystemOperations {
+		operations[soap.V15][o.Name] = op{
+			newRequest:  func() validator { return o.NewRequest() },
+			newResponse: func() validator { return o.NewResponse() },
+		}
+	}
+}
+
+// ServeHTTP answers one envelope. Every failure before the domain ran is a
+// fault with nothing stored: the envelope, the operation and the body are
+// checked, and the charger admitted, before any event is recorded.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	msg, err := soap.ReadRequest(r, s.opts.MaxBytes)
+	if err != nil {
+		ns, relates := "", ""
+		if msg != nil {
+			relates = msg.MessageID
+			if _, _, ok := soap.LookupNamespace(msg.Body.Space); ok {
+				ns = msg.Body.Space
+			}
+		}
+		s.fault(w, soap.FaultFor(err, ns), relates, msg)
+		return
+	}
+	ns := msg.Body.Space
+	if msg.Fault != nil || msg.Response || msg.Service != soap.CentralSystem {
+		// A fault, a response, or a message of the charger's own service
+		// sent here: none is a request this service answers.
+		s.fault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
+		return
+	}
+	o, ok := operations[msg.Version][msg.Operation]
+	if !ok {
+		s.fault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
+		return
+	}
+	req := o.newRequest()
+	if err := msg.UnmarshalBody(req); err != nil {
+		// encoding/xml fails on a value of the wrong type (a word where
+		// an integer or a dateTime belongs).
+		s.fault(w, soap.SenderFault(ns, soap.SubcodeTypeConstraintViolation, err.Error()), msg.MessageID, msg)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.fault(w, soap.SenderFault(ns, validationSubcode(err), err.Error()), msg.MessageID, msg)
+		return
+	}
+	if msg.From != "" && msg.From != soap.Anonymous {
+		// Joule will call the charger at its wsa:From: an address it
+		// cannot call is refused before anything is stored.
+		if err := charging.ValidSOAPAddress(msg.From); err != nil {
+			s.fault(w, &soap.Fault{Code: soap.CodeSender, Subcodes: []xml.Name{{Space: soap.NSAddressing, Local: soap.SubcodeInvalidAddressingHeader}},
+				Reason: "wsa:From: " + charging.ErrorMessage(err)}, msg.MessageID, msg)
+			return
+		}
+	}
+	id := msg.ChargeBoxIdentity
+	if s.opts.Admit != nil && !s.opts.Admit(w, r, id) {
+		return
+	}
+	ctx := r.Context()
+	var payload json.RawMessage
+	if msg.Version == soap.V15 {
+		payload, err = request15(ctx, id, req, s.occupied)
+	} else {
+		payload, err = toJSON(req)
+	}
+	if err != nil {
+		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
+		s.log.Error("soap: converting a request", "charger", id, "operation", msg.Operation, "err", err)
+		return
+	}
+	if err := s.seen(ctx, id, msg); err != nil {
+		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
+		return
+	}
+	out, err := s.station(id).HandleCall(ctx, msg.Operation, payload)
+	if err != nil {
+		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
+		return
+	}
+	resp, err := s.response(msg.Version, o, out)
+	if err != nil {
+		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
+		s.log.Error("soap: converting a response", "charger", id, "operation", msg.Operation, "err", err)
+		return
+	}
+	if err := soap.WriteResponse(w, msg.Reply(resp)); err != nil {
+		s.log.Warn("soap: writing a response", "charger", id, "operation", msg.Operation, "err", err)
+	}
+}
+
+// response turns the 1.6 JSON answer into the version's typed response,
+// checked against its schema so that a charger never gets a body its WSDL
+// forbids.
+func (s *Server) response(v soap.Version, o op, out any) (validator, error) {
+	payload, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	resp := o.newResponse()
+	if v == soap.V15 {
+		err = response15(payload, resp)
+	} else {
+		err = fromJSON(payload, resp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp, resp.Validate()
+}
+
+// onlineRefresh is how long a charger may be silent before its next
+// message marks it online again (Connected) rather than only seen: Run,
+// or in a cluster the leader's presence pass (node.reconcilePresence),
+// marks a silent SOAP charger offline, and the next message after such a
+// silence must undo that.
+const onlineRefresh = time.Minute
+
+// Run marks offline, until ctx ends, the chargers this server heard from
+// whose messages stopped for Options.Silence: a SOAP charger has no
+// connection whose end says so. Their next message marks them online again.
+func (s *Server) Run(ctx context.Context) {
+	every := min(s.opts.Silence/4, 30*time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.expire(ctx, time.Now())
+		}
+	}
+}
+
+// expire marks offline the chargers silent since before now less Silence.
+func (s *Server) expire(ctx context.Context, now time.Time) {
+	var silent []string
+	s.mu.Lock()
+	for id, last := range s.heard {
+		if now.Sub(last) > s.opts.Silence {
+			silent = append(silent, id)
+			delete(s.heard, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range silent {
+		s.log.Info("SOAP charger silent: offline", "charger", id, "silence", s.opts.Silence.String())
+		if err := s.opts.Events.Disconnected(ctx, id); err != nil && ctx.Err() == nil {
+			s.log.Error("mark a silent SOAP charger offline", "charger", id, "err", err)
+		}
+	}
+}
+
+// seen records the charger's presence and its service address. A SOAP
+// charger has no connection: it is marked online (Connected) at every
+// BootNotification, the first time this server hears from it, and after a
+// silence of onlineRefresh; every other message counts as a sign of life,
+// as a heartbeat does. Connected drops the charger's cached live sessions,
+// which only costs the next meter report a read. Run marks a charger
+// offline when its messages stop.
+func (s *Server) seen(ctx context.Context, id string, msg *soap.Message) error {
+	version := charging.OCPP16S
+	if msg.Version == soap.V15 {
+		version = charging.OCPP15S
+	}
+	boot := msg.Operation == "BootNotification"
+	now := time.Now()
+	s.mu.Lock()
+	last, heard := s.heard[id]
+	s.mu.Unlock()
+	switch {
+	case boot || !heard || now.Sub(last) > s.refresh:
+		if err := s.opts.Events.Connected(ctx, id, version); err != nil {
+			return err
+		}
+	case msg.Operation != "Heartbeat":
+		// Heartbeat records this itself.
+		if _, err := s.opts.Events.Heartbeat(ctx, id); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.heard[id] = now
+	s.mu.Unlock()
+	return s.recordAddress(ctx, id, msg.From, boot)
+}
+
+// recordAddress stores the charger's wsa:From at each boot, and whenever a
+// later message names another address. Anonymous is no address to call.
+func (s *Server) recordAddress(ctx context.Context, id, from string, boot bool) error {
+	if s.opts.Addresses == nil || from == "" || from == soap.Anonymous {
+		return nil
+	}
+	s.mu.Lock()
+	same := s.addresses[id] == from
+	s.mu.Unlock()
+	if same && !boot {
+		return nil
+	}
+	if err := s.opts.Addresses.SOAPChargerSeen(ctx, id, from); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.addresses[id] = from
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) station(id string) *ocpp16.Station {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stations[id]
+	if st == nil {
+		st = ocpp16.NewStation(id, nil, s.opts.Events, s.log.With("charger", id, "protocol", "ocpp-s"))
+		s.stations[id] = st
+	}
+	return st
+}
+
+// occupied reports whether a transaction runs on the connector.
+func (s *Server) occupied(ctx context.Context, chargerID string, connectorID int) (bool, error) {
+	if s.opts.Sessions == nil {
+		return false, nil
+	}
+	p, err := s.opts.Sessions.ListSessions(ctx, charging.SessionQuery{ChargerID: chargerID, ConnectorID: connectorID,
+		Status: []charging.SessionStatus{charging.SessionActive}, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(p.Items) > 0, nil
+}
+
+func (s *Server) fault(w http.ResponseWriter, f *soap.Fault, relatesTo string, msg *soap.Message) {
+	attrs := []any{"fault", f.Error()}
+	if msg != nil {
+		attrs = append(attrs, "charger", msg.ChargeBoxIdentity, "action", msg.Action)
+	}
+	s.log.Warn("soap: answered a fault", attrs...)
+	if err := soap.WriteFault(w, f, relatesTo); err != nil {
+		s.log.Warn("soap: writing a fault", "err", err)
+	}
+}
+
+// validationSubcode names the OCPP fault for a body its schema forbids: a
+// missing element, or too few or too many, is an occurrence violation; any
+// other value out of bounds a property one.
+func validationSubcode(err error) string {
+	var reason string
+	var v16 *ocpp16s.ValidationError
+	var v15 *ocpp15.ValidationError
+	switch {
+	case errors.As(err, &v16):
+		reason = v16.Reason
+	case errors.As(err, &v15):
+		reason = v15.Reason
+	}
+	if reason == "required element is missing" || strings.Contains(reason, " elements, want ") {
+		return soap.SubcodeOccurenceConstraintViolation
+	}
+	return soap.SubcodePropertyConstraintViolation
+}
+
+// domainFault maps an error of the ocpp16 adapter (an *ocppj.Error: the
+// CALLERROR an OCPP-J charger would get) to the SOAP fault of the same
+// name. The charger's mistakes are Sender faults; InternalError and
+// GenericError are Receiver faults, which the charger may retry.
+func domainFault(ns string, err error) *soap.Fault {
+	var ce *ocppj.Error
+	if !errors.As(err, &ce) {
+		return soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error")
+	}
+	reason := ce.Description
+	if reason == "" {
+		reason = string(ce.Code)
+	}
+	switch ce.Code {
+	case ocppj.InternalError, ocppj.GenericError:
+		return soap.ReceiverFault(ns, string(ce.Code), reason)
+	case ocppj.FormatViolation, ocppj.MessageTypeNotSupported, ocppj.RpcFrameworkError:
+		return soap.SenderFault(ns, soap.SubcodeFormationViolation, reason)
+	case ocppj.OccurrenceConstraintViolation:
+		return soap.SenderFault(ns, soap.SubcodeOccurenceConstraintViolation, reason)
+	}
+	return soap.SenderFault(ns, string(ce.Code), reason)
+}
