@@ -150,12 +150,11 @@ const (
 
 // Allocation reasons.
 const (
-	ReasonSiteLimit   = "site_limit"     // shared with the site's other sessions
-	ReasonGridSignal  = "grid_signal"    // a grid operator's signal lowered the site
-	ReasonDeparture   = "departure_plan" // the departure plan waits for cheaper hours
-	ReasonVehicle     = "vehicle"        // the vehicle draws less; headroom went to others
-	ReasonNoCapacity  = "no_capacity"    // the site cannot give the minimum: waiting in line
-	ReasonUnconstrain = ""               // not limited
+	ReasonSiteLimit  = "site_limit"     // shared with the site's other sessions
+	ReasonGridSignal = "grid_signal"    // a grid operator's signal lowered the site
+	ReasonDeparture  = "departure_plan" // the departure plan waits for cheaper hours
+	ReasonVehicle    = "vehicle"        // the vehicle draws less; headroom went to others
+	ReasonNoCapacity = "no_capacity"    // the site cannot give the minimum: waiting in line
 )
 
 // Allocation is one session's share of its site.

@@ -312,13 +312,18 @@ func (s *Service) smartEvent(ctx context.Context, e charging.Event) {
 		st.mu.Lock()
 		delete(st.failsafe, e.ChargerID)
 		st.mu.Unlock()
-		s.forgetSent(ctx, e.ChargerID)
+		if s.leader() {
+			// Only the leader sends limits (a new leader starts with none
+			// sent): other nodes skip the store read a connect would cost.
+			s.forgetSent(ctx, e.ChargerID)
+		}
 		s.markSite(s.siteOf(ctx, e.ChargerID))
 	}
 }
 
 // smartOnly reports whether a session.updated event is the balancer's own
-// allocation write (it carries the SmartWrite flag in memory only).
+// allocation write: writeAllocations sets the session's UpdatedAt to the
+// allocation's.
 func smartOnly(ses *charging.Session) bool {
 	return ses.Smart != nil && ses.Smart.Allocation != nil && ses.Smart.Allocation.UpdatedAt.Equal(ses.UpdatedAt)
 }
@@ -639,19 +644,7 @@ func specOf(chargers []charging.Charger, chargerID string, connectorID int) conn
 
 // allocate computes the site's allocation: it decides, it sends nothing.
 func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []charging.Charger, sessions []charging.Session, now time.Time) charging.SiteLoad {
-	normal := site.GridLimit.PerPhaseA()
-	load := charging.SiteLoad{SiteID: site.ID, NormalLimitA: normal, LimitA: normal, At: now, Sessions: []charging.SessionLoad{}}
-	if g := site.GridSignal; g.Active(now) {
-		sig := charging.GridLimit{Value: g.Limit, Unit: g.Unit}.PerPhaseA()
-		if sig < normal {
-			load.LimitA = sig
-		}
-		sg := *g
-		load.GridSignal = &sg
-	}
-	if site.Reserve != nil {
-		load.ReserveA = site.Reserve.PerPhaseA()
-	}
+	load := siteLimits(site, now)
 	st := &s.smart
 	st.mu.Lock()
 	draws := make([]sessionDraw, len(sessions))
@@ -786,6 +779,27 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 			sl.Priority, sl.DepartureTime, sl.EnergyWantedWh = ses.Smart.Priority, ses.Smart.DepartureTime, ses.Smart.EnergyWantedWh
 		}
 		load.Sessions = append(load.Sessions, sl)
+	}
+	return load
+}
+
+// siteLimits is a site's load without its sessions: its own limit, the
+// grid signal's when lower, and its reserve, per phase (0 without a
+// gridLimit).
+func siteLimits(site charging.Site, now time.Time) charging.SiteLoad {
+	load := charging.SiteLoad{SiteID: site.ID, At: now, Sessions: []charging.SessionLoad{}}
+	if site.GridLimit == nil {
+		return load
+	}
+	load.NormalLimitA = site.GridLimit.PerPhaseA()
+	load.LimitA = load.NormalLimitA
+	if g := site.GridSignal; g.Active(now) {
+		load.LimitA = min(load.LimitA, charging.GridLimit{Value: g.Limit, Unit: g.Unit}.PerPhaseA())
+		sg := *g
+		load.GridSignal = &sg
+	}
+	if site.Reserve != nil {
+		load.ReserveA = site.Reserve.PerPhaseA()
 	}
 	return load
 }
@@ -1097,13 +1111,8 @@ func (s *Service) writeAllocations(ctx context.Context, ws []allocWrite) error {
 			if cur.Status != charging.SessionActive {
 				continue
 			}
-			sm := charging.SessionSmart{}
-			if cur.Smart != nil {
-				sm = *cur.Smart
-			}
 			al := *w.a
-			sm.Allocation = &al
-			cur.Smart = &sm
+			changeSmart(&cur, func(sm *charging.SessionSmart) { sm.Allocation = &al })
 			cur.UpdatedAt = w.a.UpdatedAt
 			if err := u.tx.UpdateSession(ctx, cur); err != nil {
 				return err
@@ -1146,9 +1155,7 @@ func (s *Service) unbalance(ctx context.Context, sessions []charging.Session) {
 			if err != nil || cur.Smart == nil {
 				return err
 			}
-			sm := *cur.Smart
-			sm.Allocation = nil
-			cur.Smart = &sm
+			changeSmart(&cur, func(sm *charging.SessionSmart) { sm.Allocation = nil })
 			cur.UpdatedAt = s.utcNow()
 			if err := u.tx.UpdateSession(ctx, cur); err != nil {
 				return err
@@ -1324,21 +1331,7 @@ func (s *Service) SiteLoad(ctx context.Context, siteID string) (charging.SiteLoa
 		return charging.SiteLoad{}, err
 	}
 	now := s.utcNow()
-	load := charging.SiteLoad{SiteID: siteID, At: now, Sessions: []charging.SessionLoad{}}
-	if site.GridLimit != nil {
-		load.NormalLimitA = site.GridLimit.PerPhaseA()
-		load.LimitA = load.NormalLimitA
-		if g := site.GridSignal; g.Active(now) {
-			if v := (charging.GridLimit{Value: g.Limit, Unit: g.Unit}).PerPhaseA(); v < load.LimitA {
-				load.LimitA = v
-			}
-			sg := *g
-			load.GridSignal = &sg
-		}
-		if site.Reserve != nil {
-			load.ReserveA = site.Reserve.PerPhaseA()
-		}
-	}
+	load := siteLimits(site, now)
 	st := &s.smart
 	st.mu.Lock()
 	mem, had := st.lastLoad[siteID]
@@ -1469,12 +1462,7 @@ func (s *Service) SetSessionPriority(ctx context.Context, sessionID string, prio
 		if !cur.Status.Open() {
 			return charging.Errorf(charging.ECONFLICT, "session %s is %s: only an open session has a priority", sessionID, cur.Status)
 		}
-		sm := charging.SessionSmart{}
-		if cur.Smart != nil {
-			sm = *cur.Smart
-		}
-		sm.Priority = priority
-		cur.Smart = &sm
+		changeSmart(&cur, func(sm *charging.SessionSmart) { sm.Priority = priority })
 		cur.UpdatedAt = s.utcNow()
 		if err := u.tx.UpdateSession(ctx, cur); err != nil {
 			return err
@@ -1491,6 +1479,18 @@ func (s *Service) SetSessionPriority(ctx context.Context, sessionID string, prio
 		s.rememberLive(cached)
 	}
 	return out, nil
+}
+
+// changeSmart changes a copy of a session's smart-charging state (a new
+// one when it has none): a session read from the live cache shares its
+// pointer with the cached copy, which must not change under it.
+func changeSmart(ses *charging.Session, change func(*charging.SessionSmart)) {
+	sm := charging.SessionSmart{}
+	if ses.Smart != nil {
+		sm = *ses.Smart
+	}
+	change(&sm)
+	ses.Smart = &sm
 }
 
 // smartStart checks and keeps a start request's departure wish.

@@ -166,11 +166,7 @@ func (s *Service) transactionEvent(ctx context.Context, u *unit, chargerID strin
 // setPhasesUsed records the phases the charger says the vehicle uses:
 // smart charging counts it on those only.
 func setPhasesUsed(ses *charging.Session, n int) {
-	sm := charging.SessionSmart{}
-	if ses.Smart != nil {
-		sm = *ses.Smart
-	}
-	sm.PhasesUsed, ses.Smart = n, &sm
+	changeSmart(ses, func(sm *charging.SessionSmart) { sm.PhasesUsed = n })
 }
 
 // meterSamples stores an event's samples as meter values of its transaction.
