@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/joule-ev/joule/internal/node"
 	"github.com/joule-ev/joule/internal/sim"
 )
@@ -227,6 +228,10 @@ func TestBrowserSmart(t *testing.T) {
 		}
 		tb.wait("a session waiting", `[...document.querySelectorAll("#allocations tr[data-state=waiting]")].some(r => r.checkVisibility())`, 15*time.Second)
 		rowsMatch(t, s, tb, site, "the rows under the signal")
+		// A reload (a new page, a new event stream) shows the same.
+		tb.run(chromedp.Reload())
+		tb.wait("the signal's limit after a reload", shownText("#limit-now")+`.startsWith("12.0 A per phase")`, 5*time.Second)
+		rowsMatch(t, s, tb, site, "the rows after a reload")
 		tb.fullScreenshot("operator-site-signal.png")
 
 		// Dana's page follows: her notice says what the API says now, and
@@ -237,6 +242,11 @@ func TestBrowserSmart(t *testing.T) {
 		if a.State == "waiting" {
 			dana.wait("the waiting title", textOf("h1")+` === "Waiting to charge"`, 5*time.Second)
 		}
+		// And after Dana's page reloads.
+		dana.run(chromedp.Reload())
+		noticeMatches(t, "the 12 A signal, after a reload", func(a *allocation) bool {
+			return a.State == "waiting" || (a.State == "limited" && a.LimitA <= 6.5)
+		})
 		dana.screenshot("driver-smart-signal.png")
 
 		// Priority for the waiting session: the API has it, the toggle
