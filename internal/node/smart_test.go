@@ -241,7 +241,18 @@ func siteLoadBalancing(t *testing.T, version string) {
 		ids[k] = start(k)
 	}
 	drawing("four sessions at 7 A", 7, 1, 2, 3, 4)
-	l := load()
+	// The allocations are recorded once the site's profiles are all
+	// answered, a moment after the cars follow them.
+	var l charging.SiteLoad
+	eventually(t, 5*time.Second, "the four allocations recorded", func() bool {
+		l = load()
+		for k := 1; k <= 4; k++ {
+			if a := alloc(l, ids[k]); a == nil || a.LimitA != 7 {
+				return false
+			}
+		}
+		return true
+	})
 	if l.LimitA != 32 || l.BudgetA != [3]float64{28, 28, 28} || len(l.Sessions) != 4 {
 		t.Fatalf("load = limit %v budget %v sessions %d, want 32, 28 per phase, 4", l.LimitA, l.BudgetA, len(l.Sessions))
 	}
@@ -319,7 +330,15 @@ func siteLoadBalancing(t *testing.T, version string) {
 	if lowered > 4*time.Second {
 		t.Errorf("the signal took %s to lower the site", lowered)
 	}
-	l = load()
+	eventually(t, 5*time.Second, "the signal's allocations recorded", func() bool {
+		l = load()
+		for _, k := range []int{5, 6} {
+			if a := alloc(l, ids[k]); a == nil || a.State != charging.AllocWaiting {
+				return false
+			}
+		}
+		return true
+	})
 	if l.LimitA != 20 || l.NormalLimitA != 32 || l.GridSignal == nil {
 		t.Fatalf("load under the signal = limit %v normal %v signal %+v", l.LimitA, l.NormalLimitA, l.GridSignal)
 	}

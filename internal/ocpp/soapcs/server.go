@@ -17,6 +17,7 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/soap"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapjson"
 )
 
 // Addresses records where a SOAP charger's own service listens, so that
@@ -84,34 +85,6 @@ func NewServer(opts Options) *Server {
 		heard: map[string]time.Time{}, addresses: map[string]string{}}
 }
 
-// operations indexes each version's central-system operations by name.
-var operations = map[soap.Version]map[string]op{}
-
-// op is one operation of either version's table.
-type op struct {
-	newRequest  func() validator
-	newResponse func() validator
-}
-
-type validator interface{ Validate() error }
-
-func init() {
-	operations[soap.V16] = map[string]op{}
-	for _, o := range ocpp16s.CentralSystemOperations {
-		operations[soap.V16][o.Name] = op{
-			newRequest:  func() validator { return o.NewRequest() },
-			newResponse: func() validator { return o.NewResponse() },
-		}
-	}
-	operations[soap.V15] = map[string]op{}
-	for _, o := range ocpp15.CentralSystemOperations {
-		operations[soap.V15][o.Name] = op{
-			newRequest:  func() validator { return o.NewRequest() },
-			newResponse: func() validator { return o.NewResponse() },
-		}
-	}
-}
-
 // ServeHTTP answers one envelope. Every failure before the domain ran is a
 // fault with nothing stored: the envelope, the operation and the body are
 // checked, and the charger admitted, before any event is recorded.
@@ -135,12 +108,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
 		return
 	}
-	o, ok := operations[msg.Version][msg.Operation]
+	o, ok := soapjson.Lookup(msg.Version, soap.CentralSystem, msg.Operation)
 	if !ok {
 		s.fault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
 		return
 	}
-	req := o.newRequest()
+	req := o.NewRequest()
 	if err := msg.UnmarshalBody(req); err != nil {
 		// encoding/xml fails on a value of the wrong type (a word where
 		// an integer or a dateTime belongs).
@@ -165,12 +138,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	var payload json.RawMessage
-	if msg.Version == soap.V15 {
-		payload, err = request15(ctx, id, req, s.occupied)
-	} else {
-		payload, err = toJSON(req)
-	}
+	payload, err := soapjson.ToJSON(ctx, req, func(ctx context.Context, connectorID int) (bool, error) {
+		return s.occupied(ctx, id, connectorID)
+	})
 	if err != nil {
 		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
 		s.log.Error("soap: converting a request", "charger", id, "operation", msg.Operation, "err", err)
@@ -185,7 +155,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
 		return
 	}
-	resp, err := s.response(msg.Version, o, out)
+	resp, err := response(o, out)
 	if err != nil {
 		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
 		s.log.Error("soap: converting a response", "charger", id, "operation", msg.Operation, "err", err)
@@ -199,18 +169,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // response turns the 1.6 JSON answer into the version's typed response,
 // checked against its schema so that a charger never gets a body its WSDL
 // forbids.
-func (s *Server) response(v soap.Version, o op, out any) (validator, error) {
+func response(o soapjson.Operation, out any) (soapjson.Body, error) {
 	payload, err := json.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
-	resp := o.newResponse()
-	if v == soap.V15 {
-		err = response15(payload, resp)
-	} else {
-		err = fromJSON(payload, resp)
-	}
-	if err != nil {
+	resp := o.NewResponse()
+	if err := soapjson.FromJSON(payload, resp); err != nil {
 		return nil, err
 	}
 	return resp, resp.Validate()

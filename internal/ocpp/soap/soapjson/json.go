@@ -1,4 +1,4 @@
-package soapcs
+package soapjson
 
 import (
 	"encoding/json"
@@ -49,7 +49,7 @@ func jsonValue(v reflect.Value) (any, error) {
 			}
 			name, opts, _ := strings.Cut(f.Tag.Get("xml"), ",")
 			if name == "" || name == "-" || strings.Contains(opts, "attr") || strings.Contains(opts, "chardata") {
-				return nil, fmt.Errorf("soapcs: %s.%s has no JSON counterpart", t.Name(), f.Name)
+				return nil, fmt.Errorf("soapjson: %s.%s has no JSON counterpart", t.Name(), f.Name)
 			}
 			fv := v.Field(i)
 			if fv.Kind() == reflect.Pointer && fv.IsNil() || fv.Kind() == reflect.Slice && fv.Len() == 0 {
@@ -81,7 +81,7 @@ func jsonValue(v reflect.Value) (any, error) {
 	case reflect.Bool:
 		return v.Bool(), nil
 	}
-	return nil, fmt.Errorf("soapcs: cannot render %s as JSON", v.Type())
+	return nil, fmt.Errorf("soapjson: cannot render %s as JSON", v.Type())
 }
 
 // fromJSON fills a SOAP response body type from the OCPP-J 1.6 JSON

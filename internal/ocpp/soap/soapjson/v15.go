@@ -1,18 +1,18 @@
-package soapcs
+package soapjson
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"reflect"
 
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
 )
 
-// occupiedState answers the question 1.5's status model leaves open: is the
+// Occupied answers the question 1.5's status model leaves open: is the
 // connector that reports Occupied charging? It is false when no
-// transaction runs there.
-type occupiedState func(ctx context.Context, chargerID string, connectorID int) (charging bool, err error)
+// transaction runs there. The central system asks its sessions.
+type Occupied func(ctx context.Context, connectorID int) (charging bool, err error)
 
 // request15 renders an OCPP 1.5 request body as the OCPP-J 1.6 JSON payload
 // of the same operation. Most 1.5 messages have the shape 1.6 kept (same
@@ -20,7 +20,7 @@ type occupiedState func(ctx context.Context, chargerID string, connectorID int) 
 // they are; MeterValues, StopTransaction and StatusNotification changed
 // and are mapped field by field to their ocpp16s type first. Fields 1.5
 // lacks (a stop reason, a sample's phase) stay absent.
-func request15(ctx context.Context, chargerID string, req any, occupied occupiedState) (json.RawMessage, error) {
+func request15(ctx context.Context, req any, occupied Occupied) (json.RawMessage, error) {
 	switch r := req.(type) {
 	case *ocpp15.MeterValuesRequest:
 		return toJSON(&ocpp16s.MeterValuesRequest{ConnectorID: r.ConnectorID, TransactionID: r.TransactionID,
@@ -36,7 +36,7 @@ func request15(ctx context.Context, chargerID string, req any, occupied occupied
 		}
 		return toJSON(out)
 	case *ocpp15.StatusNotificationRequest:
-		status, err := status15(ctx, chargerID, r.ConnectorID, r.Status, occupied)
+		status, err := status15(ctx, r.ConnectorID, r.Status, occupied)
 		if err != nil {
 			return nil, err
 		}
@@ -45,12 +45,30 @@ func request15(ctx context.Context, chargerID string, req any, occupied occupied
 			Info: (*ocpp16s.CiString50Type)(r.Info), VendorID: (*ocpp16s.CiString255Type)(r.VendorID),
 			VendorErrorCode: (*ocpp16s.CiString50Type)(r.VendorErrorCode)}
 		return toJSON(out)
-	case *ocpp15.AuthorizeRequest, *ocpp15.StartTransactionRequest, *ocpp15.HeartbeatRequest,
-		*ocpp15.BootNotificationRequest, *ocpp15.FirmwareStatusNotificationRequest,
-		*ocpp15.DiagnosticsStatusNotificationRequest, *ocpp15.DataTransferRequest:
-		return toJSON(r)
 	}
-	return nil, fmt.Errorf("soapcs: no 1.6 counterpart for %T", req)
+	return toJSON(req)
+}
+
+// pkg15 is the import path of the 1.5 types.
+var pkg15 = reflect.TypeFor[ocpp15.HeartbeatRequest]().PkgPath()
+
+// is15 reports whether body is one of the 1.5 types.
+func is15(body any) bool {
+	t := reflect.TypeOf(body)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.PkgPath() == pkg15
+}
+
+// toJSON15 renders a 1.5 body as 1.6 JSON.
+func toJSON15(ctx context.Context, body any, occupied Occupied) (json.RawMessage, error) {
+	return request15(ctx, body, occupied)
+}
+
+// fromJSON15 fills a 1.5 body from 1.6 JSON.
+func fromJSON15(payload []byte, dst any) error {
+	return response15(payload, dst)
 }
 
 // meterValues15 maps 1.5 "values with attributes" (each reading a value
@@ -103,12 +121,12 @@ func meterValues15(vs []ocpp15.MeterValue) []ocpp16s.MeterValue {
 // one and has not stopped it), and Preparing otherwise (occupied but not
 // charging yet: the cable is in, the driver has not started). The other
 // four statuses exist in 1.6 under the same names.
-func status15(ctx context.Context, chargerID string, connectorID int, s ocpp15.ChargePointStatus, occupied occupiedState) (ocpp16s.ChargePointStatus, error) {
+func status15(ctx context.Context, connectorID int, s ocpp15.ChargePointStatus, occupied Occupied) (ocpp16s.ChargePointStatus, error) {
 	if s != ocpp15.ChargePointStatusOccupied {
 		return ocpp16s.ChargePointStatus(s), nil
 	}
 	if occupied != nil {
-		busy, err := occupied(ctx, chargerID, connectorID)
+		busy, err := occupied(ctx, connectorID)
 		if err != nil {
 			return "", err
 		}

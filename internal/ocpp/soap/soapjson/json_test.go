@@ -1,4 +1,4 @@
-package soapcs
+package soapjson
 
 import (
 	"context"
@@ -93,9 +93,12 @@ func TestResponses16(t *testing.T) {
 			if cerr != nil {
 				t.Fatalf("OCA schema refuses %s: %v", payload, cerr)
 			}
-			s := &Server{}
-			got, err := s.response("1.6", op{newResponse: func() validator { return o.NewResponse() }}, answer)
+			raw, err := json.Marshal(answer)
 			if err != nil {
+				t.Fatal(err)
+			}
+			got := o.NewResponse()
+			if err := FromJSON(raw, got); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -149,7 +152,7 @@ func TestRequests15(t *testing.T) {
 			if err := req.Validate(); err != nil {
 				t.Fatalf("example: %v", err)
 			}
-			payload, err := request15(context.Background(), "CP-15", req, nil)
+			payload, err := request15(context.Background(), req, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,14 +181,14 @@ func TestMeterValues15(t *testing.T) {
 		`{"measurand":"Current.Import","unit":"A","value":"16"},` +
 		`{"measurand":"Voltage","unit":"V","value":"230"},` +
 		`{"value":"12"}],"timestamp":"2026-12-07T09:30:15Z"}]`
-	mv, err := request15(context.Background(), "CP", &ocpp15.MeterValuesRequest{ConnectorID: 1, TransactionID: ptr(42), Values: vals}, nil)
+	mv, err := request15(context.Background(), &ocpp15.MeterValuesRequest{ConnectorID: 1, TransactionID: ptr(42), Values: vals}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w := `{"connectorId":1,"meterValue":` + want + `,"transactionId":42}`; string(mv) != w {
 		t.Errorf("MeterValues =\n %s\nwant\n %s", mv, w)
 	}
-	stop, err := request15(context.Background(), "CP", &ocpp15.StopTransactionRequest{TransactionID: 42, Timestamp: soaptest.Time,
+	stop, err := request15(context.Background(), &ocpp15.StopTransactionRequest{TransactionID: 42, Timestamp: soaptest.Time,
 		MeterStop: 6379, TransactionData: []ocpp15.TransactionData{{Values: vals}}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -197,13 +200,13 @@ func TestMeterValues15(t *testing.T) {
 
 // TestStatus15 checks 1.5's status model against the domain's states.
 func TestStatus15(t *testing.T) {
-	busy := func(charging bool) occupiedState {
-		return func(context.Context, string, int) (bool, error) { return charging, nil }
+	busy := func(charging bool) Occupied {
+		return func(context.Context, int) (bool, error) { return charging, nil }
 	}
 	for _, c := range []struct {
 		status   ocpp15.ChargePointStatus
 		code     ocpp15.ChargePointErrorCode
-		occupied occupiedState
+		occupied Occupied
 		want     string
 	}{
 		{ocpp15.ChargePointStatusOccupied, ocpp15.ChargePointErrorCodeNoError, busy(true), `"errorCode":"NoError","status":"Charging"`},
@@ -212,7 +215,7 @@ func TestStatus15(t *testing.T) {
 		{ocpp15.ChargePointStatusFaulted, ocpp15.ChargePointErrorCodeMode3Error, busy(true), `"errorCode":"EVCommunicationError","status":"Faulted"`},
 		{ocpp15.ChargePointStatusReserved, ocpp15.ChargePointErrorCodeNoError, busy(false), `"errorCode":"NoError","status":"Reserved"`},
 	} {
-		got, err := request15(context.Background(), "CP", &ocpp15.StatusNotificationRequest{ConnectorID: 2, Status: c.status, ErrorCode: c.code}, c.occupied)
+		got, err := request15(context.Background(), &ocpp15.StatusNotificationRequest{ConnectorID: 2, Status: c.status, ErrorCode: c.code}, c.occupied)
 		if err != nil {
 			t.Fatal(err)
 		}
