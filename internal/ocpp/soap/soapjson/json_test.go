@@ -22,7 +22,7 @@ func names[T ~string](vs []T) []string {
 }
 
 // enums16 and enums15 give soaptest.Example the allowed values of each
-// enumeration of the central-system services.
+// enumeration of both services.
 var enums16 = map[string][]string{
 	"AuthorizationStatus": names(ocpp16s.AuthorizationStatusValues), "Reason": names(ocpp16s.ReasonValues),
 	"ReadingContext": names(ocpp16s.ReadingContextValues), "Measurand": names(ocpp16s.MeasurandValues),
@@ -31,6 +31,17 @@ var enums16 = map[string][]string{
 	"RegistrationStatus": names(ocpp16s.RegistrationStatusValues), "ChargePointErrorCode": names(ocpp16s.ChargePointErrorCodeValues),
 	"ChargePointStatus": names(ocpp16s.ChargePointStatusValues), "FirmwareStatus": names(ocpp16s.FirmwareStatusValues),
 	"DiagnosticsStatus": names(ocpp16s.DiagnosticsStatusValues), "DataTransferStatus": names(ocpp16s.DataTransferStatusValues),
+	"UnlockStatus": names(ocpp16s.UnlockStatusValues), "ResetType": names(ocpp16s.ResetTypeValues),
+	"ResetStatus": names(ocpp16s.ResetStatusValues), "AvailabilityType": names(ocpp16s.AvailabilityTypeValues),
+	"AvailabilityStatus": names(ocpp16s.AvailabilityStatusValues), "ClearCacheStatus": names(ocpp16s.ClearCacheStatusValues),
+	"ChargingProfilePurposeType": names(ocpp16s.ChargingProfilePurposeTypeValues), "ClearChargingProfileStatus": names(ocpp16s.ClearChargingProfileStatusValues),
+	"ConfigurationStatus": names(ocpp16s.ConfigurationStatusValues), "RemoteStartStopStatus": names(ocpp16s.RemoteStartStopStatusValues),
+	"CancelReservationStatus": names(ocpp16s.CancelReservationStatusValues), "ChargingRateUnitType": names(ocpp16s.ChargingRateUnitTypeValues),
+	"GetCompositeScheduleStatus": names(ocpp16s.GetCompositeScheduleStatusValues), "ReservationStatus": names(ocpp16s.ReservationStatusValues),
+	"UpdateType": names(ocpp16s.UpdateTypeValues), "UpdateStatus": names(ocpp16s.UpdateStatusValues),
+	"ChargingProfileKindType": names(ocpp16s.ChargingProfileKindTypeValues), "RecurrencyKindType": names(ocpp16s.RecurrencyKindTypeValues),
+	"ChargingProfileStatus": names(ocpp16s.ChargingProfileStatusValues), "MessageTrigger": names(ocpp16s.MessageTriggerValues),
+	"TriggerMessageStatus": names(ocpp16s.TriggerMessageStatusValues),
 }
 
 var enums15 = map[string][]string{
@@ -41,6 +52,12 @@ var enums15 = map[string][]string{
 	"RegistrationStatus": names(ocpp15.RegistrationStatusValues), "ChargePointErrorCode": names(ocpp15.ChargePointErrorCodeValues),
 	"ChargePointStatus": names(ocpp15.ChargePointStatusValues), "FirmwareStatus": names(ocpp15.FirmwareStatusValues),
 	"DiagnosticsStatus": names(ocpp15.DiagnosticsStatusValues), "DataTransferStatus": names(ocpp15.DataTransferStatusValues),
+	"UnlockStatus": names(ocpp15.UnlockStatusValues), "ResetType": names(ocpp15.ResetTypeValues),
+	"ResetStatus": names(ocpp15.ResetStatusValues), "AvailabilityType": names(ocpp15.AvailabilityTypeValues),
+	"AvailabilityStatus": names(ocpp15.AvailabilityStatusValues), "ClearCacheStatus": names(ocpp15.ClearCacheStatusValues),
+	"ConfigurationStatus": names(ocpp15.ConfigurationStatusValues), "RemoteStartStopStatus": names(ocpp15.RemoteStartStopStatusValues),
+	"CancelReservationStatus": names(ocpp15.CancelReservationStatusValues), "ReservationStatus": names(ocpp15.ReservationStatusValues),
+	"UpdateType": names(ocpp15.UpdateTypeValues), "UpdateStatus": names(ocpp15.UpdateStatusValues),
 }
 
 // TestRequests16 renders a full example of every 1.6 SOAP request (every
@@ -108,9 +125,10 @@ func TestResponses16(t *testing.T) {
 	}
 }
 
-// TestResponseFieldsMatchElements holds what fromJSON relies on: each
-// field of a response type is its element's name up to case, so
-// encoding/json fills it from the 1.6 JSON key.
+// TestResponseFieldsMatchElements holds that each field of a response type
+// is its element's name up to case: fromJSON goes by the element names of
+// the xml tags, and the Go names a reader of the JSON expects must not
+// drift from them.
 func TestResponseFieldsMatchElements(t *testing.T) {
 	var check func(tp reflect.Type, path string)
 	check = func(tp reflect.Type, path string) {
@@ -136,7 +154,7 @@ func TestResponseFieldsMatchElements(t *testing.T) {
 		check(reflect.TypeOf(o.NewResponse()), "1.6 "+o.Name)
 	}
 	for _, o := range ocpp15.CentralSystemOperations {
-		if o.Name != "BootNotification" { // response15 maps it by hand
+		if o.Name != "BootNotification" { // down16 maps it by hand
 			check(reflect.TypeOf(o.NewResponse()), "1.5 "+o.Name)
 		}
 	}
@@ -152,7 +170,7 @@ func TestRequests15(t *testing.T) {
 			if err := req.Validate(); err != nil {
 				t.Fatalf("example: %v", err)
 			}
-			payload, err := request15(context.Background(), req, nil)
+			payload, err := toJSON15(context.Background(), req, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,14 +199,14 @@ func TestMeterValues15(t *testing.T) {
 		`{"measurand":"Current.Import","unit":"A","value":"16"},` +
 		`{"measurand":"Voltage","unit":"V","value":"230"},` +
 		`{"value":"12"}],"timestamp":"2026-12-07T09:30:15Z"}]`
-	mv, err := request15(context.Background(), &ocpp15.MeterValuesRequest{ConnectorID: 1, TransactionID: ptr(42), Values: vals}, nil)
+	mv, err := toJSON15(context.Background(), &ocpp15.MeterValuesRequest{ConnectorID: 1, TransactionID: ptr(42), Values: vals}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w := `{"connectorId":1,"meterValue":` + want + `,"transactionId":42}`; string(mv) != w {
 		t.Errorf("MeterValues =\n %s\nwant\n %s", mv, w)
 	}
-	stop, err := request15(context.Background(), &ocpp15.StopTransactionRequest{TransactionID: 42, Timestamp: soaptest.Time,
+	stop, err := toJSON15(context.Background(), &ocpp15.StopTransactionRequest{TransactionID: 42, Timestamp: soaptest.Time,
 		MeterStop: 6379, TransactionData: []ocpp15.TransactionData{{Values: vals}}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +233,7 @@ func TestStatus15(t *testing.T) {
 		{ocpp15.ChargePointStatusFaulted, ocpp15.ChargePointErrorCodeMode3Error, busy(true), `"errorCode":"EVCommunicationError","status":"Faulted"`},
 		{ocpp15.ChargePointStatusReserved, ocpp15.ChargePointErrorCodeNoError, busy(false), `"errorCode":"NoError","status":"Reserved"`},
 	} {
-		got, err := request15(context.Background(), &ocpp15.StatusNotificationRequest{ConnectorID: 2, Status: c.status, ErrorCode: c.code}, c.occupied)
+		got, err := toJSON15(context.Background(), &ocpp15.StatusNotificationRequest{ConnectorID: 2, Status: c.status, ErrorCode: c.code}, c.occupied)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +259,7 @@ func TestResponses15(t *testing.T) {
 				t.Fatal(err)
 			}
 			r15 := o.NewResponse()
-			if err := response15(payload, r15); err != nil {
+			if err := fromJSON15(payload, r15); err != nil {
 				t.Fatal(err)
 			}
 			if err := r15.Validate(); err != nil {
@@ -250,7 +268,7 @@ func TestResponses15(t *testing.T) {
 		})
 	}
 	var boot ocpp15.BootNotificationResponse
-	if err := response15([]byte(`{"status":"Pending","currentTime":"2026-12-07T09:30:15Z","interval":300}`), &boot); err != nil {
+	if err := fromJSON15([]byte(`{"status":"Pending","currentTime":"2026-12-07T09:30:15Z","interval":300}`), &boot); err != nil {
 		t.Fatal(err)
 	}
 	if boot.Status != ocpp15.RegistrationStatusRejected || boot.HeartbeatInterval != 300 || !boot.CurrentTime.Equal(soaptest.Time) {
