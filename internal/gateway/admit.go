@@ -164,6 +164,10 @@ func (g *Gateway) takeover(ctx context.Context, a attempt, adm charging.Admitted
 	if old == nil {
 		return nil, "", nil
 	}
+	if old.rpc == nil {
+		// A SOAP charger's entry: the newest transport wins (soap.go).
+		return old, soapReplaced, nil
+	}
 	const dead = "the previous connection answered no ping (half-open)"
 	if adm.Profile == charging.ProfileNone {
 		if !old.rpc.Probe(ctx, g.opts.ProbeTimeout) {
@@ -207,10 +211,13 @@ func (g *Gateway) replaced(id string, a attempt, old *conn, why string) {
 	if g.opts.ConnObserver != nil {
 		g.opts.ConnObserver.ConnectionReplaced()
 	}
+	if old.rpc == nil && why == "" {
+		why = soapReplaced // attached after the takeover looked
+	}
 	g.securityEvent(id, a.remote, charging.SecConnectionReplaced, why+", previous from "+old.remote)
-	g.connLogger(id, old.rpc.Subprotocol()).Info("new connection replaces the previous one",
+	g.connLogger(id, old.subprotocol()).Info("new connection replaces the previous one",
 		"remote", a.remote, "previous_remote", old.remote, "why", why)
-	_ = old.rpc.Close(websocket.ClosePolicyViolation, "replaced by a newer connection")
+	old.closeReplaced()
 }
 
 // refuse answers a refused upgrade, counts it, reports its security event

@@ -11,6 +11,10 @@
 // small frame limit, a boot deadline and a per-address budget (stranger.go,
 // limits.go).
 //
+// A charger speaking OCPP over SOAP has no connection: while it is online
+// the OCPP-S service attaches its Station (AttachSOAP, soap.go), so that
+// the same commands reach it; between the two transports the newest wins.
+//
 // It knows OCPP versions only through the Protocol interface, which each
 // version package (ocpp16, ocpp201) implements; it never imports the HTTP
 // API, the store or the bus.

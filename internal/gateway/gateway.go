@@ -144,12 +144,13 @@ type Gateway struct {
 	mu        sync.Mutex
 	closed    bool             // Shutdown has begun: no more registrations; guarded by mu
 	conns     map[string]*conn // by charger id; guarded by mu
+	soap      int              // entries of conns without a connection (SOAP chargers, soap.go); guarded by mu
 	claims    map[string]bool  // charger ids with an upgrade between its takeover check and register; guarded by mu
 	strangers map[string]int   // unbooted strangers by address key; guarded by mu
 }
 
 type conn struct {
-	rpc     *ocppj.Conn
+	rpc     *ocppj.Conn // nil for a SOAP charger's entry (soap.go)
 	station Station
 	profile int  // the security profile the connection proved
 	trusted bool // Admitted.Trusted: not a stranger
@@ -370,7 +371,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.endStranger(c)
 		_ = c.rpc.Close(websocket.CloseInternalServerErr, "internal error")
 		if old != nil {
-			_ = old.rpc.Close(websocket.ClosePolicyViolation, "replaced by a newer connection")
+			old.closeReplaced()
 		}
 		g.wg.Done()
 		return
@@ -439,6 +440,9 @@ func (g *Gateway) register(id string, c *conn) (old *conn, ok bool) {
 	g.wg.Add(1)
 	old = g.conns[id]
 	g.conns[id] = c
+	if old != nil && old.rpc == nil {
+		g.soap--
+	}
 	return old, true
 }
 
@@ -466,23 +470,28 @@ func (g *Gateway) lookup(id string) (*conn, error) {
 
 // Disconnect closes the charger's connection with 1008 (policy violation)
 // and reason, e.g. when an operator deletes or rejects it. It reports
-// whether the charger was connected to this node.
+// whether the charger was connected to this node. A SOAP charger's entry
+// is detached instead (soap.go).
 func (g *Gateway) Disconnect(chargerID, reason string) bool {
 	c, err := g.lookup(chargerID)
 	if err != nil {
 		return false
 	}
-	g.connLogger(chargerID, c.rpc.Subprotocol()).Info("disconnecting charger", "reason", reason)
+	if c.rpc == nil {
+		return g.disconnectSOAP(chargerID, reason)
+	}
+	g.connLogger(chargerID, c.subprotocol()).Info("disconnecting charger", "reason", reason)
 	g.observeClosed(ClosedOperator)
 	_ = c.rpc.Close(websocket.ClosePolicyViolation, reason)
 	return true
 }
 
 // ConnectionInfo returns the security profile the charger's connection
-// proved; ok is false when it is not connected to this node.
+// proved; ok is false when it is not connected to this node, and for a
+// SOAP charger, which has no connection (each message is admitted alone).
 func (g *Gateway) ConnectionInfo(chargerID string) (profile int, ok bool) {
 	c, err := g.lookup(chargerID)
-	if err != nil {
+	if err != nil || c.rpc == nil {
 		return 0, false
 	}
 	return c.profile, true
@@ -499,7 +508,8 @@ func (g *Gateway) Strangers() int {
 	return n
 }
 
-// Count returns the number of connected chargers.
+// Count returns the number of connected chargers, SOAP chargers attached
+// (online, heard by this node) included.
 func (g *Gateway) Count() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -515,9 +525,17 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closed = true
 	conns := make([]*conn, 0, len(g.conns))
-	for _, c := range g.conns {
+	for id, c := range g.conns {
+		if c.rpc == nil {
+			// A SOAP charger has no connection to drain; no more
+			// commands go to it from here. It stays online: its next
+			// message reaches whichever node serves it.
+			delete(g.conns, id)
+			continue
+		}
 		conns = append(conns, c)
 	}
+	g.soap = 0
 	g.mu.Unlock()
 	var drained sync.WaitGroup
 	for _, c := range conns {
@@ -548,7 +566,7 @@ func (g *Gateway) overloaded(id string) *refusal {
 	if max := g.opts.MaxChargers; max > 0 {
 		g.mu.Lock()
 		_, known := g.conns[id]
-		n := len(g.conns)
+		n := len(g.conns) - g.soap // a SOAP charger holds no connection
 		g.mu.Unlock()
 		if n >= max && !known {
 			return &refusal{status: http.StatusServiceUnavailable, reason: RefusedOverloaded,

@@ -63,7 +63,33 @@ var codec = ocppdomain.Codec{DecodeRequest: DecodeRequest, DecodeResponse: Decod
 // CALLERROR becomes EREJECTED, no answer ETIMEOUT, a lost connection
 // EUNAVAILABLE.
 func call[Resp any](ctx context.Context, s *Station, action string, req ocppdomain.Validator) (*Resp, error) {
-	return ocppdomain.Call[Resp](ctx, s.conn, codec, s.id, action, req)
+	return ocppdomain.Call[Resp](ctx, s.caller(), codec, s.id, action, req)
+}
+
+// caller returns what carries the Station's commands; without one, each
+// answers EUNAVAILABLE and nothing is sent.
+func (s *Station) caller() ocppdomain.Caller {
+	if s.conn == nil {
+		return noCaller(s.id)
+	}
+	return s.conn
+}
+
+// noCaller is the Caller of a Station that has none.
+type noCaller string
+
+func (id noCaller) Call(context.Context, string, any) (json.RawMessage, error) {
+	return nil, charging.Errorf(charging.EUNAVAILABLE, "charger %s cannot be sent commands: Joule has no way to reach it", string(id))
+}
+
+// supports reports whether c's protocol has action: a Caller for a
+// version without it (OCPP 1.5 over SOAP has no TriggerMessage) says so
+// through a Supports method; any other Caller has every 1.6 action.
+func supports(c ocppdomain.Caller, action string) bool {
+	if s, ok := c.(interface{ Supports(action string) bool }); ok {
+		return s.Supports(action)
+	}
+	return true
 }
 
 // Command sends any Central System action with the payload as given,
@@ -73,7 +99,7 @@ func (s *Station) Command(ctx context.Context, action string, payload json.RawMe
 	if !csmsActions[action] {
 		return charging.CommandResult{}, charging.Errorf(charging.EINVALID, "%q is not an OCPP 1.6 action the Central System sends", action)
 	}
-	return codec.Command(ctx, s.conn, s.log, s.id, action, payload, s.bookkeep)
+	return codec.Command(ctx, s.caller(), s.log, s.id, action, payload, s.bookkeep)
 }
 
 // bookkeep applies a generic command's answer to the domain, as the typed

@@ -34,10 +34,13 @@ func (s *Station) gate(ctx context.Context, action string) error {
 		s.mu.Unlock()
 	}
 	if reg != charging.RegistrationAccepted {
-		// A Station serving an OCPP-S charger has no connection to ask
-		// over: that charger boots again at its own interval.
-		if s.conn != nil {
-			s.bootAsker.Ask(ctx, s.conn, s.log, reg, &TriggerMessageRequest{RequestedMessage: MessageTriggerBootNotification})
+		// A Station without a caller, or whose charger's version has no
+		// TriggerMessage (OCPP 1.5 over SOAP), cannot ask: that charger
+		// boots again at its own interval. The ask outlives this CALL's
+		// context, which ends with a SOAP charger's HTTP request; the
+		// caller's own timeout bounds it.
+		if s.conn != nil && supports(s.conn, "TriggerMessage") {
+			s.bootAsker.Ask(context.WithoutCancel(ctx), s.conn, s.log, reg, &TriggerMessageRequest{RequestedMessage: MessageTriggerBootNotification})
 		}
 		return ocppj.Errorf(ocppj.SecurityError, "%s before the BootNotification was Accepted (registration %s)", action, reg)
 	}

@@ -20,7 +20,7 @@ import (
 // OCA schema by the generated code.
 type Station struct {
 	id     string
-	conn   *ocppj.Conn
+	conn   ocppdomain.Caller // nil: the charger gets no commands
 	events charging.StationEvents
 	log    *slog.Logger
 
@@ -30,10 +30,13 @@ type Station struct {
 	bootAsker ocppdomain.BootAsker        // asks a Pending charger to boot, once
 }
 
-// NewStation returns the adapter for one connection. conn is nil for a
-// charger speaking OCPP 1.6 over SOAP: HandleCall then serves its requests
-// (and never calls the charger back), and it gets no commands over conn.
-func NewStation(chargerID string, conn *ocppj.Conn, events charging.StationEvents, log *slog.Logger) *Station {
+// NewStation returns the adapter for one charger. conn carries Joule's
+// commands: the charger's *ocppj.Conn over OCPP-J, a soapcs.Caller for a
+// charger speaking OCPP 1.5 or 1.6 over SOAP (which has no connection: the
+// caller posts to the charger's own service). With a nil conn HandleCall
+// still serves the charger's requests, and every command answers
+// EUNAVAILABLE.
+func NewStation(chargerID string, conn ocppdomain.Caller, events charging.StationEvents, log *slog.Logger) *Station {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

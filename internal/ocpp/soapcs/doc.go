@@ -8,5 +8,13 @@
 // charger's messages are validated twice (against the WSDL's schema by the
 // generated types, then against the OCA JSON schema) and reach
 // charging.StationEvents exactly as an OCPP-J 1.6 charger's do. OCPP 1.5
-// bodies are first mapped to their 1.6 shapes (convert15.go).
+// bodies are first mapped to their 1.6 shapes (package soapjson).
+//
+// Joule's commands take the way back: the same Station sends them through
+// a Caller (caller.go), which posts each to the charger's own ChargePoint
+// service at the address of its wsa:From, one at a time, and turns the
+// answer or the fault into what an OCPP-J charger's would have been. While
+// the server hears a charger that it can call, it attaches the Station to
+// the gateway (Options.Attacher), so commands find it as they find a
+// connected charger; a silence detaches it.
 package soapcs

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
@@ -32,6 +33,13 @@ type Sessions interface {
 	ListSessions(ctx context.Context, q charging.SessionQuery) (charging.Page[charging.Session], error)
 }
 
+// Attacher makes an online SOAP charger's Station the one Joule's
+// commands for it go to (*gateway.Gateway; gateway/soap.go).
+type Attacher interface {
+	AttachSOAP(chargerID string, st gateway.Station) bool
+	DetachSOAP(chargerID string, st gateway.Station)
+}
+
 // Options configure a Server. Events is required.
 type Options struct {
 	Events charging.StationEvents
@@ -50,6 +58,19 @@ type Options struct {
 	// silent before Run marks it offline: its heartbeats stopped (default
 	// DefaultSilence: two 5-minute heartbeat intervals and a minute).
 	Silence time.Duration
+
+	// Attacher takes the Station of each charger this server marks
+	// online and can call (it sent its address as wsa:From), until Run
+	// marks it offline; nil: SOAP chargers get no commands.
+	Attacher Attacher
+	// HTTP calls the chargers' services (TLS settings for https
+	// addresses); nil: http.DefaultClient.
+	HTTP *http.Client
+	// CallTimeout bounds each command once sent, as the gateway's
+	// CallTimeout does over OCPP-J (default soap.DefaultTimeout).
+	CallTimeout time.Duration
+	// Observer is told each command's outcome and duration (metrics).
+	Observer ocppj.Observer
 }
 
 // DefaultSilence is Options.Silence's default.
@@ -62,10 +83,11 @@ type Server struct {
 	refresh time.Duration // onlineRefresh; shorter in tests
 
 	mu sync.Mutex
-	// stations keeps one adapter per charger, so that the registration a
-	// BootNotification set gates the next messages as on a connection.
-	// It holds admitted chargers only. Guarded by mu.
-	stations map[string]*ocpp16.Station
+	// chargers keeps one adapter per charger, so that the registration a
+	// BootNotification set gates the next messages as on a connection,
+	// with the caller its commands go out by. It holds admitted chargers
+	// only. Guarded by mu.
+	chargers map[string]*charger
 	// heard holds when this server last heard from each charger;
 	// addresses the service address last recorded for each. Guarded by mu.
 	heard     map[string]time.Time
@@ -81,8 +103,22 @@ func NewServer(opts Options) *Server {
 	if opts.Silence <= 0 {
 		opts.Silence = DefaultSilence
 	}
-	return &Server{opts: opts, log: log, refresh: onlineRefresh, stations: map[string]*ocpp16.Station{},
+	return &Server{opts: opts, log: log, refresh: onlineRefresh, chargers: map[string]*charger{},
 		heard: map[string]time.Time{}, addresses: map[string]string{}}
+}
+
+// charger is what the server keeps of one charger: its adapter, which
+// answers its messages and takes Joule's commands, and the caller that
+// sends them to its service.
+type charger struct {
+	station *ocpp16.Station
+	caller  *Caller
+	// attached: the Station was handed to Options.Attacher and not taken
+	// back by this server. The gateway may have let go of it since (an
+	// operator's Disconnect, an OCPP-J connection of the same charger, a
+	// cluster node that heard the charger later): the next time the
+	// charger is marked online attaches it again.
+	attached bool
 }
 
 // ServeHTTP answers one envelope. Every failure before the domain ran is a
@@ -150,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
 		return
 	}
-	out, err := s.station(id).HandleCall(ctx, msg.Operation, payload)
+	out, err := s.charger(id, msg.Version).station.HandleCall(ctx, msg.Operation, payload)
 	if err != nil {
 		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
 		return
@@ -218,6 +254,9 @@ func (s *Server) expire(ctx context.Context, now time.Time) {
 	s.mu.Unlock()
 	for _, id := range silent {
 		s.log.Info("SOAP charger silent: offline", "charger", id, "silence", s.opts.Silence.String())
+		// Detached first: the domain keeps a charger online that the
+		// commander still reports connected.
+		s.detach(id)
 		if err := s.opts.Events.Disconnected(ctx, id); err != nil && ctx.Err() == nil {
 			s.log.Error("mark a silent SOAP charger offline", "charger", id, "err", err)
 		}
@@ -226,30 +265,49 @@ func (s *Server) expire(ctx context.Context, now time.Time) {
 
 // seen records the charger's presence and its service address. A SOAP
 // charger has no connection: it is marked online (Connected) at every
-// BootNotification, the first time this server hears from it, and after a
-// silence of onlineRefresh; every other message counts as a sign of life,
-// as a heartbeat does. Connected drops the charger's cached live sessions,
-// which only costs the next meter report a read. Run marks a charger
-// offline when its messages stop.
+// BootNotification, the first time this server hears from it, after a
+// silence of onlineRefresh, and when it speaks another OCPP version than
+// before; every other message counts as a sign of life, as a heartbeat
+// does. Connected drops the charger's cached live sessions, which only
+// costs the next meter report a read. Run marks a charger offline when its
+// messages stop.
+//
+// When it is marked online, a charger whose address is known is attached
+// (Options.Attacher) before Connected, so that commands find it once the
+// domain says it is online; one that has not sent an address yet is
+// attached by the first message that carries one.
 func (s *Server) seen(ctx context.Context, id string, msg *soap.Message) error {
 	version := charging.OCPP16S
 	if msg.Version == soap.V15 {
 		version = charging.OCPP15S
 	}
 	boot := msg.Operation == "BootNotification"
+	from := msg.From
+	if from == soap.Anonymous {
+		from = ""
+	}
 	now := time.Now()
 	s.mu.Lock()
 	last, heard := s.heard[id]
+	ch := s.chargers[id]
+	switched := ch != nil && ch.caller.Version() != msg.Version
 	s.mu.Unlock()
-	switch {
-	case boot || !heard || now.Sub(last) > s.refresh:
+	if boot || !heard || switched || now.Sub(last) > s.refresh {
+		attached := s.attach(id, msg.Version, from)
 		if err := s.opts.Events.Connected(ctx, id, version); err != nil {
+			if attached {
+				s.detach(id)
+			}
 			return err
 		}
-	case msg.Operation != "Heartbeat":
-		// Heartbeat records this itself.
-		if _, err := s.opts.Events.Heartbeat(ctx, id); err != nil {
-			return err
+	} else {
+		if from != "" {
+			s.addressSeen(id, msg.Version, from)
+		}
+		if msg.Operation != "Heartbeat" { // Heartbeat records this itself
+			if _, err := s.opts.Events.Heartbeat(ctx, id); err != nil {
+				return err
+			}
 		}
 	}
 	s.mu.Lock()
@@ -279,15 +337,83 @@ func (s *Server) recordAddress(ctx context.Context, id, from string, boot bool) 
 	return nil
 }
 
-func (s *Server) station(id string) *ocpp16.Station {
+// charger returns the charger's adapter for version v, built at its first
+// message and again when it speaks another version (it was updated and
+// booted: its registration is read anew, its address kept; the old
+// Station is detached). s.mu must not be held.
+func (s *Server) charger(id string, v soap.Version) *charger {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stations[id]
-	if st == nil {
-		st = ocpp16.NewStation(id, nil, s.opts.Events, s.log.With("charger", id, "protocol", "ocpp-s"))
-		s.stations[id] = st
+	return s.chargerLocked(id, v)
+}
+
+func (s *Server) chargerLocked(id string, v soap.Version) *charger {
+	ch := s.chargers[id]
+	if ch != nil && ch.caller.Version() == v {
+		return ch
 	}
-	return st
+	if ch != nil && ch.attached {
+		s.opts.Attacher.DetachSOAP(id, ch.station) // the new version's Station takes its place
+	}
+	log := s.log.With("charger", id, "protocol", "ocpp-s", "ocpp", string(v))
+	c := NewCaller(v, id, "", CallerOptions{HTTP: s.opts.HTTP, Timeout: s.opts.CallTimeout, MaxBytes: s.opts.MaxBytes,
+		Observer: s.opts.Observer, Logger: s.log})
+	if ch != nil {
+		c.SetAddress(ch.caller.Address())
+	}
+	ch = &charger{station: ocpp16.NewStation(id, c, s.opts.Events, log), caller: c}
+	s.chargers[id] = ch
+	return ch
+}
+
+// attach hands the charger's Station to the Attacher when Joule can call
+// it: from (its wsa:From, "" if none) or an address it sent before. It
+// reports whether it attached.
+func (s *Server) attach(id string, v soap.Version, from string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.chargerLocked(id, v)
+	if from != "" {
+		ch.caller.SetAddress(from)
+	}
+	if s.opts.Attacher == nil {
+		return false
+	}
+	if ch.caller.Address() == "" {
+		ch.attached = false
+		s.log.Warn("SOAP charger online without an address: Joule cannot send it commands until a message carries its wsa:From",
+			"charger", id)
+		return false
+	}
+	ch.attached = s.opts.Attacher.AttachSOAP(id, ch.station)
+	return ch.attached
+}
+
+// addressSeen takes the address of a message that does not mark the
+// charger online: it becomes the caller's, and a charger that could not be
+// called before is attached now.
+func (s *Server) addressSeen(id string, v soap.Version, from string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.chargerLocked(id, v)
+	if ch.caller.Address() != from {
+		ch.caller.SetAddress(from)
+	}
+	if !ch.attached && s.opts.Attacher != nil {
+		ch.attached = s.opts.Attacher.AttachSOAP(id, ch.station)
+	}
+}
+
+// detach takes the charger's Station back from the Attacher.
+func (s *Server) detach(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.chargers[id]
+	if ch == nil || !ch.attached {
+		return
+	}
+	ch.attached = false
+	s.opts.Attacher.DetachSOAP(id, ch.station)
 }
 
 // occupied reports whether a transaction runs on the connector.
