@@ -2,37 +2,91 @@ package csms_test
 
 import (
 	"context"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/csms"
+	"github.com/joule-ev/joule/internal/inmem"
+	"github.com/joule-ev/joule/internal/sqlite"
 )
 
-// TestSOAPChargerSeen: the address of an OCPP-S charger is stored, kept
-// when it is seen again at the same one, replaced when it moves; an
-// address Joule could not call, or an unknown charger, is refused.
-func TestSOAPChargerSeen(t *testing.T) {
-	f := newFixture(t)
+// triggerFake records TriggerMessage; the embedded nil StationCommander
+// would panic if any other typed command were sent.
+type triggerFake struct {
+	*fakeCommander
+	charging.StationCommander
+	mu       sync.Mutex
+	triggers []string
+}
+
+func (f *triggerFake) TriggerMessage(ctx context.Context, id, message string, connectorID int) (charging.CommandStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.triggers = append(f.triggers, id+" "+message)
+	return charging.CommandAccepted, nil
+}
+
+func (f *triggerFake) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.triggers)
+}
+
+// TestReconnectTriggerSOAP: a charger that reconnects without booting is
+// asked for its statuses (TriggerMessage), but a SOAP charger only when it
+// had gone offline (it is "connected" again at most heartbeats), and a
+// 1.5 charger never (1.5 has no TriggerMessage).
+func TestReconnectTriggerSOAP(t *testing.T) {
 	ctx := context.Background()
-	addr := func() string {
-		t.Helper()
-		c, err := f.store.GetCharger(ctx, "CP-1")
-		must(t, err)
-		return c.SOAPAddress
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "joule.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	must(t, f.svc.SOAPChargerSeen(ctx, "CP-1", "http://10.0.0.5:8080/cp"))
-	if got := addr(); got != "http://10.0.0.5:8080/cp" {
-		t.Errorf("address = %q, want the first one", got)
+	t.Cleanup(func() { store.Close() })
+	cmd := &triggerFake{fakeCommander: &fakeCommander{}}
+	svc := csms.New(store, inmem.NewBus(), cmd, nil, nil, csms.Config{FollowUpDelay: time.Millisecond})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = svc.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	for _, c := range []struct {
+		id, version string
+	}{{"J-16", charging.OCPP16}, {"S-16", charging.OCPP16S}, {"S-15", charging.OCPP15S}} {
+		must(t, svc.Connected(ctx, c.id, c.version))
 	}
-	must(t, f.svc.SOAPChargerSeen(ctx, "CP-1", "http://10.0.0.5:8080/cp"))
-	must(t, f.svc.SOAPChargerSeen(ctx, "CP-1", "https://cp.example.com/ocpp"))
-	if got := addr(); got != "https://cp.example.com/ocpp" {
-		t.Errorf("address = %q, want the new one", got)
+	// settle waits for n more triggers than base, then a moment for any
+	// that should not come.
+	settle := func(base, n int) {
+		for end := time.Now().Add(5 * time.Second); cmd.count() < base+n && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	for _, bad := range []string{"", "10.0.0.5:8080", "mailto:cp@example.com", "http:///path", charging.OCPP16S} {
-		wantCode(t, f.svc.SOAPChargerSeen(ctx, "CP-1", bad), charging.EINVALID)
+	settle(0, 2) // the new 1.6 chargers
+	base := cmd.count()
+
+	// Still online: only the OCPP-J charger (a new connection) is asked.
+	for _, c := range []struct{ id, version string }{{"J-16", charging.OCPP16}, {"S-16", charging.OCPP16S}, {"S-15", charging.OCPP15S}} {
+		must(t, svc.Connected(ctx, c.id, c.version))
 	}
-	if got := addr(); got != "https://cp.example.com/ocpp" {
-		t.Errorf("address after refused ones = %q, want it unchanged", got)
+	settle(base, 1)
+	if got := cmd.count() - base; got != 1 || cmd.triggers[len(cmd.triggers)-1] != "J-16 StatusNotification" {
+		t.Fatalf("triggers after the chargers were seen again while online = %v, want J-16's only", cmd.triggers[base:])
 	}
-	wantCode(t, f.svc.SOAPChargerSeen(ctx, "nope", "http://10.0.0.5/cp"), charging.ENOTFOUND)
+	// Back from offline: the 1.6 SOAP charger is asked too, the 1.5 one not.
+	base = cmd.count()
+	// (The fake's offline switch is for every charger at once.)
+	cmd.setOffline(true) // the gateway detaches a silent SOAP charger first
+	must(t, svc.Disconnected(ctx, "S-16"))
+	must(t, svc.Disconnected(ctx, "S-15"))
+	cmd.setOffline(false)
+	must(t, svc.Connected(ctx, "S-16", charging.OCPP16S))
+	must(t, svc.Connected(ctx, "S-15", charging.OCPP15S))
+	settle(base, 1)
+	if got := cmd.count() - base; got != 1 || cmd.triggers[len(cmd.triggers)-1] != "S-16 StatusNotification" {
+		t.Fatalf("triggers after the SOAP chargers came back = %v, want S-16's only", cmd.triggers[base:])
+	}
 }

@@ -47,6 +47,7 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 			return err
 		}
 	}
+	wasOnline := !isNew && c.Online
 	if !isNew {
 		// A known charger: its presence only (the store writes it with a
 		// later batch); its boot, if one follows, writes the charger.
@@ -61,7 +62,16 @@ func (s *Service) Connected(ctx context.Context, chargerID, ocppVersion string) 
 	}
 	s.cancelLater(chargerID, followUpBoot) // it was for the connection that booted
 	s.publish(ctx, charging.Event{Type: charging.EventChargerConnected, ChargerID: chargerID, Charger: &c})
-	s.afterConnect(chargerID, now)
+	switch {
+	case ocppVersion == charging.OCPP15S:
+		// 1.5 has no TriggerMessage to ask for the statuses.
+	case ocppVersion == charging.OCPP16S && wasOnline:
+		// A SOAP charger is "connected" again at its first message after
+		// a minute's silence, which is most heartbeats: nothing was lost
+		// unless it had gone offline.
+	default:
+		s.afterConnect(chargerID, now)
+	}
 	return nil
 }
 

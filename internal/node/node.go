@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -307,7 +308,8 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	// charger id.
 	soapSrv := soapcs.NewServer(soapcs.Options{Events: events, Admit: gw.AdmitHTTP,
 		Addresses: svc, Sessions: svc, Logger: log,
-		Silence: soapSilence(cfg)})
+		Silence: soapSilence(cfg), Attacher: gw, CallTimeout: cfg.CallTimeout, Observer: met,
+		HTTP: soapChargerClient(ca)})
 	mux.Handle("POST /ocpp/soap", soapSrv)
 	apiHandler := api.Handler()
 	mux.Handle("/api/", apiHandler)
@@ -333,14 +335,11 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	defer stopRun()
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); _ = svc.Run(runCtx) }()
+	// Each node marks offline the SOAP chargers it holds (it heard them
+	// last) once they fall silent; in a cluster the leader's presence
+	// pass covers the ones no node holds.
 	soapDone := make(chan struct{})
-	if router == nil {
-		// One node hears every SOAP message. In a cluster any node may,
-		// and the leader's presence pass marks silent ones offline.
-		go func() { defer close(soapDone); soapSrv.Run(runCtx) }()
-	} else {
-		close(soapDone)
-	}
+	go func() { defer close(soapDone); soapSrv.Run(runCtx) }()
 	defer func() { <-soapDone }()
 	accDone := make(chan struct{})
 	go func() { defer close(accDone); _ = acc.Run(runCtx) }()
@@ -538,6 +537,30 @@ func newAccounts(ctx context.Context, cfg Config, store charging.Store, log *slo
 		ac.OIDC = o
 	}
 	return accounts.New(store, ac), nil
+}
+
+// soapChargerClient calls SOAP chargers' own services: TLS 1.2 or later,
+// trusting the system's roots and Joule's CA (a charger may serve a
+// certificate Joule issued), and no redirects (a charger's address is the
+// one it gave).
+func soapChargerClient(ca *pki.CA) *http.Client {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if ca != nil {
+		roots.AddCert(ca.Certificate())
+	}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+			MaxIdleConnsPerHost: 2,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // soapSilence is how long a SOAP charger may be silent before it is
