@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/joule-ev/joule/internal/sim"
@@ -22,13 +24,18 @@ type simConfig struct {
 	Chargers      int
 	Connectors    int
 	IDPrefix      string
-	OCPP          string // sim.OCPP16, sim.OCPP201 or sim.OCPPMixed
+	OCPP          string // sim.OCPP16, sim.OCPP201, sim.OCPP15S, sim.OCPP16S or sim.OCPPMixed
 	Kind          string // sim.KindAC, sim.KindDC or sim.KindMixed
 	MeterInterval time.Duration
 	MaxPowerW     float64
 	Vehicle       sim.Vehicle // every connector's EV
 	LogLevel      slog.Level
 	LogFormat     string
+
+	// SOAP chargers (see sim.Config).
+	SOAPURL       string
+	SOAPListen    string
+	SOAPAdvertise string
 
 	// Security (see sim.Config).
 	SecurityProfile    int
@@ -46,11 +53,14 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 	var c simConfig
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.URL, "url", "ws://localhost:8080/ocpp", "CSMS OCPP endpoint; each charger connects to <url>/<id>")
+	fs.StringVar(&c.URL, "url", "ws://localhost:8080/ocpp", "CSMS OCPP endpoint; each charger connects to <url>/<id> (SOAP chargers post to <url>/soap, as http:// or https://)")
 	fs.IntVar(&c.Chargers, "chargers", 1, "number of simulated chargers")
 	fs.IntVar(&c.Connectors, "connectors", 2, "connectors per charger")
 	fs.StringVar(&c.IDPrefix, "id-prefix", "SIM-", "charger ids are this prefix and a 4-digit number (SIM-0001, ...)")
-	fs.StringVar(&c.OCPP, "ocpp", "1.6", "OCPP version: 1.6, 2.0.1, or mixed (odd chargers 1.6, even 2.0.1)")
+	fs.StringVar(&c.OCPP, "ocpp", "1.6", "OCPP version: 1.6, 2.0.1, 1.5 (over SOAP), 1.6s (1.6 over SOAP), or mixed (the chargers cycle through 1.6, 2.0.1, 1.5 and 1.6s)")
+	fs.StringVar(&c.SOAPURL, "soap-url", "", "the CSMS's SOAP endpoint for SOAP chargers (default: --url as http(s):// with /soap appended)")
+	fs.StringVar(&c.SOAPListen, "soap-listen", "127.0.0.1:0", "host:port each SOAP charger's own service listens on; port 0 is any free one, a fixed port the first charger's (the next ones count up)")
+	fs.StringVar(&c.SOAPAdvertise, "soap-advertise", "", "service URL SOAP chargers give the CSMS, for NAT or containers (default: http://<listen address>/<id>); without a port, each charger's listening port is used, with one, it counts up like --soap-listen's")
 	fs.DurationVar(&c.MeterInterval, "meter-interval", 30*time.Second, "initial MeterValueSampleInterval (the CSMS may change it)")
 	fs.Float64Var(&c.MaxPowerW, "max-power-w", 22000, "maximum power per connector of an AC charger, in W")
 	fs.StringVar(&c.Kind, "kind", sim.KindAC, "hardware: ac (--connectors Type 2 sockets of --max-power-w), dc (a 150 kW CCS2 and a 50 kW CHAdeMO cable), or mixed (odd chargers ac, even dc); 2.0.1 chargers report it in their device model")
@@ -94,10 +104,15 @@ func parseSim(args []string, getenv func(string) string, stderr io.Writer) (simC
 		c.OCPP = sim.OCPP16
 	case "2.0.1", sim.OCPP201:
 		c.OCPP = sim.OCPP201
+	case "1.5", "1.5s", sim.OCPP15S:
+		c.OCPP = sim.OCPP15S
+	case "1.6s", sim.OCPP16S:
+		c.OCPP = sim.OCPP16S
 	case sim.OCPPMixed:
 	default:
-		errs = append(errs, fmt.Errorf("--ocpp must be 1.6, 2.0.1 or mixed, got %q", c.OCPP))
+		errs = append(errs, fmt.Errorf("--ocpp must be 1.6, 2.0.1, 1.5, 1.6s or mixed, got %q", c.OCPP))
 	}
+	errs = append(errs, c.parseSOAP()...)
 	switch c.Kind {
 	case sim.KindAC, sim.KindDC, sim.KindMixed:
 	default:
@@ -169,6 +184,49 @@ func (c *simConfig) parseSecurity(u *url.URL) []error {
 	return errs
 }
 
+// soap reports whether some chargers speak SOAP.
+func (c *simConfig) soap() bool {
+	return c.OCPP == sim.OCPP15S || c.OCPP == sim.OCPP16S || c.OCPP == sim.OCPPMixed
+}
+
+// parseSOAP checks the SOAP flags, and the security flags SOAP chargers
+// cannot use: OCPP-S has no client-certificate profile and no
+// certificate messages.
+func (c *simConfig) parseSOAP() []error {
+	var errs []error
+	httpURL := func(flag, v string) {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s must be an http:// or https:// URL, got %q", flag, v))
+		}
+	}
+	if c.SOAPURL != "" {
+		httpURL("--soap-url", c.SOAPURL)
+	}
+	if c.SOAPAdvertise != "" {
+		httpURL("--soap-advertise", c.SOAPAdvertise)
+	}
+	if _, _, err := net.SplitHostPort(c.SOAPListen); err != nil {
+		errs = append(errs, fmt.Errorf("--soap-listen must be host:port, got %q", c.SOAPListen))
+	}
+	if !c.soap() {
+		return errs
+	}
+	which := "--ocpp " + strings.TrimPrefix(c.OCPP, "ocpp")
+	if c.SecurityProfile == 3 {
+		errs = append(errs, fmt.Errorf("--security-profile 3 is OCPP-J's: SOAP chargers (%s) connect with 0, 1 or 2", which))
+	}
+	if c.ClientCert != "" {
+		errs = append(errs, fmt.Errorf("--client-cert is OCPP-J's: SOAP chargers (%s) take no client certificate", which))
+	}
+	if c.RequestCertificate {
+		errs = append(errs, fmt.Errorf("--request-certificate is OCPP-J's: SOAP chargers (%s) have no SignCertificate", which))
+	}
+	if c.SecurityProfile == 2 && c.SOAPURL != "" && !strings.HasPrefix(c.SOAPURL, "https://") {
+		errs = append(errs, fmt.Errorf("--security-profile 2 needs TLS: --soap-url must be https://, got %q", c.SOAPURL))
+	}
+	return errs
+}
+
 // simulate runs `joule sim`: simulated chargers connected to a CSMS until
 // interrupted.
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -182,10 +240,16 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"meter_interval", cfg.MeterInterval, "max_power_w", cfg.MaxPowerW, "security_profile", cfg.SecurityProfile,
 		"vehicle_kwh", cfg.Vehicle.CapacityWh/1000, "vehicle_soc", cfg.Vehicle.SoCPercent,
 		"vehicle_max_a", cfg.Vehicle.MaxA, "vehicle_phases", cfg.Vehicle.Phases)
+	if cfg.soap() {
+		log.Info("SOAP chargers", "soap_url", cfg.SOAPURL, "soap_listen", cfg.SOAPListen, "soap_advertise", cfg.SOAPAdvertise)
+	}
 	err = sim.RunFleet(ctx, sim.Config{
 		URL:                      cfg.URL,
 		Connectors:               cfg.Connectors,
 		OCPPVersion:              cfg.OCPP,
+		SOAPURL:                  cfg.SOAPURL,
+		SOAPListen:               cfg.SOAPListen,
+		SOAPAdvertise:            cfg.SOAPAdvertise,
 		Kind:                     cfg.Kind,
 		MaxPowerW:                cfg.MaxPowerW,
 		Vehicle:                  cfg.Vehicle,

@@ -20,7 +20,13 @@ func TestParseSimOCPP(t *testing.T) {
 		{[]string{"--ocpp", "ocpp2.0.1"}, nil, sim.OCPP201},
 		{[]string{"--ocpp", "mixed"}, nil, sim.OCPPMixed},
 		{nil, map[string]string{"JOULE_OCPP": "2.0.1"}, sim.OCPP201},
-		{[]string{"--ocpp", "1.5"}, nil, ""},
+		{[]string{"--ocpp", "1.5"}, nil, sim.OCPP15S},
+		{[]string{"--ocpp", "ocpp1.5s"}, nil, sim.OCPP15S},
+		{[]string{"--ocpp", "1.6s"}, nil, sim.OCPP16S},
+		{[]string{"--ocpp", "ocpp1.6s"}, nil, sim.OCPP16S},
+		{nil, map[string]string{"JOULE_OCPP": "1.6s"}, sim.OCPP16S},
+		{[]string{"--ocpp", "1.2"}, nil, ""},
+		{[]string{"--ocpp", "2.0"}, nil, ""},
 	} {
 		c, err := parseSim(tc.args, env(tc.env), io.Discard)
 		switch {
@@ -75,5 +81,43 @@ func TestParseSimVehicle(t *testing.T) {
 		case tc.flag == "" && (err != nil || c.Vehicle != tc.want):
 			t.Errorf("parseSim(%q) vehicle = %+v, %v; want %+v", tc.args, c.Vehicle, err, tc.want)
 		}
+	}
+}
+
+func TestParseSimSOAP(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := parseSim([]string{"--ocpp", "1.6s"}, env(nil), io.Discard)
+	if err != nil || c.SOAPURL != "" || c.SOAPListen != "127.0.0.1:0" || c.SOAPAdvertise != "" {
+		t.Errorf("defaults = %q, %q, %q, %v; want no URL (derived), 127.0.0.1:0, no advertised address", c.SOAPURL, c.SOAPListen, c.SOAPAdvertise, err)
+	}
+	c, err = parseSim([]string{"--ocpp", "1.5", "--soap-url", "https://csms.example/ocpp/soap", "--soap-listen", "0.0.0.0:9100",
+		"--soap-advertise", "http://sim.example:19100/cp"}, env(nil), io.Discard)
+	if err != nil || c.SOAPURL != "https://csms.example/ocpp/soap" || c.SOAPListen != "0.0.0.0:9100" || c.SOAPAdvertise != "http://sim.example:19100/cp" {
+		t.Errorf("flags = %q, %q, %q, %v", c.SOAPURL, c.SOAPListen, c.SOAPAdvertise, err)
+	}
+	c, err = parseSim(nil, env(map[string]string{"JOULE_OCPP": "mixed", "JOULE_SOAP_ADVERTISE": "http://sim"}), io.Discard)
+	if err != nil || c.SOAPAdvertise != "http://sim" {
+		t.Errorf("JOULE_SOAP_ADVERTISE = %q, %v; want http://sim", c.SOAPAdvertise, err)
+	}
+	const pw = "0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		args []string
+		flag string // an error naming this flag is wanted
+	}{
+		{[]string{"--ocpp", "1.6s", "--soap-url", "ws://csms.example/ocpp/soap"}, "--soap-url"},
+		{[]string{"--ocpp", "1.6s", "--soap-advertise", "sim.example:9100"}, "--soap-advertise"},
+		{[]string{"--ocpp", "1.6s", "--soap-listen", "9100"}, "--soap-listen"},
+		{[]string{"--ocpp", "1.5", "--url", "wss://csms.example/ocpp", "--security-profile", "3"}, "--security-profile 3"},
+		{[]string{"--ocpp", "mixed", "--request-certificate"}, "--request-certificate"},
+		{[]string{"--ocpp", "1.6s", "--url", "wss://csms.example/ocpp", "--security-profile", "2", "--password", pw,
+			"--soap-url", "http://csms.example/ocpp/soap"}, "--soap-url must be https://"},
+	} {
+		if _, err := parseSim(tc.args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("parseSim(%q) error = %v, want one naming %s", tc.args, err, tc.flag)
+		}
+	}
+	// The certificate flags stay open to OCPP-J chargers.
+	if _, err := parseSim([]string{"--ocpp", "1.6", "--request-certificate"}, env(nil), io.Discard); err != nil {
+		t.Errorf("--request-certificate with --ocpp 1.6: %v", err)
 	}
 }

@@ -68,6 +68,11 @@ const (
 	keyAuthorizationKey = "AuthorizationKey"
 	keySecurityProfile  = "SecurityProfile"
 	keyCpoName          = "CpoName"
+
+	keySupportedFeatureProfiles = "SupportedFeatureProfiles"
+	// featureProfiles15 is what an OCPP 1.5 charger supports of 1.6's
+	// profiles: 1.5 has no smart charging and no TriggerMessage.
+	featureProfiles15 = "Core,FirmwareManagement,LocalAuthListManagement,Reservation"
 )
 
 func defaultKeys() map[string]string {

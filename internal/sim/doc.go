@@ -1,8 +1,10 @@
 // Package sim is Joule's charge point simulator: an OCPP 1.6J charger with N
 // connectors, or an OCPP 2.0.1 charging station with N EVSEs of one
-// connector each (Config.OCPPVersion), that talks to a CSMS only over the
-// wire (a WebSocket at URL/ID, subprotocol ocpp1.6 or ocpp2.0.1), as a real
-// one would. Both versions share one state machine, energy model and
+// connector each, or an OCPP 1.5 or 1.6 charger over SOAP
+// (Config.OCPPVersion), that talks to a CSMS only over the wire (a
+// WebSocket at URL/ID, subprotocol ocpp1.6 or ocpp2.0.1; or SOAP requests
+// to the central system's endpoint and its own SOAP service), as a real
+// one would. All versions share one state machine, energy model and
 // outbox; the 2.0.1 messages are built in the v201*.go files (see v201.go).
 //
 // It is used by `joule sim`, by end-to-end tests as a library and by the
@@ -52,10 +54,24 @@
 // installs, and answers GetLog and signed firmware updates, in both
 // versions.
 //
+// SOAP (soap.go, soapservice.go): an OCPP-S charger is the 1.6 one behind
+// a different edge. Its worker calls the central system through a SOAP
+// session instead of a WebSocket (both are a link, link.go), and its own
+// charge-point service, an HTTP server per charger started by Run, turns
+// the central system's requests into the 1.6 CALLs the 1.6 handler
+// answers; package soapjson converts the bodies of either version. It
+// offers only what its version's WSDLs have: no security extension, no
+// security profile 3; in 1.5, no charging profiles and no TriggerMessage.
+//
 // Cost: a connected Charger runs two goroutines (the connection's read loop
 // and one worker that boots, ticks heartbeats and meter samples for all
 // connectors, and drains the outbox), whatever its number of connectors.
+// A SOAP charger runs five: its worker, one waiting for the session's end,
+// its service's accept loop, and the two of its kept-alive HTTP connection
+// to the central system (and one per connection the central system holds
+// open to its service).
 //
-// Sim imports ocppj, ocpp16 and ocpp201 (the wire), never the gateway, the domain
-// service or a store: it knows the CSMS only through what it says.
+// Sim imports ocppj, ocpp16, ocpp201 and the SOAP packages (the wire),
+// never the gateway, the domain service or a store: it knows the CSMS only
+// through what it says.
 package sim

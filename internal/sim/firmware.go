@@ -189,7 +189,7 @@ func (c *Charger) firmwareDue() time.Time {
 // doFirmware carries out due diagnostics uploads and a due firmware update.
 // It returns true when the connection has ended (a lost connection, or the
 // reboot after an installation).
-func (c *Charger) doFirmware(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) doFirmware(ctx context.Context, conn link) bool {
 	for {
 		c.mu.Lock()
 		if len(c.fw.uploads) == 0 || time.Now().Before(c.holdUntil) {
@@ -221,7 +221,7 @@ func (c *Charger) doFirmware(ctx context.Context, conn *ocppj.Conn) bool {
 }
 
 // notify sends a status notification; false means the connection ended.
-func (c *Charger) notify(ctx context.Context, conn *ocppj.Conn, action string, req any) bool {
+func (c *Charger) notify(ctx context.Context, conn link, action string, req any) bool {
 	_, err := conn.Call(ctx, action, req)
 	if err != nil {
 		if errors.Is(err, ocppj.ErrClosed) || ctx.Err() != nil {
@@ -235,7 +235,7 @@ func (c *Charger) notify(ctx context.Context, conn *ocppj.Conn, action string, r
 // firmwareStatus reports status st of update u in the charger's version:
 // 1.6 FirmwareStatusNotification, or SignedFirmwareStatusNotification for
 // a signed update; 2.0.1 FirmwareStatusNotification with the requestId.
-func (c *Charger) firmwareStatus(ctx context.Context, conn *ocppj.Conn, u *firmwareUpdate, st string) bool {
+func (c *Charger) firmwareStatus(ctx context.Context, conn link, u *firmwareUpdate, st string) bool {
 	c.mu.Lock()
 	c.fw.status, c.fw.statusReq = st, u.requestID
 	switch st {
@@ -245,6 +245,9 @@ func (c *Charger) firmwareStatus(ctx context.Context, conn *ocppj.Conn, u *firmw
 	action, req := c.firmwareStatusRequest(u.signed, st, u.requestID)
 	c.mu.Unlock()
 	c.log.Info("firmware status", "status", st, "request_id", deref(u.requestID))
+	if c.unsayable(action, st) {
+		return true
+	}
 	return c.notify(ctx, conn, action, req)
 }
 
@@ -283,7 +286,7 @@ func (c *Charger) currentLogStatus() (string, *int) {
 // reboots (closing the connection, so that Run boots with the new version).
 // A failed download is retried while retries remain; the last failure is
 // reported as DownloadFailed.
-func (c *Charger) installFirmware(ctx context.Context, conn *ocppj.Conn, u *firmwareUpdate, last bool) bool {
+func (c *Charger) installFirmware(ctx context.Context, conn link, u *firmwareUpdate, last bool) bool {
 	if !c.firmwareStatus(ctx, conn, u, fwDownloading) {
 		return true
 	}
@@ -368,10 +371,12 @@ func download(ctx context.Context, client *http.Client, location string) (string
 // uploadLog uploads a generated log, with Uploading and then Uploaded or
 // UploadFailed (GetDiagnostics) / UploadFailure (GetLog); false means the
 // connection ended.
-func (c *Charger) uploadLog(ctx context.Context, conn *ocppj.Conn, up logUpload) bool {
+func (c *Charger) uploadLog(ctx context.Context, conn link, up logUpload) bool {
 	status := func(st string) bool {
 		c.log.Info("log upload status", "status", st, "file", up.fileName)
 		switch {
+		case !up.getLog && c.unsayable("DiagnosticsStatusNotification", st):
+			return true
 		case !up.getLog:
 			return c.notify(ctx, conn, "DiagnosticsStatusNotification", &ocpp16.DiagnosticsStatusNotificationRequest{Status: ocpp16.DiagnosticsStatus(st)})
 		case c.v2 != nil:

@@ -29,7 +29,6 @@ import (
 
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocpp201"
-	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 )
 
 // This file is the charger's security, for both versions (OCPP 1.6
@@ -130,7 +129,12 @@ func (c *Charger) Certificate() *x509.Certificate {
 	return c.sec.cert.Leaf
 }
 
-func (c *Charger) tlsURL() bool { return strings.HasPrefix(strings.ToLower(c.url), "wss://") }
+// tlsURL reports whether the charger talks to the CSMS over TLS: a wss://
+// URL, or an https:// SOAP endpoint.
+func (c *Charger) tlsURL() bool {
+	u := strings.ToLower(c.url)
+	return strings.HasPrefix(u, "wss://") || strings.HasPrefix(u, "https://")
+}
 
 // checkSecurity reports a configuration that cannot connect, before Run
 // dials.
@@ -147,8 +151,12 @@ func (c *Charger) credentialsFor(p int) error {
 	switch {
 	case p < profileNone || p > profileMTLS:
 		return fmt.Errorf("security profile %d: want 0 to 3", p)
+	case p >= profileTLS && !c.tlsURL() && c.soapV != "":
+		return fmt.Errorf("security profile %d needs TLS: the SOAP endpoint must be https://, got %s", p, c.url)
 	case p >= profileTLS && !c.tlsURL():
 		return fmt.Errorf("security profile %d needs TLS: the URL must be wss://, got %s", p, c.cfg.URL)
+	case p == profileMTLS && c.soapV != "":
+		return errors.New("security profile 3 (a TLS client certificate) is OCPP-J's")
 	case basic && c.sec.password == "":
 		return fmt.Errorf("security profile %d needs a password", p)
 	case basic && strings.Contains(c.cfg.ID, ":"):
@@ -318,7 +326,7 @@ func (c *Charger) setSecurityProfile(v string) ocpp16.ConfigurationStatus {
 // doReconnect closes the connection when new credentials ask for a new
 // one, after the answer that set them has gone out; Run then connects at
 // once. It returns true when the connection has ended.
-func (c *Charger) doReconnect(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) doReconnect(ctx context.Context, conn link) bool {
 	c.mu.Lock()
 	why := c.sec.reconnect
 	c.sec.reconnect = ""
@@ -339,7 +347,7 @@ func (c *Charger) doReconnect(ctx context.Context, conn *ocppj.Conn) bool {
 
 // afterAnswer gives the answer to the CALL that asked for a disconnection
 // time to go out; false when the connection or ctx ended first.
-func afterAnswer(ctx context.Context, conn *ocppj.Conn) bool {
+func afterAnswer(ctx context.Context, conn link) bool {
 	t := time.NewTimer(startAnswerDelay)
 	defer t.Stop()
 	select {
@@ -391,8 +399,12 @@ func truncate(s string, n int) string {
 // charger's identity, O Config.CertificateOrg) and waits for the CSMS to
 // accept it and send the signed certificate (CertificateSigned), which it
 // returns. With security profile 3 the certificate is used from the next
-// connection on. It returns ErrOffline when the charger is not booted.
+// connection on. It returns ErrOffline when the charger is not booted, and
+// an error for a SOAP charger: OCPP-S has no certificate messages.
 func (c *Charger) RequestCertificate(ctx context.Context) (*x509.Certificate, error) {
+	if c.soapV != "" {
+		return nil, fmt.Errorf("sim %s: OCPP-S has no SignCertificate", c.cfg.ID)
+	}
 	c.mu.Lock()
 	if !c.booted {
 		c.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
+	"github.com/joule-ev/joule/internal/ocpp/soap"
 )
 
 // Config describes one simulated charger. Zero values take the defaults
@@ -38,9 +40,26 @@ type Config struct {
 	// first), instead of Kind's; Connectors is their number.
 	Outlets []Outlet
 
-	// OCPPVersion is the protocol spoken: OCPP16 ("ocpp1.6", the default)
-	// or OCPP201 ("ocpp2.0.1"). RunFleet also takes OCPPMixed.
+	// OCPPVersion is the protocol spoken: OCPP16 ("ocpp1.6", the default),
+	// OCPP201 ("ocpp2.0.1"), or OCPP 1.5 or 1.6 over SOAP, OCPP15S
+	// ("ocpp1.5s") and OCPP16S ("ocpp1.6s"). RunFleet also takes OCPPMixed.
 	OCPPVersion string
+
+	// SOAP chargers (OCPP15S, OCPP16S; soap.go) call the central system's
+	// service and host their own, which the central system calls.
+	//
+	// SOAPURL is the central system's endpoint; default URL with ws://
+	// (wss://) turned into http:// (https://) and /soap appended:
+	// ws://h/ocpp is http://h/ocpp/soap.
+	SOAPURL string
+	// SOAPListen is the host:port the charger's own service listens on;
+	// default "127.0.0.1:0", a free port.
+	SOAPListen string
+	// SOAPAdvertise is the service address the charger gives the central
+	// system (wsa:From), for when it is reached by another address than
+	// the one it listens on (NAT, containers); without a port, the port
+	// listened on is used. Default http://<address listened on>/<ID>.
+	SOAPAdvertise string
 
 	Vendor, Model, SerialNumber, FirmwareVersion string // default "Joule", "Sim-22", "SN-"+ID, "1.0.0"
 
@@ -83,7 +102,10 @@ type Config struct {
 	// SecurityProfile is the profile the charger connects with: 0 none,
 	// 1 HTTP Basic over ws://, 2 TLS and HTTP Basic (a wss:// URL), 3 TLS
 	// with a client certificate (wss://). The CSMS may raise it (1.6
-	// ChangeConfiguration SecurityProfile), never lower it.
+	// ChangeConfiguration SecurityProfile), never lower it. A SOAP charger
+	// sends the same Basic auth with every request (profile 2: to an
+	// https:// endpoint); it has no profile 3, nor ClientCert and
+	// RequestCertificate, whose messages OCPP-S lacks.
 	SecurityProfile int
 	// Password is the Basic-auth password of profiles 1 and 2: 1.6's
 	// AuthorizationKey (hex digits; the header carries the bytes they
@@ -178,17 +200,21 @@ const (
 // the control methods are safe for concurrent use.
 type Charger struct {
 	cfg    Config
-	cfgErr error // a Config New could not use (Run returns it)
-	url    string
+	cfgErr error        // a Config New could not use (Run returns it)
+	url    string       // OCPP-J: the WebSocket URL; OCPP-S: the central system's endpoint
+	soapV  soap.Version // OCPP-S version; "" for an OCPP-J charger
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{} // buffered 1: pokes the worker
+	// inbound is held while a SOAP charger's service handles a request
+	// (buffered 1).
+	inbound chan struct{}
 
 	running atomic.Bool
 
 	// Lock order: mu is a leaf; nothing blocking is done while holding it.
 	mu           sync.Mutex
-	conn         *ocppj.Conn        // current connection, nil offline; guarded by mu
+	conn         link               // current connection (SOAP: session), nil offline; guarded by mu
 	booted       bool               // the current connection's boot was Accepted; guarded by mu
 	bootedCh     chan struct{}      // closed when booted becomes true; guarded by mu
 	bootNow      bool               // TriggerMessage(BootNotification) while not booted; guarded by mu
@@ -209,6 +235,7 @@ type Charger struct {
 	profiles     []installedProfile // SetChargingProfile in force (smart.go); guarded by mu
 	local        localAuthList      // SendLocalList (locallist.go); guarded by mu
 
+	service   string                 // SOAP: the address of the charger's own service while Run runs; guarded by mu
 	sec       securityState          // credentials and certificates (security.go); guarded by mu
 	fw        firmwareState          // UpdateFirmware, GetDiagnostics, GetLog (firmware.go); guarded by mu
 	fwVersion atomic.Pointer[string] // installed by UpdateFirmware; nil: Config.FirmwareVersion
@@ -281,6 +308,7 @@ func New(cfg Config) *Charger {
 		log:        cfg.Logger.With("charger", cfg.ID),
 		now:        cfg.Now,
 		wake:       make(chan struct{}, 1),
+		inbound:    make(chan struct{}, 1),
 		bootedCh:   make(chan struct{}),
 		keys:       defaultKeys(),
 		sampled:    defaultSampled(),
@@ -289,6 +317,16 @@ func New(cfg Config) *Charger {
 	}
 	if cfg.OCPPVersion == OCPP201 {
 		c.v2 = newV201State()
+	}
+	if c.soapV = soapVersion(cfg.OCPPVersion); c.soapV != "" {
+		endpoint, err := soapEndpoint(cfg)
+		if err != nil && c.cfgErr == nil {
+			c.cfgErr = err
+		}
+		c.url = endpoint
+		if c.soapV == soap.V15 {
+			c.keys[keySupportedFeatureProfiles] = featureProfiles15
+		}
 	}
 	at := c.now()
 	c.connectors = make([]*connector, cfg.Connectors+1)
@@ -314,7 +352,8 @@ func New(cfg Config) *Charger {
 func (c *Charger) ID() string { return c.cfg.ID }
 
 // Connected reports whether the charger has a WebSocket connection to the
-// CSMS (booted or not).
+// CSMS (booted or not); for a SOAP charger, whether a session runs (booting
+// or booted), which a request that gets no answer at all ends.
 func (c *Charger) Connected() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -337,21 +376,35 @@ func (c *Charger) WaitBooted(ctx context.Context) error {
 
 // Run connects to the CSMS and behaves as a charger until ctx is done,
 // reconnecting with backoff whenever the connection drops; it then closes
-// the WebSocket with a close frame and returns nil. It returns an error only
-// if Run is already running.
+// the WebSocket with a close frame and returns nil. A SOAP charger first
+// starts its own service, which answers the central system until Run
+// returns, and runs sessions instead of connections (soap.go). Run returns
+// an error only if it is already running, or for a Config that cannot work.
 func (c *Charger) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("sim %s: Run is already running", c.cfg.ID)
 	}
 	defer c.running.Store(false)
-	if v := c.cfg.OCPPVersion; v != "" && v != OCPP16 && v != OCPP201 {
-		return fmt.Errorf("sim %s: unknown OCPP version %q (want %q or %q)", c.cfg.ID, v, OCPP16, OCPP201)
+	switch v := c.cfg.OCPPVersion; v {
+	case "", OCPP16, OCPP201, OCPP15S, OCPP16S:
+	default:
+		return fmt.Errorf("sim %s: unknown OCPP version %q (want %q, %q, %q or %q)", c.cfg.ID, v, OCPP16, OCPP201, OCPP15S, OCPP16S)
 	}
 	if c.cfgErr != nil {
 		return fmt.Errorf("sim %s: %w", c.cfg.ID, c.cfgErr)
 	}
+	if err := c.checkSOAP(); err != nil {
+		return fmt.Errorf("sim %s: %w", c.cfg.ID, err)
+	}
 	if err := c.checkSecurity(); err != nil {
 		return fmt.Errorf("sim %s: %w", c.cfg.ID, err)
+	}
+	if c.soapV != "" {
+		stop, err := c.startService(ctx)
+		if err != nil {
+			return fmt.Errorf("sim %s: %w", c.cfg.ID, err)
+		}
+		defer stop()
 	}
 	// What an operator sets in the CSMS for a 1.6 charger, which cannot
 	// report it (a 2.0.1 one reports it in its device model).
@@ -421,33 +474,23 @@ func (c *Charger) idle(ctx context.Context, d time.Duration) {
 // sends. It returns when the connection has ended, with both goroutines
 // done; booted reports whether the CSMS accepted the boot.
 func (c *Charger) session(ctx context.Context) (booted bool, err error) {
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	proto, dialect := c.wire()
-	d, header := c.dialer(proto)
-	conn, resp, err := ocppj.DialWith(dctx, d, c.url, header, ocppj.Options{
-		Dialect:     dialect,
-		Handler:     c.handle,
-		CallTimeout: c.cfg.CallTimeout,
-		Logger:      c.log,
-	})
-	cancel()
-	if err != nil {
-		if resp != nil && resp.StatusCode != 0 {
-			// e.g. 401: wrong credentials; the CSMS's answer says why.
-			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
-			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-				// 503 (a node overloaded or draining), 429: come back when told.
-				err = retryAfterError{err: err, after: time.Duration(s) * time.Second}
-			}
-		}
+	var conn link
+	if c.soapV != "" {
+		conn = c.newSOAPLink()
+	} else if conn, err = c.dial(ctx); err != nil {
 		return false, err
 	}
 	c.mu.Lock()
 	c.conn = conn
 	profile := c.sec.profile
 	c.securityLog(fmt.Sprintf("connected with security profile %d", profile))
+	service := c.service
 	c.mu.Unlock()
-	c.log.Info("connected", "url", c.url, "security_profile", profile)
+	if c.soapV != "" {
+		c.log.Info("SOAP session", "url", c.url, "service", service, "security_profile", profile)
+	} else {
+		c.log.Info("connected", "url", c.url, "security_profile", profile)
+	}
 
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -461,6 +504,41 @@ func (c *Charger) session(ctx context.Context) (booted bool, err error) {
 	wg.Wait()
 	c.disconnected()
 	return booted, err
+}
+
+// dial opens a WebSocket connection to the CSMS.
+func (c *Charger) dial(ctx context.Context) (*ocppj.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	proto, dialect := c.wire()
+	d, header := c.dialer(proto)
+	conn, resp, err := ocppj.DialWith(dctx, d, c.url, header, ocppj.Options{
+		Dialect:     dialect,
+		Handler:     c.handle,
+		CallTimeout: c.cfg.CallTimeout,
+		Logger:      c.log,
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode != 0 {
+			// e.g. 401: wrong credentials; the CSMS's answer says why.
+			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
+			if after := retryAfter(resp); after > 0 {
+				// 503 (a node overloaded or draining), 429: come back when told.
+				err = retryAfterError{err: err, after: after}
+			}
+		}
+		return nil, err
+	}
+	return conn, nil
+}
+
+// retryAfter is the wait an HTTP answer asks for (Retry-After in
+// seconds), or 0.
+func retryAfter(resp *http.Response) time.Duration {
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
 }
 
 // disconnected forgets the connection: volatile messages are dropped (their

@@ -141,7 +141,7 @@ func (c *Charger) bootRequest201() *ocpp201.BootNotificationRequest {
 // boot201 sends BootNotification until the CSMS accepts it, waiting the
 // interval it gives while Pending or Rejected (OCPP 2.0.1 B02, B03). It
 // returns false when the connection or ctx ends first.
-func (c *Charger) boot201(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) boot201(ctx context.Context, conn link) bool {
 	return c.bootLoop(ctx, conn, func() any { return c.bootRequest201() }, func(raw json.RawMessage) (bootAnswer, *ocppj.Error) {
 		resp, verr := ocpp201.DecodeBootNotificationResponse(raw)
 		if verr != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"regexp"
 	"slices"
 	"testing"
@@ -640,28 +639,6 @@ func TestV201Behaviour(t *testing.T) {
 			t.Errorf("Ended = %s, want Deauthorized, DeAuthorized", mustJSON(t, ended))
 		}
 	})
-}
-
-func TestRunFleetMixed(t *testing.T) {
-	f := newFakeCSMS(t)
-	f.proto = sim.OCPPMixed
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- sim.RunFleet(ctx, sim.Config{URL: f.url(), OCPPVersion: sim.OCPPMixed, Logger: testLogger(t, slog.LevelWarn)}, 3, "MIX-")
-	}()
-	waitFor[ocpp16.BootNotificationRequest](t, f, "MIX-0001", "1.6 boot of MIX-0001", nil)
-	waitFor[ocpp201.BootNotificationRequest](t, f, "MIX-0002", "2.0.1 boot of MIX-0002", nil)
-	waitFor[ocpp16.BootNotificationRequest](t, f, "MIX-0003", "1.6 boot of MIX-0003", nil)
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("RunFleet = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("RunFleet did not return after its context was cancelled")
-	}
 }
 
 func TestUnknownVersion(t *testing.T) {

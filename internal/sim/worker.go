@@ -49,7 +49,7 @@ func (c *Charger) push(m *message) { c.outbox = append(c.outbox, m) }
 // work is the connection's worker: it boots, then drains the outbox and
 // queues heartbeats and meter samples until the connection ends. It
 // reports whether the boot was accepted.
-func (c *Charger) work(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) work(ctx context.Context, conn link) bool {
 	if !c.boot(ctx, conn) {
 		return false
 	}
@@ -81,7 +81,7 @@ func (c *Charger) work(ctx context.Context, conn *ocppj.Conn) bool {
 // boot sends BootNotification until the CSMS accepts it, waiting the
 // interval it gives while Pending or Rejected (OCPP 1.6 §4.2). It returns
 // false when the connection or ctx ends first.
-func (c *Charger) boot(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) boot(ctx context.Context, conn link) bool {
 	if c.v2 != nil {
 		return c.boot201(ctx, conn)
 	}
@@ -107,7 +107,7 @@ type bootAnswer struct {
 // Pending or Rejected (or 10s), or until TriggerMessage(BootNotification).
 // decode reads an answer; onAccepted records the accepted boot with its
 // interval. It returns false when the connection or ctx ends first.
-func (c *Charger) bootLoop(ctx context.Context, conn *ocppj.Conn, request func() any,
+func (c *Charger) bootLoop(ctx context.Context, conn link, request func() any,
 	decode func(json.RawMessage) (bootAnswer, *ocppj.Error), onAccepted func(interval int)) bool {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
@@ -139,7 +139,7 @@ func (c *Charger) bootLoop(ctx context.Context, conn *ocppj.Conn, request func()
 
 // bootWait waits for t, or for TriggerMessage(BootNotification); false
 // when the connection or ctx ends first.
-func (c *Charger) bootWait(ctx context.Context, conn *ocppj.Conn, t *time.Timer) bool {
+func (c *Charger) bootWait(ctx context.Context, conn link, t *time.Timer) bool {
 	for {
 		select {
 		case <-ctx.Done():
@@ -253,7 +253,7 @@ func (c *Charger) tick(now time.Time) time.Duration {
 
 // drain sends the outbox in order, one CALL at a time. It returns false
 // when the connection has ended.
-func (c *Charger) drain(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) drain(ctx context.Context, conn link) bool {
 	for {
 		c.mu.Lock()
 		now := time.Now()
@@ -315,6 +315,11 @@ func (c *Charger) answered(ctx context.Context, m *message, raw json.RawMessage,
 	case errors.Is(err, ocppj.ErrClosed) || ctx.Err() != nil:
 		c.requeue(m, false)
 		return false
+	case errors.Is(err, errUnsayable):
+		// A SOAP charger's version lacks it: sending it again would not help.
+		c.log.Warn("message not sent", "action", m.action, "err", err)
+		c.dropped(m, err)
+		return true
 	case errors.As(err, &ce) && ce.Code != ocppj.InternalError,
 		errors.Is(err, ocppj.ErrBadAnswer):
 		// The CSMS refused the message itself: sending it again would not help.
@@ -416,7 +421,7 @@ func (c *Charger) onTriggeredBoot(accepted bool, interval int) {
 // delivers their StopTransaction first, and the connection closes so that
 // Run reconnects and boots again. A hard reset closes at once: the
 // StopTransactions go out after the reboot (OCPP 1.6 §5.14).
-func (c *Charger) doReset(ctx context.Context, conn *ocppj.Conn) bool {
+func (c *Charger) doReset(ctx context.Context, conn link) bool {
 	c.mu.Lock()
 	typ := c.reset
 	if typ == "" {
