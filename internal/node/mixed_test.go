@@ -10,12 +10,12 @@ import (
 	"github.com/joule-ev/joule/internal/sim"
 )
 
-// TestMixedFleet: a 1.6 and a 2.0.1 charger on the same endpoint charge at
-// once through the same API; only ocppVersion tells them apart.
+// TestMixedFleet: a 1.6J, a 2.0.1, a 1.5 SOAP and a 1.6 SOAP charger
+// charge at once through the same API; only ocppVersion tells them apart.
 func TestMixedFleet(t *testing.T) {
 	n := startNode(t, node.Config{CallTimeout: 5 * time.Second})
 	api := n.Base + "/api/v1"
-	chargers := map[string]string{"MIX-16": sim.OCPP16, "MIX-201": sim.OCPP201}
+	chargers := map[string]string{"MIX-16": sim.OCPP16, "MIX-201": sim.OCPP201, "MIX-15S": sim.OCPP15S, "MIX-16S": sim.OCPP16S}
 	for id, v := range chargers {
 		startSim(t, sim.Config{URL: n.WS, ID: id, Connectors: 2, MaxPowerW: 11000, OCPPVersion: v})
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,10 +178,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	payload, err := soapjson.ToJSON(ctx, req, func(ctx context.Context, connectorID int) (bool, error) {
 		return s.occupied(ctx, id, connectorID)
 	})
-	if err != nil {
+	var unsupported *soapjson.UnsupportedError
+	switch {
+	case errors.As(err, &unsupported):
+		// A 1.5 value 1.6 (and so the domain) cannot hold, such as an
+		// info text longer than 1.6 allows: the charger's to fix.
+		s.fault(w, soap.SenderFault(ns, soap.SubcodePropertyConstraintViolation, err.Error()), msg.MessageID, msg)
+		return
+	case err != nil:
 		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
 		s.log.Error("soap: converting a request", "charger", id, "operation", msg.Operation, "err", err)
 		return
+	}
+	if stop, ok := req.(*ocpp15.StopTransactionRequest); ok {
+		if payload, err = s.stopReason15(ctx, id, stop.TransactionID, payload); err != nil {
+			s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
+			s.log.Error("soap: the reason of a 1.5 stop", "charger", id, "err", err)
+			return
+		}
 	}
 	if err := s.seen(ctx, id, msg); err != nil {
 		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
@@ -427,6 +442,39 @@ func (s *Server) occupied(ctx context.Context, chargerID string, connectorID int
 		return false, err
 	}
 	return len(p.Items) > 0, nil
+}
+
+// stopReason15 supplies the reason a 1.5 StopTransaction cannot give (1.5
+// has none; 1.6 reads an absent one as Local): Remote when Joule had asked
+// the charger to stop the transaction, which it records before it sends
+// RemoteStopTransaction. Any other stop stays Local.
+func (s *Server) stopReason15(ctx context.Context, chargerID string, transactionID int, payload json.RawMessage) (json.RawMessage, error) {
+	if s.opts.Sessions == nil {
+		return payload, nil
+	}
+	tx := strconv.Itoa(transactionID)
+	q := charging.SessionQuery{ChargerID: chargerID, Status: []charging.SessionStatus{charging.SessionActive}}
+	for {
+		p, err := s.opts.Sessions.ListSessions(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, ses := range p.Items {
+			if ses.TransactionID != tx || ses.StopRequestedAt == nil {
+				continue
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(payload, &m); err != nil {
+				return nil, err
+			}
+			m["reason"] = json.RawMessage(`"Remote"`)
+			return json.Marshal(m)
+		}
+		if p.NextCursor == "" {
+			return payload, nil
+		}
+		q.Cursor = p.NextCursor
+	}
 }
 
 func (s *Server) fault(w http.ResponseWriter, f *soap.Fault, relatesTo string, msg *soap.Message) {

@@ -2,13 +2,16 @@ package soapcs
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
+	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
 )
 
@@ -123,5 +126,25 @@ func TestSilentChargerGoesOffline(t *testing.T) {
 	call()
 	if c, _ := ev.counts(); c != 2 {
 		t.Fatalf("the next message made %d Connected calls in all, want 2 (online again)", c)
+	}
+}
+
+// TestUnsupported15Value: a 1.5 value the domain (1.6) cannot hold, such
+// as a vendorId longer than 1.6's 255 characters, is the charger's fault:
+// a Sender fault naming the field, and nothing recorded.
+func TestUnsupported15Value(t *testing.T) {
+	ev := &presenceEvents{}
+	srv := httptest.NewServer(NewServer(Options{Events: ev}))
+	defer srv.Close()
+	c := soap.Client{}
+	_, err := c.Call(context.Background(), soap.Request{Namespace: soap.NSCentralSystem15, Operation: "DataTransfer",
+		ChargeBoxIdentity: "CP-15", To: srv.URL, Body: &ocpp15.DataTransferRequest{VendorID: strings.Repeat("v", 300)}})
+	var f *soap.Fault
+	if !errors.As(err, &f) || f.Code != soap.CodeSender || len(f.Subcodes) == 0 ||
+		f.Subcodes[0].Local != soap.SubcodePropertyConstraintViolation || !strings.Contains(f.Reason, "vendorId") {
+		t.Fatalf("answer = %v, want a Sender PropertyConstraintViolation fault naming vendorId", err)
+	}
+	if c, h := ev.counts(); c != 0 || h != 0 {
+		t.Errorf("%d Connected, %d signs of life recorded, want none", c, h)
 	}
 }
