@@ -155,6 +155,10 @@ const (
 	ReasonDeparture  = "departure_plan" // the departure plan waits for cheaper hours
 	ReasonVehicle    = "vehicle"        // the vehicle draws less; headroom went to others
 	ReasonNoCapacity = "no_capacity"    // the site cannot give the minimum: waiting in line
+	// ReasonNotLimitable: the charger cannot take a limit (OCPP 1.5 has no
+	// charging profiles); its draw is counted against the site, like the
+	// building's, and the other sessions share what is left.
+	ReasonNotLimitable = "not_limitable"
 )
 
 // Allocation is one session's share of its site.

@@ -614,6 +614,17 @@ type connectorSpec struct {
 	known bool
 }
 
+// limitable reports whether Joule can send the charger a limit: OCPP 1.5
+// has no charging profiles.
+func limitable(chargers []charging.Charger, chargerID string) bool {
+	for _, c := range chargers {
+		if c.ID == chargerID {
+			return c.OCPPVersion != charging.OCPP15S
+		}
+	}
+	return true
+}
+
 func specOf(chargers []charging.Charger, chargerID string, connectorID int) connectorSpec {
 	spec := connectorSpec{mask: 7, maxA: defaultMaxA}
 	for _, c := range chargers {
@@ -673,6 +684,25 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 			st.peakBuilding[site.ID] = peak{a: m, at: time.Now()}
 		}
 		st.mu.Unlock()
+	}
+	// Sessions on chargers that cannot take a limit draw what they draw:
+	// their measured current, or their outlet's maximum until it is
+	// known, comes off the budget before the others share it.
+	fixed := make([]bool, len(sessions))
+	for i, ses := range sessions {
+		if limitable(chargers, ses.ChargerID) {
+			continue
+		}
+		fixed[i] = true
+		spec := specOf(chargers, ses.ChargerID, ses.ConnectorID)
+		for p := range 3 {
+			switch {
+			case known[i]:
+				building[p] += draws[i].phaseA[p]
+			case spec.mask&(1<<p) != 0:
+				building[p] += spec.maxA
+			}
+		}
 	}
 	for p := range 3 {
 		load.BudgetA[p] = max(0, load.LimitA-building[p])
@@ -738,7 +768,22 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 		}
 		demands[i] = d
 	}
-	grants := charging.Allocate(load.BudgetA, demands, charging.AllocOptions{})
+	var managed []charging.Demand
+	for i, d := range demands {
+		if !fixed[i] {
+			managed = append(managed, d)
+		}
+	}
+	granted := charging.Allocate(load.BudgetA, managed, charging.AllocOptions{})
+	grants := make([]charging.Grant, len(sessions))
+	for i, j := 0, 0; i < len(sessions); i++ {
+		if fixed[i] {
+			grants[i] = charging.Grant{LimitA: specs[i].maxA, Reason: charging.ReasonNotLimitable}
+			continue
+		}
+		grants[i] = granted[j]
+		j++
+	}
 	for i, ses := range sessions {
 		g, d := grants[i], demands[i]
 		a := &charging.Allocation{
@@ -748,7 +793,7 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 		switch {
 		case g.Waiting:
 			a.State = charging.AllocWaiting
-		case g.Reason == "":
+		case g.Reason == "", g.Reason == charging.ReasonNotLimitable:
 			a.State = charging.AllocCharging
 		default:
 			a.State = charging.AllocLimited
@@ -919,6 +964,9 @@ func (s *Service) apply(ctx context.Context, site charging.Site, sessions []char
 		sentAt, sent := st.sent[ses.ID]
 		st.mu.Unlock()
 		send := prev == nil || prev.LimitA != a.LimitA || !sent || sentAt.Before(renewBy) || prev.ProfileID == 0
+		if a.Reason == charging.ReasonNotLimitable {
+			send = false // the charger has no charging profiles
+		}
 		write := prev == nil || prev.LimitA != a.LimitA || prev.State != a.State || prev.Reason != a.Reason ||
 			prev.QueuePosition != a.QueuePosition || prev.Phases != a.Phases || prev.Message != a.Message || !slices.EqualFunc(prev.Plan, a.Plan, samePlanSlot)
 		if !send && !write {
@@ -1175,11 +1223,18 @@ func (s *Service) unbalance(ctx context.Context, sessions []charging.Session) {
 // ensureFailsafe gives every connected charger of the site Joule's
 // failsafe profiles (see the top of this file), when they changed.
 func (s *Service) ensureFailsafe(ctx context.Context, site charging.Site, chargers []charging.Charger, load charging.SiteLoad) {
+	// Chargers that cannot take a limit keep their outlets' maximum when
+	// Joule is gone; the others share the rest.
 	connectors := 0
+	unmanaged := 0.0
 	for _, c := range chargers {
 		for _, k := range c.Connectors {
-			if k.ConnectorID > 0 {
+			switch {
+			case k.ConnectorID == 0:
+			case limitable(chargers, c.ID):
 				connectors++
+			default:
+				unmanaged += specOf(chargers, c.ID, k.ConnectorID).maxA
 			}
 		}
 	}
@@ -1192,7 +1247,7 @@ func (s *Service) ensureFailsafe(ctx context.Context, site charging.Site, charge
 		keep = max(keep, pk.a)
 	}
 	s.smart.mu.Unlock()
-	budget := max(0, load.LimitA-keep)
+	budget := max(0, load.LimitA-keep-unmanaged)
 	share := 0.0
 	if connectors > 0 {
 		share = math.Floor(budget/float64(connectors)*10) / 10
@@ -1204,7 +1259,7 @@ func (s *Service) ensureFailsafe(ctx context.Context, site charging.Site, charge
 		st.mu.Lock()
 		have := st.failsafe[c.ID]
 		st.mu.Unlock()
-		if have == sig || !s.cmd.Connected(c.ID) {
+		if have == sig || !limitable(chargers, c.ID) || !s.cmd.Connected(c.ID) {
 			continue
 		}
 		if err := s.sendFailsafe(ctx, c.ID, load.LimitA, share, lease); err != nil {

@@ -26,6 +26,7 @@ type profileFake struct {
 type sentProfile struct {
 	connector int
 	p         charging.ChargingProfile
+	charger   string
 }
 
 func (f *profileFake) SetChargingProfile(ctx context.Context, chargerID string, connectorID int, p charging.ChargingProfile) (charging.CommandStatus, error) {
@@ -34,7 +35,7 @@ func (f *profileFake) SetChargingProfile(ctx context.Context, chargerID string, 
 	if f.rejectTx && p.Purpose == charging.PurposeTx {
 		return charging.CommandRejected, nil
 	}
-	f.sent = append(f.sent, sentProfile{connectorID, p})
+	f.sent = append(f.sent, sentProfile{connectorID, p, chargerID})
 	return charging.CommandAccepted, nil
 }
 
@@ -305,4 +306,51 @@ func smartFixtureB(b *testing.B) (*fixture, *profileFake, charging.Site) {
 		b.Fatal(err)
 	}
 	return f, pf, site
+}
+
+// A 1.5 charger cannot take a limit: its session is counted at its
+// outlet's maximum until its draw is known, nothing is sent to it, and the
+// limitable charger's sessions share what is left (and its failsafe share
+// leaves the 1.5 outlets their maximum).
+func TestRebalanceUnlimitableCharger(t *testing.T) {
+	f, pf, site := smartFixture(t)
+	ctx := context.Background()
+	limit := 50.0
+	_, err := f.svc.UpdateSite(ctx, site.ID, func(s *charging.Site) error {
+		s.GridLimit = &charging.GridLimit{Value: limit, Unit: charging.UnitAmperes}
+		return nil
+	})
+	must(t, err)
+	must(t, f.svc.Connected(ctx, "CP-15", charging.OCPP15S))
+	_, err = f.svc.Booted(ctx, "CP-15", charging.BootInfo{Vendor: "Old", Model: "S15"})
+	must(t, err)
+	for _, n := range []int{0, 1} {
+		must(t, f.svc.StatusChanged(ctx, "CP-15", charging.StatusReport{ConnectorID: n, Status: charging.StatusAvailable, ErrorCode: "NoError"}))
+	}
+	id := site.ID
+	_, err = f.svc.UpdateCharger(ctx, "CP-15", charging.ChargerUpdate{SiteID: &id})
+	must(t, err)
+	old, err := f.svc.TransactionStarted(ctx, "CP-15", charging.TransactionStart{ConnectorID: 1, IDTag: "OLD", Timestamp: f.clock.now()})
+	must(t, err)
+	a := f.started(t, 1, "TAG-A", 0)
+	l, err := f.svc.Rebalance(ctx, site.ID)
+	must(t, err)
+	if got := allocationOf(t, l, old.SessionID); got.State != charging.AllocCharging || got.Reason != charging.ReasonNotLimitable || got.LimitA != 32 {
+		t.Errorf("the 1.5 session's allocation = %+v, want charging at its 32 A, not limitable", got)
+	}
+	if got := allocationOf(t, l, a.SessionID); got.LimitA != limit-32 || got.State != charging.AllocLimited {
+		t.Errorf("the 1.6 session's allocation = %+v, want the %v A the 1.5 outlet leaves", got, limit-32)
+	}
+	sent := pf.take()
+	for _, x := range sent {
+		if x.charger == "CP-15" {
+			t.Errorf("a profile went to the 1.5 charger: %+v", x)
+		}
+		if x.p.Purpose == charging.PurposeTxDefault && x.p.Schedule.Periods[1].Limit != math.Floor((limit-32)/2*10)/10 {
+			t.Errorf("the failsafe share = %v A, want the %v A left by the 1.5 outlet over CP-1's 2 connectors", x.p.Schedule.Periods[1].Limit, (limit-32)/2)
+		}
+	}
+	if len(sent) != 3 {
+		t.Errorf("sent %+v, want CP-1's failsafe profiles and its TxProfile", sent)
+	}
 }
