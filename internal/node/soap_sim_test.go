@@ -242,3 +242,35 @@ func soapStationManagement(t *testing.T, version string) {
 		t.Errorf("unlock on a charger that no longer answers = %d %+v, want 409", code, gone)
 	}
 }
+
+// TestClusterSOAP: in a cluster, the node that heard a SOAP charger holds
+// it, and a command asked on another node is routed there and sent to the
+// charger's own service: the seed flow through the other node's API.
+func TestClusterSOAP(t *testing.T) {
+	c := newCluster(t, 2)
+	n1, n2 := c.nodes[0], c.nodes[1]
+	for _, x := range []struct {
+		id, version string
+		posts, api  *testNode
+	}{{"CS-16S", sim.OCPP16S, n1, n2}, {"CS-15S", sim.OCPP15S, n2, n1}} {
+		startSimAt(t, sim.Config{URL: x.posts.WS, ID: x.id, Connectors: 1, MaxPowerW: 11000, OCPPVersion: x.version}, x.posts.Base)
+		api := x.api.Base + "/api/v1"
+		var s charging.Session
+		if code, _ := call(t, http.MethodPost, api+"/chargers/"+x.id+"/connectors/1/start", map[string]any{"idTag": "C-" + x.id}, &s); code != http.StatusAccepted {
+			t.Fatalf("start on %s through the other node = %d", x.id, code)
+		}
+		get := func() charging.Session {
+			var out charging.Session
+			call(t, http.MethodGet, api+"/sessions/"+s.ID, nil, &out)
+			return out
+		}
+		eventually(t, 15*time.Second, x.id+" charging", func() bool { g := get(); return g.Status == charging.SessionActive && g.EnergyWh >= 2 })
+		if code, _ := call(t, http.MethodPost, api+"/sessions/"+s.ID+"/stop", nil, nil); code != http.StatusAccepted {
+			t.Fatalf("stop on %s through the other node = %d", x.id, code)
+		}
+		eventually(t, 15*time.Second, x.id+" finished", func() bool { return get().Status == charging.SessionFinished })
+		if g := get(); g.StopReason != "Remote" || g.EnergyWh <= 0 {
+			t.Errorf("%s's session = reason %q energy %v, want Remote with energy", x.id, g.StopReason, g.EnergyWh)
+		}
+	}
+}
