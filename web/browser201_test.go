@@ -58,8 +58,8 @@ func operator201(t *testing.T, s *stack, b *browser) {
 	tb := b.tab(t, 1280, 900, false)
 	tb.signIn("/operator/chargers/CP-201", "olga@example.com", testPassword)
 	tb.wait("the charger page", textOf("#charger-online")+` === "Online" && !!document.querySelector("#cmd-Reset")`, 5*time.Second)
-	if txt := tb.text(); !strings.Contains(txt, "ocpp2.0.1") {
-		t.Errorf("charger page lacks the OCPP version ocpp2.0.1:\n%s", txt)
+	if txt := tb.text(); !strings.Contains(txt, "OCPP 2.0.1") {
+		t.Errorf("charger page lacks the OCPP version OCPP 2.0.1:\n%s", txt)
 	}
 	// 2.0.1 reports Occupied where 1.6 says Preparing or Charging.
 	tb.wait("connector 1 Occupied", textOf(`#connectors tr[data-connector="1"]`)+`.includes("Occupied")`, 10*time.Second)

@@ -505,7 +505,7 @@ func TestBrowser(t *testing.T) {
 
 		tb.run(chromedp.Click(chromedp.CSS(`nav a[href="/operator/chargers"]`)))
 		tb.wait("the chargers table", `document.querySelectorAll("#chargers tbody tr[data-charger]").length === 3`, 5*time.Second)
-		if txt := tb.text(); !strings.Contains(txt, "ocpp1.6") || !strings.Contains(txt, "1.0.0") {
+		if txt := tb.text(); !strings.Contains(txt, "OCPP 1.6J") || !strings.Contains(txt, "1.0.0") {
 			t.Errorf("chargers table lacks OCPP version or firmware:\n%s", txt)
 		}
 		tb.run(chromedp.Click(chromedp.CSS(`#chargers a[href="/operator/chargers/CP-2"]`)))

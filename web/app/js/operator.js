@@ -25,6 +25,11 @@ function tile(key, label) {
   return { el: h("div", { class: "metric", dataset: { tile: key } }, h("div", { class: "label" }, label), v, note), set: (t, n = "") => { v.textContent = t; note.textContent = n; } };
 }
 
+// OCPP versions as operators name them; the API's values are the
+// WebSocket subprotocols (and ocpp1.5s / ocpp1.6s for SOAP chargers).
+const OCPP_LABELS = { "ocpp1.6": "OCPP 1.6J", "ocpp2.0.1": "OCPP 2.0.1", "ocpp1.5s": "OCPP 1.5 SOAP", "ocpp1.6s": "OCPP 1.6 SOAP" };
+const ocppLabel = (v) => (v ? OCPP_LABELS[v] || v : "–");
+
 function connectorBadges(c) {
   return h("div", { class: "row" }, c.connectors.map((k) => badge(`${k.connectorId}: ${c.online ? statusLabel(k.status) : "Offline"}`, statusTone(k.status, c.online))));
 }
@@ -169,7 +174,7 @@ export async function chargersScreen(main, _p, { alive, user }) {
     h("td", { title: c.lastSeenAt || "" }, ago(c.lastSeenAt)),
     h("td", {}, [c.vendor, c.model].filter(Boolean).join(" ") || "–"),
     h("td", {}, c.firmwareVersion || "–"),
-    h("td", {}, c.ocppVersion || "–"),
+    h("td", { dataset: { col: "ocpp" } }, ocppLabel(c.ocppVersion)),
     h("td", {}, connectorBadges(c)));
   // A group's heading: the site's name, address and how many chargers
   // (and how many of them online); it stays in view when the table
@@ -266,8 +271,10 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       ["Site", c.siteId ? h("a", { href: `/operator/chargers?site=${encodeURIComponent(c.siteId)}` }, siteName(c.siteId)) : "–"],
       ["Last seen", ago(c.lastSeenAt)], ["Last boot", when(c.lastBootAt)], ["Registration", c.registrationStatus || "–"],
       ["Vendor / model", [c.vendor, c.model].filter(Boolean).join(" ") || "–"], ["Serial", c.serialNumber || "–"],
-      ["Firmware", c.firmwareVersion || "–"], ["OCPP", c.ocppVersion || "–"], ["Charger status", c.status || "–"],
+      ["Firmware", c.firmwareVersion || "–"], ["OCPP", ocppLabel(c.ocppVersion)], ["Charger status", c.status || "–"],
     ];
+    // A SOAP charger is called at its own service's address.
+    if (c.soapAddress) rows.push(["SOAP address", h("span", { class: "code", id: "soap-address" }, c.soapAddress)]);
     if (c.firmwareStatus) rows.push(["Firmware update", c.firmwareStatus]);
     facts.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
     security.update(c);
@@ -377,8 +384,12 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
     }),
     form("ChangeConfiguration", "Change configuration", [field("Key", setKey), field("Value", setValue), keyHint],
       () => API.changeConfiguration(c.id, setKey.value.trim(), setValue.value)),
-    form("TriggerMessage", "Trigger message", [field("Message", trigMsg), field("Connector", trigConn)],
-      () => API.trigger(c.id, trigMsg.value, +trigConn.value || 0)));
+    // OCPP 1.5 has no TriggerMessage: say so instead of a form that fails.
+    c.ocppVersion === "ocpp1.5s"
+      ? h("div", { class: "card", id: "no-trigger" }, h("h3", {}, "Trigger message"),
+        h("p", { class: "small muted" }, "OCPP 1.5 has no TriggerMessage (nor charging profiles): the charger sends its messages on its own."))
+      : form("TriggerMessage", "Trigger message", [field("Message", trigMsg), field("Connector", trigConn)],
+        () => API.trigger(c.id, trigMsg.value, +trigConn.value || 0)));
 
   // The operator's side of the charger (PATCH /chargers/{id}, one merge
   // patch of what changed): its name, its site, and what each connector
