@@ -675,6 +675,11 @@ func (s *Service) SetSecurityProfile(ctx context.Context, chargerID string, prof
 // rules allow it: going below MinSecurityProfile needs allowDowngrade
 // (which lowers that floor too), and profiles 1 and 2 a password.
 func setSecurityProfile(ctx context.Context, tx charging.Tx, c *charging.Charger, profile int, allowDowngrade bool) error {
+	if profile == charging.ProfileMTLS && (c.OCPPVersion == charging.OCPP15S || c.OCPPVersion == charging.OCPP16S) {
+		// It could never be admitted again: OCPP over SOAP has no
+		// client-certificate profile.
+		return charging.Errorf(charging.ECONFLICT, "charger %s speaks OCPP over SOAP, which has no security profile 3 (client certificates): use profile 2", c.ID)
+	}
 	if profile < c.MinSecurityProfile {
 		if !allowDowngrade {
 			return charging.Errorf(charging.ECONFLICT, "charger %s has connected at security profile %d; going back to %d needs allowDowngrade", c.ID, c.MinSecurityProfile, profile)

@@ -90,3 +90,16 @@ func TestReconnectTriggerSOAP(t *testing.T) {
 		t.Fatalf("triggers after the SOAP chargers came back = %v, want S-16's only", cmd.triggers[base:])
 	}
 }
+
+// TestSOAPNoProfile3: OCPP over SOAP has no client certificates, so a SOAP
+// charger cannot be put at profile 3 (it could never be admitted again).
+func TestSOAPNoProfile3(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	must(t, f.svc.Connected(ctx, "CP-S", charging.OCPP16S))
+	_, err := f.svc.SetSecurityProfile(ctx, "CP-S", charging.ProfileMTLS, false)
+	wantCode(t, err, charging.ECONFLICT)
+	if _, err := f.svc.SetSecurityProfile(ctx, "CP-1", charging.ProfileMTLS, false); err != nil {
+		t.Fatalf("profile 3 for an OCPP-J charger: %v", err)
+	}
+}
