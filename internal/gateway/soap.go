@@ -68,6 +68,15 @@ func (g *Gateway) DetachSOAP(chargerID string, st Station) {
 	}
 }
 
+// AttachedSOAP reports whether st is still the charger's entry: Disconnect,
+// an OCPP-J connection of the same charger or DetachSOAP removes it.
+func (g *Gateway) AttachedSOAP(chargerID string, st Station) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c := g.conns[chargerID]
+	return c != nil && c.rpc == nil && c.station == st
+}
+
 // detachSOAP removes the charger's SOAP entry if it is st (any SOAP entry
 // when st is nil); it reports whether it did.
 func (g *Gateway) detachSOAP(chargerID string, st Station) bool {

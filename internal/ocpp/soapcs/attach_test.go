@@ -276,6 +276,12 @@ func (a *attacher) DetachSOAP(id string, st gateway.Station) {
 	a.calls = append(a.calls, "detach "+id)
 }
 
+func (a *attacher) AttachedSOAP(id string, st gateway.Station) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.attached[id] == st
+}
+
 func (a *attacher) get(id string) gateway.Station {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -39,6 +39,10 @@ type Sessions interface {
 type Attacher interface {
 	AttachSOAP(chargerID string, st gateway.Station) bool
 	DetachSOAP(chargerID string, st gateway.Station)
+	// AttachedSOAP reports whether st is still the charger's entry: an
+	// operator's Disconnect, another node's claim or a WebSocket
+	// connection of the same charger removes it.
+	AttachedSOAP(chargerID string, st gateway.Station) bool
 }
 
 // Options configure a Server. Events is required.
@@ -307,7 +311,12 @@ func (s *Server) seen(ctx context.Context, id string, msg *soap.Message) error {
 	ch := s.chargers[id]
 	switched := ch != nil && ch.caller.Version() != msg.Version
 	s.mu.Unlock()
-	if boot || !heard || switched || now.Sub(last) > s.refresh {
+	// After a silence the charger may have been marked offline meanwhile
+	// (see onlineRefresh), unless its Station is still attached here: an
+	// attached charger is online, and a heartbeat need not announce it
+	// again.
+	stale := now.Sub(last) > s.refresh && !(ch != nil && !switched && s.holds(id, ch))
+	if boot || !heard || switched || stale {
 		attached := s.attach(id, msg.Version, from)
 		if err := s.opts.Events.Connected(ctx, id, version); err != nil {
 			if attached {
@@ -402,6 +411,14 @@ func (s *Server) attach(id string, v soap.Version, from string) bool {
 	}
 	ch.attached = s.opts.Attacher.AttachSOAP(id, ch.station)
 	return ch.attached
+}
+
+// holds reports whether ch's Station is attached to this node's gateway.
+func (s *Server) holds(id string, ch *charger) bool {
+	s.mu.Lock()
+	attached := ch.attached
+	s.mu.Unlock()
+	return attached && s.opts.Attacher != nil && s.opts.Attacher.AttachedSOAP(id, ch.station)
 }
 
 // addressSeen takes the address of a message that does not mark the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
+	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
@@ -146,5 +147,44 @@ func TestUnsupported15Value(t *testing.T) {
 	}
 	if c, h := ev.counts(); c != 0 || h != 0 {
 		t.Errorf("%d Connected, %d signs of life recorded, want none", c, h)
+	}
+}
+
+// TestPresenceWhileAttached: a charger whose Station is still attached is
+// online, so a message after a silence only counts as a sign of life; once
+// the gateway let go of it (an operator's Disconnect, another node's
+// claim), the next message after a silence marks it online again.
+func TestPresenceWhileAttached(t *testing.T) {
+	ev := &presenceEvents{}
+	att := &attacher{attached: map[string]gateway.Station{}}
+	s := NewServer(Options{Events: ev, Attacher: att})
+	s.refresh = 50 * time.Millisecond
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	send := func() {
+		t.Helper()
+		c := soap.Client{}
+		if _, err := c.Call(context.Background(), soap.Request{Namespace: soap.NSCentralSystem16, Operation: "DataTransfer",
+			ChargeBoxIdentity: "CP-A", To: srv.URL, From: "http://127.0.0.1:9/cp", Body: &ocpp16s.DataTransferRequest{VendorID: "joule"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	if att.get("CP-A") == nil {
+		t.Fatal("the charger was not attached")
+	}
+	time.Sleep(80 * time.Millisecond)
+	send()
+	if c, h := ev.counts(); c != 1 || h != 1 {
+		t.Errorf("after a silence while attached: %d Connected, %d signs of life; want 1 and 1", c, h)
+	}
+	att.DetachSOAP("CP-A", att.get("CP-A"))
+	time.Sleep(80 * time.Millisecond)
+	send()
+	if c, h := ev.counts(); c != 2 || h != 1 {
+		t.Errorf("after a silence once detached: %d Connected, %d signs of life; want 2 and 1", c, h)
+	}
+	if att.get("CP-A") == nil {
+		t.Error("the charger was not attached again")
 	}
 }
