@@ -541,8 +541,10 @@ func newAccounts(ctx context.Context, cfg Config, store charging.Store, log *slo
 
 // soapChargerClient calls SOAP chargers' own services: TLS 1.2 or later,
 // trusting the system's roots and Joule's CA (a charger may serve a
-// certificate Joule issued), and no redirects (a charger's address is the
-// one it gave).
+// certificate Joule issued), no redirects (a charger's address is the one
+// it gave), and no proxy from the environment (chargers are on the
+// operator's network; a proxy set for, say, the card provider must not
+// carry their calls).
 func soapChargerClient(ca *pki.CA) *http.Client {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
@@ -553,7 +555,6 @@ func soapChargerClient(ca *pki.CA) *http.Client {
 	}
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
 			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 			MaxIdleConnsPerHost: 2,
 			IdleConnTimeout:     90 * time.Second,
