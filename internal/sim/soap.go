@@ -228,7 +228,7 @@ func (l *soapLink) failed(ctx context.Context, action string, err error, status 
 	var de *soap.DecodeError
 	switch {
 	case errors.As(err, &f):
-		return faultError(f)
+		return soapjson.FaultCallError(f)
 	case l.ctx.Err() != nil:
 		return ocppj.ErrClosed
 	case ctx.Err() != nil:
@@ -246,23 +246,6 @@ func (l *soapLink) failed(ctx context.Context, action string, err error, status 
 	}
 	l.end(cause)
 	return fmt.Errorf("%w: %v", ocppj.ErrClosed, err)
-}
-
-// faultError is the CALLERROR an OCPP-J charger would have got for a
-// fault: its OCPP subcode (1.6 spellings such as FormationViolation are
-// read too); a Receiver fault without one is an InternalError, which the
-// charger retries, and wsa:ActionNotSupported is NotSupported.
-func faultError(f *soap.Fault) *ocppj.Error {
-	sub := f.Subcode()
-	code := ocppj.Dialect16.Parse(sub)
-	known := code != ocppj.GenericError || sub == string(ocppj.GenericError)
-	switch {
-	case sub == soap.SubcodeActionNotSupported:
-		code = ocppj.NotSupported
-	case !known && f.Code == soap.CodeReceiver:
-		code = ocppj.InternalError
-	}
-	return &ocppj.Error{Code: code, Description: f.Error()}
 }
 
 // Done is closed when the session has ended.

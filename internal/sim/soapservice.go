@@ -2,20 +2,15 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
-	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
-	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
-	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
 	"github.com/joule-ev/joule/internal/ocpp/soap/soapjson"
 )
 
@@ -121,60 +116,37 @@ func (c *Charger) serveSOAP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the charge point service takes SOAP requests by POST", http.StatusMethodNotAllowed)
 		return
 	}
-	msg, err := soap.ReadRequest(r, 0)
-	if err != nil {
-		ns, relates := "", ""
+	own := soap.Namespace(c.soapV, soap.ChargePoint)
+	msg, o, req, f := soapjson.ReadRequest(r, soap.ChargePoint, 0, func(msg *soap.Message) *soap.Fault {
+		switch {
+		case msg.Version != c.soapV:
+			return soap.SenderFault(msg.Body.Space, soap.SubcodeNotSupported,
+				fmt.Sprintf("this charge point speaks OCPP %s, not %s", c.soapV, msg.Version))
+		case msg.ChargeBoxIdentity != c.cfg.ID:
+			return soap.SenderFault(own, soap.SubcodeIdentityMismatch,
+				fmt.Sprintf("this charge point is %q, not %q", c.cfg.ID, msg.ChargeBoxIdentity))
+		}
+		return nil
+	})
+	if f != nil {
+		relates := ""
 		if msg != nil {
 			relates = msg.MessageID
-			if _, _, ok := soap.LookupNamespace(msg.Body.Space); ok {
-				ns = msg.Body.Space
-			}
 		}
-		c.soapFault(w, soap.FaultFor(err, ns), relates, msg)
+		c.soapFault(w, f, relates, msg)
 		return
 	}
-	own := soap.Namespace(c.soapV, soap.ChargePoint)
 	ns := msg.Body.Space
-	switch {
-	case msg.Fault != nil || msg.Response || msg.Service != soap.ChargePoint:
-		// A fault, an answer, or a message of the central system's
-		// service: none is a request this service answers.
-		c.soapFault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
-		return
-	case msg.Version != c.soapV:
-		c.soapFault(w, soap.SenderFault(ns, soap.SubcodeNotSupported,
-			fmt.Sprintf("this charge point speaks OCPP %s, not %s", c.soapV, msg.Version)), msg.MessageID, msg)
-		return
-	case msg.ChargeBoxIdentity != c.cfg.ID:
-		c.soapFault(w, soap.SenderFault(own, soap.SubcodeIdentityMismatch,
-			fmt.Sprintf("this charge point is %q, not %q", c.cfg.ID, msg.ChargeBoxIdentity)), msg.MessageID, msg)
-		return
-	}
-	o, ok := soapjson.Lookup(c.soapV, soap.ChargePoint, msg.Operation)
-	if !ok {
-		c.soapFault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
-		return
-	}
-	req := o.NewRequest()
-	if err := msg.UnmarshalBody(req); err != nil {
-		// encoding/xml fails on a value of the wrong type.
-		c.soapFault(w, soap.SenderFault(ns, soap.SubcodeTypeConstraintViolation, err.Error()), msg.MessageID, msg)
-		return
-	}
-	if err := req.Validate(); err != nil {
-		c.soapFault(w, soap.SenderFault(ns, validationFault(err), err.Error()), msg.MessageID, msg)
-		return
-	}
 	ctx := r.Context()
 	payload, err := soapjson.ToJSON(ctx, req, nil)
-	if u, ok := errors.AsType[*soapjson.UnsupportedError](err); ok {
-		// Valid in 1.5, beyond what the 1.6 charger inside takes: a
-		// string longer than 1.6 allows.
-		c.soapFault(w, soap.SenderFault(ns, soap.SubcodePropertyConstraintViolation, u.Error()), msg.MessageID, msg)
-		return
-	} else if err != nil {
-		c.log.Error("SOAP: converting a request", "operation", msg.Operation, "err", err)
-		c.soapFault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
+	if err != nil {
+		// Valid in 1.5 but beyond what the 1.6 charger inside takes (a
+		// string longer than 1.6 allows) is the sender's to fix.
+		f, internal := soapjson.RequestJSONFault(ns, err)
+		if internal {
+			c.log.Error("SOAP: converting a request", "operation", msg.Operation, "err", err)
+		}
+		c.soapFault(w, f, msg.MessageID, msg)
 		return
 	}
 	// One request at a time, as an OCPP-J connection reads one CALL at a
@@ -188,10 +160,10 @@ func (c *Charger) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	out, err := c.handle(ctx, msg.Operation, payload)
 	<-c.inbound
 	if err != nil {
-		c.soapFault(w, callFault(ns, err), msg.MessageID, msg)
+		c.soapFault(w, soapjson.CallErrorFault(ns, err), msg.MessageID, msg)
 		return
 	}
-	resp, err := soapResponse(o, out)
+	resp, err := soapjson.Response(o, out)
 	if u, ok := errors.AsType[*soapjson.UnsupportedError](err); ok {
 		// The 1.6 answer has no 1.5 counterpart: the request is one
 		// this charger cannot answer in its version.
@@ -207,20 +179,6 @@ func (c *Charger) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// soapResponse turns the handler's 1.6 answer into the version's typed
-// response, checked against its schema.
-func soapResponse(o soapjson.Operation, out any) (soapjson.Body, error) {
-	payload, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	resp := o.NewResponse()
-	if err := soapjson.FromJSON(payload, resp); err != nil {
-		return nil, err
-	}
-	return resp, resp.Validate()
-}
-
 // soapFault answers f to the request whose wsa:MessageID is relatesTo.
 func (c *Charger) soapFault(w http.ResponseWriter, f *soap.Fault, relatesTo string, msg *soap.Message) {
 	attrs := []any{"fault", f.Error()}
@@ -231,41 +189,4 @@ func (c *Charger) soapFault(w http.ResponseWriter, f *soap.Fault, relatesTo stri
 	if err := soap.WriteFault(w, f, relatesTo); err != nil {
 		c.log.Debug("SOAP: fault not written", "err", err)
 	}
-}
-
-// callFault is the fault for a handler's refusal: the CALLERROR an OCPP-J
-// central system would get, under its 1.6 name. InternalError and
-// GenericError are the charger's own trouble (Receiver); the others say the
-// request was wrong (Sender). An error that is no CALLERROR (the request
-// ended while the handler waited) is an InternalError.
-func callFault(ns string, err error) *soap.Fault {
-	var ce *ocppj.Error
-	if !errors.As(err, &ce) {
-		return soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error")
-	}
-	name := ocppj.Dialect16.Name(ce.Code)
-	reason := ce.Description
-	if reason == "" {
-		reason = name
-	}
-	if ce.Code == ocppj.InternalError || ce.Code == ocppj.GenericError {
-		return soap.ReceiverFault(ns, name, reason)
-	}
-	return soap.SenderFault(ns, name, reason)
-}
-
-// validationFault names the fault subcode for a body its schema forbids:
-// a missing element, or a wrong number of them, is an occurrence
-// violation; any other value out of bounds a property one.
-func validationFault(err error) string {
-	var reason string
-	if v, ok := errors.AsType[*ocpp16s.ValidationError](err); ok {
-		reason = v.Reason
-	} else if v, ok := errors.AsType[*ocpp15.ValidationError](err); ok {
-		reason = v.Reason
-	}
-	if reason == "required element is missing" || strings.Contains(reason, " elements, want ") {
-		return soap.SubcodeOccurenceConstraintViolation
-	}
-	return soap.SubcodePropertyConstraintViolation
 }

@@ -219,7 +219,7 @@ func (c *Caller) post(ctx context.Context, o soapjson.Operation, address string,
 	var f *soap.Fault
 	switch {
 	case errors.As(err, &f):
-		ce := faultError(f)
+		ce := soapjson.FaultCallError(f)
 		c.log.Warn("soap: charger answered a fault", "charger", c.id, "operation", o.Name, "code", string(ce.Code), "fault", f.Error())
 		return result{err: ce}
 	case err != nil && ctx.Err() != nil:
@@ -261,33 +261,6 @@ func (c *Caller) post(ctx context.Context, o soapjson.Operation, address string,
 // ocppdomain.Call reports an OCPP-J answer that breaks the schema.
 func badAnswer(chargerID, op, why string) error {
 	return charging.Errorf(charging.EINTERNAL, "charger %s answered %s with an invalid payload: %s", chargerID, op, why)
-}
-
-// faultError maps a charger's fault to the CALLERROR an OCPP-J charger
-// would have answered: the OCPP subcode names it (the SOAP names are
-// 1.6's CALLERROR codes), WS-Addressing's ActionNotSupported is
-// NotSupported, and a fault without an OCPP subcode is read from its SOAP
-// code: a Receiver failed (InternalError), an envelope it could not take
-// is a FormationViolation, anything else a GenericError.
-func faultError(f *soap.Fault) *ocppj.Error {
-	reason := f.Reason
-	if reason == "" {
-		reason = f.Error()
-	}
-	switch sub := f.Subcode(); sub {
-	case soap.SubcodeActionNotSupported, soap.SubcodeNotSupported:
-		return &ocppj.Error{Code: ocppj.NotSupported, Description: reason}
-	case "":
-	default:
-		return &ocppj.Error{Code: ocppj.Dialect16.Parse(sub), Description: reason}
-	}
-	switch f.Code {
-	case soap.CodeReceiver:
-		return &ocppj.Error{Code: ocppj.InternalError, Description: reason}
-	case soap.CodeVersionMismatch, soap.CodeMustUnderstand, soap.CodeDataEncodingUnknown:
-		return &ocppj.Error{Code: ocppj.FormatViolation, Description: reason}
-	}
-	return &ocppj.Error{Code: ocppj.GenericError, Description: reason}
 }
 
 // observe reports a call that went out.

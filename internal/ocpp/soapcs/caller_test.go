@@ -64,8 +64,8 @@ func TestFaultError(t *testing.T) {
 		{&soap.Fault{Code: soap.CodeVersionMismatch, Reason: "x"}, ocppj.FormatViolation},
 		{&soap.Fault{Code: soap.CodeSender, Reason: "x"}, ocppj.GenericError},
 	} {
-		if got := faultError(tc.f); got.Code != tc.want || got.Description != "x" {
-			t.Errorf("faultError(%v) = %s %q, want %s", tc.f, got.Code, got.Description, tc.want)
+		if got := soapjson.FaultCallError(tc.f); got.Code != tc.want || got.Description != "x" {
+			t.Errorf("FaultCallError(%v) = %s %q, want %s", tc.f, got.Code, got.Description, tc.want)
 		}
 	}
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
-	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
 	"github.com/joule-ev/joule/internal/ocpp/soap/soapjson"
 )
 
@@ -130,41 +127,16 @@ type charger struct {
 // fault with nothing stored: the envelope, the operation and the body are
 // checked, and the charger admitted, before any event is recorded.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	msg, err := soap.ReadRequest(r, s.opts.MaxBytes)
-	if err != nil {
-		ns, relates := "", ""
+	msg, o, req, f := soapjson.ReadRequest(r, soap.CentralSystem, s.opts.MaxBytes, nil)
+	if f != nil {
+		relates := ""
 		if msg != nil {
 			relates = msg.MessageID
-			if _, _, ok := soap.LookupNamespace(msg.Body.Space); ok {
-				ns = msg.Body.Space
-			}
 		}
-		s.fault(w, soap.FaultFor(err, ns), relates, msg)
+		s.fault(w, f, relates, msg)
 		return
 	}
 	ns := msg.Body.Space
-	if msg.Fault != nil || msg.Response || msg.Service != soap.CentralSystem {
-		// A fault, a response, or a message of the charger's own service
-		// sent here: none is a request this service answers.
-		s.fault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
-		return
-	}
-	o, ok := soapjson.Lookup(msg.Version, soap.CentralSystem, msg.Operation)
-	if !ok {
-		s.fault(w, soap.ActionNotSupported(msg.Action), msg.MessageID, msg)
-		return
-	}
-	req := o.NewRequest()
-	if err := msg.UnmarshalBody(req); err != nil {
-		// encoding/xml fails on a value of the wrong type (a word where
-		// an integer or a dateTime belongs).
-		s.fault(w, soap.SenderFault(ns, soap.SubcodeTypeConstraintViolation, err.Error()), msg.MessageID, msg)
-		return
-	}
-	if err := req.Validate(); err != nil {
-		s.fault(w, soap.SenderFault(ns, validationSubcode(err), err.Error()), msg.MessageID, msg)
-		return
-	}
 	if msg.From != "" && msg.From != soap.Anonymous {
 		// Joule will call the charger at its wsa:From: an address it
 		// cannot call is refused before anything is stored.
@@ -182,16 +154,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	payload, err := soapjson.ToJSON(ctx, req, func(ctx context.Context, connectorID int) (bool, error) {
 		return s.occupied(ctx, id, connectorID)
 	})
-	var unsupported *soapjson.UnsupportedError
-	switch {
-	case errors.As(err, &unsupported):
+	if err != nil {
 		// A 1.5 value 1.6 (and so the domain) cannot hold, such as an
-		// info text longer than 1.6 allows: the charger's to fix.
-		s.fault(w, soap.SenderFault(ns, soap.SubcodePropertyConstraintViolation, err.Error()), msg.MessageID, msg)
-		return
-	case err != nil:
-		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
-		s.log.Error("soap: converting a request", "charger", id, "operation", msg.Operation, "err", err)
+		// info text longer than 1.6 allows, is the charger's to fix.
+		f, internal := soapjson.RequestJSONFault(ns, err)
+		if internal {
+			s.log.Error("soap: converting a request", "charger", id, "operation", msg.Operation, "err", err)
+		}
+		s.fault(w, f, msg.MessageID, msg)
 		return
 	}
 	if stop, ok := req.(*ocpp15.StopTransactionRequest); ok {
@@ -202,15 +172,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.seen(ctx, id, msg); err != nil {
-		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
+		s.fault(w, soapjson.CallErrorFault(ns, err), msg.MessageID, msg)
 		return
 	}
 	out, err := s.charger(id, msg.Version).station.HandleCall(ctx, msg.Operation, payload)
 	if err != nil {
-		s.fault(w, domainFault(ns, err), msg.MessageID, msg)
+		s.fault(w, soapjson.CallErrorFault(ns, err), msg.MessageID, msg)
 		return
 	}
-	resp, err := response(o, out)
+	resp, err := soapjson.Response(o, out)
 	if err != nil {
 		s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
 		s.log.Error("soap: converting a response", "charger", id, "operation", msg.Operation, "err", err)
@@ -219,21 +189,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := soap.WriteResponse(w, msg.Reply(resp)); err != nil {
 		s.log.Warn("soap: writing a response", "charger", id, "operation", msg.Operation, "err", err)
 	}
-}
-
-// response turns the 1.6 JSON answer into the version's typed response,
-// checked against its schema so that a charger never gets a body its WSDL
-// forbids.
-func response(o soapjson.Operation, out any) (soapjson.Body, error) {
-	payload, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	resp := o.NewResponse()
-	if err := soapjson.FromJSON(payload, resp); err != nil {
-		return nil, err
-	}
-	return resp, resp.Validate()
 }
 
 // onlineRefresh is how long a charger may be silent before its next
@@ -503,47 +458,4 @@ func (s *Server) fault(w http.ResponseWriter, f *soap.Fault, relatesTo string, m
 	if err := soap.WriteFault(w, f, relatesTo); err != nil {
 		s.log.Warn("soap: writing a fault", "err", err)
 	}
-}
-
-// validationSubcode names the OCPP fault for a body its schema forbids: a
-// missing element, or too few or too many, is an occurrence violation; any
-// other value out of bounds a property one.
-func validationSubcode(err error) string {
-	var reason string
-	var v16 *ocpp16s.ValidationError
-	var v15 *ocpp15.ValidationError
-	switch {
-	case errors.As(err, &v16):
-		reason = v16.Reason
-	case errors.As(err, &v15):
-		reason = v15.Reason
-	}
-	if reason == "required element is missing" || strings.Contains(reason, " elements, want ") {
-		return soap.SubcodeOccurenceConstraintViolation
-	}
-	return soap.SubcodePropertyConstraintViolation
-}
-
-// domainFault maps an error of the ocpp16 adapter (an *ocppj.Error: the
-// CALLERROR an OCPP-J charger would get) to the SOAP fault of the same
-// name. The charger's mistakes are Sender faults; InternalError and
-// GenericError are Receiver faults, which the charger may retry.
-func domainFault(ns string, err error) *soap.Fault {
-	var ce *ocppj.Error
-	if !errors.As(err, &ce) {
-		return soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error")
-	}
-	reason := ce.Description
-	if reason == "" {
-		reason = string(ce.Code)
-	}
-	switch ce.Code {
-	case ocppj.InternalError, ocppj.GenericError:
-		return soap.ReceiverFault(ns, string(ce.Code), reason)
-	case ocppj.FormatViolation, ocppj.MessageTypeNotSupported, ocppj.RpcFrameworkError:
-		return soap.SenderFault(ns, soap.SubcodeFormationViolation, reason)
-	case ocppj.OccurrenceConstraintViolation:
-		return soap.SenderFault(ns, soap.SubcodeOccurenceConstraintViolation, reason)
-	}
-	return soap.SenderFault(ns, string(ce.Code), reason)
 }
