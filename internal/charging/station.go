@@ -99,6 +99,10 @@ type TransactionStop struct {
 	Timestamp     time.Time
 	Reason        string        // OCPP reason; "" means Local in 1.6
 	Samples       []MeterSample // transactionData
+	// ReasonUnstated: the protocol has no stop reason (OCPP 1.5), so an
+	// empty Reason says nothing; the domain infers it (Remote when Joule
+	// had asked the charger to stop the transaction).
+	ReasonUnstated bool
 }
 
 // DataTransfer is vendor-specific data from a charger.

@@ -103,3 +103,37 @@ func TestSOAPNoProfile3(t *testing.T) {
 		t.Fatalf("profile 3 for an OCPP-J charger: %v", err)
 	}
 }
+
+// TestUnstatedStopReason: OCPP 1.5 has no stop reason. A stop whose reason
+// is unstated is Remote when Joule had asked for it and Local otherwise;
+// an absent 1.6 reason stays Local (1.6 says so) even after Joule asked.
+func TestUnstatedStopReason(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		asked     bool
+		unstated  bool
+		wantStops string
+	}{
+		{"1.5 stop Joule asked for", true, true, "Remote"},
+		{"1.5 stop at the charger", false, true, "Local"},
+		{"1.6 stop without a reason after Joule asked", true, false, "Local"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			res := f.started(t, 1, "TAG", 0)
+			if c.asked {
+				_, err := f.svc.StopSession(ctx, res.SessionID)
+				must(t, err)
+			}
+			_, err := f.svc.TransactionStopped(ctx, "CP-1", charging.TransactionStop{TransactionID: res.TransactionID,
+				MeterStopWh: 6379, Timestamp: f.clock.now(), ReasonUnstated: c.unstated})
+			must(t, err)
+			ses, err := f.svc.GetSession(ctx, res.SessionID)
+			must(t, err)
+			if ses.StopReason != c.wantStops || ses.EnergyWh != 6379 {
+				t.Errorf("session = reason %q energy %v, want %s with 6379 Wh", ses.StopReason, ses.EnergyWh, c.wantStops)
+			}
+		})
+	}
+}

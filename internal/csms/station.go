@@ -673,7 +673,12 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 		}
 	}
 	ses.StopReason = t.Reason
-	if ses.StopReason == "" {
+	switch {
+	case ses.StopReason != "":
+	case t.ReasonUnstated && ses.StopRequestedAt != nil:
+		// OCPP 1.5 has no reason: Joule had asked the charger to stop.
+		ses.StopReason = "Remote"
+	default:
 		ses.StopReason = "Local" // OCPP 1.6 StopTransaction.req: an absent reason means Local
 	}
 	ses.PowerW = 0

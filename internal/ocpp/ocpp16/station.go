@@ -28,6 +28,8 @@ type Station struct {
 	reg       charging.RegistrationStatus // "" until known; guarded by mu (see gate.go)
 	booted    charging.RegistrationStatus // the answer to the last BootNotification; guarded by mu
 	bootAsker ocppdomain.BootAsker        // asks a Pending charger to boot, once
+
+	noStopReason bool // the charger's protocol has no stop reason (OCPP 1.5 through soapcs)
 }
 
 // NewStation returns the adapter for one charger. conn carries Joule's
@@ -42,6 +44,12 @@ func NewStation(chargerID string, conn ocppdomain.Caller, events charging.Statio
 	}
 	return &Station{id: chargerID, conn: conn, events: events, log: log}
 }
+
+// NoStopReasons tells the Station that its charger's protocol has no
+// StopTransaction reason (OCPP 1.5, whose messages soapcs hands over as
+// 1.6): an absent reason is then unstated, not 1.6's Local. Call it before
+// the Station serves the charger.
+func (s *Station) NoStopReasons() { s.noStopReason = true }
 
 // csmsActions are the actions the Central System sends; a charger sending
 // one of them gets NotSupported, and only these may go out as commands.
@@ -186,6 +194,7 @@ func (s *Station) stopTransaction(ctx context.Context, r *StopTransactionRequest
 		TransactionID: strconv.Itoa(r.TransactionID), IDTag: deref(r.IDTag),
 		MeterStopWh: float64(r.MeterStop), Timestamp: r.Timestamp.UTC(),
 		Reason: string(deref(r.Reason)), Samples: samples(r.TransactionData),
+		ReasonUnstated: s.noStopReason && r.Reason == nil,
 	})
 	if err != nil {
 		return nil, err

@@ -95,3 +95,42 @@ func TestNoCaller(t *testing.T) {
 		t.Errorf("Command: %v, want EUNAVAILABLE", err)
 	}
 }
+
+// stopEvents records the TransactionStop a Station hands over.
+type stopEvents struct {
+	fakeEvents
+	got charging.TransactionStop
+}
+
+func (e *stopEvents) TransactionStopped(_ context.Context, _ string, t charging.TransactionStop) (charging.IDTagInfo, error) {
+	e.got = t
+	return charging.IDTagInfo{Status: charging.AuthAccepted}, nil
+}
+
+// TestNoStopReasons: for a charger whose protocol has no stop reason
+// (1.5), an absent reason is unstated; for a 1.6 charger it is not (1.6
+// reads it as Local), and a reason given is taken either way.
+func TestNoStopReasons(t *testing.T) {
+	for _, c := range []struct {
+		none     bool
+		payload  string
+		unstated bool
+		reason   string
+	}{
+		{true, `{"transactionId":7,"meterStop":6379,"timestamp":"2026-12-07T09:30:00Z"}`, true, ""},
+		{false, `{"transactionId":7,"meterStop":6379,"timestamp":"2026-12-07T09:30:00Z"}`, false, ""},
+		{true, `{"transactionId":7,"meterStop":6379,"timestamp":"2026-12-07T09:30:00Z","reason":"EVDisconnected"}`, false, "EVDisconnected"},
+	} {
+		ev := &stopEvents{fakeEvents: fakeEvents{reg: charging.RegistrationAccepted}}
+		st := ocpp16.NewStation("CP-R", nil, ev, nil)
+		if c.none {
+			st.NoStopReasons()
+		}
+		if _, err := st.HandleCall(context.Background(), "StopTransaction", json.RawMessage(c.payload)); err != nil {
+			t.Fatal(err)
+		}
+		if ev.got.ReasonUnstated != c.unstated || ev.got.Reason != c.reason || ev.got.MeterStopWh != 6379 {
+			t.Errorf("NoStopReasons %v, %s: got %+v, want unstated %v reason %q", c.none, c.payload, ev.got, c.unstated, c.reason)
+		}
+	}
+}

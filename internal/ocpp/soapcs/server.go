@@ -2,11 +2,9 @@ package soapcs
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/ocpp16"
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
-	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
 	"github.com/joule-ev/joule/internal/ocpp/soap/soapjson"
 )
 
@@ -163,13 +160,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.fault(w, f, msg.MessageID, msg)
 		return
-	}
-	if stop, ok := req.(*ocpp15.StopTransactionRequest); ok {
-		if payload, err = s.stopReason15(ctx, id, stop.TransactionID, payload); err != nil {
-			s.fault(w, soap.ReceiverFault(ns, soap.SubcodeInternalError, "internal error"), msg.MessageID, msg)
-			s.log.Error("soap: the reason of a 1.5 stop", "charger", id, "err", err)
-			return
-		}
 	}
 	if err := s.seen(ctx, id, msg); err != nil {
 		s.fault(w, soapjson.CallErrorFault(ns, err), msg.MessageID, msg)
@@ -340,7 +330,11 @@ func (s *Server) chargerLocked(id string, v soap.Version) *charger {
 	if ch != nil {
 		c.SetAddress(ch.caller.Address())
 	}
-	ch = &charger{station: ocpp16.NewStation(id, c, s.opts.Events, log), caller: c}
+	st := ocpp16.NewStation(id, c, s.opts.Events, log)
+	if v == soap.V15 {
+		st.NoStopReasons()
+	}
+	ch = &charger{station: st, caller: c}
 	s.chargers[id] = ch
 	return ch
 }
@@ -414,39 +408,6 @@ func (s *Server) occupied(ctx context.Context, chargerID string, connectorID int
 		return false, err
 	}
 	return len(p.Items) > 0, nil
-}
-
-// stopReason15 supplies the reason a 1.5 StopTransaction cannot give (1.5
-// has none; 1.6 reads an absent one as Local): Remote when Joule had asked
-// the charger to stop the transaction, which it records before it sends
-// RemoteStopTransaction. Any other stop stays Local.
-func (s *Server) stopReason15(ctx context.Context, chargerID string, transactionID int, payload json.RawMessage) (json.RawMessage, error) {
-	if s.opts.Sessions == nil {
-		return payload, nil
-	}
-	tx := strconv.Itoa(transactionID)
-	q := charging.SessionQuery{ChargerID: chargerID, Status: []charging.SessionStatus{charging.SessionActive}}
-	for {
-		p, err := s.opts.Sessions.ListSessions(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, ses := range p.Items {
-			if ses.TransactionID != tx || ses.StopRequestedAt == nil {
-				continue
-			}
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(payload, &m); err != nil {
-				return nil, err
-			}
-			m["reason"] = json.RawMessage(`"Remote"`)
-			return json.Marshal(m)
-		}
-		if p.NextCursor == "" {
-			return payload, nil
-		}
-		q.Cursor = p.NextCursor
-	}
 }
 
 func (s *Server) fault(w http.ResponseWriter, f *soap.Fault, relatesTo string, msg *soap.Message) {
