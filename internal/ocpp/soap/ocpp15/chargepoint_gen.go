@@ -5,6 +5,8 @@ package ocpp15
 import (
 	"encoding/xml"
 	"time"
+
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapxsd"
 )
 
 // ChargePointNamespace is the target namespace of ocpp_chargepointservice_1.5_final.wsdl.
@@ -90,10 +92,10 @@ func (m *UnlockConnectorResponse) Validate() error { return m.validate("") }
 
 func (m *UnlockConnectorResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genUnlockStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genUnlockStatusAllowed)
 	}
 	return nil
 }
@@ -138,10 +140,10 @@ func (m *ResetRequest) Validate() error { return m.validate("") }
 
 func (m *ResetRequest) validate(p string) error {
 	if m.Type == "" {
-		return genMissing(genPath(p, "type"))
+		return soapxsd.Missing(soapxsd.Path(p, "type"))
 	}
 	if !m.Type.IsValid() {
-		return genEnum(genPath(p, "type"), string(m.Type), genResetTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "type"), string(m.Type), genResetTypeAllowed)
 	}
 	return nil
 }
@@ -184,10 +186,10 @@ func (m *ResetResponse) Validate() error { return m.validate("") }
 
 func (m *ResetResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genResetStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genResetStatusAllowed)
 	}
 	return nil
 }
@@ -233,10 +235,10 @@ func (m *ChangeAvailabilityRequest) Validate() error { return m.validate("") }
 
 func (m *ChangeAvailabilityRequest) validate(p string) error {
 	if m.Type == "" {
-		return genMissing(genPath(p, "type"))
+		return soapxsd.Missing(soapxsd.Path(p, "type"))
 	}
 	if !m.Type.IsValid() {
-		return genEnum(genPath(p, "type"), string(m.Type), genAvailabilityTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "type"), string(m.Type), genAvailabilityTypeAllowed)
 	}
 	return nil
 }
@@ -283,10 +285,10 @@ func (m *ChangeAvailabilityResponse) Validate() error { return m.validate("") }
 
 func (m *ChangeAvailabilityResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genAvailabilityStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genAvailabilityStatusAllowed)
 	}
 	return nil
 }
@@ -308,7 +310,7 @@ func (m *GetDiagnosticsRequest) Validate() error { return m.validate("") }
 
 func (m *GetDiagnosticsRequest) validate(p string) error {
 	if m.Location == "" {
-		return genMissing(genPath(p, "location"))
+		return soapxsd.Missing(soapxsd.Path(p, "location"))
 	}
 	return nil
 }
@@ -382,10 +384,10 @@ func (m *ClearCacheResponse) Validate() error { return m.validate("") }
 
 func (m *ClearCacheResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genClearCacheStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genClearCacheStatusAllowed)
 	}
 	return nil
 }
@@ -404,10 +406,10 @@ func (m *UpdateFirmwareRequest) Validate() error { return m.validate("") }
 
 func (m *UpdateFirmwareRequest) validate(p string) error {
 	if m.RetrieveDate.IsZero() {
-		return genMissing(genPath(p, "retrieveDate"))
+		return soapxsd.Missing(soapxsd.Path(p, "retrieveDate"))
 	}
 	if m.Location == "" {
-		return genMissing(genPath(p, "location"))
+		return soapxsd.Missing(soapxsd.Path(p, "location"))
 	}
 	return nil
 }
@@ -438,10 +440,10 @@ func (m *ChangeConfigurationRequest) Validate() error { return m.validate("") }
 
 func (m *ChangeConfigurationRequest) validate(p string) error {
 	if m.Key == "" {
-		return genMissing(genPath(p, "key"))
+		return soapxsd.Missing(soapxsd.Path(p, "key"))
 	}
 	if m.Value == "" {
-		return genMissing(genPath(p, "value"))
+		return soapxsd.Missing(soapxsd.Path(p, "value"))
 	}
 	return nil
 }
@@ -488,10 +490,10 @@ func (m *ChangeConfigurationResponse) Validate() error { return m.validate("") }
 
 func (m *ChangeConfigurationResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genConfigurationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genConfigurationStatusAllowed)
 	}
 	return nil
 }
@@ -510,9 +512,9 @@ func (m *RemoteStartTransactionRequest) Validate() error { return m.validate("")
 
 func (m *RemoteStartTransactionRequest) validate(p string) error {
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	return nil
@@ -558,10 +560,10 @@ func (m *RemoteStartTransactionResponse) Validate() error { return m.validate(""
 
 func (m *RemoteStartTransactionResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
 	}
 	return nil
 }
@@ -594,10 +596,10 @@ func (m *RemoteStopTransactionResponse) Validate() error { return m.validate("")
 
 func (m *RemoteStopTransactionResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
 	}
 	return nil
 }
@@ -657,10 +659,10 @@ func (m *CancelReservationResponse) Validate() error { return m.validate("") }
 
 func (m *CancelReservationResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genCancelReservationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genCancelReservationStatusAllowed)
 	}
 	return nil
 }
@@ -680,7 +682,7 @@ func (m *CPDataTransferRequest) Validate() error { return m.validate("") }
 
 func (m *CPDataTransferRequest) validate(p string) error {
 	if m.VendorID == "" {
-		return genMissing(genPath(p, "vendorId"))
+		return soapxsd.Missing(soapxsd.Path(p, "vendorId"))
 	}
 	return nil
 }
@@ -699,10 +701,10 @@ func (m *CPDataTransferResponse) Validate() error { return m.validate("") }
 
 func (m *CPDataTransferResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genDataTransferStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genDataTransferStatusAllowed)
 	}
 	return nil
 }
@@ -736,7 +738,7 @@ func (m *KeyValue) Validate() error { return m.validate("") }
 
 func (m *KeyValue) validate(p string) error {
 	if m.Key == "" {
-		return genMissing(genPath(p, "key"))
+		return soapxsd.Missing(soapxsd.Path(p, "key"))
 	}
 	return nil
 }
@@ -755,7 +757,7 @@ func (m *GetConfigurationResponse) Validate() error { return m.validate("") }
 
 func (m *GetConfigurationResponse) validate(p string) error {
 	for i := range m.ConfigurationKey {
-		if err := m.ConfigurationKey[i].validate(genIndex(genPath(p, "configurationKey"), i)); err != nil {
+		if err := m.ConfigurationKey[i].validate(soapxsd.Index(soapxsd.Path(p, "configurationKey"), i)); err != nil {
 			return err
 		}
 	}
@@ -808,16 +810,16 @@ func (m *ReserveNowRequest) Validate() error { return m.validate("") }
 
 func (m *ReserveNowRequest) validate(p string) error {
 	if m.ExpiryDate.IsZero() {
-		return genMissing(genPath(p, "expiryDate"))
+		return soapxsd.Missing(soapxsd.Path(p, "expiryDate"))
 	}
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	if m.ParentIDTag != nil {
-		if err := genLength(genPath(p, "parentIdTag"), string((*m.ParentIDTag)), 0, 20); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "parentIdTag"), string((*m.ParentIDTag)), 0, 20); err != nil {
 			return err
 		}
 	}
@@ -870,10 +872,10 @@ func (m *ReserveNowResponse) Validate() error { return m.validate("") }
 
 func (m *ReserveNowResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genReservationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genReservationStatusAllowed)
 	}
 	return nil
 }
@@ -889,13 +891,13 @@ func (m *AuthorisationData) Validate() error { return m.validate("") }
 
 func (m *AuthorisationData) validate(p string) error {
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	if m.IDTagInfo != nil {
-		if err := (*m.IDTagInfo).validate(genPath(p, "idTagInfo")); err != nil {
+		if err := (*m.IDTagInfo).validate(soapxsd.Path(p, "idTagInfo")); err != nil {
 			return err
 		}
 	}
@@ -944,13 +946,13 @@ func (m *SendLocalListRequest) Validate() error { return m.validate("") }
 
 func (m *SendLocalListRequest) validate(p string) error {
 	if m.UpdateType == "" {
-		return genMissing(genPath(p, "updateType"))
+		return soapxsd.Missing(soapxsd.Path(p, "updateType"))
 	}
 	if !m.UpdateType.IsValid() {
-		return genEnum(genPath(p, "updateType"), string(m.UpdateType), genUpdateTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "updateType"), string(m.UpdateType), genUpdateTypeAllowed)
 	}
 	for i := range m.LocalAuthorisationList {
-		if err := m.LocalAuthorisationList[i].validate(genIndex(genPath(p, "localAuthorisationList"), i)); err != nil {
+		if err := m.LocalAuthorisationList[i].validate(soapxsd.Index(soapxsd.Path(p, "localAuthorisationList"), i)); err != nil {
 			return err
 		}
 	}
@@ -1003,10 +1005,10 @@ func (m *SendLocalListResponse) Validate() error { return m.validate("") }
 
 func (m *SendLocalListResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genUpdateStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genUpdateStatusAllowed)
 	}
 	return nil
 }

@@ -4,11 +4,9 @@ package ocpp16s
 
 import (
 	"encoding/xml"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapxsd"
 )
 
 // CentralSystemNamespace is the target namespace of OCPP_CentralSystemService_1.6.wsdl.
@@ -28,81 +26,20 @@ var CentralSystemOperations = []Operation{
 	{Name: "StopTransaction", RequestAction: "/StopTransaction", ResponseAction: "/StopTransactionResponse", NewRequest: func() Message { return new(StopTransactionRequest) }, NewResponse: func() Message { return new(StopTransactionResponse) }},
 }
 
-// Operation is one operation of a service: the wsa:Action of its request
-// and of its response, and constructors of their SOAP Body elements.
-type Operation struct {
-	Name           string
-	RequestAction  string
-	ResponseAction string
-	NewRequest     func() Message
-	NewResponse    func() Message
-}
+// Operation is one operation of a service (soapxsd.Operation): the
+// wsa:Action of its request and of its response, and constructors of their
+// SOAP Body elements.
+type Operation = soapxsd.Operation
 
-// Message is the Body element of a request or response. Its type carries
-// the element's namespace, so encoding/xml marshals it ready for a SOAP Body.
-type Message interface {
-	// Validate reports the first value the service's schema does not allow.
-	Validate() error
-}
+// Message is the Body element of a request or response (soapxsd.Message).
+// Its type carries the element's namespace, so encoding/xml marshals it
+// ready for a SOAP Body.
+type Message = soapxsd.Message
 
-// ValidationError names the element (path from the Body element, e.g.
-// "meterValue[0].sampledValue[1].measurand") whose value the schema does not
-// allow, and why.
-type ValidationError struct {
-	Path   string
-	Reason string
-}
-
-func (e *ValidationError) Error() string { return e.Path + ": " + e.Reason }
-
-func genPath(p, name string) string {
-	if p == "" {
-		return name
-	}
-	return p + "." + name
-}
-
-func genIndex(p string, i int) string { return p + "[" + strconv.Itoa(i) + "]" }
-
-// genMissing reports a required element that is absent. encoding/xml
-// decodes an absent element to the zero value, so an empty required string
-// or a zero required dateTime counts as absent.
-func genMissing(p string) error {
-	return &ValidationError{Path: p, Reason: "required element is missing"}
-}
-
-func genOccurs(p string, n, min, max int) error {
-	if n < min {
-		return &ValidationError{Path: p, Reason: fmt.Sprintf("%d elements, want at least %d", n, min)}
-	}
-	if max >= 0 && n > max {
-		return &ValidationError{Path: p, Reason: fmt.Sprintf("%d elements, want at most %d", n, max)}
-	}
-	return nil
-}
-
-func genLength(p, s string, min, max int) error {
-	n := utf8.RuneCountInString(s)
-	if max >= 0 && n > max {
-		return &ValidationError{Path: p, Reason: fmt.Sprintf("length %d exceeds maxLength %d", n, max)}
-	}
-	if n < min {
-		return &ValidationError{Path: p, Reason: fmt.Sprintf("length %d is below minLength %d", n, min)}
-	}
-	return nil
-}
-
-func genEnum(p, v, allowed string) error {
-	return &ValidationError{Path: p, Reason: fmt.Sprintf("%q is not one of the allowed values [%s]", v, allowed)}
-}
-
-func genFractionDigits(p string, v float64, digits int) error {
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > digits {
-		return &ValidationError{Path: p, Reason: fmt.Sprintf("%s has more than %d fraction digits", s, digits)}
-	}
-	return nil
-}
+// ValidationError is the error Validate returns (soapxsd.ValidationError):
+// the path of the element the schema does not allow, why, and whether the
+// element is absent or repeated the wrong number of times (Occurrence).
+type ValidationError = soapxsd.ValidationError
 
 // ChargeBoxIdentity is the chargeBoxIdentity element of urn://Ocpp/Cs/2015/10/, the SOAP header that names the charger.
 type ChargeBoxIdentity struct {
@@ -185,13 +122,13 @@ func (m *IDTagInfo) Validate() error { return m.validate("") }
 
 func (m *IDTagInfo) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genAuthorizationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genAuthorizationStatusAllowed)
 	}
 	if m.ParentIDTag != nil {
-		if err := genLength(genPath(p, "parentIdTag"), string((*m.ParentIDTag)), 0, 20); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "parentIdTag"), string((*m.ParentIDTag)), 0, 20); err != nil {
 			return err
 		}
 	}
@@ -211,9 +148,9 @@ func (m *AuthorizeRequest) Validate() error { return m.validate("") }
 
 func (m *AuthorizeRequest) validate(p string) error {
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	return nil
@@ -231,7 +168,7 @@ type AuthorizeResponse struct {
 func (m *AuthorizeResponse) Validate() error { return m.validate("") }
 
 func (m *AuthorizeResponse) validate(p string) error {
-	if err := m.IDTagInfo.validate(genPath(p, "idTagInfo")); err != nil {
+	if err := m.IDTagInfo.validate(soapxsd.Path(p, "idTagInfo")); err != nil {
 		return err
 	}
 	return nil
@@ -254,13 +191,13 @@ func (m *StartTransactionRequest) Validate() error { return m.validate("") }
 
 func (m *StartTransactionRequest) validate(p string) error {
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	if m.Timestamp.IsZero() {
-		return genMissing(genPath(p, "timestamp"))
+		return soapxsd.Missing(soapxsd.Path(p, "timestamp"))
 	}
 	return nil
 }
@@ -278,7 +215,7 @@ type StartTransactionResponse struct {
 func (m *StartTransactionResponse) Validate() error { return m.validate("") }
 
 func (m *StartTransactionResponse) validate(p string) error {
-	if err := m.IDTagInfo.validate(genPath(p, "idTagInfo")); err != nil {
+	if err := m.IDTagInfo.validate(soapxsd.Path(p, "idTagInfo")); err != nil {
 		return err
 	}
 	return nil
@@ -347,20 +284,20 @@ func (m *StopTransactionRequest) Validate() error { return m.validate("") }
 
 func (m *StopTransactionRequest) validate(p string) error {
 	if m.IDTag != nil {
-		if err := genLength(genPath(p, "idTag"), string((*m.IDTag)), 0, 20); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string((*m.IDTag)), 0, 20); err != nil {
 			return err
 		}
 	}
 	if m.Timestamp.IsZero() {
-		return genMissing(genPath(p, "timestamp"))
+		return soapxsd.Missing(soapxsd.Path(p, "timestamp"))
 	}
 	if m.Reason != nil {
 		if !(*m.Reason).IsValid() {
-			return genEnum(genPath(p, "reason"), string((*m.Reason)), genReasonAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "reason"), string((*m.Reason)), genReasonAllowed)
 		}
 	}
 	for i := range m.TransactionData {
-		if err := m.TransactionData[i].validate(genIndex(genPath(p, "transactionData"), i)); err != nil {
+		if err := m.TransactionData[i].validate(soapxsd.Index(soapxsd.Path(p, "transactionData"), i)); err != nil {
 			return err
 		}
 	}
@@ -380,7 +317,7 @@ func (m *StopTransactionResponse) Validate() error { return m.validate("") }
 
 func (m *StopTransactionResponse) validate(p string) error {
 	if m.IDTagInfo != nil {
-		if err := (*m.IDTagInfo).validate(genPath(p, "idTagInfo")); err != nil {
+		if err := (*m.IDTagInfo).validate(soapxsd.Path(p, "idTagInfo")); err != nil {
 			return err
 		}
 	}
@@ -414,7 +351,7 @@ func (m *HeartbeatResponse) Validate() error { return m.validate("") }
 
 func (m *HeartbeatResponse) validate(p string) error {
 	if m.CurrentTime.IsZero() {
-		return genMissing(genPath(p, "currentTime"))
+		return soapxsd.Missing(soapxsd.Path(p, "currentTime"))
 	}
 	return nil
 }
@@ -695,36 +632,36 @@ func (m *SampledValue) Validate() error { return m.validate("") }
 
 func (m *SampledValue) validate(p string) error {
 	if m.Value == "" {
-		return genMissing(genPath(p, "value"))
+		return soapxsd.Missing(soapxsd.Path(p, "value"))
 	}
 	if m.Context != nil {
 		if !(*m.Context).IsValid() {
-			return genEnum(genPath(p, "context"), string((*m.Context)), genReadingContextAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "context"), string((*m.Context)), genReadingContextAllowed)
 		}
 	}
 	if m.Format != nil {
 		if !(*m.Format).IsValid() {
-			return genEnum(genPath(p, "format"), string((*m.Format)), genValueFormatAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "format"), string((*m.Format)), genValueFormatAllowed)
 		}
 	}
 	if m.Measurand != nil {
 		if !(*m.Measurand).IsValid() {
-			return genEnum(genPath(p, "measurand"), string((*m.Measurand)), genMeasurandAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "measurand"), string((*m.Measurand)), genMeasurandAllowed)
 		}
 	}
 	if m.Phase != nil {
 		if !(*m.Phase).IsValid() {
-			return genEnum(genPath(p, "phase"), string((*m.Phase)), genPhaseAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "phase"), string((*m.Phase)), genPhaseAllowed)
 		}
 	}
 	if m.Location != nil {
 		if !(*m.Location).IsValid() {
-			return genEnum(genPath(p, "location"), string((*m.Location)), genLocationAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "location"), string((*m.Location)), genLocationAllowed)
 		}
 	}
 	if m.Unit != nil {
 		if !(*m.Unit).IsValid() {
-			return genEnum(genPath(p, "unit"), string((*m.Unit)), genUnitOfMeasureAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "unit"), string((*m.Unit)), genUnitOfMeasureAllowed)
 		}
 	}
 	return nil
@@ -743,13 +680,13 @@ func (m *MeterValue) Validate() error { return m.validate("") }
 
 func (m *MeterValue) validate(p string) error {
 	if m.Timestamp.IsZero() {
-		return genMissing(genPath(p, "timestamp"))
+		return soapxsd.Missing(soapxsd.Path(p, "timestamp"))
 	}
-	if err := genOccurs(genPath(p, "sampledValue"), len(m.SampledValue), 1, -1); err != nil {
+	if err := soapxsd.Occurs(soapxsd.Path(p, "sampledValue"), len(m.SampledValue), 1, -1); err != nil {
 		return err
 	}
 	for i := range m.SampledValue {
-		if err := m.SampledValue[i].validate(genIndex(genPath(p, "sampledValue"), i)); err != nil {
+		if err := m.SampledValue[i].validate(soapxsd.Index(soapxsd.Path(p, "sampledValue"), i)); err != nil {
 			return err
 		}
 	}
@@ -771,7 +708,7 @@ func (m *MeterValuesRequest) Validate() error { return m.validate("") }
 
 func (m *MeterValuesRequest) validate(p string) error {
 	for i := range m.MeterValue {
-		if err := m.MeterValue[i].validate(genIndex(genPath(p, "meterValue"), i)); err != nil {
+		if err := m.MeterValue[i].validate(soapxsd.Index(soapxsd.Path(p, "meterValue"), i)); err != nil {
 			return err
 		}
 	}
@@ -813,49 +750,49 @@ func (m *BootNotificationRequest) Validate() error { return m.validate("") }
 
 func (m *BootNotificationRequest) validate(p string) error {
 	if m.ChargePointVendor == "" {
-		return genMissing(genPath(p, "chargePointVendor"))
+		return soapxsd.Missing(soapxsd.Path(p, "chargePointVendor"))
 	}
-	if err := genLength(genPath(p, "chargePointVendor"), string(m.ChargePointVendor), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "chargePointVendor"), string(m.ChargePointVendor), 0, 20); err != nil {
 		return err
 	}
 	if m.ChargePointModel == "" {
-		return genMissing(genPath(p, "chargePointModel"))
+		return soapxsd.Missing(soapxsd.Path(p, "chargePointModel"))
 	}
-	if err := genLength(genPath(p, "chargePointModel"), string(m.ChargePointModel), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "chargePointModel"), string(m.ChargePointModel), 0, 20); err != nil {
 		return err
 	}
 	if m.ChargePointSerialNumber != nil {
-		if err := genLength(genPath(p, "chargePointSerialNumber"), string((*m.ChargePointSerialNumber)), 0, 25); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "chargePointSerialNumber"), string((*m.ChargePointSerialNumber)), 0, 25); err != nil {
 			return err
 		}
 	}
 	if m.ChargeBoxSerialNumber != nil {
-		if err := genLength(genPath(p, "chargeBoxSerialNumber"), string((*m.ChargeBoxSerialNumber)), 0, 25); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "chargeBoxSerialNumber"), string((*m.ChargeBoxSerialNumber)), 0, 25); err != nil {
 			return err
 		}
 	}
 	if m.FirmwareVersion != nil {
-		if err := genLength(genPath(p, "firmwareVersion"), string((*m.FirmwareVersion)), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "firmwareVersion"), string((*m.FirmwareVersion)), 0, 50); err != nil {
 			return err
 		}
 	}
 	if m.Iccid != nil {
-		if err := genLength(genPath(p, "iccid"), string((*m.Iccid)), 0, 20); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "iccid"), string((*m.Iccid)), 0, 20); err != nil {
 			return err
 		}
 	}
 	if m.Imsi != nil {
-		if err := genLength(genPath(p, "imsi"), string((*m.Imsi)), 0, 20); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "imsi"), string((*m.Imsi)), 0, 20); err != nil {
 			return err
 		}
 	}
 	if m.MeterType != nil {
-		if err := genLength(genPath(p, "meterType"), string((*m.MeterType)), 0, 25); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "meterType"), string((*m.MeterType)), 0, 25); err != nil {
 			return err
 		}
 	}
 	if m.MeterSerialNumber != nil {
-		if err := genLength(genPath(p, "meterSerialNumber"), string((*m.MeterSerialNumber)), 0, 25); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "meterSerialNumber"), string((*m.MeterSerialNumber)), 0, 25); err != nil {
 			return err
 		}
 	}
@@ -906,13 +843,13 @@ func (m *BootNotificationResponse) Validate() error { return m.validate("") }
 
 func (m *BootNotificationResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genRegistrationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genRegistrationStatusAllowed)
 	}
 	if m.CurrentTime.IsZero() {
-		return genMissing(genPath(p, "currentTime"))
+		return soapxsd.Missing(soapxsd.Path(p, "currentTime"))
 	}
 	return nil
 }
@@ -1032,29 +969,29 @@ func (m *StatusNotificationRequest) Validate() error { return m.validate("") }
 
 func (m *StatusNotificationRequest) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genChargePointStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genChargePointStatusAllowed)
 	}
 	if m.ErrorCode == "" {
-		return genMissing(genPath(p, "errorCode"))
+		return soapxsd.Missing(soapxsd.Path(p, "errorCode"))
 	}
 	if !m.ErrorCode.IsValid() {
-		return genEnum(genPath(p, "errorCode"), string(m.ErrorCode), genChargePointErrorCodeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "errorCode"), string(m.ErrorCode), genChargePointErrorCodeAllowed)
 	}
 	if m.Info != nil {
-		if err := genLength(genPath(p, "info"), string((*m.Info)), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "info"), string((*m.Info)), 0, 50); err != nil {
 			return err
 		}
 	}
 	if m.VendorID != nil {
-		if err := genLength(genPath(p, "vendorId"), string((*m.VendorID)), 0, 255); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "vendorId"), string((*m.VendorID)), 0, 255); err != nil {
 			return err
 		}
 	}
 	if m.VendorErrorCode != nil {
-		if err := genLength(genPath(p, "vendorErrorCode"), string((*m.VendorErrorCode)), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "vendorErrorCode"), string((*m.VendorErrorCode)), 0, 50); err != nil {
 			return err
 		}
 	}
@@ -1125,10 +1062,10 @@ func (m *FirmwareStatusNotificationRequest) Validate() error { return m.validate
 
 func (m *FirmwareStatusNotificationRequest) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genFirmwareStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genFirmwareStatusAllowed)
 	}
 	return nil
 }
@@ -1191,10 +1128,10 @@ func (m *DiagnosticsStatusNotificationRequest) Validate() error { return m.valid
 
 func (m *DiagnosticsStatusNotificationRequest) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genDiagnosticsStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genDiagnosticsStatusAllowed)
 	}
 	return nil
 }
@@ -1228,13 +1165,13 @@ func (m *DataTransferRequest) Validate() error { return m.validate("") }
 
 func (m *DataTransferRequest) validate(p string) error {
 	if m.VendorID == "" {
-		return genMissing(genPath(p, "vendorId"))
+		return soapxsd.Missing(soapxsd.Path(p, "vendorId"))
 	}
-	if err := genLength(genPath(p, "vendorId"), string(m.VendorID), 0, 255); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "vendorId"), string(m.VendorID), 0, 255); err != nil {
 		return err
 	}
 	if m.MessageID != nil {
-		if err := genLength(genPath(p, "messageId"), string((*m.MessageID)), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "messageId"), string((*m.MessageID)), 0, 50); err != nil {
 			return err
 		}
 	}
@@ -1286,10 +1223,10 @@ func (m *DataTransferResponse) Validate() error { return m.validate("") }
 
 func (m *DataTransferResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genDataTransferStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genDataTransferStatusAllowed)
 	}
 	return nil
 }

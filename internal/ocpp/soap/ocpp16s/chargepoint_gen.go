@@ -5,6 +5,8 @@ package ocpp16s
 import (
 	"encoding/xml"
 	"time"
+
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapxsd"
 )
 
 // ChargePointNamespace is the target namespace of OCPP_ChargePointService_1.6.wsdl.
@@ -100,10 +102,10 @@ func (m *UnlockConnectorResponse) Validate() error { return m.validate("") }
 
 func (m *UnlockConnectorResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genUnlockStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genUnlockStatusAllowed)
 	}
 	return nil
 }
@@ -148,10 +150,10 @@ func (m *ResetRequest) Validate() error { return m.validate("") }
 
 func (m *ResetRequest) validate(p string) error {
 	if m.Type == "" {
-		return genMissing(genPath(p, "type"))
+		return soapxsd.Missing(soapxsd.Path(p, "type"))
 	}
 	if !m.Type.IsValid() {
-		return genEnum(genPath(p, "type"), string(m.Type), genResetTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "type"), string(m.Type), genResetTypeAllowed)
 	}
 	return nil
 }
@@ -194,10 +196,10 @@ func (m *ResetResponse) Validate() error { return m.validate("") }
 
 func (m *ResetResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genResetStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genResetStatusAllowed)
 	}
 	return nil
 }
@@ -243,10 +245,10 @@ func (m *ChangeAvailabilityRequest) Validate() error { return m.validate("") }
 
 func (m *ChangeAvailabilityRequest) validate(p string) error {
 	if m.Type == "" {
-		return genMissing(genPath(p, "type"))
+		return soapxsd.Missing(soapxsd.Path(p, "type"))
 	}
 	if !m.Type.IsValid() {
-		return genEnum(genPath(p, "type"), string(m.Type), genAvailabilityTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "type"), string(m.Type), genAvailabilityTypeAllowed)
 	}
 	return nil
 }
@@ -293,10 +295,10 @@ func (m *ChangeAvailabilityResponse) Validate() error { return m.validate("") }
 
 func (m *ChangeAvailabilityResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genAvailabilityStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genAvailabilityStatusAllowed)
 	}
 	return nil
 }
@@ -318,7 +320,7 @@ func (m *GetDiagnosticsRequest) Validate() error { return m.validate("") }
 
 func (m *GetDiagnosticsRequest) validate(p string) error {
 	if m.Location == "" {
-		return genMissing(genPath(p, "location"))
+		return soapxsd.Missing(soapxsd.Path(p, "location"))
 	}
 	return nil
 }
@@ -336,7 +338,7 @@ func (m *GetDiagnosticsResponse) Validate() error { return m.validate("") }
 
 func (m *GetDiagnosticsResponse) validate(p string) error {
 	if m.FileName != nil {
-		if err := genLength(genPath(p, "fileName"), string((*m.FileName)), 0, 255); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "fileName"), string((*m.FileName)), 0, 255); err != nil {
 			return err
 		}
 	}
@@ -397,10 +399,10 @@ func (m *ClearCacheResponse) Validate() error { return m.validate("") }
 
 func (m *ClearCacheResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genClearCacheStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genClearCacheStatusAllowed)
 	}
 	return nil
 }
@@ -451,7 +453,7 @@ func (m *ClearChargingProfileRequest) Validate() error { return m.validate("") }
 func (m *ClearChargingProfileRequest) validate(p string) error {
 	if m.ChargingProfilePurpose != nil {
 		if !(*m.ChargingProfilePurpose).IsValid() {
-			return genEnum(genPath(p, "chargingProfilePurpose"), string((*m.ChargingProfilePurpose)), genChargingProfilePurposeTypeAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "chargingProfilePurpose"), string((*m.ChargingProfilePurpose)), genChargingProfilePurposeTypeAllowed)
 		}
 	}
 	return nil
@@ -497,10 +499,10 @@ func (m *ClearChargingProfileResponse) Validate() error { return m.validate("") 
 
 func (m *ClearChargingProfileResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genClearChargingProfileStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genClearChargingProfileStatusAllowed)
 	}
 	return nil
 }
@@ -521,10 +523,10 @@ func (m *UpdateFirmwareRequest) Validate() error { return m.validate("") }
 
 func (m *UpdateFirmwareRequest) validate(p string) error {
 	if m.RetrieveDate.IsZero() {
-		return genMissing(genPath(p, "retrieveDate"))
+		return soapxsd.Missing(soapxsd.Path(p, "retrieveDate"))
 	}
 	if m.Location == "" {
-		return genMissing(genPath(p, "location"))
+		return soapxsd.Missing(soapxsd.Path(p, "location"))
 	}
 	return nil
 }
@@ -557,15 +559,15 @@ func (m *ChangeConfigurationRequest) Validate() error { return m.validate("") }
 
 func (m *ChangeConfigurationRequest) validate(p string) error {
 	if m.Key == "" {
-		return genMissing(genPath(p, "key"))
+		return soapxsd.Missing(soapxsd.Path(p, "key"))
 	}
-	if err := genLength(genPath(p, "key"), string(m.Key), 0, 50); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "key"), string(m.Key), 0, 50); err != nil {
 		return err
 	}
 	if m.Value == "" {
-		return genMissing(genPath(p, "value"))
+		return soapxsd.Missing(soapxsd.Path(p, "value"))
 	}
-	if err := genLength(genPath(p, "value"), string(m.Value), 0, 500); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "value"), string(m.Value), 0, 500); err != nil {
 		return err
 	}
 	return nil
@@ -615,10 +617,10 @@ func (m *ChangeConfigurationResponse) Validate() error { return m.validate("") }
 
 func (m *ChangeConfigurationResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genConfigurationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genConfigurationStatusAllowed)
 	}
 	return nil
 }
@@ -638,13 +640,13 @@ func (m *RemoteStartTransactionRequest) Validate() error { return m.validate("")
 
 func (m *RemoteStartTransactionRequest) validate(p string) error {
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	if m.ChargingProfile != nil {
-		if err := (*m.ChargingProfile).validate(genPath(p, "chargingProfile")); err != nil {
+		if err := (*m.ChargingProfile).validate(soapxsd.Path(p, "chargingProfile")); err != nil {
 			return err
 		}
 	}
@@ -691,10 +693,10 @@ func (m *RemoteStartTransactionResponse) Validate() error { return m.validate(""
 
 func (m *RemoteStartTransactionResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
 	}
 	return nil
 }
@@ -727,10 +729,10 @@ func (m *RemoteStopTransactionResponse) Validate() error { return m.validate("")
 
 func (m *RemoteStopTransactionResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genRemoteStartStopStatusAllowed)
 	}
 	return nil
 }
@@ -790,10 +792,10 @@ func (m *CancelReservationResponse) Validate() error { return m.validate("") }
 
 func (m *CancelReservationResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genCancelReservationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genCancelReservationStatusAllowed)
 	}
 	return nil
 }
@@ -813,13 +815,13 @@ func (m *CPDataTransferRequest) Validate() error { return m.validate("") }
 
 func (m *CPDataTransferRequest) validate(p string) error {
 	if m.VendorID == "" {
-		return genMissing(genPath(p, "vendorId"))
+		return soapxsd.Missing(soapxsd.Path(p, "vendorId"))
 	}
-	if err := genLength(genPath(p, "vendorId"), string(m.VendorID), 0, 255); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "vendorId"), string(m.VendorID), 0, 255); err != nil {
 		return err
 	}
 	if m.MessageID != nil {
-		if err := genLength(genPath(p, "messageId"), string((*m.MessageID)), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "messageId"), string((*m.MessageID)), 0, 50); err != nil {
 			return err
 		}
 	}
@@ -840,10 +842,10 @@ func (m *CPDataTransferResponse) Validate() error { return m.validate("") }
 
 func (m *CPDataTransferResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genDataTransferStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genDataTransferStatusAllowed)
 	}
 	return nil
 }
@@ -861,7 +863,7 @@ func (m *GetConfigurationRequest) Validate() error { return m.validate("") }
 
 func (m *GetConfigurationRequest) validate(p string) error {
 	for i := range m.Key {
-		if err := genLength(genIndex(genPath(p, "key"), i), string(m.Key[i]), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Index(soapxsd.Path(p, "key"), i), string(m.Key[i]), 0, 50); err != nil {
 			return err
 		}
 	}
@@ -882,13 +884,13 @@ func (m *KeyValue) Validate() error { return m.validate("") }
 
 func (m *KeyValue) validate(p string) error {
 	if m.Key == "" {
-		return genMissing(genPath(p, "key"))
+		return soapxsd.Missing(soapxsd.Path(p, "key"))
 	}
-	if err := genLength(genPath(p, "key"), string(m.Key), 0, 50); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "key"), string(m.Key), 0, 50); err != nil {
 		return err
 	}
 	if m.Value != nil {
-		if err := genLength(genPath(p, "value"), string((*m.Value)), 0, 500); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "value"), string((*m.Value)), 0, 500); err != nil {
 			return err
 		}
 	}
@@ -909,12 +911,12 @@ func (m *GetConfigurationResponse) Validate() error { return m.validate("") }
 
 func (m *GetConfigurationResponse) validate(p string) error {
 	for i := range m.ConfigurationKey {
-		if err := m.ConfigurationKey[i].validate(genIndex(genPath(p, "configurationKey"), i)); err != nil {
+		if err := m.ConfigurationKey[i].validate(soapxsd.Index(soapxsd.Path(p, "configurationKey"), i)); err != nil {
 			return err
 		}
 	}
 	for i := range m.UnknownKey {
-		if err := genLength(genIndex(genPath(p, "unknownKey"), i), string(m.UnknownKey[i]), 0, 50); err != nil {
+		if err := soapxsd.Length(soapxsd.Index(soapxsd.Path(p, "unknownKey"), i), string(m.UnknownKey[i]), 0, 50); err != nil {
 			return err
 		}
 	}
@@ -988,7 +990,7 @@ type ChargingSchedulePeriod struct {
 func (m *ChargingSchedulePeriod) Validate() error { return m.validate("") }
 
 func (m *ChargingSchedulePeriod) validate(p string) error {
-	if err := genFractionDigits(genPath(p, "limit"), float64(m.Limit), 1); err != nil {
+	if err := soapxsd.FractionDigits(soapxsd.Path(p, "limit"), float64(m.Limit), 1); err != nil {
 		return err
 	}
 	return nil
@@ -1008,21 +1010,21 @@ func (m *ChargingSchedule) Validate() error { return m.validate("") }
 
 func (m *ChargingSchedule) validate(p string) error {
 	if m.ChargingRateUnit == "" {
-		return genMissing(genPath(p, "chargingRateUnit"))
+		return soapxsd.Missing(soapxsd.Path(p, "chargingRateUnit"))
 	}
 	if !m.ChargingRateUnit.IsValid() {
-		return genEnum(genPath(p, "chargingRateUnit"), string(m.ChargingRateUnit), genChargingRateUnitTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "chargingRateUnit"), string(m.ChargingRateUnit), genChargingRateUnitTypeAllowed)
 	}
-	if err := genOccurs(genPath(p, "chargingSchedulePeriod"), len(m.ChargingSchedulePeriod), 1, -1); err != nil {
+	if err := soapxsd.Occurs(soapxsd.Path(p, "chargingSchedulePeriod"), len(m.ChargingSchedulePeriod), 1, -1); err != nil {
 		return err
 	}
 	for i := range m.ChargingSchedulePeriod {
-		if err := m.ChargingSchedulePeriod[i].validate(genIndex(genPath(p, "chargingSchedulePeriod"), i)); err != nil {
+		if err := m.ChargingSchedulePeriod[i].validate(soapxsd.Index(soapxsd.Path(p, "chargingSchedulePeriod"), i)); err != nil {
 			return err
 		}
 	}
 	if m.MinChargingRate != nil {
-		if err := genFractionDigits(genPath(p, "minChargingRate"), float64((*m.MinChargingRate)), 1); err != nil {
+		if err := soapxsd.FractionDigits(soapxsd.Path(p, "minChargingRate"), float64((*m.MinChargingRate)), 1); err != nil {
 			return err
 		}
 	}
@@ -1045,7 +1047,7 @@ func (m *GetCompositeScheduleRequest) Validate() error { return m.validate("") }
 func (m *GetCompositeScheduleRequest) validate(p string) error {
 	if m.ChargingRateUnit != nil {
 		if !(*m.ChargingRateUnit).IsValid() {
-			return genEnum(genPath(p, "chargingRateUnit"), string((*m.ChargingRateUnit)), genChargingRateUnitTypeAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "chargingRateUnit"), string((*m.ChargingRateUnit)), genChargingRateUnitTypeAllowed)
 		}
 	}
 	return nil
@@ -1094,13 +1096,13 @@ func (m *GetCompositeScheduleResponse) Validate() error { return m.validate("") 
 
 func (m *GetCompositeScheduleResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genGetCompositeScheduleStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genGetCompositeScheduleStatusAllowed)
 	}
 	if m.ChargingSchedule != nil {
-		if err := (*m.ChargingSchedule).validate(genPath(p, "chargingSchedule")); err != nil {
+		if err := (*m.ChargingSchedule).validate(soapxsd.Path(p, "chargingSchedule")); err != nil {
 			return err
 		}
 	}
@@ -1124,16 +1126,16 @@ func (m *ReserveNowRequest) Validate() error { return m.validate("") }
 
 func (m *ReserveNowRequest) validate(p string) error {
 	if m.ExpiryDate.IsZero() {
-		return genMissing(genPath(p, "expiryDate"))
+		return soapxsd.Missing(soapxsd.Path(p, "expiryDate"))
 	}
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	if m.ParentIDTag != nil {
-		if err := genLength(genPath(p, "parentIdTag"), string((*m.ParentIDTag)), 0, 20); err != nil {
+		if err := soapxsd.Length(soapxsd.Path(p, "parentIdTag"), string((*m.ParentIDTag)), 0, 20); err != nil {
 			return err
 		}
 	}
@@ -1186,10 +1188,10 @@ func (m *ReserveNowResponse) Validate() error { return m.validate("") }
 
 func (m *ReserveNowResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genReservationStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genReservationStatusAllowed)
 	}
 	return nil
 }
@@ -1205,13 +1207,13 @@ func (m *AuthorizationData) Validate() error { return m.validate("") }
 
 func (m *AuthorizationData) validate(p string) error {
 	if m.IDTag == "" {
-		return genMissing(genPath(p, "idTag"))
+		return soapxsd.Missing(soapxsd.Path(p, "idTag"))
 	}
-	if err := genLength(genPath(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
+	if err := soapxsd.Length(soapxsd.Path(p, "idTag"), string(m.IDTag), 0, 20); err != nil {
 		return err
 	}
 	if m.IDTagInfo != nil {
-		if err := (*m.IDTagInfo).validate(genPath(p, "idTagInfo")); err != nil {
+		if err := (*m.IDTagInfo).validate(soapxsd.Path(p, "idTagInfo")); err != nil {
 			return err
 		}
 	}
@@ -1259,15 +1261,15 @@ func (m *SendLocalListRequest) Validate() error { return m.validate("") }
 
 func (m *SendLocalListRequest) validate(p string) error {
 	for i := range m.LocalAuthorizationList {
-		if err := m.LocalAuthorizationList[i].validate(genIndex(genPath(p, "localAuthorizationList"), i)); err != nil {
+		if err := m.LocalAuthorizationList[i].validate(soapxsd.Index(soapxsd.Path(p, "localAuthorizationList"), i)); err != nil {
 			return err
 		}
 	}
 	if m.UpdateType == "" {
-		return genMissing(genPath(p, "updateType"))
+		return soapxsd.Missing(soapxsd.Path(p, "updateType"))
 	}
 	if !m.UpdateType.IsValid() {
-		return genEnum(genPath(p, "updateType"), string(m.UpdateType), genUpdateTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "updateType"), string(m.UpdateType), genUpdateTypeAllowed)
 	}
 	return nil
 }
@@ -1315,10 +1317,10 @@ func (m *SendLocalListResponse) Validate() error { return m.validate("") }
 
 func (m *SendLocalListResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genUpdateStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genUpdateStatusAllowed)
 	}
 	return nil
 }
@@ -1397,23 +1399,23 @@ func (m *ChargingProfile) Validate() error { return m.validate("") }
 
 func (m *ChargingProfile) validate(p string) error {
 	if m.ChargingProfilePurpose == "" {
-		return genMissing(genPath(p, "chargingProfilePurpose"))
+		return soapxsd.Missing(soapxsd.Path(p, "chargingProfilePurpose"))
 	}
 	if !m.ChargingProfilePurpose.IsValid() {
-		return genEnum(genPath(p, "chargingProfilePurpose"), string(m.ChargingProfilePurpose), genChargingProfilePurposeTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "chargingProfilePurpose"), string(m.ChargingProfilePurpose), genChargingProfilePurposeTypeAllowed)
 	}
 	if m.ChargingProfileKind == "" {
-		return genMissing(genPath(p, "chargingProfileKind"))
+		return soapxsd.Missing(soapxsd.Path(p, "chargingProfileKind"))
 	}
 	if !m.ChargingProfileKind.IsValid() {
-		return genEnum(genPath(p, "chargingProfileKind"), string(m.ChargingProfileKind), genChargingProfileKindTypeAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "chargingProfileKind"), string(m.ChargingProfileKind), genChargingProfileKindTypeAllowed)
 	}
 	if m.RecurrencyKind != nil {
 		if !(*m.RecurrencyKind).IsValid() {
-			return genEnum(genPath(p, "recurrencyKind"), string((*m.RecurrencyKind)), genRecurrencyKindTypeAllowed)
+			return soapxsd.Enum(soapxsd.Path(p, "recurrencyKind"), string((*m.RecurrencyKind)), genRecurrencyKindTypeAllowed)
 		}
 	}
-	if err := m.ChargingSchedule.validate(genPath(p, "chargingSchedule")); err != nil {
+	if err := m.ChargingSchedule.validate(soapxsd.Path(p, "chargingSchedule")); err != nil {
 		return err
 	}
 	return nil
@@ -1432,7 +1434,7 @@ type SetChargingProfileRequest struct {
 func (m *SetChargingProfileRequest) Validate() error { return m.validate("") }
 
 func (m *SetChargingProfileRequest) validate(p string) error {
-	if err := m.CsChargingProfiles.validate(genPath(p, "csChargingProfiles")); err != nil {
+	if err := m.CsChargingProfiles.validate(soapxsd.Path(p, "csChargingProfiles")); err != nil {
 		return err
 	}
 	return nil
@@ -1480,10 +1482,10 @@ func (m *SetChargingProfileResponse) Validate() error { return m.validate("") }
 
 func (m *SetChargingProfileResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genChargingProfileStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genChargingProfileStatusAllowed)
 	}
 	return nil
 }
@@ -1536,10 +1538,10 @@ func (m *TriggerMessageRequest) Validate() error { return m.validate("") }
 
 func (m *TriggerMessageRequest) validate(p string) error {
 	if m.RequestedMessage == "" {
-		return genMissing(genPath(p, "requestedMessage"))
+		return soapxsd.Missing(soapxsd.Path(p, "requestedMessage"))
 	}
 	if !m.RequestedMessage.IsValid() {
-		return genEnum(genPath(p, "requestedMessage"), string(m.RequestedMessage), genMessageTriggerAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "requestedMessage"), string(m.RequestedMessage), genMessageTriggerAllowed)
 	}
 	return nil
 }
@@ -1586,10 +1588,10 @@ func (m *TriggerMessageResponse) Validate() error { return m.validate("") }
 
 func (m *TriggerMessageResponse) validate(p string) error {
 	if m.Status == "" {
-		return genMissing(genPath(p, "status"))
+		return soapxsd.Missing(soapxsd.Path(p, "status"))
 	}
 	if !m.Status.IsValid() {
-		return genEnum(genPath(p, "status"), string(m.Status), genTriggerMessageStatusAllowed)
+		return soapxsd.Enum(soapxsd.Path(p, "status"), string(m.Status), genTriggerMessageStatusAllowed)
 	}
 	return nil
 }

@@ -6,7 +6,8 @@
 // (-cs) and the charge point's (-cp), and writes into -dir:
 //
 //   - centralsystem_gen.go: the types of the central system's schema, and
-//     the declarations both files use (Operation, Message, ValidationError);
+//     the declarations both files use (Operation, Message, ValidationError:
+//     aliases of package soapxsd's types);
 //   - chargepoint_gen.go: the types of the charge point's schema that the
 //     central system's does not define identically;
 //   - enums_gen_test.go: each enumeration's values, for the tests' example
@@ -29,7 +30,10 @@
 //     its input and output.
 //   - Each struct gets Validate() error (exported for the messages' sake)
 //     checking required elements, enumeration values, lengths, list sizes
-//     and fraction digits, with the element's path in the error.
+//     and fraction digits, with the element's path in the error. The checks
+//     are the functions of internal/ocpp/soap/soapxsd, written once for
+//     every version package; the generated files declare no function of
+//     their own, only methods.
 //   - Names: the XML names in Go form with Go initialisms (idTag -> IDTag).
 //     A charge-point type with the same name as a central-system type is
 //     shared when both definitions are identical (documentation aside) and

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,11 +13,14 @@ import (
 
 // TestCheckedInUpToDate fails when a generated file of a version package
 // differs from what the generator writes now: run go generate.
+// versions are the version packages and their WSDLs in ../wsdl.
+var versions = []struct{ pkg, cs, cp string }{
+	{"ocpp15", "ocpp_centralsystemservice_1.5_final.wsdl", "ocpp_chargepointservice_1.5_final.wsdl"},
+	{"ocpp16s", "OCPP_CentralSystemService_1.6.wsdl", "OCPP_ChargePointService_1.6.wsdl"},
+}
+
 func TestCheckedInUpToDate(t *testing.T) {
-	for _, v := range []struct{ pkg, cs, cp string }{
-		{"ocpp15", "ocpp_centralsystemservice_1.5_final.wsdl", "ocpp_chargepointservice_1.5_final.wsdl"},
-		{"ocpp16s", "OCPP_CentralSystemService_1.6.wsdl", "OCPP_ChargePointService_1.6.wsdl"},
-	} {
+	for _, v := range versions {
 		files, err := generateFiles(filepath.Join("../wsdl", v.cs), filepath.Join("../wsdl", v.cp), v.pkg)
 		if err != nil {
 			t.Fatalf("%s: %v", v.pkg, err)
@@ -32,6 +38,55 @@ func TestCheckedInUpToDate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRuntimeNotEmitted checks that the generated files declare no
+// function of their own, only methods: the checks they call are soapxsd's,
+// shared by every version. Operation, Message and ValidationError must stay
+// aliases of soapxsd's types, so that the packages' API is what it was.
+func TestRuntimeNotEmitted(t *testing.T) {
+	for _, v := range versions {
+		files, err := generateFiles(filepath.Join("../wsdl", v.cs), filepath.Join("../wsdl", v.cp), v.pkg)
+		if err != nil {
+			t.Fatalf("%s: %v", v.pkg, err)
+		}
+		aliases := map[string]bool{}
+		for name, src := range files {
+			f, err := parser.ParseFile(token.NewFileSet(), name, src, 0)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", v.pkg, name, err)
+			}
+			for _, d := range f.Decls {
+				switch d := d.(type) {
+				case *ast.FuncDecl:
+					if d.Recv == nil {
+						t.Errorf("%s/%s declares func %s, which belongs in soapxsd", v.pkg, name, d.Name.Name)
+					}
+				case *ast.GenDecl:
+					for _, s := range d.Specs {
+						if ts, ok := s.(*ast.TypeSpec); ok && ts.Assign.IsValid() {
+							aliases[ts.Name.Name+" = "+selector(ts.Type)] = true
+						}
+					}
+				}
+			}
+		}
+		for _, n := range []string{"Operation", "Message", "ValidationError"} {
+			if !aliases[n+" = soapxsd."+n] {
+				t.Errorf("%s: no alias %s = soapxsd.%s among %v", v.pkg, n, n, aliases)
+			}
+		}
+	}
+}
+
+// selector prints a qualified type name such as soapxsd.Message.
+func selector(e ast.Expr) string {
+	if s, ok := e.(*ast.SelectorExpr); ok {
+		if x, ok := s.X.(*ast.Ident); ok {
+			return x.Name + "." + s.Sel.Name
+		}
+	}
+	return "?"
 }
 
 func TestGoIdent(t *testing.T) {
