@@ -27,18 +27,16 @@ import (
 	"github.com/joule-ev/joule/internal/ocpp/soap"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
 	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapxsd"
 )
 
 // Body is a generated message body: it checks itself against its WSDL's
 // schema.
-type Body interface{ Validate() error }
+type Body = soapxsd.Message
 
-// Operation is one WSDL operation of either version and service.
-type Operation struct {
-	Name        string
-	NewRequest  func() Body
-	NewResponse func() Body
-}
+// Operation is one WSDL operation of either version and service (the
+// generated tables' own type).
+type Operation = soapxsd.Operation
 
 type opKey struct {
 	v    soap.Version
@@ -59,29 +57,22 @@ var (
 )
 
 func init() {
-	add := func(v soap.Version, s soap.Service, name string, req, resp func() Body) {
-		o := Operation{Name: name, NewRequest: req, NewResponse: resp}
-		k := opKey{v, s, name}
-		operations[k] = o
-		if opLists[v] == nil {
-			opLists[v] = map[soap.Service][]Operation{}
+	add := func(v soap.Version, s soap.Service, ops []Operation) {
+		for _, o := range ops {
+			k := opKey{v, s, o.Name}
+			operations[k] = o
+			if opLists[v] == nil {
+				opLists[v] = map[soap.Service][]Operation{}
+			}
+			opLists[v][s] = append(opLists[v][s], o)
+			bodies[reflect.TypeOf(o.NewRequest())] = bodyInfo{k, true}
+			bodies[reflect.TypeOf(o.NewResponse())] = bodyInfo{k, false}
 		}
-		opLists[v][s] = append(opLists[v][s], o)
-		bodies[reflect.TypeOf(req())] = bodyInfo{k, true}
-		bodies[reflect.TypeOf(resp())] = bodyInfo{k, false}
 	}
-	for _, o := range ocpp16s.CentralSystemOperations {
-		add(soap.V16, soap.CentralSystem, o.Name, func() Body { return o.NewRequest() }, func() Body { return o.NewResponse() })
-	}
-	for _, o := range ocpp16s.ChargePointOperations {
-		add(soap.V16, soap.ChargePoint, o.Name, func() Body { return o.NewRequest() }, func() Body { return o.NewResponse() })
-	}
-	for _, o := range ocpp15.CentralSystemOperations {
-		add(soap.V15, soap.CentralSystem, o.Name, func() Body { return o.NewRequest() }, func() Body { return o.NewResponse() })
-	}
-	for _, o := range ocpp15.ChargePointOperations {
-		add(soap.V15, soap.ChargePoint, o.Name, func() Body { return o.NewRequest() }, func() Body { return o.NewResponse() })
-	}
+	add(soap.V16, soap.CentralSystem, ocpp16s.CentralSystemOperations)
+	add(soap.V16, soap.ChargePoint, ocpp16s.ChargePointOperations)
+	add(soap.V15, soap.CentralSystem, ocpp15.CentralSystemOperations)
+	add(soap.V15, soap.ChargePoint, ocpp15.ChargePointOperations)
 }
 
 // Lookup finds an operation of a version's service by name. 1.5 lacks

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/joule-ev/joule/internal/ocpp/ocppj"
 	"github.com/joule-ev/joule/internal/ocpp/soap"
-	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp15"
-	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapxsd"
 )
 
 // This file is what both ends of an OCPP-S exchange share when they serve
@@ -66,16 +64,7 @@ func ReadRequest(r *http.Request, svc soap.Service, maxBytes int64, check func(*
 // missing element, or too few or too many, is an occurrence violation; any
 // other value out of bounds a property one.
 func ValidationSubcode(err error) string {
-	var reason string
-	var v16 *ocpp16s.ValidationError
-	var v15 *ocpp15.ValidationError
-	switch {
-	case errors.As(err, &v16):
-		reason = v16.Reason
-	case errors.As(err, &v15):
-		reason = v15.Reason
-	}
-	if reason == "required element is missing" || strings.Contains(reason, " elements, want ") {
+	if v, ok := errors.AsType[*soapxsd.ValidationError](err); ok && v.Occurrence {
 		return soap.SubcodeOccurenceConstraintViolation
 	}
 	return soap.SubcodePropertyConstraintViolation

@@ -19,16 +19,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/joule-ev/joule/internal/ocpp/soap/soapxsd"
 )
 
 // Message is the generated packages' Message: a SOAP Body element.
-type Message interface{ Validate() error }
+type Message = soapxsd.Message
 
-// Operation mirrors a generated Operation.
-type Operation struct {
-	Name                    string
-	NewRequest, NewResponse func() Message
-}
+// Operation is a generated Operation.
+type Operation = soapxsd.Operation
 
 // Service is one WSDL and the generated operations of its service.
 type Service struct {
