@@ -85,6 +85,11 @@ func TestBrowserSOAP(t *testing.T) {
 		tb.wait("the charger's answer", textOf("#command-status")+` === "Reset: Accepted"`, 5*time.Second)
 		tb.wait("the new boot", `!!document.querySelector('#activity li[data-type="charger.booted"]')`, 10*time.Second)
 		tb.wait("the charger online", textOf("#charger-online")+` === "Online"`, 5*time.Second)
+		// After the reboot, a reloaded page shows the same: the protocol,
+		// the address and the note, and still no Trigger form.
+		tb.run(chromedp.Reload())
+		tb.wait("the reloaded page", textOf("#charger-online")+` === "Online" && `+visible("#soap-address")+` && `+visible("#no-trigger")+
+			` && !document.querySelector("#cmd-TriggerMessage") && document.body.innerText.includes("OCPP 1.5 SOAP")`, 5*time.Second)
 	})
 
 	t.Run("Driver", func(t *testing.T) {
