@@ -58,18 +58,15 @@ func jsonValue(v reflect.Value) (any, error) {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		out := make(map[string]any, v.NumField())
 		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if f.Name == "XMLName" || !f.IsExported() {
-				continue
-			}
-			name, err := elementName(t, f)
-			if err != nil {
-				return nil, err
-			}
-			fv := v.Field(i)
+		fs, err := elementFields(t)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(fs.list))
+		for _, f := range fs.list {
+			name := f.name
+			fv := v.Field(f.index)
 			if fv.Kind() == reflect.Pointer && fv.IsNil() || fv.Kind() == reflect.Slice && fv.Len() == 0 {
 				if requiredArrays[t] == name {
 					out[name] = []any{}
@@ -185,14 +182,14 @@ func decode(raw json.RawMessage, v reflect.Value, path string) error {
 		if err := json.Unmarshal(raw, &obj); err != nil {
 			return fail("want an object: %v", err)
 		}
-		fields, err := elementFields(v.Type())
+		fs, err := elementFields(v.Type())
 		if err != nil {
 			return err
 		}
 		keys := slices.Sorted(maps.Keys(obj)) // the first bad key is the same every time
 		for _, key := range keys {
 			x := obj[key]
-			i, ok := fields[key]
+			i, ok := fs.byName[key]
 			if !ok {
 				return fail("%s has no element %q", v.Type().Name(), key)
 			}
@@ -282,16 +279,28 @@ func joinPath(path, name string) string {
 	return path + "." + name
 }
 
-// fieldIndexes caches elementFields per struct type.
-var fieldIndexes sync.Map // reflect.Type → map[string]int
+// fieldSets caches elementFields per struct type.
+var fieldSets sync.Map // reflect.Type → *fieldSet
 
-// elementFields maps the element names of a struct type's fields to their
-// indexes.
-func elementFields(t reflect.Type) (map[string]int, error) {
-	if m, ok := fieldIndexes.Load(t); ok {
-		return m.(map[string]int), nil
+// fieldSet is a struct type's fields that hold elements, in order, and by
+// element name.
+type fieldSet struct {
+	list   []elemField
+	byName map[string]int // element name → field index
+}
+
+type elemField struct {
+	index int
+	name  string
+}
+
+// elementFields returns a struct type's element fields (read once per
+// type: every message converts through here).
+func elementFields(t reflect.Type) (*fieldSet, error) {
+	if fs, ok := fieldSets.Load(t); ok {
+		return fs.(*fieldSet), nil
 	}
-	m := map[string]int{}
+	fs := &fieldSet{byName: map[string]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Name == "XMLName" || !f.IsExported() {
@@ -301,8 +310,9 @@ func elementFields(t reflect.Type) (map[string]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[name] = i
+		fs.list = append(fs.list, elemField{i, name})
+		fs.byName[name] = i
 	}
-	fieldIndexes.Store(t, m)
-	return m, nil
+	fieldSets.Store(t, fs)
+	return fs, nil
 }

@@ -460,18 +460,14 @@ func copyElements(dst, src reflect.Value, path string) error {
 	if err != nil {
 		return err
 	}
-	st := src.Type()
-	for i := range st.NumField() {
-		f := st.Field(i)
-		if f.Name == "XMLName" || !f.IsExported() {
-			continue
-		}
-		name, err := elementName(st, f)
-		if err != nil {
-			return err
-		}
-		sv := src.Field(i)
-		j, ok := dfields[name]
+	sfields, err := elementFields(src.Type())
+	if err != nil {
+		return err
+	}
+	for _, f := range sfields.list {
+		name := f.name
+		sv := src.Field(f.index)
+		j, ok := dfields.byName[name]
 		if !ok {
 			if sv.IsZero() {
 				continue
