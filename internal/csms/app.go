@@ -298,6 +298,9 @@ func (s *Service) StopSession(ctx context.Context, id string) (charging.Session,
 		return charging.Session{}, err
 	}
 	if status != charging.CommandAccepted {
+		if err := s.remoteStopRefused(ctx, id); err != nil {
+			return charging.Session{}, err
+		}
 		return charging.Session{}, charging.Errorf(charging.EREJECTED, "charger %s answered %s to the remote stop", ses.ChargerID, status)
 	}
 	return s.markStopRequested(ctx, id)

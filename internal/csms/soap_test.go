@@ -137,3 +137,73 @@ func TestUnstatedStopReason(t *testing.T) {
 		})
 	}
 }
+
+// raceStop is a charger whose StopTransaction reaches Joule before its
+// answer to the remote stop, as a SOAP charger's may: the two travel on
+// separate HTTP requests.
+type raceStop struct {
+	*fakeCommander
+	svc   *csms.Service
+	reply charging.CommandStatus
+	err   error
+}
+
+func (r *raceStop) RemoteStop(ctx context.Context, id, tx string) (charging.CommandStatus, error) {
+	_, r.err = r.svc.TransactionStopped(ctx, id, charging.TransactionStop{TransactionID: tx,
+		MeterStopWh: 6379, Timestamp: time.Now(), ReasonUnstated: true})
+	return r.reply, nil
+}
+
+// TestUnstatedStopReasonRace: a 1.5 stop that arrives while Joule's remote
+// stop is still waiting for its answer is Remote (the command history has
+// the pending stop); when the charger then rejects that remote stop, the
+// reason is corrected to Local.
+func TestUnstatedStopReasonRace(t *testing.T) {
+	for _, c := range []struct {
+		reply charging.CommandStatus
+		want  string
+	}{{charging.CommandAccepted, "Remote"}, {charging.CommandRejected, "Local"}} {
+		t.Run(string(c.reply), func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			must(t, f.svc.Connected(ctx, "CP-1", charging.OCPP15S))
+			res := f.started(t, 1, "TAG", 0)
+			rs := &raceStop{fakeCommander: f.cmd, svc: f.svc, reply: c.reply}
+			f.svc.SetCommander(rs)
+			_, err := f.svc.StopSession(ctx, res.SessionID)
+			must(t, rs.err)
+			if c.reply == charging.CommandAccepted {
+				must(t, err)
+			}
+			ses, err := f.svc.GetSession(ctx, res.SessionID)
+			must(t, err)
+			if ses.Status != charging.SessionFinished || ses.StopReason != c.want {
+				t.Errorf("session = %s, reason %q; want finished, %s", ses.Status, ses.StopReason, c.want)
+			}
+		})
+	}
+	// A stop Joule asked for in an earlier session of the same charger
+	// does not make this one's unstated stop Remote.
+	t.Run("earlier session", func(t *testing.T) {
+		f := newFixture(t)
+		ctx := context.Background()
+		first := f.started(t, 1, "TAG", 0)
+		_, err := f.svc.StopSession(ctx, first.SessionID)
+		must(t, err)
+		_, err = f.svc.TransactionStopped(ctx, "CP-1", charging.TransactionStop{TransactionID: first.TransactionID,
+			MeterStopWh: 100, Timestamp: f.clock.now(), ReasonUnstated: true})
+		must(t, err)
+		f.clock.add(time.Minute)
+		second := f.started(t, 1, "TAG", 100)
+		_, err = f.svc.TransactionStopped(ctx, "CP-1", charging.TransactionStop{TransactionID: second.TransactionID,
+			MeterStopWh: 200, Timestamp: f.clock.now(), ReasonUnstated: true})
+		must(t, err)
+		for id, want := range map[string]string{first.SessionID: "Remote", second.SessionID: "Local"} {
+			ses, err := f.svc.GetSession(ctx, id)
+			must(t, err)
+			if ses.StopReason != want {
+				t.Errorf("session %s reason %q, want %s", id, ses.StopReason, want)
+			}
+		}
+	})
+}

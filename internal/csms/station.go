@@ -3,10 +3,12 @@ package csms
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/joule-ev/joule/internal/charging"
@@ -678,6 +680,18 @@ func (s *Service) transactionStopped(ctx context.Context, u *unit, chargerID str
 	case t.ReasonUnstated && ses.StopRequestedAt != nil:
 		// OCPP 1.5 has no reason: Joule had asked the charger to stop.
 		ses.StopReason = "Remote"
+	case t.ReasonUnstated && !isNew:
+		// The stop may come before the charger's answer to Joule's
+		// remote stop was recorded (over SOAP they travel on separate
+		// HTTP requests): the command history says whether one was sent.
+		remote, err := remoteStopSent(ctx, u.tx, ses)
+		if err != nil {
+			return charging.IDTagInfo{}, err
+		}
+		ses.StopReason = "Local"
+		if remote {
+			ses.StopReason = "Remote"
+		}
 	default:
 		ses.StopReason = "Local" // OCPP 1.6 StopTransaction.req: an absent reason means Local
 	}
@@ -806,9 +820,6 @@ func (s *Service) RemoteStartAnswered(ctx context.Context, chargerID string, r c
 
 // RemoteStopAnswered records a remote stop sent as a generic command.
 func (s *Service) RemoteStopAnswered(ctx context.Context, chargerID, transactionID string, status charging.CommandStatus) error {
-	if status != charging.CommandAccepted {
-		return nil
-	}
 	ses, err := s.store.GetSessionByTransaction(ctx, chargerID, transactionID)
 	if charging.ErrorCode(err) == charging.ENOTFOUND {
 		return nil
@@ -816,6 +827,75 @@ func (s *Service) RemoteStopAnswered(ctx context.Context, chargerID, transaction
 	if err != nil {
 		return err
 	}
+	if status != charging.CommandAccepted {
+		return s.remoteStopRefused(ctx, ses.ID)
+	}
 	_, err = s.markStopRequested(ctx, ses.ID)
 	return err
+}
+
+// remoteStopRefused corrects the reason of a stop without one (OCPP 1.5)
+// that arrived while Joule's remote stop awaited its answer and was
+// counted Remote: the charger refused that stop, so it stopped on its own.
+// Only a 1.5 charger's stops have an inferred reason.
+func (s *Service) remoteStopRefused(ctx context.Context, id string) error {
+	first, err := s.store.GetSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(first.ChargerID)
+	defer unlock()
+	return s.update(ctx, func(u *unit) error {
+		ses, err := u.tx.GetSession(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ses.Status != charging.SessionFinished || ses.StopReason != "Remote" || ses.StopRequestedAt != nil {
+			return nil
+		}
+		if c, err := u.tx.GetCharger(ctx, ses.ChargerID); err != nil || c.OCPPVersion != charging.OCPP15S {
+			return err // a version with stop reasons: the charger's own word stands
+		}
+		ses.StopReason = "Local"
+		ses.UpdatedAt = s.utcNow()
+		if err := u.tx.UpdateSession(ctx, ses); err != nil {
+			return err
+		}
+		u.publishSession(charging.EventSessionUpdated, ses, nil)
+		return nil
+	})
+}
+
+// remoteStopSent reports whether Joule sent a RemoteStopTransaction for
+// the session's transaction that the charger has not refused: still
+// pending, or answered Accepted. Typed stops record the transaction id as
+// a string, generic ones as the OCPP payload's integer; both match.
+func remoteStopSent(ctx context.Context, tx charging.Tx, ses charging.Session) (bool, error) {
+	page, err := tx.ListCommands(ctx, charging.CommandQuery{ChargerID: ses.ChargerID, Action: "RemoteStopTransaction", Limit: 20})
+	if err != nil {
+		return false, err
+	}
+	for _, rec := range page.Items {
+		if rec.RequestedAt.Before(ses.CreatedAt) {
+			break // newest first: older commands are for earlier sessions
+		}
+		var req struct {
+			TransactionID json.RawMessage `json:"transactionId"`
+		}
+		if json.Unmarshal(rec.Request, &req) != nil || strings.Trim(string(req.TransactionID), `"`) != ses.TransactionID {
+			continue
+		}
+		switch rec.Status {
+		case charging.ResultPending:
+			return true, nil
+		case charging.ResultAnswered:
+			var ans struct {
+				Status string `json:"status"`
+			}
+			if json.Unmarshal(rec.Response, &ans) == nil && ans.Status == string(charging.CommandAccepted) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
