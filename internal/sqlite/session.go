@@ -244,10 +244,7 @@ func (s *Store) getSession(ctx context.Context, op, where string, args ...any) (
 // live values and samples together (commit.go). Inside a unit of work
 // (the committer's own goroutine) there is nothing to wait for.
 func (s *Store) visible() func() {
-	if s.tx != nil || s.r == s.w {
-		// ":memory:": readers share the committer's one connection, so a
-		// reader holding vis would wait for the connection while the
-		// committer, holding it, waits for vis.
+	if s.tx != nil {
 		return func() {}
 	}
 	s.gc.vis.RLock()

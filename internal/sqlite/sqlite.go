@@ -158,7 +158,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.ml = ml
-	s.gc = newCommitter(s.w, ml, o.batchHook)
+	s.gc = newCommitter(s.w, ml, o.batchHook, s.r == s.w)
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
 			s.Close()
