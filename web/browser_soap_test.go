@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -90,6 +92,53 @@ func TestBrowserSOAP(t *testing.T) {
 		tb.run(chromedp.Reload())
 		tb.wait("the reloaded page", textOf("#charger-online")+` === "Online" && `+visible("#soap-address")+` && `+visible("#no-trigger")+
 			` && !document.querySelector("#cmd-TriggerMessage") && document.body.innerText.includes("OCPP 1.5 SOAP")`, 5*time.Second)
+	})
+
+	// A SOAP charger whose messages carry no wsa:From can report but not
+	// be commanded: its page says so, visibly, until a message carries
+	// its address.
+	t.Run("NoAddress", func(t *testing.T) {
+		post := func(action, from, body string) {
+			t.Helper()
+			hdr := ""
+			if from != "" {
+				hdr = `<wsa:From><wsa:Address>` + from + `</wsa:Address></wsa:From>`
+			}
+			env := `<?xml version="1.0" encoding="UTF-8"?>
+<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cs="urn://Ocpp/Cs/2015/10/" xmlns:wsa="http://www.w3.org/2005/08/addressing">
+<soap:Header><cs:chargeBoxIdentity>CP-NOADDR</cs:chargeBoxIdentity><wsa:Action>` + action + `</wsa:Action><wsa:MessageID>urn:uuid:` + action[1:] + `-1</wsa:MessageID>` + hdr + `</soap:Header>
+<soap:Body>` + body + `</soap:Body></soap:Envelope>`
+			resp, err := http.Post(s.base+"/ocpp/soap", "application/soap+xml; charset=utf-8", strings.NewReader(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || bytes.Contains(data, []byte("Fault>")) {
+				t.Fatalf("%s = %d\n%s", action, resp.StatusCode, data)
+			}
+		}
+		post("/BootNotification", "", `<cs:bootNotificationRequest><cs:chargePointVendor>V</cs:chargePointVendor><cs:chargePointModel>M</cs:chargePointModel></cs:bootNotificationRequest>`)
+		tb := b.tab(t, 390, 844, true)
+		tb.signIn("/operator/chargers/CP-NOADDR", "olga@example.com", testPassword)
+		tb.wait("the missing address, visible", textOf("#charger-online")+` === "Online" && `+visible("#soap-address")+
+			` && document.querySelector("#soap-address").hasAttribute("data-missing")`, 5*time.Second)
+		if txt := eval[string](tb, `document.querySelector("#soap-address").innerText`); !strings.Contains(txt, "no wsa:From") || !strings.Contains(txt, "cannot send it commands") {
+			t.Errorf("the missing address says %q", txt)
+		}
+		if st := s.call(t, "POST", "/api/v1/chargers/CP-NOADDR/reset", map[string]string{"type": "Soft"}, nil); st != http.StatusConflict {
+			t.Errorf("reset of a charger without an address = %d, want 409", st)
+		}
+		// A heartbeat that names the address: after a reload, the page
+		// shows it and no warning.
+		post("/Heartbeat", "http://192.0.2.7:8080/ocpp", `<cs:heartbeatRequest/>`)
+		waitFor(t, "the address stored", 5*time.Second, func() bool {
+			var c struct{ SOAPAddress string }
+			s.call(t, "GET", "/api/v1/chargers/CP-NOADDR", nil, &c)
+			return c.SOAPAddress == "http://192.0.2.7:8080/ocpp"
+		})
+		tb.run(chromedp.Reload())
+		tb.wait("the address shown", visible("#soap-address")+` && `+textOf("#soap-address")+` === "http://192.0.2.7:8080/ocpp" && !document.querySelector("#soap-address").hasAttribute("data-missing")`, 5*time.Second)
 	})
 
 	t.Run("Driver", func(t *testing.T) {

@@ -274,7 +274,13 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       ["Firmware", c.firmwareVersion || "–"], ["OCPP", ocppLabel(c.ocppVersion)], ["Charger status", c.status || "–"],
     ];
     // A SOAP charger is called at its own service's address.
+    // Without one (its messages carry no wsa:From) it cannot be sent
+    // commands: say so, rather than leave the operator with 409s.
     if (c.soapAddress) rows.push(["SOAP address", h("span", { class: "code", id: "soap-address" }, c.soapAddress)]);
+    else if (c.ocppVersion === "ocpp1.5s" || c.ocppVersion === "ocpp1.6s") {
+      rows.push(["SOAP address", h("span", { class: "feedback warn", id: "soap-address", dataset: { missing: "" } },
+        "None: the charger's messages carry no wsa:From, so Joule cannot send it commands until one does.")]);
+    }
     if (c.firmwareStatus) rows.push(["Firmware update", c.firmwareStatus]);
     facts.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
     security.update(c);
