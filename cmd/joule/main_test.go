@@ -27,6 +27,16 @@ func TestParseServe(t *testing.T) {
 	if _, err := parseServe(nil, env(map[string]string{"JOULE_CALL_TIMEOUT": "soon"}), io.Discard); err == nil || !strings.Contains(err.Error(), "JOULE_CALL_TIMEOUT") {
 		t.Errorf("bad env value: %v, want an error naming JOULE_CALL_TIMEOUT", err)
 	}
+	c, err = parseServe([]string{"--soap-charger-networks", "10.0.0.0/8"}, env(map[string]string{"JOULE_SOAP_CHARGER_NETWORKS": "fd00::/8, 192.0.2.7"}), io.Discard)
+	if err != nil || strings.Join(c.SOAPChargerNetworks, " ") != "10.0.0.0/8" {
+		t.Errorf("--soap-charger-networks = %v, %v; want the flag's network", c.SOAPChargerNetworks, err)
+	}
+	if c, err = parseServe(nil, env(map[string]string{"JOULE_SOAP_CHARGER_NETWORKS": "fd00::/8, 192.0.2.7"}), io.Discard); err != nil || len(c.SOAPChargerNetworks) != 2 {
+		t.Errorf("JOULE_SOAP_CHARGER_NETWORKS = %v, %v; want two networks", c.SOAPChargerNetworks, err)
+	}
+	if _, err := parseServe([]string{"--soap-charger-networks", "10.0.0.0/33"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--soap-charger-networks") || !strings.Contains(err.Error(), "10.0.0.0/33") {
+		t.Errorf("bad network: %v, want an error naming the flag and the value", err)
+	}
 }
 
 func TestRunUnknownCommand(t *testing.T) {

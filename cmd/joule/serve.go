@@ -21,6 +21,7 @@ import (
 	"github.com/joule-ev/joule/internal/csms"
 	"github.com/joule-ev/joule/internal/gateway"
 	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/ocpp/soapcs"
 	"github.com/joule-ev/joule/internal/payment"
 )
 
@@ -43,6 +44,7 @@ type serveConfig struct {
 	StartTimeout        time.Duration
 	RejectUnknownIDTags bool
 	PublicURL           string
+	SOAPChargerNetworks listFlag
 
 	// Charger security (docs/api.md, "Charger security").
 	ChargerRegistration string // open, approve, closed; "" until defaulted from Addr
@@ -118,6 +120,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", node.DefaultShutdownTimeout, "on SIGTERM or Ctrl-C: how long to drain (answer the CALLs chargers sent, close them with 1001 so they reconnect elsewhere, finish API requests) before stopping anyway")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 35*time.Second, "how long a start or stop request waits for the charger's answer")
 	fs.BoolVar(&c.RejectUnknownIDTags, "reject-unknown-id-tags", false, "answer Invalid for id tags Joule does not know (default: accept them)")
+	fs.Var(&c.SOAPChargerNetworks, "soap-charger-networks", "networks (CIDR, comma-separated or repeated) Joule may call SOAP chargers' own services in, at the address each names in its messages; default: any address but link-local (cloud metadata services), unspecified and multicast")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL chargers reach Joule at, for firmware downloads and diagnostics uploads (default: the Host of the API request)")
 	fs.StringVar(&c.ChargerRegistration, "charger-registration", "", "what to do with charger ids Joule does not know: open (accept and record them), approve (let them wait, Pending, for an operator) or closed (refuse them); default open on a loopback --addr, approve otherwise")
 	fs.Var(&c.TLSCert, "tls-cert", "PEM certificate (chain) file: serve https:// and wss://; give it twice (or comma-separated) for an RSA and an ECDSA certificate")
@@ -190,6 +193,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		errs = append(errs, fmt.Errorf("--public-url must be an absolute http or https URL, got %q", c.PublicURL))
+	}
+	if _, err := soapcs.ParseNetworks(c.SOAPChargerNetworks); err != nil {
+		errs = append(errs, fmt.Errorf("--soap-charger-networks: %w", err))
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q: %w", c.Addr, err))
@@ -357,7 +363,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	roles, _ := cfg.oidcRoleMap() // checked by parseServe
+	roles, _ := cfg.oidcRoleMap()                                // checked by parseServe
+	soapNets, _ := soapcs.ParseNetworks(cfg.SOAPChargerNetworks) // checked by parseServe
 	minTLS := uint16(tls.VersionTLS12)
 	if cfg.TLSMinVersion == "1.3" {
 		minTLS = tls.VersionTLS13
@@ -367,7 +374,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PendingTimeout: cfg.PendingTimeout, MeterRetention: cfg.MeterRetention, LostSessionGrace: cfg.LostSessionGrace,
 		ShutdownTimeout: cfg.ShutdownTimeout, SmartLease: cfg.SmartLease,
 		Gateway: cfg.gatewayOptions(), StartTimeout: cfg.StartTimeout, RejectUnknownIDTags: cfg.RejectUnknownIDTags,
-		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration,
+		PublicURL: cfg.PublicURL, ChargerRegistration: cfg.ChargerRegistration, SOAPChargerNetworks: soapNets,
 		TLSCertFiles: cfg.TLSCert, TLSKeyFiles: cfg.TLSKey, TLSClientCAFiles: cfg.TLSClientCA, TLSMinVersion: minTLS,
 		ClientCertOrg: cfg.ClientCertOrg, CACertFile: cfg.CACert, CAKeyFile: cfg.CAKey, PlainListener: plain,
 		DriverSignupClosed: cfg.DriverSignup == "closed", CORSOrigins: cfg.CORSOrigins,

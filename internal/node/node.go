@@ -69,6 +69,10 @@ type Config struct {
 	// PublicURL is the base URL chargers reach Joule at (firmware downloads,
 	// diagnostics uploads); "" means the Host of the API request.
 	PublicURL string
+	// SOAPChargerNetworks are the networks Joule calls SOAP chargers in;
+	// empty: every address but link-local, unspecified and multicast
+	// (soapcs.Networks).
+	SOAPChargerNetworks soapcs.Networks
 
 	// ChargerRegistration is the policy for unknown charger ids
 	// (charging.RegistrationOpen, the default, Approve or Closed).
@@ -309,7 +313,7 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 	soapSrv := soapcs.NewServer(soapcs.Options{Events: events, Admit: gw.AdmitHTTP,
 		Addresses: svc, Sessions: svc, Logger: log,
 		Silence: soapSilence(cfg), Attacher: gw, CallTimeout: cfg.CallTimeout, Observer: met,
-		HTTP: soapChargerClient(ca)})
+		HTTP: soapChargerClient(ca, cfg.SOAPChargerNetworks)})
 	mux.Handle("POST /ocpp/soap", soapSrv)
 	apiHandler := api.Handler()
 	mux.Handle("/api/", apiHandler)
@@ -544,8 +548,10 @@ func newAccounts(ctx context.Context, cfg Config, store charging.Store, log *slo
 // certificate Joule issued), no redirects (a charger's address is the one
 // it gave), and no proxy from the environment (chargers are on the
 // operator's network; a proxy set for, say, the card provider must not
-// carry their calls).
-func soapChargerClient(ca *pki.CA) *http.Client {
+// carry their calls). It dials only addresses in nets: a charger names
+// its own address, and must not make Joule call, say, the cloud's
+// metadata service.
+func soapChargerClient(ca *pki.CA, nets soapcs.Networks) *http.Client {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
@@ -556,6 +562,7 @@ func soapChargerClient(ca *pki.CA) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
 			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: nets.Control}).DialContext,
 			MaxIdleConnsPerHost: 2,
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 10 * time.Second,

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/joule-ev/joule/internal/charging"
 	"github.com/joule-ev/joule/internal/node"
+	"github.com/joule-ev/joule/internal/ocpp/soapcs"
 	"github.com/joule-ev/joule/internal/sim"
 )
 
@@ -23,6 +25,58 @@ import (
 func TestSOAPStationManagement(t *testing.T) {
 	for _, version := range []string{sim.OCPP15S, sim.OCPP16S} {
 		t.Run(version, func(t *testing.T) { soapStationManagement(t, version) })
+	}
+}
+
+// TestSOAPChargerNetworks: with --soap-charger-networks set, a SOAP
+// charger whose address is outside them still reports (it is online and
+// its address is stored) but gets no command: 409 saying why, and no
+// request reaches it. Inside them it is commanded as usual.
+func TestSOAPChargerNetworks(t *testing.T) {
+	for _, c := range []struct {
+		networks string
+		want     int
+	}{{"10.0.0.0/8", http.StatusConflict}, {"10.0.0.0/8,127.0.0.0/8", http.StatusOK}} {
+		t.Run(c.networks, func(t *testing.T) {
+			nets, err := soapcs.ParseNetworks(strings.Split(c.networks, ","))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := startNode(t, node.Config{CallTimeout: 5 * time.Second, SOAPChargerNetworks: nets})
+			cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "NET-16S", MeterValueSampleInterval: time.Hour, OCPPVersion: sim.OCPP16S})
+			var ch charging.Charger
+			call(t, http.MethodGet, n.Base+"/api/v1/chargers/NET-16S", nil, &ch)
+			if !ch.Online || ch.SOAPAddress != cp.SOAPAddress() {
+				t.Fatalf("charger online %v at %q, want online at %q", ch.Online, ch.SOAPAddress, cp.SOAPAddress())
+			}
+			status := func() string {
+				var ch charging.Charger
+				call(t, http.MethodGet, n.Base+"/api/v1/chargers/NET-16S", nil, &ch)
+				if len(ch.Connectors) == 0 {
+					return ""
+				}
+				return string(ch.Connectors[0].Status)
+			}
+			eventually(t, 5*time.Second, "connector 1 Available", func() bool { return status() == "Available" })
+			var raw json.RawMessage
+			code, _ := call(t, http.MethodPost, n.Base+"/api/v1/chargers/NET-16S/connectors/1/availability", map[string]any{"type": "Inoperative"}, &raw)
+			if code != c.want {
+				t.Fatalf("availability = %d %s, want %d", code, raw, c.want)
+			}
+			var p problem
+			_ = json.Unmarshal(raw, &p)
+			if c.want == http.StatusConflict {
+				if !strings.Contains(p.Detail, "outside the networks Joule calls chargers in") {
+					t.Errorf("409 detail = %q, want it to say the address is outside the networks", p.Detail)
+				}
+				time.Sleep(300 * time.Millisecond) // a command that went out would change the connector at once
+				if got := status(); got != "Available" {
+					t.Errorf("connector 1 is %s: the command reached the charger", got)
+				}
+				return
+			}
+			eventually(t, 5*time.Second, "connector 1 Unavailable", func() bool { return status() == "Unavailable" })
+		})
 	}
 }
 

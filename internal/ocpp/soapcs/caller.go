@@ -229,6 +229,11 @@ func (c *Caller) post(ctx context.Context, o soapjson.Operation, address string,
 		// A SOAP answer, but to another message or operation.
 		c.log.Warn("soap: charger answered another message", "charger", c.id, "operation", o.Name, "err", redact(err, address))
 		return result{err: badAnswer(c.id, o.Name, "the answer is not this request's")}
+	case errors.Is(err, ErrAddressRefused):
+		// Nothing was sent: the address is outside the allowed networks.
+		c.log.Warn("soap: charger's address is outside the networks Joule calls chargers in", "charger", c.id, "operation", o.Name,
+			"address", redactedAddress(address), "err", redact(err, address))
+		return result{err: charging.Errorf(charging.EUNAVAILABLE, "charger %s's SOAP address is outside the networks Joule calls chargers in (--soap-charger-networks)", c.id)}
 	case err != nil:
 		// No SOAP answer at all: refused, unreachable, TLS failed, or an
 		// HTTP error or a page that is not an envelope. The address and
