@@ -129,7 +129,10 @@ type Connector struct {
 	// set by the operator like EVSEID (ResolveTariff).
 	TariffID     string            `json:"tariffId"`
 	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
-	Operator     ConnectorSpec     `json:"operator"` // what the operator set
+	// PhaseRotation is how the connector's phases are wired to the site's
+	// grid connection, set by the operator ("" when not set: as RST).
+	PhaseRotation PhaseRotation `json:"phaseRotation,omitempty"`
+	Operator      ConnectorSpec `json:"operator"` // what the operator set
 	Reported     ConnectorSpec     `json:"reported"` // what the charger reported
 	UpdatedAt    time.Time         `json:"updatedAt"`
 }

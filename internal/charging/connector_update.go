@@ -28,6 +28,8 @@ type ConnectorUpdate struct {
 	TariffID *string
 	// GroupTariffs changes the connector's driver-group overrides.
 	GroupTariffs *GroupTariffsPatch
+	// PhaseRotation sets how the connector is wired to the grid; "" clears it.
+	PhaseRotation *PhaseRotation
 }
 
 // Validate returns an EINVALID *Error naming the first field that breaks
@@ -68,6 +70,9 @@ func (u ConnectorUpdate) validate(prefix string) error {
 			return bad("maxPowerW", "must be a number of watts from 0 (unknown) to %d; got %v", MaxConnectorPowerW, p)
 		}
 	}
+	if u.PhaseRotation != nil && !u.PhaseRotation.Valid() {
+		return bad("phaseRotation", "must be how the connector's L1, L2 and L3 are wired to the grid's (R = L1, S = L2, T = L3): RST, RTS, SRT, STR, TRS or TSR, or NotApplicable, Unknown or \"\" when not known; got %q", *u.PhaseRotation)
+	}
 	return validateTariffUpdate(prefix, u.TariffID, u.GroupTariffs)
 }
 
@@ -97,7 +102,7 @@ func applyTariffUpdate(id *string, groups *GroupTariffsPatch, toID *string, toGr
 // Empty reports whether the update changes nothing.
 func (u ConnectorUpdate) Empty() bool {
 	return u.EVSEID == nil && u.ConnectorType == nil && u.Format == nil && u.PowerType == nil && u.MaxPowerW == nil && u.Type == nil &&
-		u.TariffID == nil && u.GroupTariffs == nil
+		u.TariffID == nil && u.GroupTariffs == nil && u.PhaseRotation == nil
 }
 
 // Apply returns c with the update's fields set, normalized (an EVSE ID in
@@ -122,6 +127,9 @@ func (u ConnectorUpdate) Apply(c Connector) Connector {
 	}
 	if u.MaxPowerW != nil {
 		c.Operator.MaxPowerW = *u.MaxPowerW
+	}
+	if u.PhaseRotation != nil {
+		c.PhaseRotation = *u.PhaseRotation
 	}
 	applyTariffUpdate(u.TariffID, u.GroupTariffs, &c.TariffID, &c.GroupTariffs)
 	c.Resolve()
