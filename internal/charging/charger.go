@@ -133,8 +133,8 @@ type Connector struct {
 	// grid connection, set by the operator ("" when not set: as RST).
 	PhaseRotation PhaseRotation `json:"phaseRotation,omitempty"`
 	Operator      ConnectorSpec `json:"operator"` // what the operator set
-	Reported     ConnectorSpec     `json:"reported"` // what the charger reported
-	UpdatedAt    time.Time         `json:"updatedAt"`
+	Reported      ConnectorSpec `json:"reported"` // what the charger reported
+	UpdatedAt     time.Time     `json:"updatedAt"`
 }
 
 // Connector returns the connector with the id, and whether it exists.

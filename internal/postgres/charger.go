@@ -67,11 +67,12 @@ func scanCharger(row pgx.Row) (charging.Charger, error) {
 
 // connectorColumns are a connector's columns (of connectors aliased k):
 // what the charger reported, the operator's EVSE id and spec
-// (connector_type ... max_power_w), and the charger's reported spec.
+// (connector_type ... max_power_w), the charger's reported spec, and the
+// operator's tariffs and phase rotation.
 const connectorColumns = `k.connector_id, k.status, k.error_code, k.info, k.vendor_error_code,
 	k.evse_id, k.connector_type, k.format, k.power_type, k.max_power_w,
 	k.reported_connector_type, k.reported_format, k.reported_power_type, k.reported_max_power_w, k.updated_at,
-	k.tariff_id, k.group_tariffs`
+	k.tariff_id, k.group_tariffs, k.phase_rotation`
 
 // nullConnector holds connectorColumns of an outer join, where a charger
 // without connectors gives NULLs.
@@ -87,12 +88,13 @@ type nullConnector struct {
 	updated                     *time.Time
 	tariffID                    *string
 	groups                      map[string]string
+	rotation                    *string
 }
 
 func (n *nullConnector) dest() []any {
 	return []any{&n.id, &n.status, &n.errorCode, &n.info, &n.vendorErrorCode,
 		&n.evseID, &n.opType, &n.opFormat, &n.opPower, &n.opMax,
-		&n.repType, &n.repFormat, &n.repPowr, &n.repMax, &n.updated, &n.tariffID, &n.groups}
+		&n.repType, &n.repFormat, &n.repPowr, &n.repMax, &n.updated, &n.tariffID, &n.groups, &n.rotation}
 }
 
 // connector returns the scanned connector, resolved, and whether there
@@ -124,8 +126,9 @@ func (n *nullConnector) connector() (charging.Connector, bool) {
 			Format: charging.ConnectorFormat(s(n.opFormat)), PowerType: charging.PowerType(s(n.opPower)), MaxPowerW: f(n.opMax)},
 		Reported: charging.ConnectorSpec{ConnectorType: charging.ConnectorType(s(n.repType)),
 			Format: charging.ConnectorFormat(s(n.repFormat)), PowerType: charging.PowerType(s(n.repPowr)), MaxPowerW: f(n.repMax)},
-		TariffID:     s(n.tariffID),
-		GroupTariffs: emptyGroups(n.groups),
+		TariffID:      s(n.tariffID),
+		GroupTariffs:  emptyGroups(n.groups),
+		PhaseRotation: charging.PhaseRotation(s(n.rotation)),
 	}
 	if n.updated != nil {
 		k.UpdatedAt = n.updated.UTC()
@@ -387,8 +390,8 @@ func (s *Store) SetAllOffline(ctx context.Context) error {
 const connectorInsert = `INSERT INTO connectors (charger_id, connector_id, status, error_code, info, vendor_error_code,
 		evse_id, connector_type, format, power_type, max_power_w,
 		reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at,
-		tariff_id, group_tariffs)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+		tariff_id, group_tariffs, phase_rotation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 
 // errEVSEIDTaken marks a connectors_evse_id violation, explained once the
 // failed statement's savepoint is gone (evseIDConflict).
@@ -414,11 +417,12 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 				reported_connector_type = excluded.reported_connector_type,
 				reported_format = excluded.reported_format, reported_power_type = excluded.reported_power_type,
 				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at,
-				tariff_id = excluded.tariff_id, group_tariffs = excluded.group_tariffs`,
+				tariff_id = excluded.tariff_id, group_tariffs = excluded.group_tariffs,
+				phase_rotation = excluded.phase_rotation`,
 			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode,
 			c.EVSEID, string(o.ConnectorType), string(o.Format), string(o.PowerType), o.MaxPowerW,
 			string(r.ConnectorType), string(r.Format), string(r.PowerType), r.MaxPowerW, c.UpdatedAt,
-			c.TariffID, groupTariffsArg(c.GroupTariffs))
+			c.TariffID, groupTariffsArg(c.GroupTariffs), string(c.PhaseRotation))
 		var pe *pgconn.PgError
 		switch {
 		case isCode(err, codeForeignKeyViolation):

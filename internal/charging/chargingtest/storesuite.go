@@ -37,6 +37,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) charging.Store) {
 		{"TouchCharger", testTouchCharger},
 		{"SetChargerPresence", testSetChargerPresence},
 		{"ChargerSOAPAddress", testChargerSOAPAddress},
+		{"ConnectorPhaseRotation", testConnectorPhaseRotation},
 		{"SetAllOffline", testSetAllOffline},
 		{"UsageReport", testUsageReport}, // reportsuite.go
 		{"UsageReportInvalid", testUsageReportInvalid},
@@ -476,6 +477,81 @@ func testChargerSOAPAddress(t *testing.T, s charging.Store) {
 	if addr["CP-S"] != c.SOAPAddress || addr["CP-J"] != "" || len(addr) != 2 {
 		t.Errorf("listed addresses = %v, want CP-S at %s and CP-J at none", addr, c.SOAPAddress)
 	}
+}
+
+// testConnectorPhaseRotation: a connector's phase rotation, set by the
+// operator, round-trips through SaveConnector in GetCharger and
+// ListChargers, is "" for a connector saved without one, is replaced and
+// cleared by later saves of the connector (a whole write), is kept by a
+// status, and is one connector's: the others' stay as they are.
+func testConnectorPhaseRotation(t *testing.T, s charging.Store) {
+	ctx := context.Background()
+	saveChargers(t, s, "CP-1", "CP-2")
+	k1 := connector(1, charging.StatusAvailable)
+	k1.PhaseRotation = charging.RotationSRT
+	must(t, s.SaveConnector(ctx, "CP-1", k1), "SaveConnector with SRT")
+	k2 := connector(2, charging.StatusAvailable)
+	must(t, s.SaveConnector(ctx, "CP-1", k2), "SaveConnector without a rotation")
+	other := connector(1, charging.StatusAvailable)
+	other.PhaseRotation = charging.RotationRTS
+	must(t, s.SaveConnector(ctx, "CP-2", other), "SaveConnector CP-2 with RTS")
+
+	// rotations reads every connector's rotation, from GetCharger of each
+	// charger and from ListChargers, and fails the test if they differ.
+	rotations := func(what string) map[string]charging.PhaseRotation {
+		t.Helper()
+		got := map[string]charging.PhaseRotation{}
+		for _, id := range []string{"CP-1", "CP-2"} {
+			c, err := s.GetCharger(ctx, id)
+			must(t, err, what+": GetCharger "+id)
+			for _, k := range c.Connectors {
+				got[fmt.Sprintf("%s/%d", id, k.ConnectorID)] = k.PhaseRotation
+			}
+		}
+		page, err := s.ListChargers(ctx, charging.ChargerQuery{})
+		must(t, err, what+": ListChargers")
+		listed := map[string]charging.PhaseRotation{}
+		for _, c := range page.Items {
+			for _, k := range c.Connectors {
+				listed[fmt.Sprintf("%s/%d", c.ID, k.ConnectorID)] = k.PhaseRotation
+			}
+		}
+		checkEqual(t, what+": ListChargers' rotations against GetCharger's", listed, got)
+		return got
+	}
+
+	checkEqual(t, "saved", rotations("saved"), map[string]charging.PhaseRotation{
+		"CP-1/1": charging.RotationSRT, "CP-1/2": "", "CP-2/1": charging.RotationRTS})
+	got, err := s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	want := charger("CP-1")
+	want.Connectors = []charging.Connector{k1, k2}
+	checkEqual(t, "GetCharger", normCharger(got), normCharger(want))
+
+	// A status from the charger keeps the operator's rotation.
+	st, err := s.SaveConnectorStatus(ctx, "CP-1", charging.Connector{ConnectorID: 1, Status: charging.StatusCharging,
+		ErrorCode: "NoError", UpdatedAt: at(time.Hour)})
+	must(t, err, "SaveConnectorStatus")
+	if st.PhaseRotation != charging.RotationSRT {
+		t.Errorf("SaveConnectorStatus's connector has rotation %q, want SRT kept", st.PhaseRotation)
+	}
+	k1.Status, k1.UpdatedAt = charging.StatusCharging, at(time.Hour)
+
+	// A later save of the whole connector replaces the rotation...
+	k1.PhaseRotation = charging.RotationTSR
+	must(t, s.SaveConnector(ctx, "CP-1", k1), "SaveConnector with TSR")
+	checkEqual(t, "after saving TSR", rotations("after saving TSR"), map[string]charging.PhaseRotation{
+		"CP-1/1": charging.RotationTSR, "CP-1/2": "", "CP-2/1": charging.RotationRTS})
+
+	// ... and one without a rotation clears it.
+	k1.PhaseRotation = ""
+	must(t, s.SaveConnector(ctx, "CP-1", k1), "SaveConnector without a rotation")
+	checkEqual(t, "after clearing", rotations("after clearing"), map[string]charging.PhaseRotation{
+		"CP-1/1": "", "CP-1/2": "", "CP-2/1": charging.RotationRTS})
+	got, err = s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	want.Connectors = []charging.Connector{k1, k2}
+	checkEqual(t, "GetCharger after clearing", normCharger(got), normCharger(want))
 }
 
 func testSetChargerPresence(t *testing.T, s charging.Store) {
