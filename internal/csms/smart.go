@@ -98,6 +98,12 @@ type sessionDraw struct {
 	at     time.Time
 }
 
+// onGrid is d, read on the connector's phases, on the grid's phases.
+func (d sessionDraw) onGrid(rot charging.PhaseRotation) sessionDraw {
+	d.phaseA, d.mask = rot.GridCurrents(d.phaseA), rot.GridMask(d.mask)
+	return d
+}
+
 type siteReading struct {
 	charging.SiteMeterReading
 	received time.Time
@@ -609,9 +615,10 @@ func (s *Service) chargersAt(ctx context.Context, siteID string) ([]charging.Cha
 // connectorSpec is what the allocator needs of a session's connector.
 type connectorSpec struct {
 	dc    bool
-	mask  uint8 // the phases the connector supplies
+	mask  uint8 // the grid phases the connector supplies
 	maxA  float64
 	known bool
+	rot   charging.PhaseRotation // how its phases are wired to the grid's
 }
 
 // limitable reports whether Joule can send the charger a limit: OCPP 1.5
@@ -636,13 +643,14 @@ func specOf(chargers []charging.Charger, chargerID string, connectorID int) conn
 			return spec
 		}
 		phases := 3.0
+		spec.rot = k.PhaseRotation
 		switch k.PowerType {
 		case charging.PowerDC:
 			spec.dc = true
 		case charging.PowerAC1Phase:
-			spec.mask, phases = 1, 1
+			spec.mask, phases = k.PhaseRotation.GridMask(1), 1
 		case charging.PowerAC2Phase, charging.PowerAC2PhaseSplit:
-			spec.mask, phases = 3, 2
+			spec.mask, phases = k.PhaseRotation.GridMask(3), 2
 		}
 		if k.MaxPowerW > 0 {
 			spec.maxA = k.MaxPowerW / (phases * charging.NominalVoltageV)
@@ -662,14 +670,19 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 	known := make([]bool, len(sessions))
 	for i, ses := range sessions {
 		draws[i], known[i] = st.draws[ses.ID]
+	}
+	meter, metered := st.meters[site.ID]
+	st.mu.Unlock()
+	for i, ses := range sessions {
 		if known[i] {
+			// Readings are of the connector's phases; the budget is of
+			// the grid's.
+			draws[i] = draws[i].onGrid(specOf(chargers, ses.ChargerID, ses.ConnectorID).rot)
 			for p := range 3 {
 				load.DrawA[p] += draws[i].phaseA[p]
 			}
 		}
 	}
-	meter, metered := st.meters[site.ID]
-	st.mu.Unlock()
 	building := [3]float64{load.ReserveA, load.ReserveA, load.ReserveA}
 	if metered && site.Meter != nil && time.Since(meter.received) < meterFresh {
 		var b [3]float64
@@ -738,9 +751,9 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 			// readings say more.
 			switch ses.Smart.PhasesUsed {
 			case 1:
-				d.PhaseMask = 1
+				d.PhaseMask = spec.rot.GridMask(1)
 			case 2:
-				d.PhaseMask = 3 & spec.mask
+				d.PhaseMask = spec.rot.GridMask(3) & spec.mask
 			}
 		}
 		if known[i] {
@@ -1385,6 +1398,10 @@ func (s *Service) SiteLoad(ctx context.Context, siteID string) (charging.SiteLoa
 	if err != nil {
 		return charging.SiteLoad{}, err
 	}
+	chargers, err := s.chargersAt(ctx, siteID)
+	if err != nil {
+		return charging.SiteLoad{}, err
+	}
 	now := s.utcNow()
 	load := siteLimits(site, now)
 	st := &s.smart
@@ -1409,7 +1426,7 @@ func (s *Service) SiteLoad(ctx context.Context, siteID string) (charging.SiteLoa
 			sl.Allocation = ses.Smart.Allocation
 		}
 		if d, ok := draws[ses.ID]; ok {
-			sl.DrawA = d.phaseA
+			sl.DrawA = d.onGrid(specOf(chargers, ses.ChargerID, ses.ConnectorID).rot).phaseA
 		} else if ses.CurrentA != nil {
 			// Another node's draw: the session's latest current, on the
 			// phases it was given.

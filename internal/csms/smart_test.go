@@ -1,7 +1,9 @@
 package csms_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -352,5 +354,69 @@ func TestRebalanceUnlimitableCharger(t *testing.T) {
 	}
 	if len(sent) != 3 {
 		t.Errorf("sent %+v, want CP-1's failsafe profiles and its TxProfile", sent)
+	}
+}
+
+// TestRebalancePhaseRotation: two 1-phase outlets of one charger, the
+// second wired SRT (its L1 on the grid's L2), each give a 20 A site's
+// full 20 A, as they load different grid phases; without the rotation
+// they share L1's 20 A. The rotated outlet's L1 reading counts on the
+// grid's L2.
+func TestRebalancePhaseRotation(t *testing.T) {
+	for _, rotated := range []bool{true, false} {
+		t.Run(fmt.Sprintf("rotated=%v", rotated), func(t *testing.T) {
+			f, _, site := smartFixture(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan struct{})
+			go func() { defer close(done); _ = f.svc.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			one := charging.PowerAC1Phase
+			for k := 1; k <= 2; k++ {
+				u := charging.ConnectorUpdate{PowerType: &one}
+				if k == 2 && rotated {
+					srt := charging.RotationSRT
+					u.PhaseRotation = &srt
+				}
+				got, err := f.svc.UpdateConnector(ctx, "CP-1", k, u)
+				must(t, err)
+				if want := *cmp.Or(u.PhaseRotation, new(charging.PhaseRotation)); got.PhaseRotation != want {
+					t.Fatalf("connector %d rotation = %q, want %q", k, got.PhaseRotation, want)
+				}
+			}
+			a := f.started(t, 1, "TAG-A", 0)
+			b := f.started(t, 2, "TAG-B", 0)
+			l, err := f.svc.Rebalance(ctx, site.ID)
+			must(t, err)
+			x, y := allocationOf(t, l, a.SessionID), allocationOf(t, l, b.SessionID)
+			wantA, wantPhase := 20.0, 2
+			if !rotated {
+				wantA, wantPhase = 10, 1
+			}
+			if x.LimitA != wantA || y.LimitA != wantA || x.Phases != 1 || x.Phase != 1 || y.Phases != 1 || y.Phase != wantPhase {
+				t.Fatalf("allocations = %v A on L%d and %v A on L%d, want %v A each, on L1 and L%d", x.LimitA, x.Phase, y.LimitA, y.Phase, wantA, wantPhase)
+			}
+			// Connector 2's vehicle draws 16 A on the connector's L1.
+			ss := []charging.MeterSample{{Timestamp: f.clock.now().Add(time.Minute), Measurand: "Current.Import", Unit: "A", Phase: "L1", Value: 16}}
+			must(t, f.svc.MeterValues(ctx, "CP-1", charging.MeterReport{ConnectorID: 2, TransactionID: b.TransactionID, Samples: ss}))
+			want := [3]float64{0, 16, 0}
+			if !rotated {
+				want = [3]float64{16, 0, 0}
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				l, err = f.svc.Rebalance(ctx, site.ID)
+				must(t, err)
+				load, err := f.svc.SiteLoad(ctx, site.ID)
+				must(t, err)
+				if l.DrawA == want && load.DrawA == want {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("site draw = %v (rebalance) and %v (site load), want %v", l.DrawA, load.DrawA, want)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
 	}
 }
