@@ -115,14 +115,15 @@ type connectorFields struct {
 	PowerType     optional[charging.PowerType]       `json:"powerType"`
 	MaxPowerW     optional[float64]                  `json:"maxPowerW"`
 	// Type is the older connectorType: CCS2, CHAdeMO, Type2, CCS1, Type1.
-	Type optional[string] `json:"type"`
+	Type          optional[string]                 `json:"type"`
+	PhaseRotation optional[charging.PhaseRotation] `json:"phaseRotation"`
 	tariffFields
 }
 
 func (f connectorFields) update(connectorID int) charging.ConnectorUpdate {
 	return charging.ConnectorUpdate{ConnectorID: connectorID, EVSEID: f.EVSEID.ptr(), ConnectorType: f.ConnectorType.ptr(),
 		Format: f.Format.ptr(), PowerType: f.PowerType.ptr(), MaxPowerW: f.MaxPowerW.ptr(), Type: f.Type.ptr(),
-		TariffID: f.TariffID.ptr(), GroupTariffs: f.groups()}
+		TariffID: f.TariffID.ptr(), GroupTariffs: f.groups(), PhaseRotation: f.PhaseRotation.ptr()}
 }
 
 // connectorPatch is one item of chargerPatch.Connectors.

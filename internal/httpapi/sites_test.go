@@ -387,6 +387,24 @@ func TestPatchChargerDetails(t *testing.T) {
 		t.Errorf("detail = %q, want it to name evseId", p.Detail)
 	}
 	wantProblem(t, e.do(t, "PATCH", "/api/v1/chargers/CP-1/connectors/2", `{"connectorId":2}`), http.StatusBadRequest, charging.EINVALID)
+
+	// The phase rotation: set on either route, null clears it, and a
+	// value OCPP does not name is a 400 that names the field.
+	want(t, e.do(t, "PATCH", "/api/v1/chargers/CP-1/connectors/2", `{"phaseRotation":"SRT"}`), http.StatusOK, &k)
+	if k.PhaseRotation != charging.RotationSRT || k.EVSEID != "DE*JOU*E0001*2" {
+		t.Errorf("connector 2 = rotation %q, EVSE %q; want SRT, its EVSE ID kept", k.PhaseRotation, k.EVSEID)
+	}
+	want(t, e.do(t, "PATCH", "/api/v1/chargers/CP-1", `{"connectors":[{"connectorId":1,"phaseRotation":"TRS"},{"connectorId":2,"phaseRotation":null}]}`), http.StatusOK, &c)
+	if k1, _ := c.Connector(1); k1.PhaseRotation != charging.RotationTRS {
+		t.Errorf("connector 1 rotation = %q, want TRS", k1.PhaseRotation)
+	}
+	if k2, _ := c.Connector(2); k2.PhaseRotation != "" {
+		t.Errorf("connector 2 rotation = %q, want it cleared by null", k2.PhaseRotation)
+	}
+	p = wantProblem(t, e.do(t, "PATCH", "/api/v1/chargers/CP-1/connectors/2", `{"phaseRotation":"L1L2L3"}`), http.StatusBadRequest, charging.EINVALID)
+	if !strings.Contains(p.Detail, "phaseRotation") || !strings.Contains(p.Detail, "L1L2L3") {
+		t.Errorf("detail = %q, want it to name phaseRotation and the value", p.Detail)
+	}
 }
 
 func TestListChargersBySite(t *testing.T) {
