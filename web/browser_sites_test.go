@@ -391,25 +391,31 @@ func TestBrowserSites(t *testing.T) {
 			t.Errorf("connector type options = %q, want %q", got, want)
 		}
 		op.typeInto("#edit-1-evse", "de*jou*e0001*1")
-		op.run(chromedp.SetValue(chromedp.CSS("#edit-1-type"), "IEC_62196_T2_COMBO"), chromedp.SetValue(chromedp.CSS("#edit-2-type"), "IEC_62196_T2"))
+		op.run(chromedp.SetValue(chromedp.CSS("#edit-1-type"), "IEC_62196_T2_COMBO"), chromedp.SetValue(chromedp.CSS("#edit-2-type"), "IEC_62196_T2"),
+			chromedp.SetValue(chromedp.CSS("#edit-2-rotation"), "SRT"))
 		op.typeInto("#edit-1-max", "150")
 		op.typeInto("#edit-2-max", "22")
-		eval[bool](op, `["#charger-site", "#edit-1-type", "#edit-2-type"].forEach(s => document.querySelector(s).dispatchEvent(new Event("change", {bubbles: true}))), true`)
+		eval[bool](op, `["#charger-site", "#edit-1-type", "#edit-2-type", "#edit-2-rotation"].forEach(s => document.querySelector(s).dispatchEvent(new Event("change", {bubbles: true}))), true`)
 		op.click("#save-charger")
 		op.wait("saved", textOf("#settings-status")+` === "Saved." && `+textOf("h1")+` === "Harbour 1"`, 5*time.Second)
 		var c struct {
 			Name, SiteID string
 			Connectors   []struct {
-				EvseID, ConnectorType, Type, PowerType string
-				MaxPowerW                              float64
+				EvseID, ConnectorType, Type, PowerType, PhaseRotation string
+				MaxPowerW                                             float64
 			}
 		}
 		s.call(t, "GET", "/api/v1/chargers/ST-NEW", nil, &c)
 		if c.Name != "Harbour 1" || c.SiteID != hub || len(c.Connectors) != 2 ||
 			c.Connectors[0].EvseID != "DE*JOU*E0001*1" || c.Connectors[0].ConnectorType != "IEC_62196_T2_COMBO" || c.Connectors[0].MaxPowerW != 150000 ||
-			c.Connectors[1].ConnectorType != "IEC_62196_T2" || c.Connectors[1].MaxPowerW != 22000 {
+			c.Connectors[0].PhaseRotation != "" || c.Connectors[1].ConnectorType != "IEC_62196_T2" || c.Connectors[1].MaxPowerW != 22000 ||
+			c.Connectors[1].PhaseRotation != "SRT" {
 			t.Errorf("ST-NEW saved as %+v", c)
 		}
+		// After a reload the form shows what was saved, the rotation too.
+		op.run(chromedp.Reload())
+		op.wait("the saved settings after a reload", visible("#edit-2-rotation")+` && document.querySelector("#edit-2-rotation").value === "SRT" && `+
+			`document.querySelector("#edit-2-rotation").selectedOptions[0].textContent === "SRT: L2, L1, L3" && document.querySelector("#edit-1-rotation").value === ""`, 5*time.Second)
 
 		driver.wait("Harbour Hub in the driver's list", `[...document.querySelectorAll("#charger-list section")].some(s => s.querySelector("h2").innerText === "Harbour Hub" && s.innerText.includes("Harbour 1"))`, 5*time.Second)
 		var hubPlace place

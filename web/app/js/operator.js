@@ -12,7 +12,7 @@ import { sessionCost } from "./money.js";
 import {
   h, connectorIcon, typeLabel, kW, kWh, fixed, duration, when, ago,
   statusTone, statusLabel, badge, onlineBadge, feedback, asCharger, applyConnector, chargerName, sentence, byName,
-  CONNECTOR_TYPES, COMMON_CONNECTOR_TYPES, POWER_TYPES, FORMATS, powerTypeLabel, formatLabel,
+  CONNECTOR_TYPES, COMMON_CONNECTOR_TYPES, POWER_TYPES, FORMATS, ROTATIONS, powerTypeLabel, formatLabel,
 } from "./ui.js";
 
 const isOpen = (s) => s.status === "pending" || s.status === "active";
@@ -433,10 +433,13 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       format: h("select", { id: id("format") }, h("option", { value: "" }), FORMATS.map(([v, label]) => h("option", { value: v }, label))),
       power: h("select", { id: id("power-type") }, h("option", { value: "" }), POWER_TYPES.map(([v, label]) => h("option", { value: v }, label))),
       max: h("input", { id: id("max"), type: "text", inputmode: "decimal", autocomplete: "off" }),
+      rotation: h("select", { id: id("rotation") }, h("option", { value: "" }, "Not set (as RST)"),
+        ROTATIONS.map(([v, label]) => h("option", { value: v }, label))),
     };
     e.el = h("fieldset", { class: "conn-edit", dataset: { connector: n } }, h("legend", {}, `Connector ${n}`),
       h("div", { class: "filters align-top" },
-        field("EVSE id", e.evse), field("Connector type", e.type), field("Format", e.format), field("Power type", e.power), field("Max power (kW)", e.max)));
+        field("EVSE id", e.evse), field("Connector type", e.type), field("Format", e.format), field("Power type", e.power), field("Max power (kW)", e.max),
+        field("Phase rotation", e.rotation)));
     return e;
   };
   // auto names a connector value the operator leaves to the charger.
@@ -475,6 +478,7 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       put(e.format, op.format || "");
       put(e.power, op.powerType || "");
       put(e.max, op.maxPowerW ? String(op.maxPowerW / 1000) : "");
+      put(e.rotation, k.phaseRotation || "");
     }
     const ids = new Set(c.connectors.map((k) => k.connectorId));
     for (const n of editors.keys()) if (!ids.has(n)) editors.delete(n);
@@ -502,6 +506,7 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       const d = { connectorId: k.connectorId };
       const evse = e.evse.value.trim().toUpperCase();
       if (dirty.has(e.evse) && evse !== (k.evseId || "")) d.evseId = evse || null;
+      if (dirty.has(e.rotation) && e.rotation.value !== (k.phaseRotation || "")) d.phaseRotation = e.rotation.value || null;
       for (const [key, sel] of [["connectorType", e.type], ["format", e.format], ["powerType", e.power]]) {
         if (dirty.has(sel) && sel.value !== (op[key] || "")) d[key] = sel.value || null;
       }
@@ -527,7 +532,7 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       const m = /^(name|siteId|connectors\[(\d+)\]\.(\w+))\b/.exec(e.message);
       const ed = m && m[2] != null && conns[+m[2]] && editors.get(conns[+m[2]].connectorId);
       const el = !m ? null : m[1] === "name" ? sName : m[1] === "siteId" ? sSite
-        : ed && { evseId: ed.evse, connectorType: ed.type, type: ed.type, format: ed.format, powerType: ed.power, maxPowerW: ed.max }[m[3]];
+        : ed && { evseId: ed.evse, connectorType: ed.type, type: ed.type, format: ed.format, powerType: ed.power, maxPowerW: ed.max, phaseRotation: ed.rotation }[m[3]];
       if (el) invalid(el, sentence(e.message));
       else feedback(sNote, "bad", sentence(e.message));
     } finally { sSave.disabled = false; }

@@ -68,6 +68,10 @@ export const typeLabel = (t) => TYPE_LABEL[t] || t || "Unknown type";
 export const POWER_TYPES = [["AC_1_PHASE", "AC, 1 phase"], ["AC_3_PHASE", "AC, 3 phases"], ["DC", "DC"],
   ["AC_2_PHASE", "AC, 2 phases"], ["AC_2_PHASE_SPLIT", "AC, split phase"]];
 export const FORMATS = [["SOCKET", "Socket"], ["CABLE", "Cable"]];
+// A connector's phase rotation (OCPP ConnectorPhaseRotation): the grid
+// phase of its L1, L2 and L3.
+export const ROTATIONS = [["RST", "RST: L1, L2, L3 as the grid's"], ["RTS", "RTS: L1, L3, L2"], ["SRT", "SRT: L2, L1, L3"],
+  ["STR", "STR: L2, L3, L1"], ["TRS", "TRS: L3, L1, L2"], ["TSR", "TSR: L3, L2, L1"], ["Unknown", "Unknown"], ["NotApplicable", "Not applicable (DC)"]];
 export const powerTypeLabel = (p) => (POWER_TYPES.find(([v]) => v === p) || [])[1] || p || "";
 export const formatLabel = (f) => (FORMATS.find(([v]) => v === f) || [])[1] || f || "";
 
