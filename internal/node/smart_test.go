@@ -697,3 +697,87 @@ func TestClusterSmartCharging(t *testing.T) {
 		}
 	}
 }
+
+// TestPhaseRotationEndToEnd: three 1-phase vehicles on a charger whose
+// outlets an installer wired RST, SRT and TRS, so that each loads another
+// grid phase. With the rotations told to Joule, a site of 16 A per phase
+// gives each its full 16 A; the site's measured draw is 16 A on each grid
+// phase, and its allocations name the grid phases.
+func TestPhaseRotationEndToEnd(t *testing.T) {
+	n := startNode(t, smartConfig())
+	api := n.Base + "/api/v1"
+	cp, _ := startSim(t, sim.Config{URL: n.WS, ID: "CP-ROT", Connectors: 3, MaxPowerW: 22000})
+	for k := 1; k <= 3; k++ {
+		if err := cp.SetVehicle(k, sim.Vehicle{CapacityWh: 60000, SoCPercent: 20, MaxA: 32, Phases: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var site charging.Site
+	if code, _ := call(t, http.MethodPost, api+"/sites", map[string]any{"name": "Rotated", "gridLimit": map[string]any{"value": 16, "unit": "A"}}, &site); code != http.StatusCreated {
+		t.Fatalf("POST /sites = %d", code)
+	}
+	conns := []map[string]any{}
+	for k, rot := range []string{"RST", "SRT", "TRS"} {
+		conns = append(conns, map[string]any{"connectorId": k + 1, "powerType": "AC_1_PHASE", "phaseRotation": rot})
+	}
+	var c charging.Charger
+	if code, _ := call(t, http.MethodPatch, api+"/chargers/CP-ROT", map[string]any{"siteId": site.ID, "connectors": conns}, &c); code != http.StatusOK {
+		t.Fatalf("PATCH charger = %d", code)
+	}
+	if k, _ := c.Connector(2); k.PhaseRotation != charging.RotationSRT {
+		t.Fatalf("connector 2 rotation = %q, want SRT", k.PhaseRotation)
+	}
+	ids := map[int]string{}
+	for k := 1; k <= 3; k++ {
+		var ses charging.Session
+		if code, _ := call(t, http.MethodPost, fmt.Sprintf("%s/chargers/CP-ROT/connectors/%d/start", api, k), map[string]any{"idTag": fmt.Sprintf("ROT-%d", k)}, &ses); code != http.StatusAccepted {
+			t.Fatalf("start connector %d = %d", k, code)
+		}
+		ids[k] = ses.ID
+	}
+	// Each vehicle draws its 16 A (the simulator's truth) ...
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		var got []string
+		for k := 1; k <= 3; k++ {
+			st, has := cp.VehicleState(k)
+			got = append(got, fmt.Sprintf("%d: %v", k, st.CurrentA))
+			ok = ok && has && math.Abs(slices.Max(st.CurrentA[:])-16) <= 0.6
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			var l charging.SiteLoad
+			call(t, http.MethodGet, api+"/sites/"+site.ID+"/load", nil, &l)
+			var b strings.Builder
+			for _, s := range l.Sessions {
+				fmt.Fprintf(&b, "\n%s connector %d: %+v draw %v", s.SessionID, s.ConnectorID, s.Allocation, s.DrawA)
+			}
+			t.Fatalf("vehicles draw %v, want 16 A each; site load budget %v draw %v:%s", got, l.BudgetA, l.DrawA, b.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// ... on the grid phase its outlet's L1 is wired to.
+	var l charging.SiteLoad
+	eventually(t, 10*time.Second, "the allocations and the draw on the grid's phases", func() bool {
+		call(t, http.MethodGet, api+"/sites/"+site.ID+"/load", nil, &l)
+		if len(l.Sessions) != 3 {
+			return false
+		}
+		for _, s := range l.Sessions {
+			a := s.Allocation
+			k := map[string]int{ids[1]: 1, ids[2]: 2, ids[3]: 3}[s.SessionID]
+			if a == nil || a.LimitA != 16 || a.Phases != 1 || a.Phase != map[int]int{1: 1, 2: 2, 3: 3}[k] {
+				return false
+			}
+		}
+		for p := range 3 {
+			if math.Abs(l.DrawA[p]-16) > 0.6 {
+				return false
+			}
+		}
+		return true
+	})
+}
