@@ -206,12 +206,8 @@ func TestRebalanceRetriesARejectedLimit(t *testing.T) {
 // chargers the rest.
 func TestSiteMeterFromACharger(t *testing.T) {
 	f, _, site := smartFixture(t)
-	// Run listens to the bus, where the meter values arrive.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = f.svc.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	f.run(t) // Run listens to the bus, where the meter values arrive.
+	ctx := context.Background()
 	_, err := f.svc.UpdateSite(ctx, site.ID, func(x *charging.Site) error {
 		x.Meter = &charging.SiteMeter{Source: charging.MeterSourceCharger, ChargerID: "CP-1"}
 		return nil
@@ -366,11 +362,8 @@ func TestRebalancePhaseRotation(t *testing.T) {
 	for _, rotated := range []bool{true, false} {
 		t.Run(fmt.Sprintf("rotated=%v", rotated), func(t *testing.T) {
 			f, _, site := smartFixture(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan struct{})
-			go func() { defer close(done); _ = f.svc.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			f.run(t) // the balancer hears the meter values on the bus
+			ctx := context.Background()
 			one := charging.PowerAC1Phase
 			for k := 1; k <= 2; k++ {
 				u := charging.ConnectorUpdate{PowerType: &one}
