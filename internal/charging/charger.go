@@ -130,7 +130,9 @@ type Connector struct {
 	TariffID     string            `json:"tariffId"`
 	GroupTariffs map[string]string `json:"groupTariffs,omitempty"`
 	// PhaseRotation is how the connector's phases are wired to the site's
-	// grid connection, set by the operator ("" when not set: as RST).
+	// grid connection, the effective value: the operator's, else the
+	// charger's report (2.0.1 EVSE.PhaseRotation); "" when neither says
+	// (taken as RST).
 	PhaseRotation PhaseRotation `json:"phaseRotation,omitempty"`
 	Operator      ConnectorSpec `json:"operator"` // what the operator set
 	Reported      ConnectorSpec `json:"reported"` // what the charger reported

@@ -203,6 +203,7 @@ type ConnectorSpec struct {
 	Format        ConnectorFormat `json:"format,omitempty"`
 	PowerType     PowerType       `json:"powerType,omitempty"`
 	MaxPowerW     float64         `json:"maxPowerW,omitempty"`
+	PhaseRotation PhaseRotation   `json:"phaseRotation,omitempty"`
 }
 
 // Resolve sets the connector's effective ConnectorType, Format, PowerType,
@@ -236,6 +237,10 @@ func (k *Connector) Resolve() {
 	k.Format = cmp.Or(op.Format, rep.Format, impliedFormat)
 	k.PowerType = cmp.Or(op.PowerType, rep.PowerType, impliedPower)
 	k.MaxPowerW = cmp.Or(op.MaxPowerW, rep.MaxPowerW)
+	if !rep.PhaseRotation.Valid() {
+		rep.PhaseRotation = ""
+	}
+	k.PhaseRotation = cmp.Or(op.PhaseRotation, rep.PhaseRotation)
 	k.Type = k.ConnectorType.ShortName()
 	if k.ConnectorType == "" {
 		k.Type = string(op.ConnectorType) // older free text, or ""

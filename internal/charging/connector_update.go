@@ -129,7 +129,7 @@ func (u ConnectorUpdate) Apply(c Connector) Connector {
 		c.Operator.MaxPowerW = *u.MaxPowerW
 	}
 	if u.PhaseRotation != nil {
-		c.PhaseRotation = *u.PhaseRotation
+		c.Operator.PhaseRotation = *u.PhaseRotation
 	}
 	applyTariffUpdate(u.TariffID, u.GroupTariffs, &c.TariffID, &c.GroupTariffs)
 	c.Resolve()

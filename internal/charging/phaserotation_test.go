@@ -54,8 +54,18 @@ func TestPhaseRotation(t *testing.T) {
 	if u.Empty() || u.Validate() != nil || u.Apply(Connector{}).PhaseRotation != RotationSRT {
 		t.Errorf("an update to SRT: empty %v, validate %v, applied %q", u.Empty(), u.Validate(), u.Apply(Connector{}).PhaseRotation)
 	}
+	// The effective rotation: the operator's, else a valid report.
+	for _, c := range []struct {
+		op, rep, want PhaseRotation
+	}{{"", RotationSTR, RotationSTR}, {RotationTSR, RotationSTR, RotationTSR}, {"", "L1L2L3", ""}, {RotationUnknown, RotationSRT, RotationUnknown}} {
+		k := Connector{Operator: ConnectorSpec{PhaseRotation: c.op}, Reported: ConnectorSpec{PhaseRotation: c.rep}}
+		k.Resolve()
+		if k.PhaseRotation != c.want {
+			t.Errorf("operator %q, reported %q: rotation %q, want %q", c.op, c.rep, k.PhaseRotation, c.want)
+		}
+	}
 	none := PhaseRotation("")
-	if got := (ConnectorUpdate{PhaseRotation: &none}).Apply(Connector{PhaseRotation: RotationTSR}).PhaseRotation; got != "" {
+	if got := (ConnectorUpdate{PhaseRotation: &none}).Apply(Connector{Operator: ConnectorSpec{PhaseRotation: RotationTSR}}).PhaseRotation; got != "" {
 		t.Errorf(`"" leaves %q, want it cleared`, got)
 	}
 }

@@ -1,9 +1,7 @@
 package csms_test
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -359,23 +357,31 @@ func TestRebalanceUnlimitableCharger(t *testing.T) {
 // they share L1's 20 A. The rotated outlet's L1 reading counts on the
 // grid's L2.
 func TestRebalancePhaseRotation(t *testing.T) {
-	for _, rotated := range []bool{true, false} {
-		t.Run(fmt.Sprintf("rotated=%v", rotated), func(t *testing.T) {
+	for _, how := range []string{"operator", "reported", "none"} {
+		rotated := how != "none"
+		t.Run(how, func(t *testing.T) {
 			f, _, site := smartFixture(t)
 			f.run(t) // the balancer hears the meter values on the bus
 			ctx := context.Background()
 			one := charging.PowerAC1Phase
 			for k := 1; k <= 2; k++ {
 				u := charging.ConnectorUpdate{PowerType: &one}
-				if k == 2 && rotated {
+				if k == 2 && how == "operator" {
 					srt := charging.RotationSRT
 					u.PhaseRotation = &srt
 				}
-				got, err := f.svc.UpdateConnector(ctx, "CP-1", k, u)
+				_, err := f.svc.UpdateConnector(ctx, "CP-1", k, u)
 				must(t, err)
-				if want := *cmp.Or(u.PhaseRotation, new(charging.PhaseRotation)); got.PhaseRotation != want {
-					t.Fatalf("connector %d rotation = %q, want %q", k, got.PhaseRotation, want)
-				}
+			}
+			if how == "reported" {
+				// A 2.0.1 charger's EVSE.PhaseRotation.
+				must(t, f.svc.DeviceModelReported(ctx, "CP-1", charging.DeviceReport{
+					Connectors: []charging.ConnectorReport{{ConnectorID: 2, Spec: charging.ConnectorSpec{PhaseRotation: charging.RotationSRT}}}}))
+			}
+			c, err := f.svc.GetCharger(ctx, "CP-1")
+			must(t, err)
+			if k, _ := c.Connector(2); (k.PhaseRotation == charging.RotationSRT) != rotated {
+				t.Fatalf("connector 2 rotation = %q (operator %q, reported %q)", k.PhaseRotation, k.Operator.PhaseRotation, k.Reported.PhaseRotation)
 			}
 			a := f.started(t, 1, "TAG-A", 0)
 			b := f.started(t, 2, "TAG-B", 0)

@@ -350,6 +350,7 @@ func mergeSpec(old, r charging.ConnectorSpec) charging.ConnectorSpec {
 	old.Format = cmp.Or(r.Format, old.Format)
 	old.PowerType = cmp.Or(r.PowerType, old.PowerType)
 	old.MaxPowerW = cmp.Or(r.MaxPowerW, old.MaxPowerW)
+	old.PhaseRotation = cmp.Or(r.PhaseRotation, old.PhaseRotation)
 	return old
 }
 

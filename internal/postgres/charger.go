@@ -72,7 +72,7 @@ func scanCharger(row pgx.Row) (charging.Charger, error) {
 const connectorColumns = `k.connector_id, k.status, k.error_code, k.info, k.vendor_error_code,
 	k.evse_id, k.connector_type, k.format, k.power_type, k.max_power_w,
 	k.reported_connector_type, k.reported_format, k.reported_power_type, k.reported_max_power_w, k.updated_at,
-	k.tariff_id, k.group_tariffs, k.phase_rotation`
+	k.tariff_id, k.group_tariffs, k.phase_rotation, k.reported_phase_rotation`
 
 // nullConnector holds connectorColumns of an outer join, where a charger
 // without connectors gives NULLs.
@@ -88,13 +88,13 @@ type nullConnector struct {
 	updated                     *time.Time
 	tariffID                    *string
 	groups                      map[string]string
-	rotation                    *string
+	rotation, repRotation       *string
 }
 
 func (n *nullConnector) dest() []any {
 	return []any{&n.id, &n.status, &n.errorCode, &n.info, &n.vendorErrorCode,
 		&n.evseID, &n.opType, &n.opFormat, &n.opPower, &n.opMax,
-		&n.repType, &n.repFormat, &n.repPowr, &n.repMax, &n.updated, &n.tariffID, &n.groups, &n.rotation}
+		&n.repType, &n.repFormat, &n.repPowr, &n.repMax, &n.updated, &n.tariffID, &n.groups, &n.rotation, &n.repRotation}
 }
 
 // connector returns the scanned connector, resolved, and whether there
@@ -123,12 +123,13 @@ func (n *nullConnector) connector() (charging.Connector, bool) {
 		VendorErrorCode: s(n.vendorErrorCode),
 		EVSEID:          s(n.evseID),
 		Operator: charging.ConnectorSpec{ConnectorType: charging.ConnectorType(s(n.opType)),
-			Format: charging.ConnectorFormat(s(n.opFormat)), PowerType: charging.PowerType(s(n.opPower)), MaxPowerW: f(n.opMax)},
+			Format: charging.ConnectorFormat(s(n.opFormat)), PowerType: charging.PowerType(s(n.opPower)), MaxPowerW: f(n.opMax),
+			PhaseRotation: charging.PhaseRotation(s(n.rotation))},
 		Reported: charging.ConnectorSpec{ConnectorType: charging.ConnectorType(s(n.repType)),
-			Format: charging.ConnectorFormat(s(n.repFormat)), PowerType: charging.PowerType(s(n.repPowr)), MaxPowerW: f(n.repMax)},
-		TariffID:      s(n.tariffID),
-		GroupTariffs:  emptyGroups(n.groups),
-		PhaseRotation: charging.PhaseRotation(s(n.rotation)),
+			Format: charging.ConnectorFormat(s(n.repFormat)), PowerType: charging.PowerType(s(n.repPowr)), MaxPowerW: f(n.repMax),
+			PhaseRotation: charging.PhaseRotation(s(n.repRotation))},
+		TariffID:     s(n.tariffID),
+		GroupTariffs: emptyGroups(n.groups),
 	}
 	if n.updated != nil {
 		k.UpdatedAt = n.updated.UTC()
@@ -390,8 +391,8 @@ func (s *Store) SetAllOffline(ctx context.Context) error {
 const connectorInsert = `INSERT INTO connectors (charger_id, connector_id, status, error_code, info, vendor_error_code,
 		evse_id, connector_type, format, power_type, max_power_w,
 		reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at,
-		tariff_id, group_tariffs, phase_rotation)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
+		tariff_id, group_tariffs, phase_rotation, reported_phase_rotation)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
 
 // errEVSEIDTaken marks a connectors_evse_id violation, explained once the
 // failed statement's savepoint is gone (evseIDConflict).
@@ -418,11 +419,11 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 				reported_format = excluded.reported_format, reported_power_type = excluded.reported_power_type,
 				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at,
 				tariff_id = excluded.tariff_id, group_tariffs = excluded.group_tariffs,
-				phase_rotation = excluded.phase_rotation`,
+				phase_rotation = excluded.phase_rotation, reported_phase_rotation = excluded.reported_phase_rotation`,
 			chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode,
 			c.EVSEID, string(o.ConnectorType), string(o.Format), string(o.PowerType), o.MaxPowerW,
 			string(r.ConnectorType), string(r.Format), string(r.PowerType), r.MaxPowerW, c.UpdatedAt,
-			c.TariffID, groupTariffsArg(c.GroupTariffs), string(c.PhaseRotation))
+			c.TariffID, groupTariffsArg(c.GroupTariffs), string(o.PhaseRotation), string(r.PhaseRotation))
 		var pe *pgconn.PgError
 		switch {
 		case isCode(err, codeForeignKeyViolation):

@@ -58,22 +58,21 @@ func scanCharger(row interface{ Scan(...any) error }) (charging.Charger, error) 
 const connectorColumns = `charger_id, connector_id, status, error_code, info, vendor_error_code,
 	evse_id, connector_type, format, power_type, max_power_w,
 	reported_connector_type, reported_format, reported_power_type, reported_max_power_w, updated_at,
-	tariff_id, group_tariffs, phase_rotation`
+	tariff_id, group_tariffs, phase_rotation, reported_phase_rotation`
 
 // scanConnector reads connectorColumns and resolves the connector.
 func scanConnector(row interface{ Scan(...any) error }) (chargerID string, c charging.Connector, err error) {
-	var status, rotation string
+	var status string
 	var updated int64
 	var groups sql.NullString
 	op, rep := &c.Operator, &c.Reported
 	err = row.Scan(&chargerID, &c.ConnectorID, &status, &c.ErrorCode, &c.Info, &c.VendorErrorCode,
 		&c.EVSEID, &op.ConnectorType, &op.Format, &op.PowerType, &op.MaxPowerW,
-		&rep.ConnectorType, &rep.Format, &rep.PowerType, &rep.MaxPowerW, &updated, &c.TariffID, &groups, &rotation)
+		&rep.ConnectorType, &rep.Format, &rep.PowerType, &rep.MaxPowerW, &updated, &c.TariffID, &groups, &op.PhaseRotation, &rep.PhaseRotation)
 	if err == nil {
 		c.GroupTariffs, err = scanGroupTariffs(groups)
 	}
 	c.Status = charging.ConnectorStatus(status)
-	c.PhaseRotation = charging.PhaseRotation(rotation)
 	c.UpdatedAt = fromMicro(updated)
 	c.Resolve()
 	return chargerID, c, err
@@ -89,7 +88,7 @@ func connectorArgs(chargerID string, c charging.Connector) ([]any, error) {
 	return []any{chargerID, c.ConnectorID, string(c.Status), c.ErrorCode, c.Info, c.VendorErrorCode,
 		c.EVSEID, string(op.ConnectorType), string(op.Format), string(op.PowerType), op.MaxPowerW,
 		string(rep.ConnectorType), string(rep.Format), string(rep.PowerType), rep.MaxPowerW, toMicro(c.UpdatedAt),
-		c.TariffID, groups, string(c.PhaseRotation)}, nil
+		c.TariffID, groups, string(op.PhaseRotation), string(rep.PhaseRotation)}, nil
 }
 
 // GetCharger returns the charger with its connectors ordered by id.
@@ -400,7 +399,7 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO connectors (`+connectorColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (charger_id, connector_id) DO UPDATE SET
 				status = excluded.status, error_code = excluded.error_code, info = excluded.info,
 				vendor_error_code = excluded.vendor_error_code, evse_id = excluded.evse_id,
@@ -410,7 +409,7 @@ func (s *Store) SaveConnector(ctx context.Context, chargerID string, c charging.
 				reported_format = excluded.reported_format, reported_power_type = excluded.reported_power_type,
 				reported_max_power_w = excluded.reported_max_power_w, updated_at = excluded.updated_at,
 				tariff_id = excluded.tariff_id, group_tariffs = excluded.group_tariffs,
-				phase_rotation = excluded.phase_rotation`,
+				phase_rotation = excluded.phase_rotation, reported_phase_rotation = excluded.reported_phase_rotation`,
 			args...)
 		switch {
 		case isForeignKey(err):

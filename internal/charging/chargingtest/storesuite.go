@@ -488,12 +488,15 @@ func testConnectorPhaseRotation(t *testing.T, s charging.Store) {
 	ctx := context.Background()
 	saveChargers(t, s, "CP-1", "CP-2")
 	k1 := connector(1, charging.StatusAvailable)
-	k1.PhaseRotation = charging.RotationSRT
+	k1.Operator.PhaseRotation = charging.RotationSRT
+	k1.Resolve()
 	must(t, s.SaveConnector(ctx, "CP-1", k1), "SaveConnector with SRT")
 	k2 := connector(2, charging.StatusAvailable)
 	must(t, s.SaveConnector(ctx, "CP-1", k2), "SaveConnector without a rotation")
 	other := connector(1, charging.StatusAvailable)
-	other.PhaseRotation = charging.RotationRTS
+	other.Operator.PhaseRotation = charging.RotationRTS
+	other.Reported.PhaseRotation = charging.RotationTSR // the operator's wins
+	other.Resolve()
 	must(t, s.SaveConnector(ctx, "CP-2", other), "SaveConnector CP-2 with RTS")
 
 	// rotations reads every connector's rotation, from GetCharger of each
@@ -538,13 +541,15 @@ func testConnectorPhaseRotation(t *testing.T, s charging.Store) {
 	k1.Status, k1.UpdatedAt = charging.StatusCharging, at(time.Hour)
 
 	// A later save of the whole connector replaces the rotation...
-	k1.PhaseRotation = charging.RotationTSR
+	k1.Operator.PhaseRotation = charging.RotationTSR
+	k1.Resolve()
 	must(t, s.SaveConnector(ctx, "CP-1", k1), "SaveConnector with TSR")
 	checkEqual(t, "after saving TSR", rotations("after saving TSR"), map[string]charging.PhaseRotation{
 		"CP-1/1": charging.RotationTSR, "CP-1/2": "", "CP-2/1": charging.RotationRTS})
 
 	// ... and one without a rotation clears it.
-	k1.PhaseRotation = ""
+	k1.Operator.PhaseRotation = ""
+	k1.Resolve()
 	must(t, s.SaveConnector(ctx, "CP-1", k1), "SaveConnector without a rotation")
 	checkEqual(t, "after clearing", rotations("after clearing"), map[string]charging.PhaseRotation{
 		"CP-1/1": "", "CP-1/2": "", "CP-2/1": charging.RotationRTS})
@@ -552,6 +557,24 @@ func testConnectorPhaseRotation(t *testing.T, s charging.Store) {
 	must(t, err, "GetCharger")
 	want.Connectors = []charging.Connector{k1, k2}
 	checkEqual(t, "GetCharger after clearing", normCharger(got), normCharger(want))
+
+	// What the charger reported is kept beside the operator's, and is the
+	// rotation while the operator sets none.
+	k2.Reported.PhaseRotation = charging.RotationSTR
+	k2.Resolve()
+	must(t, s.SaveConnector(ctx, "CP-1", k2), "SaveConnector with a reported STR")
+	checkEqual(t, "after a report", rotations("after a report"), map[string]charging.PhaseRotation{
+		"CP-1/1": "", "CP-1/2": charging.RotationSTR, "CP-2/1": charging.RotationRTS})
+	got, err = s.GetCharger(ctx, "CP-1")
+	must(t, err, "GetCharger")
+	if k, _ := got.Connector(2); k.Reported.PhaseRotation != charging.RotationSTR || k.Operator.PhaseRotation != "" {
+		t.Errorf("connector 2 = operator %q, reported %q; want none and STR", k.Operator.PhaseRotation, k.Reported.PhaseRotation)
+	}
+	c2, err := s.GetCharger(ctx, "CP-2")
+	must(t, err, "GetCharger CP-2")
+	if k, _ := c2.Connector(1); k.Operator.PhaseRotation != charging.RotationRTS || k.Reported.PhaseRotation != charging.RotationTSR {
+		t.Errorf("CP-2/1 = operator %q, reported %q; want RTS and TSR", k.Operator.PhaseRotation, k.Reported.PhaseRotation)
+	}
 }
 
 func testSetChargerPresence(t *testing.T, s charging.Store) {

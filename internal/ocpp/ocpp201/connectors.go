@@ -19,7 +19,10 @@ import (
 //     the maximum power that this EVSE can provide" (the Actual value is
 //     the power now, not a rating);
 //   - EVSE or Connector SupplyPhases: the number of AC phases, 0 for DC
-//     (the connector's wins).
+//     (the connector's wins);
+//   - EVSE PhaseRotation: how the EVSE's phases are wired to the grid
+//     (RST, SRT, ... as 1.6's ConnectorPhaseRotation; a value Joule does
+//     not know is left out).
 //
 // Joule's connector is the EVSE (one connector per EVSE): only connector
 // 1 of an EVSE is read.
@@ -78,6 +81,10 @@ func connectorReports(vs []charging.Variable) []charging.ConnectorReport {
 			if n, err := strconv.Atoi(strings.TrimSpace(v.Value)); err == nil && charging.PowerTypeOfPhases(n) != "" {
 				phases[v.EVSEID] = n
 				spec(v.EVSEID)
+			}
+		case v.Component == "EVSE" && v.ConnectorID == 0 && v.Variable == "PhaseRotation" && actual:
+			if r := charging.PhaseRotation(strings.TrimSpace(v.Value)); r != "" && r.Valid() {
+				spec(v.EVSEID).PhaseRotation = r
 			}
 		case v.Component == "EVSE" && v.ConnectorID == 0 && v.Variable == "Power" && v.MaxLimit != nil && *v.MaxLimit > 0:
 			w := *v.MaxLimit

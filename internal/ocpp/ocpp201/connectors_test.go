@@ -22,6 +22,8 @@ func TestConnectorReports(t *testing.T) {
 		{Component: "Connector", EVSEID: 3, ConnectorID: 1, Variable: "ConnectorType", AttributeType: "Actual", Value: "sType2"},
 		{Component: "EVSE", EVSEID: 3, Variable: "SupplyPhases", AttributeType: "Actual", Value: "1"},
 		{Component: "Connector", EVSEID: 3, ConnectorID: 1, Variable: "SupplyPhases", AttributeType: "Actual", Value: "3"},
+		// EVSE 3 is wired SRT to the grid.
+		{Component: "EVSE", EVSEID: 3, Variable: "PhaseRotation", AttributeType: "Actual", Value: "SRT"},
 		// Not read: a second connector of an EVSE, a Target attribute, an
 		// unknown plug, an instance, a station-wide Power, no maxLimit.
 		{Component: "Connector", EVSEID: 3, ConnectorID: 2, Variable: "ConnectorType", AttributeType: "Actual", Value: "cCCS2"},
@@ -30,12 +32,16 @@ func TestConnectorReports(t *testing.T) {
 		{Component: "EVSE", ComponentInstance: "x", EVSEID: 6, Variable: "Power", MaxLimit: kw(1000)},
 		{Component: "ChargingStation", Variable: "Power", MaxLimit: kw(300000)},
 		{Component: "EVSE", EVSEID: 7, Variable: "Power", AttributeType: "Actual", Value: "11000"},
+		// Not read either: a rotation Joule does not know, or not Actual.
+		{Component: "EVSE", EVSEID: 8, Variable: "PhaseRotation", AttributeType: "Actual", Value: "L1L2L3"},
+		{Component: "EVSE", EVSEID: 9, Variable: "PhaseRotation", AttributeType: "Target", Value: "RTS"},
 	}
 	got := connectorReports(vs)
 	want := []charging.ConnectorReport{
 		{ConnectorID: 1, Spec: charging.ConnectorSpec{ConnectorType: charging.ConnectorCCS2, Format: charging.FormatCable, PowerType: charging.PowerDC, MaxPowerW: 150000}},
 		{ConnectorID: 2, Spec: charging.ConnectorSpec{ConnectorType: charging.ConnectorCHAdeMO, Format: charging.FormatCable, MaxPowerW: 50000}},
-		{ConnectorID: 3, Spec: charging.ConnectorSpec{ConnectorType: charging.ConnectorType2, Format: charging.FormatSocket, PowerType: charging.PowerAC3Phase}},
+		{ConnectorID: 3, Spec: charging.ConnectorSpec{ConnectorType: charging.ConnectorType2, Format: charging.FormatSocket, PowerType: charging.PowerAC3Phase,
+			PhaseRotation: charging.RotationSRT}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("connectorReports:\ngot  %+v\nwant %+v", got, want)

@@ -478,7 +478,9 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       put(e.format, op.format || "");
       put(e.power, op.powerType || "");
       put(e.max, op.maxPowerW ? String(op.maxPowerW / 1000) : "");
-      put(e.rotation, k.phaseRotation || "");
+      const rep = k.reported && k.reported.phaseRotation;
+      e.rotation.options[0].textContent = rep ? `Reported: ${(ROTATIONS.find(([v]) => v === rep) || [rep, rep])[1]}` : "Not set (as RST)";
+      put(e.rotation, op.phaseRotation || "");
     }
     const ids = new Set(c.connectors.map((k) => k.connectorId));
     for (const n of editors.keys()) if (!ids.has(n)) editors.delete(n);
@@ -506,7 +508,7 @@ export async function chargerScreen(main, { id }, { alive, navigate, user }) {
       const d = { connectorId: k.connectorId };
       const evse = e.evse.value.trim().toUpperCase();
       if (dirty.has(e.evse) && evse !== (k.evseId || "")) d.evseId = evse || null;
-      if (dirty.has(e.rotation) && e.rotation.value !== (k.phaseRotation || "")) d.phaseRotation = e.rotation.value || null;
+      if (dirty.has(e.rotation) && e.rotation.value !== (op.phaseRotation || "")) d.phaseRotation = e.rotation.value || null;
       for (const [key, sel] of [["connectorType", e.type], ["format", e.format], ["powerType", e.power]]) {
         if (dirty.has(sel) && sel.value !== (op[key] || "")) d[key] = sel.value || null;
       }
