@@ -2,6 +2,7 @@ package csms
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +59,10 @@ func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys 
 		if sendErr != nil {
 			return nil
 		}
-		return u.tx.SaveConfiguration(ctx, s.configurationOf(chargerID, rep), len(keys) == 0)
+		if err := u.tx.SaveConfiguration(ctx, s.configurationOf(chargerID, rep), len(keys) == 0); err != nil {
+			return err
+		}
+		return s.rotationsReported(ctx, u, chargerID, rep.Keys)
 	})
 	if sendErr != nil {
 		return sendErr // the command's own failure; its record is best effort, as in finish
@@ -67,7 +71,84 @@ func (s *Service) readConfiguration(ctx context.Context, chargerID string, keys 
 }
 
 func (s *Service) saveConfiguration(ctx context.Context, chargerID string, rep charging.ConfigurationReport, all bool) error {
-	return s.store.SaveConfiguration(ctx, s.configurationOf(chargerID, rep), all)
+	return s.update(ctx, func(u *unit) error {
+		if err := u.tx.SaveConfiguration(ctx, s.configurationOf(chargerID, rep), all); err != nil {
+			return err
+		}
+		return s.rotationsReported(ctx, u, chargerID, rep.Keys)
+	})
+}
+
+// rotationsReported records, through u, the connectors' phase rotations
+// an OCPP 1.6 charger's ConnectorPhaseRotation key says (their Reported
+// rotation; the operator's still wins). Its value is a list such as
+// "0.RST, 1.RST, 2.RTS": connector 0's entry is the whole charger's, for
+// connectors without one of their own. NotApplicable, Unknown and values
+// Joule cannot read say nothing and change nothing.
+func (s *Service) rotationsReported(ctx context.Context, u *unit, chargerID string, keys []charging.ConfigurationKey) error {
+	var value *string
+	for _, k := range keys {
+		if strings.EqualFold(k.Key, "ConnectorPhaseRotation") {
+			value = k.Value
+		}
+	}
+	if value == nil {
+		return nil
+	}
+	rot := parseConnectorPhaseRotation(*value)
+	if len(rot) == 0 {
+		return nil
+	}
+	c, err := u.tx.GetCharger(ctx, chargerID)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, k := range c.Connectors {
+		r, ok := rot[k.ConnectorID]
+		if !ok {
+			r, ok = rot[0]
+		}
+		if !ok || k.ConnectorID == 0 || r == k.Reported.PhaseRotation {
+			continue
+		}
+		k.Reported.PhaseRotation = r
+		k.Resolve()
+		if err := u.tx.SaveConnector(ctx, chargerID, k); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if changed {
+		if c, err = u.tx.GetCharger(ctx, chargerID); err != nil {
+			return err
+		}
+		u.publish(charging.Event{Type: charging.EventChargerUpdated, ChargerID: chargerID, Charger: &c})
+	}
+	return nil
+}
+
+// parseConnectorPhaseRotation reads a ConnectorPhaseRotation value into
+// the rotation of each connector it names with one Joule can use (RST ...
+// TSR); a bare value counts as connector 0's.
+func parseConnectorPhaseRotation(v string) map[int]charging.PhaseRotation {
+	out := map[int]charging.PhaseRotation{}
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		id, r := 0, item
+		if n, rest, ok := strings.Cut(item, "."); ok {
+			x, err := strconv.Atoi(strings.TrimSpace(n))
+			if err != nil || x < 0 {
+				continue
+			}
+			id, r = x, strings.TrimSpace(rest)
+		}
+		rot := charging.PhaseRotation(r)
+		if len(rot) == 3 && rot.Valid() {
+			out[id] = rot
+		}
+	}
+	return out
 }
 
 // configurationOf is a charger's configuration as a report read it, now.
@@ -124,9 +205,11 @@ func (s *Service) configurationChanged(ctx context.Context, chargerID, key, valu
 	return s.update(ctx, func(u *unit) error {
 		if status == "Accepted" || status == "RebootRequired" {
 			v := value
-			if err := u.tx.SaveConfiguration(ctx, charging.ChargerConfiguration{
-				ChargerID: chargerID, Keys: []charging.ConfigurationKey{{Key: key, Value: &v}},
-			}, false); err != nil {
+			keys := []charging.ConfigurationKey{{Key: key, Value: &v}}
+			if err := u.tx.SaveConfiguration(ctx, charging.ChargerConfiguration{ChargerID: chargerID, Keys: keys}, false); err != nil {
+				return err
+			}
+			if err := s.rotationsReported(ctx, u, chargerID, keys); err != nil {
 				return err
 			}
 		}

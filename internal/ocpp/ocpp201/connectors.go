@@ -21,8 +21,8 @@ import (
 //   - EVSE or Connector SupplyPhases: the number of AC phases, 0 for DC
 //     (the connector's wins);
 //   - EVSE PhaseRotation: how the EVSE's phases are wired to the grid
-//     (RST, SRT, ... as 1.6's ConnectorPhaseRotation; a value Joule does
-//     not know is left out).
+//     (RST, SRT, ... as 1.6's ConnectorPhaseRotation; Unknown,
+//     NotApplicable and values Joule does not know are left out).
 //
 // Joule's connector is the EVSE (one connector per EVSE): only connector
 // 1 of an EVSE is read.
@@ -83,7 +83,7 @@ func connectorReports(vs []charging.Variable) []charging.ConnectorReport {
 				spec(v.EVSEID)
 			}
 		case v.Component == "EVSE" && v.ConnectorID == 0 && v.Variable == "PhaseRotation" && actual:
-			if r := charging.PhaseRotation(strings.TrimSpace(v.Value)); r != "" && r.Valid() {
+			if r := charging.PhaseRotation(strings.TrimSpace(v.Value)); len(r) == 3 && r.Valid() {
 				spec(v.EVSEID).PhaseRotation = r
 			}
 		case v.Component == "EVSE" && v.ConnectorID == 0 && v.Variable == "Power" && v.MaxLimit != nil && *v.MaxLimit > 0:

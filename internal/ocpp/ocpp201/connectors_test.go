@@ -35,6 +35,7 @@ func TestConnectorReports(t *testing.T) {
 		// Not read either: a rotation Joule does not know, or not Actual.
 		{Component: "EVSE", EVSEID: 8, Variable: "PhaseRotation", AttributeType: "Actual", Value: "L1L2L3"},
 		{Component: "EVSE", EVSEID: 9, Variable: "PhaseRotation", AttributeType: "Target", Value: "RTS"},
+		{Component: "EVSE", EVSEID: 10, Variable: "PhaseRotation", AttributeType: "Actual", Value: "Unknown"},
 	}
 	got := connectorReports(vs)
 	want := []charging.ConnectorReport{
