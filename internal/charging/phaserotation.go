@@ -33,7 +33,7 @@ func (r PhaseRotation) Valid() bool {
 // GridPhase returns the grid phase (0..2: L1..L3) of the connector's
 // phase p (0..2). Without a known rotation the wiring is taken as RST.
 func (r PhaseRotation) GridPhase(p int) int {
-	if len(r) != 3 || !r.Valid() || r == RotationNotApplicable || r == RotationUnknown {
+	if len(r) != 3 || !r.Valid() { // unset, Unknown, NotApplicable
 		return p
 	}
 	return int(r[p] - 'R')

@@ -673,11 +673,13 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 	}
 	meter, metered := st.meters[site.ID]
 	st.mu.Unlock()
+	specs := make([]connectorSpec, len(sessions))
 	for i, ses := range sessions {
+		specs[i] = specOf(chargers, ses.ChargerID, ses.ConnectorID)
 		if known[i] {
 			// Readings are of the connector's phases; the budget is of
 			// the grid's.
-			draws[i] = draws[i].onGrid(specOf(chargers, ses.ChargerID, ses.ConnectorID).rot)
+			draws[i] = draws[i].onGrid(specs[i].rot)
 			for p := range 3 {
 				load.DrawA[p] += draws[i].phaseA[p]
 			}
@@ -707,7 +709,7 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 			continue
 		}
 		fixed[i] = true
-		spec := specOf(chargers, ses.ChargerID, ses.ConnectorID)
+		spec := specs[i]
 		for p := range 3 {
 			switch {
 			case known[i]:
@@ -729,10 +731,8 @@ func (s *Service) allocate(ctx context.Context, site charging.Site, chargers []c
 	}
 	demands := make([]charging.Demand, len(sessions))
 	plans := make([][]charging.PlanSlot, len(sessions))
-	specs := make([]connectorSpec, len(sessions))
 	for i, ses := range sessions {
-		spec := specOf(chargers, ses.ChargerID, ses.ConnectorID)
-		specs[i] = spec
+		spec := specs[i]
 		d := charging.Demand{
 			SessionID: ses.ID, Arrival: cmp.Or(derefTime(ses.StartedAt), ses.CreatedAt),
 			PhaseMask: spec.mask, MinA: minACCurrentA, MaxA: max(spec.maxA, minACCurrentA),
