@@ -344,14 +344,27 @@ func mustCall[Resp any](t *testing.T, f *fakeCSMS, id, action string, req any) *
 }
 
 // all returns the recorded requests of type *T from charger id, in order.
-func all[T any](f *fakeCSMS, id string) []*T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func all[T any](f centralSystem, id string) []*T {
 	var out []*T
-	for _, r := range f.recs {
-		if v, ok := r.req.(*T); ok && r.charger == id {
+	for _, r := range f.sent(id) {
+		if v, ok := r.(*T); ok {
 			out = append(out, v)
 		}
+	}
+	return out
+}
+
+// centralSystem is a fake central system that records what chargers
+// send, over OCPP-J (fakeCSMS) or SOAP (fakeSOAPCS).
+type centralSystem interface {
+	sent(id string) []any  // the requests charger id sent, in order
+	dump(id string) string // them, printed for a failure
+}
+
+func (f *fakeCSMS) sent(id string) []any {
+	var out []any
+	for _, r := range f.records(id) {
+		out = append(out, r.req)
 	}
 	return out
 }
@@ -388,7 +401,7 @@ func waitFor[T any](t *testing.T, f *fakeCSMS, id, what string, pred func(*T) bo
 }
 
 // waitCount waits until charger id has sent at least n *T matching pred.
-func waitCount[T any](t *testing.T, f *fakeCSMS, id, what string, n int, pred func(*T) bool) []*T {
+func waitCount[T any](t *testing.T, f centralSystem, id, what string, n int, pred func(*T) bool) []*T {
 	t.Helper()
 	deadline := time.Now().Add(8 * time.Second)
 	for {

@@ -39,16 +39,16 @@ func TestSOAP16Flow(t *testing.T) {
 		t.Error("Connected() = false after boot, want true")
 	}
 
-	boot := soapWait[ocpp16s.BootNotificationRequest](t, f, "CP-S", "BootNotification", 1, nil)[0]
+	boot := waitCount[ocpp16s.BootNotificationRequest](t, f, "CP-S", "BootNotification", 1, nil)[0]
 	if boot.ChargePointVendor != "Joule" || boot.ChargePointModel != "Sim-22" || boot.ChargePointSerialNumber == nil || *boot.ChargePointSerialNumber != "SN-CP-S" {
 		t.Errorf("boot = %+v, want Joule, Sim-22, SN-CP-S", boot)
 	}
 	for c := range 3 {
-		soapWait(t, f, "CP-S", "StatusNotification Available", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
+		waitCount(t, f, "CP-S", "StatusNotification Available", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
 			return r.ConnectorID == c && r.Status == ocpp16s.ChargePointStatusAvailable && r.ErrorCode == ocpp16s.ChargePointErrorCodeNoError
 		})
 	}
-	soapWait[ocpp16s.HeartbeatRequest](t, f, "CP-S", "Heartbeat", 1, nil)
+	waitCount[ocpp16s.HeartbeatRequest](t, f, "CP-S", "Heartbeat", 1, nil)
 
 	// The service address is a URL of the charger's own listener.
 	addr := ch.SOAPAddress()
@@ -62,15 +62,15 @@ func TestSOAP16Flow(t *testing.T) {
 	if rs.Status != ocpp16s.RemoteStartStopStatusAccepted {
 		t.Fatalf("RemoteStartTransaction = %s, want Accepted", rs.Status)
 	}
-	start := soapWait[ocpp16s.StartTransactionRequest](t, f, "CP-S", "StartTransaction", 1, nil)[0]
+	start := waitCount[ocpp16s.StartTransactionRequest](t, f, "CP-S", "StartTransaction", 1, nil)[0]
 	if start.ConnectorID != 1 || start.IDTag != "TAG-S" || start.MeterStart != 1000 {
 		t.Errorf("StartTransaction = %+v, want connector 1, TAG-S, meterStart 1000", start)
 	}
-	soapWait(t, f, "CP-S", "Charging", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "Charging", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
 		return r.ConnectorID == 1 && r.Status == ocpp16s.ChargePointStatusCharging
 	})
 	const tx = 501 // the fake's first id
-	mvs := soapWait(t, f, "CP-S", "MeterValues of the transaction", 3, func(r *ocpp16s.MeterValuesRequest) bool {
+	mvs := waitCount(t, f, "CP-S", "MeterValues of the transaction", 3, func(r *ocpp16s.MeterValuesRequest) bool {
 		return r.TransactionID != nil && *r.TransactionID == tx
 	})
 	for _, mv := range mvs {
@@ -89,7 +89,7 @@ func TestSOAP16Flow(t *testing.T) {
 	if stop.Status != ocpp16s.RemoteStartStopStatusAccepted {
 		t.Fatalf("RemoteStopTransaction = %s, want Accepted", stop.Status)
 	}
-	end := soapWait[ocpp16s.StopTransactionRequest](t, f, "CP-S", "StopTransaction", 1, nil)[0]
+	end := waitCount[ocpp16s.StopTransactionRequest](t, f, "CP-S", "StopTransaction", 1, nil)[0]
 	if end.TransactionID != tx || end.Reason == nil || *end.Reason != ocpp16s.ReasonRemote || end.MeterStop < start.MeterStart {
 		t.Errorf("StopTransaction = %+v, want transaction %d, Remote, meterStop from %d", end, tx, start.MeterStart)
 	}
@@ -101,13 +101,13 @@ func TestSOAP16Flow(t *testing.T) {
 
 	// A local RFID session: Authorize, StartTransaction; the same card stops it.
 	mustSwipe(t, ch, 2, "CARD-S", "swipe to start")
-	au := soapWait[ocpp16s.AuthorizeRequest](t, f, "CP-S", "Authorize", 1, nil)[0]
+	au := waitCount[ocpp16s.AuthorizeRequest](t, f, "CP-S", "Authorize", 1, nil)[0]
 	if au.IDTag != "CARD-S" {
 		t.Errorf("Authorize idTag = %q, want CARD-S", au.IDTag)
 	}
-	soapWait(t, f, "CP-S", "StartTransaction on 2", 1, func(r *ocpp16s.StartTransactionRequest) bool { return r.ConnectorID == 2 && r.IDTag == "CARD-S" })
+	waitCount(t, f, "CP-S", "StartTransaction on 2", 1, func(r *ocpp16s.StartTransactionRequest) bool { return r.ConnectorID == 2 && r.IDTag == "CARD-S" })
 	mustSwipe(t, ch, 2, "CARD-S", "swipe to stop")
-	soapWait(t, f, "CP-S", "Local StopTransaction", 1, func(r *ocpp16s.StopTransactionRequest) bool {
+	waitCount(t, f, "CP-S", "Local StopTransaction", 1, func(r *ocpp16s.StopTransactionRequest) bool {
 		return r.Reason != nil && *r.Reason == ocpp16s.ReasonLocal
 	})
 
@@ -152,7 +152,7 @@ func TestSOAP16Service(t *testing.T) {
 		t.Errorf("TriggerMessage = %s, want Accepted", tm.Status)
 	}
 	// Boot reports 2 once; the trigger, a second time.
-	soapWait(t, f, "CP-S", "triggered StatusNotification", 2, func(r *ocpp16s.StatusNotificationRequest) bool { return r.ConnectorID == 2 })
+	waitCount(t, f, "CP-S", "triggered StatusNotification", 2, func(r *ocpp16s.StatusNotificationRequest) bool { return r.ConnectorID == 2 })
 
 	var sp ocpp16s.SetChargingProfileResponse
 	cp.mustCall("SetChargingProfile", &ocpp16s.SetChargingProfileRequest{ConnectorID: 0, CsChargingProfiles: ocpp16s.ChargingProfile{
@@ -187,7 +187,7 @@ func TestSOAP16Service(t *testing.T) {
 	var rn ocpp16s.ReserveNowResponse
 	cp.mustCall("ReserveNow", &ocpp16s.ReserveNowRequest{ConnectorID: 2, ExpiryDate: time.Now().UTC().Add(time.Hour).Truncate(time.Second),
 		IDTag: "RES-1", ReservationID: 9}, &rn)
-	soapWait(t, f, "CP-S", "Reserved", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "Reserved", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
 		return r.ConnectorID == 2 && r.Status == ocpp16s.ChargePointStatusReserved
 	})
 	var cr ocpp16s.CancelReservationResponse
@@ -197,7 +197,7 @@ func TestSOAP16Service(t *testing.T) {
 	}
 	var ca ocpp16s.ChangeAvailabilityResponse
 	cp.mustCall("ChangeAvailability", &ocpp16s.ChangeAvailabilityRequest{ConnectorID: 2, Type: ocpp16s.AvailabilityTypeInoperative}, &ca)
-	soapWait(t, f, "CP-S", "Unavailable", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "Unavailable", 1, func(r *ocpp16s.StatusNotificationRequest) bool {
 		return r.ConnectorID == 2 && r.Status == ocpp16s.ChargePointStatusUnavailable
 	})
 	var clc ocpp16s.ClearCacheResponse
@@ -232,7 +232,7 @@ func TestSOAP16Service(t *testing.T) {
 	if rr.Status != ocpp16s.ResetStatusAccepted {
 		t.Errorf("Reset = %s, want Accepted", rr.Status)
 	}
-	soapWait[ocpp16s.BootNotificationRequest](t, f, "CP-S", "the BootNotification after the reset", 2, nil)
+	waitCount[ocpp16s.BootNotificationRequest](t, f, "CP-S", "the BootNotification after the reset", 2, nil)
 }
 
 // TestSOAPFaultsFromCentralSystem: a Receiver InternalError is retried as
@@ -255,7 +255,7 @@ func TestSOAPFaultsFromCentralSystem(t *testing.T) {
 	cp := newCPClient(t, ch, soap.V16)
 	var rs ocpp16s.RemoteStartTransactionResponse
 	cp.mustCall("RemoteStartTransaction", &ocpp16s.RemoteStartTransactionRequest{ConnectorID: ptr(1), IDTag: "TAG-S"}, &rs)
-	soapWait[ocpp16s.StartTransactionRequest](t, f, "CP-S", "StartTransaction, then its retry", 2, nil)
+	waitCount[ocpp16s.StartTransactionRequest](t, f, "CP-S", "StartTransaction, then its retry", 2, nil)
 	deadline := time.Now().Add(5 * time.Second)
 	for ch.State(1).TxID == "" && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -279,7 +279,7 @@ func TestSOAPSessionEnds(t *testing.T) {
 	cp := newCPClient(t, ch, soap.V16)
 	var rs ocpp16s.RemoteStartTransactionResponse
 	cp.mustCall("RemoteStartTransaction", &ocpp16s.RemoteStartTransactionRequest{ConnectorID: ptr(1), IDTag: "TAG-S"}, &rs)
-	soapWait(t, f, "CP-S", "MeterValues", 1, func(r *ocpp16s.MeterValuesRequest) bool { return r.TransactionID != nil })
+	waitCount(t, f, "CP-S", "MeterValues", 1, func(r *ocpp16s.MeterValuesRequest) bool { return r.TransactionID != nil })
 	f.setDown(true)
 	deadline := time.Now().Add(5 * time.Second)
 	for ch.Connected() {
@@ -294,8 +294,8 @@ func TestSOAPSessionEnds(t *testing.T) {
 	before := len(f.records("CP-S"))
 	time.Sleep(300 * time.Millisecond) // samples queue meanwhile
 	f.setDown(false)
-	soapWait[ocpp16s.BootNotificationRequest](t, f, "CP-S", "the BootNotification of the next session", 2, nil)
-	soapWait(t, f, "CP-S", "MeterValues queued while down", 3, func(r *ocpp16s.MeterValuesRequest) bool { return r.TransactionID != nil && *r.TransactionID == 501 })
+	waitCount[ocpp16s.BootNotificationRequest](t, f, "CP-S", "the BootNotification of the next session", 2, nil)
+	waitCount(t, f, "CP-S", "MeterValues queued while down", 3, func(r *ocpp16s.MeterValuesRequest) bool { return r.TransactionID != nil && *r.TransactionID == 501 })
 	after := f.records("CP-S")[before:]
 	if len(after) == 0 || after[0].op != "BootNotification" {
 		t.Errorf("first request after the outage = %+v, want BootNotification", after)
@@ -323,7 +323,7 @@ func TestSOAPTLSAndNewKey(t *testing.T) {
 	if cc.Status != ocpp16s.ConfigurationStatusAccepted {
 		t.Fatalf("ChangeConfiguration AuthorizationKey = %s, want Accepted", cc.Status)
 	}
-	soapWait[ocpp16s.BootNotificationRequest](t, f, "CP-S", "the BootNotification of the new session", 2, nil)
+	waitCount[ocpp16s.BootNotificationRequest](t, f, "CP-S", "the BootNotification of the new session", 2, nil)
 	var after []soapRecord
 	for _, r := range f.records("CP-S") {
 		if r.op == "BootNotification" {
@@ -350,7 +350,7 @@ func TestSOAP15Service(t *testing.T) {
 	if v := ch.Version(); v != sim.OCPP15S {
 		t.Errorf("Version() = %q, want %q", v, sim.OCPP15S)
 	}
-	boot := soapWait[ocpp15.BootNotificationRequest](t, f, "CP-S", "1.5 BootNotification", 1, nil)[0]
+	boot := waitCount[ocpp15.BootNotificationRequest](t, f, "CP-S", "1.5 BootNotification", 1, nil)[0]
 	if boot.ChargePointVendor != "Joule" {
 		t.Errorf("boot = %+v, want vendor Joule", boot)
 	}
@@ -419,7 +419,7 @@ func TestSOAP15Service(t *testing.T) {
 	var rn ocpp15.ReserveNowResponse
 	decode("ReserveNow", &ocpp15.ReserveNowRequest{ConnectorID: 2, ExpiryDate: time.Now().UTC().Add(time.Hour).Truncate(time.Second),
 		IDTag: "RES-1", ReservationID: 9}, &rn)
-	soapWait(t, f, "CP-S", "1.5 Reserved", 1, func(r *ocpp15.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "1.5 Reserved", 1, func(r *ocpp15.StatusNotificationRequest) bool {
 		return r.ConnectorID == 2 && r.Status == ocpp15.ChargePointStatusReserved
 	})
 	var cr ocpp15.CancelReservationResponse
@@ -429,7 +429,7 @@ func TestSOAP15Service(t *testing.T) {
 	}
 	var ca ocpp15.ChangeAvailabilityResponse
 	decode("ChangeAvailability", &ocpp15.ChangeAvailabilityRequest{ConnectorID: 2, Type: ocpp15.AvailabilityTypeInoperative}, &ca)
-	soapWait(t, f, "CP-S", "1.5 Unavailable", 1, func(r *ocpp15.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "1.5 Unavailable", 1, func(r *ocpp15.StatusNotificationRequest) bool {
 		return r.ConnectorID == 2 && r.Status == ocpp15.ChargePointStatusUnavailable
 	})
 	var clc ocpp15.ClearCacheResponse
@@ -445,7 +445,7 @@ func TestSOAP15Service(t *testing.T) {
 	if rr.Status != ocpp15.ResetStatusAccepted {
 		t.Errorf("1.5 Reset = %s, want Accepted", rr.Status)
 	}
-	soapWait[ocpp15.BootNotificationRequest](t, f, "CP-S", "the 1.5 BootNotification after the reset", 2, nil)
+	waitCount[ocpp15.BootNotificationRequest](t, f, "CP-S", "the 1.5 BootNotification after the reset", 2, nil)
 }
 
 // TestSOAPFirmwareAndDiagnostics: firmware updates and diagnostics uploads
@@ -529,7 +529,7 @@ func soapVersion(v string) soap.Version {
 func TestSOAP15Flow(t *testing.T) {
 	f := newFakeSOAPCS(t)
 	ch := startSOAPSim(t, f, sim.Config{OCPPVersion: sim.OCPP15S, MeterValueSampleInterval: 100 * time.Millisecond})
-	soapWait(t, f, "CP-S", "1.5 StatusNotification Available", 3, func(r *ocpp15.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "1.5 StatusNotification Available", 3, func(r *ocpp15.StatusNotificationRequest) bool {
 		return r.Status == ocpp15.ChargePointStatusAvailable
 	})
 	cp := newCPClient(t, ch, soap.V15)
@@ -538,14 +538,14 @@ func TestSOAP15Flow(t *testing.T) {
 	if rs.Status != ocpp15.RemoteStartStopStatusAccepted {
 		t.Fatalf("1.5 RemoteStartTransaction = %s, want Accepted", rs.Status)
 	}
-	start := soapWait[ocpp15.StartTransactionRequest](t, f, "CP-S", "1.5 StartTransaction", 1, nil)[0]
+	start := waitCount[ocpp15.StartTransactionRequest](t, f, "CP-S", "1.5 StartTransaction", 1, nil)[0]
 	if start.ConnectorID != 1 || start.IDTag != "TAG-15" {
 		t.Errorf("1.5 StartTransaction = %+v, want connector 1, TAG-15", start)
 	}
-	soapWait(t, f, "CP-S", "1.5 Occupied", 1, func(r *ocpp15.StatusNotificationRequest) bool {
+	waitCount(t, f, "CP-S", "1.5 Occupied", 1, func(r *ocpp15.StatusNotificationRequest) bool {
 		return r.ConnectorID == 1 && r.Status == ocpp15.ChargePointStatusOccupied
 	})
-	mvs := soapWait(t, f, "CP-S", "1.5 MeterValues", 2, func(r *ocpp15.MeterValuesRequest) bool { return r.TransactionID != nil && *r.TransactionID == 501 })
+	mvs := waitCount(t, f, "CP-S", "1.5 MeterValues", 2, func(r *ocpp15.MeterValuesRequest) bool { return r.TransactionID != nil && *r.TransactionID == 501 })
 	for _, mv := range mvs {
 		if len(mv.Values) != 1 || !hasRegister15(mv.Values[0]) {
 			t.Errorf("1.5 MeterValues = %+v, want one value set with the energy register in Wh", mv)
@@ -553,7 +553,7 @@ func TestSOAP15Flow(t *testing.T) {
 	}
 	var stop ocpp15.RemoteStopTransactionResponse
 	cp.mustCall("RemoteStopTransaction", &ocpp15.RemoteStopTransactionRequest{TransactionID: 501}, &stop)
-	end := soapWait[ocpp15.StopTransactionRequest](t, f, "CP-S", "1.5 StopTransaction", 1, nil)[0]
+	end := waitCount[ocpp15.StopTransactionRequest](t, f, "CP-S", "1.5 StopTransaction", 1, nil)[0]
 	var readings int
 	for _, td := range end.TransactionData {
 		for _, v := range td.Values {
@@ -627,8 +627,8 @@ func TestRunFleetMixed(t *testing.T) {
 	}()
 	waitFor[ocpp16.BootNotificationRequest](t, fj, "MIX-0001", "1.6 boot of MIX-0001", nil)
 	waitFor[ocpp201.BootNotificationRequest](t, fj, "MIX-0002", "2.0.1 boot of MIX-0002", nil)
-	soapWait[ocpp15.BootNotificationRequest](t, fs, "MIX-0003", "1.5 SOAP boot of MIX-0003", 1, nil)
-	soapWait[ocpp16s.BootNotificationRequest](t, fs, "MIX-0004", "1.6 SOAP boot of MIX-0004", 1, nil)
+	waitCount[ocpp15.BootNotificationRequest](t, fs, "MIX-0003", "1.5 SOAP boot of MIX-0003", 1, nil)
+	waitCount[ocpp16s.BootNotificationRequest](t, fs, "MIX-0004", "1.6 SOAP boot of MIX-0004", 1, nil)
 	waitFor[ocpp16.BootNotificationRequest](t, fj, "MIX-0005", "1.6 boot of MIX-0005", nil)
 	cancel()
 	select {
@@ -657,7 +657,7 @@ func TestRunFleetSOAPPorts(t *testing.T) {
 			Logger: testLogger(t, slog.LevelWarn)}, 3, "PORT-")
 	}()
 	for i, id := range []string{"PORT-0001", "PORT-0002", "PORT-0003"} {
-		soapWait[ocpp16s.BootNotificationRequest](t, f, id, "boot of "+id, 1, nil)
+		waitCount[ocpp16s.BootNotificationRequest](t, f, id, "boot of "+id, 1, nil)
 		if from, want := f.records(id)[0].from, fmt.Sprintf("http://sim.example:%d/cp", 19100+i); from != want {
 			t.Errorf("%s service address = %q, want %q", id, from, want)
 		}

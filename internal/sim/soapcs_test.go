@@ -228,36 +228,12 @@ func (f *fakeSOAPCS) records(id string) []soapRecord {
 	return out
 }
 
-// soapAll returns the recorded requests of type *T from charger id.
-func soapAll[T any](f *fakeSOAPCS, id string) []*T {
-	var out []*T
+func (f *fakeSOAPCS) sent(id string) []any {
+	var out []any
 	for _, r := range f.records(id) {
-		if v, ok := r.req.(*T); ok {
-			out = append(out, v)
-		}
+		out = append(out, r.req)
 	}
 	return out
-}
-
-// soapWait waits until charger id has sent at least n *T matching pred.
-func soapWait[T any](t *testing.T, f *fakeSOAPCS, id, what string, n int, pred func(*T) bool) []*T {
-	t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	for {
-		var got []*T
-		for _, r := range soapAll[T](f, id) {
-			if pred == nil || pred(r) {
-				got = append(got, r)
-			}
-		}
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %d × %s (got %d); charger %s sent:\n%s", n, what, len(got), id, f.dump(id))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func (f *fakeSOAPCS) dump(id string) string {
