@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/joule-ev/joule/internal/ocpp/soap"
+	"github.com/joule-ev/joule/internal/ocpp/soap/ocpp16s"
 	"github.com/joule-ev/joule/internal/sim"
 )
 
@@ -98,27 +98,16 @@ func TestBrowserSOAP(t *testing.T) {
 	// be commanded: its page says so, visibly, until a message carries
 	// its address.
 	t.Run("NoAddress", func(t *testing.T) {
-		post := func(action, from, body string) {
+		// The charger's requests, through Joule's own SOAP client.
+		post := func(op, from string, body any) {
 			t.Helper()
-			hdr := ""
-			if from != "" {
-				hdr = `<wsa:From><wsa:Address>` + from + `</wsa:Address></wsa:From>`
-			}
-			env := `<?xml version="1.0" encoding="UTF-8"?>
-<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cs="urn://Ocpp/Cs/2015/10/" xmlns:wsa="http://www.w3.org/2005/08/addressing">
-<soap:Header><cs:chargeBoxIdentity>CP-NOADDR</cs:chargeBoxIdentity><wsa:Action>` + action + `</wsa:Action><wsa:MessageID>urn:uuid:` + action[1:] + `-1</wsa:MessageID>` + hdr + `</soap:Header>
-<soap:Body>` + body + `</soap:Body></soap:Envelope>`
-			resp, err := http.Post(s.base+"/ocpp/soap", "application/soap+xml; charset=utf-8", strings.NewReader(env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || bytes.Contains(data, []byte("Fault>")) {
-				t.Fatalf("%s = %d\n%s", action, resp.StatusCode, data)
+			m, err := (&soap.Client{}).Call(context.Background(), soap.Request{Namespace: soap.NSCentralSystem16, Operation: op,
+				ChargeBoxIdentity: "CP-NOADDR", To: s.base + "/ocpp/soap", From: from, Body: body})
+			if err != nil || m.Action != soap.ResponseAction(op) {
+				t.Fatalf("%s: %v", op, err)
 			}
 		}
-		post("/BootNotification", "", `<cs:bootNotificationRequest><cs:chargePointVendor>V</cs:chargePointVendor><cs:chargePointModel>M</cs:chargePointModel></cs:bootNotificationRequest>`)
+		post("BootNotification", "", &ocpp16s.BootNotificationRequest{ChargePointVendor: "V", ChargePointModel: "M"})
 		tb := b.tab(t, 390, 844, true)
 		tb.signIn("/operator/chargers/CP-NOADDR", "olga@example.com", testPassword)
 		tb.wait("the missing address, visible", textOf("#charger-online")+` === "Online" && `+visible("#soap-address")+
@@ -131,7 +120,7 @@ func TestBrowserSOAP(t *testing.T) {
 		}
 		// A heartbeat that names the address: after a reload, the page
 		// shows it and no warning.
-		post("/Heartbeat", "http://192.0.2.7:8080/ocpp", `<cs:heartbeatRequest/>`)
+		post("Heartbeat", "http://192.0.2.7:8080/ocpp", &ocpp16s.HeartbeatRequest{})
 		waitFor(t, "the address stored", 5*time.Second, func() bool {
 			var c struct{ SOAPAddress string }
 			s.call(t, "GET", "/api/v1/chargers/CP-NOADDR", nil, &c)
