@@ -159,6 +159,9 @@ type BootInfo struct {
 	IMSI              string
 	MeterType         string
 	MeterSerialNumber string
+	// SOAPAddress is an OCPP-S charger's own service address (the
+	// wsa:From of its boot), stored with the boot; "" for none.
+	SOAPAddress string
 }
 
 // ValidSOAPAddress checks an OCPP-S charger's service address (its

@@ -207,3 +207,26 @@ func TestUnstatedStopReasonRace(t *testing.T) {
 		}
 	})
 }
+
+// TestSOAPBootStoresAddress: a SOAP charger's boot stores its service
+// address with the boot, in one unit: an address Joule cannot call fails
+// the boot and stores none of it.
+func TestSOAPBootStoresAddress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	must(t, f.svc.Connected(ctx, "CP-S", charging.OCPP16S))
+	_, err := f.svc.Booted(ctx, "CP-S", charging.BootInfo{Vendor: "V", Model: "M", SOAPAddress: "http://10.0.0.5:8080/cp"})
+	must(t, err)
+	c, err := f.svc.GetCharger(ctx, "CP-S")
+	must(t, err)
+	if c.SOAPAddress != "http://10.0.0.5:8080/cp" || c.Vendor != "V" {
+		t.Fatalf("charger = address %q vendor %q, want both from the boot", c.SOAPAddress, c.Vendor)
+	}
+	_, err = f.svc.Booted(ctx, "CP-S", charging.BootInfo{Vendor: "W", Model: "M", SOAPAddress: "ftp://10.0.0.6/cp"})
+	wantCode(t, err, charging.EINVALID)
+	c, err = f.svc.GetCharger(ctx, "CP-S")
+	must(t, err)
+	if c.SOAPAddress != "http://10.0.0.5:8080/cp" || c.Vendor != "V" {
+		t.Fatalf("after a failed boot: address %q vendor %q, want the first boot's", c.SOAPAddress, c.Vendor)
+	}
+}

@@ -148,6 +148,12 @@ func (s *Service) Booted(ctx context.Context, chargerID string, info charging.Bo
 		now = s.utcNow()
 		c.Vendor, c.Model, c.SerialNumber, c.FirmwareVersion = info.Vendor, info.Model, info.SerialNumber, info.FirmwareVersion
 		c.ICCID, c.IMSI, c.MeterType, c.MeterSerialNumber = info.ICCID, info.IMSI, info.MeterType, info.MeterSerialNumber
+		if info.SOAPAddress != "" {
+			if err := charging.ValidSOAPAddress(info.SOAPAddress); err != nil {
+				return err
+			}
+			c.SOAPAddress = info.SOAPAddress
+		}
 		c.RegistrationStatus = charging.RegistrationAccepted
 		switch c.Admission {
 		case charging.AdmissionPending:

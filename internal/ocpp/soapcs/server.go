@@ -285,16 +285,17 @@ func (s *Server) seen(ctx context.Context, id string, msg *soap.Message) error {
 	return s.recordAddress(ctx, id, msg.From, boot)
 }
 
-// recordAddress stores the charger's wsa:From at each boot, and whenever a
-// later message names another address. Anonymous is no address to call.
+// recordAddress stores the charger's wsa:From when a message other than
+// a boot names another address than the one stored (a boot stores it in
+// its own unit of work: bootEvents). Anonymous is no address to call.
 func (s *Server) recordAddress(ctx context.Context, id, from string, boot bool) error {
-	if s.opts.Addresses == nil || from == "" || from == soap.Anonymous {
+	if s.opts.Addresses == nil || from == "" || from == soap.Anonymous || boot {
 		return nil
 	}
 	s.mu.Lock()
 	same := s.addresses[id] == from
 	s.mu.Unlock()
-	if same && !boot {
+	if same {
 		return nil
 	}
 	if err := s.opts.Addresses.SOAPChargerSeen(ctx, id, from); err != nil {
@@ -330,7 +331,7 @@ func (s *Server) chargerLocked(id string, v soap.Version) *charger {
 	if ch != nil {
 		c.SetAddress(ch.caller.Address())
 	}
-	st := ocpp16.NewStation(id, c, s.opts.Events, log)
+	st := ocpp16.NewStation(id, c, bootEvents{StationEvents: s.opts.Events, s: s, caller: c}, log)
 	if v == soap.V15 {
 		st.NoStopReasons()
 	}
@@ -419,4 +420,27 @@ func (s *Server) fault(w http.ResponseWriter, f *soap.Fault, relatesTo string, m
 	if err := soap.WriteFault(w, f, relatesTo); err != nil {
 		s.log.Warn("soap: writing a fault", "err", err)
 	}
+}
+
+// bootEvents are a SOAP charger's Station events: its BootNotification
+// carries the address Joule calls it at (its caller's, from the boot's
+// wsa:From) into the boot's own unit of work, so the boot and the address
+// are stored together or not at all.
+type bootEvents struct {
+	charging.StationEvents
+	s      *Server
+	caller *Caller
+}
+
+func (e bootEvents) Booted(ctx context.Context, id string, info charging.BootInfo) (charging.BootResult, error) {
+	if e.s.opts.Addresses != nil {
+		info.SOAPAddress = e.caller.Address()
+	}
+	res, err := e.StationEvents.Booted(ctx, id, info)
+	if err == nil && info.SOAPAddress != "" {
+		e.s.mu.Lock()
+		e.s.addresses[id] = info.SOAPAddress
+		e.s.mu.Unlock()
+	}
+	return res, err
 }
