@@ -315,6 +315,9 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) err
 		Silence: soapSilence(cfg), Attacher: gw, CallTimeout: cfg.CallTimeout, Observer: met,
 		HTTP: soapChargerClient(ca, cfg.SOAPChargerNetworks)})
 	mux.Handle("POST /ocpp/soap", soapSrv)
+	if nets := cfg.SOAPChargerNetworks.String(); nets != "" {
+		log.Info("Joule calls SOAP chargers only in these networks", "networks", nets)
+	}
 	apiHandler := api.Handler()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/livez", apiHandler)
