@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,27 +15,8 @@ import (
 // ends (or stop is called) and waits for its boot.
 func (s *stack) charger201(t *testing.T, id string, connectors int) (stop func()) {
 	t.Helper()
-	c := sim.New(sim.Config{
-		URL: s.ocppURL, ID: id, OCPPVersion: sim.OCPP201, Connectors: connectors, MaxPowerW: 11000,
-		MeterValueSampleInterval: 300 * time.Millisecond, ReconnectBackoff: 200 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = c.Run(ctx) }()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer wcancel()
-	if err := c.WaitBooted(wctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, id+"'s connectors", 5*time.Second, func() bool {
-		var ch struct{ Connectors []struct{ Status string } }
-		s.call(t, "GET", "/api/v1/chargers/"+id, nil, &ch)
-		return len(ch.Connectors) == connectors
-	})
+	_, stop = s.runCharger(t, sim.Config{ID: id, OCPPVersion: sim.OCPP201, Connectors: connectors})
+	s.waitConnectors(t, id, connectors)
 	return stop
 }
 

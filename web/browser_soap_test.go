@@ -2,10 +2,8 @@ package web_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +19,8 @@ import (
 // for its boot and its connectors.
 func (s *stack) soapCharger(t *testing.T, id, version string, connectors int) *sim.Charger {
 	t.Helper()
-	c := sim.New(sim.Config{
-		URL: s.ocppURL, ID: id, OCPPVersion: version, Connectors: connectors, MaxPowerW: 11000,
-		MeterValueSampleInterval: 300 * time.Millisecond, ReconnectBackoff: 200 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = c.Run(ctx) }()
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { cancel(); <-done }) })
-	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer wcancel()
-	if err := c.WaitBooted(wctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, id+"'s connectors", 5*time.Second, func() bool {
-		var ch struct{ Connectors []struct{ Status string } }
-		s.call(t, "GET", "/api/v1/chargers/"+id, nil, &ch)
-		return len(ch.Connectors) == connectors
-	})
+	c, _ := s.runCharger(t, sim.Config{ID: id, OCPPVersion: version, Connectors: connectors})
+	s.waitConnectors(t, id, connectors)
 	return c
 }
 

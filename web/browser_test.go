@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -142,11 +143,23 @@ func startNode(t *testing.T, opts ...func(*node.Config)) *stack {
 // called) and waits for its boot.
 func (s *stack) charger(t *testing.T, id string, connectors int) (c *sim.Charger, stop func()) {
 	t.Helper()
-	c = sim.New(sim.Config{
-		URL: s.ocppURL, ID: id, Connectors: connectors, MaxPowerW: 11000,
-		MeterValueSampleInterval: 300 * time.Millisecond, ReconnectBackoff: 200 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	return s.runCharger(t, sim.Config{ID: id, Connectors: connectors})
+}
+
+// runCharger runs a simulated charger of cfg (this stack's URL, an 11 kW
+// rating, fast meter values and reconnects, warnings logged, unless cfg
+// says otherwise) until the test ends (or stop is called) and waits for
+// its boot.
+func (s *stack) runCharger(t *testing.T, cfg sim.Config) (c *sim.Charger, stop func()) {
+	t.Helper()
+	cfg.URL = cmp.Or(cfg.URL, s.ocppURL)
+	cfg.MaxPowerW = cmp.Or(cfg.MaxPowerW, 11000)
+	cfg.MeterValueSampleInterval = cmp.Or(cfg.MeterValueSampleInterval, 300*time.Millisecond)
+	cfg.ReconnectBackoff = cmp.Or(cfg.ReconnectBackoff, 200*time.Millisecond)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	c = sim.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = c.Run(ctx) }()
@@ -159,6 +172,16 @@ func (s *stack) charger(t *testing.T, id string, connectors int) (c *sim.Charger
 		t.Fatal(err)
 	}
 	return c, stop
+}
+
+// waitConnectors waits until Joule knows n connectors of charger id.
+func (s *stack) waitConnectors(t *testing.T, id string, n int) {
+	t.Helper()
+	waitFor(t, id+"'s connectors", 5*time.Second, func() bool {
+		var ch struct{ Connectors []struct{ Status string } }
+		s.call(t, "GET", "/api/v1/chargers/"+id, nil, &ch)
+		return len(ch.Connectors) == n
+	})
 }
 
 func (s *stack) call(t *testing.T, method, path string, body any, out any) int {
