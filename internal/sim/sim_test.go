@@ -690,6 +690,12 @@ func TestRunFleet(t *testing.T) {
 	for _, id := range []string{"SIM-0001", "SIM-0002", "SIM-0003"} {
 		waitFor[ocpp16.BootNotificationRequest](t, f, id, "BootNotification from "+id, nil)
 	}
+	stopFleet(t, cancel, done)
+}
+
+// stopFleet cancels a RunFleet and checks that it returns nil soon.
+func stopFleet(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	cancel()
 	select {
 	case err := <-done:

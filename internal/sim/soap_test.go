@@ -630,15 +630,7 @@ func TestRunFleetMixed(t *testing.T) {
 	waitCount[ocpp15.BootNotificationRequest](t, fs, "MIX-0003", "1.5 SOAP boot of MIX-0003", 1, nil)
 	waitCount[ocpp16s.BootNotificationRequest](t, fs, "MIX-0004", "1.6 SOAP boot of MIX-0004", 1, nil)
 	waitFor[ocpp16.BootNotificationRequest](t, fj, "MIX-0005", "1.6 boot of MIX-0005", nil)
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("RunFleet = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("RunFleet did not return after its context was cancelled")
-	}
+	stopFleet(t, cancel, done)
 	for _, id := range []string{"MIX-0003", "MIX-0004"} {
 		if from := fs.records(id)[0].from; !strings.HasPrefix(from, "http://127.0.0.1:") {
 			t.Errorf("%s service address = %q, want one on the loopback address", id, from)
@@ -662,13 +654,5 @@ func TestRunFleetSOAPPorts(t *testing.T) {
 			t.Errorf("%s service address = %q, want %q", id, from, want)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("RunFleet = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("RunFleet did not return after its context was cancelled")
-	}
+	stopFleet(t, cancel, done)
 }
